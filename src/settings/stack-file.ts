@@ -1,0 +1,94 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LineCounter, isMap, isScalar, parseDocument } from "yaml";
+import { type RawStackConfig, type StackSettings, SettingsError, parseStackSettings, tierOfStackName } from "./stack-settings";
+
+/**
+ * Reading a stack's settings from `Pulumi.<stack>.yaml`, as the CLI does. Secret values there are
+ * encrypted (`secure: v1:...`): the CLI sees that they are secrets but cannot read them, which is
+ * all it needs: migrations take their URL from `--database-url` or the environment.
+ */
+
+/** Valid stack names: what Pulumi accepts, and safe as a file and folder name. */
+export const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+/** The path of a stack's settings file in `projectDir`. */
+export function stackFilePath(projectDir: string, stack: string): string {
+  return path.join(projectDir, `Pulumi.${stack}.yaml`);
+}
+
+/**
+ * Reads the raw config of `Pulumi.<stack>.yaml`, with the line of each key. Returns undefined when
+ * the file does not exist. Throws {@link SettingsError} when the file is not valid YAML or not shaped
+ * like a Pulumi stack file.
+ */
+export function readStackFile(projectDir: string, stack: string): RawStackConfig | undefined {
+  const file = stackFilePath(projectDir, stack);
+  const source = path.basename(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const line = first.linePos?.[0]?.line;
+    throw new SettingsError(source, [{ key: "(file)", message: `not valid YAML: ${first.message.split("\n")[0]}`, line }]);
+  }
+  const values: Record<string, unknown> = {};
+  const secretKeys = new Set<string>();
+  const lines = new Map<string, number>();
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ""))) {
+    return { stack, source, values, secretKeys, lines };
+  }
+  if (!isMap(root)) throw new SettingsError(source, [{ key: "(file)", message: "must be a YAML map with a config: section", line: 1 }]);
+  const config = root.get("config", true);
+  if (config === undefined || config === null || (isScalar(config) && config.value === null)) {
+    return { stack, source, values, secretKeys, lines };
+  }
+  if (!isMap(config)) {
+    throw new SettingsError(source, [{ key: "config", message: "must be a map of keys to values", line: lineOf(lineCounter, root.items.find((i) => isScalar(i.key) && i.key.value === "config")?.key) }]);
+  }
+  for (const item of config.items) {
+    const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+    const fullKey = key.includes(":") ? key : `dbpipe:${key}`;
+    const line = lineOf(lineCounter, item.key);
+    if (line !== undefined) lines.set(fullKey, line);
+    const value: unknown = item.value && typeof (item.value as { toJSON?: unknown }).toJSON === "function" ? (item.value as { toJSON(): unknown }).toJSON() : item.value;
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1) {
+      secretKeys.add(fullKey);
+      values[fullKey] = undefined;
+      continue;
+    }
+    values[fullKey] = value;
+  }
+  return { stack, source, values, secretKeys, lines };
+}
+
+function lineOf(counter: LineCounter, node: unknown): number | undefined {
+  const range = (node as { range?: [number, number, number] } | undefined)?.range;
+  return range ? counter.linePos(range[0]).line : undefined;
+}
+
+/**
+ * Loads and validates a stack's settings for the CLI. A stack without a settings file is allowed
+ * when its name is a tier (the tier's defaults apply); any other stack needs its file.
+ */
+export function loadStackSettings(projectDir: string, stack: string): StackSettings {
+  if (!STACK_NAME.test(stack)) {
+    throw new SettingsError("--stack", [{ key: "--stack", message: `"${stack}" is not a valid stack name (letters, digits, _ . -)` }]);
+  }
+  const raw = readStackFile(projectDir, stack);
+  if (raw) return parseStackSettings(raw);
+  if (tierOfStackName(stack)) {
+    return parseStackSettings({ stack, source: `defaults of the ${stack} tier (no Pulumi.${stack}.yaml)`, values: {}, secretKeys: new Set() });
+  }
+  throw new SettingsError(`Pulumi.${stack}.yaml`, [
+    { key: "--stack", message: `no Pulumi.${stack}.yaml in ${projectDir}: create it with \`dbpipe env new ${stack} --tier <dev|test|prod>\`` },
+  ]);
+}

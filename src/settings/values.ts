@@ -1,0 +1,107 @@
+import { redactText } from "../redact";
+
+/**
+ * Readers for config values. A value arrives either structured (read from `Pulumi.<stack>.yaml`)
+ * or as a string (Pulumi hands every value to the program as a string, objects and lists
+ * JSON-encoded), so each reader accepts both. A reader throws {@link ValueProblem} with a
+ * sentence that completes "dbpipe:<key> ...".
+ */
+
+/** A value that does not fit its key; the message completes "dbpipe:<key> ...". */
+export class ValueProblem extends Error {}
+
+/** Reads a string. */
+export function readString(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  throw new ValueProblem(`must be a string, got ${describe(value)}`);
+}
+
+/** Reads a non-empty string. */
+export function readNonEmptyString(value: unknown): string {
+  const text = readString(value).trim();
+  if (text === "") throw new ValueProblem("must not be empty");
+  return text;
+}
+
+/** Reads a boolean: true/false, or the strings "true"/"false". */
+export function readBoolean(value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new ValueProblem(`must be true or false, got ${describe(value)}`);
+}
+
+/** Reads a whole number within [min, max]. */
+export function readInteger(value: unknown, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n)) throw new ValueProblem(`must be a whole number, got ${describe(value)}`);
+  if (n < min || n > max) throw new ValueProblem(`must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+/** Reads one of `choices`. */
+export function readChoice<T extends string>(value: unknown, choices: readonly T[]): T {
+  if (typeof value === "string" && (choices as readonly string[]).includes(value)) return value as T;
+  throw new ValueProblem(`must be one of ${choices.join(", ")}, got ${describe(value)}`);
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Reads a duration in milliseconds: a whole number of milliseconds, or a number with a unit
+ * as PostgreSQL writes them (`250ms`, `5s`, `2min`, `1h`, `1d`). `0` means no limit.
+ */
+export function readDuration(value: unknown): number {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  if (typeof value === "string") {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$/.exec(value);
+    if (m) return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? "ms"]);
+  }
+  throw new ValueProblem(`must be a duration such as 500ms, 5s, 2min or 1h, got ${describe(value)}`);
+}
+
+/** Formats milliseconds as PostgreSQL accepts them in SET (e.g. `5000ms`). */
+export function pgDuration(ms: number): string {
+  return `${ms}ms`;
+}
+
+/** Reads a structured value: as is from YAML, JSON-decoded from a string. */
+export function readStructured(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ValueProblem(`must be a YAML list or map (or JSON text of one), got ${describe(value)}`);
+  }
+}
+
+/** Reads a list of strings. */
+export function readStringList(value: unknown): string[] {
+  const list = readStructured(value);
+  if (!Array.isArray(list)) throw new ValueProblem(`must be a list, got ${describe(list)}`);
+  return list.map((item, i) => {
+    if (typeof item !== "string" || item.trim() === "") throw new ValueProblem(`[${i}] must be a non-empty string, got ${describe(item)}`);
+    return item.trim();
+  });
+}
+
+/** Reads a map (a plain object). */
+export function readMap(value: unknown): Record<string, unknown> {
+  const map = readStructured(value);
+  if (map === null || typeof map !== "object" || Array.isArray(map)) throw new ValueProblem(`must be a map, got ${describe(map)}`);
+  return map as Record<string, unknown>;
+}
+
+/** A short description of a value for messages; never prints a long value whole. */
+export function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a map";
+  if (typeof value === "string") {
+    const safe = redactText(value);
+    return JSON.stringify(safe.length > 40 ? `${safe.slice(0, 37)}...` : safe);
+  }
+  return String(value);
+}
