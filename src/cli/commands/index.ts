@@ -1,0 +1,6 @@
+import type { RegisterCommand } from "../main";
+import { register as status } from "./status";
+import { register as up } from "./up";
+
+/** Every `dbpipe` command, in the order `--help` lists them. Adding a command: one file, one line here. */
+export const COMMANDS: readonly RegisterCommand[] = [up, status];

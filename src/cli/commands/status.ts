@@ -1,0 +1,40 @@
+import { Command } from "commander";
+import { planMigrations } from "../../migrate/engine";
+import type { RegisterCommand } from "../main";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { entriesJson, printEntries, printProblems, summary, summaryLine } from "../render";
+
+/** `dbpipe status`: the history, set against the files. Read-only; creates nothing. */
+export const register: RegisterCommand = (program, io) => {
+  const command = new Command("status").description("show every migration: applied (when, by whom, how long), pending, modified, missing or failed");
+  addJsonOption(addDatabaseOption(addProjectOptions(command)));
+  command.action(
+    io.run(async (flags: ProjectFlags) => {
+      const project = openProject(flags);
+      const { output } = io;
+      return withDatabase(project, flags, async (database) => {
+        const result = await planMigrations(engineOptions(project, database));
+        const { plan } = result;
+        if (flags.json) {
+          output.json({
+            stack: project.settings.stack,
+            tier: project.settings.tier,
+            database: database.shown,
+            layout: result.layout,
+            migrations: entriesJson(plan.entries),
+            summary: summary(plan.entries),
+            problems: plan.problems,
+          });
+          return;
+        }
+        output.line(`Stack ${output.style.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown} · ${result.layout} layout`);
+        output.line();
+        printEntries(output, plan.entries);
+        if (plan.entries.length > 0) output.line();
+        printProblems(output, plan.problems);
+        output.line(summaryLine(plan.entries));
+      });
+    }),
+  );
+  program.addCommand(command);
+};

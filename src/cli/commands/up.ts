@@ -1,0 +1,100 @@
+import { Command } from "commander";
+import { DbpipeError, EXIT } from "../../errors";
+import { type AppliedMigration, upMigrations } from "../../migrate/engine";
+import { formatMs } from "../../migrate/lock";
+import { MigrationFailedError } from "../../migrate/sql-error";
+import type { RegisterCommand } from "../main";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+
+interface UpFlags extends ProjectFlags {
+  rehearse?: boolean;
+}
+
+/** `dbpipe up`: applies every pending migration, each in its own transaction with its history row. */
+export const register: RegisterCommand = (program, io) => {
+  const command = new Command("up")
+    .description("apply pending migrations in order; stops at the first failure (earlier ones stay applied)")
+    .option("--rehearse", "run the pending migrations in one transaction and roll it back: report what would fail, change nothing");
+  addJsonOption(addDatabaseOption(addProjectOptions(command)));
+  command.action(
+    io.run(async (flags: UpFlags) => {
+      const project = openProject(flags);
+      const { output } = io;
+      const s = output.style;
+      const applied: AppliedMigration[] = [];
+      const verb = flags.rehearse ? "rehearsed" : "applied";
+      return withDatabase(project, flags, async (database) => {
+        if (!flags.json) output.line(`dbpipe up${flags.rehearse ? " --rehearse" : ""} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
+        const events = {
+          waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
+          migrationApplied: (m: { version: string; name: string; file: string }, ms: number) => {
+            applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
+            if (!flags.json) output.line(`  ${s.green("✓")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}`);
+          },
+          migrationSkipped: (m: { version: string; name: string }, reason: string) => {
+            if (!flags.json) output.line(`  ${s.yellow("-")} ${m.version} ${m.name} ${s.dim(`not rehearsed: ${reason}`)}`);
+          },
+        };
+        try {
+          const result = await upMigrations(engineOptions(project, database, events), { rehearse: flags.rehearse });
+          const newest = result.plan.entries.filter((e) => e.status === "applied" || e.status === "pending").at(-1);
+          if (flags.json) {
+            output.json({
+              stack: project.settings.stack,
+              tier: project.settings.tier,
+              database: database.shown,
+              rehearsal: result.rehearsal,
+              applied: result.applied.map(({ version, name, file, executionMs, risk }) => ({ version, name, file, executionMs, risk: risk ?? null })),
+              skipped: result.skipped,
+              version: result.rehearsal ? (result.plan.entries.filter((e) => e.status === "applied").at(-1)?.version ?? null) : (newest?.version ?? null),
+            });
+            return EXIT.ok;
+          }
+          const total = result.applied.reduce((sum, a) => sum + a.executionMs, 0);
+          if (result.applied.length === 0 && result.skipped.length === 0) {
+            output.line(`Nothing to apply: the database is up to date${newest ? ` at ${newest.version} (${newest.name})` : ""}.`);
+          } else if (result.rehearsal) {
+            output.line(`Rehearsal passed: ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} ran in ${formatMs(total)} and were rolled back; nothing changed.`);
+          } else {
+            output.line(`Applied ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} in ${formatMs(total)}; the database is at ${newest!.version} (${newest!.name}).`);
+          }
+          return EXIT.ok;
+        } catch (error) {
+          if (flags.json && error instanceof DbpipeError) {
+            output.json({
+              stack: project.settings.stack,
+              tier: project.settings.tier,
+              database: database.shown,
+              rehearsal: Boolean(flags.rehearse),
+              applied,
+              error: errorJson(error),
+            });
+            return error.exitCode;
+          }
+          if (!flags.json && applied.length > 0 && error instanceof MigrationFailedError) {
+            output.error(`${applied.length} migration${applied.length === 1 ? "" : "s"} ${verb} before the failure${flags.rehearse ? " (rolled back)" : " stay applied"}.`);
+          }
+          throw error;
+        }
+      });
+    }),
+  );
+  program.addCommand(command);
+};
+
+/** An error as JSON, with its location when it is a failed migration. */
+export function errorJson(error: DbpipeError): Record<string, unknown> {
+  if (error instanceof MigrationFailedError) {
+    return {
+      message: error.message,
+      version: error.migration.version,
+      file: error.migration.file,
+      line: error.position?.line ?? null,
+      column: error.position?.column ?? null,
+      sqlstate: error.code ?? null,
+      detail: error.detail ?? null,
+      hint: error.hint ?? null,
+    };
+  }
+  return { message: error.message };
+}

@@ -1,0 +1,87 @@
+import { Command, CommanderError } from "commander";
+import { DbpipeError, EXIT, type ExitCode } from "../errors";
+import { redactText } from "../redact";
+import { COMMANDS } from "./commands";
+import { type Output, processOutput } from "./output";
+
+/**
+ * The `dbpipe` command line: one file per command in `commands/`, each a thin wrapper that parses
+ * its flags, calls the core and renders the result.
+ */
+
+/** What a command file gets to register itself with. */
+export interface CommandIO {
+  /** Where to write. */
+  output: Output;
+  /**
+   * Wraps a command's action: runs it, turns its result into the process exit code, and reports a
+   * {@link DbpipeError} by its message (never a stack trace).
+   */
+  run<A extends unknown[]>(action: (...args: A) => Promise<ExitCode | void>): (...args: A) => Promise<void>;
+}
+
+/** A command file's export: adds its command to the program. */
+export type RegisterCommand = (program: Command, io: CommandIO) => void;
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], output: Output = processOutput()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const io: CommandIO = {
+    output,
+    run:
+      (action) =>
+      async (...args) => {
+        try {
+          exitCode = (await action(...args)) ?? EXIT.ok;
+        } catch (error) {
+          exitCode = report(error, output);
+        }
+      },
+  };
+
+  const program = new Command("dbpipe")
+    .description("Database delivery pipeline: versioned PostgreSQL migrations with risk gates, locally and on Pulumi.")
+    .version(packageVersion(), "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (text) => output.line(text.replace(/\n$/, "")),
+      writeErr: (text) => output.error(text.replace(/\n$/, "")),
+    })
+    .exitOverride();
+  program.addHelpText(
+    "after",
+    "\nExit codes: 0 done, 1 refused by policy, 2 invalid input (files, config, flags, integrity), 3 database or I/O failure.",
+  );
+  for (const register of COMMANDS) register(program, io);
+  for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end with code 0; a bad flag or argument is invalid input.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.invalidInput;
+    }
+    return report(error, output);
+  }
+  return exitCode;
+}
+
+/** Reports an error and returns its exit code. */
+function report(error: unknown, output: Output): number {
+  if (error instanceof DbpipeError) {
+    output.error(`${output.style.red("error:")} ${error.message}`);
+    return error.exitCode;
+  }
+  // Not ours: a bug, or a failure we did not anticipate. Say so plainly; the stack only on request.
+  const message = error instanceof Error ? error.message : String(error);
+  output.error(`${output.style.red("error:")} ${redactText(message)}`);
+  if (process.env.DBPIPE_DEBUG && error instanceof Error && error.stack) output.error(redactText(error.stack));
+  else output.error("(this looks like a bug in dbpipe; set DBPIPE_DEBUG=1 for details)");
+  return EXIT.failure;
+}
+
+function packageVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("../../package.json") as { version: string }).version;
+}

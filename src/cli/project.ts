@@ -1,0 +1,126 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type Command, Option } from "commander";
+import { InputError } from "../errors";
+import { startEmbedded } from "../local/embedded";
+import type { EngineEvents, EngineOptions } from "../migrate/engine";
+import { display } from "../migrate/files";
+import { splitWithParser } from "../migrate/statements";
+import { redactUrl } from "../redact";
+import { loadStackSettings } from "../settings/stack-file";
+import { MIGRATION_LAYOUTS, type MigrationLayoutSetting, type StackSettings } from "../settings/stack-settings";
+
+/**
+ * What the database commands share: the flags every one of them takes, finding the project and its
+ * stack settings, and the database to work on — `--database-url`, else `DATABASE_URL_DIRECT`, else
+ * `DATABASE_URL`, else the embedded PostgreSQL under `.dbpipe/<stack>/`.
+ */
+
+/** Flags shared by the database commands, as commander parses them. */
+export interface ProjectFlags {
+  stack: string;
+  databaseUrl?: string;
+  dir?: string;
+  layout?: MigrationLayoutSetting;
+  json?: boolean;
+}
+
+/** Adds `--stack`, `--dir` and `--layout`. */
+export function addProjectOptions(command: Command): Command {
+  return command
+    .option("--stack <name>", "stack whose settings apply (Pulumi.<name>.yaml)", "dev")
+    .option("--dir <folder>", "migrations folder (default: the stack's dbpipe:migrationsDir, migrations/)")
+    .addOption(new Option("--layout <layout>", "migrations layout (default: detected)").choices([...MIGRATION_LAYOUTS]));
+}
+
+/** Adds `--database-url`. */
+export function addDatabaseOption(command: Command): Command {
+  return command.option(
+    "--database-url <url>",
+    "PostgreSQL URL, direct (unpooled) connection (default: $DATABASE_URL_DIRECT, then $DATABASE_URL, then the embedded PostgreSQL in .dbpipe/<stack>/)",
+  );
+}
+
+/** Adds `--json`. */
+export function addJsonOption(command: Command): Command {
+  return command.option("--json", "print one JSON object instead of text");
+}
+
+/** The project: the folder holding `Pulumi.yaml` (searched upwards from the working directory), else the working directory. */
+export function findProjectDir(start: string = process.cwd()): string {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(start);
+  }
+}
+
+/** A project, its stack's settings and its migrations folder. */
+export interface Project {
+  dir: string;
+  settings: StackSettings;
+  migrationsDir: string;
+  layout: MigrationLayoutSetting;
+}
+
+/** Resolves the project and parses the stack's settings (every problem at once, exit 2). */
+export function openProject(flags: ProjectFlags): Project {
+  const dir = findProjectDir();
+  const settings = loadStackSettings(dir, flags.stack);
+  const migrationsDir = flags.dir ? path.resolve(flags.dir) : path.resolve(dir, settings.migrations.dir);
+  return { dir, settings, migrationsDir, layout: flags.layout ?? settings.migrations.layout };
+}
+
+/** The database a command works on. */
+export interface DatabaseTarget {
+  /** Its URL (with password: never print it, print `shown`). */
+  url: string;
+  /** What to print for it: a redacted URL, or the embedded server's folder. */
+  shown: string;
+  /** Stops the embedded server if this command started it. */
+  close(): Promise<void>;
+}
+
+/** Opens the database: the flag, the environment, or the embedded PostgreSQL for the stack. */
+export async function openDatabase(project: Project, flags: ProjectFlags, env: NodeJS.ProcessEnv = process.env): Promise<DatabaseTarget> {
+  const given = flags.databaseUrl ?? nonEmpty(env.DATABASE_URL_DIRECT) ?? nonEmpty(env.DATABASE_URL);
+  if (given !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(given)) {
+      const source = flags.databaseUrl !== undefined ? "--database-url" : nonEmpty(env.DATABASE_URL_DIRECT) !== undefined ? "DATABASE_URL_DIRECT" : "DATABASE_URL";
+      throw new InputError(`${source} must be a postgres:// or postgresql:// URL, got ${JSON.stringify(redactUrl(given).slice(0, 40))}`);
+    }
+    return { url: given, shown: redactUrl(given), close: async () => {} };
+  }
+  const folder = path.join(project.dir, ".dbpipe", project.settings.stack);
+  const server = await startEmbedded({ dataDir: folder, database: project.settings.infra.databaseName });
+  return {
+    url: server.url,
+    shown: `embedded PostgreSQL in ${display(folder, process.cwd())}`,
+    close: () => server.stop(),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+/** The engine's options for a project and database. */
+export function engineOptions(project: Project, database: DatabaseTarget, events?: EngineEvents): EngineOptions {
+  return {
+    settings: project.settings,
+    migrationsDir: project.migrationsDir,
+    layout: project.layout,
+    databaseUrl: database.url,
+    splitStatements: splitWithParser,
+    events,
+  };
+}
+
+/** Runs `fn` with the project's database open, closing it (stopping the embedded server) after. */
+export async function withDatabase<T>(project: Project, flags: ProjectFlags, fn: (database: DatabaseTarget) => Promise<T>): Promise<T> {
+  const database = await openDatabase(project, flags);
+  try {
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}

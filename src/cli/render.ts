@@ -1,0 +1,92 @@
+import { formatMs } from "../migrate/lock";
+import type { PlanEntry, IntegrityProblem } from "../migrate/plan";
+import type { Output } from "./output";
+
+/**
+ * Rendering the plan for people (a table) and for programs (JSON). The JSON shape is the contract
+ * `plan --json` and `status --json` share: one object with a `migrations` array whose entries have
+ * `version`, `name`, `status`, `checksum` and, where known, where and when they were applied.
+ */
+
+/** A plan entry as JSON. */
+export interface MigrationJson {
+  version: string;
+  name: string;
+  status: PlanEntry["status"];
+  checksum: string;
+  file: string | null;
+  appliedAt: string | null;
+  appliedBy: string | null;
+  executionMs: number | null;
+  kind: "migrate" | "baseline" | null;
+  risk: string | null;
+  outOfOrder?: true;
+  noTransaction?: true;
+  hasDown: boolean;
+}
+
+/** Plan entries as JSON. */
+export function entriesJson(entries: readonly PlanEntry[]): MigrationJson[] {
+  return entries.map((e) => ({
+    version: e.version,
+    name: e.name,
+    status: e.status,
+    checksum: e.checksum,
+    file: e.migration?.file ?? null,
+    appliedAt: e.history?.appliedAt.toISOString() ?? null,
+    appliedBy: e.history?.appliedBy ?? null,
+    executionMs: e.history?.executionMs ?? null,
+    kind: e.history?.kind ?? null,
+    risk: e.history?.risk ?? null,
+    ...(e.outOfOrder ? { outOfOrder: true as const } : {}),
+    ...(e.migration?.noTransaction ? { noTransaction: true as const } : {}),
+    hasDown: Boolean(e.migration?.down),
+  }));
+}
+
+/** Counts by status, e.g. `{ applied: 3, pending: 2 }`. */
+export function summary(entries: readonly PlanEntry[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of entries) out[e.status] = (out[e.status] ?? 0) + 1;
+  return out;
+}
+
+/** One sentence for the counts: "5 migrations: 3 applied, 2 pending". */
+export function summaryLine(entries: readonly PlanEntry[]): string {
+  if (entries.length === 0) return "No migrations.";
+  const counts = Object.entries(summary(entries)).map(([status, n]) => `${n} ${status}`);
+  return `${entries.length} migration${entries.length === 1 ? "" : "s"}: ${counts.join(", ")}.`;
+}
+
+/** Prints the plan as a table. */
+export function printEntries(output: Output, entries: readonly PlanEntry[]): void {
+  if (entries.length === 0) return;
+  const s = output.style;
+  const rows = entries.map((e) => [
+    e.version,
+    e.name,
+    e.status + (e.outOfOrder ? " (out of order)" : "") + (e.history?.kind === "baseline" ? " (baseline)" : ""),
+    e.history ? e.history.appliedAt.toISOString().replace("T", " ").slice(0, 19) : "",
+    e.history && e.history.kind !== "baseline" ? formatMs(e.history.executionMs) : "",
+  ]);
+  const header = ["VERSION", "NAME", "STATUS", "APPLIED AT (UTC)", "TIME"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const pad = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
+  output.line(s.dim(`  ${pad(header)}`));
+  rows.forEach((r, i) => {
+    const colour = statusColour(output, entries[i].status);
+    output.line(`  ${pad([r[0], r[1], colour(r[2].padEnd(widths[2])), r[3], r[4]])}`);
+  });
+}
+
+function statusColour(output: Output, status: PlanEntry["status"]): (t: string) => string {
+  const s = output.style;
+  if (status === "applied") return s.green;
+  if (status === "pending") return s.cyan;
+  return s.red;
+}
+
+/** Prints integrity problems. */
+export function printProblems(output: Output, problems: readonly IntegrityProblem[]): void {
+  for (const p of problems) output.line(`  ${output.style.red("✗")} ${p.message}`);
+}

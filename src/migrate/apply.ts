@@ -1,0 +1,109 @@
+import type { Client } from "pg";
+import type { RiskLevel } from "../settings/tiers";
+import { type BatchFailure, type StatementSplitter, type Timeouts, locateFailure, runBatch, setLocalTimeouts } from "./batch";
+import { HISTORY_TABLE } from "./history";
+import type { Migration, SqlSection } from "./migration";
+import { literal } from "./session";
+import { isServerError, migrationFailed } from "./sql-error";
+import { pgDuration } from "../settings/values";
+
+/**
+ * Applying one migration. A transactional migration runs in its own transaction together with its
+ * history row, sent whole in one round trip: either both commit or neither does. A no-transaction
+ * migration runs statement by statement; its history row is written first as failed and marked
+ * successful at the end, so an interrupted run is never mistaken for a finished one.
+ */
+
+/** What one applied migration records beyond its file. */
+export interface ApplyRecord {
+  /** Risk level, when classified. */
+  risk?: RiskLevel | null;
+  /** Pre-migration backup reference, when one was taken. */
+  backupRef?: string | null;
+  /** Who applies it (`DBPIPE_APPLIED_BY`); the database user when undefined. */
+  appliedBy?: string;
+}
+
+/** Milliseconds since the statement (the whole batch) arrived: the migration's own server time. */
+const SERVER_ELAPSED_MS = "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer";
+
+function insertHistory(m: Migration, record: ApplyRecord, success: boolean, executionMs: string, error: string | null): string {
+  return (
+    `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, execution_ms, success, kind, risk, backup_ref, error) VALUES (` +
+    [
+      literal(m.version),
+      literal(m.name),
+      literal(m.checksum),
+      record.appliedBy ? literal(record.appliedBy) : "current_user",
+      executionMs,
+      success ? "true" : "false",
+      "'migrate'",
+      record.risk ? literal(record.risk) : "NULL",
+      record.backupRef ? literal(record.backupRef) : "NULL",
+      error === null ? "NULL" : literal(error),
+    ].join(", ") +
+    ")"
+  );
+}
+
+/**
+ * Applies one migration and returns how long it took on the server, in ms. Throws a
+ * `MigrationFailedError` naming the file, line and column when a statement fails.
+ */
+export async function applyMigration(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord, split: StatementSplitter): Promise<number> {
+  return m.noTransaction ? applyWithoutTransaction(client, m, timeouts, record, split) : applyInTransaction(client, m, timeouts, record, split);
+}
+
+async function applyInTransaction(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord, split: StatementSplitter): Promise<number> {
+  const before = ["BEGIN", ...setLocalTimeouts(timeouts)];
+  const started = performance.now();
+  try {
+    await runBatch(client, before, m.up, [insertHistory(m, record, true, SERVER_ELAPSED_MS, null), "COMMIT"]);
+  } catch (failure) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw await locateFailure(failure as BatchFailure, m, m.up, before, split, "Its transaction was rolled back: the migration left no changes and will run again on the next `dbpipe up`.");
+  } finally {
+    // Session settings a migration made (search_path, role, ...) must not leak into the next one.
+    await client.query("RESET ALL").catch(() => undefined);
+  }
+  return Math.round(performance.now() - started);
+}
+
+async function applyWithoutTransaction(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord, split: StatementSplitter): Promise<number> {
+  const statements = await split(m.up, m.file);
+  await client.query(insertHistory(m, record, false, "0", "started but did not finish: the run was interrupted"));
+  await client.query(`SET lock_timeout = '${pgDuration(timeouts.lockTimeoutMs)}'; SET statement_timeout = '${pgDuration(timeouts.statementTimeoutMs)}'`);
+  const started = performance.now();
+  try {
+    for (const [i, statement] of statements.entries()) {
+      try {
+        await client.query(statement.text);
+      } catch (error) {
+        const summary = `statement ${i + 1} of ${statements.length} (line ${statement.line}) failed: ${(error as Error).message}${isServerError(error) ? ` [SQLSTATE ${error.code}]` : ""}`;
+        await client
+          .query(`UPDATE ${HISTORY_TABLE} SET error = $2, execution_ms = $3 WHERE version = $1`, [m.version, summary, Math.round(performance.now() - started)])
+          .catch(() => undefined);
+        const done = i === 0 ? "No statement before it had run" : `Statements 1 to ${i} had run and stay applied`;
+        throw migrationFailed(m, m.up, error, { line: statement.line, column: statement.column }, `${done}; the migration is recorded as failed. Fix the database by hand, then run \`dbpipe repair\`.`);
+      }
+    }
+  } finally {
+    await client.query("RESET ALL").catch(() => undefined);
+  }
+  const ms = Math.round(performance.now() - started);
+  await client.query(`UPDATE ${HISTORY_TABLE} SET success = true, error = NULL, execution_ms = $2, applied_at = now() WHERE version = $1`, [m.version, ms]);
+  return ms;
+}
+
+/** Runs the given text inside an already open transaction (rehearsal), mapping a failure to the file. */
+export async function runInOpenTransaction(client: Client, m: Migration, section: SqlSection, timeouts: Timeouts, split: StatementSplitter, consequence: string): Promise<number> {
+  const before = setLocalTimeouts(timeouts);
+  const started = performance.now();
+  try {
+    await runBatch(client, before, section, []);
+  } catch (failure) {
+    throw await locateFailure(failure as BatchFailure, m, section, before, split, consequence);
+  }
+  return Math.round(performance.now() - started);
+}
+

@@ -1,0 +1,122 @@
+import { Query, type Client } from "pg";
+import { pgDuration } from "../settings/values";
+import type { Migration, SqlSection } from "./migration";
+import { type FilePosition, isServerError, migrationFailed, positionOfCodePoint } from "./sql-error";
+
+/**
+ * Sending a migration's SQL to the server whole: one simple-protocol query that carries the
+ * transaction's start, the timeouts, the migration's text and whatever must commit with it (the
+ * history row). One round trip per migration, never statement by statement.
+ *
+ * When it fails, the error is mapped back to the file: PostgreSQL's own position when it gives one
+ * (syntax errors), otherwise the statement that failed, found by counting the statements the
+ * server completed before the error.
+ */
+
+/** Timeouts set for the migration's statements. */
+export interface Timeouts {
+  /** `lock_timeout`, ms; 0 = none. */
+  lockTimeoutMs: number;
+  /** `statement_timeout`, ms; 0 = none. */
+  statementTimeoutMs: number;
+}
+
+/** The statements that set the timeouts for the current transaction. */
+export function setLocalTimeouts(timeouts: Timeouts): string[] {
+  return [`SET LOCAL lock_timeout = '${pgDuration(timeouts.lockTimeoutMs)}'`, `SET LOCAL statement_timeout = '${pgDuration(timeouts.statementTimeoutMs)}'`];
+}
+
+/**
+ * The part of pg's submittable protocol we hook: the client calls `handleCommandComplete` on the
+ * active query once per statement the server completed.
+ */
+interface CommandCompleteHandler {
+  handleCommandComplete(...args: unknown[]): void;
+}
+
+/** A query that counts the statements the server completed, to locate a failing one. */
+function countingQuery(text: string): { query: Query; completed: () => number } {
+  const query = new Query(text);
+  const handler = query as unknown as CommandCompleteHandler;
+  const original = handler.handleCommandComplete;
+  let completed = 0;
+  handler.handleCommandComplete = function (this: unknown, ...args: unknown[]) {
+    completed++;
+    original.apply(this, args);
+  };
+  return { query, completed: () => completed };
+}
+
+/** What a batch that failed left behind. */
+export interface BatchFailure {
+  /** The server's error. */
+  error: unknown;
+  /** How many statements completed before it. */
+  completed: number;
+  /** PostgreSQL's 1-based character position in the batch text, when it gave one. */
+  position?: number;
+}
+
+/**
+ * Runs `before` statements, then `section`'s SQL, then `after` statements, as one query. Resolves
+ * when all ran; rejects with a {@link BatchFailure}.
+ */
+export function runBatch(client: Client, before: readonly string[], section: SqlSection, after: readonly string[]): Promise<void> {
+  const text = batchText(before, section.text, after);
+  const { query, completed } = countingQuery(text);
+  return new Promise((resolve, reject) => {
+    query.on("error", (error: unknown) => {
+      const position = isServerError(error) && error.position ? Number(error.position) : undefined;
+      reject({ error, completed: completed(), position } satisfies BatchFailure);
+    });
+    query.on("end", () => resolve());
+    client.query(query);
+  });
+}
+
+/** The text of a batch. The migration is fenced by newlines so a trailing comment cannot swallow what follows. */
+export function batchText(before: readonly string[], sql: string, after: readonly string[]): string {
+  return `${before.map((s) => `${s};\n`).join("")}${sql}\n;\n${after.map((s) => `${s};\n`).join("")}`;
+}
+
+/** One statement of a section, with where it starts in the file. */
+export interface LocatedStatement {
+  /** The statement's SQL. */
+  text: string;
+  /** 1-based line in the file. */
+  line: number;
+  /** 1-based column in the file. */
+  column: number;
+}
+
+/** Splits a section into its statements with the real PostgreSQL parser. */
+export type StatementSplitter = (section: SqlSection, file: string) => Promise<LocatedStatement[]>;
+
+/**
+ * Turns a batch failure into the error users see, pointing at the file: the server's own position
+ * when it is inside the migration's text, else the start of the failing statement.
+ */
+export async function locateFailure(
+  failure: BatchFailure,
+  migration: Migration,
+  section: SqlSection,
+  before: readonly string[],
+  split: StatementSplitter,
+  consequence: string,
+): Promise<Error> {
+  const prefixLength = [...before.map((s) => `${s};\n`).join("")].length;
+  let position: FilePosition | undefined;
+  if (failure.position !== undefined) {
+    const inSql = failure.position - 1 - prefixLength;
+    if (inSql >= 0 && inSql <= [...section.text].length) position = positionOfCodePoint(section, inSql);
+  }
+  if (position === undefined && failure.completed >= before.length) {
+    try {
+      const statement = (await split(section, migration.file))[failure.completed - before.length];
+      if (statement) position = { line: statement.line, column: statement.column };
+    } catch {
+      // The parser disagreeing with the server is no reason to hide the server's error.
+    }
+  }
+  return migrationFailed(migration, section, failure.error, position, consequence);
+}

@@ -1,0 +1,63 @@
+import type { Client } from "pg";
+import { FailureError } from "../errors";
+
+/**
+ * One runner per database at a time: a session-level advisory lock. A second runner waits up to
+ * the stack's `lockWait`, then gives up with a message naming who holds the lock. Because the lock
+ * is held for the whole run and the history is read after taking it, a migration is never
+ * applied twice.
+ */
+
+/** The advisory lock key: the same for every dbpipe runner on a database (advisory locks are per database). */
+export const ADVISORY_LOCK_KEY = 7_305_147_392_751_013_421n;
+
+/** Another runner held the lock for longer than the runner was willing to wait. */
+export class LockTimeoutError extends FailureError {}
+
+/** Takes the run's lock, waiting up to `waitMs`; `onWait` is called when it has to wait. */
+export async function acquireRunLock(client: Client, waitMs: number, onWait?: () => void): Promise<void> {
+  const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [ADVISORY_LOCK_KEY.toString()]);
+  if (rows[0].locked) return;
+  onWait?.();
+  // Wait on the server, not in a polling loop: lock_timeout bounds the wait.
+  await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(waitMs))}`);
+  try {
+    await client.query("SELECT pg_advisory_lock($1::bigint)", [ADVISORY_LOCK_KEY.toString()]);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "55P03") throw error;
+    const holder = await describeHolder(client);
+    throw new LockTimeoutError(
+      `another dbpipe run holds the migration lock on this database${holder} and did not finish within ${formatMs(waitMs)}; ` +
+        "try again when it is done (raise dbpipe:lockWait to wait longer)",
+      { cause: error },
+    );
+  } finally {
+    await client.query("RESET lock_timeout");
+  }
+}
+
+/** Releases the run's lock. */
+export async function releaseRunLock(client: Client): Promise<void> {
+  await client.query("SELECT pg_advisory_unlock($1::bigint)", [ADVISORY_LOCK_KEY.toString()]);
+}
+
+async function describeHolder(client: Client): Promise<string> {
+  const { rows } = await client.query<{ pid: number; application_name: string; client_addr: string | null; started: Date | null }>(
+    `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.xact_start AS started
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1`,
+    [(ADVISORY_LOCK_KEY >> 32n).toString(), (ADVISORY_LOCK_KEY & 0xffffffffn).toString()],
+  );
+  if (rows.length === 0) return "";
+  const h = rows[0];
+  return ` (server pid ${h.pid}${h.application_name ? `, ${h.application_name}` : ""}${h.client_addr ? ` from ${h.client_addr}` : ""})`;
+}
+
+/** Formats a duration for messages. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  if (ms < 3_600_000) return `${Number((ms / 60_000).toFixed(1))}min`;
+  return `${Number((ms / 3_600_000).toFixed(1))}h`;
+}

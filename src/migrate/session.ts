@@ -1,0 +1,46 @@
+import { Client } from "pg";
+import { FailureError, InputError } from "../errors";
+import { redactText, redactUrl } from "../redact";
+
+/**
+ * The one database session a run works on. The advisory lock is session-level, so every step of a
+ * run (history, lock, migrations) goes through the same connection.
+ */
+
+/** Connects to `url`; failures name the (redacted) URL and say what to check. */
+export async function connect(url: string): Promise<Client> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputError(`the database URL is not a URL: ${redactUrl(url)} (expected postgres://user:password@host:5432/database)`);
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new InputError(`the database URL must start with postgres:// or postgresql://, got ${parsed.protocol}//...`);
+  }
+  const client = new Client({ connectionString: url, application_name: "dbpipe" });
+  // A broken connection mid-run surfaces through the failing query; don't crash on the event.
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    const message = redactText((error as Error).message, parsed.password ? [decodeURIComponent(parsed.password)] : []);
+    const code = (error as { code?: string }).code;
+    const hint =
+      code === "28P01" || code === "28000"
+        ? "check the user and password"
+        : code === "3D000"
+          ? "create the database first, or fix the database name in the URL"
+          : code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "ETIMEDOUT" || code === "EHOSTUNREACH"
+            ? "check that the server is running and reachable"
+            : undefined;
+    throw new FailureError(`cannot connect to ${redactUrl(url)}: ${message}${hint ? ` (${hint})` : ""}`, { cause: error });
+  }
+  return client;
+}
+
+/** Quotes an SQL string literal. */
+export function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
