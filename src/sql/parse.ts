@@ -1,0 +1,411 @@
+import type { Node, ParseResult, RawStmt } from "libpg-query";
+import { InputError } from "../errors";
+import type { SqlSection } from "../migrate/migration";
+
+/**
+ * The PostgreSQL parser (libpg-query, the server's own grammar compiled to WebAssembly), wrapped so
+ * that every statement keeps where it stands in its file. The parser reports positions as UTF-8
+ * byte offsets; everything here speaks JavaScript string offsets (UTF-16 code units), lines and
+ * columns, so a migration with `'é'` or `'😀'` in it still points at the right column.
+ */
+
+/** The name of a statement's node type, as the parser names it: `IndexStmt`, `AlterTableStmt`, ... */
+export type StatementKind = Node extends infer N ? (N extends Record<infer K, unknown> ? K & string : never) : never;
+
+/** A comment in a migration, outside any statement. */
+export interface SqlComment {
+  /** The comment's text, with its `--` or `/* *\/` markers. */
+  text: string;
+  /** Offset of its first character in the section's text. */
+  offset: number;
+  /** 1-based line in the file. */
+  line: number;
+  /** 1-based column in the file. */
+  column: number;
+}
+
+/** One SQL statement of a migration section. */
+export interface SqlStatement {
+  /** The statement's own SQL: no leading comments, no trailing semicolon. */
+  text: string;
+  /** Offset (UTF-16 code units) of the statement's first character in the section's text. */
+  offset: number;
+  /** Offset just past the statement's last character (before its semicolon) in the section's text. */
+  end: number;
+  /** 1-based line of the statement's first character, in the file. */
+  line: number;
+  /** 1-based column (UTF-16 code units) of the statement's first character, in the file. */
+  column: number;
+  /** The parser's statement node, e.g. `{ IndexStmt: { ... } }`. */
+  node: Node;
+  /** The node's type name, e.g. `IndexStmt`. */
+  kind: StatementKind;
+  /**
+   * The comments that belong to the statement: those between the previous statement and this one,
+   * and one that follows it on the line where it ends (`DROP TABLE t; -- like this`).
+   */
+  comments: SqlComment[];
+}
+
+/** A position in a file. */
+export interface SqlPosition {
+  /** Offset (UTF-16 code units) in the section's text. */
+  offset: number;
+  /** 1-based line in the file. */
+  line: number;
+  /** 1-based column (UTF-16 code units) in the file. */
+  column: number;
+}
+
+/** A parsed section: its statements, and a way to place any parser location in the file. */
+export interface ParsedSection {
+  /** The statements, in order. */
+  statements: SqlStatement[];
+  /** Comments after the last statement: they belong to no statement. */
+  trailingComments: SqlComment[];
+  /** Where a parser location (a UTF-8 byte offset in the section, as AST nodes carry them) is in the file. */
+  positionOf(byteLocation: number): SqlPosition;
+  /** Where an offset in the section's text (UTF-16 code units) is in the file. */
+  positionAt(offset: number): SqlPosition;
+}
+
+/** SQL that PostgreSQL's parser rejects, reported at its file, line and column with a snippet. */
+export class SqlSyntaxError extends InputError {
+  constructor(
+    /** The file, as users see it in messages. */
+    readonly file: string,
+    /** 1-based line in the file. */
+    readonly line: number,
+    /** 1-based column in the file. */
+    readonly column: number,
+    /** The parser's own message, e.g. `syntax error at or near "TABEL"`. */
+    readonly parserMessage: string,
+    snippet: string,
+  ) {
+    super(`${file}:${line}:${column}: ${parserMessage}\n${snippet}`);
+  }
+}
+
+interface LibpgQuery {
+  loadModule(): Promise<void>;
+  parseSync(query: string): ParseResult;
+}
+
+let parser: LibpgQuery | undefined;
+
+/**
+ * Loads the parser's WebAssembly module. Call (and await) it once before {@link parseSection};
+ * later calls return at once. Loading is deferred to here so that commands which never parse SQL
+ * do not pay for compiling the parser.
+ */
+export async function loadParser(): Promise<void> {
+  if (parser) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require("libpg-query") as LibpgQuery;
+  await module.loadModule();
+  parser = module;
+}
+
+/** True once {@link loadParser} has finished. */
+export function parserLoaded(): boolean {
+  return parser !== undefined;
+}
+
+/**
+ * Splits a migration section into statements with their positions in `file`. An empty section, or
+ * one with only comments, gives `[]`. Throws {@link SqlSyntaxError} when the SQL does not parse.
+ * Requires {@link loadParser} to have finished.
+ */
+export function parseSection(section: SqlSection, file: string): SqlStatement[] {
+  return parseSqlSection(section, file).statements;
+}
+
+/** Like {@link parseSection}, with the comments after the last statement and a position mapper for AST locations. */
+export function parseSqlSection(section: SqlSection, file: string): ParsedSection {
+  if (!parser) throw new Error("the SQL parser is not loaded: await loadParser() before parseSection()");
+  // A byte order mark is one UTF-16 unit but three UTF-8 bytes, and the parser rejects it: blank it out.
+  const text = section.text.charCodeAt(0) === 0xfeff ? ` ${section.text.slice(1)}` : section.text;
+  const lines = new LineIndex(text, section.line);
+  const bytes = ByteIndex.of(text);
+
+  const positionOf = (byte: number) => lines.position(bytes.charOffset(byte));
+  const positionAt = (offset: number) => lines.position(offset);
+  if (isBlank(text)) return { statements: [], trailingComments: [], positionOf, positionAt };
+
+  let result: ParseResult;
+  try {
+    result = parser.parseSync(text);
+  } catch (error) {
+    throw syntaxError(error, text, file, lines);
+  }
+
+  const raw: RawStmt[] = result.stmts ?? [];
+  const statements: SqlStatement[] = [];
+  let pendingComments: SqlComment[] = [];
+  let previous: SqlStatement | undefined;
+  for (const item of raw) {
+    const node = item.stmt;
+    if (!node) continue;
+    const rawStart = bytes.charOffset(item.stmt_location ?? 0);
+    // stmt_len 0 (or absent) means "to the end of the input": the last statement without a semicolon.
+    const rawEnd = item.stmt_len ? bytes.charOffset((item.stmt_location ?? 0) + item.stmt_len) : text.length;
+    const leading = scanTrivia(text, rawStart, rawEnd);
+    pendingComments.push(...leading.comments.map((c) => lines.comment(text, c)));
+    attachSameLineComment(previous, pendingComments, text);
+    const start = leading.end;
+    const end = lastTokenEnd(text, start, rawEnd);
+    const at = lines.position(start);
+    const statement: SqlStatement = {
+      text: text.slice(start, end),
+      offset: start,
+      end,
+      line: at.line,
+      column: at.column,
+      node,
+      kind: Object.keys(node)[0] as StatementKind,
+      comments: pendingComments,
+    };
+    statements.push(statement);
+    pendingComments = [];
+    previous = statement;
+    // Comments between this statement's end and the next statement are picked up by the next
+    // statement's leading scan (the parser starts the next statement right after the semicolon);
+    // after the last statement they are scanned below.
+  }
+  const tailStart = previous ? afterStatement(text, previous.end) : 0;
+  const tail = scanTrivia(text, tailStart, text.length);
+  const trailing = tail.comments.map((c) => lines.comment(text, c));
+  attachSameLineComment(previous, trailing, text);
+  return { statements, trailingComments: trailing, positionOf, positionAt };
+}
+
+/**
+ * Moves the first of `comments` to `previous` when it starts on the line where `previous` ends
+ * (`DROP TABLE t; -- dbpipe:allow ...`): such a comment is about the statement before it.
+ */
+function attachSameLineComment(previous: SqlStatement | undefined, comments: SqlComment[], text: string): void {
+  if (!previous || comments.length === 0) return;
+  const first = comments[0];
+  if (text.slice(previous.end, first.offset).includes("\n")) return;
+  previous.comments.push(first);
+  comments.shift();
+}
+
+/** Offset just past the semicolon that ends a statement ending at `end`, or `end` when there is none. */
+function afterStatement(text: string, end: number): number {
+  let i = end;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === 59 /* ; */ ? i + 1 : end;
+}
+
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) return false;
+  return true;
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 10 || code === 9 || code === 13 || code === 12 || code === 11;
+}
+
+interface RawComment {
+  start: number;
+  end: number;
+}
+
+/**
+ * Skips whitespace, semicolons and comments from `from`, recording the comments. Returns where the
+ * first real token starts. Only used on text the parser placed between statements, where there
+ * are no string literals to get wrong.
+ */
+function scanTrivia(text: string, from: number, limit: number): { end: number; comments: RawComment[] } {
+  const comments: RawComment[] = [];
+  let i = from;
+  while (i < limit) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c) || c === 59) {
+      i++;
+    } else if (c === 45 /* - */ && text.charCodeAt(i + 1) === 45) {
+      const start = i;
+      while (i < limit && text.charCodeAt(i) !== 10) i++;
+      comments.push({ start, end: i });
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      const start = i;
+      i = blockCommentEnd(text, i, limit);
+      comments.push({ start, end: i });
+    } else {
+      break;
+    }
+  }
+  return { end: i, comments };
+}
+
+/** End of the (nestable, as in PostgreSQL) block comment starting at `i`. */
+function blockCommentEnd(text: string, i: number, limit: number): number {
+  let depth = 0;
+  while (i < limit) {
+    if (text.charCodeAt(i) === 47 && text.charCodeAt(i + 1) === 42) {
+      depth++;
+      i += 2;
+    } else if (text.charCodeAt(i) === 42 && text.charCodeAt(i + 1) === 47) {
+      depth--;
+      i += 2;
+      if (depth === 0) return i;
+    } else {
+      i++;
+    }
+  }
+  return limit;
+}
+
+/**
+ * Offset just past the last token of the statement in `[start, limit)`: drops trailing whitespace
+ * and comments. Walks the statement's tokens far enough to know what is a string, a quoted
+ * identifier, a dollar-quoted body or a comment — it never classifies anything.
+ */
+function lastTokenEnd(text: string, start: number, limit: number): number {
+  let end = start;
+  let i = start;
+  while (i < limit) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) {
+      i++;
+      continue;
+    }
+    if (c === 45 && text.charCodeAt(i + 1) === 45) {
+      while (i < limit && text.charCodeAt(i) !== 10) i++;
+      continue;
+    }
+    if (c === 47 && text.charCodeAt(i + 1) === 42) {
+      i = blockCommentEnd(text, i, limit);
+      continue;
+    }
+    if (c === 39 /* ' */) {
+      // E'...' strings allow backslash escapes; the E was consumed as the previous token.
+      const escapes = i > start && (text.charCodeAt(i - 1) === 69 || text.charCodeAt(i - 1) === 101);
+      i = quotedEnd(text, i, limit, 39, escapes);
+    } else if (c === 34 /* " */) {
+      i = quotedEnd(text, i, limit, 34, false);
+    } else if (c === 36 /* $ */) {
+      i = dollarQuotedEnd(text, i, limit);
+    } else {
+      i++;
+    }
+    end = i;
+  }
+  return end;
+}
+
+function quotedEnd(text: string, i: number, limit: number, quote: number, escapes: boolean): number {
+  i++;
+  while (i < limit) {
+    const c = text.charCodeAt(i);
+    if (escapes && c === 92 /* \ */) {
+      i += 2;
+    } else if (c === quote) {
+      if (text.charCodeAt(i + 1) === quote) i += 2;
+      else return i + 1;
+    } else {
+      i++;
+    }
+  }
+  return limit;
+}
+
+/** End of a `$tag$ ... $tag$` body starting at `i`, or `i + 1` when `$` starts no dollar quote (`$1`). */
+function dollarQuotedEnd(text: string, i: number, limit: number): number {
+  let j = i + 1;
+  while (j < limit) {
+    const c = text.charCodeAt(j);
+    if (c === 36) break;
+    const identifierChar = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128 || (j > i + 1 && c >= 48 && c <= 57);
+    if (!identifierChar) return i + 1;
+    j++;
+  }
+  if (j >= limit) return i + 1;
+  const tag = text.slice(i, j + 1);
+  const close = text.indexOf(tag, j + 1);
+  return close === -1 || close + tag.length > limit ? limit : close + tag.length;
+}
+
+/** Maps offsets in a section to lines and columns in its file. */
+class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(
+    text: string,
+    private readonly firstLine: number,
+  ) {
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) this.starts.push(i + 1);
+  }
+
+  position(offset: number): SqlPosition {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { offset, line: this.firstLine + lo, column: offset - this.starts[lo] + 1 };
+  }
+
+  /** The text of line `line` (in the file). */
+  lineText(text: string, line: number): string {
+    const index = line - this.firstLine;
+    const start = this.starts[index] ?? text.length;
+    const next = this.starts[index + 1];
+    return text.slice(start, next === undefined ? text.length : next - 1);
+  }
+
+  comment(text: string, raw: RawComment): SqlComment {
+    const at = this.position(raw.start);
+    return { text: text.slice(raw.start, raw.end), offset: raw.start, line: at.line, column: at.column };
+  }
+}
+
+/** Maps UTF-8 byte offsets (the parser's) to UTF-16 offsets (JavaScript's). */
+class ByteIndex {
+  private constructor(private readonly table: Int32Array | undefined) {}
+
+  static of(text: string): ByteIndex {
+    // Pure ASCII, by far the common case: byte offsets are string offsets.
+    if (Buffer.byteLength(text, "utf8") === text.length) return new ByteIndex(undefined);
+    const table = new Int32Array(Buffer.byteLength(text, "utf8") + 1);
+    let byte = 0;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.codePointAt(i) as number;
+      const width = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+      for (let k = 0; k < width; k++) table[byte + k] = i;
+      byte += width;
+      if (code >= 0x10000) i++; // a surrogate pair: two UTF-16 units, one code point
+    }
+    table[byte] = text.length;
+    return new ByteIndex(table);
+  }
+
+  charOffset(byte: number): number {
+    if (!this.table) return byte;
+    return this.table[Math.min(Math.max(byte, 0), this.table.length - 1)];
+  }
+}
+
+/** Turns the parser's error into a {@link SqlSyntaxError} at the right line and column of the file. */
+function syntaxError(error: unknown, text: string, file: string, lines: LineIndex): Error {
+  const details = (error as { sqlDetails?: { message: string; cursorPosition?: number } }).sqlDetails;
+  if (!details) return error instanceof Error ? error : new Error(String(error));
+  // The parser's cursor counts characters (code points), from 0; JavaScript counts UTF-16 units.
+  const offset = codePointToOffset(text, details.cursorPosition ?? 0);
+  const at = lines.position(offset);
+  const lineText = lines.lineText(text, at.line).replace(/\t/g, " ");
+  const gutter = String(at.line);
+  const snippet = `  ${gutter} | ${lineText}\n  ${" ".repeat(gutter.length)} | ${" ".repeat(at.column - 1)}^`;
+  return new SqlSyntaxError(file, at.line, at.column, details.message, snippet);
+}
+
+function codePointToOffset(text: string, codePoints: number): number {
+  let offset = 0;
+  for (let n = 0; n < codePoints && offset < text.length; n++) {
+    offset += (text.codePointAt(offset) as number) >= 0x10000 ? 2 : 1;
+  }
+  return offset;
+}

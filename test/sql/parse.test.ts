@@ -1,0 +1,147 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { InputError } from "../../src/errors";
+import { SqlSyntaxError, loadParser, parseSection, parseSqlSection } from "../../src/sql/parse";
+
+beforeAll(async () => {
+  await loadParser();
+});
+
+/** Statements of `text` as [line, column, text] triples, the section starting at `line`. */
+function split(text: string, line = 1) {
+  return parseSection({ text, line }, "m.sql").map((s) => [s.line, s.column, s.text]);
+}
+
+describe("parseSection", () => {
+  it("returns no statements for an empty or comment-only section", () => {
+    expect(parseSection({ text: "", line: 1 }, "m.sql")).toEqual([]);
+    expect(parseSection({ text: "  \n\n", line: 1 }, "m.sql")).toEqual([]);
+    expect(parseSection({ text: "-- nothing yet\n/* still nothing */\n", line: 1 }, "m.sql")).toEqual([]);
+  });
+
+  it("gives each statement its own text and its line and column in the file", () => {
+    const sql = "-- create things\nCREATE TABLE a (id int);\n\n  CREATE INDEX a_id ON a (id); SELECT 1";
+    expect(split(sql, 5)).toEqual([
+      [6, 1, "CREATE TABLE a (id int)"],
+      [8, 3, "CREATE INDEX a_id ON a (id)"],
+      [8, 32, "SELECT 1"],
+    ]);
+  });
+
+  it("names each statement's kind and keeps the parser's node", () => {
+    const [s] = parseSection({ text: "CREATE INDEX CONCURRENTLY i ON t (a);", line: 1 }, "m.sql");
+    expect(s.kind).toBe("IndexStmt");
+    expect(s.node).toMatchObject({ IndexStmt: { idxname: "i", concurrent: true } });
+    expect(s.offset).toBe(0);
+    expect(s.end).toBe(36);
+  });
+
+  it("keeps dollar-quoted function bodies whole, semicolons and all", () => {
+    const sql = [
+      "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $body$",
+      "BEGIN",
+      "  NEW.updated_at := now(); -- not the end",
+      "  RETURN NEW;",
+      "END;",
+      "$body$;",
+      "DO $$ BEGIN PERFORM 1; END $$;",
+    ].join("\n");
+    const statements = parseSection({ text: sql, line: 1 }, "m.sql");
+    expect(statements.map((s) => s.kind)).toEqual(["CreateFunctionStmt", "DoStmt"]);
+    expect(statements[0].text.endsWith("$body$")).toBe(true);
+    expect(statements[1].line).toBe(7);
+  });
+
+  it("splits Drizzle's output at its statement breakpoints", () => {
+    const sql = 'CREATE TABLE "users" (\n\t"id" serial PRIMARY KEY NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX "users_id" ON "users" ("id");';
+    expect(split(sql)).toEqual([
+      [1, 1, 'CREATE TABLE "users" (\n\t"id" serial PRIMARY KEY NOT NULL\n)'],
+      [5, 1, 'CREATE INDEX "users_id" ON "users" ("id")'],
+    ]);
+  });
+
+  it("reads Prisma's generated migrations", () => {
+    const sql = [
+      "-- CreateEnum",
+      "CREATE TYPE \"Role\" AS ENUM ('USER', 'ADMIN');",
+      "",
+      "-- CreateTable",
+      'CREATE TABLE "User" (',
+      '    "id" SERIAL NOT NULL,',
+      '    "role" "Role" NOT NULL DEFAULT \'USER\',',
+      '    CONSTRAINT "User_pkey" PRIMARY KEY ("id")',
+      ");",
+      "",
+      "-- CreateIndex",
+      'CREATE UNIQUE INDEX "User_email_key" ON "User"("email");',
+      "",
+    ].join("\n");
+    const statements = parseSection({ text: sql, line: 1 }, "prisma/migrations/20240101_init/migration.sql");
+    expect(statements.map((s) => [s.kind, s.line])).toEqual([
+      ["CreateEnumStmt", 2],
+      ["CreateStmt", 5],
+      ["IndexStmt", 12],
+    ]);
+    expect(statements[1].comments.map((c) => c.text)).toEqual(["-- CreateTable"]);
+  });
+
+  it("counts columns in characters, not bytes, after non-ASCII text", () => {
+    const sql = "COMMENT ON TABLE t IS 'café 😀'; DROP TABLE t;";
+    const statements = parseSection({ text: sql, line: 1 }, "m.sql");
+    expect(statements[1].column).toBe(sql.indexOf("DROP") + 1);
+    expect(statements[1].text).toBe("DROP TABLE t");
+  });
+
+  it("maps parser locations inside a statement to the file, after non-ASCII text", () => {
+    const parsed = parseSqlSection({ text: "SELECT 'ü';\nALTER TABLE ünïcode ADD COLUMN x int;", line: 10 }, "m.sql");
+    const alter = parsed.statements[1].node as { AlterTableStmt: { relation: { location: number } } };
+    expect(parsed.positionOf(alter.AlterTableStmt.relation.location)).toMatchObject({ line: 11, column: 13 });
+  });
+
+  it("leaves trailing comments and escaped quotes out of the statement's text", () => {
+    expect(split("SELECT E'it\\'s; fine' -- note\n;SELECT 2 /* done */")).toEqual([
+      [1, 1, "SELECT E'it\\'s; fine'"],
+      [2, 2, "SELECT 2"],
+    ]);
+  });
+
+  it("gives a statement the comments before it and one on the line where it ends", () => {
+    const parsed = parseSqlSection({ text: "-- first\nDROP TABLE a; -- same line\n-- next one\nDROP TABLE b;\n-- after everything\n", line: 1 }, "m.sql");
+    expect(parsed.statements.map((s) => s.comments.map((c) => [c.line, c.text]))).toEqual([
+      [
+        [1, "-- first"],
+        [2, "-- same line"],
+      ],
+      [[3, "-- next one"]],
+    ]);
+    expect(parsed.trailingComments.map((c) => c.text)).toEqual(["-- after everything"]);
+  });
+
+  it("ignores a byte order mark", () => {
+    expect(split("\uFEFFSELECT 1")).toEqual([[1, 2, "SELECT 1"]]);
+  });
+
+  it("reports SQL that does not parse at its file, line and column, with a snippet", () => {
+    let error: unknown;
+    try {
+      parseSection({ text: "CREATE TABLE ok (id int);\nALTER TABEL customers ADD COLUMN note text;", line: 3 }, "migrations/0002_note.sql");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SqlSyntaxError);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as SqlSyntaxError).message).toMatchInlineSnapshot(`
+      "migrations/0002_note.sql:4:7: syntax error at or near "TABEL"
+        4 | ALTER TABEL customers ADD COLUMN note text;
+          |       ^"
+    `);
+    expect((error as SqlSyntaxError).stack).toBeDefined();
+  });
+
+  it("places a syntax error after non-ASCII text at the right column", () => {
+    expect(() => parseSection({ text: "SELECT '日本語' FORM t;", line: 1 }, "m.sql")).toThrow(/^m\.sql:1:19: syntax error at or near "t"/);
+  });
+
+  it("reports unterminated input at its end", () => {
+    expect(() => parseSection({ text: "CREATE TABLE t (\n  id int,", line: 1 }, "m.sql")).toThrow(/^m\.sql:2:10: syntax error at end of input/);
+  });
+});
