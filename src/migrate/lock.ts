@@ -14,25 +14,30 @@ export const ADVISORY_LOCK_KEY = 7_305_147_392_751_013_421n;
 /** Another runner held the lock for longer than the runner was willing to wait. */
 export class LockTimeoutError extends FailureError {}
 
-/** Takes the run's lock, waiting up to `waitMs`; `onWait` is called when it has to wait. */
+/**
+ * Takes the run's lock, waiting up to `waitMs`; `onWait` is called when it has to wait.
+ *
+ * The wait is a poll of `pg_try_advisory_lock`, not a blocking `pg_advisory_lock`: a blocked call
+ * keeps a transaction open, and the runner holding the lock may be building an index
+ * CONCURRENTLY, which waits for every open transaction to end. The two would deadlock.
+ */
 export async function acquireRunLock(client: Client, waitMs: number, onWait?: () => void): Promise<void> {
-  const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [ADVISORY_LOCK_KEY.toString()]);
-  if (rows[0].locked) return;
-  onWait?.();
-  // Wait on the server, not in a polling loop: lock_timeout bounds the wait.
-  await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(waitMs))}`);
-  try {
-    await client.query("SELECT pg_advisory_lock($1::bigint)", [ADVISORY_LOCK_KEY.toString()]);
-  } catch (error) {
-    if ((error as { code?: string }).code !== "55P03") throw error;
-    const holder = await describeHolder(client);
-    throw new LockTimeoutError(
-      `another dbpipe run holds the migration lock on this database${holder} and did not finish within ${formatMs(waitMs)}; ` +
-        "try again when it is done (raise dbpipe:lockWait to wait longer)",
-      { cause: error },
-    );
-  } finally {
-    await client.query("RESET lock_timeout");
+  const deadline = Date.now() + waitMs;
+  let pause = 50;
+  for (let attempt = 0; ; attempt++) {
+    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [ADVISORY_LOCK_KEY.toString()]);
+    if (rows[0].locked) return;
+    if (attempt === 0) onWait?.();
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const holder = await describeHolder(client);
+      throw new LockTimeoutError(
+        `another dbpipe run holds the migration lock on this database${holder} and did not finish within ${formatMs(waitMs)}; ` +
+          "try again when it is done (raise dbpipe:lockWait to wait longer)",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    pause = Math.min(pause * 2, 1000);
   }
 }
 

@@ -1,0 +1,40 @@
+import { Command } from "commander";
+import { repairHistory } from "../../migrate/engine";
+import type { RegisterCommand } from "../main";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+
+interface RepairFlags extends ProjectFlags {
+  dryRun?: boolean;
+  markApplied?: string[];
+}
+
+/** `dbpipe repair`: mends the history when the history itself is wrong. */
+export const register: RegisterCommand = (program, io) => {
+  const command = new Command("repair")
+    .description(
+      "mend the history table: clear failed records (they run again), realign checksums of applied files that changed, remove records of deleted files",
+    )
+    .option("--mark-applied <version...>", "mark these failed migrations applied instead (you finished them by hand)")
+    .option("--dry-run", "say what would change, change nothing");
+  addJsonOption(addDatabaseOption(addProjectOptions(command)));
+  command.action(
+    io.run(async (flags: RepairFlags) => {
+      const project = openProject(flags);
+      const { output } = io;
+      return withDatabase(project, flags, async (database) => {
+        const changes = await repairHistory(engineOptions(project, database), { dryRun: flags.dryRun, markApplied: flags.markApplied });
+        if (flags.json) {
+          output.json({ stack: project.settings.stack, database: database.shown, dryRun: Boolean(flags.dryRun), changes });
+          return;
+        }
+        if (changes.length === 0) {
+          output.line("The history matches the files: nothing to repair.");
+          return;
+        }
+        for (const c of changes) output.line(`  ${flags.dryRun ? "would" : output.style.green("✓")} ${c.description}`);
+        output.line(flags.dryRun ? `${changes.length} change(s) would be made; run without --dry-run to make them.` : `Repaired ${changes.length} record(s).`);
+      });
+    }),
+  );
+  program.addCommand(command);
+};

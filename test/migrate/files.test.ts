@@ -1,0 +1,137 @@
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { MigrationFilesError, checksumOf, loadMigrationFile, loadMigrations } from "../../src/migrate/files";
+import { tempFolder } from "../helpers/project";
+
+function load(files: Record<string, string>, layout?: "auto" | "dbpipe" | "plain" | "drizzle" | "prisma") {
+  const dir = tempFolder(files);
+  return loadMigrations(dir, { layout, displayBase: dir });
+}
+
+function problemsOf(files: Record<string, string>): string {
+  try {
+    load(files);
+  } catch (error) {
+    expect(error).toBeInstanceOf(MigrationFilesError);
+    return (error as Error).message;
+  }
+  throw new Error("expected the files to be refused");
+}
+
+describe("loading migrations", () => {
+  it("orders versions numerically, not as text", () => {
+    const { migrations } = load({
+      "10_ten.sql": "SELECT 10;",
+      "2_two.sql": "SELECT 2;",
+      "1_one.sql": "SELECT 1;",
+    });
+    expect(migrations.map((m) => m.version)).toEqual(["1", "2", "10"]);
+  });
+
+  it("reads timestamp versions and names", () => {
+    const { migrations, layout } = load({ "20251106123000_create_products.sql": "CREATE TABLE p (id int);" });
+    expect(layout).toBe("dbpipe");
+    expect(migrations[0]).toMatchObject({ version: "20251106123000", name: "create_products", order: 20251106123000n, noTransaction: false });
+  });
+
+  it("splits the down part at -- dbpipe:down and keeps file line numbers", () => {
+    const { migrations } = load({ "0001_a.sql": "-- up\nCREATE TABLE a (id int);\n-- dbpipe:down\nDROP TABLE a;\n" });
+    expect(migrations[0].up).toEqual({ text: "-- up\nCREATE TABLE a (id int);", line: 1 });
+    expect(migrations[0].down).toEqual({ text: "DROP TABLE a;\n", line: 4 });
+  });
+
+  it("marks a no-transaction file", () => {
+    const { migrations } = load({ "0001_idx.sql": "-- dbpipe:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);" });
+    expect(migrations[0].noTransaction).toBe(true);
+  });
+
+  it("gives CRLF and LF files the same checksum", () => {
+    const lf = load({ "0001_a.sql": "CREATE TABLE a (id int);\nSELECT 1;\n" }).migrations[0];
+    const crlf = load({ "0001_a.sql": "CREATE TABLE a (id int);\r\nSELECT 1;\r\n" }).migrations[0];
+    expect(crlf.checksum).toBe(lf.checksum);
+    expect(lf.checksum).toBe(checksumOf("CREATE TABLE a (id int);\nSELECT 1;\n"));
+    expect(lf.checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("changes the checksum when the content changes", () => {
+    const a = load({ "0001_a.sql": "CREATE TABLE a (id int);" }).migrations[0];
+    const b = load({ "0001_a.sql": "CREATE TABLE a (id bigint);" }).migrations[0];
+    expect(a.checksum).not.toBe(b.checksum);
+  });
+
+  it("reports every problem at once, each naming its file", () => {
+    const message = problemsOf({
+      "0001_a.sql": "SELECT 1;",
+      "1_again.sql": "SELECT 2;",
+      "create_things.sql": "SELECT 3;",
+      "0003_empty.sql": "  -- nothing here\n/* nor here */\n",
+      "0004_typo.sql": "-- dbpipe:no-transacton\nSELECT 4;",
+      "README.md": "not a migration, ignored",
+    });
+    expect(message).toContain("4 problems with the migration files");
+    expect(message).toContain("1_again.sql: duplicate version 1: 0001_a.sql has the same version");
+    expect(message).toContain("create_things.sql: name does not parse as a migration: expected <version>_<name>.sql");
+    expect(message).toContain("0003_empty.sql: is empty: a migration needs at least one statement");
+    expect(message).toContain('0004_typo.sql:1: unknown directive "dbpipe:no-transacton"');
+    expect(message).not.toContain("README.md");
+  });
+
+  it("refuses a file with nothing before its down part", () => {
+    expect(problemsOf({ "0001_a.sql": "-- dbpipe:down\nDROP TABLE a;" })).toContain("0001_a.sql: has no SQL before -- dbpipe:down");
+  });
+
+  it("says so when the folder does not exist", () => {
+    const dir = tempFolder();
+    expect(() => loadMigrations(path.join(dir, "nope"), { displayBase: dir })).toThrow("nope: no such folder: create it, or point --dir at your migrations");
+  });
+
+  it("reads plain numbered SQL with dashes", () => {
+    const { layout, migrations } = load({ "001-create-products-table.sql": "CREATE TABLE p (id int);", "002-add-index.sql": "CREATE INDEX ON p (id);" });
+    expect(layout).toBe("plain");
+    expect(migrations.map((m) => [m.version, m.name])).toEqual([
+      ["001", "create-products-table"],
+      ["002", "add-index"],
+    ]);
+  });
+
+  it("reads Prisma's folders", () => {
+    const { layout, migrations } = load({
+      "migration_lock.toml": 'provider = "postgresql"\n',
+      "20240101120000_init/migration.sql": '-- CreateTable\nCREATE TABLE "User" ("id" SERIAL NOT NULL, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));\n',
+      "20240202120000_add_posts/migration.sql": 'CREATE TABLE "Post" ("id" SERIAL NOT NULL);\n',
+    });
+    expect(layout).toBe("prisma");
+    expect(migrations.map((m) => [m.version, m.name, m.file])).toEqual([
+      ["20240101120000", "init", path.join("20240101120000_init", "migration.sql")],
+      ["20240202120000", "add_posts", path.join("20240202120000_add_posts", "migration.sql")],
+    ]);
+  });
+
+  it("reads Drizzle's files and checks them against its journal", () => {
+    const journal = { version: "7", dialect: "postgresql", entries: [{ idx: 0, version: "7", when: 1, tag: "0000_clever_name", breakpoints: true }] };
+    const ok = load({
+      "meta/_journal.json": JSON.stringify(journal),
+      "0000_clever_name.sql": 'CREATE TABLE "users" ("id" serial PRIMARY KEY);\n--> statement-breakpoint\nCREATE INDEX "i" ON "users" ("id");',
+    });
+    expect(ok.layout).toBe("drizzle");
+    expect(ok.migrations[0]).toMatchObject({ version: "0000", name: "clever_name" });
+
+    const message = problemsOf({
+      "meta/_journal.json": JSON.stringify(journal),
+      "0000_clever_name.sql": "SELECT 1;",
+      "0001_stray.sql": "SELECT 2;",
+    });
+    expect(message).toContain("0001_stray.sql: is not in meta/_journal.json");
+  });
+
+  it("reads one file on its own, its version from its name", () => {
+    const dir = tempFolder({ "0007_add_notes.sql": "ALTER TABLE t ADD COLUMN notes text;" });
+    const m = loadMigrationFile(path.join(dir, "0007_add_notes.sql"), { displayBase: dir });
+    expect(m).toMatchObject({ version: "0007", name: "add_notes", file: "0007_add_notes.sql" });
+  });
+
+  it("takes the layout when given instead of detecting it", () => {
+    // A dash-named file is a problem for the dbpipe layout, which wants <version>_<name>.sql.
+    expect(() => load({ "001-a.sql": "SELECT 1;" }, "dbpipe")).toThrow("001-a.sql: name does not parse as a migration");
+  });
+});
