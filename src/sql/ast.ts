@@ -1,0 +1,221 @@
+import type { AlterTableCmd, AlterTableStmt, ColumnDef, Constraint, Node, RangeVar, TypeName } from "libpg-query";
+import type { StatementKind } from "./parse";
+
+/**
+ * Reading the parser's tree: the few shapes the rules ask about (tables, columns, types,
+ * constraints, expressions), named in the words of the SQL rather than of the parser.
+ */
+
+/** The inner object of a node of kind `K`, e.g. `NodeOf<"IndexStmt">` is `IndexStmt`. */
+export type NodeOf<K extends StatementKind> = Extract<Node, Record<K, unknown>> extends Record<K, infer T> ? T : never;
+
+/** The inner object of `node` when it is a `kind` node, else undefined. */
+export function nodeAs<K extends StatementKind>(node: Node | undefined, kind: K): NodeOf<K> | undefined {
+  if (!node) return undefined;
+  return (node as Record<string, unknown>)[kind] as NodeOf<K> | undefined;
+}
+
+/** The kind of a node (its single key). */
+export function kindOf(node: Node): StatementKind {
+  for (const key in node) return key as StatementKind;
+  throw new Error("empty parser node");
+}
+
+/** A table (or view, sequence, index) as a statement names it. */
+export interface TableRef {
+  /** Schema, when the statement qualifies the name. */
+  schema?: string;
+  /** The name. */
+  name: string;
+  /** How to show it: `users`, `billing.invoices`; quoted where SQL needs quotes. */
+  display: string;
+  /** Identity for comparing names within a run: unqualified names count as `public`. */
+  key: string;
+  /** True for temporary tables: only this session sees them. */
+  temporary: boolean;
+}
+
+/** A {@link TableRef} from the parser's RangeVar. */
+export function tableOf(relation: RangeVar | undefined): TableRef | undefined {
+  if (!relation?.relname) return undefined;
+  return makeTableRef(relation.schemaname, relation.relname, relation.relpersistence === "t");
+}
+
+/** A {@link TableRef} from a qualified name given as a list of String nodes (`DROP TABLE a.b`). */
+export function tableOfNames(names: Node[] | undefined): TableRef | undefined {
+  const parts = strings(names);
+  if (parts.length === 0) return undefined;
+  const name = parts[parts.length - 1];
+  const schema = parts.length > 1 ? parts[parts.length - 2] : undefined;
+  return makeTableRef(schema, name, false);
+}
+
+function makeTableRef(schema: string | undefined, name: string, temporary: boolean): TableRef {
+  return {
+    schema,
+    name,
+    display: schema ? `${quoteIdent(schema)}.${quoteIdent(name)}` : quoteIdent(name),
+    key: `${schema ?? "public"}.${name}`,
+    temporary,
+  };
+}
+
+/** An identifier as SQL would need it written. */
+export function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The values of a list of String nodes (`names`, `funcname`, ...). */
+export function strings(nodes: Node[] | undefined): string[] {
+  const out: string[] = [];
+  for (const n of nodes ?? []) {
+    const s = nodeAs(n, "String");
+    if (s) out.push(s.sval ?? "");
+  }
+  return out;
+}
+
+/** The subcommands of an ALTER TABLE. */
+export function alterTableCommands(stmt: AlterTableStmt): AlterTableCmd[] {
+  const out: AlterTableCmd[] = [];
+  for (const c of stmt.cmds ?? []) {
+    const cmd = nodeAs(c, "AlterTableCmd");
+    if (cmd) out.push(cmd);
+  }
+  return out;
+}
+
+/** The constraints written on a column definition. */
+export function columnConstraints(column: ColumnDef): Constraint[] {
+  const out: Constraint[] = [];
+  for (const c of column.constraints ?? []) {
+    const constraint = nodeAs(c, "Constraint");
+    if (constraint) out.push(constraint);
+  }
+  return out;
+}
+
+/** A column type as written, normalised: `int` is `int4`, `character varying(20)` is `varchar` with modifier 20. */
+export interface ColumnType {
+  /** The type's name, without `pg_catalog.`: `int4`, `varchar`, `text`, `numeric`, `my_enum`. */
+  name: string;
+  /** Schema when the type is qualified by something other than `pg_catalog`. */
+  schema?: string;
+  /** Numeric modifiers (`varchar(20)`: [20]; `numeric(10,2)`: [10, 2]); empty when none. */
+  modifiers: number[];
+  /** True for array types (`text[]`). */
+  array: boolean;
+  /** True when a modifier is not a plain number: the type cannot be compared. */
+  opaque: boolean;
+  /** How to show it: `varchar(20)`, `int8`, `text[]`. */
+  display: string;
+}
+
+/** The {@link ColumnType} of a parser TypeName. */
+export function columnTypeOf(typeName: TypeName | undefined): ColumnType | undefined {
+  if (!typeName) return undefined;
+  const parts = strings(typeName.names);
+  if (parts.length === 0) return undefined;
+  const name = parts[parts.length - 1];
+  const schema = parts.length > 1 && parts[0] !== "pg_catalog" ? parts[parts.length - 2] : undefined;
+  const modifiers: number[] = [];
+  let opaque = false;
+  for (const m of typeName.typmods ?? []) {
+    const value = nodeAs(m, "A_Const")?.ival;
+    if (value) modifiers.push(value.ival ?? 0);
+    else opaque = true;
+  }
+  const array = (typeName.arrayBounds?.length ?? 0) > 0;
+  const display = `${schema ? `${schema}.` : ""}${name}${modifiers.length ? `(${modifiers.join(",")})` : ""}${array ? "[]" : ""}`;
+  return { name, schema, modifiers, array, opaque, display };
+}
+
+/** True for serial pseudo-types: a column of one gets a sequence and a `nextval()` default. */
+export function isSerialType(type: ColumnType | undefined): boolean {
+  return type !== undefined && !type.schema && ["serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"].includes(type.name);
+}
+
+/** Calls `visit` for every node below `value` (depth first), with its kind and inner object. */
+export function walk(value: unknown, visit: (kind: string, inner: Record<string, unknown>) => void): void {
+  if (Array.isArray(value)) {
+    for (const item of value) walk(item, visit);
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child === null || typeof child !== "object") continue;
+    // Node wrappers are the only keys that start with a capital letter (`FuncCall`, `A_Const`).
+    const first = key.charCodeAt(0);
+    if (first >= 65 && first <= 90 && !Array.isArray(child)) visit(key, child as Record<string, unknown>);
+    walk(child, visit);
+  }
+}
+
+/**
+ * Built-in functions that are not volatile, so a column default using them is computed once and
+ * stored in the catalog (PostgreSQL 11+), without rewriting the table. Anything not listed here is
+ * treated as volatile: a wrong "volatile" costs an acknowledgement, a wrong "not volatile" an outage.
+ */
+const NON_VOLATILE_FUNCTIONS = new Set([
+  "now", "transaction_timestamp", "statement_timestamp", "current_timestamp", "current_date", "localtimestamp",
+  "lower", "upper", "length", "char_length", "btrim", "ltrim", "rtrim", "trim", "replace", "substring", "substr",
+  "left", "right", "concat", "concat_ws", "format", "md5", "encode", "decode", "to_char", "to_date", "to_timestamp",
+  "to_number", "date_trunc", "date_part", "extract", "make_date", "make_time", "make_timestamp", "make_timestamptz",
+  "make_interval", "abs", "round", "trunc", "ceil", "floor", "greatest", "least", "coalesce", "nullif",
+  "to_json", "to_jsonb", "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
+  "array_to_json", "row_to_json", "jsonb_object", "json_object", "array_fill", "string_to_array", "array_to_string",
+  "current_user", "current_schema", "current_database", "session_user", "timezone", "age", "int4", "int8", "text",
+  "numeric", "float8", "bool", "uuid_nil", "uuid_ns_url", "uuid_ns_dns",
+]);
+
+/**
+ * The first volatile function call in a default expression (`gen_random_uuid()`, `random()`,
+ * `clock_timestamp()`, `nextval(...)`, or a function dbpipe does not know), or undefined when the
+ * expression is made only of constants, casts, operators and known non-volatile functions.
+ */
+export function volatileFunctionIn(expr: Node | undefined): string | undefined {
+  let found: string | undefined;
+  walk(expr, (kind, inner) => {
+    if (found || kind !== "FuncCall") return;
+    const names = strings(inner.funcname as Node[] | undefined);
+    const name = names[names.length - 1] ?? "";
+    const schema = names.length > 1 ? names[0] : "pg_catalog";
+    if (schema !== "pg_catalog" || !NON_VOLATILE_FUNCTIONS.has(name)) found = `${names.join(".")}()`;
+  });
+  return found;
+}
+
+/** The column a `col IS NOT NULL` check expression tests, when that is all the expression does. */
+export function notNullCheckColumn(expr: Node | undefined): string | undefined {
+  const test = nodeAs(expr, "NullTest");
+  if (!test || test.nulltesttype !== "IS_NOT_NULL") return undefined;
+  const ref = nodeAs(test.arg, "ColumnRef");
+  const fields = strings(ref?.fields);
+  return fields.length === 1 ? fields[0] : undefined;
+}
+
+/** The value of a `SET name = value` argument as PostgreSQL would read a duration, in ms; undefined if not a duration. */
+export function durationMs(args: Node[] | undefined): number | undefined {
+  const value = nodeAs(args?.[0], "A_Const");
+  if (!value) return undefined;
+  if (value.ival) return value.ival.ival ?? 0;
+  const text = value.sval?.sval ?? value.fval?.fval;
+  if (text === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/.exec(text);
+  if (!m) return undefined;
+  const unit: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+  return Number(m[1]) * unit[m[2] ?? "ms"];
+}
+
+/** Formats milliseconds for a message: `5s`, `250ms`, `2min`. */
+export function formatMs(ms: number): string {
+  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}min`;
+  if (ms % 1000 === 0 && ms >= 1000) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** Formats a row count for a message: `12,345,678`. */
+export function formatRows(rows: number): string {
+  return Math.round(rows).toLocaleString("en-US");
+}

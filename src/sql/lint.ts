@@ -1,0 +1,333 @@
+import type { Migration } from "../migrate/migration";
+import type { StackSettings } from "../settings/stack-settings";
+import { SettingsError } from "../settings/stack-settings";
+import { RISK_LEVELS, type RiskLevel, maxRisk } from "../settings/tiers";
+import { acknowledgementsIn, rejectDanglingDirectives } from "./allow";
+import { type TableRef, durationMs, formatRows, nodeAs } from "./ast";
+import { type SqlStatement, type StatementKind, loadParser, parseSqlSection } from "./parse";
+import { RULES, ruleById, suggestRule } from "./rules";
+import type { MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
+import { type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
+
+/**
+ * Linting: every statement of every migration through every rule, into findings. A finding is
+ * data — rule, severity, position, message, hint — never an exception; whether it blocks is the
+ * tier's verdict (src/risk/verdict.ts), not the linter's.
+ */
+
+/** One problem in a migration, at its place in the file. */
+export interface Finding {
+  /** The rule's id, e.g. `drop-table`. */
+  rule: string;
+  /** The severity after the stack's overrides and the data-aware pass. */
+  severity: RiskLevel;
+  /** 1-based line in the file. */
+  line: number;
+  /** 1-based column in the file (UTF-16 code units). */
+  column: number;
+  /** Line where the statement ends. */
+  endLine: number;
+  /** Column just past the statement's end. */
+  endColumn: number;
+  /** What is wrong. */
+  message: string;
+  /** The safe alternative. */
+  hint: string;
+  /** True when the file acknowledges it with `-- dbpipe:allow <rule> <reason>`: it no longer raises the migration's risk. */
+  acknowledged: boolean;
+  /** The acknowledgement's reason, when acknowledged. */
+  acknowledgedReason?: string;
+  /** The table the finding is about, as the SQL names it. */
+  table?: string;
+  /** The table's estimated rows, when the data-aware pass looked it up. */
+  tableRows?: number;
+  /** The statement's SQL, shortened to one line for display. */
+  sql: string;
+}
+
+/** A migration with its findings. */
+export interface LintedMigration {
+  /** The migration's version. */
+  version: string;
+  /** The name after the version. */
+  name: string;
+  /** The file, as users see it. */
+  file: string;
+  /** The file's checksum: what an approval in `Pulumi.<stack>.yaml` must match. */
+  checksum: string;
+  /** Its highest non-acknowledged finding's severity; `low` when it has none. */
+  risk: RiskLevel;
+  /** Its findings, in file order. */
+  findings: Finding[];
+  /** True for `-- dbpipe:no-transaction` migrations. */
+  noTransaction: boolean;
+  /** How many statements its up section has. */
+  statements: number;
+}
+
+/** Estimated rows per table, for the data-aware pass. Keys are the table names as given. */
+export type TableRowsLookup = (tables: string[]) => Promise<Map<string, number>>;
+
+/** How to lint. */
+export interface LintOptions {
+  /** Severity overrides by rule id (`dbpipe:ruleSeverity`); `off` drops the rule. Default none. */
+  ruleSeverity?: Readonly<Record<string, RiskLevel | "off">>;
+  /** Where the overrides come from, for messages about unknown rule ids. Default `stack settings`. */
+  settingsSource?: string;
+  /** The lock_timeout the runner sets for each migration, in ms (0: none). Default 5000 (the prod tier's). */
+  lockTimeoutMs?: number;
+  /** Extensions the stack declares (`dbpipe:extensions`); CREATE EXTENSION of those is not reported. Default none. */
+  extensions?: readonly string[];
+  /** Estimated rows above which a size-sensitive finding becomes high. Default 1,000,000. */
+  largeTableRows?: number;
+  /** Looks up estimated rows per table (see `table-sizes.ts`); without it, linting is offline. */
+  tableRows?: TableRowsLookup;
+  /**
+   * Migrations that come before the ones linted (already applied, say): read for what they say
+   * about the schema (column types, defaults, validated checks), not reported. Default none.
+   */
+  history?: readonly Migration[];
+}
+
+/** The lint options a stack's settings imply. */
+export function lintOptionsFor(settings: StackSettings, extra: Pick<LintOptions, "tableRows" | "history"> = {}): LintOptions {
+  return {
+    ruleSeverity: settings.risk.ruleSeverity,
+    settingsSource: settings.source,
+    lockTimeoutMs: settings.migrations.lockTimeoutMs,
+    extensions: settings.infra.extensions,
+    largeTableRows: settings.risk.largeTableRows,
+    ...extra,
+  };
+}
+
+/** The default `lockTimeoutMs`: the prod tier's runner setting. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+
+/** The default `largeTableRows`. */
+export const DEFAULT_LARGE_TABLE_ROWS = 1_000_000;
+
+/**
+ * Lints migrations in version order; each one sees what the earlier ones (and `options.history`)
+ * did to the schema. Loads the parser when needed. Throws an InputError for SQL that does not
+ * parse (`file:line:column`), a malformed `-- dbpipe:allow`, or an unknown rule id in the stack's
+ * `dbpipe:ruleSeverity`.
+ */
+export async function lintMigrations(migrations: readonly Migration[], options: LintOptions = {}): Promise<LintedMigration[]> {
+  await loadParser();
+  const linted = lintMigrationsSync(migrations, options);
+  if (options.tableRows) await applyTableSizes(linted, options.tableRows, options.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS);
+  return linted;
+}
+
+/** Lints one migration; see {@link lintMigrations}. */
+export async function lintMigration(migration: Migration, options: LintOptions = {}): Promise<LintedMigration> {
+  return (await lintMigrations([migration], options))[0];
+}
+
+/** {@link lintMigrations} without the data-aware pass, for callers that already loaded the parser. */
+export function lintMigrationsSync(migrations: readonly Migration[], options: LintOptions = {}): LintedMigration[] {
+  const linter = new Linter(options);
+  for (const m of sortByVersion(options.history ?? [])) linter.learn(m);
+  return sortByVersion(migrations).map((m) => linter.lint(m));
+}
+
+function sortByVersion(migrations: readonly Migration[]): Migration[] {
+  return [...migrations].sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+}
+
+/** Throws a {@link SettingsError} naming each `dbpipe:ruleSeverity.<id>` that is not a rule. */
+export function checkRuleSeverity(ruleSeverity: Readonly<Record<string, unknown>>, source = "stack settings"): void {
+  const problems = Object.keys(ruleSeverity)
+    .filter((id) => !ruleById.has(id))
+    .map((id) => {
+      const close = suggestRule(id);
+      return { key: `dbpipe:ruleSeverity.${id}`, message: `no such rule${close ? ` (did you mean ${close}?)` : ""}; \`dbpipe lint\` prints rule ids beside each finding` };
+    });
+  if (problems.length > 0) throw new SettingsError(source, problems);
+}
+
+/**
+ * The linter's state across migrations: rules by statement kind, severity overrides, and the
+ * schema history. `lint` and `learn` must be called in version order.
+ */
+export class Linter {
+  private readonly rulesByKind = new Map<string, Rule[]>();
+  private readonly everyStatement: Rule[] = [];
+  private readonly severity: Readonly<Record<string, RiskLevel | "off">>;
+  private readonly lockTimeoutMs: number;
+  private readonly extensions: ReadonlySet<string>;
+  /** The schema as the migrations so far describe it. */
+  readonly history = new SchemaHistory();
+
+  constructor(options: LintOptions) {
+    this.severity = options.ruleSeverity ?? {};
+    checkRuleSeverity(this.severity, options.settingsSource);
+    this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    this.extensions = new Set(options.extensions ?? []);
+    for (const rule of RULES) {
+      if (this.severity[rule.id] === "off") continue;
+      if (!rule.kinds) {
+        this.everyStatement.push(rule);
+        continue;
+      }
+      for (const kind of rule.kinds) {
+        const list = this.rulesByKind.get(kind) ?? [];
+        list.push(rule);
+        this.rulesByKind.set(kind, list);
+      }
+    }
+  }
+
+  /** Reads a migration for its schema facts only (no findings); returns them. */
+  learn(migration: Migration): SchemaEvent[] {
+    const parsed = parseSqlSection(migration.up, migration.file);
+    const events: SchemaEvent[] = [];
+    for (const s of parsed.statements) {
+      const e = schemaEvents(s.node);
+      this.history.apply(e);
+      events.push(...e);
+    }
+    return events;
+  }
+
+  /** Lints a migration; `events`, when given, receives the schema facts of its statements. */
+  lint(migration: Migration, events?: SchemaEvent[]): LintedMigration {
+    const parsed = parseSqlSection(migration.up, migration.file);
+    rejectDanglingDirectives(parsed.trailingComments, migration.file);
+    const info: MigrationInfo = { version: migration.version, file: migration.file, noTransaction: migration.noTransaction };
+    const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>() };
+    const findings: Finding[] = [];
+    const reportedOnce = new Set<string>();
+    let lockTimeoutMs = this.lockTimeoutMs;
+    let explicitTransaction = false;
+
+    for (const [index, statement] of parsed.statements.entries()) {
+      const acknowledgements = acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule);
+      const end = parsed.positionAt(statement.end);
+      let current: Rule | undefined;
+      const context: RuleContext = {
+        statement,
+        get following() {
+          return parsed.statements.slice(index + 1);
+        },
+        migration: info,
+        inTransaction: !migration.noTransaction || explicitTransaction,
+        isNewTable: (table: TableRef | undefined) => table !== undefined && (table.temporary || created.tables.has(table.key)),
+        isNewIndex: (key: string) => created.indexes.has(key),
+        isNewType: (key: string) => created.types.has(key),
+        history: this.history,
+        lockTimeoutMs,
+        extensions: this.extensions,
+        report: (problem: Problem) => {
+          const rule = current as Rule;
+          if (rule.oncePerMigration) {
+            if (reportedOnce.has(rule.id)) return;
+            reportedOnce.add(rule.id);
+          }
+          const at = problem.at !== undefined && problem.at >= 0 ? parsed.positionOf(problem.at) : statement;
+          const ack = acknowledgements.find((a) => a.rule === rule.id);
+          const severity = this.severity[rule.id];
+          findings.push({
+            rule: rule.id,
+            severity: severity && severity !== "off" ? severity : rule.severity,
+            line: at.line,
+            column: at.column,
+            endLine: end.line,
+            endColumn: end.column,
+            message: problem.message,
+            hint: problem.hint ?? rule.instead,
+            acknowledged: ack !== undefined,
+            ...(ack ? { acknowledgedReason: ack.reason } : {}),
+            ...(problem.table ? { table: problem.table.display } : {}),
+            sql: oneLine(statement.text),
+          });
+        },
+      };
+      for (const rule of this.rulesFor(statement.kind)) {
+        current = rule;
+        rule.check(context);
+      }
+
+      const facts = schemaEvents(statement.node);
+      this.history.apply(facts);
+      events?.push(...facts);
+      for (const e of facts) {
+        if (e.event === "create-table") created.tables.add(e.table);
+        else if (e.event === "rename-table" && created.tables.has(e.table)) created.tables.add(e.to);
+        else if (e.event === "create-index" && created.tables.has(e.table)) created.indexes.add(e.index);
+        else if (e.event === "create-type") created.types.add(e.type);
+      }
+      lockTimeoutMs = nextLockTimeout(statement, lockTimeoutMs, this.lockTimeoutMs);
+      const transaction = nodeAs(statement.node, "TransactionStmt")?.kind;
+      if (transaction === "TRANS_STMT_BEGIN" || transaction === "TRANS_STMT_START") explicitTransaction = true;
+      else if (transaction === "TRANS_STMT_COMMIT" || transaction === "TRANS_STMT_ROLLBACK") explicitTransaction = false;
+    }
+
+    return {
+      version: migration.version,
+      name: migration.name,
+      file: migration.file,
+      checksum: migration.checksum,
+      risk: riskOf(findings),
+      findings,
+      noTransaction: migration.noTransaction,
+      statements: parsed.statements.length,
+    };
+  }
+
+  private rulesFor(kind: StatementKind): Rule[] {
+    const specific = this.rulesByKind.get(kind);
+    if (!specific) return this.everyStatement;
+    return this.everyStatement.length === 0 ? specific : [...specific, ...this.everyStatement];
+  }
+}
+
+/** The lock_timeout after `statement`: a SET changes it, a RESET restores the runner's. */
+function nextLockTimeout(statement: SqlStatement, current: number, runner: number): number {
+  const set = nodeAs(statement.node, "VariableSetStmt");
+  if (!set || set.name !== "lock_timeout") return current;
+  if (set.kind === "VAR_RESET" || set.kind === "VAR_SET_DEFAULT") return runner;
+  return durationMs(set.args) ?? current;
+}
+
+/** A migration's risk: its highest non-acknowledged finding, `low` when none. */
+export function riskOf(findings: readonly Finding[]): RiskLevel {
+  let risk: RiskLevel = "low";
+  for (const f of findings) if (!f.acknowledged) risk = maxRisk(risk, f.severity);
+  return risk;
+}
+
+/**
+ * The data-aware pass: looks up the estimated rows of every table a size-sensitive finding is
+ * about, and makes the finding high when the table is larger than `largeTableRows`.
+ */
+export async function applyTableSizes(linted: LintedMigration[], lookup: TableRowsLookup, largeTableRows: number): Promise<void> {
+  const tables = new Set<string>();
+  for (const m of linted) for (const f of m.findings) if (f.table && ruleById.get(f.rule)?.sizeSensitive) tables.add(f.table);
+  if (tables.size === 0) return;
+  const rows = await lookup([...tables]);
+  for (const m of linted) {
+    for (const f of m.findings) {
+      if (!f.table || !ruleById.get(f.rule)?.sizeSensitive) continue;
+      const estimate = rows.get(f.table);
+      if (estimate === undefined) continue;
+      f.tableRows = estimate;
+      if (estimate > largeTableRows && f.severity !== "high") {
+        f.severity = "high";
+        f.message += ` ${f.table} has about ${formatRows(estimate)} rows (more than dbpipe:largeTableRows, ${formatRows(largeTableRows)}), so this is high risk.`;
+      }
+    }
+    m.risk = riskOf(m.findings);
+  }
+}
+
+/** Severity order, for sorting findings: high first. */
+export function severityRank(level: RiskLevel): number {
+  return RISK_LEVELS.indexOf(level);
+}
+
+function oneLine(sql: string): string {
+  const flat = sql.replace(/\s+/g, " ").trim();
+  return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
+}

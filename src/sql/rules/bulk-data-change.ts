@@ -1,0 +1,52 @@
+import type { Node } from "libpg-query";
+import { nodeAs, tableOf } from "../ast";
+import type { Rule } from "./rule";
+
+/** Set-based data changes on an existing table: INSERT ... SELECT, UPDATE ... FROM, MERGE, COPY FROM. */
+export const bulkDataChange: Rule = {
+  id: "bulk-data-change",
+  severity: "high",
+  summary: "A bulk data change (INSERT ... SELECT, UPDATE ... FROM, MERGE, COPY FROM) on an existing table.",
+  why: "It changes as many rows as the query finds, inside the migration's transaction: long row locks, WAL and replica lag, and a schema change in the same transaction keeps its lock for the whole copy.",
+  instead: "Backfill in batches outside the schema migration (a script or a job), or in its own no-transaction migration once the schema change is deployed.",
+  sizeSensitive: true,
+  kinds: ["InsertStmt", "UpdateStmt", "MergeStmt", "CopyStmt"],
+  check(context) {
+    const node = context.statement.node;
+    const insert = nodeAs(node, "InsertStmt");
+    if (insert && readsTables(insert.selectStmt)) {
+      const table = tableOf(insert.relation);
+      if (table && !context.isNewTable(table)) {
+        context.report({ message: `INSERT INTO ${table.display} ... SELECT copies every row the query returns in one transaction.`, table, at: insert.relation?.location });
+      }
+      return;
+    }
+    const update = nodeAs(node, "UpdateStmt");
+    if (update && (update.fromClause?.length ?? 0) > 0 && update.whereClause) {
+      const table = tableOf(update.relation);
+      if (table && !context.isNewTable(table)) {
+        context.report({ message: `UPDATE ${table.display} ... FROM rewrites every row the join matches in one transaction.`, table, at: update.relation?.location });
+      }
+      return;
+    }
+    const merge = nodeAs(node, "MergeStmt");
+    if (merge) {
+      const table = tableOf(merge.relation);
+      if (table && !context.isNewTable(table)) context.report({ message: `MERGE INTO ${table.display} changes every row the source matches in one transaction.`, table, at: merge.relation?.location });
+      return;
+    }
+    const copy = nodeAs(node, "CopyStmt");
+    if (copy?.is_from) {
+      const table = tableOf(copy.relation);
+      if (table && !context.isNewTable(table)) context.report({ message: `COPY ${table.display} FROM loads a file of unknown size into an existing table in one transaction.`, table, at: copy.relation?.location });
+    }
+  },
+};
+
+/** True when a SELECT reads from tables (not just VALUES or constants). */
+function readsTables(select: Node | undefined): boolean {
+  const s = nodeAs(select, "SelectStmt");
+  if (!s) return false;
+  if ((s.fromClause?.length ?? 0) > 0) return true;
+  return readsTables(s.larg ? { SelectStmt: s.larg } : undefined) || readsTables(s.rarg ? { SelectStmt: s.rarg } : undefined);
+}

@@ -1,0 +1,39 @@
+import { alterTableCommands, columnConstraints, nodeAs, quoteIdent, tableOf } from "../ast";
+import type { Rule } from "./rule";
+
+/** A CHECK constraint added to an existing table without NOT VALID. */
+export const checkWithoutNotValid: Rule = {
+  id: "check-without-not-valid",
+  severity: "medium",
+  summary: "ADD CHECK (or ADD COLUMN ... CHECK) on an existing table without NOT VALID.",
+  why: "PostgreSQL scans every existing row to check the constraint while holding an ACCESS EXCLUSIVE lock that blocks reads and writes, and the migration fails if one row violates it.",
+  instead: "ADD CONSTRAINT ... CHECK (...) NOT VALID (instant; new rows are checked), then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration (it scans without blocking reads or writes).",
+  sizeSensitive: true,
+  kinds: ["AlterTableStmt"],
+  check(context) {
+    const alter = nodeAs(context.statement.node, "AlterTableStmt");
+    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
+    const table = tableOf(alter.relation);
+    if (!table || context.isNewTable(table)) return;
+    for (const cmd of alterTableCommands(alter)) {
+      const constraint = cmd.subtype === "AT_AddConstraint" ? nodeAs(cmd.def, "Constraint") : undefined;
+      if (constraint?.contype === "CONSTR_CHECK" && !constraint.skip_validation) {
+        context.report({
+          message: `ADD ${constraint.conname ? `CONSTRAINT ${quoteIdent(constraint.conname)} ` : ""}CHECK on ${table.display} scans every row under an ACCESS EXCLUSIVE lock.`,
+          table,
+          at: constraint.location,
+        });
+      }
+      const column = cmd.subtype === "AT_AddColumn" ? nodeAs(cmd.def, "ColumnDef") : undefined;
+      for (const c of column ? columnConstraints(column) : []) {
+        if (c.contype !== "CONSTR_CHECK") continue;
+        context.report({
+          message: `ADD COLUMN ${quoteIdent(column?.colname ?? "")} ... CHECK on ${table.display} scans every row to validate the check, under an ACCESS EXCLUSIVE lock.`,
+          hint: "Add the column without the CHECK, then ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration.",
+          table,
+          at: c.location,
+        });
+      }
+    }
+  },
+};

@@ -1,0 +1,29 @@
+import { alterTableCommands, nodeAs } from "../ast";
+import type { Rule } from "./rule";
+
+/** A CONCURRENTLY statement in a migration that runs in a transaction. */
+export const concurrentlyInTransaction: Rule = {
+  id: "concurrently-in-transaction",
+  severity: "high",
+  summary: "CREATE INDEX, DROP INDEX, REINDEX or DETACH PARTITION ... CONCURRENTLY inside a transaction.",
+  why: "PostgreSQL refuses CONCURRENTLY inside a transaction block, so the migration fails when it runs. dbpipe runs each migration in a transaction unless the file says otherwise.",
+  instead: "Put the statement in its own migration that starts with `-- dbpipe:no-transaction` (one CONCURRENTLY statement per file, so a failure leaves nothing half-done).",
+  kinds: ["IndexStmt", "DropStmt", "ReindexStmt", "AlterTableStmt"],
+  check(context) {
+    if (!context.inTransaction) return;
+    const node = context.statement.node;
+    let what: string | undefined;
+    if (nodeAs(node, "IndexStmt")?.concurrent) what = "CREATE INDEX CONCURRENTLY";
+    else if (nodeAs(node, "DropStmt")?.concurrent) what = "DROP INDEX CONCURRENTLY";
+    else if ((nodeAs(node, "ReindexStmt")?.params ?? []).some((p) => nodeAs(p, "DefElem")?.defname === "concurrently")) what = "REINDEX CONCURRENTLY";
+    else {
+      const alter = nodeAs(node, "AlterTableStmt");
+      if (alter && alterTableCommands(alter).some((c) => c.subtype === "AT_DetachPartition" && nodeAs(c.def, "PartitionCmd")?.concurrent)) {
+        what = "DETACH PARTITION CONCURRENTLY";
+      }
+    }
+    if (!what) return;
+    const why = context.migration.noTransaction ? "inside the file's explicit BEGIN" : "in a transaction (the file has no `-- dbpipe:no-transaction` line)";
+    context.report({ message: `${what} cannot run inside a transaction block, and this migration runs it ${why}: it will fail.` });
+  },
+};

@@ -1,0 +1,27 @@
+import { alterTableCommands, nodeAs, tableOf } from "../ast";
+import type { Rule } from "./rule";
+
+/** ALTER TABLE ... DETACH PARTITION without CONCURRENTLY. */
+export const detachPartitionWithoutConcurrently: Rule = {
+  id: "detach-partition-without-concurrently",
+  severity: "medium",
+  summary: "DETACH PARTITION without CONCURRENTLY on an existing partitioned table.",
+  why: "A plain DETACH PARTITION takes an ACCESS EXCLUSIVE lock on the parent table: every query on any partition waits while it waits.",
+  instead: "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), in its own migration starting with `-- dbpipe:no-transaction`.",
+  kinds: ["AlterTableStmt"],
+  check(context) {
+    const alter = nodeAs(context.statement.node, "AlterTableStmt");
+    if (!alter) return;
+    const table = tableOf(alter.relation);
+    if (!table || context.isNewTable(table)) return;
+    for (const cmd of alterTableCommands(alter)) {
+      const partition = cmd.subtype === "AT_DetachPartition" ? nodeAs(cmd.def, "PartitionCmd") : undefined;
+      if (!partition || partition.concurrent) continue;
+      context.report({
+        message: `DETACH PARTITION ${tableOf(partition.name)?.display ?? ""} from ${table.display} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the whole partitioned table.`,
+        table,
+        at: partition.name?.location,
+      });
+    }
+  },
+};

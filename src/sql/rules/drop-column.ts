@@ -1,0 +1,22 @@
+import { alterTableCommands, nodeAs, quoteIdent, tableOf } from "../ast";
+import type { Rule } from "./rule";
+
+/** ALTER TABLE ... DROP COLUMN on an existing table. */
+export const dropColumn: Rule = {
+  id: "drop-column",
+  severity: "medium",
+  summary: "DROP COLUMN on an existing table.",
+  why: "The column's data is gone, and every client still selecting or inserting it fails as soon as the migration commits — including the previous release of the application during a deploy.",
+  instead: "Stop reading and writing the column in the application first (ignore it in the ORM), deploy that, then drop the column in a later migration.",
+  kinds: ["AlterTableStmt"],
+  check(context) {
+    const alter = nodeAs(context.statement.node, "AlterTableStmt");
+    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
+    const table = tableOf(alter.relation);
+    if (!table || context.isNewTable(table)) return;
+    for (const cmd of alterTableCommands(alter)) {
+      if (cmd.subtype !== "AT_DropColumn") continue;
+      context.report({ message: `DROP COLUMN ${quoteIdent(cmd.name ?? "")} on ${table.display} deletes the column's data; clients still using it break.`, table });
+    }
+  },
+};

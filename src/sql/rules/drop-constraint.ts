@@ -1,0 +1,22 @@
+import { alterTableCommands, nodeAs, quoteIdent, tableOf } from "../ast";
+import type { Rule } from "./rule";
+
+/** ALTER TABLE ... DROP CONSTRAINT on an existing table. */
+export const dropConstraint: Rule = {
+  id: "drop-constraint",
+  severity: "low",
+  summary: "ALTER TABLE ... DROP CONSTRAINT on an existing table.",
+  why: "What the constraint guaranteed (a valid reference, a unique value, a check) is no longer enforced, and dropping a unique or primary key constraint drops its index too.",
+  instead: "Make sure nothing relies on the guarantee; to replace a constraint, add the new one (NOT VALID, then VALIDATE) before dropping the old one.",
+  kinds: ["AlterTableStmt"],
+  check(context) {
+    const alter = nodeAs(context.statement.node, "AlterTableStmt");
+    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
+    const table = tableOf(alter.relation);
+    if (!table || context.isNewTable(table)) return;
+    for (const cmd of alterTableCommands(alter)) {
+      if (cmd.subtype !== "AT_DropConstraint") continue;
+      context.report({ message: `DROP CONSTRAINT ${quoteIdent(cmd.name ?? "")} on ${table.display}: what it guaranteed is no longer enforced.`, table });
+    }
+  },
+};

@@ -1,0 +1,22 @@
+import { alterTableCommands, nodeAs, quoteIdent, tableOf } from "../ast";
+import type { Rule } from "./rule";
+
+/** ALTER COLUMN ... DROP NOT NULL on an existing table. */
+export const dropNotNull: Rule = {
+  id: "drop-not-null",
+  severity: "low",
+  summary: "ALTER COLUMN ... DROP NOT NULL on an existing table.",
+  why: "The column can now hold NULLs: clients that assumed a value may crash on the first NULL row.",
+  instead: "Check that every client handles NULL in the column before relaxing it.",
+  kinds: ["AlterTableStmt"],
+  check(context) {
+    const alter = nodeAs(context.statement.node, "AlterTableStmt");
+    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
+    const table = tableOf(alter.relation);
+    if (!table || context.isNewTable(table)) return;
+    for (const cmd of alterTableCommands(alter)) {
+      if (cmd.subtype !== "AT_DropNotNull") continue;
+      context.report({ message: `DROP NOT NULL on ${table.display}.${quoteIdent(cmd.name ?? "")}: clients may start reading NULLs they do not expect.`, table });
+    }
+  },
+};

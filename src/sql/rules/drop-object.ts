@@ -1,0 +1,94 @@
+import type { Node } from "libpg-query";
+import { type TableRef, nodeAs, strings, tableOf, tableOfNames } from "../ast";
+import type { Rule } from "./rule";
+
+const DROPPED: Record<string, string> = {
+  OBJECT_VIEW: "VIEW",
+  OBJECT_MATVIEW: "MATERIALIZED VIEW",
+  OBJECT_FUNCTION: "FUNCTION",
+  OBJECT_PROCEDURE: "PROCEDURE",
+  OBJECT_ROUTINE: "ROUTINE",
+  OBJECT_AGGREGATE: "AGGREGATE",
+  OBJECT_TYPE: "TYPE",
+  OBJECT_DOMAIN: "DOMAIN",
+  OBJECT_SEQUENCE: "SEQUENCE",
+  OBJECT_TRIGGER: "TRIGGER",
+  OBJECT_POLICY: "POLICY",
+  OBJECT_RULE: "RULE",
+  OBJECT_EXTENSION: "EXTENSION",
+};
+
+/**
+ * DROP of a view, function, type, sequence, trigger, policy or extension that existed before this
+ * migration, and that the migration does not create again (drop-and-recreate is how a function's
+ * signature or a view's columns change, and is not reported).
+ */
+export const dropObject: Rule = {
+  id: "drop-object",
+  severity: "medium",
+  summary: "DROP VIEW, FUNCTION, TYPE, SEQUENCE, TRIGGER, POLICY or EXTENSION of an existing object that the migration does not re-create.",
+  why: "Clients and other objects that use it break (CASCADE silently drops those other objects too); a dropped trigger or policy silently stops enforcing what it enforced.",
+  instead: "Stop using the object first, then drop it in a later migration; avoid CASCADE so PostgreSQL tells you what still depends on it.",
+  kinds: ["DropStmt"],
+  check(context) {
+    const drop = nodeAs(context.statement.node, "DropStmt");
+    const what = DROPPED[drop?.removeType ?? ""];
+    if (!drop || !what) return;
+    const recreated = new Set(context.following.map((s) => createdName(s.node)).filter((n) => n !== undefined));
+    const onTable = drop.removeType === "OBJECT_TRIGGER" || drop.removeType === "OBJECT_POLICY" || drop.removeType === "OBJECT_RULE";
+    for (const object of drop.objects ?? []) {
+      const name = objectName(object, onTable);
+      if (!name) continue;
+      if (recreated.has(name.key) || context.isNewType(name.key) || context.isNewTable(onTable ? name.table : tableOfNames(nodeAs(object, "List")?.items))) continue;
+      const cascade = drop.behavior === "DROP_CASCADE" ? " CASCADE also drops everything that depends on it." : "";
+      context.report({ message: `DROP ${what} ${name.display}: whatever still uses it breaks.${cascade}` });
+    }
+  },
+};
+
+/** The dropped object's name: how to show it, and its key to compare with what the migration creates. */
+function objectName(object: Node, onTable: boolean): { display: string; key: string; table?: TableRef } | undefined {
+  const list = nodeAs(object, "List");
+  const parts = list ? strings(list.items) : strings(nodeAs(object, "ObjectWithArgs")?.objname ?? nodeAs(object, "TypeName")?.names ?? [object]);
+  if (parts.length === 0) return undefined;
+  if (onTable && list) {
+    // Triggers, policies and rules are named `table.name` by the parser: they belong to the table.
+    const table = tableOfNames((list.items ?? []).slice(0, -1));
+    const name = parts[parts.length - 1];
+    return table ? { display: `${name} ON ${table.display}`, key: `${table.key}.${name}`, table } : undefined;
+  }
+  const display = parts.join(".");
+  return { display, key: parts.length > 1 ? display : `public.${display}` };
+}
+
+/** The `schema.name` key of the object a CREATE statement makes, for the kinds drop-object knows. */
+function createdName(node: Node): string | undefined {
+  const qualify = (names: string[]) => (names.length > 1 ? names.join(".") : `public.${names[0]}`);
+  const fn = nodeAs(node, "CreateFunctionStmt");
+  if (fn) return qualify(strings(fn.funcname));
+  const view = nodeAs(node, "ViewStmt");
+  if (view) return tableOf(view.view)?.key;
+  const matview = nodeAs(node, "CreateTableAsStmt");
+  if (matview) return tableOf(matview.into?.rel)?.key;
+  const trigger = nodeAs(node, "CreateTrigStmt");
+  if (trigger) {
+    const table = tableOf(trigger.relation);
+    return table ? `${table.key}.${trigger.trigname}` : undefined;
+  }
+  const enumType = nodeAs(node, "CreateEnumStmt");
+  if (enumType) return qualify(strings(enumType.typeName));
+  const composite = nodeAs(node, "CompositeTypeStmt");
+  if (composite) return tableOf(composite.typevar)?.key;
+  const domain = nodeAs(node, "CreateDomainStmt");
+  if (domain) return qualify(strings(domain.domainname));
+  const sequence = nodeAs(node, "CreateSeqStmt");
+  if (sequence) return tableOf(sequence.sequence)?.key;
+  const policy = nodeAs(node, "CreatePolicyStmt");
+  if (policy) {
+    const table = tableOf(policy.table);
+    return table ? `${table.key}.${policy.policy_name}` : undefined;
+  }
+  const extension = nodeAs(node, "CreateExtensionStmt");
+  if (extension) return `public.${extension.extname}`;
+  return undefined;
+}

@@ -1,0 +1,134 @@
+import { addPrimaryKey } from "./add-primary-key";
+import { addSerialColumn } from "./add-serial-column";
+import { addUniqueConstraint } from "./add-unique-constraint";
+import { bulkDataChange } from "./bulk-data-change";
+import { cannotRunInTransaction } from "./cannot-run-in-transaction";
+import { changeColumnType } from "./change-column-type";
+import { changeDefault } from "./change-default";
+import { checkWithoutNotValid } from "./check-without-not-valid";
+import { cluster } from "./cluster";
+import { concurrentlyInTransaction } from "./concurrently-in-transaction";
+import { createExtension } from "./create-extension";
+import { createIndexWithoutConcurrently } from "./create-index-without-concurrently";
+import { dataChange } from "./data-change";
+import { deleteWithoutWhere } from "./delete-without-where";
+import { detachPartitionWithoutConcurrently } from "./detach-partition-without-concurrently";
+import { disableTrigger } from "./disable-trigger";
+import { dropColumn } from "./drop-column";
+import { dropConstraint } from "./drop-constraint";
+import { dropDatabase } from "./drop-database";
+import { dropIndex } from "./drop-index";
+import { dropIndexWithoutConcurrently } from "./drop-index-without-concurrently";
+import { dropNotNull } from "./drop-not-null";
+import { dropObject } from "./drop-object";
+import { dropSchema } from "./drop-schema";
+import { dropTable } from "./drop-table";
+import { foreignKeyWithoutNotValid } from "./foreign-key-without-not-valid";
+import { grantRevoke } from "./grant-revoke";
+import { lockTable } from "./lock-table";
+import { missingLockTimeout } from "./missing-lock-timeout";
+import { notNullColumnWithoutDefault } from "./not-null-column-without-default";
+import { refreshMaterializedViewWithoutConcurrently } from "./refresh-materialized-view-without-concurrently";
+import { reindexWithoutConcurrently } from "./reindex-without-concurrently";
+import { renameColumn } from "./rename-column";
+import { renameEnumValue } from "./rename-enum-value";
+import { renameTable } from "./rename-table";
+import { rewriteTable } from "./rewrite-table";
+import { roleChange } from "./role-change";
+import { type Rule } from "./rule";
+import { setNotNull } from "./set-not-null";
+import { transactionControl } from "./transaction-control";
+import { truncate } from "./truncate";
+import { updateWithoutWhere } from "./update-without-where";
+import { vacuumFull } from "./vacuum-full";
+import { volatileDefault } from "./volatile-default";
+
+/**
+ * Every rule, in the order `dbpipe lint` documents them: what loses data, what fails at run time,
+ * what locks, what breaks clients, then the rest. Adding a rule: one file in this folder, its
+ * test in test/sql/rules/, its doc in docs/rules/, and one line here.
+ */
+export const RULES: readonly Rule[] = [
+  // Data loss.
+  dropTable,
+  dropSchema,
+  dropDatabase,
+  truncate,
+  deleteWithoutWhere,
+  updateWithoutWhere,
+  bulkDataChange,
+  dataChange,
+  dropColumn,
+  // Fails when it runs.
+  concurrentlyInTransaction,
+  cannotRunInTransaction,
+  notNullColumnWithoutDefault,
+  transactionControl,
+  // Rewrites or scans under a lock.
+  volatileDefault,
+  addSerialColumn,
+  changeColumnType,
+  rewriteTable,
+  vacuumFull,
+  cluster,
+  reindexWithoutConcurrently,
+  createIndexWithoutConcurrently,
+  foreignKeyWithoutNotValid,
+  checkWithoutNotValid,
+  setNotNull,
+  addUniqueConstraint,
+  addPrimaryKey,
+  refreshMaterializedViewWithoutConcurrently,
+  // Blocks while it waits.
+  lockTable,
+  missingLockTimeout,
+  dropIndexWithoutConcurrently,
+  detachPartitionWithoutConcurrently,
+  // Breaks clients or changes behaviour.
+  renameTable,
+  renameColumn,
+  renameEnumValue,
+  changeDefault,
+  dropIndex,
+  dropObject,
+  disableTrigger,
+  dropConstraint,
+  dropNotNull,
+  // Infrastructure in a migration.
+  grantRevoke,
+  roleChange,
+  createExtension,
+];
+
+/** Rules by id. */
+export const ruleById: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
+
+/** The rule id closest to `id` (a typo's likely meaning), if one is close enough. */
+export function suggestRule(id: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(id.length / 4)) + 1;
+  for (const rule of RULES) {
+    const d = editDistance(id, rule.id);
+    if (d < bestDistance) {
+      best = rule.id;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+export type { Rule, RuleMeta } from "./rule";

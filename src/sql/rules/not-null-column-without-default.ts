@@ -1,0 +1,31 @@
+import { alterTableCommands, columnConstraints, columnTypeOf, isSerialType, nodeAs, quoteIdent, tableOf } from "../ast";
+import type { Rule } from "./rule";
+
+/** ADD COLUMN ... NOT NULL without a DEFAULT on an existing table. */
+export const notNullColumnWithoutDefault: Rule = {
+  id: "not-null-column-without-default",
+  severity: "medium",
+  summary: "ADD COLUMN ... NOT NULL without a DEFAULT on an existing table.",
+  why: "Existing rows would have NULL in the new column, so PostgreSQL refuses the statement as soon as the table has a row: the migration passes on an empty dev database and fails in prod.",
+  instead: "Add the column with a constant DEFAULT (no rewrite since PostgreSQL 11), or add it nullable, backfill, then constrain it (see set-not-null).",
+  kinds: ["AlterTableStmt"],
+  check(context) {
+    const alter = nodeAs(context.statement.node, "AlterTableStmt");
+    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
+    const table = tableOf(alter.relation);
+    if (!table || context.isNewTable(table)) return;
+    for (const cmd of alterTableCommands(alter)) {
+      const column = cmd.subtype === "AT_AddColumn" ? nodeAs(cmd.def, "ColumnDef") : undefined;
+      if (!column || isSerialType(columnTypeOf(column.typeName))) continue;
+      const constraints = columnConstraints(column);
+      const notNull = constraints.some((c) => c.contype === "CONSTR_NOTNULL" || c.contype === "CONSTR_PRIMARY");
+      const filled = constraints.some((c) => c.contype === "CONSTR_DEFAULT" || c.contype === "CONSTR_IDENTITY" || c.contype === "CONSTR_GENERATED");
+      if (!notNull || filled) continue;
+      context.report({
+        message: `ADD COLUMN ${quoteIdent(column.colname ?? "")} on ${table.display} is NOT NULL without a DEFAULT: it fails as soon as the table has a row.`,
+        table,
+        at: column.location,
+      });
+    }
+  },
+};

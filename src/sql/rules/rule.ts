@@ -1,0 +1,94 @@
+import type { RiskLevel } from "../../settings/tiers";
+import type { TableRef } from "../ast";
+import type { SqlStatement, StatementKind } from "../parse";
+import type { SchemaHistory } from "../schema-history";
+
+/**
+ * What a rule is: metadata users see (`dbpipe lint`, SARIF, docs/rules/<id>.md) and a check that
+ * reports problems on one statement. A rule never decides whether a migration may run: it reports
+ * a finding with a severity, and the tier's verdict (src/risk/verdict.ts) decides.
+ */
+
+/** A rule's metadata. */
+export interface RuleMeta {
+  /** Stable kebab-case id: what `-- dbpipe:allow`, `dbpipe:ruleSeverity` and SARIF refer to. */
+  readonly id: string;
+  /** Severity when the stack does not override it. */
+  readonly severity: RiskLevel;
+  /** What it catches, in one line. */
+  readonly summary: string;
+  /** Why it hurts. */
+  readonly why: string;
+  /** The safe alternative; findings use it as their hint unless they give a more specific one. */
+  readonly instead: string;
+  /**
+   * True when the operation's cost grows with the table: a rewrite, a scan or an index build under
+   * a lock. With a database at hand, such a finding on a table above `dbpipe:largeTableRows` rows
+   * becomes high.
+   */
+  readonly sizeSensitive?: boolean;
+}
+
+/** A rule: metadata and its check. */
+export interface Rule extends RuleMeta {
+  /** The statement kinds the check looks at; undefined for every statement. */
+  readonly kinds?: readonly StatementKind[];
+  /** True when one finding per migration says it all (the first statement at fault is reported). */
+  readonly oncePerMigration?: boolean;
+  /** Reports the statement's problems through `context.report`. */
+  check(context: RuleContext): void;
+}
+
+/** The migration a statement belongs to. */
+export interface MigrationInfo {
+  /** Version, e.g. `0004`. */
+  version: string;
+  /** The file, as users see it. */
+  file: string;
+  /** True for `-- dbpipe:no-transaction` migrations. */
+  noTransaction: boolean;
+}
+
+/** What a rule's check gets. */
+export interface RuleContext {
+  /** The statement. */
+  readonly statement: SqlStatement;
+  /** The statements after it in the same migration (to tell a drop-and-recreate from a drop). */
+  readonly following: readonly SqlStatement[];
+  /** Its migration. */
+  readonly migration: MigrationInfo;
+  /**
+   * True when the statement runs inside a transaction: always, unless the migration is
+   * `-- dbpipe:no-transaction` and the statement is outside an explicit BEGIN ... COMMIT.
+   */
+  readonly inTransaction: boolean;
+  /**
+   * True when `table` was created earlier in this migration (or is temporary): nobody else can
+   * be using it, so locks on it wait for no one and rewrites of it are cheap.
+   */
+  isNewTable(table: TableRef | undefined): boolean;
+  /** True when the index `key` (`schema.name`) was created on a new table earlier in this migration. */
+  isNewIndex(key: string): boolean;
+  /** True when the type `key` (`schema.name`) was created earlier in this migration. */
+  isNewType(key: string): boolean;
+  /** What earlier statements and migrations said about the schema. */
+  readonly history: SchemaHistory;
+  /** The lock_timeout in force for this statement, in ms (0: none): the runner's, or the migration's own SET. */
+  readonly lockTimeoutMs: number;
+  /** Extensions the stack declares (`dbpipe:extensions`): the Pulumi program creates those. */
+  readonly extensions: ReadonlySet<string>;
+  /** Reports a problem with the statement. */
+  report(problem: Problem): void;
+}
+
+/** A problem a rule found; the linter turns it into a finding with a position and a severity. */
+export interface Problem {
+  /** What is wrong, about this statement: "CREATE INDEX on orders blocks writes ...". */
+  message: string;
+  /** The safe alternative for this statement; defaults to the rule's `instead`. */
+  hint?: string;
+  /** The table the problem is about: the data-aware pass looks up its size. */
+  table?: TableRef;
+  /** Parser location (UTF-8 byte offset in the section) of the part at fault; defaults to the statement's start. */
+  at?: number;
+}

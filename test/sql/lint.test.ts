@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../src/errors";
+import { lintMigration, lintMigrations } from "../../src/sql/lint";
+import { SettingsError } from "../../src/settings/stack-settings";
+import { lintSql, migration } from "../helpers/migrations";
+
+describe("a migration's risk", () => {
+  it("is low when nothing is found", async () => {
+    const [m] = await lintSql("CREATE TABLE notes (id bigint PRIMARY KEY, body text);\nCREATE INDEX notes_body ON notes (body);\nCOMMENT ON TABLE notes IS 'free text';");
+    expect(m).toMatchObject({ risk: "low", findings: [], statements: 3 });
+  });
+
+  it("is its highest finding", async () => {
+    const [m] = await lintSql("ALTER TABLE customers ADD COLUMN note text;\nALTER TABLE customers DROP COLUMN legacy;\nDROP TABLE sessions;");
+    expect(m.findings.map((f) => [f.rule, f.severity])).toEqual([
+      ["drop-column", "medium"],
+      ["drop-table", "high"],
+    ]);
+    expect(m.risk).toBe("high");
+  });
+
+  it("carries the migration's version, name, file and checksum", async () => {
+    const m = migration("DROP TABLE sessions;", { version: "0007", name: "drop_sessions" });
+    expect(await lintMigration(m)).toMatchObject({ version: "0007", name: "drop_sessions", file: "migrations/0007_drop_sessions.sql", checksum: m.checksum });
+  });
+});
+
+describe("positions", () => {
+  it("are in the file, also when the up section starts further down", async () => {
+    const m = migration("");
+    m.up = { text: "SELECT 1;\n\n  DROP TABLE sessions;", line: 4 };
+    const [f] = (await lintMigration(m)).findings;
+    expect([f.line, f.column, f.endLine, f.endColumn]).toEqual([6, 3, 6, 22]);
+    expect(f.sql).toBe("DROP TABLE sessions");
+  });
+});
+
+describe("-- dbpipe:allow", () => {
+  it("acknowledges a finding: it stays, marked, and no longer raises the risk", async () => {
+    const [m] = await lintSql("-- dbpipe:allow drop-table sessions moved to Redis in 2024; nothing reads this table\nDROP TABLE sessions;\nALTER TABLE customers DROP COLUMN legacy;");
+    expect(m.findings.map((f) => [f.rule, f.acknowledged, f.acknowledgedReason])).toEqual([
+      ["drop-table", true, "sessions moved to Redis in 2024; nothing reads this table"],
+      ["drop-column", false, undefined],
+    ]);
+    expect(m.risk).toBe("medium");
+  });
+
+  it("works at the end of the statement's line, and for several rules at once", async () => {
+    const [m] = await lintSql("DROP INDEX orders_old; -- dbpipe:allow drop-index,drop-index-without-concurrently unused since 2023, table is tiny\nDROP TABLE x;");
+    expect(m.findings.map((f) => [f.rule, f.acknowledged])).toEqual([
+      ["drop-index-without-concurrently", true],
+      ["drop-index", true],
+      ["drop-table", false],
+    ]);
+  });
+
+  it("acknowledges only the statement it stands before", async () => {
+    const [m] = await lintSql("-- dbpipe:allow drop-table reviewed\nDROP TABLE a;\nDROP TABLE b;");
+    expect(m.findings.map((f) => f.acknowledged)).toEqual([true, false]);
+    expect(m.risk).toBe("high");
+  });
+
+  it("requires a reason", async () => {
+    await expect(lintSql("-- dbpipe:allow drop-table\nDROP TABLE a;")).rejects.toThrow(
+      "migrations/0001_test.sql:1:1: dbpipe:allow drop-table needs a reason: -- dbpipe:allow drop-table <why this is safe here>",
+    );
+  });
+
+  it("rejects an unknown rule, suggesting the closest one", async () => {
+    const error = await lintSql("-- dbpipe:allow drop-tabel legacy\nDROP TABLE a;").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatchInlineSnapshot(`"migrations/0001_test.sql:1:1: dbpipe:allow names unknown rule "drop-tabel" (did you mean drop-table?); \`dbpipe lint\` prints rule ids beside each finding"`);
+  });
+
+  it("rejects a directive that no statement follows", async () => {
+    await expect(lintSql("DROP TABLE a;\n\n-- dbpipe:allow drop-table forgot the statement")).rejects.toThrow(/0001_test\.sql:3:1: dbpipe:allow is not followed by a statement/);
+  });
+});
+
+describe("the stack's rule severities", () => {
+  it("override a rule's severity, and `off` drops the rule", async () => {
+    const [m] = await lintSql("DROP TABLE sessions;\nALTER TABLE customers DROP COLUMN legacy;", { ruleSeverity: { "drop-table": "medium", "drop-column": "off" } });
+    expect(m.findings.map((f) => [f.rule, f.severity])).toEqual([["drop-table", "medium"]]);
+    expect(m.risk).toBe("medium");
+  });
+
+  it("must name rules that exist, each reported by its key", async () => {
+    const error = await lintSql("SELECT 1;", { ruleSeverity: { "drop-tabel": "low", "no-such-rule": "off" }, settingsSource: "Pulumi.prod.yaml" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as Error).message).toMatchInlineSnapshot(`
+      "Pulumi.prod.yaml: invalid stack settings:
+        Pulumi.prod.yaml: dbpipe:ruleSeverity.drop-tabel: no such rule (did you mean drop-table?); \`dbpipe lint\` prints rule ids beside each finding
+        Pulumi.prod.yaml: dbpipe:ruleSeverity.no-such-rule: no such rule; \`dbpipe lint\` prints rule ids beside each finding"
+    `);
+  });
+});
+
+describe("what earlier migrations did", () => {
+  it("informs later ones: the history of applied migrations gives column types", async () => {
+    const applied = migration("CREATE TABLE products (sku varchar(20));", { version: "0001" });
+    const pending = migration("ALTER TABLE products ALTER COLUMN sku TYPE text;", { version: "0002" });
+    expect((await lintMigrations([pending], { history: [applied] }))[0].findings).toEqual([]);
+    expect((await lintMigrations([pending]))[0].findings.map((f) => f.rule)).toEqual(["change-column-type"]);
+  });
+
+  it("are linted in version order whatever order they are given in", async () => {
+    const create = migration("CREATE TABLE products (sku varchar(20));", { version: "0001" });
+    const alter = migration("ALTER TABLE products ALTER COLUMN sku TYPE text;", { version: "0002" });
+    expect((await lintMigrations([alter, create])).map((m) => [m.version, m.findings.length])).toEqual([
+      ["0001", 0],
+      ["0002", 0],
+    ]);
+  });
+});
+
+describe("SQL that does not parse", () => {
+  it("is invalid input at its file, line and column", async () => {
+    await expect(lintSql("CREATE TABLE ok (id int);\nDROP TABEL x;")).rejects.toThrow(/^migrations\/0001_test\.sql:2:6: syntax error at or near "TABEL"/);
+  });
+});

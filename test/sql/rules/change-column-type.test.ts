@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { describeFindings, findingsOf } from "../../helpers/migrations";
+
+const CREATE = "CREATE TABLE products (id int PRIMARY KEY, sku varchar(20), price numeric(10,2), name varchar(100), notes char(10), ip cidr);";
+
+describe("change-column-type", () => {
+  it("reports a type change that rewrites the table, naming the old type from earlier migrations", async () => {
+    const findings = await findingsOf("change-column-type", [CREATE, "ALTER TABLE products ALTER COLUMN id TYPE bigint;\nALTER TABLE products ALTER COLUMN sku TYPE varchar(10);"]);
+    expect(describeFindings(findings)).toMatchInlineSnapshot(`
+      [
+        "1:35 medium ALTER COLUMN id TYPE int8 (from int4) rewrites products and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
+        "2:35 medium ALTER COLUMN sku TYPE varchar(10) (from varchar(20)) rewrites products and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
+      ]
+    `);
+  });
+
+  it("reports USING, which always rewrites", async () => {
+    const findings = await findingsOf("change-column-type", [CREATE, "ALTER TABLE products ALTER COLUMN price TYPE numeric(12,2) USING price::numeric(12,2);"]);
+    expect(findings.map((f) => f.message)).toEqual([expect.stringContaining("with USING rewrites products")]);
+  });
+
+  it("does not report changes PostgreSQL makes without a rewrite", async () => {
+    const safe = [
+      "ALTER TABLE products ALTER COLUMN sku TYPE text;",
+      "ALTER TABLE products ALTER COLUMN name TYPE varchar(200);",
+      "ALTER TABLE products ALTER COLUMN price TYPE numeric(14,2);",
+      "ALTER TABLE products ALTER COLUMN ip TYPE inet;",
+    ].join("\n");
+    expect(await findingsOf("change-column-type", [CREATE, safe])).toEqual([]);
+  });
+
+  it("reports char(n) to text, which strips trailing spaces and rewrites", async () => {
+    expect(await findingsOf("change-column-type", [CREATE, "ALTER TABLE products ALTER COLUMN notes TYPE text;"])).toHaveLength(1);
+  });
+
+  it("follows the column's type through earlier changes", async () => {
+    const findings = await findingsOf("change-column-type", [CREATE, "ALTER TABLE products ALTER COLUMN sku TYPE text;", "ALTER TABLE products ALTER COLUMN sku TYPE varchar;"]);
+    expect(findings).toEqual([]);
+  });
+
+  it("assumes a rewrite when it has not seen the column, and says so", async () => {
+    expect(describeFindings(await findingsOf("change-column-type", "ALTER TABLE legacy ALTER COLUMN code TYPE text;"))).toMatchInlineSnapshot(`
+      [
+        "1:33 medium ALTER COLUMN code TYPE text on legacy: dbpipe has not seen the column's current type in the migrations, so it assumes PostgreSQL rewrites the table and its indexes under an ACCESS EXCLUSIVE lock. (varchar(n) to text or to a longer varchar needs no rewrite.)",
+      ]
+    `);
+  });
+
+  it("does not report a table created earlier in the same migration", async () => {
+    expect(await findingsOf("change-column-type", `${CREATE}\nALTER TABLE products ALTER COLUMN id TYPE bigint;`)).toEqual([]);
+  });
+});

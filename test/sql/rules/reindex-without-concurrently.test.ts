@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { describeFindings, findingsOf } from "../../helpers/migrations";
+
+describe("reindex-without-concurrently", () => {
+  it("reports REINDEX without CONCURRENTLY", async () => {
+    expect(describeFindings(await findingsOf("reindex-without-concurrently", "REINDEX TABLE orders;\nREINDEX INDEX orders_pkey;"))).toMatchInlineSnapshot(`
+      [
+        "1:15 high REINDEX TABLE orders without CONCURRENTLY blocks writes to the table and reads through the index until the rebuild ends.",
+        "2:15 high REINDEX INDEX orders_pkey without CONCURRENTLY blocks writes to the table and reads through the index until the rebuild ends.",
+      ]
+    `);
+  });
+
+  it("does not report REINDEX CONCURRENTLY", async () => {
+    expect(await findingsOf("reindex-without-concurrently", "REINDEX TABLE CONCURRENTLY orders;", { noTransaction: true })).toEqual([]);
+  });
+});
