@@ -53,6 +53,8 @@ export interface LintedMigration {
   name: string;
   /** The file, as users see it. */
   file: string;
+  /** The file's absolute path (for tools that need their own relative paths, such as SARIF). */
+  path: string;
   /** The file's checksum: what an approval in `Pulumi.<stack>.yaml` must match. */
   checksum: string;
   /** Its highest non-acknowledged finding's severity; `low` when it has none. */
@@ -268,6 +270,7 @@ export class Linter {
       version: migration.version,
       name: migration.name,
       file: migration.file,
+      path: migration.path,
       checksum: migration.checksum,
       risk: riskOf(findings),
       findings,

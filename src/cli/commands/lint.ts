@@ -1,0 +1,127 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command, Option } from "commander";
+import { EXIT } from "../../errors";
+import { type MigrationLayoutSetting } from "../../settings/stack-settings";
+import { loadMigrationFile, loadMigrations } from "../../migrate/files";
+import type { Migration } from "../../migrate/migration";
+import { computeVerdict } from "../../risk/verdict";
+import { type LintOptions, lintMigrations, lintOptionsFor } from "../../sql/lint";
+import { formatJson } from "../format/json";
+import { formatMarkdown } from "../format/markdown";
+import { formatSarif } from "../format/sarif";
+import { formatText } from "../format/text";
+import type { RegisterCommand } from "../main";
+import { type ProjectFlags, addProjectOptions, openProject } from "../project";
+
+/** The output formats of `dbpipe lint`. */
+export const LINT_FORMATS = ["text", "json", "markdown", "sarif"] as const;
+
+interface LintFlags extends ProjectFlags {
+  format: (typeof LINT_FORMATS)[number];
+}
+
+/**
+ * `dbpipe lint`: classifies every statement of the migrations with the PostgreSQL parser and
+ * judges them with the stack's verdict, offline (no database unless --database-url asks for the
+ * data-aware pass). For CI: exit 1 when the stack refuses, 2 for invalid input.
+ */
+export const register: RegisterCommand = (program, io) => {
+  const command = new Command("lint")
+    .description("classify each migration's risk and apply the stack's verdict, offline; exit 1 when the stack refuses")
+    .argument("[paths...]", "migration folders or files (default: the stack's migrations folder)")
+    .addOption(new Option("--format <format>", "output format").choices([...LINT_FORMATS]).default("text"))
+    .option("--database-url <url>", "also look up table sizes there (data-aware pass); lint never connects otherwise");
+  addProjectOptions(command);
+  command.action(
+    io.run(async (paths: string[], flags: LintFlags) => {
+      const project = openProject(flags);
+      const targets = paths.length > 0 ? paths : [project.migrationsDir];
+      const { migrations, history } = readMigrations(targets, project.layout);
+      const options: LintOptions = lintOptionsFor(project.settings, { history });
+      const linted = flags.databaseUrl
+        ? await withTableSizes(flags.databaseUrl, (tableRows) => lintMigrations(migrations, { ...options, tableRows }))
+        : await lintMigrations(migrations, options);
+      const verdict = computeVerdict(linted, project.settings);
+      const { output } = io;
+      switch (flags.format) {
+        case "json":
+          output.json(formatJson(linted, verdict));
+          break;
+        case "sarif": {
+          const root = repositoryRoot(project.dir);
+          output.json(formatSarif(linted, verdict, { version: packageVersion(), uriOf: (file) => path.relative(root, file).split(path.sep).join("/") }));
+          break;
+        }
+        case "markdown":
+          output.line(formatMarkdown(linted, verdict));
+          break;
+        default:
+          for (const line of formatText(linted, verdict, output.style)) output.line(line);
+      }
+      return verdict.allowed ? EXIT.ok : EXIT.refused;
+    }),
+  );
+  program.addCommand(command);
+};
+
+/**
+ * The migrations at `targets` (folders or files), each once, and the history a lone file needs:
+ * the migrations before it in its folder, read for their schema facts (column types, defaults)
+ * so that linting one changed file in CI judges it as linting the folder would.
+ */
+function readMigrations(targets: readonly string[], layout: MigrationLayoutSetting): { migrations: Migration[]; history: Migration[] } {
+  const byPath = new Map<string, Migration>();
+  const history = new Map<string, Migration>();
+  for (const target of targets) {
+    const stat = fs.statSync(target, { throwIfNoEntry: false });
+    if (stat?.isDirectory() || !stat) {
+      for (const m of loadMigrations(target, { layout }).migrations) byPath.set(m.path, m);
+      continue;
+    }
+    const m = loadMigrationFile(target);
+    byPath.set(m.path, m);
+    for (const earlier of folderOf(m, layout)) if (earlier.order < m.order) history.set(earlier.path, earlier);
+  }
+  for (const p of byPath.keys()) history.delete(p);
+  return { migrations: [...byPath.values()], history: [...history.values()] };
+}
+
+/** The other migrations in a lone file's folder; none when the folder does not load cleanly. */
+function folderOf(m: Migration, layout: MigrationLayoutSetting): Migration[] {
+  const prisma = path.basename(m.path) === "migration.sql";
+  const folder = prisma ? path.dirname(path.dirname(m.path)) : path.dirname(m.path);
+  try {
+    return loadMigrations(folder, { layout }).migrations;
+  } catch {
+    return [];
+  }
+}
+
+async function withTableSizes<T>(url: string, fn: (lookup: NonNullable<LintOptions["tableRows"]>) => Promise<T>): Promise<T> {
+  // Loaded here: lint without --database-url never needs a PostgreSQL client.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { Client } = require("pg") as typeof import("pg");
+  const { tableRowsLookup } = require("../../sql/table-sizes") as typeof import("../../sql/table-sizes");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(tableRowsLookup(client));
+  } finally {
+    await client.end();
+  }
+}
+
+/** The repository's root (where `.git` is), for SARIF's relative URIs; the project folder outside a repository. */
+function repositoryRoot(projectDir: string): string {
+  for (let dir = projectDir; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, ".git"))) return dir;
+    if (path.dirname(dir) === dir) return projectDir;
+  }
+}
+
+function packageVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("../../../package.json") as { version: string }).version;
+}

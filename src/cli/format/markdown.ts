@@ -1,0 +1,37 @@
+import type { Verdict } from "../../risk/verdict";
+import type { LintedMigration } from "../../sql/lint";
+
+/**
+ * `--format markdown`: a pull-request comment. The verdict first (what a reviewer needs), then one
+ * table per migration with findings, then why the stack refuses and the YAML that approves.
+ */
+export function formatMarkdown(migrations: readonly LintedMigration[], verdict: Verdict): string {
+  const out: string[] = [];
+  const state = verdict.allowed ? (verdict.backupRequired ? "allowed, after a backup" : "allowed") : "refused";
+  out.push(`### dbpipe lint · stack \`${verdict.stack}\` (tier ${verdict.tier}): **${state}**`, "");
+  const withFindings = migrations.filter((m) => m.findings.length > 0);
+  out.push(
+    `${migrations.length} migration${migrations.length === 1 ? "" : "s"} checked, ${withFindings.length} with findings; highest risk **${verdict.risk}**.${verdict.backupReason ? ` ${cell(verdict.backupReason)}` : ""}`,
+  );
+  if (withFindings.length > 0) {
+    out.push("", "| Migration | Risk | Findings |", "|---|---|---|");
+    for (const m of withFindings) out.push(`| \`${m.version}\` ${cell(m.name)} | ${m.risk === "high" ? "**high**" : m.risk} | ${m.findings.length} |`);
+  }
+  for (const m of withFindings) {
+    out.push("", `#### \`${m.file}\``, "", "| Line | Severity | Rule | Finding | Instead |", "|---|---|---|---|---|");
+    for (const f of m.findings) {
+      const severity = f.acknowledged ? `~~${f.severity}~~ acknowledged: ${cell(f.acknowledgedReason ?? "")}` : f.severity;
+      out.push(`| ${f.line}:${f.column} | ${severity} | \`${f.rule}\` | ${cell(f.message)} | ${cell(f.hint)} |`);
+    }
+  }
+  if (!verdict.allowed) {
+    out.push("", "#### Why the stack refuses");
+    for (const reason of verdict.reasons) out.push("", "```text", reason, "```");
+  }
+  return out.join("\n");
+}
+
+/** Text safe inside a table cell: no pipes or line breaks. */
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+}

@@ -1,0 +1,43 @@
+import type { Verdict } from "../../risk/verdict";
+import type { RiskLevel } from "../../settings/tiers";
+import type { LintedMigration } from "../../sql/lint";
+import type { Style } from "../output";
+
+/**
+ * Findings as a compiler prints them — `file:line:column severity rule message`, then the hint —
+ * so editors and CI logs turn them into links; then the stack's verdict.
+ */
+export function formatText(migrations: readonly LintedMigration[], verdict: Verdict, style: Style): string[] {
+  const lines: string[] = [];
+  const colour: Record<RiskLevel, (t: string) => string> = { high: style.red, medium: style.yellow, low: style.cyan };
+  const counts: Record<RiskLevel, number> = { high: 0, medium: 0, low: 0 };
+  let acknowledged = 0;
+  for (const m of migrations) {
+    for (const f of m.findings) {
+      const ack = f.acknowledged ? ` ${style.dim(`(acknowledged: ${f.acknowledgedReason ?? ""})`)}` : "";
+      lines.push(`${style.bold(`${m.file}:${f.line}:${f.column}`)} ${colour[f.severity](f.severity)} ${f.rule} ${f.message}${ack}`);
+      lines.push(`    ${style.dim(`hint: ${f.hint}`)}`);
+      if (f.acknowledged) acknowledged++;
+      else counts[f.severity]++;
+    }
+  }
+  if (lines.length > 0) lines.push("");
+  const found = counts.high + counts.medium + counts.low + acknowledged;
+  const parts = (["high", "medium", "low"] as const).filter((l) => counts[l] > 0).map((l) => `${counts[l]} ${l}`);
+  if (acknowledged > 0) parts.push(`${acknowledged} acknowledged`);
+  lines.push(
+    `${plural(migrations.length, "migration")}, ${plural(found, "finding")}${parts.length ? ` (${parts.join(", ")})` : ""}; highest risk ${colour[verdict.risk](verdict.risk)}.`,
+  );
+  const stack = `Stack ${verdict.stack} (tier ${verdict.tier})`;
+  if (verdict.allowed) {
+    lines.push(`${stack}: ${style.green("allowed")}${verdict.backupRequired ? `, after a backup: ${verdict.backupReason}` : "."}`);
+  } else {
+    lines.push(`${stack}: ${style.red("refused")}.`);
+    for (const reason of verdict.reasons) lines.push("", reason);
+  }
+  return lines;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

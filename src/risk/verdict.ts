@@ -1,0 +1,189 @@
+import type { Approval, StackSettings } from "../settings/stack-settings";
+import { type RiskLevel, type RiskThreshold, type Tier, maxRisk, reaches } from "../settings/tiers";
+import type { Finding, LintedMigration } from "../sql/lint";
+
+/**
+ * The verdict: whether a stack may run a set of linted migrations, computed in one place for
+ * every front end (`dbpipe plan`, `up`, `lint`, the policy pack, the MigrationSet resource). The
+ * thresholds come from the stack's settings (`dbpipe:backupBefore`, `dbpipe:requireApprovalAt`,
+ * whose defaults depend on the tier), never from the tier's name here:
+ *
+ * - a migration whose risk reaches `backupBefore` needs a pre-migration backup;
+ * - a migration whose risk reaches `requireApprovalAt` is refused unless `dbpipe:approvals` lists
+ *   its version with its current checksum (editing the file voids the approval).
+ */
+
+/** The settings the verdict reads: the stack's name and tier, where its settings live, and its risk settings. */
+export type VerdictSettings = Pick<StackSettings, "stack" | "tier" | "risk">;
+
+/** Where a migration stands with respect to approval. */
+export type ApprovalState =
+  /** Its risk is below the stack's approval threshold. */
+  | "not-needed"
+  /** `dbpipe:approvals` lists its version with its current checksum. */
+  | "approved"
+  /** It needs an approval and has none. */
+  | "missing"
+  /** An approval lists its version with another checksum: the file changed since, so it is void. */
+  | "stale";
+
+/** The verdict on one migration. */
+export interface MigrationDecision {
+  /** The migration's version. */
+  version: string;
+  /** Its risk. */
+  risk: RiskLevel;
+  /** True when its risk reaches the stack's `backupBefore`. */
+  backupRequired: boolean;
+  /** Its approval state. */
+  approval: ApprovalState;
+  /** The approval that lets it run, when approved. */
+  approvedBy?: Approval;
+}
+
+/** A migration the stack refuses, with what blocks it and how to approve it. */
+export interface BlockedMigration {
+  /** Version, as `dbpipe:approvals` must name it. */
+  version: string;
+  /** Name after the version. */
+  name: string;
+  /** The file, as users see it. */
+  file: string;
+  /** The file's current checksum, as `dbpipe:approvals` must name it. */
+  checksum: string;
+  /** Its risk. */
+  risk: RiskLevel;
+  /** The rules whose findings reach the approval threshold. */
+  rules: string[];
+  /** Those findings. */
+  findings: Finding[];
+  /** `missing`, or `stale` when an approval exists for an earlier version of the file. */
+  approval: "missing" | "stale";
+  /** The checksum the stale approval names. */
+  approvedChecksum?: string;
+  /** The YAML to add to `Pulumi.<stack>.yaml` to approve it. */
+  howToApprove: string;
+}
+
+/** Whether a stack may run a set of migrations, and what it must do first. */
+export interface Verdict {
+  /** The stack judged. */
+  stack: string;
+  /** Its tier. */
+  tier: Tier;
+  /** True when every migration may run (possibly after a backup). */
+  allowed: boolean;
+  /** The highest risk among the migrations; `low` when there are none. */
+  risk: RiskLevel;
+  /** True when a backup must be taken before the first migration runs. */
+  backupRequired: boolean;
+  /** Why a backup is required, when it is. */
+  backupReason?: string;
+  /** Why the stack refuses, one paragraph per blocked migration; empty when allowed. */
+  reasons: string[];
+  /** The refused migrations. */
+  blocked: BlockedMigration[];
+  /** The verdict on each migration, in the order given. */
+  migrations: MigrationDecision[];
+}
+
+/** Judges `migrations` (linted, typically the pending ones) against the stack's settings. */
+export function computeVerdict(migrations: readonly LintedMigration[], settings: VerdictSettings): Verdict {
+  const { backupBefore, requireApprovalAt, approvals } = settings.risk;
+  const stackFile = `Pulumi.${settings.stack}.yaml`;
+  const decisions: MigrationDecision[] = [];
+  const blocked: BlockedMigration[] = [];
+  let risk: RiskLevel = "low";
+
+  for (const m of migrations) {
+    risk = maxRisk(risk, m.risk);
+    const backupRequired = reaches(m.risk, backupBefore);
+    if (!reaches(m.risk, requireApprovalAt)) {
+      decisions.push({ version: m.version, risk: m.risk, backupRequired, approval: "not-needed" });
+      continue;
+    }
+    const forVersion = approvals.filter((a) => a.version === m.version);
+    const valid = forVersion.find((a) => a.checksum === m.checksum);
+    if (valid) {
+      decisions.push({ version: m.version, risk: m.risk, backupRequired, approval: "approved", approvedBy: valid });
+      continue;
+    }
+    const stale = forVersion[0];
+    const findings = m.findings.filter((f) => !f.acknowledged && reaches(f.severity, requireApprovalAt));
+    decisions.push({ version: m.version, risk: m.risk, backupRequired, approval: stale ? "stale" : "missing" });
+    blocked.push({
+      version: m.version,
+      name: m.name,
+      file: m.file,
+      checksum: m.checksum,
+      risk: m.risk,
+      rules: [...new Set(findings.map((f) => f.rule))],
+      findings,
+      approval: stale ? "stale" : "missing",
+      ...(stale ? { approvedChecksum: stale.checksum } : {}),
+      howToApprove: approvalSnippet(m),
+    });
+  }
+
+  const needingBackup = decisions.filter((d) => d.backupRequired);
+  const backupReason =
+    needingBackup.length > 0
+      ? `${list(needingBackup.map((d) => `${d.version} (${d.risk})`))} ${needingBackup.length === 1 ? "reaches" : "reach"} the stack's backup threshold: ${settings.stack} backs up before ${thresholdWords(backupBefore)} migrations.`
+      : undefined;
+
+  return {
+    stack: settings.stack,
+    tier: settings.tier,
+    allowed: blocked.length === 0,
+    risk,
+    backupRequired: needingBackup.length > 0,
+    ...(backupReason ? { backupReason } : {}),
+    reasons: blocked.map((b) => refusal(b, settings, stackFile)),
+    blocked,
+    migrations: decisions,
+  };
+}
+
+/** The YAML entry that approves `m` as it is now. */
+export function approvalSnippet(m: Pick<LintedMigration, "version" | "checksum">): string {
+  return [
+    "config:",
+    "  dbpipe:approvals:",
+    `    - version: "${m.version}"`,
+    `      checksum: ${m.checksum}`,
+    "      reason: <why it is safe to run>",
+    "      approvedBy: <who approves>",
+  ].join("\n");
+}
+
+/** The paragraph that says why `b` is refused and how to approve it. */
+function refusal(b: BlockedMigration, settings: VerdictSettings, stackFile: string): string {
+  const findings = b.findings.map((f) => `  ${b.file}:${f.line}:${f.column} ${f.severity} ${f.rule}: ${f.message}`).join("\n");
+  const threshold = thresholdWords(settings.risk.requireApprovalAt);
+  const head =
+    b.approval === "stale"
+      ? `${b.version} ${b.name} (${b.file}) is ${b.risk} risk, and its approval in ${stackFile} is void: the file changed after it was approved (approved checksum ${b.approvedChecksum}, the file's checksum is now ${b.checksum}):`
+      : `${b.version} ${b.name} (${b.file}) is ${b.risk} risk, and stack ${settings.stack} (tier ${settings.tier}) refuses ${threshold} migrations without an approval:`;
+  const approve =
+    b.approval === "stale"
+      ? `Review the change; if it may still run, update the approval's checksum in ${stackFile}:\n${indent(b.howToApprove)}`
+      : `To approve it, add this entry to ${stackFile} (the checksum binds the approval to this exact file; editing the file voids it):\n${indent(b.howToApprove)}`;
+  return `${head}\n${findings}\n${approve}`;
+}
+
+function thresholdWords(threshold: RiskThreshold): string {
+  if (threshold === "never") return "no";
+  return threshold === "high" ? "high-risk" : `${threshold}- or higher-risk`;
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
+}
+
+function list(items: string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}

@@ -1,0 +1,221 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli";
+import { tempFolder, writeFiles } from "../helpers/project";
+
+const CREATE = "-- Sessions live in the database for now.\nCREATE TABLE sessions (id bigint PRIMARY KEY, data jsonb);\n";
+const DROP = "-- Sessions moved to Redis.\n\nDROP TABLE sessions;\n";
+
+/** A project with a prod stack and two migrations, the second dropping a table. */
+function project(prodConfig = "  aws:region: eu-west-1\n", files: Record<string, string> = {}): string {
+  return tempFolder({
+    "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n",
+    "Pulumi.prod.yaml": `config:\n${prodConfig}`,
+    "migrations/0001_create_sessions.sql": CREATE,
+    "migrations/0002_drop_sessions.sql": DROP,
+    ...files,
+  });
+}
+
+const checksum = (text: string) => createHash("sha256").update(text).digest("hex");
+
+describe("dbpipe lint", () => {
+  it("refuses a dropped table in prod: exit 1, naming the rule, the line, the hint and how to approve", async () => {
+    const run = await runCli(["lint", "--stack", "prod"], { cwd: project() });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe("");
+    expect(run.stdout.split(checksum(DROP)).join("<checksum>")).toMatchInlineSnapshot(`
+      "migrations/0002_drop_sessions.sql:3:1 high drop-table DROP TABLE sessions deletes the table and all its rows.
+          hint: Stop using the table in the application first; rename it or revoke access for a release; back it up; drop it in a later migration with an approval.
+
+      2 migrations, 1 finding (1 high); highest risk high.
+      Stack prod (tier prod): refused.
+
+      0002 drop_sessions (migrations/0002_drop_sessions.sql) is high risk, and stack prod (tier prod) refuses high-risk migrations without an approval:
+        migrations/0002_drop_sessions.sql:3:1 high drop-table: DROP TABLE sessions deletes the table and all its rows.
+      To approve it, add this entry to Pulumi.prod.yaml (the checksum binds the approval to this exact file; editing the file voids it):
+          config:
+            dbpipe:approvals:
+              - version: "0002"
+                checksum: <checksum>
+                reason: <why it is safe to run>
+                approvedBy: <who approves>
+      "
+    `);
+  });
+
+  it("runs it once Pulumi.prod.yaml approves that version with its checksum: exit 0", async () => {
+    const approval = `  dbpipe:approvals:\n    - version: "0002"\n      checksum: ${checksum(DROP)}\n      reason: sessions moved to Redis in 2.14\n      approvedBy: platform-team\n`;
+    const run = await runCli(["lint", "--stack", "prod"], { cwd: project(`  aws:region: eu-west-1\n${approval}`) });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Stack prod (tier prod): allowed, after a backup: 0002 (high) reaches the stack's backup threshold");
+  });
+
+  it("refuses again when the approved file changed since: the approval is void, and it says so", async () => {
+    const approval = `  dbpipe:approvals:\n    - version: "0002"\n      checksum: ${checksum("DROP TABLE sessions;\n")}\n      reason: reviewed an earlier draft\n`;
+    const run = await runCli(["lint", "--stack", "prod"], { cwd: project(`  aws:region: eu-west-1\n${approval}`) });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`0002 drop_sessions (migrations/0002_drop_sessions.sql) is high risk, and its approval in Pulumi.prod.yaml is void: the file changed after it was approved (approved checksum ${checksum("DROP TABLE sessions;\n")}, the file's checksum is now ${checksum(DROP)})`);
+  });
+
+  it("lets an acknowledged finding through, and shows it as acknowledged", async () => {
+    const dir = project(undefined, { "migrations/0002_drop_sessions.sql": "-- dbpipe:allow drop-table sessions moved to Redis; nothing reads it\nDROP TABLE sessions;\n" });
+    const run = await runCli(["lint", "--stack", "prod"], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("migrations/0002_drop_sessions.sql:2:1 high drop-table DROP TABLE sessions deletes the table and all its rows. (acknowledged: sessions moved to Redis; nothing reads it)");
+  });
+
+  it("exits 0 in dev, which runs everything", async () => {
+    const run = await runCli(["lint"], { cwd: project() });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Stack dev (tier dev): allowed.");
+  });
+
+  it("reports SQL that does not parse as invalid input at file:line:column, without a stack trace", async () => {
+    const run = await runCli(["lint"], { cwd: project(undefined, { "migrations/0003_typo.sql": "ALTER TABLE sessions\n  ADD COLUMNN ttl int;\n" }) });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatchInlineSnapshot(`
+      "error: migrations/0003_typo.sql:2:19: syntax error at or near "int"
+        2 |   ADD COLUMNN ttl int;
+          |                   ^
+      "
+    `);
+  });
+
+  it("reports an unknown rule in the stack's ruleSeverity by its key", async () => {
+    const run = await runCli(["lint", "--stack", "prod"], { cwd: project("  aws:region: eu-west-1\n  dbpipe:ruleSeverity:\n    drop-tables: low\n") });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("dbpipe:ruleSeverity.drop-tables: no such rule (did you mean drop-table?)");
+  });
+
+  it("lints one file, judging it with what the earlier migrations in its folder say", async () => {
+    const dir = project(undefined, {
+      "migrations/0003_products.sql": "CREATE TABLE products (sku varchar(20));\n",
+      "migrations/0004_widen_sku.sql": "ALTER TABLE products ALTER COLUMN sku TYPE text;\n",
+    });
+    const run = await runCli(["lint", "--stack", "prod", "migrations/0004_widen_sku.sql"], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatchInlineSnapshot(`
+      "1 migration, 0 findings; highest risk low.
+      Stack prod (tier prod): allowed.
+      "
+    `);
+  });
+
+  it("prints the risk report as JSON: the contract plan --json shares", async () => {
+    const run = await runCli(["lint", "--stack", "prod", "--format", "json"], { cwd: project() });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.migrations.map((m: { version: string; checksum: string; risk: string }) => [m.version, m.checksum, m.risk])).toEqual([
+      ["0001", checksum(CREATE), "low"],
+      ["0002", checksum(DROP), "high"],
+    ]);
+    expect(report.migrations[1].findings).toEqual([
+      {
+        rule: "drop-table",
+        severity: "high",
+        line: 3,
+        column: 1,
+        message: "DROP TABLE sessions deletes the table and all its rows.",
+        hint: expect.stringContaining("back it up"),
+        acknowledged: false,
+        table: "sessions",
+      },
+    ]);
+    expect(report.verdict).toMatchObject({ allowed: false, reasons: [expect.stringContaining("drop-table")] });
+  });
+
+  it("prints a pull-request comment as markdown", async () => {
+    const run = await runCli(["lint", "--stack", "prod", "--format", "markdown"], { cwd: project() });
+    expect(run.code).toBe(1);
+    expect(run.stdout.split(checksum(DROP)).join("<checksum>")).toMatchInlineSnapshot(`
+      "### dbpipe lint · stack \`prod\` (tier prod): **refused**
+
+      2 migrations checked, 1 with findings; highest risk **high**. 0002 (high) reaches the stack's backup threshold: prod backs up before medium- or higher-risk migrations.
+
+      | Migration | Risk | Findings |
+      |---|---|---|
+      | \`0002\` drop_sessions | **high** | 1 |
+
+      #### \`migrations/0002_drop_sessions.sql\`
+
+      | Line | Severity | Rule | Finding | Instead |
+      |---|---|---|---|---|
+      | 3:1 | high | \`drop-table\` | DROP TABLE sessions deletes the table and all its rows. | Stop using the table in the application first; rename it or revoke access for a release; back it up; drop it in a later migration with an approval. |
+
+      #### Why the stack refuses
+
+      \`\`\`text
+      0002 drop_sessions (migrations/0002_drop_sessions.sql) is high risk, and stack prod (tier prod) refuses high-risk migrations without an approval:
+        migrations/0002_drop_sessions.sql:3:1 high drop-table: DROP TABLE sessions deletes the table and all its rows.
+      To approve it, add this entry to Pulumi.prod.yaml (the checksum binds the approval to this exact file; editing the file voids it):
+          config:
+            dbpipe:approvals:
+              - version: "0002"
+                checksum: <checksum>
+                reason: <why it is safe to run>
+                approvedBy: <who approves>
+      \`\`\`
+      "
+    `);
+  });
+});
+
+describe("dbpipe lint --format sarif", () => {
+  /** Checks the fields SARIF 2.1.0 requires and GitHub code scanning reads. */
+  function expectValidSarif(log: Record<string, unknown>) {
+    expect(log.$schema).toBe("https://json.schemastore.org/sarif-2.1.0.json");
+    expect(log.version).toBe("2.1.0");
+    const runs = log.runs as Record<string, unknown>[];
+    expect(Array.isArray(runs) && runs.length).toBe(1);
+    for (const run of runs) {
+      const driver = (run.tool as { driver: Record<string, unknown> }).driver;
+      expect(driver.name).toBe("dbpipe");
+      const rules = driver.rules as { id: string; shortDescription: { text: string }; defaultConfiguration: { level: string } }[];
+      expect(rules.length).toBeGreaterThanOrEqual(30);
+      for (const rule of rules) {
+        expect(rule.id).toMatch(/^[a-z0-9-]+$/);
+        expect(rule.shortDescription.text).not.toBe("");
+        expect(["error", "warning", "note"]).toContain(rule.defaultConfiguration.level);
+      }
+      for (const result of run.results as Record<string, unknown>[]) {
+        expect(rules.map((r) => r.id)).toContain(result.ruleId);
+        expect(rules[result.ruleIndex as number].id).toBe(result.ruleId);
+        expect(["error", "warning", "note"]).toContain(result.level);
+        expect((result.message as { text: string }).text).not.toBe("");
+        const locations = result.locations as { physicalLocation: { artifactLocation: { uri: string }; region: Record<string, number> } }[];
+        expect(locations.length).toBeGreaterThan(0);
+        for (const { physicalLocation } of locations) {
+          expect(physicalLocation.artifactLocation.uri).not.toMatch(/^(\/|[a-z]+:)/i);
+          expect(physicalLocation.region.startLine).toBeGreaterThanOrEqual(1);
+          expect(physicalLocation.region.startColumn).toBeGreaterThanOrEqual(1);
+        }
+      }
+    }
+  }
+
+  it("is valid SARIF 2.1.0 with URIs relative to the repository root", async () => {
+    const repo = tempFolder({ ".git/HEAD": "ref: refs/heads/main\n" });
+    const dir = path.join(repo, "services/crm");
+    writeFiles(dir, {
+      "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n",
+      "Pulumi.prod.yaml": "config:\n  aws:region: eu-west-1\n",
+      "migrations/0001_create_sessions.sql": CREATE,
+      "migrations/0002_drop_sessions.sql": "-- dbpipe:allow drop-column legacy field, unused since 2023\nALTER TABLE sessions DROP COLUMN data;\nDROP TABLE sessions;\n",
+    });
+    const run = await runCli(["lint", "--stack", "prod", "--format", "sarif"], { cwd: dir });
+    expect(run.code).toBe(1);
+    const log = JSON.parse(run.stdout);
+    expectValidSarif(log);
+    const results = log.runs[0].results;
+    expect(results.map((r: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }) => [r.ruleId, r.level, r.locations[0].physicalLocation.artifactLocation.uri, r.locations[0].physicalLocation.region.startLine])).toEqual([
+      ["drop-column", "warning", "services/crm/migrations/0002_drop_sessions.sql", 2],
+      ["drop-table", "error", "services/crm/migrations/0002_drop_sessions.sql", 3],
+    ]);
+    expect(results[0].suppressions).toEqual([{ kind: "inSource", justification: "legacy field, unused since 2023" }]);
+    expect(fs.existsSync(path.join(dir, ".dbpipe"))).toBe(false);
+  });
+});
