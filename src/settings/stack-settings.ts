@@ -1,3 +1,4 @@
+import { InputError } from "../errors";
 import { RISK_LEVELS, TIER_DEFAULTS, TIERS, isTier, type RiskLevel, type RiskThreshold, type Tier } from "./tiers";
 import {
   ValueProblem,
@@ -97,21 +98,34 @@ export const SERVER_MODES = ["rds", "external"] as const;
 /** Where the stack's PostgreSQL runs: an RDS instance dbpipe declares, or an existing server. */
 export type ServerMode = (typeof SERVER_MODES)[number];
 
-/** Settings of the stack's cloud resources (the Pulumi program). */
+/** Settings of the stack's cloud resources (the Pulumi program). Keys marked rds apply in `rds` mode only. */
 export interface InfraSettings {
   /** Server mode. Default `rds`. */
   server: ServerMode;
   /** The application database's name; roles are named after it. Default `app`. */
   databaseName: string;
+  /** The schema `<db>_owner` owns and migrations create their tables in. Default: the database name. */
+  schemaName: string;
   /** Extensions to create in the database. Default none. */
   extensions: string[];
-  /** Days backups are kept (bucket lifecycle, RDS automated backups capped at 35). Default by tier: 7 / 14 / 30. */
+  /** Days backups are kept (bucket lifecycle and Object Lock, RDS automated backups capped at 35). Default by tier: 7 / 14 / 30. */
   backupRetentionDays: number;
+  /** S3 Object Lock on the backup bucket, default retention `backupRetentionDays`. Default by tier: off / off / on; prod must keep it on. */
+  backupObjectLock: boolean;
+  /** Object Lock retention mode. Default `GOVERNANCE`. */
+  backupObjectLockMode: ObjectLockMode;
+  /**
+   * Whether `pulumi destroy` may delete the backup bucket with the backups in it. Not a key: true
+   * outside prod (tearing down a test environment must not stop at a full bucket), never in prod.
+   */
+  backupForceDestroy: boolean;
+  /** Pulumi `protect` on the server, database, bucket and their KMS keys. Default by tier: off / off / on; prod must keep it on. */
+  protectResources: boolean;
   /** RDS deletion protection. Default by tier: off / off / on; prod must keep it on. */
   deletionProtection: boolean;
   /** RDS Multi-AZ. Default by tier: off / off / on. */
   multiAz: boolean;
-  /** RDS final snapshot on delete. Default by tier: off / off / on. */
+  /** RDS final snapshot on delete. Default by tier: off / off / on; prod must keep it on. */
   finalSnapshot: boolean;
   /** RDS Performance Insights. Default by tier: off / on / on. */
   performanceInsights: boolean;
@@ -121,9 +135,9 @@ export interface InfraSettings {
   allocatedStorageGb: number;
   /** RDS storage autoscaling ceiling in GiB. Default by tier: 100 / 200 / 1000. */
   maxAllocatedStorageGb: number;
-  /** PostgreSQL major version of the RDS instance. Default `15` (pg_dump 15 must be able to dump it). */
+  /** PostgreSQL version of the RDS instance, major or major.minor. Default `15` (pg_dump 15 must be able to dump it). */
   engineVersion: string;
-  /** Statements slower than this are logged (`log_min_duration_statement`), in ms. Default 1000. */
+  /** Statements slower than this are logged (`log_min_duration_statement`), in ms; -1 = off. Default 1000. */
   slowStatementMs: number;
   /** VPC of the RDS instance. Default: the account's default VPC. */
   vpcId?: string;
@@ -133,6 +147,8 @@ export interface InfraSettings {
   allowedCidrs: string[];
   /** Security groups allowed to reach PostgreSQL. Default none. */
   allowedSecurityGroupIds: string[];
+  /** Where `pulumi up` reaches the private instance to manage databases and roles. Default: the instance's endpoint. */
+  adminEndpoint?: HostPort;
   /** SNS topic the CloudWatch alarms notify. Default none (alarms without actions). */
   alarmTopicArn?: string;
   /** CPU alarm threshold, percent. Default 80. */
@@ -145,6 +161,22 @@ export interface InfraSettings {
   directUrl?: SecretValue;
   /** external mode: the pooled URL, for applications. Secret. Default: the direct URL. */
   pooledUrl?: SecretValue;
+  /** The stack's `aws:region`, when set. Required in prod: the region must not depend on who runs `pulumi up`. */
+  awsRegion?: string;
+}
+
+/** S3 Object Lock retention modes. */
+export const OBJECT_LOCK_MODES = ["GOVERNANCE", "COMPLIANCE"] as const;
+
+/** An S3 Object Lock retention mode. */
+export type ObjectLockMode = (typeof OBJECT_LOCK_MODES)[number];
+
+/** A host and a port. */
+export interface HostPort {
+  /** Host name or address. */
+  host: string;
+  /** TCP port. */
+  port: number;
 }
 
 /** A stack's settings: its tier and every area's settings, with defaults applied. */
@@ -174,7 +206,7 @@ export interface SettingsProblem {
 }
 
 /** Invalid stack config: every problem found, each naming its key. */
-export class SettingsError extends Error {
+export class SettingsError extends InputError {
   constructor(
     readonly source: string,
     readonly problems: readonly SettingsProblem[],
@@ -183,7 +215,6 @@ export class SettingsError extends Error {
       `${source}: invalid stack settings:\n` +
         problems.map((p) => `  ${source}${p.line ? `:${p.line}` : ""}: ${p.key}: ${p.message}`).join("\n"),
     );
-    this.name = "SettingsError";
   }
 }
 
@@ -202,6 +233,8 @@ export interface KeySpec {
   default?: string | number | boolean;
   /** Whether it must be a secret. */
   secret?: boolean;
+  /** For `array` keys: what the list holds. Pulumi.yaml can type lists of strings only. */
+  items?: "string" | "map";
 }
 
 /** Every key dbpipe reads from a stack's config, in the order `Pulumi.yaml` declares them. */
@@ -215,35 +248,65 @@ export const KEY_SPECS: readonly KeySpec[] = [
   { name: "outOfOrder", type: "boolean", description: "Allow a pending migration older than the newest applied one.", default: false },
   { name: "backupBefore", type: "string", description: "Lowest migration risk that needs a pre-migration backup: low, medium, high or never. Default by tier: never / high / medium." },
   { name: "requireApprovalAt", type: "string", description: "Lowest migration risk refused unless approved: low, medium, high or never. Default by tier: never / never / high." },
-  { name: "approvals", type: "array", description: "Approvals of risky migrations: a list of { version, checksum, reason, approvedBy }. Editing an approved file voids its approval." },
+  { name: "approvals", type: "array", items: "map", description: "Approvals of risky migrations: a list of { version, checksum, reason, approvedBy }. Editing an approved file voids its approval." },
   { name: "ruleSeverity", type: "object", description: "Severity overrides by rule id: low, medium, high or off." },
   { name: "largeTableRows", type: "integer", description: "Estimated rows above which a lock-taking or rewriting operation is high risk.", default: 1_000_000 },
-  { name: "server", type: "string", description: "Server mode: rds (an RDS instance) or external (an existing server such as Neon or Supabase).", default: "rds" },
-  { name: "databaseName", type: "string", description: "Application database name; roles are <name>_owner, _migrator, _app, _readonly.", default: "app" },
-  { name: "extensions", type: "array", description: "PostgreSQL extensions to create, e.g. [pgcrypto, vector]." },
-  { name: "backupRetentionDays", type: "integer", description: "Days backups are kept. Default by tier: 7 / 14 / 30; at least 1 / 7 / 30." },
-  { name: "deletionProtection", type: "boolean", description: "RDS deletion protection. Default by tier: false / false / true; prod requires true." },
-  { name: "multiAz", type: "boolean", description: "RDS Multi-AZ. Default by tier: false / false / true." },
-  { name: "finalSnapshot", type: "boolean", description: "RDS final snapshot on delete. Default by tier: false / false / true." },
-  { name: "performanceInsights", type: "boolean", description: "RDS Performance Insights. Default by tier: false / true / true." },
-  { name: "instanceClass", type: "string", description: "RDS instance class. Default by tier: db.t4g.micro / db.t4g.small / db.m6g.large." },
-  { name: "allocatedStorageGb", type: "integer", description: "RDS allocated storage in GiB. Default by tier: 20 / 50 / 100." },
-  { name: "maxAllocatedStorageGb", type: "integer", description: "RDS storage autoscaling ceiling in GiB. Default by tier: 100 / 200 / 1000." },
-  { name: "engineVersion", type: "string", description: "PostgreSQL major version of the RDS instance (pg_dump must be at least this version).", default: "15" },
-  { name: "slowStatementMs", type: "integer", description: "Log statements slower than this many milliseconds.", default: 1000 },
-  { name: "vpcId", type: "string", description: "VPC for the RDS instance. Default: the account's default VPC." },
-  { name: "subnetIds", type: "array", description: "Subnets for the RDS subnet group. Default: the VPC's subnets." },
-  { name: "allowedCidrs", type: "array", description: "CIDR blocks allowed to reach PostgreSQL on 5432." },
-  { name: "allowedSecurityGroupIds", type: "array", description: "Security groups allowed to reach PostgreSQL on 5432." },
-  { name: "alarmTopicArn", type: "string", description: "SNS topic ARN the CloudWatch alarms notify." },
-  { name: "alarmCpuPercent", type: "integer", description: "CPU utilisation alarm threshold, percent.", default: 80 },
-  { name: "alarmFreeStorageMb", type: "integer", description: "Free storage alarm threshold, MiB.", default: 2048 },
-  { name: "alarmConnections", type: "integer", description: "Database connections alarm threshold.", default: 100 },
-  { name: "directUrl", type: "string", secret: true, description: "external mode: direct (unpooled) PostgreSQL URL for migrations and administration. Must be a secret." },
-  { name: "pooledUrl", type: "string", secret: true, description: "external mode: pooled PostgreSQL URL for applications. Must be a secret. Default: directUrl." },
+  { name: "server", type: "string", description: "Server mode: rds (an RDS instance dbpipe declares) or external (an existing server such as Neon or Supabase, given by dbpipe:directUrl).", default: "rds" },
+  { name: "databaseName", type: "string", description: "Application database name; its roles are <name>_owner, <name>_migrator, <name>_app and <name>_readonly.", default: "app" },
+  { name: "schemaName", type: "string", description: "Schema the owner role owns and migrations create their tables in (the roles' search_path). Default: the database name." },
+  { name: "extensions", type: "array", items: "string", description: "PostgreSQL extensions to create in the database, e.g. [pgcrypto, vector]. Default none." },
+  { name: "backupRetentionDays", type: "integer", description: "Days backups are kept: backup bucket lifecycle, Object Lock retention, RDS automated backups (capped at 35). Default by tier: 7 / 14 / 30; at least 1 / 7 / 30." },
+  { name: "backupObjectLock", type: "boolean", description: "S3 Object Lock on the backup bucket with a default retention of dbpipe:backupRetentionDays. Only takes effect on a new bucket. Default by tier: false / false / true; prod requires true." },
+  { name: "backupObjectLockMode", type: "string", description: "Object Lock mode: GOVERNANCE (users with s3:BypassGovernanceRetention may delete early) or COMPLIANCE (nobody can, not even the root user).", default: "GOVERNANCE" },
+  { name: "protectResources", type: "boolean", description: "Pulumi protect on the server, the database, the backup bucket and their KMS keys: pulumi destroy and replacements refuse to touch them. Default by tier: false / false / true; prod requires true." },
+  { name: "deletionProtection", type: "boolean", description: "rds: RDS deletion protection. Default by tier: false / false / true; prod requires true." },
+  { name: "multiAz", type: "boolean", description: "rds: RDS Multi-AZ. Default by tier: false / false / true." },
+  { name: "finalSnapshot", type: "boolean", description: "rds: RDS final snapshot on delete (and automated backups kept after it). Default by tier: false / false / true; prod requires true." },
+  { name: "performanceInsights", type: "boolean", description: "rds: RDS Performance Insights (7 days, encrypted with the server's KMS key). Default by tier: false / true / true." },
+  { name: "instanceClass", type: "string", description: "rds: RDS instance class. Default by tier: db.t4g.micro / db.t4g.small / db.m6g.large." },
+  { name: "allocatedStorageGb", type: "integer", description: "rds: RDS allocated storage in GiB (gp3). Default by tier: 20 / 50 / 100." },
+  { name: "maxAllocatedStorageGb", type: "integer", description: "rds: RDS storage autoscaling ceiling in GiB. Default by tier: 100 / 200 / 1000." },
+  { name: "engineVersion", type: "string", description: "rds: PostgreSQL version of the RDS instance, major (15) or major.minor (15.8); pg_dump must be at least this major version.", default: "15" },
+  { name: "slowStatementMs", type: "integer", description: "rds: log statements slower than this many milliseconds (log_min_duration_statement; -1 = off).", default: 1000 },
+  { name: "vpcId", type: "string", description: "rds: VPC of the RDS instance, e.g. vpc-0abc123. Default: the account's default VPC." },
+  { name: "subnetIds", type: "array", items: "string", description: "rds: subnets of the RDS subnet group (at least two availability zones). Default: every subnet of the VPC." },
+  { name: "allowedCidrs", type: "array", items: "string", description: "rds: CIDR blocks allowed to reach PostgreSQL on its port, e.g. [10.0.0.0/16]. Default none." },
+  { name: "allowedSecurityGroupIds", type: "array", items: "string", description: "rds: security groups allowed to reach PostgreSQL on its port, e.g. [sg-0abc123]. Default none." },
+  { name: "adminEndpoint", type: "string", description: "rds: host:port pulumi up uses to reach the private instance for databases and roles, e.g. localhost:15432 through an SSM tunnel. Default: the instance's own endpoint." },
+  { name: "alarmTopicArn", type: "string", description: "rds: SNS topic ARN the CloudWatch alarms notify. Default none (alarms without actions)." },
+  { name: "alarmCpuPercent", type: "integer", description: "rds: CPU utilisation alarm threshold, percent.", default: 80 },
+  { name: "alarmFreeStorageMb", type: "integer", description: "rds: free storage alarm threshold, MiB.", default: 2048 },
+  { name: "alarmConnections", type: "integer", description: "rds: database connections alarm threshold.", default: 100 },
+  { name: "directUrl", type: "string", secret: true, description: "external: direct (unpooled) PostgreSQL URL of an administrator, for migrations and administration. Must be a secret: pulumi config set --secret directUrl <url>." },
+  { name: "pooledUrl", type: "string", secret: true, description: "external: pooled PostgreSQL URL (PgBouncer, Supavisor) applications connect through. Must be a secret. Default: dbpipe:directUrl." },
 ];
 
-const KNOWN_KEYS = new Set(KEY_SPECS.map((k) => k.name));
+const KEY_SPECS_BY_NAME = new Map(KEY_SPECS.map((k) => [k.name, k]));
+
+/**
+ * The value that stands for "not set" for a key without a fixed default: `""`, or an empty list or
+ * map for list and map keys. Pulumi.yaml declares it as such a key's default, because Pulumi fails
+ * a stack that lacks a declared key with no default ("Stack 'dev' is missing configuration value").
+ * Keys with a fixed default have none: an empty value there is an error, as it always was.
+ */
+export function unsetValue(spec: KeySpec): "" | [] | Record<string, never> | undefined {
+  if (spec.default !== undefined) return undefined;
+  if (spec.type === "array") return [];
+  if (spec.type === "object") return {};
+  return "";
+}
+
+/** Returns true when `value` is `spec`'s unset value, structured (from YAML) or as Pulumi passes it (a string). */
+export function isUnsetValue(spec: KeySpec, value: unknown): boolean {
+  if (spec.default !== undefined) return false;
+  if (value === "") return true;
+  const empty = typeof value === "string" ? value.trim() : value;
+  if (spec.type === "array") return empty === "[]" || (Array.isArray(empty) && empty.length === 0);
+  if (spec.type === "object") {
+    return empty === "{}" || (empty !== null && typeof empty === "object" && !Array.isArray(empty) && Object.keys(empty).length === 0);
+  }
+  return false;
+}
 
 /** Returns the tier a stack name implies, when the name is a tier. */
 export function tierOfStackName(stack: string): Tier | undefined {
@@ -261,10 +324,15 @@ export function parseStackSettings(raw: RawStackConfig): StackSettings {
   for (const [fullKey, value] of Object.entries(raw.values)) {
     if (!fullKey.startsWith(prefix)) continue;
     const name = fullKey.slice(prefix.length);
-    if (!KNOWN_KEYS.has(name)) {
+    const spec = KEY_SPECS_BY_NAME.get(name);
+    if (spec === undefined) {
       problems.push({ key: fullKey, message: `unknown key${suggestKey(name)}`, line: raw.lines?.get(fullKey) });
       continue;
     }
+    // Pulumi applies Pulumi.yaml's defaults before the program sees its config, so a key without a
+    // fixed default is declared there with its "unset" value; reading that value as absent is what
+    // lets the tier (or the key's documented fallback) decide, on `pulumi up` as in the CLI.
+    if (isUnsetValue(spec, value)) continue;
     values.set(name, value);
   }
 
@@ -310,11 +378,18 @@ export function parseStackSettings(raw: RawStackConfig): StackSettings {
     largeTableRows: read("largeTableRows", (v) => readInteger(v, 1)) ?? 1_000_000,
   };
 
+  const databaseName = read("databaseName", readIdentifier) ?? "app";
+  const backupObjectLock = read("backupObjectLock", readBoolean) ?? t.backupObjectLock;
   const infra: InfraSettings = {
     server: read("server", (v) => readChoice(v, SERVER_MODES)) ?? "rds",
-    databaseName: read("databaseName", readIdentifier) ?? "app",
+    databaseName,
+    schemaName: read("schemaName", readSchemaName) ?? databaseName,
     extensions: read("extensions", readExtensions) ?? [],
     backupRetentionDays: read("backupRetentionDays", (v) => readInteger(v, 1, 3650)) ?? t.backupRetentionDays,
+    backupObjectLock,
+    backupObjectLockMode: read("backupObjectLockMode", (v) => readChoice(v, OBJECT_LOCK_MODES)) ?? "GOVERNANCE",
+    backupForceDestroy: tier !== "prod",
+    protectResources: read("protectResources", readBoolean) ?? t.protectResources,
     deletionProtection: read("deletionProtection", readBoolean) ?? t.deletionProtection,
     multiAz: read("multiAz", readBoolean) ?? t.multiAz,
     finalSnapshot: read("finalSnapshot", readBoolean) ?? t.finalSnapshot,
@@ -325,18 +400,23 @@ export function parseStackSettings(raw: RawStackConfig): StackSettings {
     engineVersion: read("engineVersion", (v) => readMatching(v, /^\d+(\.\d+)?$/, "a PostgreSQL version such as 15 or 15.8")) ?? "15",
     slowStatementMs: read("slowStatementMs", (v) => readInteger(v, -1)) ?? 1000,
     vpcId: read("vpcId", (v) => readMatching(v, /^vpc-[0-9a-f]+$/, "a VPC id such as vpc-0abc123")),
-    subnetIds: read("subnetIds", readStringList),
+    subnetIds: read("subnetIds", readSubnetIds),
     allowedCidrs: read("allowedCidrs", readCidrs) ?? [],
-    allowedSecurityGroupIds: read("allowedSecurityGroupIds", readStringList) ?? [],
-    alarmTopicArn: read("alarmTopicArn", (v) => readMatching(v, /^arn:aws[\w-]*:sns:/, "an SNS topic ARN")),
+    allowedSecurityGroupIds: read("allowedSecurityGroupIds", readSecurityGroupIds) ?? [],
+    adminEndpoint: read("adminEndpoint", readHostPort),
+    alarmTopicArn: read("alarmTopicArn", (v) => readMatching(v, /^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:alerts")),
     alarmCpuPercent: read("alarmCpuPercent", (v) => readInteger(v, 1, 100)) ?? 80,
     alarmFreeStorageMb: read("alarmFreeStorageMb", (v) => readInteger(v, 1)) ?? 2048,
     alarmConnections: read("alarmConnections", (v) => readInteger(v, 1)) ?? 100,
     directUrl: readSecret("directUrl"),
     pooledUrl: readSecret("pooledUrl"),
+    awsRegion: typeof raw.values["aws:region"] === "string" && raw.values["aws:region"] !== "" ? raw.values["aws:region"] : undefined,
   };
 
-  /** Reads a key that must be a secret; a plain-text value is refused without being echoed. */
+  /**
+   * Reads a key that must be a secret. A plain-text value is refused, and a value is never echoed:
+   * it carries a password.
+   */
   function readSecret(name: string): SecretValue | undefined {
     if (!values.has(name)) return undefined;
     const fullKey = prefix + name;
@@ -345,12 +425,14 @@ export function parseStackSettings(raw: RawStackConfig): StackSettings {
       return undefined;
     }
     const value = values.get(name);
+    // The CLI sees `secure: v1:...` and cannot decrypt it: a secret it cannot check is still a secret.
     if (value === undefined || value === null || typeof value === "object") return { secret: true };
-    if (typeof value !== "string" || !/^postgres(ql)?:\/\//.test(value)) {
-      problem(name, "must be a postgres:// or postgresql:// URL");
+    const why = typeof value === "string" ? postgresUrlProblem(value) : "must be a postgres:// or postgresql:// URL";
+    if (why !== undefined) {
+      problem(name, why);
       return undefined;
     }
-    return { secret: true, value };
+    return { secret: true, value: value as string };
   }
 
   // Rules that span keys, or tie a key to the tier.
@@ -361,7 +443,18 @@ export function parseStackSettings(raw: RawStackConfig): StackSettings {
     if (tier === "prod") {
       if (!infra.deletionProtection) problem("deletionProtection", "must be true in prod: a prod database must not be deletable by one command");
       if (!infra.finalSnapshot) problem("finalSnapshot", "must be true in prod: deleting the instance must leave a final snapshot");
+      if (!infra.protectResources) problem("protectResources", "must be true in prod: pulumi destroy and replacements must not touch the server, database or backups");
+      if (!infra.backupObjectLock) problem("backupObjectLock", "must be true in prod: backups must not be deletable before their retention ends");
       if (risk.requireApprovalAt === "never") problem("requireApprovalAt", "cannot be never in prod: high-risk migrations need an approval");
+      // Not for the tier's bare defaults the CLI falls back to without a stack file (no values at
+      // all): nothing is deployed from those, and `pulumi up` always has Pulumi.yaml's defaults.
+      if (infra.awsRegion === undefined && Object.keys(raw.values).length > 0) {
+        problems.push({
+          key: "aws:region",
+          message: `is required in prod: run \`pulumi config set aws:region <region> --stack ${raw.stack}\` so the region never depends on who runs pulumi up`,
+          line: raw.lines?.get("aws:region"),
+        });
+      }
     }
   }
   if (infra.server === "external" && !values.has("directUrl")) {
@@ -374,6 +467,9 @@ export function parseStackSettings(raw: RawStackConfig): StackSettings {
   }
   if (infra.maxAllocatedStorageGb < infra.allocatedStorageGb) {
     problem("maxAllocatedStorageGb", `(${infra.maxAllocatedStorageGb}) must be at least dbpipe:allocatedStorageGb (${infra.allocatedStorageGb})`);
+  }
+  if (infra.subnetIds !== undefined && infra.vpcId === undefined) {
+    problem("subnetIds", "needs dbpipe:vpcId: subnets belong to a VPC, and the security group must be created in the same one");
   }
 
   if (problems.length > 0 || tier === undefined) throw new SettingsError(raw.source, sortProblems(problems));
@@ -432,6 +528,57 @@ function readCidrs(value: unknown): string[] {
     if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) throw new ValueProblem(`[${i}] must be a CIDR block such as 10.0.0.0/16, got ${describe(cidr)}`);
   });
   return list;
+}
+
+function readSchemaName(value: unknown): string {
+  const name = readIdentifier(value);
+  // dbpipe creates this schema and hands it to <db>_owner; taking over (and on destroy dropping) a
+  // schema the server made itself would be a surprise.
+  if (name === "public" || name === "information_schema" || name.startsWith("pg_")) {
+    throw new ValueProblem(`cannot be ${name}: dbpipe creates and owns this schema, so it must be one of its own (the default is the database name)`);
+  }
+  return name;
+}
+
+function readIdList(value: unknown, pattern: RegExp, example: string): string[] {
+  const list = readStringList(value);
+  list.forEach((id, i) => {
+    if (!pattern.test(id)) throw new ValueProblem(`[${i}] must be an id such as ${example}, got ${describe(id)}`);
+  });
+  return list;
+}
+
+function readSubnetIds(value: unknown): string[] {
+  const list = readIdList(value, /^subnet-[0-9a-f]+$/, "subnet-0abc123");
+  // An RDS subnet group must span two availability zones; one subnet cannot.
+  if (list.length < 2) throw new ValueProblem(`must list at least two subnets in different availability zones, got ${list.length}`);
+  return list;
+}
+
+function readSecurityGroupIds(value: unknown): string[] {
+  return readIdList(value, /^sg-[0-9a-f]+$/, "sg-0abc123");
+}
+
+function readHostPort(value: unknown): HostPort {
+  const text = readNonEmptyString(value);
+  const m = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535) throw new ValueProblem(`must be host:port, such as localhost:15432, got ${describe(text)}`);
+  return { host: m[1].replace(/^\[|\]$/g, ""), port };
+}
+
+/** Why `text` is not a usable PostgreSQL URL, or undefined when it is. Never quotes the URL: it holds a password. */
+function postgresUrlProblem(text: string): string | undefined {
+  if (!/^postgres(ql)?:\/\//.test(text)) return "must be a postgres:// or postgresql:// URL";
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return "is not a valid URL (a password with @, : or / in it must be percent-encoded)";
+  }
+  if (url.hostname === "") return "must name a host (postgresql://user:password@host:5432/database)";
+  if (url.username === "") return "must name a user (postgresql://user:password@host:5432/database)";
+  return undefined;
 }
 
 function readApprovals(value: unknown): Approval[] {

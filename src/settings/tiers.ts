@@ -67,6 +67,10 @@ export interface TierDefaults {
   allocatedStorageGb: number;
   /** RDS storage autoscaling ceiling, in GiB. */
   maxAllocatedStorageGb: number;
+  /** Pulumi `protect` on the server, database, backup bucket and their KMS keys. */
+  protectResources: boolean;
+  /** S3 Object Lock on the backup bucket, with a default retention of `backupRetentionDays`. */
+  backupObjectLock: boolean;
 }
 
 /** The defaults of each tier: what platform teams run today. */
@@ -85,6 +89,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, Readonly<TierDefaults>>> = {
     instanceClass: "db.t4g.micro",
     allocatedStorageGb: 20,
     maxAllocatedStorageGb: 100,
+    protectResources: false,
+    backupObjectLock: false,
   },
   test: {
     lockTimeoutMs: 10_000,
@@ -100,6 +106,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, Readonly<TierDefaults>>> = {
     instanceClass: "db.t4g.small",
     allocatedStorageGb: 50,
     maxAllocatedStorageGb: 200,
+    protectResources: false,
+    backupObjectLock: false,
   },
   prod: {
     lockTimeoutMs: 5_000,
@@ -115,5 +123,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, Readonly<TierDefaults>>> = {
     instanceClass: "db.m6g.large",
     allocatedStorageGb: 100,
     maxAllocatedStorageGb: 1000,
+    protectResources: true,
+    backupObjectLock: true,
   },
 };

@@ -1,0 +1,35 @@
+// The dbpipe Pulumi program: stack settings → components → outputs. `pulumi up --stack <name>`
+// declares that environment's PostgreSQL, its database and roles, and its backup bucket, as
+// Pulumi.<name>.yaml describes them (docs/pulumi.md). Everything it decides lives in src/.
+import { DatabaseEnvironment, environmentName } from "./src/infra/database-environment";
+import { loadPulumiStackSettings } from "./src/infra/pulumi-stack-settings";
+
+const settings = loadPulumiStackSettings();
+const environment = new DatabaseEnvironment(environmentName(settings.stack), { settings });
+
+/** The stack's tier: dev, test or prod. */
+export const tier = settings.tier;
+/** Where PostgreSQL runs: rds or external. */
+export const serverMode = settings.infra.server;
+/** `host:port` of the server's direct connection (secret in external mode: it comes from a secret URL). */
+export const endpoint = environment.endpoint;
+/** The application database. */
+export const databaseName = environment.database.databaseName;
+/** The schema migrations create their tables in. */
+export const schemaName = environment.database.schemaName;
+/** The four roles' names. */
+export const roles = environment.roles;
+/** Extensions created in the database. */
+export const extensions = environment.database.extensions;
+/** The backup bucket's name. */
+export const backupBucket = environment.backups.bucketName;
+/** ARN of the RDS master user's secret (rds mode), rotated by RDS. */
+export const masterUserSecretArn = environment.masterUserSecretArn;
+/** ARNs of the migrator's, the application's and the read-only role's credential secrets. */
+export const credentialSecretArns = environment.credentialSecretArns;
+/** The migrator's direct URL, for migrations (DATABASE_URL_DIRECT). Secret. */
+export const migrationUrl = environment.database.migrationUrl;
+/** The application's pooled URL (DATABASE_URL). Secret. */
+export const appUrl = environment.database.appUrl;
+/** The read-only role's URL. Secret. */
+export const readonlyUrl = environment.database.readonlyUrl;

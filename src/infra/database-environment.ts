@@ -1,0 +1,134 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, type StackSettings } from "../settings/stack-settings";
+import { AppDatabase, type DatabaseRoles, type LoginRole } from "./app-database";
+import { BackupBucket } from "./backup-bucket";
+import { ExternalServer } from "./external-server";
+import { RdsServer } from "./rds-server";
+
+/** Arguments of a {@link DatabaseEnvironment}. */
+export interface DatabaseEnvironmentArgs {
+  /** The stack's parsed settings. Required. */
+  settings: StackSettings;
+}
+
+/**
+ * The prefix of every resource name of a stack: `dbpipe-<stack>`, lower-cased, with anything AWS
+ * names reject (`_`, `.`, capitals in RDS identifiers and bucket names) turned into `-`.
+ */
+export function environmentName(stack: string): string {
+  const slug = stack
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return `${CONFIG_NAMESPACE}-${slug || "stack"}`;
+}
+
+/** The tags every taggable resource of a stack carries: project, stack and tier. */
+export function environmentTags(settings: Pick<StackSettings, "stack" | "tier">): Record<string, string> {
+  return { project: CONFIG_NAMESPACE, stack: settings.stack, tier: settings.tier };
+}
+
+/**
+ * One environment's database, as its stack settings describe it: the server (an RDS instance, or
+ * an existing server given by secret URLs), the application database with its roles, grants and
+ * extensions, and the backup bucket. The one place that turns settings into component arguments.
+ */
+export class DatabaseEnvironment extends pulumi.ComponentResource {
+  /** The RDS server, in `rds` mode. */
+  readonly rds?: RdsServer;
+  /** The application database. */
+  readonly database: AppDatabase;
+  /** The backup bucket. */
+  readonly backups: BackupBucket;
+  /** `host:port` of the server's direct connection. Secret in `external` mode (it comes from a secret URL). */
+  readonly endpoint: pulumi.Output<string>;
+  /** ARN of the RDS master user's secret; undefined in `external` mode. */
+  readonly masterUserSecretArn?: pulumi.Output<string>;
+  /** The roles' names. */
+  readonly roles: DatabaseRoles<string>;
+  /** ARNs of the login roles' credential secrets. */
+  readonly credentialSecretArns: Record<LoginRole, pulumi.Output<string>>;
+
+  constructor(name: string, args: DatabaseEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dbpipe:infra:DatabaseEnvironment", name, {}, opts);
+    const { infra } = args.settings;
+    const tags = environmentTags(args.settings);
+    const protect = infra.protectResources;
+
+    let server: RdsServer | ExternalServer;
+    if (infra.server === "rds") {
+      this.rds = new RdsServer(
+        `${name}-server`,
+        {
+          instanceClass: infra.instanceClass,
+          allocatedStorageGb: infra.allocatedStorageGb,
+          maxAllocatedStorageGb: infra.maxAllocatedStorageGb,
+          multiAz: infra.multiAz,
+          backupRetentionDays: infra.backupRetentionDays,
+          deletionProtection: infra.deletionProtection,
+          finalSnapshot: infra.finalSnapshot,
+          performanceInsights: infra.performanceInsights,
+          engineVersion: infra.engineVersion,
+          slowStatementMs: infra.slowStatementMs,
+          vpcId: infra.vpcId,
+          subnetIds: infra.subnetIds,
+          allowedCidrs: infra.allowedCidrs,
+          allowedSecurityGroupIds: infra.allowedSecurityGroupIds,
+          adminEndpoint: infra.adminEndpoint,
+          alarms: {
+            cpuPercent: infra.alarmCpuPercent,
+            freeStorageMb: infra.alarmFreeStorageMb,
+            connections: infra.alarmConnections,
+            topicArn: infra.alarmTopicArn,
+          },
+          tags,
+          protect,
+        },
+        { parent: this },
+      );
+      server = this.rds;
+      this.masterUserSecretArn = this.rds.masterUserSecretArn;
+    } else {
+      // The settings refuse external mode without a direct URL; the Pulumi runtime always decrypts it.
+      const directUrl = infra.directUrl?.value;
+      if (directUrl === undefined) throw new pulumi.RunError(`dbpipe:directUrl of stack ${args.settings.stack} is a secret this program could not read`);
+      server = new ExternalServer(
+        `${name}-server`,
+        { directUrl: pulumi.secret(directUrl), pooledUrl: infra.pooledUrl?.value === undefined ? undefined : pulumi.secret(infra.pooledUrl.value) },
+        { parent: this },
+      );
+    }
+    this.endpoint = server.endpoint;
+
+    this.database = new AppDatabase(
+      `${name}-db`,
+      {
+        connection: server.connection,
+        databaseName: infra.databaseName,
+        schemaName: infra.schemaName,
+        extensions: infra.extensions,
+        serverVersion: infra.server === "rds" ? infra.engineVersion : undefined,
+        secretsKmsKeyArn: this.rds?.kmsKey.arn,
+        tags,
+        protect,
+      },
+      { parent: this },
+    );
+    this.roles = this.database.roles;
+    this.credentialSecretArns = this.database.credentialSecretArns;
+
+    this.backups = new BackupBucket(
+      `${name}-backups`,
+      {
+        retentionDays: infra.backupRetentionDays,
+        objectLock: infra.backupObjectLock,
+        objectLockMode: infra.backupObjectLockMode,
+        forceDestroy: infra.backupForceDestroy,
+        tags,
+        protect,
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ endpoint: this.endpoint });
+  }
+}

@@ -1,0 +1,96 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * How the rest of an environment reaches its PostgreSQL server, whichever mode declared it: as
+ * administrator (the `@pulumi/postgresql` provider that creates the database and its roles), directly
+ * (migrations, `pg_dump`) and through a pooler (applications). Both `RdsServer` and `ExternalServer`
+ * produce one, so `AppDatabase` does not care where the server runs.
+ */
+export interface ServerConnection {
+  /** Host the postgresql provider connects to as administrator. */
+  readonly adminHost: pulumi.Output<string>;
+  /** Port the postgresql provider connects to. */
+  readonly adminPort: pulumi.Output<number>;
+  /** The administrator's user name (the RDS master user, or the user of `dbpipe:directUrl`). */
+  readonly adminUser: pulumi.Output<string>;
+  /** The administrator's password. Always a Pulumi secret. */
+  readonly adminPassword: pulumi.Output<string>;
+  /** The database the administrator connects to before the application database exists. */
+  readonly adminDatabase: pulumi.Output<string>;
+  /** libpq `sslmode` for every connection: `require` unless the server's URL says otherwise. */
+  readonly sslmode: pulumi.Output<string>;
+  /** Host of the direct (unpooled) connection: migrations and backups. */
+  readonly directHost: pulumi.Output<string>;
+  /** Port of the direct connection. */
+  readonly directPort: pulumi.Output<number>;
+  /** Host of the pooled connection applications use. Same as the direct one where there is no pooler. */
+  readonly pooledHost: pulumi.Output<string>;
+  /** Port of the pooled connection. */
+  readonly pooledPort: pulumi.Output<number>;
+  /**
+   * What the pooler appends to user names: Supabase's Supavisor routes on `user.<project-ref>`, so
+   * `app_app` must connect as `app_app.<project-ref>` there. Empty for other servers.
+   */
+  readonly pooledUserSuffix: pulumi.Output<string>;
+}
+
+/** The parts of a PostgreSQL URL the environment needs. */
+export interface PostgresUrlParts {
+  /** User name, percent-decoded. */
+  user: string;
+  /** Password, percent-decoded; empty when the URL has none. */
+  password: string;
+  /** Host name. */
+  host: string;
+  /** Port. Default 5432. */
+  port: number;
+  /** Database. Default `postgres`. */
+  database: string;
+  /** `sslmode` query parameter. Default `require`: these are servers on a network, never a local socket. */
+  sslmode: string;
+}
+
+/**
+ * Splits a PostgreSQL URL. Throws an error that never quotes the URL (it holds a password); the stack
+ * settings have already checked it, so this only fails on a value that bypassed them.
+ */
+export function parsePostgresUrl(text: string, key: string): PostgresUrlParts {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`${key} is not a valid PostgreSQL URL`);
+  }
+  if (!/^postgres(ql)?:$/.test(url.protocol) || url.hostname === "") throw new Error(`${key} is not a valid PostgreSQL URL`);
+  return {
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port: url.port === "" ? 5432 : Number(url.port),
+    database: decodeURIComponent(url.pathname.replace(/^\//, "")) || "postgres",
+    sslmode: url.searchParams.get("sslmode") ?? "require",
+  };
+}
+
+/** The parts of a connection URL `postgresUrl` builds. */
+export interface PostgresUrlInput {
+  /** User name. */
+  user: string;
+  /** Password. */
+  password: string;
+  /** Host name or address. */
+  host: string;
+  /** Port. */
+  port: number;
+  /** Database. */
+  database: string;
+  /** libpq `sslmode`. */
+  sslmode: string;
+}
+
+/** Builds `postgresql://user:password@host:port/database?sslmode=...`, percent-encoding what needs it. */
+export function postgresUrl(parts: PostgresUrlInput): string {
+  const host = parts.host.includes(":") ? `[${parts.host}]` : parts.host;
+  const auth = `${encodeURIComponent(parts.user)}:${encodeURIComponent(parts.password)}`;
+  return `postgresql://${auth}@${host}:${parts.port}/${encodeURIComponent(parts.database)}?sslmode=${encodeURIComponent(parts.sslmode)}`;
+}

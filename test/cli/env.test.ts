@@ -1,0 +1,94 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main";
+import { memoryOutput } from "../../src/cli/output";
+import { loadStackSettings } from "../../src/settings/stack-file";
+
+/** `dbpipe env new`, through the CLI's own entry point, in a scratch project (the working directory). */
+
+const REPO = path.resolve(__dirname, "../..");
+let dir: string;
+let cwd: string;
+
+beforeEach(() => {
+  cwd = process.cwd();
+  dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-cli-env-")));
+  fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  fs.mkdirSync(path.join(dir, "infra"));
+  // From a subfolder: the command finds the project by its Pulumi.yaml, as the other commands do.
+  process.chdir(path.join(dir, "infra"));
+});
+afterEach(() => {
+  process.chdir(cwd);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs `dbpipe <args>` and returns its exit code and output. */
+async function dbpipe(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = memoryOutput();
+  const code = await main(args, output);
+  return { code, stdout: output.stdout.join("\n"), stderr: output.stderr.join("\n") };
+}
+
+describe("dbpipe env new", () => {
+  it("writes Pulumi.<name>.yaml in the project and says what it wrote and what to do next", async () => {
+    const run = await dbpipe("env", "new", "staging", "--tier", "test", "--region", "eu-west-1");
+    expect(run).toEqual({
+      code: 0,
+      stdout: [
+        "Wrote ../Pulumi.staging.yaml: environment staging, tier test.",
+        "  rds server db.t4g.small, backups kept 14 days.",
+        "Next: pulumi stack init staging && pulumi up --stack staging",
+      ].join("\n"),
+      stderr: "",
+    });
+    expect(loadStackSettings(dir, "staging").tier).toBe("test");
+  });
+
+  it("describes a prod environment's protection", async () => {
+    const run = await dbpipe("env", "new", "live", "--tier", "prod", "--region", "eu-west-1");
+    expect(run.stdout.split("\n")[1]).toBe("  rds server db.m6g.large, backups kept 30 days under Object Lock, resources protected.");
+  });
+
+  it("refuses an existing environment with exit code 2, naming the file", async () => {
+    await dbpipe("env", "new", "staging", "--tier", "test");
+    const run = await dbpipe("env", "new", "staging", "--tier", "dev");
+    expect(run).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "error: Pulumi.staging.yaml exists already: environment staging is taken (edit that file, or choose another name)",
+    });
+  });
+
+  it("refuses an invalid name with exit code 2", async () => {
+    const run = await dbpipe("env", "new", "Staging_EU", "--tier", "test");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      'error: "Staging_EU" is not a valid environment name: use lower-case letters, digits and single hyphens, starting with a letter, at most 32 characters (it becomes part of RDS, S3 and KMS names)',
+    );
+    expect(fs.readdirSync(dir).sort()).toEqual(["Pulumi.yaml", "infra"]);
+  });
+
+  it("refuses an unknown tier with exit code 2", async () => {
+    const run = await dbpipe("env", "new", "staging", "--tier", "qa");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: option '--tier <tier>' argument 'qa' is invalid. Allowed choices are dev, test, prod.");
+  });
+
+  it("requires --tier", async () => {
+    const run = await dbpipe("env", "new", "staging");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: required option '--tier <tier>' not specified");
+  });
+
+  it("explains itself with --help", async () => {
+    const run = await dbpipe("env", "new", "--help");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Usage: dbpipe env new [options] <name>");
+    expect(run.stdout).toContain("--tier <tier>");
+    expect(run.stdout).toContain('(choices: "dev", "test", "prod")');
+    expect(run.stdout).toContain("Then: pulumi stack init <name> && pulumi up --stack <name>");
+  });
+});

@@ -1,0 +1,442 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newEnvironment } from "../../src/settings/env-new";
+import { PROJECT_DIR, engineConfig } from "./helpers/engine-config";
+import { TIER_EXPECTATIONS, isTaggable, parentType, shape } from "./helpers/expectations";
+import { MASTER_PASSWORD, type Recorder, isSecretValue, plainPasswords, unwrap } from "./helpers/pulumi-mocks";
+import { type MockedRun, loadProgram, resolve, runWithMocks } from "./helpers/run-with-mocks";
+
+/**
+ * The program under Pulumi's mocks, once per stack: the resources each tier declares and their
+ * properties, resource options as the engine receives them, and what stays secret.
+ */
+
+const TYPES = {
+  instance: "aws:rds/instance:Instance",
+  kmsKey: "aws:kms/key:Key",
+  subnetGroup: "aws:rds/subnetGroup:SubnetGroup",
+  securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  parameterGroup: "aws:rds/parameterGroup:ParameterGroup",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  bucket: "aws:s3/bucket:Bucket",
+  versioning: "aws:s3/bucketVersioning:BucketVersioning",
+  encryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  policy: "aws:s3/bucketPolicy:BucketPolicy",
+  lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+  objectLock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+  secret: "aws:secretsmanager/secret:Secret",
+  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
+  pgProvider: "pulumi:providers:postgresql",
+  database: "postgresql:index/database:Database",
+  schema: "postgresql:index/schema:Schema",
+  role: "postgresql:index/role:Role",
+  grant: "postgresql:index/grant:Grant",
+  defaultPrivileges: "postgresql:index/defaultPrivileges:DefaultPrivileges",
+  extension: "postgresql:index/extension:Extension",
+} as const;
+
+const NEON_DIRECT = "postgresql://neondb_owner:NeonAdminPw123456@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb?sslmode=require";
+const NEON_POOLED = "postgresql://neondb_owner:NeonAdminPw123456@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require";
+
+/** The inputs of the one registration of `type` (and `name`). */
+function inputs(recorder: Recorder, type: string, name?: string): Record<string, unknown> {
+  return recorder.one(type, name).inputs;
+}
+
+/** Grants and default privileges as comparable lines. */
+function privilegeLines(recorder: Recorder): string[] {
+  const grants = recorder.ofType(TYPES.grant).map((r) => {
+    const i = r.inputs;
+    return `grant ${i.objectType} ${(i.privileges as string[]).join(",")} to ${i.role}${i.schema ? ` in ${i.schema}` : ""}${i.objects ? " on all" : ""}`;
+  });
+  const defaults = recorder.ofType(TYPES.defaultPrivileges).map((r) => {
+    const i = r.inputs;
+    return `default ${i.objectType} ${(i.privileges as string[]).join(",")} to ${i.role} from ${i.owner} in ${i.schema}`;
+  });
+  return [...grants, ...defaults].sort();
+}
+
+describe.each(["dev", "test", "prod"] as const)("stack %s", (stack) => {
+  const expected = TIER_EXPECTATIONS[stack];
+  let run: MockedRun;
+  let r: Recorder;
+  beforeAll(async () => {
+    run = await runWithMocks(stack, engineConfig(stack));
+    r = run.recorder;
+  });
+
+  it("declares the server, the database, four roles, grants, default privileges, extensions and the backup bucket", () => {
+    expect(r.ofType(TYPES.instance)).toHaveLength(1);
+    expect(r.ofType(TYPES.database).map((x) => x.inputs.name)).toEqual(["app"]);
+    expect(r.ofType(TYPES.schema).map((x) => x.inputs.name)).toEqual(["app"]);
+    expect(r.ofType(TYPES.role).map((x) => x.inputs.name).sort()).toEqual(["app_app", "app_migrator", "app_owner", "app_readonly"]);
+    expect(r.ofType(TYPES.grant)).toHaveLength(9);
+    expect(r.ofType(TYPES.defaultPrivileges)).toHaveLength(8);
+    expect(r.ofType(TYPES.extension).map((x) => x.inputs.name)).toEqual(["pgcrypto"]);
+    expect(r.ofType(TYPES.bucket)).toHaveLength(1);
+    expect(r.ofType(TYPES.alarm)).toHaveLength(3);
+  });
+
+  it("declares a private, encrypted RDS PostgreSQL with the tier's backups, protection and size", () => {
+    const instance = inputs(r, TYPES.instance);
+    const key = r.one(TYPES.kmsKey, `dbpipe-${stack}-server-key`);
+    expect(instance).toMatchObject({
+      engine: "postgres",
+      engineVersion: "15",
+      instanceClass: expected.instanceClass,
+      storageEncrypted: true,
+      kmsKeyId: `arn:aws:kms:us-east-1:123456789012:key/${key.name}`,
+      publiclyAccessible: false,
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: `arn:aws:kms:us-east-1:123456789012:key/${key.name}`,
+      backupRetentionPeriod: expected.backupRetentionDays,
+      deletionProtection: expected.deletionProtection,
+      multiAz: expected.multiAz,
+      skipFinalSnapshot: !expected.finalSnapshot,
+      performanceInsightsEnabled: expected.performanceInsights,
+      dbSubnetGroupName: `dbpipe-${stack}-server-subnets`,
+      vpcSecurityGroupIds: [`dbpipe-${stack}-server-sg-id`],
+      parameterGroupName: `dbpipe-${stack}-server-params`,
+    });
+    expect(instance.password).toBeUndefined();
+    if (expected.finalSnapshot) expect(instance.finalSnapshotIdentifier).toBe(`dbpipe-${stack}-server-final-a1b2c3d4`);
+    else expect(instance.finalSnapshotIdentifier).toBeUndefined();
+    expect(key.inputs.enableKeyRotation).toBe(true);
+  });
+
+  it("puts the instance in its own subnet group and a security group with no open ingress", () => {
+    expect(inputs(r, TYPES.subnetGroup).subnetIds).toEqual(["subnet-0aaa1111", "subnet-0bbb2222", "subnet-0ccc3333"]);
+    expect(r.invocations.find((i) => i.token === "aws:ec2/getSubnets:getSubnets")?.args).toEqual({ filters: [{ name: "vpc-id", values: ["vpc-0default00000000"] }] });
+    const group = inputs(r, TYPES.securityGroup);
+    expect(group.vpcId).toBe("vpc-0default00000000");
+    expect(group.ingress).toBeUndefined();
+    expect(r.ofType(TYPES.ingress)).toEqual([]);
+  });
+
+  it("forces TLS and logs slow statements in the parameter group", () => {
+    const group = inputs(r, TYPES.parameterGroup);
+    expect(group.family).toBe("postgres15");
+    expect(group.parameters).toEqual(
+      expect.arrayContaining([
+        { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
+        { name: "log_min_duration_statement", value: "1000", applyMethod: "immediate" },
+      ]),
+    );
+  });
+
+  it("alarms on CPU, free storage and connections of the instance", () => {
+    const alarms = r.ofType(TYPES.alarm).map((a) => a.inputs);
+    expect(alarms.map((a) => [a.metricName, a.comparisonOperator, a.threshold]).sort()).toEqual([
+      ["CPUUtilization", "GreaterThanThreshold", 80],
+      ["DatabaseConnections", "GreaterThanThreshold", 100],
+      ["FreeStorageSpace", "LessThanThreshold", 2048 * 1024 * 1024],
+    ]);
+    for (const alarm of alarms) expect(alarm.dimensions).toEqual({ DBInstanceIdentifier: `dbpipe-${stack}-server-instance` });
+  });
+
+  it("declares the backup bucket: versioned, KMS-encrypted, private, TLS-only, expiring after the tier's retention", () => {
+    const bucketName = `dbpipe-${stack}-backups-bucket-id`;
+    expect(inputs(r, TYPES.bucket)).toMatchObject({ objectLockEnabled: expected.objectLock, forceDestroy: expected.forceDestroy });
+    expect(inputs(r, TYPES.versioning)).toEqual({ bucket: bucketName, versioningConfiguration: { status: "Enabled" } });
+    expect(inputs(r, TYPES.encryption)).toEqual({
+      bucket: bucketName,
+      rules: [
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: `arn:aws:kms:us-east-1:123456789012:key/dbpipe-${stack}-backups-key` },
+          bucketKeyEnabled: true,
+        },
+      ],
+    });
+    expect(inputs(r, TYPES.publicAccessBlock)).toEqual({
+      bucket: bucketName,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    const policy = JSON.parse(inputs(r, TYPES.policy).policy as string) as { Statement: Record<string, unknown>[] };
+    expect(policy.Statement[0]).toEqual({
+      Sid: "DenyInsecureTransport",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: [`arn:aws:s3:::dbpipe-${stack}-backups-bucket`, `arn:aws:s3:::dbpipe-${stack}-backups-bucket/*`],
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
+    const rules = inputs(r, TYPES.lifecycle).rules as Record<string, unknown>[];
+    expect(rules[0]).toEqual({
+      id: "expire-backups",
+      status: "Enabled",
+      filter: { prefix: "" },
+      expiration: { days: expected.backupRetentionDays },
+      noncurrentVersionExpiration: { noncurrentDays: 7 },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+    });
+  });
+
+  it(`${expected.objectLock ? "locks" : "does not lock"} backups with S3 Object Lock`, () => {
+    const locks = r.ofType(TYPES.objectLock).map((x) => x.inputs);
+    if (expected.objectLock) {
+      expect(locks).toEqual([
+        { bucket: `dbpipe-${stack}-backups-bucket-id`, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: expected.backupRetentionDays } } },
+      ]);
+    } else {
+      expect(locks).toEqual([]);
+    }
+  });
+
+  it(`${expected.protect ? "protects" : "does not protect"} the server, database, bucket and their keys`, () => {
+    const protectedOnes = r.registrations.filter((x) => x.protect).map((x) => `${x.type} ${x.name}`).sort();
+    expect(protectedOnes).toEqual(
+      expected.protect
+        ? [
+            `${TYPES.kmsKey} dbpipe-prod-backups-key`,
+            `${TYPES.kmsKey} dbpipe-prod-server-key`,
+            `${TYPES.bucket} dbpipe-prod-backups-bucket`,
+            `${TYPES.instance} dbpipe-prod-server-instance`,
+            `${TYPES.database} dbpipe-prod-db-database`,
+            `${TYPES.schema} dbpipe-prod-db-schema`,
+          ].sort()
+        : [],
+    );
+  });
+
+  it("tags every taggable AWS resource with project, stack and tier", () => {
+    const aws = r.registrations.filter((x) => x.type.startsWith("aws:"));
+    const taggable = aws.filter((x) => isTaggable(x.type));
+    expect(taggable.length).toBeGreaterThan(10);
+    for (const resource of taggable) {
+      expect({ resource: `${resource.type} ${resource.name}`, tags: resource.inputs.tags }).toEqual({
+        resource: `${resource.type} ${resource.name}`,
+        tags: { project: "dbpipe", stack, tier: stack },
+      });
+    }
+  });
+
+  it("keeps every resource inside a dbpipe component", () => {
+    for (const resource of r.registrations.filter((x) => x.custom && !x.type.startsWith("pulumi:"))) {
+      expect(`${resource.name}: ${parentType(resource)}`).toMatch(/: dbpipe:infra:(RdsServer|AppDatabase|BackupBucket)$/);
+      expect(resource.name.startsWith(`dbpipe-${stack}-`)).toBe(true);
+    }
+  });
+
+  it("manages the database through an explicit postgresql provider that logs in with the RDS-managed master secret", () => {
+    const provider = r.one(TYPES.pgProvider);
+    expect(provider.inputs).toMatchObject({
+      host: `dbpipe-${stack}-server-instance.c0abc123.us-east-1.rds.amazonaws.com`,
+      username: "dbpipe_admin",
+      database: "postgres",
+      sslmode: "require",
+    });
+    expect(String(provider.inputs.superuser)).toBe("false");
+    expect(isSecretValue(provider.inputs.password)).toBe(true);
+    expect(unwrap(provider.inputs.password)).toBe(MASTER_PASSWORD);
+    expect(r.invocations.find((i) => i.token === "aws:secretsmanager/getSecretVersion:getSecretVersion")?.args).toEqual({
+      secretId: `arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-dbpipe-${stack}-server-instance`,
+    });
+    const viaProvider = r.registrations.filter((x) => x.type.startsWith("postgresql:"));
+    expect(viaProvider.length).toBeGreaterThan(20);
+    for (const resource of viaProvider) expect(resource.provider).toContain(`$pulumi:providers:postgresql::dbpipe-${stack}-db-provider::`);
+  });
+
+  it("gives the four roles their powers: owner without login, migrator acting as owner, app and readonly", () => {
+    const role = (name: string) => r.ofType(TYPES.role).find((x) => x.inputs.name === name)?.inputs ?? {};
+    expect(role("app_owner")).toEqual({ name: "app_owner", login: false });
+    expect(role("app_migrator")).toMatchObject({ login: true, roles: ["app_owner"], assumeRole: "app_owner", inherit: true, searchPaths: ["app", "public"] });
+    expect(role("app_app")).toMatchObject({ login: true, searchPaths: ["app", "public"] });
+    expect(role("app_app").roles).toBeUndefined();
+    expect(role("app_readonly")).toMatchObject({ login: true, searchPaths: ["app", "public"] });
+    for (const name of ["app_migrator", "app_app", "app_readonly"]) expect(isSecretValue(role(name).password)).toBe(true);
+    expect(inputs(r, TYPES.database)).toMatchObject({ name: "app", owner: "app_owner" });
+    expect(inputs(r, TYPES.schema)).toMatchObject({ name: "app", owner: "app_owner", database: "app" });
+  });
+
+  it("grants what exists and sets default privileges so tables migrations create need no further grant", () => {
+    expect(privilegeLines(r)).toEqual(
+      [
+        "grant database CONNECT to app_migrator",
+        "grant database CONNECT to app_app",
+        "grant database CONNECT to app_readonly",
+        "grant schema USAGE to app_app in app",
+        "grant schema USAGE to app_readonly in app",
+        "grant table SELECT,INSERT,UPDATE,DELETE to app_app in app on all",
+        "grant sequence USAGE,SELECT to app_app in app on all",
+        "grant table SELECT to app_readonly in app on all",
+        "grant sequence SELECT to app_readonly in app on all",
+        "default table SELECT,INSERT,UPDATE,DELETE to app_app from app_owner in app",
+        "default sequence USAGE,SELECT to app_app from app_owner in app",
+        "default table SELECT to app_readonly from app_owner in app",
+        "default sequence SELECT to app_readonly from app_owner in app",
+        "default table SELECT,INSERT,UPDATE,DELETE to app_app from app_migrator in app",
+        "default sequence USAGE,SELECT to app_app from app_migrator in app",
+        "default table SELECT to app_readonly from app_migrator in app",
+        "default sequence SELECT to app_readonly from app_migrator in app",
+      ].sort(),
+    );
+  });
+
+  it("exports endpoint, database, roles, bucket and secret ARNs, with every URL a secret", async () => {
+    const out = run.exports as Record<string, pulumi.Output<unknown>>;
+    expect(await resolve(out.endpoint)).toEqual({ value: `dbpipe-${stack}-server-instance.c0abc123.us-east-1.rds.amazonaws.com:5432`, secret: false });
+    expect((await resolve(out.databaseName)).value).toBe("app");
+    expect((await resolve(out.roles)).value).toEqual({ owner: "app_owner", migrator: "app_migrator", app: "app_app", readonly: "app_readonly" });
+    expect((await resolve(out.backupBucket)).value).toBe(`dbpipe-${stack}-backups-bucket`);
+    expect((await resolve(out.masterUserSecretArn)).value).toBe(`arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-dbpipe-${stack}-server-instance`);
+    expect((await resolve(out.credentialSecretArns)).value).toEqual({
+      migrator: `arn:aws:secretsmanager:us-east-1:123456789012:secret:dbpipe-${stack}-db-migrator-credentials`,
+      app: `arn:aws:secretsmanager:us-east-1:123456789012:secret:dbpipe-${stack}-db-app-credentials`,
+      readonly: `arn:aws:secretsmanager:us-east-1:123456789012:secret:dbpipe-${stack}-db-readonly-credentials`,
+    });
+    const migration = await resolve(out.migrationUrl);
+    expect(migration.secret).toBe(true);
+    expect(migration.value).toMatch(new RegExp(`^postgresql://app_migrator:Pw[0-9a-f]{30}@dbpipe-${stack}-server-instance\\.c0abc123\\.us-east-1\\.rds\\.amazonaws\\.com:5432/app\\?sslmode=require$`));
+    for (const key of ["migrationUrl", "appUrl", "readonlyUrl"]) {
+      expect(await pulumi.isSecret(out[key])).toBe(true);
+      expect(isSecretValue(r.stackOutputs?.[key])).toBe(true);
+    }
+  });
+
+  it("never lets a password reach a resource input or an output in plain text", () => {
+    // The scan must see the passwords to mean anything: they are there, under secret markers.
+    expect(JSON.stringify(inputs(r, TYPES.role, `dbpipe-${stack}-db-app`).password)).toContain("Pw");
+    const all: [string, unknown][] = r.registrations.map((x) => [`${x.type} ${x.name}`, x.inputs]);
+    all.push(["stack outputs", r.stackOutputs]);
+    expect(plainPasswords(r, all)).toEqual([]);
+    for (const version of r.ofType(TYPES.secretVersion)) expect(isSecretValue(version.inputs.secretString)).toBe(true);
+  });
+});
+
+describe("the plain-text check", () => {
+  it("finds a password outside a secret", async () => {
+    const run = await runWithMocks("dev", engineConfig("dev"));
+    const leaked: [string, unknown][] = [["an output", `postgresql://app_app:${[...run.recorder.passwords][1]}@host/app`]];
+    expect(plainPasswords(run.recorder, leaked)).toEqual(["an output"]);
+  });
+});
+
+describe("an environment made by `dbpipe env new staging --tier test`", () => {
+  let dir: string;
+  let staging: Recorder;
+  let test: Recorder;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-env-"));
+    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    newEnvironment({ projectDir: dir, name: "staging", tier: "test", region: "us-east-1" });
+    staging = (await runWithMocks("staging", engineConfig("staging", { projectDir: dir }))).recorder;
+    test = (await runWithMocks("test", engineConfig("test", { overrides: { "dbpipe:extensions": undefined } }))).recorder;
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("declares the same resources as the test stack, named after staging", () => {
+    expect(shape(staging)).toEqual(shape(test).map((line) => line.replaceAll("dbpipe-test", "dbpipe-staging")));
+  });
+
+  it("has the test tier's settings and is tagged staging / test", () => {
+    const expected = TIER_EXPECTATIONS.test;
+    expect(inputs(staging, TYPES.instance)).toMatchObject({
+      instanceClass: expected.instanceClass,
+      backupRetentionPeriod: expected.backupRetentionDays,
+      multiAz: expected.multiAz,
+      deletionProtection: expected.deletionProtection,
+      performanceInsightsEnabled: expected.performanceInsights,
+      tags: { project: "dbpipe", stack: "staging", tier: "test" },
+    });
+    expect(inputs(staging, TYPES.bucket)).toMatchObject({ objectLockEnabled: false, forceDestroy: true });
+  });
+});
+
+describe("external mode (Neon, Supabase)", () => {
+  const config = (secrets: Record<string, string>) =>
+    engineConfig("neon", { overrides: { "aws:region": "us-east-1", "dbpipe:tier": "test", "dbpipe:server": "external" }, secrets });
+  let run: MockedRun;
+  beforeAll(async () => {
+    run = await runWithMocks("neon", config({ "dbpipe:directUrl": NEON_DIRECT, "dbpipe:pooledUrl": NEON_POOLED }));
+    run.recorder.passwords.add("NeonAdminPw123456");
+  });
+
+  it("declares no RDS resources, only the database inside the given server and the backup bucket", () => {
+    const types = new Set(run.recorder.registrations.map((x) => x.type));
+    for (const rdsOnly of [TYPES.instance, TYPES.securityGroup, TYPES.subnetGroup, TYPES.parameterGroup, TYPES.alarm]) expect(types.has(rdsOnly)).toBe(false);
+    expect(run.recorder.ofType(TYPES.role)).toHaveLength(4);
+    expect(run.recorder.ofType(TYPES.bucket)).toHaveLength(1);
+    expect(run.recorder.invocations).toEqual([]);
+  });
+
+  it("logs in with the direct URL's administrator, keeping everything from the URL secret", () => {
+    const provider = run.recorder.one(TYPES.pgProvider).inputs;
+    for (const key of ["host", "username", "password", "database"]) expect({ key, secret: isSecretValue(provider[key]) }).toEqual({ key, secret: true });
+    expect(unwrap(provider.host)).toBe("ep-cool-darkness-123456.us-east-2.aws.neon.tech");
+    expect(unwrap(provider.username)).toBe("neondb_owner");
+    expect(unwrap(provider.database)).toBe("neondb");
+    expect(unwrap(provider.password)).toBe("NeonAdminPw123456");
+  });
+
+  it("gives migrations the direct host and applications the pooled one", async () => {
+    const out = run.exports as Record<string, pulumi.Output<string>>;
+    const migration = await resolve(out.migrationUrl);
+    const app = await resolve(out.appUrl);
+    expect(migration.secret && app.secret).toBe(true);
+    expect(new URL(migration.value ?? "").host).toBe("ep-cool-darkness-123456.us-east-2.aws.neon.tech:5432");
+    expect(new URL(app.value ?? "").host).toBe("ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech:5432");
+    expect(new URL(app.value ?? "").username).toBe("app_app");
+    expect(await resolve(out.endpoint)).toEqual({ value: "ep-cool-darkness-123456.us-east-2.aws.neon.tech:5432", secret: true });
+    expect((await resolve(out.masterUserSecretArn)).value).toBeUndefined();
+  });
+
+  it("never lets the administrator's or a role's password out in plain text", () => {
+    const all: [string, unknown][] = run.recorder.registrations.map((x) => [`${x.type} ${x.name}`, x.inputs]);
+    all.push(["stack outputs", run.recorder.stackOutputs]);
+    expect(plainPasswords(run.recorder, all)).toEqual([]);
+  });
+
+  it("keeps Supavisor's tenant suffix on the pooled user name", async () => {
+    const supabase = await runWithMocks(
+      "neon",
+      config({
+        "dbpipe:directUrl": "postgresql://postgres:SupaPw123456@db.abcdefghij.supabase.co:5432/postgres",
+        "dbpipe:pooledUrl": "postgresql://postgres.abcdefghij:SupaPw123456@aws-0-us-east-1.pooler.supabase.com:6543/postgres",
+      }),
+    );
+    const app = new URL((await resolve((supabase.exports as Record<string, pulumi.Output<string>>).appUrl)).value ?? "");
+    expect([app.username, app.host]).toEqual(["app_app.abcdefghij", "aws-0-us-east-1.pooler.supabase.com:6543"]);
+  });
+});
+
+describe("invalid stack settings", () => {
+  it("stop the program before any resource, naming every key", async () => {
+    const config = engineConfig("prod", {
+      overrides: { "dbpipe:deletionProtection": false, "dbpipe:backupObjectLock": false, "dbpipe:backupRetentionDays": 10, "dbpipe:multiAZ": true },
+    });
+    const { error, recorder } = await loadProgram("prod", config);
+    expect(error).toBeInstanceOf(pulumi.RunError);
+    expect(error?.message).toBe(
+      [
+        "Pulumi.prod.yaml: invalid stack settings:",
+        "  Pulumi.prod.yaml:35: dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command",
+        "  Pulumi.prod.yaml:41: dbpipe:backupRetentionDays: 10 is below the prod tier's minimum of 30 days",
+        "  Pulumi.prod.yaml:43: dbpipe:backupObjectLock: must be true in prod: backups must not be deletable before their retention ends",
+        "  Pulumi.prod.yaml: dbpipe:multiAZ: unknown key (did you mean dbpipe:multiAz?)",
+      ].join("\n"),
+    );
+    expect(recorder.registrations).toEqual([]);
+  });
+
+  it("refuse a connection URL in plain text without repeating it", async () => {
+    const config = engineConfig("neon", {
+      overrides: { "dbpipe:tier": "test", "dbpipe:server": "external", "aws:region": "us-east-1", "dbpipe:directUrl": NEON_DIRECT },
+    });
+    const { error } = await loadProgram("neon", config);
+    expect(error?.message).toBe(
+      [
+        "the config of stack neon: invalid stack settings:",
+        "  the config of stack neon: dbpipe:directUrl: must be a secret, not plain text: remove it and run `pulumi config set --secret directUrl <url> --stack neon`",
+      ].join("\n"),
+    );
+    expect(error?.message).not.toContain("NeonAdminPw");
+  });
+});

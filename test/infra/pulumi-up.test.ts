@@ -1,0 +1,90 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { engineConfig } from "./helpers/engine-config";
+import { shape } from "./helpers/expectations";
+import { isSecretValue, plainPasswords } from "./helpers/pulumi-mocks";
+import { type PulumiUpRun, runLikePulumiUp } from "./helpers/pulumi-up";
+import { runWithMocks } from "./helpers/run-with-mocks";
+
+/**
+ * The program loaded the way `pulumi up` loads it: `@pulumi/pulumi/cmd/run` started with the
+ * language host's arguments and environment, registering the project's own ts-node and TypeScript
+ * with the compiler options it forces over tsconfig.json, type-checking and compiling index.ts and
+ * everything it imports, and talking gRPC to an engine. Slow (the type check of @pulumi/aws is most
+ * of it), so one good and one bad stack, run side by side.
+ */
+
+/** Pulumi's log severities, as the engine receives them. */
+const DEBUG = 0;
+const ERROR = 3;
+
+describe("index.ts run as pulumi up runs it", () => {
+  let prod: PulumiUpRun;
+  let invalid: PulumiUpRun;
+  beforeAll(async () => {
+    [prod, invalid] = await Promise.all([
+      runLikePulumiUp("prod", engineConfig("prod")),
+      runLikePulumiUp("prod", engineConfig("prod", { overrides: { "dbpipe:deletionProtection": false, "dbpipe:protectResources": false } })),
+    ]);
+  }, 300_000);
+
+  it("compiles with the project's TypeScript and ts-node and runs to completion", () => {
+    const debug = prod.logs.map((l) => l.message);
+    expect(debug.some((m) => /^Found typescript version 5\.9\.3 at .*node_modules\/typescript\//.test(m))).toBe(true);
+    expect(debug.some((m) => /^Found ts-node version: 10\.9\.2 at .*node_modules\/ts-node\//.test(m))).toBe(true);
+    expect({ exitCode: prod.exitCode, errors: prod.logs.filter((l) => l.severity === ERROR), stderr: prod.stderr }).toEqual({ exitCode: 0, errors: [], stderr: "" });
+  });
+
+  it("declares exactly what the mocked run of the same stack declares, resource options included", async () => {
+    const mocked = await runWithMocks("prod", engineConfig("prod"));
+    expect(shape(prod.recorder)).toEqual(shape(mocked.recorder));
+    expect(prod.recorder.registrations.filter((r) => r.protect).map((r) => r.name).sort()).toEqual([
+      "dbpipe-prod-backups-bucket",
+      "dbpipe-prod-backups-key",
+      "dbpipe-prod-db-database",
+      "dbpipe-prod-db-schema",
+      "dbpipe-prod-server-instance",
+      "dbpipe-prod-server-key",
+    ]);
+  });
+
+  it("hands the engine its outputs with every URL marked secret and no password in plain text", () => {
+    const outputs = prod.recorder.stackOutputs ?? {};
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        "appUrl",
+        "backupBucket",
+        "credentialSecretArns",
+        "databaseName",
+        "endpoint",
+        "extensions",
+        "masterUserSecretArn",
+        "migrationUrl",
+        "readonlyUrl",
+        "roles",
+        "schemaName",
+        "serverMode",
+        "tier",
+      ].sort(),
+    );
+    for (const key of ["migrationUrl", "appUrl", "readonlyUrl"]) expect(isSecretValue(outputs[key])).toBe(true);
+    const everything: [string, unknown][] = prod.recorder.registrations.map((r) => [`${r.type} ${r.name}`, r.inputs]);
+    // Debug-level messages are left out: @pulumi/pulumi itself logs raw RPC responses there, secrets
+    // included, which only `pulumi up --debug` shows (docs/pulumi.md warns against it in CI).
+    const shown = prod.logs.filter((l) => l.severity > DEBUG).map((l) => l.message);
+    everything.push(["stack outputs", outputs], ["stdout", prod.stdout], ["stderr", prod.stderr], ["logs", shown]);
+    expect(plainPasswords(prod.recorder, everything)).toEqual([]);
+  });
+
+  it("stops on invalid settings with one error naming each key, without a stack trace or a resource", () => {
+    expect(invalid.exitCode).not.toBe(0);
+    const errors = invalid.logs.filter((l) => l.severity === ERROR).map((l) => l.message.trim());
+    expect(errors).toEqual([
+      [
+        "Pulumi.prod.yaml: invalid stack settings:",
+        "  Pulumi.prod.yaml:35: dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command",
+        "  Pulumi.prod.yaml:39: dbpipe:protectResources: must be true in prod: pulumi destroy and replacements must not touch the server, database or backups",
+      ].join("\n"),
+    ]);
+    expect(invalid.recorder.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+});

@@ -1,0 +1,280 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { readStackFile } from "../../src/settings/stack-file";
+import { type RawStackConfig, SettingsError, type StackSettings, parseStackSettings } from "../../src/settings/stack-settings";
+
+/**
+ * The infra half of the stack settings: one valid prod stack as the Pulumi runtime hands it over
+ * (every value a string, Pulumi.yaml's unset defaults applied), changed one key per test, with the
+ * exact message a user reads.
+ */
+
+const NEON = "postgresql://neondb_owner:S3cretPw@ep-cool-123.us-east-2.aws.neon.tech/neondb?sslmode=require";
+
+/** A valid prod stack's config, as `pulumi up` passes it to the program. */
+function prodConfig(): Record<string, string> {
+  return {
+    "aws:region": "eu-west-1",
+    "dbpipe:tier": "prod",
+    "dbpipe:server": "rds",
+    "dbpipe:databaseName": "orders",
+    "dbpipe:schemaName": "",
+    "dbpipe:extensions": '["pgcrypto","vector"]',
+    "dbpipe:backupRetentionDays": "",
+    "dbpipe:backupObjectLock": "",
+    "dbpipe:backupObjectLockMode": "COMPLIANCE",
+    "dbpipe:protectResources": "",
+    "dbpipe:deletionProtection": "",
+    "dbpipe:multiAz": "",
+    "dbpipe:instanceClass": "db.r6g.large",
+    "dbpipe:vpcId": "vpc-0abc1234",
+    "dbpipe:subnetIds": '["subnet-0aaa1111","subnet-0bbb2222"]',
+    "dbpipe:allowedCidrs": '["10.0.0.0/16"]',
+    "dbpipe:adminEndpoint": "localhost:15432",
+    "dbpipe:alarmTopicArn": "arn:aws:sns:eu-west-1:123456789012:db-alerts",
+    "dbpipe:directUrl": "",
+    "dbpipe:pooledUrl": "",
+  };
+}
+
+/** Parses `values` as stack `stack`'s runtime config, with `secretKeys` secret. */
+function parse(values: Record<string, string | undefined>, options: { stack?: string; secretKeys?: string[] } = {}): StackSettings {
+  const raw: RawStackConfig = {
+    stack: options.stack ?? "prod",
+    source: "Pulumi config",
+    values: Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)),
+    secretKeys: new Set(options.secretKeys ?? []),
+  };
+  return parseStackSettings(raw);
+}
+
+/** The message of the SettingsError `parse` throws, or a failure when it does not throw. */
+function problems(values: Record<string, string | undefined>, options?: { stack?: string; secretKeys?: string[] }): string {
+  try {
+    parse(values, options);
+  } catch (error) {
+    if (error instanceof SettingsError) return error.message;
+    throw error;
+  }
+  throw new Error("expected invalid settings");
+}
+
+/** One problem, as the SettingsError message lists it. */
+const only = (line: string) => `Pulumi config: invalid stack settings:\n  Pulumi config: ${line}`;
+
+describe("infra settings", () => {
+  it("read a valid prod stack, with the tier deciding what is left unset", () => {
+    const { infra } = parse(prodConfig());
+    expect(infra).toEqual({
+      server: "rds",
+      databaseName: "orders",
+      schemaName: "orders",
+      extensions: ["pgcrypto", "vector"],
+      backupRetentionDays: 30,
+      backupObjectLock: true,
+      backupObjectLockMode: "COMPLIANCE",
+      backupForceDestroy: false,
+      protectResources: true,
+      deletionProtection: true,
+      multiAz: true,
+      finalSnapshot: true,
+      performanceInsights: true,
+      instanceClass: "db.r6g.large",
+      allocatedStorageGb: 100,
+      maxAllocatedStorageGb: 1000,
+      engineVersion: "15",
+      slowStatementMs: 1000,
+      vpcId: "vpc-0abc1234",
+      subnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"],
+      allowedCidrs: ["10.0.0.0/16"],
+      allowedSecurityGroupIds: [],
+      adminEndpoint: { host: "localhost", port: 15432 },
+      alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:db-alerts",
+      alarmCpuPercent: 80,
+      alarmFreeStorageMb: 2048,
+      alarmConnections: 100,
+      directUrl: undefined,
+      pooledUrl: undefined,
+      awsRegion: "eu-west-1",
+    });
+  });
+
+  it("read an unset tier from the stack's name", () => {
+    expect(parse({ ...prodConfig(), "dbpipe:tier": "" }).tier).toBe("prod");
+  });
+
+  it("let a test stack be destroyed with its backups, never a prod one", () => {
+    const test = parse({ "dbpipe:tier": "test" }, { stack: "staging" });
+    expect([test.infra.backupForceDestroy, test.infra.protectResources, test.infra.backupObjectLock]).toEqual([true, false, false]);
+  });
+
+  it("refuse an empty value for a key with a fixed default", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:databaseName": "" })).toBe(only("dbpipe:databaseName: must not be empty"));
+  });
+
+  it("refuse a prod stack without deletion protection", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:deletionProtection": "false" })).toBe(
+      only("dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command"),
+    );
+  });
+
+  it("refuse a prod stack without final snapshot", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:finalSnapshot": "false" })).toBe(
+      only("dbpipe:finalSnapshot: must be true in prod: deleting the instance must leave a final snapshot"),
+    );
+  });
+
+  it("refuse a prod stack without protect", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:protectResources": "false" })).toBe(
+      only("dbpipe:protectResources: must be true in prod: pulumi destroy and replacements must not touch the server, database or backups"),
+    );
+  });
+
+  it("refuse a prod stack without Object Lock on its backups", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:backupObjectLock": "false" })).toBe(
+      only("dbpipe:backupObjectLock: must be true in prod: backups must not be deletable before their retention ends"),
+    );
+  });
+
+  it("refuse a prod stack without a region", () => {
+    expect(problems({ ...prodConfig(), "aws:region": undefined })).toBe(
+      only("aws:region: is required in prod: run `pulumi config set aws:region <region> --stack prod` so the region never depends on who runs pulumi up"),
+    );
+  });
+
+  it("refuse a retention below the tier's minimum", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:backupRetentionDays": "14" })).toBe(only("dbpipe:backupRetentionDays: 14 is below the prod tier's minimum of 30 days"));
+  });
+
+  it("refuse a retention that is not a number", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:backupRetentionDays": "two weeks" })).toBe(only('dbpipe:backupRetentionDays: must be a whole number, got "two weeks"'));
+  });
+
+  it("refuse an unknown Object Lock mode", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:backupObjectLockMode": "LEGAL_HOLD" })).toBe(
+      only('dbpipe:backupObjectLockMode: must be one of GOVERNANCE, COMPLIANCE, got "LEGAL_HOLD"'),
+    );
+  });
+
+  it("refuse the public schema", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:schemaName": "public" })).toBe(
+      only("dbpipe:schemaName: cannot be public: dbpipe creates and owns this schema, so it must be one of its own (the default is the database name)"),
+    );
+  });
+
+  it("refuse a subnet group of one subnet", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:subnetIds": '["subnet-0aaa1111"]' })).toBe(
+      only("dbpipe:subnetIds: must list at least two subnets in different availability zones, got 1"),
+    );
+  });
+
+  it("refuse subnets without their VPC", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:vpcId": "" })).toBe(
+      only("dbpipe:subnetIds: needs dbpipe:vpcId: subnets belong to a VPC, and the security group must be created in the same one"),
+    );
+  });
+
+  it("refuse a security group that is not an id", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:allowedSecurityGroupIds": '["web-servers"]' })).toBe(
+      only('dbpipe:allowedSecurityGroupIds: [0] must be an id such as sg-0abc123, got "web-servers"'),
+    );
+  });
+
+  it("refuse an admin endpoint without a port", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:adminEndpoint": "localhost" })).toBe(
+      only('dbpipe:adminEndpoint: must be host:port, such as localhost:15432, got "localhost"'),
+    );
+  });
+
+  it("refuse an alarm topic that is not an SNS ARN", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:alarmTopicArn": "db-alerts" })).toBe(
+      only('dbpipe:alarmTopicArn: must be an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:alerts, got "db-alerts"'),
+    );
+  });
+
+  it("refuse a storage ceiling below the storage", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:maxAllocatedStorageGb": "50" })).toBe(
+      only("dbpipe:maxAllocatedStorageGb: (50) must be at least dbpipe:allocatedStorageGb (100)"),
+    );
+  });
+
+  it("refuse a URL in rds mode", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:directUrl": NEON }, { secretKeys: ["dbpipe:directUrl"] })).toBe(
+      only("dbpipe:directUrl: is only used when dbpipe:server is external"),
+    );
+  });
+});
+
+describe("external mode settings", () => {
+  const external = () => ({ ...prodConfig(), "dbpipe:server": "external", "dbpipe:directUrl": NEON });
+
+  it("read the secret URLs, keeping them marked secret", () => {
+    const { infra } = parse(external(), { secretKeys: ["dbpipe:directUrl"] });
+    expect([infra.server, infra.directUrl, infra.pooledUrl]).toEqual(["external", { secret: true, value: NEON }, undefined]);
+  });
+
+  it("refuse a URL in plain text, without repeating it", () => {
+    const message = problems(external());
+    expect(message).toBe(
+      only("dbpipe:directUrl: must be a secret, not plain text: remove it and run `pulumi config set --secret directUrl <url> --stack prod`"),
+    );
+    expect(message).not.toContain("S3cretPw");
+  });
+
+  it("refuse a secret that is not a PostgreSQL URL, without repeating it", () => {
+    const message = problems({ ...external(), "dbpipe:directUrl": "mysql://root:S3cretPw@db/app" }, { secretKeys: ["dbpipe:directUrl"] });
+    expect(message).toBe(only("dbpipe:directUrl: must be a postgres:// or postgresql:// URL"));
+  });
+
+  it("refuse a URL whose password needs percent-encoding, without repeating it", () => {
+    const message = problems({ ...external(), "dbpipe:directUrl": "postgresql://admin:pa/ss@db.example.com/app" }, { secretKeys: ["dbpipe:directUrl"] });
+    expect(message).toBe(only("dbpipe:directUrl: is not a valid URL (a password with @, : or / in it must be percent-encoded)"));
+    expect(message).not.toContain("pa/ss");
+  });
+
+  it("require the direct URL", () => {
+    expect(problems({ ...external(), "dbpipe:directUrl": "" })).toBe(
+      only("dbpipe:directUrl: is required when dbpipe:server is external: run `pulumi config set --secret directUrl <url> --stack prod`"),
+    );
+  });
+
+  it("accept a secret the CLI cannot decrypt", () => {
+    const raw: RawStackConfig = { stack: "prod", source: "Pulumi.prod.yaml", values: { ...external(), "dbpipe:directUrl": undefined }, secretKeys: new Set(["dbpipe:directUrl"]) };
+    expect(parseStackSettings(raw).infra.directUrl).toEqual({ secret: true });
+  });
+});
+
+describe("a stack file with several problems", () => {
+  it("reports them all at once, in file order, each with its key and line", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-settings-"));
+    try {
+      fs.writeFileSync(
+        path.join(dir, "Pulumi.prod.yaml"),
+        [
+          "config:",
+          "  aws:region: eu-west-1",
+          "  dbpipe:tier: prod",
+          "  dbpipe:deletionProtection: false",
+          "  dbpipe:backupRetentionDays: 7",
+          "  dbpipe:multiAZ: true",
+          "  dbpipe:allowedCidrs: [10.0.0.0]",
+          "",
+        ].join("\n"),
+      );
+      const raw = readStackFile(dir, "prod");
+      expect(() => parseStackSettings(raw as RawStackConfig)).toThrow(
+        [
+          "Pulumi.prod.yaml: invalid stack settings:",
+          "  Pulumi.prod.yaml:4: dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command",
+          "  Pulumi.prod.yaml:5: dbpipe:backupRetentionDays: 7 is below the prod tier's minimum of 30 days",
+          "  Pulumi.prod.yaml:6: dbpipe:multiAZ: unknown key (did you mean dbpipe:multiAz?)",
+          '  Pulumi.prod.yaml:7: dbpipe:allowedCidrs: [0] must be a CIDR block such as 10.0.0.0/16, got "10.0.0.0"',
+        ].join("\n"),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
