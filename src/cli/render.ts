@@ -1,48 +1,10 @@
 import { formatMs } from "../migrate/lock";
-import type { PlanEntry, IntegrityProblem } from "../migrate/plan";
+import type { IntegrityProblem, PlanEntry } from "../migrate/plan";
+import { type DbpipeError } from "../errors";
+import { MigrationFailedError } from "../migrate/sql-error";
 import type { Output } from "./output";
 
-/**
- * Rendering the plan for people (a table) and for programs (JSON). The JSON shape is the contract
- * `plan --json` and `status --json` share: one object with a `migrations` array whose entries have
- * `version`, `name`, `status`, `checksum` and, where known, where and when they were applied.
- */
-
-/** A plan entry as JSON. */
-export interface MigrationJson {
-  version: string;
-  name: string;
-  status: PlanEntry["status"];
-  checksum: string;
-  file: string | null;
-  appliedAt: string | null;
-  appliedBy: string | null;
-  executionMs: number | null;
-  kind: "migrate" | "baseline" | null;
-  risk: string | null;
-  outOfOrder?: true;
-  noTransaction?: true;
-  hasDown: boolean;
-}
-
-/** Plan entries as JSON. */
-export function entriesJson(entries: readonly PlanEntry[]): MigrationJson[] {
-  return entries.map((e) => ({
-    version: e.version,
-    name: e.name,
-    status: e.status,
-    checksum: e.checksum,
-    file: e.migration?.file ?? null,
-    appliedAt: e.history?.appliedAt.toISOString() ?? null,
-    appliedBy: e.history?.appliedBy ?? null,
-    executionMs: e.history?.executionMs ?? null,
-    kind: e.history?.kind ?? null,
-    risk: e.history?.risk ?? null,
-    ...(e.outOfOrder ? { outOfOrder: true as const } : {}),
-    ...(e.migration?.noTransaction ? { noTransaction: true as const } : {}),
-    hasDown: Boolean(e.migration?.down),
-  }));
-}
+/** Rendering the plan for people: a table of migrations and the problems that stop a run. */
 
 /** Counts by status, e.g. `{ applied: 3, pending: 2 }`. */
 export function summary(entries: readonly PlanEntry[]): Record<string, number> {
@@ -89,4 +51,21 @@ function statusColour(output: Output, status: PlanEntry["status"]): (t: string) 
 /** Prints integrity problems. */
 export function printProblems(output: Output, problems: readonly IntegrityProblem[]): void {
   for (const p of problems) output.line(`  ${output.style.red("✗")} ${p.message}`);
+}
+
+/** An error as JSON, with its location when it is a failed migration. */
+export function errorJson(error: DbpipeError): Record<string, unknown> {
+  if (error instanceof MigrationFailedError) {
+    return {
+      message: error.message,
+      version: error.migration.version,
+      file: error.migration.file,
+      line: error.position?.line ?? null,
+      column: error.position?.column ?? null,
+      sqlstate: error.code ?? null,
+      detail: error.detail ?? null,
+      hint: error.hint ?? null,
+    };
+  }
+  return { message: error.message };
 }

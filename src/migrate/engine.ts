@@ -10,7 +10,7 @@ import { HISTORY_TABLE, type HistoryRow, appliedBy, ensureHistory, readHistory }
 import { acquireRunLock, releaseRunLock } from "./lock";
 import type { Migration } from "./migration";
 import { type Plan, assertRunnable, buildPlan, compareVersions } from "./plan";
-import { connect } from "./session";
+import { withSession } from "./session";
 import { migrationFailed } from "./sql-error";
 
 /**
@@ -72,8 +72,20 @@ export interface PlanResult {
   plan: Plan;
 }
 
-/** Decides, before anything is applied, what the pending migrations need: the risk gate. */
-export type BeforeApply = (pending: readonly Migration[], client: Client) => Promise<Map<string, { risk?: RiskLevel | null; backupRef?: string | null }>>;
+/** What the risk gate sees: the pending migrations, the applied ones (for schema context) and the session. */
+export interface BeforeApplyContext {
+  pending: readonly Migration[];
+  applied: readonly Migration[];
+  client: Client;
+  /** True when this is a rehearsal: nothing will be kept, so no backup is needed. */
+  rehearse: boolean;
+}
+
+/**
+ * Decides, after the plan and before anything is written, what the pending migrations need (the
+ * risk gate: verdict, backup); throws to refuse. Returns what to record per version.
+ */
+export type BeforeApply = (context: BeforeApplyContext) => Promise<Map<string, { risk?: RiskLevel | null; backupRef?: string | null }>>;
 
 /** Result of `up`. */
 export interface UpResult extends PlanResult {
@@ -95,15 +107,6 @@ export function loadFiles(options: EngineOptions): { layout: MigrationLayout; mi
     layout: options.layout ?? options.settings.migrations.layout,
     displayBase: options.displayBase,
   });
-}
-
-async function withSession<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connect(url);
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 async function withRunLock<T>(client: Client, options: EngineOptions, fn: () => Promise<T>): Promise<T> {
@@ -133,14 +136,16 @@ export async function upMigrations(options: EngineOptions, run: { rehearse?: boo
   const files = loadFiles(options);
   return withSession(options.databaseUrl, (client) =>
     withRunLock(client, options, async () => {
-      if (!run.rehearse) await ensureHistory(client);
       const history = await readHistory(client);
       const plan = buildPlan(files.migrations, history, { outOfOrder: options.settings.migrations.outOfOrder });
       assertRunnable(plan);
       const result: UpResult = { ...files, history, plan, applied: [], rehearsal: Boolean(run.rehearse), skipped: [] };
       if (plan.pending.length === 0) return result;
-      const extras = run.beforeApply ? await run.beforeApply(plan.pending, client) : new Map();
+      // Nothing is written before the gate: a refused plan leaves the database as it was.
+      const applied = plan.entries.filter((e) => e.status === "applied" && e.migration).map((e) => e.migration!);
+      const extras = run.beforeApply ? await run.beforeApply({ pending: plan.pending, applied, client, rehearse: Boolean(run.rehearse) }) : new Map();
       if (run.rehearse) return rehearse(client, options, plan.pending, result);
+      await ensureHistory(client);
       const who = appliedBy();
       for (const m of plan.pending) {
         options.events?.migrationStarted?.(m);

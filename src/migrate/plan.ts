@@ -162,3 +162,56 @@ function day(date: Date): string {
 function short(checksum: string): string {
   return checksum.slice(0, 12);
 }
+
+/**
+ * The JSON of a plan entry: the contract `plan --json` and `status --json` share — `version`,
+ * `name`, `status`, `checksum` and, where known, the file and when, by whom and how fast it ran.
+ */
+export interface MigrationJson {
+  /** The version. */
+  version: string;
+  /** The name. */
+  name: string;
+  /** applied, pending, modified, missing or failed. */
+  status: PlanEntry["status"];
+  /** The file's checksum (the recorded one when the file is missing). */
+  checksum: string;
+  /** The file, or null when it is missing. */
+  file: string | null;
+  /** When it was applied (ISO 8601), or null. */
+  appliedAt: string | null;
+  /** Who applied it, or null. */
+  appliedBy: string | null;
+  /** How long it ran, in ms, or null. */
+  executionMs: number | null;
+  /** migrate or baseline, or null when not applied. */
+  kind: "migrate" | "baseline" | null;
+  /** The risk recorded when it was applied (null when not applied, or applied unclassified). */
+  recordedRisk: string | null;
+  /** Present (true) for a pending migration older than the newest applied one. */
+  outOfOrder?: true;
+  /** Present (true) for a `-- dbpipe:no-transaction` file. */
+  noTransaction?: true;
+  /** Whether the file has a down part. */
+  hasDown: boolean;
+}
+
+/** Plan entries as JSON. */
+export function entriesJson(entries: readonly PlanEntry[]): MigrationJson[] {
+  return entries.map((e) => ({
+    version: e.version,
+    name: e.name,
+    status: e.status,
+    checksum: e.checksum,
+    file: e.migration?.file ?? null,
+    appliedAt: e.history?.appliedAt.toISOString() ?? null,
+    appliedBy: e.history?.appliedBy ?? null,
+    executionMs: e.history?.executionMs ?? null,
+    kind: e.history?.kind ?? null,
+    recordedRisk: e.history?.risk ?? null,
+    ...(e.outOfOrder ? { outOfOrder: true as const } : {}),
+    ...(e.migration?.noTransaction ? { noTransaction: true as const } : {}),
+    hasDown: Boolean(e.migration?.down),
+  }));
+}
+

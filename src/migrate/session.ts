@@ -40,6 +40,16 @@ export async function connect(url: string): Promise<Client> {
   return client;
 }
 
+/** Runs `fn` on a new session to `url`, and closes it whatever happens. */
+export async function withSession<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connect(url);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Quotes an SQL string literal. */
 export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;

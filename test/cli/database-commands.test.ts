@@ -118,6 +118,93 @@ describe("dbpipe with a database URL", () => {
   });
 });
 
+describe("the stack's verdict on up and plan", () => {
+  const HIGH = "migrations/0005_drop_legacy_product_description.sql";
+
+  it("prod refuses an unapproved high-risk migration before touching the database (exit 1)", async () => {
+    const url = await freshDatabase();
+    const project = sampleProject();
+    const run = await runCli(["up", "--stack", "prod", "--database-url", url], { cwd: project });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("stack prod (tier prod) refuses a pending migration; nothing was applied.");
+    expect(run.stderr).toContain(`${HIGH}:9:8 high update-without-where`);
+    expect(run.stderr).toMatch(/- version: "0005"\n\s+checksum: [0-9a-f]{64}/);
+    // Not even the history table was created.
+    expect(await withClient(url, async (c) => (await c.query("SELECT to_regclass('dbpipe.schema_migrations') AS t")).rows[0].t)).toBeNull();
+    expect(await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n)).toBe(0);
+  });
+
+  it("plan exits 1 on the embedded server when prod refuses, 0 once Pulumi.prod.yaml approves that exact file", async () => {
+    const project = sampleProject();
+    const refused = await runCli(["plan", "--stack", "prod", "--json"], { cwd: project });
+    expect(refused.code).toBe(1);
+    const report = JSON.parse(refused.stdout);
+    expect(report.verdict.allowed).toBe(false);
+    const m5 = report.migrations.find((m: { version: string }) => m.version === "0005");
+    expect(m5).toMatchObject({ version: "0005", status: "pending", risk: "high", approval: "missing", backupRequired: true });
+    expect(m5.findings).toContainEqual(expect.objectContaining({ rule: "update-without-where", severity: "high", line: 9, column: 8, acknowledged: false, hint: expect.any(String), message: expect.any(String) }));
+
+    fs.writeFileSync(
+      path.join(project, "Pulumi.prod.yaml"),
+      `config:\n  aws:region: eu-west-1\n  dbpipe:tier: prod\n  dbpipe:approvals:\n    - version: "0005"\n      checksum: ${m5.checksum}\n      reason: notes purge signed off by the privacy review\n`,
+    );
+    const approved = await runCli(["plan", "--stack", "prod", "--json"], { cwd: project });
+    expect(approved.code).toBe(0);
+    const after = JSON.parse(approved.stdout);
+    expect(after.verdict).toMatchObject({ allowed: true, backupRequired: true });
+    expect(after.migrations.find((m: { version: string }) => m.version === "0005").approval).toBe("approved");
+
+    // Editing the approved file voids the approval.
+    fs.appendFileSync(path.join(project, HIGH), "\n-- edited after approval\n");
+    const edited = await runCli(["plan", "--stack", "prod"], { cwd: project });
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toContain("its approval in Pulumi.prod.yaml is void: the file changed after it was approved");
+  });
+
+  it("test takes a pg_dump backup before a high-risk migration and records it in the history", async () => {
+    const url = await freshDatabase();
+    const project = sampleProject();
+    const run = await runCli(["up", "--stack", "test", "--database-url", url], { cwd: project });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("backing up first: 0005 (high) reaches the stack's backup threshold");
+    expect(run.stdout).toMatch(/✓ 0005 drop_legacy_product_description \d+ms high risk/);
+    const folder = path.join(project, ".dbpipe/test/backups");
+    const dumps = fs.readdirSync(folder).filter((f) => f.endsWith(".dump"));
+    expect(dumps).toHaveLength(1);
+    expect(fs.readFileSync(path.join(folder, dumps[0])).subarray(0, 5).toString()).toBe("PGDMP"); // pg_dump's custom format
+    const manifest = JSON.parse(fs.readFileSync(path.join(folder, `${dumps[0]}.json`), "utf8"));
+    expect(manifest).toMatchObject({ stack: "test", file: dumps[0], serverMajor: 15, before: expect.arrayContaining([expect.objectContaining({ version: "0005" })]) });
+    const refs = await withClient(url, async (c) => (await c.query("SELECT DISTINCT backup_ref, risk FROM dbpipe.schema_migrations WHERE version = '0005'")).rows);
+    expect(refs).toEqual([{ backup_ref: `file:.dbpipe/test/backups/${dumps[0]}`, risk: "high" }]);
+  });
+
+  it("dev neither classifies nor backs up on up, and plan still shows the findings", async () => {
+    const url = await freshDatabase();
+    const project = sampleProject();
+    const up = await runCli(["up", "--json", "--database-url", url], { cwd: project });
+    expect(JSON.parse(up.stdout).applied.every((a: { risk: unknown }) => a.risk === null)).toBe(true);
+    expect(fs.existsSync(path.join(project, ".dbpipe/dev/backups"))).toBe(false);
+    const url2 = await freshDatabase();
+    const plan = await runCli(["plan", "--database-url", url2], { cwd: project });
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain(`${HIGH}:9:8 high update-without-where`);
+    expect(plan.stdout).toContain("Stack dev (tier dev): allowed.");
+  });
+
+  it("plan --rehearse runs the pending migrations and rolls them back", async () => {
+    const url = await freshDatabase();
+    const project = sampleProject();
+    const run = await runCli(["plan", "--rehearse", "--json", "--database-url", url], { cwd: project });
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.rehearsal.passed).toBe(true);
+    expect(report.rehearsal.ran.map((r: { version: string }) => r.version)).toEqual(["0001", "0002", "0003", "0005"]);
+    expect(report.rehearsal.skipped).toEqual([{ version: "0004", reason: expect.stringContaining("cannot be rehearsed") }]);
+    expect(await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname IN ('public', 'dbpipe')")).rows[0].n)).toBe(0);
+  });
+});
+
 describe("errors people can act on", () => {
   it("never prints the password of a URL it cannot connect to", async () => {
     const project = sampleProject();

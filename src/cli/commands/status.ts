@@ -2,7 +2,8 @@ import { Command } from "commander";
 import { planMigrations } from "../../migrate/engine";
 import type { RegisterCommand } from "../main";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
-import { entriesJson, printEntries, printProblems, summary, summaryLine } from "../render";
+import { entriesJson } from "../../migrate/plan";
+import { printEntries, printProblems, summary, summaryLine } from "../render";
 
 /** `dbpipe status`: the history, set against the files. Read-only; creates nothing. */
 export const register: RegisterCommand = (program, io) => {

@@ -3,7 +3,12 @@ import { DbpipeError, EXIT } from "../../errors";
 import { type AppliedMigration, upMigrations } from "../../migrate/engine";
 import { formatMs } from "../../migrate/lock";
 import { MigrationFailedError } from "../../migrate/sql-error";
+import * as path from "node:path";
+import { backupToFolder } from "../../backup/local-folder";
+import { riskGate } from "../../risk/gate";
+import type { RiskLevel } from "../../settings/tiers";
 import type { RegisterCommand } from "../main";
+import { errorJson } from "../render";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 
 interface UpFlags extends ProjectFlags {
@@ -22,21 +27,35 @@ export const register: RegisterCommand = (program, io) => {
       const { output } = io;
       const s = output.style;
       const applied: AppliedMigration[] = [];
+      const risks = new Map<string, RiskLevel>();
       const verb = flags.rehearse ? "rehearsed" : "applied";
       return withDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe up${flags.rehearse ? " --rehearse" : ""} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         const events = {
           waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
           migrationApplied: (m: { version: string; name: string; file: string }, ms: number) => {
-            applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
-            if (!flags.json) output.line(`  ${s.green("✓")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}`);
+            applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms, risk: risks.get(m.version) ?? null });
+            const risk = risks.get(m.version);
+            const riskNote = risk && risk !== "low" ? ` ${(risk === "high" ? s.red : s.yellow)(`${risk} risk`)}` : "";
+            if (!flags.json) output.line(`  ${s.green("✓")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}${riskNote}`);
           },
           migrationSkipped: (m: { version: string; name: string }, reason: string) => {
             if (!flags.json) output.line(`  ${s.yellow("-")} ${m.version} ${m.name} ${s.dim(`not rehearsed: ${reason}`)}`);
           },
         };
         try {
-          const result = await upMigrations(engineOptions(project, database, events), { rehearse: flags.rehearse });
+          const backupFolder = path.join(project.dir, ".dbpipe", project.settings.stack, "backups");
+          const gate = riskGate({
+            settings: project.settings,
+            backup: async (pending, client) => {
+              const backup = await backupToFolder({ folder: backupFolder, stack: project.settings.stack, url: database.url, client, pending, refBase: project.dir });
+              if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.dump.bytes)}, ${formatMs(backup.dump.ms)}`)}`);
+              return backup.ref;
+            },
+            onAssessed: ({ linted }) => linted.forEach((m) => risks.set(m.version, m.risk)),
+            onBackup: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
+          });
+          const result = await upMigrations(engineOptions(project, database, events), { rehearse: flags.rehearse, beforeApply: gate });
           const newest = result.plan.entries.filter((e) => e.status === "applied" || e.status === "pending").at(-1);
           if (flags.json) {
             output.json({
@@ -82,19 +101,8 @@ export const register: RegisterCommand = (program, io) => {
   program.addCommand(command);
 };
 
-/** An error as JSON, with its location when it is a failed migration. */
-export function errorJson(error: DbpipeError): Record<string, unknown> {
-  if (error instanceof MigrationFailedError) {
-    return {
-      message: error.message,
-      version: error.migration.version,
-      file: error.migration.file,
-      line: error.position?.line ?? null,
-      column: error.position?.column ?? null,
-      sqlstate: error.code ?? null,
-      detail: error.detail ?? null,
-      hint: error.hint ?? null,
-    };
-  }
-  return { message: error.message };
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -1,0 +1,85 @@
+import { Command } from "commander";
+import { DbpipeError, EXIT, type ExitCode } from "../../errors";
+import { type AppliedMigration, upMigrations } from "../../migrate/engine";
+import { formatMs } from "../../migrate/lock";
+import { planWithRisk } from "../../risk/plan-report";
+import { formatText } from "../format/text";
+import type { RegisterCommand } from "../main";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { errorJson, printEntries, printProblems, summaryLine } from "../render";
+
+interface PlanFlags extends ProjectFlags {
+  rehearse?: boolean;
+}
+
+/**
+ * `dbpipe plan`: what `up` would do — every migration's status, the pending ones' findings, and the
+ * stack's verdict. Exit 0 when `up` may run, 1 when the stack refuses, 2 when the history does not
+ * match the files, 3 when the rehearsal fails.
+ */
+export const register: RegisterCommand = (program, io) => {
+  const command = new Command("plan")
+    .description("show what `up` would apply, each pending migration's risk and findings, and the stack's verdict")
+    .option("--rehearse", "also run the pending migrations in one transaction and roll it back, reporting what would fail");
+  addJsonOption(addDatabaseOption(addProjectOptions(command)));
+  command.action(
+    io.run(async (flags: PlanFlags) => {
+      const project = openProject(flags);
+      const { output } = io;
+      const s = output.style;
+      return withDatabase(project, flags, async (database): Promise<ExitCode> => {
+        const options = engineOptions(project, database);
+        const planned = await planWithRisk(options);
+        const { plan, verdict, report } = planned;
+        let code: ExitCode = plan.problems.length > 0 ? EXIT.invalidInput : verdict.allowed ? EXIT.ok : EXIT.refused;
+
+        let rehearsal: { passed: boolean; ran: AppliedMigration[]; skipped: { version: string; reason: string }[]; error?: Record<string, unknown> } | undefined;
+        if (flags.rehearse && plan.problems.length === 0 && plan.pending.length > 0) {
+          try {
+            const result = await upMigrations(options, { rehearse: true });
+            rehearsal = { passed: true, ran: result.applied, skipped: result.skipped };
+          } catch (error) {
+            if (!(error instanceof DbpipeError)) throw error;
+            rehearsal = { passed: false, ran: [], skipped: [], error: errorJson(error) };
+            if (code === EXIT.ok) code = error.exitCode;
+          }
+        }
+
+        if (flags.json) {
+          output.json({ ...report, database: database.shown, layout: planned.layout, ...(rehearsal ? { rehearsal } : {}) });
+          return code;
+        }
+        output.line(`dbpipe plan · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
+        output.line();
+        printEntries(output, plan.entries);
+        output.line();
+        output.line(summaryLine(plan.entries));
+        if (plan.problems.length > 0) {
+          output.line();
+          output.line(s.red("`up` would stop before applying anything:"));
+          printProblems(output, plan.problems);
+          return code;
+        }
+        if (plan.pending.length === 0) {
+          output.line("Nothing to apply.");
+          return code;
+        }
+        output.line();
+        output.line(s.bold(`Pending (${plan.pending.length}):`));
+        for (const line of formatText(planned.pendingLinted, verdict, s)) output.line(line);
+        if (rehearsal) {
+          output.line();
+          if (rehearsal.passed) {
+            const total = rehearsal.ran.reduce((sum, r) => sum + r.executionMs, 0);
+            output.line(`Rehearsal: ${s.green("passed")} — ${rehearsal.ran.length} migration(s) ran in ${formatMs(total)} and were rolled back; nothing changed.`);
+            for (const skipped of rehearsal.skipped) output.line(`  ${skipped.version}: not rehearsed: ${skipped.reason}`);
+          } else {
+            output.line(`Rehearsal: ${s.red("failed")} — ${String(rehearsal.error?.message ?? "")}`);
+          }
+        }
+        return code;
+      });
+    }),
+  );
+  program.addCommand(command);
+};

@@ -1,0 +1,82 @@
+import type { Client } from "pg";
+import { RefusedError } from "../errors";
+import type { BeforeApply } from "../migrate/engine";
+import type { Migration } from "../migrate/migration";
+import type { StackSettings } from "../settings/stack-settings";
+import { type LintedMigration, lintMigrations, lintOptionsFor } from "../sql/lint";
+import { tableRowsLookup } from "../sql/table-sizes";
+import { type Verdict, computeVerdict } from "./verdict";
+
+/**
+ * The risk gate of `up`: between reading the history and applying anything, classify the pending
+ * migrations (with table sizes from the target), take the stack's verdict, refuse a blocked plan,
+ * and take the pre-migration backup the verdict asks for. Every front end that applies migrations
+ * (the CLI, the Pulumi resource) runs this gate; only the backup's destination differs.
+ */
+
+/** Whether the stack's thresholds make risk matter: if neither a backup nor an approval can be required, classifying before `up` would change nothing. */
+export function riskMatters(settings: Pick<StackSettings, "risk">): boolean {
+  return settings.risk.backupBefore !== "never" || settings.risk.requireApprovalAt !== "never";
+}
+
+/** Linted migrations and the stack's verdict on them. */
+export interface Assessment {
+  linted: LintedMigration[];
+  verdict: Verdict;
+}
+
+/**
+ * Classifies `pending` (reading `applied` for what they did to the schema) and judges them. With a
+ * client, the data-aware pass looks up table sizes.
+ */
+export async function assessMigrations(pending: readonly Migration[], applied: readonly Migration[], settings: StackSettings, client?: Client): Promise<Assessment> {
+  const linted = await lintMigrations(pending, lintOptionsFor(settings, { history: applied, ...(client ? { tableRows: tableRowsLookup(client) } : {}) }));
+  return { linted, verdict: computeVerdict(linted, settings) };
+}
+
+/** The stack refuses the plan: nothing was applied. */
+export class PolicyRefusedError extends RefusedError {
+  constructor(readonly verdict: Verdict) {
+    super(
+      `stack ${verdict.stack} (tier ${verdict.tier}) refuses ${verdict.blocked.length === 1 ? "a pending migration" : `${verdict.blocked.length} pending migrations`}; nothing was applied.\n\n` +
+        verdict.reasons.join("\n\n"),
+    );
+  }
+}
+
+/** Takes the pre-migration backup; returns the reference the history records. */
+export type TakeBackup = (pending: readonly Migration[], client: Client) => Promise<string>;
+
+/** Options of {@link riskGate}. */
+export interface RiskGateOptions {
+  /** The stack's settings. */
+  settings: StackSettings;
+  /** Takes the backup when the verdict requires one; without it, a required backup refuses the run. */
+  backup?: TakeBackup;
+  /** Called with the assessment before anything is decided (to show findings). */
+  onAssessed?(assessment: Assessment): void;
+  /** Called before the backup starts. */
+  onBackup?(reason: string): void;
+}
+
+/** The gate, as the engine's `beforeApply`. */
+export function riskGate(options: RiskGateOptions): BeforeApply {
+  return async ({ pending, applied, client, rehearse }) => {
+    const out = new Map<string, { risk?: LintedMigration["risk"] | null; backupRef?: string | null }>();
+    if (!riskMatters(options.settings)) return out;
+    const assessment = await assessMigrations(pending, applied, options.settings, client);
+    options.onAssessed?.(assessment);
+    const { verdict } = assessment;
+    if (!verdict.allowed) throw new PolicyRefusedError(verdict);
+    let backupRef: string | null = null;
+    if (verdict.backupRequired && !rehearse) {
+      if (!options.backup) {
+        throw new RefusedError(`${verdict.backupReason ?? "a backup is required"} No backup destination is configured, so nothing was applied.`);
+      }
+      options.onBackup?.(verdict.backupReason ?? "");
+      backupRef = await options.backup(pending, client);
+    }
+    for (const m of assessment.linted) out.set(m.version, { risk: m.risk, backupRef });
+    return out;
+  };
+}
