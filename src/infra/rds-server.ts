@@ -122,14 +122,15 @@ export class RdsServer extends pulumi.ComponentResource {
       { parent: this },
     );
     const port = 5432;
-    for (const cidr of args.allowedCidrs ?? []) {
+    // A source listed twice would be two resources with one name.
+    for (const cidr of new Set(args.allowedCidrs ?? [])) {
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-from-${cidr.replace(/[./]/g, "-")}`,
         { securityGroupId: this.securityGroup.id, ipProtocol: "tcp", fromPort: port, toPort: port, cidrIpv4: cidr, description: "PostgreSQL", tags },
         { parent: this },
       );
     }
-    for (const group of args.allowedSecurityGroupIds ?? []) {
+    for (const group of new Set(args.allowedSecurityGroupIds ?? [])) {
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-from-${group}`,
         { securityGroupId: this.securityGroup.id, ipProtocol: "tcp", fromPort: port, toPort: port, referencedSecurityGroupId: group, description: "PostgreSQL", tags },

@@ -276,9 +276,13 @@ export function hasSql(sql: string): boolean {
       let depth = 1;
       i += 2;
       while (i < sql.length && depth > 0) {
-        if (sql[i] === "/" && sql[i + 1] === "*") (depth++, (i += 2));
-        else if (sql[i] === "*" && sql[i + 1] === "/") (depth--, (i += 2));
-        else i++;
+        if (sql[i] === "/" && sql[i + 1] === "*") {
+          depth++;
+          i += 2;
+        } else if (sql[i] === "*" && sql[i + 1] === "/") {
+          depth--;
+          i += 2;
+        } else i++;
       }
     } else return true;
   }

@@ -35,10 +35,18 @@ export interface TableRef {
   temporary: boolean;
 }
 
+/** Tables already read from a RangeVar: every rule asks about the same statement's table. */
+const tables = new WeakMap<RangeVar, TableRef>();
+
 /** A {@link TableRef} from the parser's RangeVar. */
 export function tableOf(relation: RangeVar | undefined): TableRef | undefined {
   if (!relation?.relname) return undefined;
-  return makeTableRef(relation.schemaname, relation.relname, relation.relpersistence === "t");
+  let table = tables.get(relation);
+  if (!table) {
+    table = makeTableRef(relation.schemaname, relation.relname, relation.relpersistence === "t");
+    tables.set(relation, table);
+  }
+  return table;
 }
 
 /** A {@link TableRef} from a qualified name given as a list of String nodes (`DROP TABLE a.b`). */
@@ -62,7 +70,13 @@ function makeTableRef(schema: string | undefined, name: string, temporary: boole
 
 /** An identifier as SQL would need it written. */
 export function quoteIdent(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+  let plain = name.length > 0;
+  for (let i = 0; i < name.length && plain; i++) {
+    const c = name.charCodeAt(i);
+    const lower = c >= 97 && c <= 122;
+    plain = lower || c === 95 || (i > 0 && ((c >= 48 && c <= 57) || c === 36));
+  }
+  return plain ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
 /** The values of a list of String nodes (`names`, `funcname`, ...). */
@@ -75,12 +89,18 @@ export function strings(nodes: Node[] | undefined): string[] {
   return out;
 }
 
-/** The subcommands of an ALTER TABLE. */
+const commands = new WeakMap<AlterTableStmt, AlterTableCmd[]>();
+
+/** The subcommands of an ALTER TABLE (read once per statement, however many rules ask). */
 export function alterTableCommands(stmt: AlterTableStmt): AlterTableCmd[] {
-  const out: AlterTableCmd[] = [];
-  for (const c of stmt.cmds ?? []) {
-    const cmd = nodeAs(c, "AlterTableCmd");
-    if (cmd) out.push(cmd);
+  let out = commands.get(stmt);
+  if (!out) {
+    out = [];
+    for (const c of stmt.cmds ?? []) {
+      const cmd = nodeAs(c, "AlterTableCmd");
+      if (cmd) out.push(cmd);
+    }
+    commands.set(stmt, out);
   }
   return out;
 }

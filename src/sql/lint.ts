@@ -1,10 +1,10 @@
 import type { Migration } from "../migrate/migration";
 import type { StackSettings } from "../settings/stack-settings";
 import { SettingsError } from "../settings/stack-settings";
-import { RISK_LEVELS, type RiskLevel, maxRisk } from "../settings/tiers";
+import { type RiskLevel, maxRisk } from "../settings/tiers";
 import { acknowledgementsIn, rejectDanglingDirectives } from "./allow";
 import { type TableRef, durationMs, formatRows, nodeAs } from "./ast";
-import { type SqlStatement, type StatementKind, loadParser, parseSqlSection } from "./parse";
+import { type ParsedSection, type SqlStatement, type StatementKind, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
 import type { MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
 import { type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
@@ -65,6 +65,8 @@ export interface LintedMigration {
   noTransaction: boolean;
   /** How many statements its up section has. */
   statements: number;
+  /** What the migration does to the schema, when `LintOptions.keepSchemaEvents` asked for it (for caching). */
+  schemaEvents?: SchemaEvent[];
 }
 
 /** Estimated rows per table, for the data-aware pass. Keys are the table names as given. */
@@ -89,10 +91,14 @@ export interface LintOptions {
    * about the schema (column types, defaults, validated checks), not reported. Default none.
    */
   history?: readonly Migration[];
+  /** Schema facts of migrations before these, already extracted (from a cache); applied after `history`. Default none. */
+  historyEvents?: readonly SchemaEvent[];
+  /** Keep each migration's schema events in its result (`LintedMigration.schemaEvents`). Default false. */
+  keepSchemaEvents?: boolean;
 }
 
 /** The lint options a stack's settings imply. */
-export function lintOptionsFor(settings: StackSettings, extra: Pick<LintOptions, "tableRows" | "history"> = {}): LintOptions {
+export function lintOptionsFor(settings: StackSettings, extra: Pick<LintOptions, "tableRows" | "history" | "historyEvents"> = {}): LintOptions {
   return {
     ruleSeverity: settings.risk.ruleSeverity,
     settingsSource: settings.source,
@@ -131,10 +137,12 @@ export async function lintMigration(migration: Migration, options: LintOptions =
 export function lintMigrationsSync(migrations: readonly Migration[], options: LintOptions = {}): LintedMigration[] {
   const linter = new Linter(options);
   for (const m of sortByVersion(options.history ?? [])) linter.learn(m);
+  linter.history.apply(options.historyEvents ?? []);
   return sortByVersion(migrations).map((m) => linter.lint(m));
 }
 
-function sortByVersion(migrations: readonly Migration[]): Migration[] {
+/** `migrations` in version order (a copy). */
+export function sortByVersion(migrations: readonly Migration[]): Migration[] {
   return [...migrations].sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
 }
 
@@ -159,6 +167,7 @@ export class Linter {
   private readonly severity: Readonly<Record<string, RiskLevel | "off">>;
   private readonly lockTimeoutMs: number;
   private readonly extensions: ReadonlySet<string>;
+  private readonly keepSchemaEvents: boolean;
   /** The schema as the migrations so far describe it. */
   readonly history = new SchemaHistory();
 
@@ -167,6 +176,7 @@ export class Linter {
     checkRuleSeverity(this.severity, options.settingsSource);
     this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     this.extensions = new Set(options.extensions ?? []);
+    this.keepSchemaEvents = options.keepSchemaEvents ?? false;
     for (const rule of RULES) {
       if (this.severity[rule.id] === "off") continue;
       if (!rule.kinds) {
@@ -181,21 +191,13 @@ export class Linter {
     }
   }
 
-  /** Reads a migration for its schema facts only (no findings); returns them. */
-  learn(migration: Migration): SchemaEvent[] {
-    const parsed = parseSqlSection(migration.up, migration.file);
-    const events: SchemaEvent[] = [];
-    for (const s of parsed.statements) {
-      const e = schemaEvents(s.node);
-      this.history.apply(e);
-      events.push(...e);
-    }
-    return events;
+  /** Reads a migration for its schema facts only (no findings). */
+  learn(migration: Migration, parsed: ParsedSection = parseMigration(migration)): void {
+    this.history.apply(schemaEventsOf(parsed));
   }
 
-  /** Lints a migration; `events`, when given, receives the schema facts of its statements. */
-  lint(migration: Migration, events?: SchemaEvent[]): LintedMigration {
-    const parsed = parseSqlSection(migration.up, migration.file);
+  /** Lints a migration (parsed already, or parsed here). */
+  lint(migration: Migration, parsed: ParsedSection = parseMigration(migration)): LintedMigration {
     rejectDanglingDirectives(parsed.trailingComments, migration.file);
     const info: MigrationInfo = { version: migration.version, file: migration.file, noTransaction: migration.noTransaction };
     const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>() };
@@ -203,10 +205,12 @@ export class Linter {
     const reportedOnce = new Set<string>();
     let lockTimeoutMs = this.lockTimeoutMs;
     let explicitTransaction = false;
+    const kept: SchemaEvent[] | undefined = this.keepSchemaEvents ? [] : undefined;
 
     for (const [index, statement] of parsed.statements.entries()) {
-      const acknowledgements = acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule);
-      const end = parsed.positionAt(statement.end);
+      const acknowledgements = statement.comments.length > 0 ? acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule) : [];
+      let end: { line: number; column: number } | undefined;
+      let sql: string | undefined;
       let current: Rule | undefined;
       const context: RuleContext = {
         statement,
@@ -228,6 +232,8 @@ export class Linter {
             reportedOnce.add(rule.id);
           }
           const at = problem.at !== undefined && problem.at >= 0 ? parsed.positionOf(problem.at) : statement;
+          end ??= parsed.positionAt(statement.end);
+          sql ??= oneLine(statement.text);
           const ack = acknowledgements.find((a) => a.rule === rule.id);
           const severity = this.severity[rule.id];
           findings.push({
@@ -242,7 +248,7 @@ export class Linter {
             acknowledged: ack !== undefined,
             ...(ack ? { acknowledgedReason: ack.reason } : {}),
             ...(problem.table ? { table: problem.table.display } : {}),
-            sql: oneLine(statement.text),
+            sql,
           });
         },
       };
@@ -253,7 +259,7 @@ export class Linter {
 
       const facts = schemaEvents(statement.node);
       this.history.apply(facts);
-      events?.push(...facts);
+      if (kept) for (const e of facts) kept.push(e);
       for (const e of facts) {
         if (e.event === "create-table") created.tables.add(e.table);
         else if (e.event === "rename-table" && created.tables.has(e.table)) created.tables.add(e.to);
@@ -276,6 +282,7 @@ export class Linter {
       findings,
       noTransaction: migration.noTransaction,
       statements: parsed.statements.length,
+      ...(kept ? { schemaEvents: kept } : {}),
     };
   }
 
@@ -284,6 +291,18 @@ export class Linter {
     if (!specific) return this.everyStatement;
     return this.everyStatement.length === 0 ? specific : [...specific, ...this.everyStatement];
   }
+}
+
+/** Parses a migration's up section (the part that runs on `dbpipe up`). */
+export function parseMigration(migration: Migration): ParsedSection {
+  return parseSqlSection(migration.up, migration.file);
+}
+
+/** The schema facts of a parsed section, in statement order: what linting it does to the history. */
+export function schemaEventsOf(parsed: ParsedSection): SchemaEvent[] {
+  const events: SchemaEvent[] = [];
+  for (const s of parsed.statements) for (const e of schemaEvents(s.node)) events.push(e);
+  return events;
 }
 
 /** The lock_timeout after `statement`: a SET changes it, a RESET restores the runner's. */
@@ -325,12 +344,7 @@ export async function applyTableSizes(linted: LintedMigration[], lookup: TableRo
   }
 }
 
-/** Severity order, for sorting findings: high first. */
-export function severityRank(level: RiskLevel): number {
-  return RISK_LEVELS.indexOf(level);
-}
-
 function oneLine(sql: string): string {
-  const flat = sql.replace(/\s+/g, " ").trim();
+  const flat = sql.slice(0, 400).replace(/\s+/g, " ").trim();
   return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
 }

@@ -263,6 +263,13 @@ function blockCommentEnd(text: string, i: number, limit: number): number {
  * identifier, a dollar-quoted body or a comment — it never classifies anything.
  */
 function lastTokenEnd(text: string, start: number, limit: number): number {
+  // Fast path: when the statement's last line has no `--` and does not end a block comment,
+  // nothing trails it but whitespace.
+  let trimmed = limit;
+  while (trimmed > start && isSpace(text.charCodeAt(trimmed - 1))) trimmed--;
+  const lastLine = text.lastIndexOf("\n", trimmed - 1);
+  const tail = text.slice(Math.max(lastLine + 1, start), trimmed);
+  if (!tail.includes("--") && !tail.endsWith("*/")) return trimmed;
   let end = start;
   let i = start;
   while (i < limit) {
@@ -363,29 +370,50 @@ class LineIndex {
   }
 }
 
-/** Maps UTF-8 byte offsets (the parser's) to UTF-16 offsets (JavaScript's). */
+/**
+ * Maps UTF-8 byte offsets (the parser's) to UTF-16 offsets (JavaScript's). The parser's offsets
+ * mostly grow (statement after statement), so a cursor walks forward from the last answer and
+ * the whole text is walked about once.
+ */
 class ByteIndex {
-  private constructor(private readonly table: Int32Array | undefined) {}
+  private byte = 0;
+  private char = 0;
+
+  private constructor(
+    private readonly text: string,
+    private readonly ascii: boolean,
+  ) {}
 
   static of(text: string): ByteIndex {
     // Pure ASCII, by far the common case: byte offsets are string offsets.
-    if (Buffer.byteLength(text, "utf8") === text.length) return new ByteIndex(undefined);
-    const table = new Int32Array(Buffer.byteLength(text, "utf8") + 1);
-    let byte = 0;
-    for (let i = 0; i < text.length; i++) {
-      const code = text.codePointAt(i) as number;
-      const width = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-      for (let k = 0; k < width; k++) table[byte + k] = i;
-      byte += width;
-      if (code >= 0x10000) i++; // a surrogate pair: two UTF-16 units, one code point
-    }
-    table[byte] = text.length;
-    return new ByteIndex(table);
+    return new ByteIndex(text, Buffer.byteLength(text, "utf8") === text.length);
   }
 
-  charOffset(byte: number): number {
-    if (!this.table) return byte;
-    return this.table[Math.min(Math.max(byte, 0), this.table.length - 1)];
+  charOffset(target: number): number {
+    if (this.ascii) return Math.min(Math.max(target, 0), this.text.length);
+    if (target < this.byte) {
+      this.byte = 0;
+      this.char = 0;
+    }
+    const text = this.text;
+    while (this.byte < target && this.char < text.length) {
+      const code = text.charCodeAt(this.char);
+      if (code < 0x80) {
+        this.byte += 1;
+        this.char += 1;
+      } else if (code < 0x800) {
+        this.byte += 2;
+        this.char += 1;
+      } else if (code >= 0xd800 && code <= 0xdbff) {
+        // A surrogate pair: one code point, four bytes, two UTF-16 units.
+        this.byte += 4;
+        this.char += 2;
+      } else {
+        this.byte += 3;
+        this.char += 1;
+      }
+    }
+    return this.char;
   }
 }
 

@@ -12,7 +12,7 @@ function sampleProject(extra: Record<string, string> = {}): string {
   return tempFolder({ ...files, ...extra }, "dbpipe-project-");
 }
 
-const ANSI = /\u001b\[/;
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[`);
 
 describe("dbpipe on the embedded PostgreSQL (no database given)", () => {
   it("brings the sample schema up, then a second run applies nothing, and status shows the history", async () => {

@@ -216,6 +216,62 @@ describe("dbpipe lint --format sarif", () => {
       ["drop-table", "error", "services/crm/migrations/0002_drop_sessions.sql", 3],
     ]);
     expect(results[0].suppressions).toEqual([{ kind: "inSource", justification: "legacy field, unused since 2023" }]);
+  });
+});
+
+describe("dbpipe lint's cache", () => {
+  it("reuses unchanged results, and sees a changed file, a changed setting and --no-cache", async () => {
+    const dir = project();
+    const first = await runCli(["lint", "--stack", "prod"], { cwd: dir });
+    expect(fs.existsSync(path.join(dir, ".dbpipe/cache/lint.json"))).toBe(true);
+    expect(await runCli(["lint", "--stack", "prod"], { cwd: dir })).toEqual(first);
+
+    fs.writeFileSync(path.join(dir, "migrations/0002_drop_sessions.sql"), "ALTER TABLE sessions ADD COLUMN ttl int;\n");
+    expect((await runCli(["lint", "--stack", "prod"], { cwd: dir })).code).toBe(0);
+
+    fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  aws:region: eu-west-1\n  dbpipe:lockTimeout: 0\n");
+    const strict = await runCli(["lint", "--stack", "prod"], { cwd: dir });
+    expect(strict.stdout).toContain("missing-lock-timeout");
+
+    fs.rmSync(path.join(dir, ".dbpipe"), { recursive: true });
+    expect(await runCli(["lint", "--stack", "prod", "--no-cache"], { cwd: dir })).toEqual(strict);
     expect(fs.existsSync(path.join(dir, ".dbpipe"))).toBe(false);
+  });
+});
+
+describe("dbpipe lint on a long history", () => {
+  /** 100 migrations; later ones depend on what earlier ones did to the schema. */
+  function longHistory(extra: Record<string, string> = {}): string {
+    const files: Record<string, string> = {};
+    for (let n = 1; n <= 100; n++) {
+      const v = String(n).padStart(4, "0");
+      files[`migrations/${v}_step.sql`] = `CREATE TABLE t${n} (id int PRIMARY KEY, code varchar(20), note text);\nCREATE INDEX t${n}_code ON t${n} (code);\n`;
+    }
+    files["migrations/0090_step.sql"] = "ALTER TABLE t1 ALTER COLUMN code TYPE text;\nALTER TABLE t2 ALTER COLUMN id TYPE bigint;\nALTER TABLE t3 ALTER COLUMN code SET DEFAULT 'x';\n";
+    files["migrations/0095_step.sql"] = "ALTER TABLE t3 ALTER COLUMN code DROP DEFAULT;\nALTER TABLE t4 ALTER COLUMN note SET NOT NULL;\n";
+    return tempFolder({ "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n", ...files, ...extra });
+  }
+
+  it("gives the same result on several threads as on one", async () => {
+    const dir = longHistory();
+    const one = await runCli(["lint", "--format", "json", "--no-cache", "--jobs", "1"], { cwd: dir });
+    const two = await runCli(["lint", "--format", "json", "--no-cache", "--jobs", "3"], { cwd: dir });
+    expect(two).toEqual(one);
+    const report = JSON.parse(one.stdout);
+    const late = report.migrations.filter((m: { version: string }) => m.version === "0090" || m.version === "0095");
+    expect(late.flatMap((m: { findings: { rule: string; message: string }[] }) => m.findings.map((f) => `${f.rule}: ${f.message}`))).toMatchInlineSnapshot(`
+      [
+        "change-column-type: ALTER COLUMN id TYPE int8 (from int4) rewrites t2 and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
+        "change-default: DROP DEFAULT on t3.code: inserts that leave the column out will get NULL.",
+        "set-not-null: SET NOT NULL on t4.note scans the whole table for NULLs under an ACCESS EXCLUSIVE lock.",
+      ]
+    `);
+  });
+
+  it("reports the first file that does not parse, as one thread would", async () => {
+    const dir = longHistory({ "migrations/0030_step.sql": "CREATE TABEL broken (id int);\n", "migrations/0080_step.sql": "SELEC 1;\n" });
+    const run = await runCli(["lint", "--no-cache", "--jobs", "3"], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: migrations\/0030_step\.sql:1:8: syntax error at or near "TABEL"/);
   });
 });

@@ -407,6 +407,55 @@ describe("external mode (Neon, Supabase)", () => {
   });
 });
 
+describe("a stack's own network, admin endpoint, alarm topic and retention", () => {
+  let r: Recorder;
+  beforeAll(async () => {
+    const config = engineConfig("dev", {
+      overrides: {
+        "dbpipe:vpcId": "vpc-0abc1234",
+        "dbpipe:subnetIds": ["subnet-0aaa1111", "subnet-0bbb2222"],
+        "dbpipe:allowedCidrs": ["10.0.0.0/16", "10.0.0.0/16"],
+        "dbpipe:allowedSecurityGroupIds": ["sg-0abc1234"],
+        "dbpipe:adminEndpoint": "localhost:15432",
+        "dbpipe:alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:db-alerts",
+        "dbpipe:backupRetentionDays": 60,
+      },
+    });
+    r = (await runWithMocks("dev", config)).recorder;
+  });
+
+  it("uses the given VPC and subnets without looking up the default VPC", () => {
+    expect(inputs(r, TYPES.subnetGroup).subnetIds).toEqual(["subnet-0aaa1111", "subnet-0bbb2222"]);
+    expect(inputs(r, TYPES.securityGroup).vpcId).toBe("vpc-0abc1234");
+    expect(r.invocations.map((i) => i.token)).toEqual(["aws:secretsmanager/getSecretVersion:getSecretVersion"]);
+  });
+
+  it("lets each allowed source in on the PostgreSQL port only, once", () => {
+    const rules = r.ofType(TYPES.ingress).map((x) => x.inputs);
+    expect(rules).toEqual([
+      expect.objectContaining({ securityGroupId: "dbpipe-dev-server-sg-id", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, cidrIpv4: "10.0.0.0/16" }),
+      expect.objectContaining({ securityGroupId: "dbpipe-dev-server-sg-id", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "sg-0abc1234" }),
+    ]);
+  });
+
+  it("manages the database through the admin endpoint while applications get the instance's", () => {
+    expect(inputs(r, TYPES.pgProvider)).toMatchObject({ host: "localhost", port: "15432" });
+    const app = unwrap(JSON.parse(String(unwrap(inputs(r, TYPES.secretVersion, "dbpipe-dev-db-app-credentials-value").secretString))).host);
+    expect(app).toBe("dbpipe-dev-server-instance.c0abc123.us-east-1.rds.amazonaws.com");
+  });
+
+  it("notifies the topic from every alarm, on alarm and on recovery", () => {
+    for (const alarm of r.ofType(TYPES.alarm)) {
+      expect(alarm.inputs).toMatchObject({ alarmActions: ["arn:aws:sns:us-east-1:123456789012:db-alerts"], okActions: ["arn:aws:sns:us-east-1:123456789012:db-alerts"] });
+    }
+  });
+
+  it("keeps 60 days of backups in the bucket and RDS's maximum of 35 in RDS", () => {
+    expect(inputs(r, TYPES.instance).backupRetentionPeriod).toBe(35);
+    expect((inputs(r, TYPES.lifecycle).rules as { expiration: unknown }[])[0].expiration).toEqual({ days: 60 });
+  });
+});
+
 describe("invalid stack settings", () => {
   it("stop the program before any resource, naming every key", async () => {
     const config = engineConfig("prod", {

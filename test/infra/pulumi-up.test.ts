@@ -1,5 +1,9 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { engineConfig } from "./helpers/engine-config";
+import * as ts from "typescript";
+import { PROJECT_DIR, engineConfig } from "./helpers/engine-config";
 import { shape } from "./helpers/expectations";
 import { isSecretValue, plainPasswords } from "./helpers/pulumi-mocks";
 import { type PulumiUpRun, runLikePulumiUp } from "./helpers/pulumi-up";
@@ -13,6 +17,8 @@ import { runWithMocks } from "./helpers/run-with-mocks";
  * of it), so one good and one bad stack, run side by side.
  */
 
+const NEON_PASSWORD = "NeonAdminPw123456";
+
 /** Pulumi's log severities, as the engine receives them. */
 const DEBUG = 0;
 const ERROR = 3;
@@ -20,11 +26,28 @@ const ERROR = 3;
 describe("index.ts run as pulumi up runs it", () => {
   let prod: PulumiUpRun;
   let invalid: PulumiUpRun;
+  let external: PulumiUpRun;
+  let brokenTsconfig: PulumiUpRun;
   beforeAll(async () => {
-    [prod, invalid] = await Promise.all([
+    // The project's tsconfig.json set up for a bundler instead: `tsc --noEmit` is happy with it, but
+    // run.js then emits ES modules into this CommonJS package and the program cannot load.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-tsconfig-"));
+    const tsconfig = path.join(dir, "tsconfig.json");
+    const projectTsconfig = ts.readConfigFile(path.join(PROJECT_DIR, "tsconfig.json"), ts.sys.readFile).config as { compilerOptions: Record<string, unknown> };
+    fs.writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { ...projectTsconfig.compilerOptions, module: "esnext", moduleResolution: "bundler" } }));
+    [prod, invalid, external, brokenTsconfig] = await Promise.all([
       runLikePulumiUp("prod", engineConfig("prod")),
       runLikePulumiUp("prod", engineConfig("prod", { overrides: { "dbpipe:deletionProtection": false, "dbpipe:protectResources": false } })),
-    ]);
+      runLikePulumiUp(
+        "neon",
+        engineConfig("neon", {
+          overrides: { "aws:region": "us-east-1", "dbpipe:tier": "test", "dbpipe:server": "external" },
+          secrets: { "dbpipe:directUrl": `postgresql://neondb_owner:${NEON_PASSWORD}@ep-cool-123.us-east-2.aws.neon.tech/neondb` },
+        }),
+      ),
+      runLikePulumiUp("dev", engineConfig("dev"), { env: { PULUMI_NODEJS_TSCONFIG_PATH: tsconfig } }),
+    ]).finally(() => fs.rmSync(dir, { recursive: true, force: true }));
+    external.recorder.passwords.add(NEON_PASSWORD);
   }, 300_000);
 
   it("compiles with the project's TypeScript and ts-node and runs to completion", () => {
@@ -86,5 +109,23 @@ describe("index.ts run as pulumi up runs it", () => {
       ].join("\n"),
     ]);
     expect(invalid.recorder.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+
+  it("reads a secret URL the language host marks secret, and keeps everything made from it secret", () => {
+    expect({ exitCode: external.exitCode, errors: external.logs.filter((l) => l.severity === ERROR) }).toEqual({ exitCode: 0, errors: [] });
+    const provider = external.recorder.one("pulumi:providers:postgresql").inputs;
+    for (const key of ["host", "username", "password"]) expect({ key, secret: isSecretValue(provider[key]) }).toEqual({ key, secret: true });
+    expect(isSecretValue(external.recorder.stackOutputs?.endpoint)).toBe(true);
+    const shown = external.logs.filter((l) => l.severity > DEBUG).map((l) => l.message);
+    const everything: [string, unknown][] = external.recorder.registrations.map((r) => [`${r.type} ${r.name}`, r.inputs]);
+    everything.push(["stack outputs", external.recorder.stackOutputs], ["stdout", external.stdout], ["stderr", external.stderr], ["logs", shown]);
+    expect(plainPasswords(external.recorder, everything)).toEqual([]);
+  });
+
+  it("would catch a tsconfig.json under which run.js cannot load the program (the first check can fail)", () => {
+    expect(brokenTsconfig.exitCode).not.toBe(0);
+    expect(brokenTsconfig.logs.filter((l) => l.severity === ERROR).map((l) => l.message).join("\n")).toContain(
+      "Error: Cannot find module '/work/main/src/infra/database-environment' imported from /work/main/index.ts".replaceAll("/work/main", PROJECT_DIR),
+    );
   });
 });

@@ -1,12 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { EXIT } from "../../errors";
 import { type MigrationLayoutSetting } from "../../settings/stack-settings";
 import { loadMigrationFile, loadMigrations } from "../../migrate/files";
 import type { Migration } from "../../migrate/migration";
 import { computeVerdict } from "../../risk/verdict";
-import { type LintOptions, lintMigrations, lintOptionsFor } from "../../sql/lint";
+import { DEFAULT_LARGE_TABLE_ROWS, type LintOptions, type LintedMigration, applyTableSizes, lintOptionsFor } from "../../sql/lint";
+import { LintCache } from "../../sql/lint-cache";
+import { LintPool, PARALLEL_THRESHOLD, defaultJobs } from "../../sql/lint-parallel";
 import { formatJson } from "../format/json";
 import { formatMarkdown } from "../format/markdown";
 import { formatSarif } from "../format/sarif";
@@ -19,6 +21,8 @@ export const LINT_FORMATS = ["text", "json", "markdown", "sarif"] as const;
 
 interface LintFlags extends ProjectFlags {
   format: (typeof LINT_FORMATS)[number];
+  jobs: number;
+  cache: boolean;
 }
 
 /**
@@ -31,17 +35,35 @@ export const register: RegisterCommand = (program, io) => {
     .description("classify each migration's risk and apply the stack's verdict, offline; exit 1 when the stack refuses")
     .argument("[paths...]", "migration folders or files (default: the stack's migrations folder)")
     .addOption(new Option("--format <format>", "output format").choices([...LINT_FORMATS]).default("text"))
-    .option("--database-url <url>", "also look up table sizes there (data-aware pass); lint never connects otherwise");
+    .option("--database-url <url>", "also look up table sizes there (data-aware pass); lint never connects otherwise")
+    .option("--jobs <n>", "threads to lint with (long histories lint on every core)", parseJobs, defaultJobs())
+    .option("--no-cache", "lint every file afresh instead of reusing the results of unchanged ones (.dbpipe/cache/lint.json)");
   addProjectOptions(command);
   command.action(
     io.run(async (paths: string[], flags: LintFlags) => {
       const project = openProject(flags);
-      const targets = paths.length > 0 ? paths : [project.migrationsDir];
-      const { migrations, history } = readMigrations(targets, project.layout);
-      const options: LintOptions = lintOptionsFor(project.settings, { history });
-      const linted = flags.databaseUrl
-        ? await withTableSizes(flags.databaseUrl, (tableRows) => lintMigrations(migrations, { ...options, tableRows }))
-        : await lintMigrations(migrations, options);
+      const cacheFile = path.join(project.dir, ".dbpipe", "cache", "lint.json");
+      const cache = flags.cache ? LintCache.open(cacheFile) : undefined;
+      // Without a cache most files will be parsed: start the workers now, so their start-up
+      // overlaps reading the files. With one, start them only if enough files changed.
+      let pool = flags.cache && LintCache.exists(cacheFile) ? undefined : LintPool.start(flags.jobs);
+      let linted: LintedMigration[];
+      try {
+        const targets = paths.length > 0 ? paths : [project.migrationsDir];
+        const { migrations, history } = readMigrations(targets, project.layout);
+        const options: LintOptions = lintOptionsFor(project.settings, { history });
+        const lint = (list: readonly Migration[], o: LintOptions) => {
+          pool ??= LintPool.start(list.length >= PARALLEL_THRESHOLD ? flags.jobs : 1);
+          return pool.lint(list, o);
+        };
+        linted = cache ? await cache.lint(migrations, options, lint) : await lint(migrations, options);
+        cache?.save();
+      } finally {
+        await pool?.close();
+      }
+      if (flags.databaseUrl) {
+        await withTableSizes(flags.databaseUrl, (tableRows) => applyTableSizes(linted, tableRows, project.settings.risk.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS));
+      }
       const verdict = computeVerdict(linted, project.settings);
       const { output } = io;
       switch (flags.format) {
@@ -119,6 +141,12 @@ function repositoryRoot(projectDir: string): string {
     if (fs.existsSync(path.join(dir, ".git"))) return dir;
     if (path.dirname(dir) === dir) return projectDir;
   }
+}
+
+function parseJobs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError("must be a whole number from 1 to 64");
+  return n;
 }
 
 function packageVersion(): string {

@@ -51,8 +51,15 @@ export function entryPoint(projectDir: string, main: string | undefined): { pwd:
   return fs.statSync(full).isDirectory() ? { pwd: full, program: "." } : { pwd: projectDir, program: full };
 }
 
-/** Runs stack `stack` with `config` like `pulumi up` (or `pulumi preview` with `dryRun`). */
-export async function runLikePulumiUp(stack: string, config: EngineConfig, options: { dryRun?: boolean; timeoutMs?: number } = {}): Promise<PulumiUpRun> {
+/**
+ * Runs stack `stack` with `config` like `pulumi up` (or `pulumi preview` with `dryRun`); `env` adds
+ * to the environment the language host sets up.
+ */
+export async function runLikePulumiUp(
+  stack: string,
+  config: EngineConfig,
+  options: { dryRun?: boolean; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<PulumiUpRun> {
   const recorder = new Recorder();
   const monitor = new MockMonitor(recorder.mocks());
   const logs: { severity: number; message: string }[] = [];
@@ -125,6 +132,7 @@ export async function runLikePulumiUp(stack: string, config: EngineConfig, optio
       TMPDIR: process.env.TMPDIR,
       PULUMI_CONFIG: JSON.stringify(hostConfig),
       PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(config.secretKeys),
+      ...options.env,
     };
     if (runtimeOptions.typescript !== false) env.PULUMI_NODEJS_TYPESCRIPT = "true";
     if (typeof runtimeOptions.tsconfig === "string") env.PULUMI_NODEJS_TSCONFIG_PATH = runtimeOptions.tsconfig;
@@ -153,8 +161,8 @@ export async function runLikePulumiUp(stack: string, config: EngineConfig, optio
     const exitCode = await new Promise<number | null>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill("SIGKILL");
-        reject(new Error(`the program did not finish in ${options.timeoutMs ?? 240_000} ms\n${stderr}`));
-      }, options.timeoutMs ?? 240_000);
+        reject(new Error(`the program did not finish in ${options.timeoutMs ?? 280_000} ms\n${stderr}`));
+      }, options.timeoutMs ?? 280_000);
       child.on("exit", (code) => {
         clearTimeout(timer);
         resolve(code);

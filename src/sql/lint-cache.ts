@@ -1,0 +1,141 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Migration } from "../migrate/migration";
+import type { LintOptions, LintedMigration } from "./lint";
+import type { SchemaEvent } from "./schema-history";
+
+/**
+ * Lint results kept between runs, so `dbpipe lint` re-parses only what changed. Applied
+ * migrations never change, so a history of a thousand files lints in the time it takes to read
+ * them, and a pull request that adds one migration parses one file.
+ *
+ * A migration's result depends on its own SQL, on what every earlier migration did to the schema,
+ * on the lint options and on dbpipe's own code; its key hashes all of them (the earlier
+ * migrations by their checksums, in order). A result is reused only under the same key, so a
+ * cached run gives exactly what a fresh run gives. The data-aware pass is never cached.
+ */
+
+/** A cached result: the migration's findings and what it did to the schema. */
+interface CacheEntry {
+  linted: Omit<LintedMigration, "path" | "schemaEvents">;
+  events: SchemaEvent[];
+}
+
+interface CacheFile {
+  version: 1;
+  entries: Record<string, CacheEntry>;
+}
+
+/** The lint cache of a project, in one JSON file. */
+export class LintCache {
+  private readonly entries: Map<string, CacheEntry>;
+  private readonly used = new Map<string, CacheEntry>();
+
+  private constructor(
+    private readonly file: string,
+    entries: Record<string, CacheEntry>,
+  ) {
+    this.entries = new Map(Object.entries(entries));
+  }
+
+  /** True when the cache file exists (a run is likely to reuse most results). */
+  static exists(file: string): boolean {
+    return fs.existsSync(file);
+  }
+
+  /** Opens the cache at `file`; a missing or unreadable file is an empty cache. */
+  static open(file: string): LintCache {
+    try {
+      const data = JSON.parse(fs.readFileSync(file, "utf8")) as CacheFile;
+      if (data.version === 1 && data.entries && typeof data.entries === "object") return new LintCache(file, data.entries);
+    } catch {
+      // No cache yet, or a damaged one: start afresh.
+    }
+    return new LintCache(file, {});
+  }
+
+  /**
+   * Lints `migrations` with `lint`, reusing the results of an earlier run for every migration
+   * up to the first one whose key changed, and linting from there on with the earlier ones'
+   * schema events as history.
+   */
+  async lint(
+    migrations: readonly Migration[],
+    options: LintOptions,
+    lint: (migrations: readonly Migration[], options: LintOptions) => Promise<LintedMigration[]>,
+  ): Promise<LintedMigration[]> {
+    const sorted = [...migrations].sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+    const keys = cacheKeys(sorted, options);
+    const reused: LintedMigration[] = [];
+    const events: SchemaEvent[] = [];
+    let first = 0;
+    for (; first < sorted.length; first++) {
+      const entry = this.entries.get(keys[first]);
+      if (!entry) break;
+      this.used.set(keys[first], entry);
+      // Shared with the entry, not copied: callers save() before anything changes a result (the data-aware pass).
+      reused.push({ ...entry.linted, path: sorted[first].path });
+      for (const e of entry.events) events.push(e);
+    }
+    if (first === sorted.length) return reused;
+    const fresh = await lint(sorted.slice(first), { ...options, historyEvents: [...(options.historyEvents ?? []), ...events], keepSchemaEvents: true });
+    for (const [i, m] of fresh.entries()) {
+      const { path: _path, schemaEvents, ...linted } = m;
+      this.used.set(keys[first + i], { linted, events: schemaEvents ?? [] });
+      delete m.schemaEvents;
+    }
+    return [...reused, ...fresh];
+  }
+
+  /** Writes the entries this run used (so the cache never grows past one history's worth). Call it before changing any result. */
+  save(): void {
+    try {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      const temporary = `${this.file}.${process.pid}.tmp`;
+      const data: CacheFile = { version: 1, entries: Object.fromEntries(this.used) };
+      fs.writeFileSync(temporary, JSON.stringify(data));
+      fs.renameSync(temporary, this.file);
+    } catch {
+      // A cache that cannot be written only makes the next run slower.
+    }
+  }
+}
+
+/** Each migration's cache key: dbpipe's code, the options, the history, and every migration up to it. */
+function cacheKeys(migrations: readonly Migration[], options: LintOptions): string[] {
+  const prefix = createHash("sha256");
+  prefix.update(codeFingerprint());
+  prefix.update(
+    JSON.stringify({
+      ruleSeverity: options.ruleSeverity ?? {},
+      lockTimeoutMs: options.lockTimeoutMs ?? null,
+      extensions: options.extensions ?? [],
+      history: (options.history ?? []).map((m) => [m.version, m.checksum]),
+      historyEvents: options.historyEvents ?? [],
+    }),
+  );
+  return migrations.map((m) => {
+    prefix.update(`\n${m.version}\0${m.file}\0${m.checksum}\0${m.noTransaction}\0${m.up.line}`);
+    return prefix.copy().digest("hex");
+  });
+}
+
+let fingerprint: string | undefined;
+
+/** A hash of the linter's own code (this folder), so a new dbpipe never reuses an old one's results. */
+function codeFingerprint(): string {
+  if (fingerprint) return fingerprint;
+  const hash = createHash("sha256");
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.(js|ts)$/.test(entry.name)) hash.update(entry.name).update(fs.readFileSync(full));
+    }
+  };
+  walk(__dirname);
+  hash.update(fs.readFileSync(path.join(__dirname, "../settings/tiers" + path.extname(__filename))));
+  fingerprint = hash.digest("hex");
+  return fingerprint;
+}
