@@ -36,7 +36,7 @@ export const register: RegisterCommand = (program, io) => {
     .argument("[paths...]", "migration folders or files (default: the stack's migrations folder)")
     .addOption(new Option("--format <format>", "output format").choices([...LINT_FORMATS]).default("text"))
     .option("--database-url <url>", "also look up table sizes there (data-aware pass); lint never connects otherwise")
-    .option("--jobs <n>", "threads to lint with (long histories lint on every core)", parseJobs, defaultJobs())
+    .option("--jobs <n>", "threads to lint with (default: one per core, at most 8, on 4 cores or more; else 1)", parseJobs, defaultJobs())
     .option("--no-cache", "lint every file afresh instead of reusing the results of unchanged ones (.dbpipe/cache/lint.json)");
   addProjectOptions(command);
   command.action(
