@@ -7,7 +7,8 @@ import { type DumpResult, dumpToFile, findPgDump, serverMajor } from "./pg-dump"
 /**
  * Pre-migration backups to a local folder, as the CLI takes them: `<folder>/<stack>-<time>-before-
  * <version>.dump` (pg_dump custom format, restore with pg_restore) beside a JSON manifest that
- * says what it is. The Pulumi resource streams the same dump to the stack's backup bucket instead.
+ * says what it is. Streaming the same dump to the stack's backup bucket is for the MigrationSet
+ * resource (DESIGN.md, step 4), not built yet.
  */
 
 /** What the manifest beside a dump records. */

@@ -152,6 +152,9 @@ export class AppDatabase extends pulumi.ComponentResource {
     );
     const loginRoles: Record<LoginRole, postgresql.Role> = { migrator, app, readonly };
 
+    // PostgreSQL lets PUBLIC (every role on the server) connect to a new database: only the login
+    // roles above may. An empty privilege list revokes what the role holds.
+    new postgresql.Grant(`${name}-public-connect`, { database: database.name, role: "public", objectType: "database", privileges: [] }, inDb);
     for (const role of LOGIN_ROLES) {
       new postgresql.Grant(
         `${name}-${role}-connect`,

@@ -440,6 +440,11 @@ export function parseStackSettings(raw: RawStackConfig): StackSettings {
     if (values.has("backupRetentionDays") && infra.backupRetentionDays < t.minBackupRetentionDays) {
       problem("backupRetentionDays", `${infra.backupRetentionDays} is below the ${tier} tier's minimum of ${t.minBackupRetentionDays} days`);
     }
+    // A stack may ask for backups earlier than its tier does, never later.
+    const thresholdRank = (x: RiskThreshold) => (x === "never" ? RISK_LEVELS.length : RISK_LEVELS.indexOf(x));
+    if (thresholdRank(risk.backupBefore) > thresholdRank(t.backupBefore)) {
+      problem("backupBefore", `cannot be ${risk.backupBefore} in ${tier}: the tier takes a backup before every migration of ${t.backupBefore} risk or above (allowed: ${RISK_LEVELS.slice(0, thresholdRank(t.backupBefore) + 1).join(", ")})`);
+    }
     if (tier === "prod") {
       if (!infra.deletionProtection) problem("deletionProtection", "must be true in prod: a prod database must not be deletable by one command");
       if (!infra.finalSnapshot) problem("finalSnapshot", "must be true in prod: deleting the instance must leave a final snapshot");

@@ -16,7 +16,7 @@ import {
   schemaEventsOf,
   sortByVersion,
 } from "./lint";
-import { type ParsedSection, loadParser } from "./parse";
+import { type ParsedSection, SqlSyntaxError, loadParser } from "./parse";
 import type { SchemaEvent } from "./schema-history";
 
 /**
@@ -49,7 +49,7 @@ export interface LintJob {
 /** What a worker answers. */
 export type LintJobResult =
   | { ok: true; linted: LintedMigration[] }
-  | { ok: false; index: number; error: { name: string; message: string; exitCode?: number } };
+  | { ok: false; index: number; error: WorkerError };
 
 /** Workers started ahead of the files they will lint, so their start-up overlaps reading the files. */
 export class LintPool {
@@ -165,15 +165,31 @@ function splitBySize(migrations: Migration[], lanes: number): Migration[][] {
   return chunks;
 }
 
-/** A worker's error as the error the CLI reports (its message, and its exit code). */
-function rebuildError(error: { name: string; message: string; exitCode?: number }): Error {
+/** An error as a worker sends it: its message and exit code, and where a syntax error is. */
+export interface WorkerError {
+  name: string;
+  message: string;
+  exitCode?: number;
+  syntax?: { file: string; line: number; column: number; parserMessage: string; snippet: string };
+}
+
+/** A worker's error as the error the CLI reports (its message, its exit code, its position). */
+function rebuildError(error: WorkerError): Error {
+  if (error.syntax) {
+    const { file, line, column, parserMessage, snippet } = error.syntax;
+    return new SqlSyntaxError(file, line, column, parserMessage, snippet);
+  }
   if (error.exitCode === 2) return new InputError(error.message);
   if (error.exitCode === 3) return new FailureError(error.message);
   return new Error(error.message);
 }
 
 /** An error as a worker sends it. */
-export function serializeError(error: unknown): { name: string; message: string; exitCode?: number } {
+export function serializeError(error: unknown): WorkerError {
+  if (error instanceof SqlSyntaxError) {
+    const snippet = error.message.slice(error.message.indexOf("\n") + 1);
+    return { name: error.name, message: error.message, exitCode: error.exitCode, syntax: { file: error.file, line: error.line, column: error.column, parserMessage: error.parserMessage, snippet } };
+  }
   if (error instanceof DbpipeError) return { name: error.name, message: error.message, exitCode: error.exitCode };
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: "Error", message: String(error) };

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli";
+import { freshDatabase, withClient } from "../helpers/database";
 import { tempFolder, writeFiles } from "../helpers/project";
 
 const CREATE = "-- Sessions live in the database for now.\nCREATE TABLE sessions (id bigint PRIMARY KEY, data jsonb);\n";
@@ -217,6 +218,28 @@ describe("dbpipe lint --format sarif", () => {
     ]);
     expect(results[0].suppressions).toEqual([{ kind: "inSource", justification: "legacy field, unused since 2023" }]);
   });
+
+  it("still writes a valid log when a migration does not parse: the error on its line, exit 2", async () => {
+    const repo = tempFolder({ ".git/HEAD": "ref: refs/heads/main\n" });
+    writeFiles(repo, { "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n", "migrations/0001_create_sessions.sql": CREATE, "migrations/0002_typo.sql": "-- oops\nCREATE TABEL t (id int);\n" });
+    const run = await runCli(["lint", "--format", "sarif"], { cwd: repo });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('migrations/0002_typo.sql:2:8: syntax error at or near "TABEL"');
+    const log = JSON.parse(run.stdout);
+    expectValidSarif(log);
+    expect(log.runs[0].invocations[0].executionSuccessful).toBe(false);
+    const [result] = log.runs[0].results;
+    expect([result.ruleId, result.level, result.message.text, result.locations[0].physicalLocation]).toEqual([
+      "invalid-migration",
+      "error",
+      'migrations/0002_typo.sql:2:8: syntax error at or near "TABEL"',
+      { artifactLocation: { uri: "migrations/0002_typo.sql", uriBaseId: "%SRCROOT%" }, region: { startLine: 2, startColumn: 8 } },
+    ]);
+
+    const json = await runCli(["lint", "--format", "json"], { cwd: repo });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { file: path.join(repo, "migrations/0002_typo.sql"), line: 2, column: 8 }, verdict: { allowed: false }, migrations: [] });
+  });
 });
 
 describe("dbpipe lint's cache", () => {
@@ -273,5 +296,47 @@ describe("dbpipe lint on a long history", () => {
     const run = await runCli(["lint", "--no-cache", "--jobs", "3"], { cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: migrations\/0030_step\.sql:1:8: syntax error at or near "TABEL"/);
+  });
+});
+
+describe("dbpipe lint --database-url (the data-aware pass)", () => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase("lintsizes");
+  });
+
+  it("sizes the tables of the migrations the database has not applied, not of its history", async () => {
+    const dir = tempFolder({
+      "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n",
+      "Pulumi.dev.yaml": "config:\n  dbpipe:largeTableRows: 1000\n",
+      "migrations/0001_orders.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, status text, placed_at date);\n",
+      "migrations/0002_index_status.sql": "CREATE INDEX orders_status ON orders (status);\n",
+    });
+    expect((await runCli(["up", "--database-url", url], { cwd: dir })).code).toBe(0);
+    await withClient(url, (c) => c.query("INSERT INTO orders SELECT g, 'new', DATE '2025-01-01' FROM generate_series(1, 5000) g; ANALYZE orders"));
+    writeFiles(dir, { "migrations/0003_index_placed.sql": "CREATE INDEX orders_placed ON orders (placed_at);\n" });
+
+    const run = await runCli(["lint", "--format", "json", "--database-url", url], { cwd: dir });
+    expect(run.code).toBe(0);
+    const findings = Object.fromEntries(
+      (JSON.parse(run.stdout).migrations as { version: string; findings: { rule: string; severity: string; tableRows?: number }[] }[]).map((m) => [
+        m.version,
+        m.findings.map((f) => [f.rule, f.severity, f.tableRows ?? null]),
+      ]),
+    );
+    expect(findings).toEqual({
+      "0001": [],
+      "0002": [["create-index-without-concurrently", "medium", null]],
+      "0003": [["create-index-without-concurrently", "high", 5000]],
+    });
+  });
+
+  it("says it cannot connect, with the password hidden: exit 3", async () => {
+    const dir = project();
+    const run = await runCli(["lint", "--database-url", "postgres://app:Sup3rSecretPw@127.0.0.1:1/app"], { cwd: dir });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("cannot connect to postgres://app:***@127.0.0.1:1/app");
+    expect(run.stderr + run.stdout).not.toContain("Sup3rSecretPw");
+    expect(run.stderr).not.toContain("bug");
   });
 });

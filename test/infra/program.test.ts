@@ -52,7 +52,9 @@ function inputs(recorder: Recorder, type: string, name?: string): Record<string,
 function privilegeLines(recorder: Recorder): string[] {
   const grants = recorder.ofType(TYPES.grant).map((r) => {
     const i = r.inputs;
-    return `grant ${i.objectType} ${(i.privileges as string[]).join(",")} to ${i.role}${i.schema ? ` in ${i.schema}` : ""}${i.objects ? " on all" : ""}`;
+    const privileges = i.privileges as string[];
+    if (privileges.length === 0) return `revoke ${i.objectType} everything from ${i.role}`;
+    return `grant ${i.objectType} ${privileges.join(",")} to ${i.role}${i.schema ? ` in ${i.schema}` : ""}${i.objects ? " on all" : ""}`;
   });
   const defaults = recorder.ofType(TYPES.defaultPrivileges).map((r) => {
     const i = r.inputs;
@@ -61,13 +63,35 @@ function privilegeLines(recorder: Recorder): string[] {
   return [...grants, ...defaults].sort();
 }
 
-describe.each(["dev", "test", "prod"] as const)("stack %s", (stack) => {
-  const expected = TIER_EXPECTATIONS[stack];
+/**
+ * The checked-in stacks, and one a platform team makes with `dbpipe env new staging --tier test`
+ * (with the extension the others list): every stack passes the same tests, by its tier.
+ */
+const STACKS = [
+  ["dev", "dev"],
+  ["test", "test"],
+  ["prod", "prod"],
+  ["staging", "test"],
+] as const;
+
+describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
+  const expected = TIER_EXPECTATIONS[tier];
   let run: MockedRun;
   let r: Recorder;
+  let generated: string | undefined;
   beforeAll(async () => {
-    run = await runWithMocks(stack, engineConfig(stack));
+    let config = engineConfig(stack);
+    if (stack === "staging") {
+      generated = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-env-"));
+      fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(generated, "Pulumi.yaml"));
+      newEnvironment({ projectDir: generated, name: stack, tier, region: "us-east-1" });
+      config = engineConfig(stack, { projectDir: generated, overrides: { "dbpipe:extensions": ["pgcrypto"] } });
+    }
+    run = await runWithMocks(stack, config);
     r = run.recorder;
+  });
+  afterAll(() => {
+    if (generated) fs.rmSync(generated, { recursive: true, force: true });
   });
 
   it("declares the server, the database, four roles, grants, default privileges, extensions and the backup bucket", () => {
@@ -75,7 +99,7 @@ describe.each(["dev", "test", "prod"] as const)("stack %s", (stack) => {
     expect(r.ofType(TYPES.database).map((x) => x.inputs.name)).toEqual(["app"]);
     expect(r.ofType(TYPES.schema).map((x) => x.inputs.name)).toEqual(["app"]);
     expect(r.ofType(TYPES.role).map((x) => x.inputs.name).sort()).toEqual(["app_app", "app_migrator", "app_owner", "app_readonly"]);
-    expect(r.ofType(TYPES.grant)).toHaveLength(9);
+    expect(r.ofType(TYPES.grant)).toHaveLength(10);
     expect(r.ofType(TYPES.defaultPrivileges)).toHaveLength(8);
     expect(r.ofType(TYPES.extension).map((x) => x.inputs.name)).toEqual(["pgcrypto"]);
     expect(r.ofType(TYPES.bucket)).toHaveLength(1);
@@ -213,7 +237,7 @@ describe.each(["dev", "test", "prod"] as const)("stack %s", (stack) => {
     for (const resource of taggable) {
       expect({ resource: `${resource.type} ${resource.name}`, tags: resource.inputs.tags }).toEqual({
         resource: `${resource.type} ${resource.name}`,
-        tags: { project: "dbpipe", stack, tier: stack },
+        tags: { project: "dbpipe", stack, tier },
       });
     }
   });
@@ -256,9 +280,10 @@ describe.each(["dev", "test", "prod"] as const)("stack %s", (stack) => {
     expect(inputs(r, TYPES.schema)).toMatchObject({ name: "app", owner: "app_owner", database: "app" });
   });
 
-  it("grants what exists and sets default privileges so tables migrations create need no further grant", () => {
+  it("lets only its login roles connect, grants what exists and sets default privileges so tables migrations create need no further grant", () => {
     expect(privilegeLines(r)).toEqual(
       [
+        "revoke database everything from public",
         "grant database CONNECT to app_migrator",
         "grant database CONNECT to app_app",
         "grant database CONNECT to app_readonly",

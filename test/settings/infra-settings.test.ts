@@ -144,6 +144,17 @@ describe("infra settings", () => {
     );
   });
 
+  it("refuse backups later than the tier takes them, and accept earlier ones", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:backupBefore": "high" })).toBe(
+      only("dbpipe:backupBefore: cannot be high in prod: the tier takes a backup before every migration of medium risk or above (allowed: low, medium)"),
+    );
+    expect(problems({ "dbpipe:tier": "test", "dbpipe:backupBefore": "never" }, { stack: "staging" })).toBe(
+      only("dbpipe:backupBefore: cannot be never in test: the tier takes a backup before every migration of high risk or above (allowed: low, medium, high)"),
+    );
+    expect(parse({ ...prodConfig(), "dbpipe:backupBefore": "low" }).risk.backupBefore).toBe("low");
+    expect(parse({ "dbpipe:tier": "dev", "dbpipe:backupBefore": "never" }, { stack: "dev" }).risk.backupBefore).toBe("never");
+  });
+
   it("refuse a retention below the tier's minimum", () => {
     expect(problems({ ...prodConfig(), "dbpipe:backupRetentionDays": "14" })).toBe(only("dbpipe:backupRetentionDays: 14 is below the prod tier's minimum of 30 days"));
   });

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { EXIT } from "../../errors";
+import { EXIT, InputError } from "../../errors";
 import { type MigrationLayoutSetting } from "../../settings/stack-settings";
 import { loadMigrationFile, loadMigrations } from "../../migrate/files";
 import type { Migration } from "../../migrate/migration";
@@ -11,7 +11,8 @@ import { LintCache } from "../../sql/lint-cache";
 import { LintPool, PARALLEL_THRESHOLD, defaultJobs } from "../../sql/lint-parallel";
 import { formatJson } from "../format/json";
 import { formatMarkdown } from "../format/markdown";
-import { formatSarif } from "../format/sarif";
+import { type LintProblem, formatSarif, formatSarifProblem } from "../format/sarif";
+import { SqlSyntaxError } from "../../sql/parse";
 import { formatText } from "../format/text";
 import type { RegisterCommand } from "../main";
 import { type ProjectFlags, addProjectOptions, openProject } from "../project";
@@ -35,7 +36,7 @@ export const register: RegisterCommand = (program, io) => {
     .description("classify each migration's risk and apply the stack's verdict, offline; exit 1 when the stack refuses")
     .argument("[paths...]", "migration folders or files (default: the stack's migrations folder)")
     .addOption(new Option("--format <format>", "output format").choices([...LINT_FORMATS]).default("text"))
-    .option("--database-url <url>", "also look up table sizes there (data-aware pass); lint never connects otherwise")
+    .option("--database-url <url>", "also look up table sizes there for the migrations it has not applied (data-aware pass); lint never connects otherwise")
     .option("--jobs <n>", "threads to lint with (default: one per core, at most 8, on 4 cores or more; else 1)", parseJobs, defaultJobs())
     .option("--no-cache", "lint every file afresh instead of reusing the results of unchanged ones (.dbpipe/cache/lint.json)");
   addProjectOptions(command);
@@ -47,7 +48,7 @@ export const register: RegisterCommand = (program, io) => {
       // Without a cache most files will be parsed: start the workers now, so their start-up
       // overlaps reading the files. With one, start them only if enough files changed.
       let pool = flags.cache && LintCache.exists(cacheFile) ? undefined : LintPool.start(flags.jobs);
-      let linted: LintedMigration[];
+      let linted: LintedMigration[] = [];
       try {
         const targets = paths.length > 0 ? paths : [project.migrationsDir];
         const { migrations, history } = readMigrations(targets, project.layout);
@@ -58,11 +59,19 @@ export const register: RegisterCommand = (program, io) => {
         };
         linted = cache ? await cache.lint(migrations, options, lint) : await lint(migrations, options);
         cache?.save();
+      } catch (error) {
+        // A CI step that uploads the SARIF file, or reads the JSON, gets a document saying what is
+        // wrong, not an empty file; the message still goes to stderr and the exit code stays 2.
+        if (error instanceof InputError && (flags.format === "json" || flags.format === "sarif")) {
+          const problem = inputProblem(error);
+          io.output.json(flags.format === "json" ? { error: problem, verdict: { allowed: false, reasons: [problem.message] }, migrations: [] } : sarifForProblem(problem, project.dir));
+        }
+        throw error;
       } finally {
         await pool?.close();
       }
       if (flags.databaseUrl) {
-        await withTableSizes(flags.databaseUrl, (tableRows) => applyTableSizes(linted, tableRows, project.settings.risk.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS));
+        await sizeTables(flags.databaseUrl, linted, project.settings.risk.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS);
       }
       const verdict = computeVerdict(linted, project.settings);
       const { output } = io;
@@ -120,19 +129,23 @@ function folderOf(m: Migration, layout: MigrationLayoutSetting): Migration[] {
   }
 }
 
-async function withTableSizes<T>(url: string, fn: (lookup: NonNullable<LintOptions["tableRows"]>) => Promise<T>): Promise<T> {
+/**
+ * The data-aware pass against the database at `url`: table sizes for the migrations it has not
+ * applied yet. An applied migration ran long ago, on the table as it was then; judging it by the
+ * table's size today would refuse a history that nobody can change.
+ */
+async function sizeTables(url: string, linted: LintedMigration[], largeTableRows: number): Promise<void> {
   // Loaded here: lint without --database-url never needs a PostgreSQL client.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { Client } = require("pg") as typeof import("pg");
+  const { withSession } = require("../../migrate/session") as typeof import("../../migrate/session");
+  const { readHistory } = require("../../migrate/history") as typeof import("../../migrate/history");
   const { tableRowsLookup } = require("../../sql/table-sizes") as typeof import("../../sql/table-sizes");
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(tableRowsLookup(client));
-  } finally {
-    await client.end();
-  }
+  await withSession(url, async (client) => {
+    const applied = new Set((await readHistory(client)).filter((row) => row.success).map((row) => BigInt(row.version)));
+    const pending = linted.filter((m) => !applied.has(BigInt(m.version)));
+    await applyTableSizes(pending, tableRowsLookup(client), largeTableRows);
+  });
 }
 
 /** The repository's root (where `.git` is), for SARIF's relative URIs; the project folder outside a repository. */
@@ -141,6 +154,19 @@ function repositoryRoot(projectDir: string): string {
     if (fs.existsSync(path.join(dir, ".git"))) return dir;
     if (path.dirname(dir) === dir) return projectDir;
   }
+}
+
+/** An input error as the machine-readable formats report it. */
+function inputProblem(error: InputError): LintProblem {
+  if (error instanceof SqlSyntaxError) {
+    return { message: `${error.file}:${error.line}:${error.column}: ${error.parserMessage}`, file: path.resolve(error.file), line: error.line, column: error.column };
+  }
+  return { message: error.message };
+}
+
+function sarifForProblem(problem: LintProblem, projectDir: string): object {
+  const root = repositoryRoot(projectDir);
+  return formatSarifProblem(problem, { version: packageVersion(), uriOf: (file) => path.relative(root, file).split(path.sep).join("/") });
 }
 
 function parseJobs(value: string): number {

@@ -48,24 +48,78 @@ export function formatSarif(migrations: readonly LintedMigration[], _verdict: Ve
     version: "2.1.0",
     runs: [
       {
-        tool: {
-          driver: {
-            name: "dbpipe",
-            version: options.version,
-            rules: RULES.map((r) => ({
-              id: r.id,
-              name: r.id.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase()),
-              shortDescription: { text: r.summary },
-              fullDescription: { text: r.why },
-              help: { text: `Instead: ${r.instead}`, markdown: `**Why it hurts:** ${r.why}\n\n**Instead:** ${r.instead}\n\nSee docs/rules/${r.id}.md.` },
-              defaultConfiguration: { level: LEVEL[r.severity] },
-              properties: { tags: ["postgresql", "migration", r.severity], severity: r.severity },
-            })),
-          },
-        },
+        tool: { driver: driver(options) },
         columnKind: "utf16CodeUnits",
         results,
       },
+    ],
+  };
+}
+
+/** A problem that stopped linting (SQL that does not parse, a file that does not load). */
+export interface LintProblem {
+  /** What is wrong, as the text output says it. */
+  message: string;
+  /** The file, absolute, when the problem has one. */
+  file?: string;
+  /** 1-based line and column, when known. */
+  line?: number;
+  column?: number;
+}
+
+/**
+ * The SARIF log of a run that could not lint: the problem as an error result (so code scanning
+ * shows it on the file) and as the invocation's notification, the invocation marked unsuccessful.
+ */
+export function formatSarifProblem(problem: LintProblem, options: SarifOptions): object {
+  const locations = problem.file
+    ? [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: options.uriOf(problem.file), uriBaseId: "%SRCROOT%" },
+            ...(problem.line !== undefined ? { region: { startLine: problem.line, ...(problem.column !== undefined ? { startColumn: problem.column } : {}) } } : {}),
+          },
+        },
+      ]
+    : [];
+  return {
+    $schema: SARIF_SCHEMA,
+    version: "2.1.0",
+    runs: [
+      {
+        tool: { driver: driver(options, [INVALID_MIGRATION]) },
+        invocations: [{ executionSuccessful: false, toolExecutionNotifications: [{ level: "error", message: { text: problem.message }, ...(locations.length ? { locations } : {}) }] }],
+        columnKind: "utf16CodeUnits",
+        results: [{ ruleId: INVALID_MIGRATION.id, ruleIndex: RULES.length, level: "error", message: { text: problem.message }, ...(locations.length ? { locations } : {}) }],
+      },
+    ],
+  };
+}
+
+/** The descriptor of a problem that stopped linting; listed after the rules. */
+const INVALID_MIGRATION = {
+  id: "invalid-migration",
+  name: "InvalidMigration",
+  shortDescription: { text: "A migration file dbpipe cannot read, or SQL PostgreSQL's parser rejects." },
+  defaultConfiguration: { level: "error" as const },
+};
+
+/** The tool's driver: dbpipe, its version, and every rule (then `extra` descriptors). */
+function driver(options: SarifOptions, extra: readonly object[] = []): object {
+  return {
+    name: "dbpipe",
+    version: options.version,
+    rules: [
+      ...RULES.map((r) => ({
+        id: r.id,
+        name: r.id.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase()),
+        shortDescription: { text: r.summary },
+        fullDescription: { text: r.why },
+        help: { text: `Instead: ${r.instead}`, markdown: `**Why it hurts:** ${r.why}\n\n**Instead:** ${r.instead}\n\nSee docs/rules/${r.id}.md.` },
+        defaultConfiguration: { level: LEVEL[r.severity] },
+        properties: { tags: ["postgresql", "migration", r.severity], severity: r.severity },
+      })),
+      ...extra,
     ],
   };
 }
