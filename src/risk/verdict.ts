@@ -11,6 +11,11 @@ import type { Finding, LintedMigration } from "../sql/lint";
  * - a migration whose risk reaches `backupBefore` needs a pre-migration backup;
  * - a migration whose risk reaches `requireApprovalAt` is refused unless `dbpipe:approvals` lists
  *   its version with its current checksum (editing the file voids the approval).
+ *
+ * An in-file acknowledgement (`-- dbpipe:allow`) lowers the migration's reported risk, but it is
+ * the author's word, written in the pull request it excuses: it cannot stand in for the approval
+ * of whoever owns the stack file, nor waive the backup. Both thresholds are checked against the
+ * migration's highest finding, acknowledged or not.
  */
 
 /** The settings the verdict reads: the stack's name and tier, where its settings live, and its risk settings. */
@@ -93,12 +98,15 @@ export function computeVerdict(migrations: readonly LintedMigration[], settings:
   const stackFile = `Pulumi.${settings.stack}.yaml`;
   const decisions: MigrationDecision[] = [];
   const blocked: BlockedMigration[] = [];
+  const needingBackup: string[] = [];
   let risk: RiskLevel = "low";
 
   for (const m of migrations) {
     risk = maxRisk(risk, m.risk);
-    const backupRequired = reaches(m.risk, backupBefore);
-    if (!reaches(m.risk, requireApprovalAt)) {
+    const exposure = m.findings.reduce<RiskLevel>((level, f) => maxRisk(level, f.severity), m.risk);
+    const backupRequired = reaches(exposure, backupBefore);
+    if (backupRequired) needingBackup.push(`${m.version} (${exposure})`);
+    if (!reaches(exposure, requireApprovalAt)) {
       decisions.push({ version: m.version, risk: m.risk, backupRequired, approval: "not-needed" });
       continue;
     }
@@ -109,14 +117,14 @@ export function computeVerdict(migrations: readonly LintedMigration[], settings:
       continue;
     }
     const stale = forVersion[0];
-    const findings = m.findings.filter((f) => !f.acknowledged && reaches(f.severity, requireApprovalAt));
+    const findings = m.findings.filter((f) => reaches(f.severity, requireApprovalAt));
     decisions.push({ version: m.version, risk: m.risk, backupRequired, approval: stale ? "stale" : "missing" });
     blocked.push({
       version: m.version,
       name: m.name,
       file: m.file,
       checksum: m.checksum,
-      risk: m.risk,
+      risk: exposure,
       rules: [...new Set(findings.map((f) => f.rule))],
       findings,
       approval: stale ? "stale" : "missing",
@@ -125,10 +133,9 @@ export function computeVerdict(migrations: readonly LintedMigration[], settings:
     });
   }
 
-  const needingBackup = decisions.filter((d) => d.backupRequired);
   const backupReason =
     needingBackup.length > 0
-      ? `${list(needingBackup.map((d) => `${d.version} (${d.risk})`))} ${needingBackup.length === 1 ? "reaches" : "reach"} the stack's backup threshold: ${settings.stack} backs up before ${thresholdWords(backupBefore)} migrations.`
+      ? `${list(needingBackup)} ${needingBackup.length === 1 ? "reaches" : "reach"} the stack's backup threshold: ${settings.stack} backs up before ${thresholdWords(backupBefore)} migrations.`
       : undefined;
 
   return {
@@ -158,7 +165,9 @@ export function approvalSnippet(m: Pick<LintedMigration, "version" | "checksum">
 
 /** The paragraph that says why `b` is refused and how to approve it. */
 function refusal(b: BlockedMigration, settings: VerdictSettings, stackFile: string): string {
-  const findings = b.findings.map((f) => `  ${b.file}:${f.line}:${f.column} ${f.severity} ${f.rule}: ${f.message}`).join("\n");
+  const findings = b.findings
+    .map((f) => `  ${b.file}:${f.line}:${f.column} ${f.severity} ${f.rule}: ${f.message}${f.acknowledged ? " (acknowledged in the file; an acknowledgement does not replace an approval)" : ""}`)
+    .join("\n");
   const threshold = thresholdWords(settings.risk.requireApprovalAt);
   const head =
     b.approval === "stale"

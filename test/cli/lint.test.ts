@@ -61,11 +61,14 @@ describe("dbpipe lint", () => {
     expect(run.stdout).toContain(`0002 drop_sessions (migrations/0002_drop_sessions.sql) is high risk, and its approval in Pulumi.prod.yaml is void: the file changed after it was approved (approved checksum ${checksum("DROP TABLE sessions;\n")}, the file's checksum is now ${checksum(DROP)})`);
   });
 
-  it("lets an acknowledged finding through, and shows it as acknowledged", async () => {
+  it("shows an acknowledged finding as acknowledged; test lets it through, prod still wants the approval", async () => {
     const dir = project(undefined, { "migrations/0002_drop_sessions.sql": "-- dbpipe:allow drop-table sessions moved to Redis; nothing reads it\nDROP TABLE sessions;\n" });
-    const run = await runCli(["lint", "--stack", "prod"], { cwd: dir });
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain("migrations/0002_drop_sessions.sql:2:1 high drop-table DROP TABLE sessions deletes the table and all its rows. (acknowledged: sessions moved to Redis; nothing reads it)");
+    const test = await runCli(["lint", "--stack", "test"], { cwd: dir });
+    expect(test.code).toBe(0);
+    expect(test.stdout).toContain("migrations/0002_drop_sessions.sql:2:1 high drop-table DROP TABLE sessions deletes the table and all its rows. (acknowledged: sessions moved to Redis; nothing reads it)");
+    const prod = await runCli(["lint", "--stack", "prod"], { cwd: dir });
+    expect(prod.code).toBe(1);
+    expect(prod.stdout).toContain("(acknowledged in the file; an acknowledgement does not replace an approval)");
   });
 
   it("exits 0 in dev, which runs everything", async () => {

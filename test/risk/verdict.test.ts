@@ -81,9 +81,18 @@ describe("computeVerdict", () => {
     `);
   });
 
-  it("does not count acknowledged findings", async () => {
-    const verdict = computeVerdict(await lintSql("-- dbpipe:allow drop-table sessions moved to Redis\nDROP TABLE sessions;"), stack("prod"));
-    expect(verdict).toMatchObject({ allowed: true, risk: "low", backupRequired: false });
+  it("lowers the risk for an acknowledged finding, but prod still needs its approval and a backup", async () => {
+    const acknowledged = await lintSql("-- dbpipe:allow drop-table sessions moved to Redis\nDROP TABLE sessions;");
+    expect(computeVerdict(acknowledged, stack("dev"))).toMatchObject({ allowed: true, risk: "low", backupRequired: false });
+    expect(computeVerdict(acknowledged, stack("test"))).toMatchObject({ allowed: true, risk: "low", backupRequired: true });
+    const prod = computeVerdict(acknowledged, stack("prod"));
+    expect(prod).toMatchObject({ allowed: false, risk: "low", blocked: [{ version: "0001", risk: "high", rules: ["drop-table"] }] });
+    expect(prod.reasons[0].split("\n").slice(0, 2)).toEqual([
+      "0001 test (migrations/0001_test.sql) is high risk, and stack prod (tier prod) refuses high-risk migrations without an approval:",
+      "  migrations/0001_test.sql:2:1 high drop-table: DROP TABLE sessions deletes the table and all its rows. (acknowledged in the file; an acknowledgement does not replace an approval)",
+    ]);
+    const approved = stack("prod", { approvals: [{ version: "0001", checksum: acknowledged[0].checksum, reason: "sessions moved to Redis" }] });
+    expect(computeVerdict(acknowledged, approved)).toMatchObject({ allowed: true, backupRequired: true, backupReason: "0001 (high) reaches the stack's backup threshold: prod backs up before medium- or higher-risk migrations." });
   });
 
   it("takes its thresholds from the stack's settings, not from the tier's name", async () => {
