@@ -1,28 +1,118 @@
 /**
  * Passwords never reach output, logs or errors. Every connection URL that dbpipe prints goes
- * through {@link redactUrl}; every message that may quote a URL or a libpq keyword string
- * (an error from `pg`, from pg_dump, from the user's own config) goes through {@link redactText}.
+ * through {@link redactUrl}; every message that may quote a URL, a libpq keyword string or SQL
+ * (an error from `pg`, from pg_dump, from the user's own config, a migration's failing line) goes
+ * through {@link redactText}.
+ *
+ * Patterns only go so far (a password may hold any character), so the passwords of the connection
+ * URLs a run knows about are also remembered ({@link rememberUrlSecrets}) and removed verbatim,
+ * wherever they appear.
  */
 
-const URL_WITH_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]*):([^@\s]*)@/gi;
-const KEYWORD_PASSWORD = /\b(password|passwd|pwd)\s*=\s*('(?:[^'\\]|\\.)*'|"[^"]*"|[^\s;&]+)/gi;
+/**
+ * `scheme://user:password@host`: the password runs up to the last `@` before the host, so a
+ * password holding `@` is hidden whole. It stops at `/`, `?` and `#`, which end a URL's authority.
+ */
+const URL_WITH_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@/?#]*):([^\s/?#]*)@/gi;
+/** The same with a space in the password, recognised only when a host and a path follow. */
+const URL_WITH_SPACED_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@/?#]+):([^\n/?#]*?\s[^\n/?#]*)@(?=[\w.-]+(?::\d+)?\/)/gi;
+/** `password=...` in a libpq keyword string; an unquoted value leaves closing quotes and brackets alone. */
+const KEYWORD_PASSWORD = /\b(password|passwd|pwd)\s*=\s*('(?:[^'\\]|\\.)*'?|"[^"]*"?|[^\s;&'"]+?(?=\)*(?:[\s;&'"]|$)))/gi;
 const QUERY_PASSWORD = /([?&](?:password|sslpassword)=)[^&\s]*/gi;
+/**
+ * `PASSWORD '...'` in SQL (`CREATE ROLE`, `ALTER ROLE`, `[UN]ENCRYPTED PASSWORD`), with a standard,
+ * escape (`E'...'`) or dollar-quoted literal; an unterminated literal is hidden to the end.
+ */
+const SQL_PASSWORD = /\b((?:(?:UN)?ENCRYPTED\s+)?PASSWORD\s+)(E'(?:[^'\\]|''|\\[\s\S])*(?:'|$)|'(?:[^']|'')*(?:'|$)|\$([A-Za-z_][A-Za-z_0-9]*)?\$[\s\S]*?(?:\$\3\$|$))/gi;
+
+/** Secrets shorter than this are not replaced verbatim: they would match ordinary words. */
+const MIN_SECRET_LENGTH = 4;
+const remembered = new Set<string>();
 
 /** Returns `url` with its password replaced by `***` (and a `password=` query parameter too). */
 export function redactUrl(url: string): string {
   return redactText(url);
 }
 
-/** Removes passwords from free text: URL userinfo, `password=...` keywords and query parameters. */
+/**
+ * Removes passwords from free text: URL userinfo, `password=...` keywords and query parameters,
+ * `PASSWORD '...'` in SQL, and every secret in `secrets` or remembered by {@link rememberUrlSecrets}.
+ */
 export function redactText(text: string, secrets: readonly string[] = []): string {
-  let out = text
+  let out = text;
+  // Known secrets first: a pattern would otherwise cut a password with odd characters in two.
+  const known = [...new Set([...secrets, ...remembered])].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  for (const secret of known) out = out.split(secret).join("***");
+  return out
+    .replace(URL_WITH_SPACED_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
     .replace(URL_WITH_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
     .replace(QUERY_PASSWORD, "$1***")
-    .replace(KEYWORD_PASSWORD, "$1=***");
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join("***");
+    .replace(KEYWORD_PASSWORD, (_m, key: string, value: string) => `${key}=${value.startsWith("'") ? "'***'" : value.startsWith('"') ? '"***"' : "***"}`)
+    .replace(SQL_PASSWORD, (_m, keyword: string) => `${keyword}'***'`);
+}
+
+/** Hides the password literals of SQL (`PASSWORD '...'`) and nothing else: for SQL shown in messages. */
+export function redactSql(sql: string): string {
+  return sql.replace(SQL_PASSWORD, (_m, keyword: string) => `${keyword}'***'`);
+}
+
+/** The values of the password literals in SQL (`PASSWORD '...'`), unquoted, to remove wherever else they appear. */
+export function sqlPasswords(sql: string): string[] {
+  const out: string[] = [];
+  for (const m of sql.matchAll(SQL_PASSWORD)) {
+    const literal = m[2];
+    const inner = literal.startsWith("$") ? literal.replace(/^\$[A-Za-z_0-9]*\$/, "").replace(/\$[A-Za-z_0-9]*\$$/, "") : literal.replace(/^E?'/i, "").replace(/'$/, "");
+    if (inner.length > 0) out.push(inner, inner.replace(/''/g, "'"));
   }
-  return out;
+  return [...new Set(out)];
+}
+
+/**
+ * The password of a connection URL in each form it may be printed in: as written, decoded, and
+ * encoded again. Works on URLs that do not parse (the password then runs to the last `@`).
+ */
+export function urlSecrets(url: string): string[] {
+  const out = new Set<string>();
+  const trimmed = url.trim();
+  const written = (/^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:([^/?#]*)@/is.exec(trimmed) ?? /^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:(.*)@[^@]*$/is.exec(trimmed))?.[1];
+  const candidates: string[] = [];
+  if (written) candidates.push(written);
+  try {
+    const parsed = new URL(trimmed);
+    if (parsed.password) candidates.push(parsed.password);
+  } catch {
+    // Not a URL: what the pattern found is all there is.
+  }
+  for (const raw of candidates) {
+    out.add(raw);
+    const decoded = safeDecode(raw);
+    out.add(decoded);
+    out.add(encodeURIComponent(decoded));
+  }
+  return [...out].filter((s) => s.length > 0);
+}
+
+/**
+ * Remembers the password of a connection URL (see {@link urlSecrets}), so that every later
+ * {@link redactText} in this process removes it, however it is quoted: call it as soon as a URL is
+ * known (a flag, an environment variable, the embedded server's generated one).
+ */
+export function rememberUrlSecrets(url: string | undefined): void {
+  if (!url) return;
+  for (const secret of urlSecrets(url)) remembered.add(secret);
+}
+
+/** Forgets every remembered secret (for tests). */
+export function forgetSecrets(): void {
+  remembered.clear();
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Returns true when `text` looks like a connection URL or a libpq keyword string with a password. */

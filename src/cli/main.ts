@@ -1,8 +1,9 @@
 import { Command, CommanderError } from "commander";
-import { DbpipeError, EXIT, type ExitCode } from "../errors";
-import { redactText } from "../redact";
+import { DbpipeError, EXIT, type ExitCode, databaseFailure } from "../errors";
+import { redactText, redactUrl, rememberUrlSecrets } from "../redact";
 import { COMMANDS } from "./commands";
 import { type Output, processOutput } from "./output";
+import { givenDatabaseUrl } from "./project";
 
 /**
  * The `dbpipe` command line: one file per command in `commands/`, each a thin wrapper that parses
@@ -31,10 +32,15 @@ export async function main(argv: readonly string[], output: Output = processOutp
     run:
       (action) =>
       async (...args) => {
+        // Commander passes the command last: its --database-url (or the environment's) is the
+        // database this run uses, whose password must not appear in anything printed.
+        const command = args.at(-1);
+        const database = command instanceof Command ? databaseOf(command) : undefined;
+        rememberUrlSecrets(database);
         try {
           exitCode = (await action(...args)) ?? EXIT.ok;
         } catch (error) {
-          exitCode = report(error, output);
+          exitCode = report(error, output, database);
         }
       },
   };
@@ -42,6 +48,8 @@ export async function main(argv: readonly string[], output: Output = processOutp
   const program = new Command("dbpipe")
     .description("Database delivery pipeline: versioned PostgreSQL migrations with risk gates, locally and on Pulumi.")
     .version(packageVersion(), "-V, --version")
+    // Program options only before the command: `dbpipe baseline --version 0003` is baseline's --version.
+    .enablePositionalOptions()
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({
       writeOut: (text) => output.line(text.replace(/\n$/, "")),
@@ -67,15 +75,26 @@ export async function main(argv: readonly string[], output: Output = processOutp
   return exitCode;
 }
 
-/** Reports an error and returns its exit code. */
-function report(error: unknown, output: Output): number {
-  if (error instanceof DbpipeError) {
-    output.error(`${output.style.red("error:")} ${error.message}`);
-    return error.exitCode;
+/** The database URL a command was given (its --database-url, else the environment's), if it takes one. */
+function databaseOf(command: Command): string | undefined {
+  if (!command.options.some((o) => o.long === "--database-url")) return undefined;
+  return givenDatabaseUrl(command.opts<{ databaseUrl?: string }>());
+}
+
+/** Reports an error and returns its exit code. `database` is the URL the command used, if known. */
+function report(error: unknown, output: Output, database?: string): number {
+  const label = output.errorStyle.red("error:");
+  // The network or the server failed outside a migration (a refused connection, a dropped one, an
+  // SQL error reading the history): a database failure, not a bug.
+  const failure = error instanceof DbpipeError ? error : databaseFailure(error, database ? redactUrl(database) : "the database");
+  if (failure) {
+    output.error(`${label} ${failure.message}`);
+    if (process.env.DBPIPE_DEBUG && failure !== error && error instanceof Error && error.stack) output.error(redactText(error.stack));
+    return failure.exitCode;
   }
   // Not ours: a bug, or a failure we did not anticipate. Say so plainly; the stack only on request.
   const message = error instanceof Error ? error.message : String(error);
-  output.error(`${output.style.red("error:")} ${redactText(message)}`);
+  output.error(`${label} ${redactText(message)}`);
   if (process.env.DBPIPE_DEBUG && error instanceof Error && error.stack) output.error(redactText(error.stack));
   else output.error("(this looks like a bug in dbpipe; set DBPIPE_DEBUG=1 for details)");
   return EXIT.failure;

@@ -1,8 +1,10 @@
 import { redactText } from "../redact";
 
 /**
- * Where the CLI writes. Colour only on a terminal and never when `NO_COLOR` is set; every line is
- * passed through {@link redactText} on its way out, so a password cannot leak through a message.
+ * Where the CLI writes. Colour is decided per stream: stdout's on stdout being a terminal, stderr's
+ * on stderr being one (`dbpipe up > log` still shows red errors on the terminal), and never when
+ * `NO_COLOR` is set. Every line is passed through {@link redactText} on its way out, so a password
+ * cannot leak through a message.
  */
 export interface Output {
   /** Writes a line of human output to stdout. */
@@ -11,8 +13,15 @@ export interface Output {
   error(text: string): void;
   /** Writes a JSON document to stdout. */
   json(value: unknown): void;
-  /** Colour helpers; identity functions when colour is off. */
+  /**
+   * Shows what is running now (`→ 0003 add_index…`) on a terminal, on one line that the next
+   * output replaces; does nothing when stdout is not a terminal, so logs only get the results.
+   */
+  progress(text: string): void;
+  /** Colour helpers for stdout; identity functions when stdout is not coloured. */
   readonly style: Style;
+  /** Colour helpers for stderr; identity functions when stderr is not coloured. */
+  readonly errorStyle: Style;
 }
 
 /** Colour helpers. */
@@ -25,7 +34,16 @@ export interface Style {
   cyan(text: string): string;
 }
 
-/** Whether to colour a stream: a TTY, and neither `NO_COLOR` nor `TERM=dumb`. */
+/** A stream the CLI writes to: what {@link streamOutput} needs of `process.stdout` and `process.stderr`. */
+export interface OutputStream {
+  /** True on a terminal. */
+  isTTY?: boolean;
+  /** The terminal's width, when it is one. */
+  columns?: number;
+  write(text: string): unknown;
+}
+
+/** Whether to colour a stream: a TTY, and neither `NO_COLOR` nor `TERM=dumb`; `FORCE_COLOR` forces it. */
 export function colourEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0" && env.FORCE_COLOR !== "") return true;
@@ -37,27 +55,76 @@ function makeStyle(enabled: boolean): Style {
   return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
 }
 
-/** The process's output: stdout and stderr. */
-export function processOutput(): Output {
-  const style = makeStyle(colourEnabled(process.stdout));
+// eslint-disable-next-line no-control-regex
+const SGR = /\u001b\[[0-9;]*m/g;
+const CLEAR_LINE = "\r\u001b[2K";
+
+/**
+ * An output on two streams. A stream that is not coloured never gets a colour code, even in text
+ * styled for the other stream. Progress lines need a terminal that understands `\r` and erasing.
+ */
+export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: NodeJS.ProcessEnv = process.env): Output {
+  const colourOut = colourEnabled(stdout, env);
+  const colourErr = colourEnabled(stderr, env);
+  const interactive = Boolean(stdout.isTTY) && env.TERM !== "dumb";
+  let progressShown = false;
+  const clearProgress = () => {
+    if (!progressShown) return;
+    stdout.write(CLEAR_LINE);
+    progressShown = false;
+  };
+  const out = (text: string) => {
+    clearProgress();
+    stdout.write(`${colourOut ? text : text.replace(SGR, "")}\n`);
+  };
   return {
-    line: (text = "") => void process.stdout.write(`${redactText(text)}\n`),
-    error: (text) => void process.stderr.write(`${redactText(text)}\n`),
-    json: (value) => void process.stdout.write(`${redactText(JSON.stringify(value, null, 2))}\n`),
-    style,
+    line: (text = "") => out(redactText(text)),
+    error: (text) => {
+      clearProgress();
+      const clean = redactText(text);
+      stderr.write(`${colourErr ? clean : clean.replace(SGR, "")}\n`);
+    },
+    json: (value) => out(redactText(JSON.stringify(value, null, 2))),
+    progress: (text) => {
+      if (!interactive) return;
+      let shown = redactText(text);
+      const width = (stdout.columns || 80) - 1;
+      // A line wider than the terminal wraps, and `\r` would then erase only its last part.
+      if (shown.replace(SGR, "").length > width) shown = `${shown.replace(SGR, "").slice(0, Math.max(0, width - 1))}…`;
+      stdout.write(`${CLEAR_LINE}${colourOut ? shown : shown.replace(SGR, "")}`);
+      progressShown = true;
+    },
+    style: makeStyle(colourOut),
+    errorStyle: makeStyle(colourErr),
   };
 }
 
-/** An output that records what was written, for tests and for callers that render elsewhere. */
-export function memoryOutput(): Output & { stdout: string[]; stderr: string[] } {
+/** The process's output: stdout and stderr. */
+export function processOutput(): Output {
+  // `dbpipe status | head`: once the reader is gone, the rest of the output has nowhere to go.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
+  return streamOutput(process.stdout, process.stderr);
+}
+
+/**
+ * An output that records what was written, for tests and for callers that render elsewhere. With
+ * `interactive`, it records progress lines too, as a terminal would show them.
+ */
+export function memoryOutput(options: { interactive?: boolean } = {}): Output & { stdout: string[]; stderr: string[]; progressLines: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
+  const progressLines: string[] = [];
   return {
     stdout,
     stderr,
+    progressLines,
     line: (text = "") => void stdout.push(redactText(text)),
     error: (text) => void stderr.push(redactText(text)),
     json: (value) => void stdout.push(redactText(JSON.stringify(value, null, 2))),
+    progress: (text) => void (options.interactive && progressLines.push(redactText(text))),
     style: makeStyle(false),
+    errorStyle: makeStyle(false),
   };
 }

@@ -1,12 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Command, Option } from "commander";
-import { InputError } from "../errors";
+import { DbpipeError, InputError, databaseFailure } from "../errors";
 import { startEmbedded } from "../local/embedded";
 import type { EngineEvents, EngineOptions } from "../migrate/engine";
 import { display } from "../migrate/files";
 import { splitWithParser } from "../migrate/statements";
-import { redactUrl } from "../redact";
+import { redactUrl, rememberUrlSecrets } from "../redact";
 import { loadStackSettings } from "../settings/stack-file";
 import { MIGRATION_LAYOUTS, type MigrationLayoutSetting, type StackSettings } from "../settings/stack-settings";
 
@@ -80,9 +80,15 @@ export interface DatabaseTarget {
   close(): Promise<void>;
 }
 
+/** The database URL given by `--database-url`, else `DATABASE_URL_DIRECT`, else `DATABASE_URL`; `undefined` means the embedded one. */
+export function givenDatabaseUrl(flags: Pick<ProjectFlags, "databaseUrl">, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flags.databaseUrl ?? nonEmpty(env.DATABASE_URL_DIRECT) ?? nonEmpty(env.DATABASE_URL);
+}
+
 /** Opens the database: the flag, the environment, or the embedded PostgreSQL for the stack. */
 export async function openDatabase(project: Project, flags: ProjectFlags, env: NodeJS.ProcessEnv = process.env): Promise<DatabaseTarget> {
-  const given = flags.databaseUrl ?? nonEmpty(env.DATABASE_URL_DIRECT) ?? nonEmpty(env.DATABASE_URL);
+  const given = givenDatabaseUrl(flags, env);
+  rememberUrlSecrets(given);
   if (given !== undefined) {
     if (!/^postgres(ql)?:\/\//.test(given)) {
       const source = flags.databaseUrl !== undefined ? "--database-url" : nonEmpty(env.DATABASE_URL_DIRECT) !== undefined ? "DATABASE_URL_DIRECT" : "DATABASE_URL";
@@ -92,9 +98,13 @@ export async function openDatabase(project: Project, flags: ProjectFlags, env: N
   }
   const folder = path.join(project.dir, ".dbpipe", project.settings.stack);
   const server = await startEmbedded({ dataDir: folder, database: project.settings.infra.databaseName });
+  rememberUrlSecrets(server.url);
+  const shownFolder = display(folder, process.cwd());
+  // As root with the project in a private folder, the data is elsewhere: say where.
+  const elsewhere = path.relative(folder, server.dataDir).startsWith("..") ? ` (data in ${server.dataDir})` : "";
   return {
     url: server.url,
-    shown: `embedded PostgreSQL in ${display(folder, process.cwd())}`,
+    shown: `embedded PostgreSQL in ${shownFolder}${elsewhere}`,
     close: () => server.stop(),
   };
 }
@@ -115,11 +125,16 @@ export function engineOptions(project: Project, database: DatabaseTarget, events
   };
 }
 
-/** Runs `fn` with the project's database open, closing it (stopping the embedded server) after. */
+/**
+ * Runs `fn` with the project's database open, closing it (stopping the embedded server) after. An
+ * error from `pg` or the network that `fn` lets through becomes a failure naming the database.
+ */
 export async function withDatabase<T>(project: Project, flags: ProjectFlags, fn: (database: DatabaseTarget) => Promise<T>): Promise<T> {
   const database = await openDatabase(project, flags);
   try {
     return await fn(database);
+  } catch (error) {
+    throw (error instanceof DbpipeError ? undefined : databaseFailure(error, database.shown)) ?? error;
   } finally {
     await database.close();
   }

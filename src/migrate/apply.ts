@@ -1,11 +1,11 @@
+import { redactText, sqlPasswords } from "../redact";
 import type { Client } from "pg";
 import type { RiskLevel } from "../settings/tiers";
-import { type BatchFailure, type StatementSplitter, type Timeouts, locateFailure, runBatch, setLocalTimeouts } from "./batch";
+import { type BatchFailure, type StatementSplitter, type Timeouts, locateFailure, runBatch, setLocalTimeouts, setSessionTimeouts } from "./batch";
 import { HISTORY_TABLE } from "./history";
 import type { Migration, SqlSection } from "./migration";
 import { literal } from "./session";
 import { isServerError, migrationFailed } from "./sql-error";
-import { pgDuration } from "../settings/values";
 
 /**
  * Applying one migration. A transactional migration runs in its own transaction together with its
@@ -55,16 +55,34 @@ export async function applyMigration(client: Client, m: Migration, timeouts: Tim
 }
 
 async function applyInTransaction(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord, split: StatementSplitter): Promise<number> {
+  return runInOwnTransaction(client, m, m.up, timeouts, [insertHistory(m, record, true, SERVER_ELAPSED_MS, null)], split, "Its transaction was rolled back: the migration left no changes and will run again on the next `dbpipe up`.");
+}
+
+/**
+ * Runs `section` of `m` in a transaction of its own with `commitWith` (the history change that must
+ * commit with it), in one round trip: `BEGIN`, the timeouts, the section, `commitWith`, `COMMIT`,
+ * then `RESET ALL` so that session settings the migration made (search_path, role, ...) do not leak
+ * into the next one. On failure, `ROLLBACK; RESET ALL` in one more round trip, and the error is
+ * mapped to the file. Returns the time it took, in ms.
+ */
+export async function runInOwnTransaction(
+  client: Client,
+  m: Migration,
+  section: SqlSection,
+  timeouts: Timeouts,
+  commitWith: readonly string[],
+  split: StatementSplitter,
+  consequence: string,
+): Promise<number> {
   const before = ["BEGIN", ...setLocalTimeouts(timeouts)];
   const started = performance.now();
   try {
-    await runBatch(client, before, m.up, [insertHistory(m, record, true, SERVER_ELAPSED_MS, null), "COMMIT"]);
+    // RESET ALL comes after the migration's statements, so locating a failure by counting the
+    // completed statements is unaffected.
+    await runBatch(client, before, section, [...commitWith, "COMMIT", "RESET ALL"]);
   } catch (failure) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw await locateFailure(failure as BatchFailure, m, m.up, before, split, "Its transaction was rolled back: the migration left no changes and will run again on the next `dbpipe up`.");
-  } finally {
-    // Session settings a migration made (search_path, role, ...) must not leak into the next one.
-    await client.query("RESET ALL").catch(() => undefined);
+    await client.query("ROLLBACK; RESET ALL").catch(() => undefined);
+    throw await locateFailure(failure as BatchFailure, m, section, before, split, consequence);
   }
   return Math.round(performance.now() - started);
 }
@@ -72,14 +90,14 @@ async function applyInTransaction(client: Client, m: Migration, timeouts: Timeou
 async function applyWithoutTransaction(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord, split: StatementSplitter): Promise<number> {
   const statements = await split(m.up, m.file);
   await client.query(insertHistory(m, record, false, "0", "started but did not finish: the run was interrupted"));
-  await client.query(`SET lock_timeout = '${pgDuration(timeouts.lockTimeoutMs)}'; SET statement_timeout = '${pgDuration(timeouts.statementTimeoutMs)}'`);
+  await client.query(setSessionTimeouts(timeouts));
   const started = performance.now();
   try {
     for (const [i, statement] of statements.entries()) {
       try {
         await client.query(statement.text);
       } catch (error) {
-        const summary = `statement ${i + 1} of ${statements.length} (line ${statement.line}) failed: ${(error as Error).message}${isServerError(error) ? ` [SQLSTATE ${error.code}]` : ""}`;
+        const summary = `statement ${i + 1} of ${statements.length} (line ${statement.line}) failed: ${redactText((error as Error).message, sqlPasswords(statement.text))}${isServerError(error) ? ` [SQLSTATE ${error.code}]` : ""}`;
         await client
           .query(`UPDATE ${HISTORY_TABLE} SET error = $2, execution_ms = $3 WHERE version = $1`, [m.version, summary, Math.round(performance.now() - started)])
           .catch(() => undefined);
@@ -95,12 +113,24 @@ async function applyWithoutTransaction(client: Client, m: Migration, timeouts: T
   return ms;
 }
 
-/** Runs the given text inside an already open transaction (rehearsal), mapping a failure to the file. */
-export async function runInOpenTransaction(client: Client, m: Migration, section: SqlSection, timeouts: Timeouts, split: StatementSplitter, consequence: string): Promise<number> {
+/**
+ * Runs the given text inside an already open transaction (rehearsal), mapping a failure to the
+ * file; `after` runs in the same round trip once the text succeeded (`RESET ALL` between rehearsed
+ * migrations, so one's session settings do not carry into the next, as in a real `up`).
+ */
+export async function runInOpenTransaction(
+  client: Client,
+  m: Migration,
+  section: SqlSection,
+  timeouts: Timeouts,
+  split: StatementSplitter,
+  consequence: string,
+  after: readonly string[] = [],
+): Promise<number> {
   const before = setLocalTimeouts(timeouts);
   const started = performance.now();
   try {
-    await runBatch(client, before, section, []);
+    await runBatch(client, before, section, after);
   } catch (failure) {
     throw await locateFailure(failure as BatchFailure, m, section, before, split, consequence);
   }

@@ -26,6 +26,11 @@ export function setLocalTimeouts(timeouts: Timeouts): string[] {
   return [`SET LOCAL lock_timeout = '${pgDuration(timeouts.lockTimeoutMs)}'`, `SET LOCAL statement_timeout = '${pgDuration(timeouts.statementTimeoutMs)}'`];
 }
 
+/** The statement that sets the timeouts for the session, for what runs outside a transaction (reset after with `RESET ALL`). */
+export function setSessionTimeouts(timeouts: Timeouts): string {
+  return `SET lock_timeout = '${pgDuration(timeouts.lockTimeoutMs)}'; SET statement_timeout = '${pgDuration(timeouts.statementTimeoutMs)}'`;
+}
+
 /**
  * The part of pg's submittable protocol we hook: the client calls `handleCommandComplete` on the
  * active query once per statement the server completed.

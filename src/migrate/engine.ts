@@ -3,8 +3,8 @@ import type { Client } from "pg";
 import { InputError } from "../errors";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
 import type { RiskLevel } from "../settings/tiers";
-import { applyMigration, runInOpenTransaction } from "./apply";
-import type { StatementSplitter, Timeouts } from "./batch";
+import { applyMigration, runInOpenTransaction, runInOwnTransaction } from "./apply";
+import { type StatementSplitter, type Timeouts, setSessionTimeouts } from "./batch";
 import { type MigrationLayout, loadMigrations } from "./files";
 import { HISTORY_TABLE, type HistoryRow, appliedBy, ensureHistory, readHistory } from "./history";
 import { acquireRunLock, releaseRunLock } from "./lock";
@@ -12,6 +12,7 @@ import type { Migration } from "./migration";
 import { type Plan, assertRunnable, buildPlan, compareVersions } from "./plan";
 import { withSession } from "./session";
 import { migrationFailed } from "./sql-error";
+import { inOwnTransaction } from "./transaction-control";
 
 /**
  * The migration engine's operations, on parsed settings: status, plan, up, rehearse, baseline,
@@ -72,13 +73,17 @@ export interface PlanResult {
   plan: Plan;
 }
 
-/** What the risk gate sees: the pending migrations, the applied ones (for schema context) and the session. */
+/** What the risk gate sees: the migrations about to run, the applied ones (for schema context) and the session. */
 export interface BeforeApplyContext {
+  /** The migrations about to run: pending ones for `up`; for `down`, the ones to revert, newest first (their down parts run). */
   pending: readonly Migration[];
+  /** The applied migrations, read for what they did to the schema. */
   applied: readonly Migration[];
   client: Client;
   /** True when this is a rehearsal: nothing will be kept, so no backup is needed. */
   rehearse: boolean;
+  /** `down` when the down parts of `pending` are about to run; default `up`. */
+  direction?: "up" | "down";
 }
 
 /**
@@ -141,13 +146,17 @@ export async function upMigrations(options: EngineOptions, run: { rehearse?: boo
       assertRunnable(plan);
       const result: UpResult = { ...files, history, plan, applied: [], rehearsal: Boolean(run.rehearse), skipped: [] };
       if (plan.pending.length === 0) return result;
-      // Nothing is written before the gate: a refused plan leaves the database as it was.
+      // A file whose own COMMIT would split it from its history row never starts, nor does any
+      // other migration of this run (a whole-file BEGIN/COMMIT wrapper is dropped instead).
+      const runnable = await inOwnTransaction(plan.pending, "up", run.rehearse ? "Nothing was rehearsed." : "Nothing was applied.");
+      // Nothing is written before the gate: a refused plan leaves the database as it was. The gate
+      // classifies the files as written.
       const applied = plan.entries.filter((e) => e.status === "applied" && e.migration).map((e) => e.migration!);
       const extras = run.beforeApply ? await run.beforeApply({ pending: plan.pending, applied, client, rehearse: Boolean(run.rehearse) }) : new Map();
-      if (run.rehearse) return rehearse(client, options, plan.pending, result);
+      if (run.rehearse) return rehearse(client, options, runnable, result);
       await ensureHistory(client);
       const who = appliedBy();
-      for (const m of plan.pending) {
+      for (const m of runnable) {
         options.events?.migrationStarted?.(m);
         const extra = extras.get(m.version) ?? {};
         const ms = await applyMigration(client, m, timeoutsOf(options.settings), { ...extra, appliedBy: who }, options.splitStatements);
@@ -170,7 +179,17 @@ async function rehearse(client: Client, options: EngineOptions, pending: readonl
         continue;
       }
       options.events?.migrationStarted?.(m);
-      const ms = await runInOpenTransaction(client, m, m.up, timeoutsOf(options.settings), options.splitStatements, "This was a rehearsal: everything it ran was rolled back, and nothing changed.");
+      // RESET ALL after each: one migration's session settings (search_path, ...) must not carry
+      // into the next, as they do not in a real `up`. Inside the transaction, it is rolled back too.
+      const ms = await runInOpenTransaction(
+        client,
+        m,
+        m.up,
+        timeoutsOf(options.settings),
+        options.splitStatements,
+        "This was a rehearsal: everything it ran was rolled back, and nothing changed.",
+        ["RESET ALL"],
+      );
       result.applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
       options.events?.migrationApplied?.(m, ms);
     }
@@ -238,25 +257,49 @@ function summariseVersions(migrations: readonly Migration[]): string {
 export interface DownResult {
   /** The migrations reverted, newest first. */
   reverted: AppliedMigration[];
+  /** The newest migration still applied afterwards; null when none is. */
+  at: { version: string; name: string } | null;
+  /** The pre-revert backup's reference, when the stack's verdict asked for one. */
+  backupRef: string | null;
 }
 
 /**
- * Reverts applied migrations newer than `toVersion`, newest first, each down part in its own
- * transaction with the removal of its history row. Refused before anything runs when one of them
- * has no down part, or its file is missing or changed. `toVersion` `0` reverts everything.
+ * How far `down` goes: `{ to: V }` keeps the applied migration whose version is V (compared as
+ * numbers: `3` names `0003`) and reverts every newer one; `{ all: true }` reverts every applied
+ * migration. A bare string is `{ to: string }`.
+ *
+ * `--to 0` predates `--all` and means "revert everything" while no migration has version 0. When
+ * one does (Drizzle's `0000_...`), `--to 0` is ambiguous and refused: `--all` reverts everything,
+ * and the version spelled as in its file name (`--to 0000`) keeps it.
  */
-export async function downMigrations(options: EngineOptions, toVersion: string): Promise<DownResult> {
-  if (!/^\d+$/.test(toVersion)) throw new InputError(`--to must be a migration version (digits), got "${toVersion}"`);
+export type DownTarget = { to: string } | { all: true };
+
+/** Options of {@link downMigrations}. */
+export interface DownRun {
+  /**
+   * The risk gate, as for `up` (with `direction: "down"`): judges the down parts about to run,
+   * refuses before anything is reverted, takes the backup the verdict asks for.
+   */
+  beforeRevert?: BeforeApply;
+}
+
+/**
+ * Reverts applied migrations newer than the target, newest first, each down part in its own
+ * transaction with the removal of its history row. Refused before anything runs when one of them
+ * has no down part, or its file is missing or changed, or its down part has transaction control of
+ * its own, or the gate refuses.
+ */
+export async function downMigrations(options: EngineOptions, target: string | DownTarget, run: DownRun = {}): Promise<DownResult> {
+  const wanted: DownTarget = typeof target === "string" ? { to: target } : target;
+  if ("to" in wanted && !/^\d+$/.test(wanted.to)) throw new InputError(`--to must be a migration version (digits), got "${wanted.to}"`);
   const files = loadFiles(options);
   return withSession(options.databaseUrl, (client) =>
     withRunLock(client, options, async () => {
       const history = await readHistory(client);
       const plan = buildPlan(files.migrations, history, { outOfOrder: true });
-      const target = BigInt(toVersion);
-      if (target !== 0n && !history.some((r) => BigInt(r.version) === target)) {
-        throw new InputError(`--to ${toVersion}: that version is not applied; applied versions are ${history.map((r) => r.version).join(", ") || "none"} (use --to 0 to revert everything)`);
-      }
-      const toRevert = plan.entries.filter((e) => e.history && BigInt(e.version) > target).reverse();
+      const keep = keptVersion(wanted, history);
+      const what = keep === undefined ? "revert every migration" : `revert to ${(wanted as { to: string }).to}`;
+      const toRevert = plan.entries.filter((e) => e.history && (keep === undefined || BigInt(e.version) > keep)).reverse();
       const problems: string[] = [];
       for (const e of toRevert) {
         if (e.status === "missing") problems.push(`${e.version} (${e.name}): its file is gone, so there is no down part to run`);
@@ -266,50 +309,71 @@ export async function downMigrations(options: EngineOptions, toVersion: string):
         else if (!e.migration!.down) problems.push(`${e.migration!.file}: has no down part (add one after a line -- dbpipe:down, or write a new migration that undoes it)`);
       }
       if (problems.length > 0) {
-        throw new InputError(`cannot revert to ${toVersion}; nothing was reverted:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        throw new InputError(`cannot ${what}; nothing was reverted:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
       }
-      const reverted: AppliedMigration[] = [];
-      for (const e of toRevert) {
-        const m = e.migration!;
-        const down = m.down!;
+      const reverting = toRevert.map((e) => e.migration!);
+      const kept = plan.entries.filter((e) => e.history && !toRevert.includes(e)).at(-1);
+      const result: DownResult = { reverted: [], at: kept ? { version: kept.version, name: kept.name } : null, backupRef: null };
+      if (reverting.length === 0) return result;
+      const runnable = await inOwnTransaction(reverting, "down", "Nothing was reverted.");
+      if (run.beforeRevert) {
+        const applied = plan.entries.filter((e) => e.history && e.migration).map((e) => e.migration!);
+        const extras = await run.beforeRevert({ pending: reverting, applied, client, rehearse: false, direction: "down" });
+        result.backupRef = [...extras.values()].find((x) => x.backupRef)?.backupRef ?? null;
+      }
+      for (const m of runnable) {
         options.events?.migrationStarted?.(m);
-        const ms = await revertOne(client, options, m, down);
-        reverted.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
+        const ms = await revertOne(client, options, m, m.down!);
+        result.reverted.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
         options.events?.migrationApplied?.(m, ms);
       }
-      return { reverted };
+      return result;
     }),
   );
+}
+
+/** The version `down` keeps (reverting what is newer); undefined to revert everything. */
+function keptVersion(target: DownTarget, history: readonly HistoryRow[]): bigint | undefined {
+  if ("all" in target) return undefined;
+  const version = BigInt(target.to);
+  const named = history.find((r) => BigInt(r.version) === version);
+  if (target.to === "0") {
+    if (!named) return undefined;
+    const keepIt = named.version === "0" ? "00" : named.version;
+    throw new InputError(
+      `--to 0 is ambiguous here: migration ${named.version} (${named.name}) has version 0. ` +
+        `To revert every migration, ${named.version} included, use --all; to keep ${named.version} and revert what is newer, use --to ${keepIt}. Nothing was reverted.`,
+    );
+  }
+  if (!named) {
+    throw new InputError(`--to ${target.to}: that version is not applied; applied versions are ${history.map((r) => r.version).join(", ") || "none"} (use --all to revert everything)`);
+  }
+  return version;
 }
 
 async function revertOne(client: Client, options: EngineOptions, m: Migration, down: NonNullable<Migration["down"]>): Promise<number> {
   const remove = `DELETE FROM ${HISTORY_TABLE} WHERE version = '${m.version}'`;
   const timeouts = timeoutsOf(options.settings);
-  if (m.noTransaction) {
-    const downMigration: Migration = { ...m, up: down, down: undefined };
-    // The down part of a no-transaction file (DROP INDEX CONCURRENTLY, ...) also runs statement by statement.
-    const started = performance.now();
-    for (const statement of await options.splitStatements(down, m.file)) {
+  if (!m.noTransaction) {
+    return runInOwnTransaction(client, m, down, timeouts, [remove], options.splitStatements, "Its transaction was rolled back: the migration is still applied.");
+  }
+  const downMigration: Migration = { ...m, up: down, down: undefined };
+  // The down part of a no-transaction file (DROP INDEX CONCURRENTLY, ...) also runs statement by
+  // statement, with the stack's timeouts like `up`, and leaves no session settings behind.
+  const statements = await options.splitStatements(down, m.file);
+  await client.query(setSessionTimeouts(timeouts));
+  const started = performance.now();
+  try {
+    for (const statement of statements) {
       await client.query(statement.text).catch((error: unknown) => {
         throw migrationFailed(downMigration, down, error, { line: statement.line, column: statement.column }, "The down part runs outside a transaction: statements before it stay reverted; the migration is still recorded as applied.");
       });
     }
-    await client.query(remove);
-    return Math.round(performance.now() - started);
-  }
-  await client.query("BEGIN");
-  let ms: number;
-  try {
-    ms = await runInOpenTransaction(client, m, down, timeouts, options.splitStatements, "Its transaction was rolled back: the migration is still applied.");
-    await client.query(remove);
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
   } finally {
     await client.query("RESET ALL").catch(() => undefined);
   }
-  return ms;
+  await client.query(remove);
+  return Math.round(performance.now() - started);
 }
 
 /** One change `repair` makes to the history. */

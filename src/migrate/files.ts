@@ -51,11 +51,11 @@ function formatProblem(p: FileProblem): string {
 const DIRECTIVES = new Set(["down", "no-transaction", "allow"]);
 const DIRECTIVE_LINE = /^[ \t]*--[ \t]*dbpipe:([A-Za-z-]*)(.*)$/;
 
-/** Names in each flat layout: the version, then the name. */
+/** Names in each flat layout: the version, then the name. The extension is `.sql` in any case (`.SQL` too). */
 const FLAT_NAME: Record<"dbpipe" | "plain" | "drizzle", RegExp> = {
-  dbpipe: /^(\d+)_([^/]+)\.sql$/,
-  plain: /^(\d+)[-_]([^/]+)\.sql$/,
-  drizzle: /^(\d+)_([^/]+)\.sql$/,
+  dbpipe: /^(\d+)_([^/]+)\.sql$/i,
+  plain: /^(\d+)[-_]([^/]+)\.sql$/i,
+  drizzle: /^(\d+)_([^/]+)\.sql$/i,
 };
 const PRISMA_FOLDER = /^(\d+)_(.+)$/;
 
@@ -123,7 +123,7 @@ export function loadMigrationFile(file: string, options: LoadOptions = {}): Migr
   const problems: FileProblem[] = [];
   const parent = path.basename(path.dirname(abs));
   let candidate: Candidate | undefined;
-  if (path.basename(abs) === "migration.sql" && PRISMA_FOLDER.test(parent)) {
+  if (path.basename(abs).toLowerCase() === "migration.sql" && PRISMA_FOLDER.test(parent)) {
     const m = PRISMA_FOLDER.exec(parent)!;
     candidate = { path: abs, version: m[1], name: m[2] };
   } else {
@@ -138,10 +138,10 @@ export function loadMigrationFile(file: string, options: LoadOptions = {}): Migr
 
 /** Detects the layout of a folder from what is in it. */
 export function detectLayout(absDir: string, entries: fs.Dirent[] = fs.readdirSync(absDir, { withFileTypes: true })): MigrationLayout {
-  const hasPrismaFolder = entries.some((e) => e.isDirectory() && PRISMA_FOLDER.test(e.name) && fs.existsSync(path.join(absDir, e.name, "migration.sql")));
+  const hasPrismaFolder = entries.some((e) => e.isDirectory() && PRISMA_FOLDER.test(e.name) && prismaMigrationFile(path.join(absDir, e.name)) !== undefined);
   if (hasPrismaFolder || entries.some((e) => e.name === "migration_lock.toml")) return "prisma";
   if (fs.existsSync(path.join(absDir, "meta", "_journal.json"))) return "drizzle";
-  const sql = entries.filter((e) => e.isFile() && e.name.endsWith(".sql")).map((e) => e.name);
+  const sql = entries.filter((e) => e.isFile() && e.name.toLowerCase().endsWith(".sql")).map((e) => e.name);
   if (sql.some((n) => /^\d+-/.test(n))) return "plain";
   return "dbpipe";
 }
@@ -178,14 +178,28 @@ function prismaCandidates(absDir: string, entries: fs.Dirent[], base: string, pr
       problems.push({ file: display(folder, base), message: "is not a Prisma migration folder: expected <timestamp>_<name>/ holding migration.sql" });
       continue;
     }
-    const file = path.join(folder, "migration.sql");
-    if (!fs.existsSync(file)) {
+    const file = prismaMigrationFile(folder);
+    if (file === undefined) {
       problems.push({ file: display(folder, base), message: "has no migration.sql" });
       continue;
     }
     out.push({ path: file, version: m[1], name: m[2] });
   }
   return out;
+}
+
+/** The `migration.sql` of a Prisma migration folder, its extension in any case. */
+function prismaMigrationFile(folder: string): string | undefined {
+  const exact = path.join(folder, "migration.sql");
+  if (fs.existsSync(exact)) return exact;
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return undefined;
+  }
+  const name = names.find((n) => n.toLowerCase() === "migration.sql");
+  return name === undefined ? undefined : path.join(folder, name);
 }
 
 function nameProblem(layout: MigrationLayout): string {

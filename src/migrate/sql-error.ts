@@ -1,5 +1,6 @@
 import type { DatabaseError } from "pg";
 import { FailureError } from "../errors";
+import { redactSql, redactText, sqlPasswords } from "../redact";
 import type { Migration, SqlSection } from "./migration";
 
 /**
@@ -38,14 +39,18 @@ export function positionOfIndex(section: SqlSection, index: number): FilePositio
   return positionOfCodePoint(section, [...section.text.slice(0, index)].length);
 }
 
-/** The source line at `line` and a caret under `column`, numbered like a compiler does. */
+/**
+ * The source line at `line` and a caret under `column`, numbered like a compiler does. Password
+ * literals (`PASSWORD '...'`) are shown as `'***'`, the caret still under the same token.
+ */
 export function snippet(section: SqlSection, position: FilePosition): string {
   const lines = section.text.split("\n");
-  const text = lines[position.line - section.line];
-  if (text === undefined) return "";
+  const original = lines[position.line - section.line];
+  if (original === undefined) return "";
+  const text = redactSql(original);
   const gutter = String(position.line);
   const pad = " ".repeat(gutter.length);
-  const caretPad = text.slice(0, position.column - 1).replace(/[^\t]/gu, " ");
+  const caretPad = redactSql(original.slice(0, position.column - 1)).replace(/[^\t]/gu, " ");
   return `  ${gutter} | ${text}\n  ${pad} | ${caretPad}^`;
 }
 
@@ -101,14 +106,17 @@ export function migrationFailed(
   consequence: string,
 ): MigrationFailedError {
   const db = isServerError(error) ? error : undefined;
-  const message = error instanceof Error ? error.message : String(error);
+  // PostgreSQL may quote the failing SQL ("syntax error at or near ..."): its password literals go.
+  const passwords = sqlPasswords(section.text);
+  const hide = (text: string | undefined) => (text === undefined ? undefined : redactText(text, passwords));
+  const message = hide(error instanceof Error ? error.message : String(error))!;
   return new MigrationFailedError(
     migration,
     position,
     db?.code,
     message,
-    db?.detail,
-    db?.hint,
+    hide(db?.detail),
+    hide(db?.hint),
     position ? snippet(section, position) : "",
     consequence,
     { cause: error },

@@ -8,10 +8,17 @@ import { tableRowsLookup } from "../sql/table-sizes";
 import { type Verdict, computeVerdict } from "./verdict";
 
 /**
- * The risk gate of `up`: between reading the history and applying anything, classify the pending
- * migrations (with table sizes from the target), take the stack's verdict, refuse a blocked plan,
- * and take the pre-migration backup the verdict asks for. Every front end that applies migrations
- * (the CLI, the Pulumi resource) runs this gate; only the backup's destination differs.
+ * The risk gate of `up` and `down`: between reading the history and running anything, classify the
+ * SQL about to run (with table sizes from the target), take the stack's verdict, refuse a blocked
+ * plan, and take the pre-migration backup the verdict asks for. Every front end that applies or
+ * reverts migrations (the CLI, the Pulumi resource) runs this gate; only the backup's destination
+ * differs.
+ *
+ * For `down`, what is classified is each migration's down part, and the verdict is the same one
+ * `up` gets, with the same approvals: an approval names a version with the checksum of the whole
+ * file, down part included, so whoever approved the file approved both directions of it. Editing
+ * either part voids the approval. (A high-risk down part of a file whose up part was low risk needs
+ * an approval before `down` runs it, like a high-risk up part before `up`.)
  */
 
 /** Whether the stack's thresholds make risk matter: if neither a backup nor an approval can be required, classifying before `up` would change nothing. */
@@ -34,14 +41,26 @@ export async function assessMigrations(pending: readonly Migration[], applied: r
   return { linted, verdict: computeVerdict(linted, settings) };
 }
 
-/** The stack refuses the plan: nothing was applied. */
+/** The stack refuses the plan: nothing was applied (or, for `down`, reverted). */
 export class PolicyRefusedError extends RefusedError {
-  constructor(readonly verdict: Verdict) {
+  constructor(
+    readonly verdict: Verdict,
+    /** `down` when it refuses to run down parts; default `up`. */
+    readonly direction: "up" | "down" = "up",
+  ) {
+    const count = verdict.blocked.length;
     super(
-      `stack ${verdict.stack} (tier ${verdict.tier}) refuses ${verdict.blocked.length === 1 ? "a pending migration" : `${verdict.blocked.length} pending migrations`}; nothing was applied.\n\n` +
+      (direction === "down"
+        ? `stack ${verdict.stack} (tier ${verdict.tier}) refuses to revert ${count === 1 ? "a migration" : `${count} migrations`} with ${count === 1 ? "its down part" : "their down parts"}; nothing was reverted.\n\n`
+        : `stack ${verdict.stack} (tier ${verdict.tier}) refuses ${count === 1 ? "a pending migration" : `${count} pending migrations`}; nothing was applied.\n\n`) +
         verdict.reasons.join("\n\n"),
     );
   }
+}
+
+/** `m` with its down part as the SQL that runs: what the linter classifies before `down`. */
+export function downPartOf(m: Migration): Migration {
+  return { ...m, up: m.down ?? { text: "", line: m.up.line }, down: undefined };
 }
 
 /** Takes the pre-migration backup; returns the reference the history records. */
@@ -61,17 +80,18 @@ export interface RiskGateOptions {
 
 /** The gate, as the engine's `beforeApply`. */
 export function riskGate(options: RiskGateOptions): BeforeApply {
-  return async ({ pending, applied, client, rehearse }) => {
+  return async ({ pending, applied, client, rehearse, direction = "up" }) => {
     const out = new Map<string, { risk?: LintedMigration["risk"] | null; backupRef?: string | null }>();
     if (!riskMatters(options.settings)) return out;
-    const assessment = await assessMigrations(pending, applied, options.settings, client);
+    const toRun = direction === "down" ? pending.map(downPartOf) : pending;
+    const assessment = await assessMigrations(toRun, applied, options.settings, client);
     options.onAssessed?.(assessment);
     const { verdict } = assessment;
-    if (!verdict.allowed) throw new PolicyRefusedError(verdict);
+    if (!verdict.allowed) throw new PolicyRefusedError(verdict, direction);
     let backupRef: string | null = null;
     if (verdict.backupRequired && !rehearse) {
       if (!options.backup) {
-        throw new RefusedError(`${verdict.backupReason ?? "a backup is required"} No backup destination is configured, so nothing was applied.`);
+        throw new RefusedError(`${verdict.backupReason ?? "a backup is required"} No backup destination is configured, so nothing was ${direction === "down" ? "reverted" : "applied"}.`);
       }
       options.onBackup?.(verdict.backupReason ?? "");
       backupRef = await options.backup(pending, client);

@@ -3,9 +3,12 @@ import type { SqlComment } from "./parse";
 
 /**
  * `-- dbpipe:allow <rule-id>[,<rule-id>...] <reason>`: a reviewed acknowledgement, written in the
- * migration beside the statement it is about. It goes on the line(s) before the statement, or at
- * the end of the statement's last line. The finding stays in the output, marked acknowledged, and
- * no longer raises the migration's risk. The reason is required: it is what the reviewer reads.
+ * migration beside the statement it is about. It goes on the line(s) before the statement, inside
+ * it, or at the end of the statement's last line; a block comment `/* dbpipe:allow <rule-id>
+ * <reason> *\/` works the same way. The finding stays in the output, marked acknowledged, and no
+ * longer raises the migration's risk. The reason is required: it is what the reviewer reads. An
+ * acknowledgement of a rule that reports nothing on its statement is itself reported (rule
+ * `unused-allow`), so that a misplaced or stale directive does not go unseen.
  */
 
 /** One acknowledgement of one rule on one statement. */
@@ -16,12 +19,22 @@ export interface Acknowledgement {
   reason: string;
   /** Line of the directive in the file. */
   line: number;
+  /** The comment that holds the directive. */
+  comment: SqlComment;
 }
 
 /** A malformed `-- dbpipe:allow` directive. */
 export class AllowDirectiveError extends InputError {}
 
-const DIRECTIVE = /^--\s*dbpipe:allow(?:\s+(.*))?$/;
+const LINE_DIRECTIVE = /^--\s*dbpipe:allow(?:\s+(.*))?$/;
+const BLOCK_DIRECTIVE = /^\/\*\s*dbpipe:allow(?:\s+([\s\S]*?))?\s*\*\/$/;
+
+/** What follows `dbpipe:allow` in a comment (rule ids and reason, on one line), or undefined when the comment is no directive. */
+function directive(comment: SqlComment): string | undefined {
+  const text = comment.text.trimEnd();
+  const m = LINE_DIRECTIVE.exec(text) ?? BLOCK_DIRECTIVE.exec(text);
+  return m ? (m[1] ?? "").replace(/\s+/g, " ").trim() : undefined;
+}
 
 /**
  * The acknowledgements in a statement's comments. Throws {@link AllowDirectiveError} for a
@@ -31,10 +44,9 @@ const DIRECTIVE = /^--\s*dbpipe:allow(?:\s+(.*))?$/;
 export function acknowledgementsIn(comments: readonly SqlComment[], file: string, isRule: (id: string) => boolean, suggest: (id: string) => string | undefined): Acknowledgement[] {
   const out: Acknowledgement[] = [];
   for (const comment of comments) {
-    const m = DIRECTIVE.exec(comment.text.trimEnd());
-    if (!m) continue;
+    const rest = directive(comment);
+    if (rest === undefined) continue;
     const where = `${file}:${comment.line}:${comment.column}`;
-    const rest = (m[1] ?? "").trim();
     const space = rest.search(/\s/);
     const ids = (space === -1 ? rest : rest.slice(0, space)).split(",").filter((id) => id !== "");
     const reason = space === -1 ? "" : rest.slice(space).trim();
@@ -50,7 +62,7 @@ export function acknowledgementsIn(comments: readonly SqlComment[], file: string
     if (reason === "") {
       throw new AllowDirectiveError(`${where}: dbpipe:allow ${ids.join(",")} needs a reason: -- dbpipe:allow ${ids.join(",")} <why this is safe here>`);
     }
-    for (const rule of ids) out.push({ rule, reason, line: comment.line });
+    for (const rule of ids) out.push({ rule, reason, line: comment.line, comment });
   }
   return out;
 }
@@ -58,7 +70,7 @@ export function acknowledgementsIn(comments: readonly SqlComment[], file: string
 /** Throws when a directive stands after the last statement, where it acknowledges nothing. */
 export function rejectDanglingDirectives(comments: readonly SqlComment[], file: string): void {
   for (const comment of comments) {
-    if (DIRECTIVE.test(comment.text.trimEnd())) {
+    if (directive(comment) !== undefined) {
       throw new AllowDirectiveError(`${file}:${comment.line}:${comment.column}: dbpipe:allow is not followed by a statement: put it on the line before the statement it acknowledges`);
     }
   }

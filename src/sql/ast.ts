@@ -239,3 +239,143 @@ export function formatMs(ms: number): string {
 export function formatRows(rows: number): string {
   return Math.round(rows).toLocaleString("en-US");
 }
+
+/** True when `expr` contains a subquery (`IN (SELECT ...)`, `EXISTS (...)`, `= ANY (SELECT ...)`, a scalar subquery). */
+export function hasSubquery(expr: Node | undefined): boolean {
+  let found = false;
+  walk(expr, (kind) => {
+    if (kind === "SubLink") found = true;
+  });
+  return found;
+}
+
+/**
+ * True when a WHERE clause is true whatever the row (`WHERE true`, `WHERE 1 = 1`, `WHERE NOT false`,
+ * `WHERE 'a' = 'a' OR x`): such a WHERE filters nothing, so the statement touches every row.
+ */
+export function isAlwaysTrue(expr: Node | undefined): boolean {
+  return constantValue(expr) === true;
+}
+
+/** A constant, as PostgreSQL would fold it (`null` for NULL). */
+type Constant = number | string | boolean | null;
+
+const BOOLEAN_WORDS: Record<string, boolean> = { t: true, true: true, y: true, yes: true, on: true, "1": true, f: false, false: false, n: false, no: false, off: false, "0": false };
+const NUMERIC_TYPES = new Set(["int2", "int4", "int8", "numeric", "float4", "float8", "integer", "bigint", "smallint", "decimal", "real"]);
+
+/** The value of an expression made only of constants, casts, comparisons and AND/OR/NOT; undefined for anything else. */
+function constantValue(expr: Node | undefined): Constant | undefined {
+  if (!expr) return undefined;
+  const value = nodeAs(expr, "A_Const");
+  if (value) {
+    if (value.isnull) return null;
+    if (value.ival) return value.ival.ival ?? 0;
+    if (value.fval) return Number(value.fval.fval);
+    if (value.boolval) return value.boolval.boolval ?? false;
+    if (value.sval) return value.sval.sval ?? "";
+    return undefined;
+  }
+  const cast = nodeAs(expr, "TypeCast");
+  if (cast) {
+    const inner = constantValue(cast.arg);
+    const type = columnTypeOf(cast.typeName)?.name;
+    if (inner === undefined || inner === null || !type) return inner;
+    if (type === "bool") return typeof inner === "boolean" ? inner : BOOLEAN_WORDS[String(inner).trim().toLowerCase()];
+    if (NUMERIC_TYPES.has(type)) {
+      const n = Number(inner);
+      return typeof inner === "boolean" || Number.isNaN(n) ? undefined : n;
+    }
+    return typeof inner === "string" ? inner : undefined;
+  }
+  const bool = nodeAs(expr, "BoolExpr");
+  if (bool) {
+    const args = (bool.args ?? []).map(constantValue);
+    if (bool.boolop === "NOT_EXPR") return typeof args[0] === "boolean" ? !args[0] : undefined;
+    if (bool.boolop === "AND_EXPR") {
+      if (args.some((a) => a === false)) return false;
+      return args.every((a) => a === true) ? true : undefined;
+    }
+    if (bool.boolop === "OR_EXPR") {
+      if (args.some((a) => a === true)) return true;
+      return args.every((a) => a === false) ? false : undefined;
+    }
+    return undefined;
+  }
+  const test = nodeAs(expr, "NullTest");
+  if (test) {
+    const arg = constantValue(test.arg);
+    if (arg === undefined) return undefined;
+    return test.nulltesttype === "IS_NULL" ? arg === null : arg !== null;
+  }
+  const op = nodeAs(expr, "A_Expr");
+  if (op && op.kind === "AEXPR_OP") return compareConstants(strings(op.name).join("."), constantValue(op.lexpr), constantValue(op.rexpr));
+  return undefined;
+}
+
+function compareConstants(operator: string, left: Constant | undefined, right: Constant | undefined): boolean | undefined {
+  if (left === undefined || right === undefined || left === null || right === null) return undefined;
+  // An untyped literal takes the other side's type: `1 = '1'` compares numbers.
+  if (typeof left === "number" && typeof right === "string") right = Number(right);
+  if (typeof left === "string" && typeof right === "number") left = Number(left);
+  if (typeof left !== typeof right || (typeof left === "number" && Number.isNaN(left)) || (typeof right === "number" && Number.isNaN(right))) return undefined;
+  switch (operator) {
+    case "=":
+      return left === right;
+    case "<>":
+    case "!=":
+      return left !== right;
+    case "<":
+      return left < right;
+    case ">":
+      return left > right;
+    case "<=":
+      return left <= right;
+    case ">=":
+      return left >= right;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The CONCURRENTLY form a statement uses, in words (`CREATE INDEX CONCURRENTLY`), for the statements
+ * PostgreSQL refuses inside a transaction block; undefined for any other statement.
+ */
+export function concurrentlyForm(node: Node): string | undefined {
+  if (nodeAs(node, "IndexStmt")?.concurrent) return "CREATE INDEX CONCURRENTLY";
+  if (nodeAs(node, "DropStmt")?.concurrent) return "DROP INDEX CONCURRENTLY";
+  if ((nodeAs(node, "ReindexStmt")?.params ?? []).some((p) => nodeAs(p, "DefElem")?.defname === "concurrently")) return "REINDEX CONCURRENTLY";
+  const alter = nodeAs(node, "AlterTableStmt");
+  if (alter && alterTableCommands(alter).some((c) => c.subtype === "AT_DetachPartition" && nodeAs(c.def, "PartitionCmd")?.concurrent)) {
+    return "DETACH PARTITION CONCURRENTLY";
+  }
+  return undefined;
+}
+
+/**
+ * A constraint's name: as written, or as PostgreSQL makes one up for an unnamed constraint — after
+ * the table and the first column (`orders_total_check`, `orders_customer_id_fkey`). `columnName` is
+ * the column a column constraint is written on.
+ */
+export function constraintName(tableName: string, c: Constraint, columnName?: string): string {
+  if (c.conname) return c.conname;
+  if (c.contype === "CONSTR_FOREIGN") {
+    const columns = columnName ? [columnName] : strings(c.fk_attrs);
+    return `${tableName}_${columns.length ? `${columns.join("_")}_` : ""}fkey`;
+  }
+  let first = columnName;
+  if (!first) {
+    walk(c.raw_expr, (kind, inner) => {
+      if (first || kind !== "ColumnRef") return;
+      const fields = strings(inner.fields as Node[] | undefined);
+      first = fields[fields.length - 1];
+    });
+  }
+  first ??= strings(c.keys)[0];
+  return `${tableName}_${first ? `${first}_` : ""}${c.contype === "CONSTR_CHECK" ? "check" : c.contype === "CONSTR_UNIQUE" ? "key" : c.contype === "CONSTR_PRIMARY" ? "pkey" : "constraint"}`;
+}
+
+/** The WHERE of an UPDATE or DELETE when it filters rows; undefined when there is none or it filters nothing (`WHERE true`, `WHERE 1 = 1`). */
+export function rowFilter(where: Node | undefined): Node | undefined {
+  return where && !isAlwaysTrue(where) ? where : undefined;
+}

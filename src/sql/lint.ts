@@ -7,6 +7,7 @@ import { type TableRef, durationMs, formatRows, nodeAs } from "./ast";
 import { type ParsedSection, type SqlStatement, type StatementKind, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
 import type { MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
+import { unusedAllow } from "./rules/unused-allow";
 import { type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
 
 /**
@@ -199,6 +200,8 @@ export class Linter {
   /** Lints a migration (parsed already, or parsed here). */
   lint(migration: Migration, parsed: ParsedSection = parseMigration(migration)): LintedMigration {
     rejectDanglingDirectives(parsed.trailingComments, migration.file);
+    // The down section runs on `dbpipe down`: SQL that does not parse must fail lint, not the rollback.
+    if (migration.down) parseSqlSection(migration.down, migration.file);
     const info: MigrationInfo = { version: migration.version, file: migration.file, noTransaction: migration.noTransaction };
     const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>() };
     const findings: Finding[] = [];
@@ -212,8 +215,33 @@ export class Linter {
       let end: { line: number; column: number } | undefined;
       let sql: string | undefined;
       let current: Rule | undefined;
+      const firstFinding = findings.length;
+      const add = (rule: Rule, problem: Problem, at: { line: number; column: number }, until?: { line: number; column: number }) => {
+        end ??= parsed.positionAt(statement.end);
+        sql ??= oneLine(statement.text);
+        const ack = acknowledgements.find((a) => a.rule === rule.id);
+        const severity = this.severity[rule.id];
+        const last = until ?? end;
+        findings.push({
+          rule: rule.id,
+          severity: severity && severity !== "off" ? severity : rule.severity,
+          line: at.line,
+          column: at.column,
+          endLine: last.line,
+          endColumn: last.column,
+          message: problem.message,
+          hint: problem.hint ?? rule.instead,
+          acknowledged: ack !== undefined,
+          ...(ack ? { acknowledgedReason: ack.reason } : {}),
+          ...(problem.table ? { table: problem.table.display } : {}),
+          sql,
+        });
+      };
       const context: RuleContext = {
         statement,
+        get preceding() {
+          return parsed.statements.slice(0, index);
+        },
         get following() {
           return parsed.statements.slice(index + 1);
         },
@@ -231,40 +259,44 @@ export class Linter {
             if (reportedOnce.has(rule.id)) return;
             reportedOnce.add(rule.id);
           }
-          const at = problem.at !== undefined && problem.at >= 0 ? parsed.positionOf(problem.at) : statement;
-          end ??= parsed.positionAt(statement.end);
-          sql ??= oneLine(statement.text);
-          const ack = acknowledgements.find((a) => a.rule === rule.id);
-          const severity = this.severity[rule.id];
-          findings.push({
-            rule: rule.id,
-            severity: severity && severity !== "off" ? severity : rule.severity,
-            line: at.line,
-            column: at.column,
-            endLine: end.line,
-            endColumn: end.column,
-            message: problem.message,
-            hint: problem.hint ?? rule.instead,
-            acknowledged: ack !== undefined,
-            ...(ack ? { acknowledgedReason: ack.reason } : {}),
-            ...(problem.table ? { table: problem.table.display } : {}),
-            sql,
-          });
+          add(rule, problem, problem.at !== undefined && problem.at >= 0 ? parsed.positionOf(problem.at) : statement);
         },
       };
       for (const rule of this.rulesFor(statement.kind)) {
         current = rule;
         rule.check(context);
       }
+      if (acknowledgements.length > 0 && this.severity[unusedAllow.id] !== "off") {
+        for (const ack of acknowledgements) {
+          if (ack.rule === unusedAllow.id || this.severity[ack.rule] === "off") continue;
+          if (findings.some((f, i) => i >= firstFinding && f.rule === ack.rule)) continue;
+          // A once-per-migration rule already reported on an earlier statement stays quiet here.
+          if (ruleById.get(ack.rule)?.oncePerMigration && reportedOnce.has(ack.rule)) continue;
+          add(
+            unusedAllow,
+            { message: `dbpipe:allow ${ack.rule} acknowledges nothing: ${ack.rule} reports nothing on the statement it stands beside (line ${statement.line}).` },
+            ack.comment,
+            parsed.positionAt(ack.comment.offset + ack.comment.text.length),
+          );
+        }
+      }
 
-      const facts = schemaEvents(statement.node);
-      this.history.apply(facts);
-      if (kept) for (const e of facts) kept.push(e);
-      for (const e of facts) {
-        if (e.event === "create-table") created.tables.add(e.table);
-        else if (e.event === "rename-table" && created.tables.has(e.table)) created.tables.add(e.to);
-        else if (e.event === "create-index" && created.tables.has(e.table)) created.indexes.add(e.index);
-        else if (e.event === "create-type") created.types.add(e.type);
+      for (const e of schemaEvents(statement.node)) {
+        // Asked before the event is applied: whether the object existed before this statement.
+        const isNew = this.history.creates(e);
+        this.history.apply([e]);
+        kept?.push(e);
+        if (e.event === "create-table") {
+          if (isNew) created.tables.add(e.table);
+        } else if (e.event === "drop-table") {
+          created.tables.delete(e.table);
+        } else if (e.event === "rename-table") {
+          if (created.tables.delete(e.table)) created.tables.add(e.to);
+        } else if (e.event === "create-index") {
+          if (isNew && created.tables.has(e.table)) created.indexes.add(e.index);
+        } else if (e.event === "create-type") {
+          created.types.add(e.type);
+        }
       }
       lockTimeoutMs = nextLockTimeout(statement, lockTimeoutMs, this.lockTimeoutMs);
       const transaction = nodeAs(statement.node, "TransactionStmt")?.kind;

@@ -42,7 +42,8 @@ export interface SqlStatement {
   kind: StatementKind;
   /**
    * The comments that belong to the statement: those between the previous statement and this one,
-   * and one that follows it on the line where it ends (`DROP TABLE t; -- like this`).
+   * those inside it when one of them is a `dbpipe:allow` directive, and one that follows it on the
+   * line where it ends (`DROP TABLE t; -- like this`).
    */
   comments: SqlComment[];
 }
@@ -143,6 +144,8 @@ export function parseSqlSection(section: SqlSection, file: string): ParsedSectio
   const statements: SqlStatement[] = [];
   let pendingComments: SqlComment[] = [];
   let previous: SqlStatement | undefined;
+  // The next `dbpipe:allow` in the text: looked up again only once the statements pass it.
+  let directiveAt = text.indexOf(DIRECTIVE_MARK);
   for (const item of raw) {
     const node = item.stmt;
     if (!node) continue;
@@ -154,6 +157,12 @@ export function parseSqlSection(section: SqlSection, file: string): ParsedSectio
     attachSameLineComment(previous, pendingComments, text);
     const start = leading.end;
     const end = lastTokenEnd(text, start, rawEnd);
+    // A directive may also stand inside the statement (before the clause it is about); reading
+    // the statement's comments costs a walk over its tokens, so only when one may be there.
+    if (directiveAt !== -1 && directiveAt < start) directiveAt = text.indexOf(DIRECTIVE_MARK, start);
+    if (directiveAt !== -1 && directiveAt < end) {
+      scanTokens(text, start, end, (c) => pendingComments.push(lines.comment(text, c)));
+    }
     const at = lines.position(start);
     const statement: SqlStatement = {
       text: text.slice(start, end),
@@ -257,10 +266,12 @@ function blockCommentEnd(text: string, i: number, limit: number): number {
   return limit;
 }
 
+/** What every `dbpipe:allow` directive contains (see allow.ts). */
+const DIRECTIVE_MARK = "dbpipe:allow";
+
 /**
  * Offset just past the last token of the statement in `[start, limit)`: drops trailing whitespace
- * and comments. Walks the statement's tokens far enough to know what is a string, a quoted
- * identifier, a dollar-quoted body or a comment — it never classifies anything.
+ * and comments.
  */
 function lastTokenEnd(text: string, start: number, limit: number): number {
   // Fast path: when the statement's last line has no `--` and does not end a block comment,
@@ -270,6 +281,15 @@ function lastTokenEnd(text: string, start: number, limit: number): number {
   const lastLine = text.lastIndexOf("\n", trimmed - 1);
   const tail = text.slice(Math.max(lastLine + 1, start), trimmed);
   if (!tail.includes("--") && !tail.endsWith("*/")) return trimmed;
+  return scanTokens(text, start, limit);
+}
+
+/**
+ * Walks the tokens in `[start, limit)` far enough to know what is a string, a quoted identifier, a
+ * dollar-quoted body or a comment — it never classifies anything. Calls `onComment` for each
+ * comment; returns the offset just past the last token that is not a comment.
+ */
+function scanTokens(text: string, start: number, limit: number, onComment?: (comment: RawComment) => void): number {
   let end = start;
   let i = start;
   while (i < limit) {
@@ -279,11 +299,15 @@ function lastTokenEnd(text: string, start: number, limit: number): number {
       continue;
     }
     if (c === 45 && text.charCodeAt(i + 1) === 45) {
+      const from = i;
       while (i < limit && text.charCodeAt(i) !== 10) i++;
+      onComment?.({ start: from, end: i });
       continue;
     }
     if (c === 47 && text.charCodeAt(i + 1) === 42) {
+      const from = i;
       i = blockCommentEnd(text, i, limit);
+      onComment?.({ start: from, end: i });
       continue;
     }
     if (c === 39 /* ' */) {

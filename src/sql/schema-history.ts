@@ -4,10 +4,10 @@ import {
   alterTableCommands,
   columnConstraints,
   columnTypeOf,
+  constraintName,
   isSerialType,
   nodeAs,
   notNullCheckColumn,
-  strings,
   tableOf,
   tableOfNames,
 } from "./ast";
@@ -22,9 +22,21 @@ import {
  * that linting can be split across threads and the events of earlier files handed to later ones.
  */
 
-/** One fact a statement establishes about the schema. Tables, indexes and types are named by key (`schema.name`). */
+/**
+ * One fact a statement establishes about the schema. Tables, indexes and types are named by key
+ * (`schema.name`). Views and materialized views count as tables: they share their namespace.
+ */
 export type SchemaEvent =
-  | { event: "create-table"; table: string; columns: ColumnEvent[] | undefined }
+  | {
+      event: "create-table";
+      table: string;
+      /** Its columns; undefined when the statement hides them (LIKE, PARTITION OF, AS SELECT, a view). */
+      columns: ColumnEvent[] | undefined;
+      /** The CHECK constraints written in the CREATE TABLE. */
+      checks?: CheckEvent[];
+      /** CREATE ... IF NOT EXISTS or CREATE OR REPLACE: when the table already exists, it is left as it is. */
+      ifNotExists?: boolean;
+    }
   | { event: "drop-table"; table: string }
   | { event: "rename-table"; table: string; to: string }
   | ({ event: "add-column"; table: string } & ColumnEvent)
@@ -33,11 +45,29 @@ export type SchemaEvent =
   | { event: "set-type"; table: string; column: string; type: ColumnType | undefined }
   | { event: "set-default"; table: string; column: string; hasDefault: boolean }
   | { event: "set-not-null"; table: string; column: string; notNull: boolean }
-  | { event: "add-check"; table: string; name: string; notNullColumn?: string; validated: boolean }
+  | ({ event: "add-check"; table: string } & CheckEvent)
   | { event: "validate-constraint"; table: string; name: string }
   | { event: "drop-constraint"; table: string; name: string }
-  | { event: "create-index"; index: string; table: string }
+  | {
+      event: "create-index";
+      index: string;
+      table: string;
+      /** CREATE INDEX IF NOT EXISTS: when an index of that name already exists, nothing is built. */
+      ifNotExists?: boolean;
+    }
+  | { event: "drop-index"; index: string }
+  | { event: "rename-index"; index: string; to: string }
   | { event: "create-type"; type: string };
+
+/** A CHECK constraint as a statement adds it. */
+export interface CheckEvent {
+  /** Its name, as given or as PostgreSQL makes it up (`orders_total_check`). */
+  name: string;
+  /** The column, when the check is `column IS NOT NULL`. */
+  notNullColumn?: string;
+  /** False when added NOT VALID. */
+  validated: boolean;
+}
 
 /** A column as a statement defines it. */
 export interface ColumnEvent {
@@ -67,9 +97,17 @@ interface TableFacts {
   checks: Map<string, { notNullColumn?: string; validated: boolean }>;
 }
 
-/** The schema as the migrations so far describe it. */
+/**
+ * The schema as the migrations so far describe it. A table or index is in one of three states:
+ * known to exist (created, or altered, by a migration), known to be gone (dropped or renamed away),
+ * or unknown (never mentioned: it may well exist, created before the migrations or by hand).
+ */
 export class SchemaHistory {
   private readonly tables = new Map<string, TableFacts>();
+  private readonly goneTables = new Set<string>();
+  /** Indexes known to exist, with their table when known. */
+  private readonly indexes = new Map<string, string | undefined>();
+  private readonly goneIndexes = new Set<string>();
 
   /** What is known about `column` of `table`, or undefined when nothing is. */
   column(table: string, column: string): ColumnFacts | undefined {
@@ -84,6 +122,18 @@ export class SchemaHistory {
     return false;
   }
 
+  /**
+   * True when `e`, applied now, makes an object that did not exist before: a plain CREATE (it fails
+   * when the object exists), or a CREATE ... IF NOT EXISTS of an object the history knows is gone.
+   * A CREATE ... IF NOT EXISTS of an object the history knows, or has never seen, may find it
+   * already there with its data, and does nothing: it creates nothing new.
+   */
+  creates(e: SchemaEvent): boolean {
+    if (e.event === "create-table") return !e.ifNotExists || this.goneTables.has(e.table);
+    if (e.event === "create-index") return !e.ifNotExists || this.goneIndexes.has(e.index);
+    return e.event === "create-type";
+  }
+
   /** Applies the facts of one statement. */
   apply(events: readonly SchemaEvent[]): void {
     for (const e of events) this.applyOne(e);
@@ -92,17 +142,34 @@ export class SchemaHistory {
   private applyOne(e: SchemaEvent): void {
     switch (e.event) {
       case "create-table": {
+        if (!this.creates(e)) {
+          // Already there, or maybe: what the statement says about columns and checks may not be
+          // what the table has, so nothing is learnt beyond the table existing.
+          this.table(e.table);
+          return;
+        }
         const columns = e.columns ? new Map(e.columns.map((c) => [c.column, facts(c)])) : undefined;
-        this.tables.set(e.table, { columns, checks: new Map() });
+        const checks = new Map((e.checks ?? []).map((c) => [c.name, { notNullColumn: c.notNullColumn, validated: c.validated }]));
+        this.tables.set(e.table, { columns, checks });
+        this.goneTables.delete(e.table);
         return;
       }
       case "drop-table":
         this.tables.delete(e.table);
+        this.goneTables.add(e.table);
+        for (const [index, table] of this.indexes) {
+          if (table !== e.table) continue;
+          this.indexes.delete(index);
+          this.goneIndexes.add(index);
+        }
         return;
       case "rename-table": {
-        const t = this.tables.get(e.table);
+        const t = this.table(e.table);
         this.tables.delete(e.table);
-        if (t) this.tables.set(e.to, t);
+        this.goneTables.add(e.table);
+        this.tables.set(e.to, t);
+        this.goneTables.delete(e.to);
+        for (const [index, table] of this.indexes) if (table === e.table) this.indexes.set(index, e.to);
         return;
       }
       case "add-column":
@@ -141,6 +208,22 @@ export class SchemaHistory {
         this.table(e.table).checks.delete(e.name);
         return;
       case "create-index":
+        if (!this.creates(e) && this.indexes.has(e.index)) return;
+        this.indexes.set(e.index, e.table);
+        this.goneIndexes.delete(e.index);
+        return;
+      case "drop-index":
+        this.indexes.delete(e.index);
+        this.goneIndexes.add(e.index);
+        return;
+      case "rename-index": {
+        const table = this.indexes.get(e.index);
+        this.indexes.delete(e.index);
+        this.goneIndexes.add(e.index);
+        this.indexes.set(e.to, table);
+        this.goneIndexes.delete(e.to);
+        return;
+      }
       case "create-type":
         return;
     }
@@ -167,53 +250,55 @@ export function schemaEvents(node: Node): SchemaEvent[] {
   if (create) {
     const table = tableOf(create.relation);
     if (!table) return [];
-    const events: SchemaEvent[] = [];
+    const ifNotExists = create.if_not_exists === true;
     const hidesColumns = (create.inhRelations?.length ?? 0) > 0 || create.partbound !== undefined || create.ofTypename !== undefined;
     const columns: ColumnEvent[] = [];
+    const checks: CheckEvent[] = [];
     for (const element of create.tableElts ?? []) {
       const column = nodeAs(element, "ColumnDef");
       if (column) {
         columns.push(columnEvent(column));
-        for (const c of columnConstraints(column)) events.push(...checkEvents(table.key, table.name, c, column.colname));
+        for (const c of columnConstraints(column)) checks.push(...checkEvents(table.name, c, column.colname));
       }
       const constraint = nodeAs(element, "Constraint");
-      if (constraint) events.push(...checkEvents(table.key, table.name, constraint));
-      if (nodeAs(element, "TableLikeClause")) return [{ event: "create-table", table: table.key, columns: undefined }];
+      if (constraint) checks.push(...checkEvents(table.name, constraint));
+      if (nodeAs(element, "TableLikeClause")) return [createTable(table.key, undefined, [], ifNotExists)];
     }
-    return [{ event: "create-table", table: table.key, columns: hidesColumns ? undefined : columns }, ...events];
+    return [createTable(table.key, hidesColumns ? undefined : columns, checks, ifNotExists)];
   }
+  // CREATE TABLE ... AS, CREATE MATERIALIZED VIEW and SELECT ... INTO make a new table (or fail)
+  // unless IF NOT EXISTS; CREATE OR REPLACE VIEW may replace an existing view.
   const createAs = nodeAs(node, "CreateTableAsStmt");
   if (createAs) {
     const table = tableOf(createAs.into?.rel);
-    return table ? [{ event: "create-table", table: table.key, columns: undefined }] : [];
+    return table ? [createTable(table.key, undefined, [], createAs.if_not_exists === true)] : [];
   }
   const select = nodeAs(node, "SelectStmt");
   if (select?.intoClause) {
     const table = tableOf(select.intoClause.rel);
-    return table ? [{ event: "create-table", table: table.key, columns: undefined }] : [];
+    return table ? [createTable(table.key, undefined, [], false)] : [];
   }
   const view = nodeAs(node, "ViewStmt");
   if (view) {
     const table = tableOf(view.view);
-    return table ? [{ event: "create-table", table: table.key, columns: undefined }] : [];
+    return table ? [createTable(table.key, undefined, [], view.replace === true)] : [];
   }
   const index = nodeAs(node, "IndexStmt");
   if (index) {
     const table = tableOf(index.relation);
     if (!table || !index.idxname) return [];
-    return [{ event: "create-index", index: `${table.schema ?? "public"}.${index.idxname}`, table: table.key }];
+    const event: SchemaEvent = { event: "create-index", index: `${table.schema ?? "public"}.${index.idxname}`, table: table.key };
+    return [index.if_not_exists ? { ...event, ifNotExists: true } : event];
   }
-  const createEnum = nodeAs(node, "CreateEnumStmt");
-  if (createEnum) {
-    const type = tableOfNames(createEnum.typeName);
-    return type ? [{ event: "create-type", type: type.key }] : [];
-  }
+  const type = createdType(node);
+  if (type) return [{ event: "create-type", type: type.key }];
   const drop = nodeAs(node, "DropStmt");
-  if (drop && drop.removeType === "OBJECT_TABLE") {
+  if (drop && (drop.removeType === "OBJECT_TABLE" || drop.removeType === "OBJECT_VIEW" || drop.removeType === "OBJECT_MATVIEW" || drop.removeType === "OBJECT_INDEX")) {
     const events: SchemaEvent[] = [];
     for (const object of drop.objects ?? []) {
-      const table = tableOfNames(nodeAs(object, "List")?.items);
-      if (table) events.push({ event: "drop-table", table: table.key });
+      const name = tableOfNames(nodeAs(object, "List")?.items);
+      if (!name) continue;
+      events.push(drop.removeType === "OBJECT_INDEX" ? { event: "drop-index", index: name.key } : { event: "drop-table", table: name.key });
     }
     return events;
   }
@@ -221,7 +306,9 @@ export function schemaEvents(node: Node): SchemaEvent[] {
   if (rename) {
     const table = tableOf(rename.relation);
     if (!table || !rename.newname) return [];
-    if (rename.renameType === "OBJECT_TABLE") return [{ event: "rename-table", table: table.key, to: `${table.schema ?? "public"}.${rename.newname}` }];
+    const to = `${table.schema ?? "public"}.${rename.newname}`;
+    if (rename.renameType === "OBJECT_TABLE" || rename.renameType === "OBJECT_VIEW" || rename.renameType === "OBJECT_MATVIEW") return [{ event: "rename-table", table: table.key, to }];
+    if (rename.renameType === "OBJECT_INDEX") return [{ event: "rename-index", index: table.key, to }];
     if (rename.renameType === "OBJECT_COLUMN" && rename.subname) return [{ event: "rename-column", table: table.key, column: rename.subname, to: rename.newname }];
     return [];
   }
@@ -237,7 +324,7 @@ export function schemaEvents(node: Node): SchemaEvent[] {
           const def = nodeAs(cmd.def, "ColumnDef");
           if (!def) break;
           events.push({ event: "add-column", table: table.key, ...columnEvent(def) });
-          for (const c of columnConstraints(def)) events.push(...checkEvents(table.key, table.name, c, def.colname));
+          for (const c of columnConstraints(def)) for (const check of checkEvents(table.name, c, def.colname)) events.push({ event: "add-check", table: table.key, ...check });
           break;
         }
         case "AT_DropColumn":
@@ -255,7 +342,7 @@ export function schemaEvents(node: Node): SchemaEvent[] {
           break;
         case "AT_AddConstraint": {
           const constraint = nodeAs(cmd.def, "Constraint");
-          if (constraint) events.push(...checkEvents(table.key, table.name, constraint));
+          if (constraint) for (const check of checkEvents(table.name, constraint)) events.push({ event: "add-check", table: table.key, ...check });
           break;
         }
         case "AT_ValidateConstraint":
@@ -282,11 +369,24 @@ function columnEvent(column: ColumnDef): ColumnEvent {
   return { column: column.colname ?? "", type, hasDefault, notNull };
 }
 
-function checkEvents(table: string, tableName: string, c: Constraint, columnName?: string): SchemaEvent[] {
+function createTable(table: string, columns: ColumnEvent[] | undefined, checks: CheckEvent[], ifNotExists: boolean): SchemaEvent {
+  return { event: "create-table", table, columns, ...(checks.length > 0 ? { checks } : {}), ...(ifNotExists ? { ifNotExists } : {}) };
+}
+
+/** The type a CREATE TYPE (enum, composite, range) or CREATE DOMAIN statement makes. */
+function createdType(node: Node) {
+  const createEnum = nodeAs(node, "CreateEnumStmt");
+  if (createEnum) return tableOfNames(createEnum.typeName);
+  const domain = nodeAs(node, "CreateDomainStmt");
+  if (domain) return tableOfNames(domain.domainname);
+  const range = nodeAs(node, "CreateRangeStmt");
+  if (range) return tableOfNames(range.typeName);
+  const composite = nodeAs(node, "CompositeTypeStmt");
+  if (composite) return tableOf(composite.typevar);
+  return undefined;
+}
+
+function checkEvents(tableName: string, c: Constraint, columnName?: string): CheckEvent[] {
   if (c.contype !== "CONSTR_CHECK") return [];
-  const notNullColumn = notNullCheckColumn(c.raw_expr);
-  // PostgreSQL names an unnamed check after its table and column: orders_total_check.
-  const firstColumn = columnName ?? notNullColumn ?? strings(c.keys)[0];
-  const name = c.conname ?? `${tableName}_${firstColumn ? `${firstColumn}_` : ""}check`;
-  return [{ event: "add-check", table, name, notNullColumn, validated: !c.skip_validation }];
+  return [{ name: constraintName(tableName, c, columnName), notNullColumn: notNullCheckColumn(c.raw_expr), validated: !c.skip_validation }];
 }

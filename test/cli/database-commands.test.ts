@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO, runCli } from "../helpers/cli";
+import { REPO, canRunInTerminal, runCli } from "../helpers/cli";
 import { freshDatabase, withClient } from "../helpers/database";
-import { tempFolder } from "../helpers/project";
+import { embeddedDataDir, tempFolder } from "../helpers/project";
 
 /** A project folder with a copy of the repository's sample migrations and nothing else. */
 function sampleProject(extra: Record<string, string> = {}): string {
@@ -13,6 +13,7 @@ function sampleProject(extra: Record<string, string> = {}): string {
 }
 
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[`);
+const isRoot = process.getuid?.() === 0;
 
 describe("dbpipe on the embedded PostgreSQL (no database given)", () => {
   it("brings the sample schema up, then a second run applies nothing, and status shows the history", async () => {
@@ -41,6 +42,30 @@ describe("dbpipe on the embedded PostgreSQL (no database given)", () => {
     ]);
     expect(report.migrations[0]).toMatchObject({ name: "create_customers_and_products", checksum: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(first.stdout + second.stdout + status.stdout).not.toMatch(ANSI);
+    // As root with the project in a private (0700) folder, the data lives elsewhere: the first line says where.
+    const firstLine = first.stdout.split("\n")[0];
+    if (isRoot) expect(firstLine).toMatch(/embedded PostgreSQL in \.dbpipe\/dev \(data in \/var\/lib\/dbpipe\/[0-9a-f]{16}\)$/);
+    else expect(firstLine).toMatch(/embedded PostgreSQL in \.dbpipe\/dev$/);
+  });
+
+  it("runs two first up processes at once on a fresh folder: one starts the server, both finish, the last one stops it", async () => {
+    const project = sampleProject();
+    const [a, b] = await Promise.all([runCli(["up", "--json"], { cwd: project }), runCli(["up", "--json"], { cwd: project })]);
+    expect([a.code, b.code], a.stderr + b.stderr).toEqual([0, 0]);
+    expect([JSON.parse(a.stdout).applied.length, JSON.parse(b.stdout).applied.length].sort()).toEqual([0, 5]);
+
+    // Stopped after: no postmaster.pid, nobody registered as using it, no lock left behind.
+    const pgdata = embeddedDataDir(project);
+    expect(fs.existsSync(path.join(pgdata, "PG_VERSION"))).toBe(true);
+    expect(fs.existsSync(path.join(pgdata, "postmaster.pid"))).toBe(false);
+    expect(fs.readdirSync(path.join(project, ".dbpipe/dev/users"))).toEqual([]);
+    expect(fs.existsSync(path.join(project, ".dbpipe/dev/start.lock"))).toBe(false);
+
+    const status = await runCli(["status", "--json"], { cwd: project });
+    expect(status.code, status.stderr).toBe(0);
+    const rows = JSON.parse(status.stdout).migrations as { version: string; status: string; kind: string }[];
+    expect(rows.map((m) => [m.version, m.status, m.kind])).toEqual(["0001", "0002", "0003", "0004", "0005"].map((v) => [v, "applied", "migrate"]));
+    expect(fs.existsSync(path.join(pgdata, "postmaster.pid"))).toBe(false);
   });
 });
 
@@ -115,6 +140,50 @@ describe("dbpipe with a database URL", () => {
     expect(down.stdout).toContain("Reverted 2 migrations; the database is at 0003.");
     const status = JSON.parse((await runCli(["status", "--json", "--database-url", url], { cwd: project })).stdout);
     expect(status.summary).toEqual({ applied: 3, pending: 2 });
+  });
+});
+
+describe("baseline", () => {
+  it("takes --version as its own flag: records up to it, and up then applies only the later ones", async () => {
+    const url = await freshDatabase();
+    const project = tempFolder(
+      {
+        "migrations/0001_a.sql": "CREATE TABLE a (id int);",
+        "migrations/0002_b.sql": "CREATE TABLE b (id int);",
+        "migrations/0003_c.sql": "CREATE TABLE c (id int);",
+      },
+      "dbpipe-project-",
+    );
+    // The database already has what 0001 and 0002 create.
+    await withClient(url, (c) => c.query("CREATE TABLE a (id int); CREATE TABLE b (id int)"));
+
+    const baseline = await runCli(["baseline", "--version", "0002", "--database-url", url], { cwd: project });
+    expect(baseline.stderr).toBe("");
+    expect(baseline.code).toBe(0);
+    expect(baseline.stdout).toContain("Baselined 2 migrations up to 0002; `dbpipe up` applies the ones after it.");
+
+    const status = JSON.parse((await runCli(["status", "--json", "--database-url", url], { cwd: project })).stdout);
+    expect(status.migrations.map((m: { version: string; status: string; kind: string | null }) => [m.version, m.status, m.kind])).toEqual([
+      ["0001", "applied", "baseline"],
+      ["0002", "applied", "baseline"],
+      ["0003", "pending", null],
+    ]);
+
+    const up = await runCli(["up", "--json", "--database-url", url], { cwd: project });
+    expect(up.code, up.stderr).toBe(0);
+    expect(JSON.parse(up.stdout).applied.map((a: { version: string }) => a.version)).toEqual(["0003"]);
+  });
+
+  it("keeps dbpipe's own --version before the command", async () => {
+    const version = (JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { version: string }).version;
+    for (const flag of ["--version", "-V"]) {
+      const run = await runCli([flag], { cwd: REPO });
+      expect(run.code).toBe(0);
+      expect(run.stdout.trim()).toBe(version);
+    }
+    const missing = await runCli(["baseline", "--database-url", "postgres://x:y@127.0.0.1:1/z"], { cwd: REPO });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("required option '--version <version>' not specified");
   });
 });
 
@@ -224,6 +293,52 @@ describe("errors people can act on", () => {
     expect(run.stdout + run.stderr).not.toContain("wrong-pass-123");
   });
 
+  it("hides a password holding @ and spaces, wherever the URL is printed", async () => {
+    const project = sampleProject();
+    const url = "postgres://deploy:p@ss w0rd;x@127.0.0.1:1/crm";
+    for (const args of [["status"], ["up", "--json"], ["baseline", "--version", "0001"]]) {
+      const run = await runCli([...args, "--database-url", url], { cwd: project });
+      expect(run.code).toBe(3);
+      expect(run.stdout + run.stderr).toContain("postgres://deploy:***@127.0.0.1:1/crm");
+      expect(run.stdout + run.stderr).not.toMatch(/ss w0rd|w0rd;x|p@ss|p%40ss/);
+    }
+  });
+
+  it("never prints a PASSWORD literal of a failing migration, in text or JSON", async () => {
+    const project = sampleProject({ "migrations/0006_roles.sql": "-- the app's login\nCREATE ROLE dbpipe_test_app LOGIN PASSWORD 'hunter2secret' VALID UNTIL 'not a date';\n" });
+    const url = await freshDatabase();
+    const text = await runCli(["up", "--database-url", url], { cwd: project });
+    expect(text.code).toBe(3);
+    expect(text.stderr).toContain("migrations/0006_roles.sql:2:");
+    expect(text.stderr).toContain("CREATE ROLE dbpipe_test_app LOGIN PASSWORD '***' VALID UNTIL 'not a date';");
+    const json = await runCli(["up", "--json", "--database-url", url], { cwd: project });
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ version: "0006", line: 2 });
+    const plan = await runCli(["plan", "--rehearse", "--json", "--database-url", url], { cwd: project });
+    for (const run of [text, json, plan]) expect(run.stdout + run.stderr).not.toContain("hunter2secret");
+  });
+
+  it("reports a refused connection as a database failure naming the (redacted) URL, not as a bug", async () => {
+    const project = sampleProject();
+    for (const args of [["status"], ["lint"], ["up"]]) {
+      const run = await runCli([...args, "--database-url", "postgres://u:Sup3r-S3cret@127.0.0.1:1/db"], { cwd: project });
+      expect(run.code, args.join(" ")).toBe(3);
+      expect(run.stderr).toMatch(/(could not|cannot) connect to postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db: connect ECONNREFUSED/);
+      expect(run.stderr).not.toContain("bug");
+      expect(run.stdout + run.stderr).not.toContain("Sup3r-S3cret");
+    }
+  });
+
+  it("reports an SQL error outside a migration as a database failure, not as a bug", async () => {
+    const url = await freshDatabase();
+    // A history table dbpipe did not create: reading it fails on the server.
+    await withClient(url, (c) => c.query("CREATE SCHEMA dbpipe; CREATE TABLE dbpipe.schema_migrations (id int)"));
+    const run = await runCli(["status", "--database-url", url], { cwd: sampleProject() });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^error: the database failed \(postgres:\/\/[^:]+:\*\*\*@[^)]+\): column "\w+" does not exist \[SQLSTATE 42703\]/);
+    expect(run.stderr).not.toContain("bug");
+  });
+
   it("exits 2 for an unknown flag and for a missing required flag", async () => {
     const project = sampleProject();
     const bad = await runCli(["up", "--stak", "dev"], { cwd: project });
@@ -256,6 +371,31 @@ describe("errors people can act on", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("no Pulumi.staging.yaml in");
     expect(run.stderr).toContain("dbpipe env new staging --tier <dev|test|prod>");
+  });
+});
+
+describe("up's progress and colour", () => {
+  it("marks the failing migration with ✗ before the error, and colours nothing off a terminal even without NO_COLOR", async () => {
+    const url = await freshDatabase();
+    const project = sampleProject({ "migrations/0006_broken.sql": "ALTER TABLE no_such_table ADD COLUMN x int;\n" });
+    const run = await runCli(["up", "--database-url", url], { cwd: project, noColor: false });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(/✓ 0005 drop_legacy_product_description \d+ms\n {2}✗ 0006 broken\n$/);
+    expect(run.stdout).not.toContain("→");
+    expect(run.stderr).toMatch(/^error: migrations\/0006_broken\.sql:1:1: migration 0006 \(broken\) failed/m);
+    expect(run.stdout + run.stderr).not.toMatch(ANSI);
+  });
+
+  it.skipIf(!canRunInTerminal)("on a terminal, shows the migration running, replaced by its result, in colour", async () => {
+    const url = await freshDatabase();
+    const project = sampleProject({ "migrations/0006_broken.sql": "ALTER TABLE no_such_table ADD COLUMN x int;\n" });
+    const run = await runCli(["up", "--database-url", url], { cwd: project, noColor: false, terminal: true });
+    expect(run.code).toBe(3);
+    const esc = String.fromCharCode(27);
+    const clear = `\r${esc}[2K`;
+    expect(run.stdout).toContain(`${clear}  ${esc}[36m→${esc}[39m 0001 create_customers_and_products…${clear}  ${esc}[32m✓${esc}[39m 0001 create_customers_and_products`);
+    expect(run.stdout).toContain(`${clear}  ${esc}[36m→${esc}[39m 0006 broken…${clear}  ${esc}[31m✗${esc}[39m 0006 broken\r\n`);
+    expect(run.stdout).toContain(`${esc}[31merror:${esc}[39m migrations/0006_broken.sql:1:1`);
   });
 });
 

@@ -103,7 +103,10 @@ describe("dbpipe lint", () => {
     const run = await runCli(["lint", "--stack", "prod", "migrations/0004_widen_sku.sql"], { cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatchInlineSnapshot(`
-      "1 migration, 0 findings; highest risk low.
+      "migrations/0004_widen_sku.sql:1:35 low safe-column-type-change ALTER COLUMN sku TYPE text (from varchar(20)) on products needs no table rewrite; clients may still see a different type.
+          hint: Nothing to change in the migration; check that clients handle the new type.
+
+      1 migration, 1 finding (1 low); highest risk low.
       Stack prod (tier prod): allowed.
       "
     `);
@@ -287,6 +290,7 @@ describe("dbpipe lint on a long history", () => {
     const late = report.migrations.filter((m: { version: string }) => m.version === "0090" || m.version === "0095");
     expect(late.flatMap((m: { findings: { rule: string; message: string }[] }) => m.findings.map((f) => `${f.rule}: ${f.message}`))).toMatchInlineSnapshot(`
       [
+        "safe-column-type-change: ALTER COLUMN code TYPE text (from varchar(20)) on t1 needs no table rewrite; clients may still see a different type.",
         "change-column-type: ALTER COLUMN id TYPE int8 (from int4) rewrites t2 and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
         "change-default: DROP DEFAULT on t3.code: inserts that leave the column out will get NULL.",
         "set-not-null: SET NOT NULL on t4.note scans the whole table for NULLs under an ACCESS EXCLUSIVE lock.",

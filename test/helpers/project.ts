@@ -1,17 +1,48 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll } from "vitest";
+import { afterAll, onTestFinished } from "vitest";
 import type { EngineOptions } from "../../src/migrate/engine";
 import { splitWithParser } from "../../src/migrate/statements";
 import { parseStackSettings, type StackSettings } from "../../src/settings/stack-settings";
 
-/** A temporary folder holding `files` (path → content), removed when the test file ends. */
+/**
+ * A temporary folder holding `files` (path → content), removed with the data of any embedded
+ * PostgreSQL that a test kept outside it (as root, under /var/lib/dbpipe): when the test ends if
+ * made inside a test, else when the test file ends.
+ */
 export function tempFolder(files: Record<string, string> = {}, prefix = "dbpipe-"): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const remove = () => {
+    for (const data of embeddedDataOutside(dir)) fs.rmSync(data, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  // An afterAll registered inside a test never runs; onTestFinished only works inside one.
+  try {
+    onTestFinished(remove);
+  } catch {
+    afterAll(remove);
+  }
   writeFiles(dir, files);
   return dir;
+}
+
+/** The embedded servers' data folders that `.dbpipe/<stack>/data-location` files under `project` point to. */
+export function embeddedDataOutside(project: string): string[] {
+  const stacks = path.join(project, ".dbpipe");
+  if (!fs.existsSync(stacks)) return [];
+  return fs
+    .readdirSync(stacks)
+    .map((stack) => path.join(stacks, stack, "data-location"))
+    .filter((pointer) => fs.existsSync(pointer))
+    .map((pointer) => fs.readFileSync(pointer, "utf8").trim())
+    .filter((data) => data.startsWith("/var/lib/dbpipe/"));
+}
+
+/** Where the embedded PostgreSQL of `project`'s `stack` keeps its files (`.dbpipe/<stack>/data`, or where data-location points). */
+export function embeddedDataDir(project: string, stack = "dev"): string {
+  const pointer = path.join(project, ".dbpipe", stack, "data-location");
+  return fs.existsSync(pointer) ? fs.readFileSync(pointer, "utf8").trim() : path.join(project, ".dbpipe", stack, "data");
 }
 
 /** Writes `files` (path → content) under `dir`, creating folders. */

@@ -1,12 +1,17 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Client } from "pg";
 import { startEmbedded } from "../../src/local/embedded";
+import { tempFolder } from "../helpers/project";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-embedded-"));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = tempFolder({}, "dbpipe-embedded-");
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ["-e", ""]).pid!;
+}
 
 async function query(url: string, sql: string): Promise<unknown[]> {
   const client = new Client({ connectionString: url });
@@ -46,6 +51,53 @@ describe("embedded PostgreSQL", () => {
     } finally {
       await owner.stop();
     }
+  });
+
+  it("keeps the server for the users that remain when the one that started it leaves; the last one stops it", async () => {
+    const starter = await startEmbedded({ dataDir: dir });
+    const attached = await startEmbedded({ dataDir: dir, database: "crm" });
+    expect([starter.started, attached.started]).toEqual([true, false]);
+    await starter.stop();
+    expect(await query(attached.url, "SELECT 1 AS ok")).toEqual([{ ok: 1 }]);
+    await attached.stop();
+    await expect(query(attached.url, "SELECT 1")).rejects.toThrow();
+    expect(fs.existsSync(path.join(starter.dataDir, "postmaster.pid"))).toBe(false);
+    expect(fs.readdirSync(path.join(dir, "users"))).toEqual([]);
+  });
+
+  it("breaks a start lock and ignores users left behind by processes that are gone", async () => {
+    const gone = deadPid();
+    fs.writeFileSync(path.join(dir, "start.lock"), `${gone} abc\n`);
+    fs.writeFileSync(path.join(dir, "users", `${gone}-abcd`), `${gone}\n`);
+    const server = await startEmbedded({ dataDir: dir, lockWaitMs: 5_000 });
+    expect(server.started).toBe(true);
+    await server.stop();
+    await expect(query(server.url, "SELECT 1")).rejects.toThrow();
+    expect(fs.readdirSync(path.join(dir, "users"))).toEqual([]);
+    expect(fs.existsSync(path.join(dir, "start.lock"))).toBe(false);
+  });
+
+  it("waits for a live holder of the start lock, and says who holds it when it gives up", async () => {
+    fs.writeFileSync(path.join(dir, "start.lock"), `${process.pid} held-by-this-test\n`);
+    try {
+      await expect(startEmbedded({ dataDir: dir, lockWaitMs: 300 })).rejects.toThrow(`is being started or stopped by another process (pid ${process.pid})`);
+    } finally {
+      fs.rmSync(path.join(dir, "start.lock"));
+    }
+  });
+
+  it("initialises a fresh folder once when two start at the same moment", async () => {
+    const fresh = tempFolder({}, "dbpipe-embedded-fresh-");
+    const [a, b] = await Promise.all([startEmbedded({ dataDir: fresh, database: "crm" }), startEmbedded({ dataDir: fresh, database: "crm" })]);
+    try {
+      expect([a.started, b.started].sort()).toEqual([false, true]);
+      expect(a.port).toBe(b.port);
+      expect(await query(b.url, "SELECT current_database() AS db")).toEqual([{ db: "crm" }]);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+    await expect(query(a.url, "SELECT 1")).rejects.toThrow();
   });
 
   it("keeps the generated password private to the owner", () => {

@@ -130,6 +130,35 @@ describe("loading migrations", () => {
     expect(m).toMatchObject({ version: "0007", name: "add_notes", file: "0007_add_notes.sql" });
   });
 
+  it("accepts the .sql extension in any case, in every layout", () => {
+    const dbpipe = load({ "0003_a.sql": "SELECT 3;", "0004_x.SQL": "SELECT 4;", "0005_y.Sql": "SELECT 5;" });
+    expect(dbpipe.layout).toBe("dbpipe");
+    expect(dbpipe.migrations.map((m) => [m.version, m.name, m.file])).toEqual([
+      ["0003", "a", "0003_a.sql"],
+      ["0004", "x", "0004_x.SQL"],
+      ["0005", "y", "0005_y.Sql"],
+    ]);
+
+    const plain = load({ "001-create-things.SQL": "SELECT 1;", "002_more.sql": "SELECT 2;" });
+    expect(plain.layout).toBe("plain");
+    expect(plain.migrations.map((m) => [m.version, m.name])).toEqual([
+      ["001", "create-things"],
+      ["002", "more"],
+    ]);
+
+    const journal = { entries: [{ idx: 0, tag: "0000_init" }] };
+    const drizzle = load({ "meta/_journal.json": JSON.stringify(journal), "0000_init.SQL": "SELECT 1;" });
+    expect(drizzle.layout).toBe("drizzle");
+    expect(drizzle.migrations.map((m) => [m.version, m.name])).toEqual([["0000", "init"]]);
+
+    const prisma = load({ "20240101120000_init/MIGRATION.SQL": "SELECT 1;" });
+    expect(prisma.layout).toBe("prisma");
+    expect(prisma.migrations.map((m) => [m.version, m.name, m.file])).toEqual([["20240101120000", "init", path.join("20240101120000_init", "MIGRATION.SQL")]]);
+
+    const dir = tempFolder({ "0007_add_notes.SQL": "SELECT 7;" });
+    expect(loadMigrationFile(path.join(dir, "0007_add_notes.SQL"), { displayBase: dir })).toMatchObject({ version: "0007", name: "add_notes" });
+  });
+
   it("takes the layout when given instead of detecting it", () => {
     // A dash-named file is a problem for the dbpipe layout, which wants <version>_<name>.sql.
     expect(() => load({ "001-a.sql": "SELECT 1;" }, "dbpipe")).toThrow("001-a.sql: name does not parse as a migration");

@@ -72,6 +72,24 @@ describe("-- dbpipe:allow", () => {
     expect((error as Error).message).toMatchInlineSnapshot(`"migrations/0001_test.sql:1:1: dbpipe:allow names unknown rule "drop-tabel" (did you mean drop-table?); \`dbpipe lint\` prints rule ids beside each finding"`);
   });
 
+  it("works in a block comment, over several lines", async () => {
+    const [m] = await lintSql("/* dbpipe:allow drop-table sessions moved to Redis;\n   nothing reads this table */\nDROP TABLE sessions;");
+    expect(m.findings.map((f) => [f.rule, f.acknowledged, f.acknowledgedReason])).toEqual([["drop-table", true, "sessions moved to Redis; nothing reads this table"]]);
+  });
+
+  it("works inside the statement, but not inside a string", async () => {
+    const [m] = await lintSql("ALTER TABLE customers\n  -- dbpipe:allow drop-column unused since 2023\n  DROP COLUMN legacy;\nSELECT '-- dbpipe:allow drop-table not a comment';\nDROP TABLE sessions;");
+    expect(m.findings.map((f) => [f.rule, f.acknowledged])).toEqual([
+      ["drop-column", true],
+      ["drop-table", false],
+    ]);
+  });
+
+  it("checks a block-comment directive like a line comment", async () => {
+    await expect(lintSql("/* dbpipe:allow drop-tabel legacy */\nDROP TABLE a;")).rejects.toThrow(/0001_test\.sql:1:1: dbpipe:allow names unknown rule "drop-tabel"/);
+    await expect(lintSql("DROP TABLE a;\n/* dbpipe:allow drop-table forgot the statement */")).rejects.toThrow(/0001_test\.sql:2:1: dbpipe:allow is not followed by a statement/);
+  });
+
   it("rejects a directive that no statement follows", async () => {
     await expect(lintSql("DROP TABLE a;\n\n-- dbpipe:allow drop-table forgot the statement")).rejects.toThrow(/0001_test\.sql:3:1: dbpipe:allow is not followed by a statement/);
   });
@@ -99,16 +117,16 @@ describe("what earlier migrations did", () => {
   it("informs later ones: the history of applied migrations gives column types", async () => {
     const applied = migration("CREATE TABLE products (sku varchar(20));", { version: "0001" });
     const pending = migration("ALTER TABLE products ALTER COLUMN sku TYPE text;", { version: "0002" });
-    expect((await lintMigrations([pending], { history: [applied] }))[0].findings).toEqual([]);
+    expect((await lintMigrations([pending], { history: [applied] }))[0].findings.map((f) => f.rule)).toEqual(["safe-column-type-change"]);
     expect((await lintMigrations([pending]))[0].findings.map((f) => f.rule)).toEqual(["change-column-type"]);
   });
 
   it("are linted in version order whatever order they are given in", async () => {
     const create = migration("CREATE TABLE products (sku varchar(20));", { version: "0001" });
     const alter = migration("ALTER TABLE products ALTER COLUMN sku TYPE text;", { version: "0002" });
-    expect((await lintMigrations([alter, create])).map((m) => [m.version, m.findings.length])).toEqual([
-      ["0001", 0],
-      ["0002", 0],
+    expect((await lintMigrations([alter, create])).map((m) => [m.version, m.findings.map((f) => f.rule)])).toEqual([
+      ["0001", []],
+      ["0002", ["safe-column-type-change"]],
     ]);
   });
 });
@@ -116,5 +134,79 @@ describe("what earlier migrations did", () => {
 describe("SQL that does not parse", () => {
   it("is invalid input at its file, line and column", async () => {
     await expect(lintSql("CREATE TABLE ok (id int);\nDROP TABEL x;")).rejects.toThrow(/^migrations\/0001_test\.sql:2:6: syntax error at or near "TABEL"/);
+  });
+
+  it("is invalid input in the down section too, at its line in the file", async () => {
+    const m = migration("CREATE TABLE ok (id int);\n");
+    m.down = { text: "\nDROP TABEL ok;\n", line: 3 };
+    const error = await lintMigration(m).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(/^migrations\/0001_test\.sql:4:6: syntax error at or near "TABEL"/);
+  });
+
+  it("is not looked for in a down section that parses, whose statements are not reported", async () => {
+    const m = migration("CREATE TABLE ok (id int);\n");
+    m.down = { text: "DROP TABLE ok;\nTRUNCATE other;\n", line: 3 };
+    expect((await lintMigration(m)).findings).toEqual([]);
+  });
+});
+
+describe("CREATE ... IF NOT EXISTS", () => {
+  const USERS = "CREATE TABLE users (id bigint PRIMARY KEY, email text);";
+
+  it("of a table an earlier migration created does not make it new: what follows is reported", async () => {
+    const later = [
+      "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, email text);",
+      "ALTER TABLE users ADD COLUMN plan text NOT NULL;",
+      "CREATE INDEX users_email ON users (email);",
+      "TRUNCATE users;",
+      "DROP TABLE users;",
+    ].join("\n");
+    const [, m] = await lintSql([USERS, later]);
+    expect(m.findings.map((f) => [f.line, f.rule, f.severity])).toEqual([
+      [2, "not-null-column-without-default", "medium"],
+      [3, "create-index-without-concurrently", "medium"],
+      [4, "truncate", "high"],
+      [5, "drop-table", "high"],
+    ]);
+    expect(m.risk).toBe("high");
+  });
+
+  it("of a table no migration mentions does not make it new either: it may exist with data", async () => {
+    const [m] = await lintSql("CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\nDROP TABLE users;");
+    expect(m.findings.map((f) => [f.rule, f.severity])).toEqual([["drop-table", "high"]]);
+  });
+
+  it("of a table known to be gone makes it new", async () => {
+    const [, m] = await lintSql([USERS, "DROP TABLE users;\nCREATE TABLE IF NOT EXISTS users (id bigint);\nCREATE INDEX users_id ON users (id);\nTRUNCATE users;"]);
+    expect(m.findings.map((f) => [f.line, f.rule])).toEqual([[1, "drop-table"]]);
+  });
+
+  it("learns nothing about the columns of a table that may already exist", async () => {
+    const [, m] = await lintSql(["CREATE TABLE products (sku char(10));", "CREATE TABLE IF NOT EXISTS products (sku varchar(20));\nALTER TABLE products ALTER COLUMN sku TYPE text;"]);
+    expect(m.findings.map((f) => f.rule)).toEqual(["change-column-type"]);
+  });
+
+  it("of an index does not make it new, so dropping it is reported", async () => {
+    const [m] = await lintSql("CREATE TABLE tags (name text);\nCREATE INDEX IF NOT EXISTS tags_name ON tags (name);\nDROP INDEX tags_name;\nCREATE INDEX tags_name2 ON tags (name);\nDROP INDEX tags_name2;");
+    expect(m.findings.map((f) => [f.line, f.rule])).toEqual([
+      [3, "drop-index-without-concurrently"],
+      [3, "drop-index"],
+    ]);
+  });
+
+  it("CREATE TABLE ... AS and SELECT ... INTO make new tables unless IF NOT EXISTS", async () => {
+    const [m] = await lintSql([
+      "CREATE TABLE totals AS SELECT 1 AS n;",
+      "SELECT 1 AS n INTO snapshot;",
+      "CREATE TABLE IF NOT EXISTS archive AS SELECT 1 AS n;",
+      "TRUNCATE totals, snapshot, archive;",
+    ].join("\n"));
+    expect(m.findings.map((f) => [f.rule, f.table])).toEqual([["truncate", "archive"]]);
+  });
+
+  it("CREATE OR REPLACE VIEW of an existing view does not make it new", async () => {
+    const [, m] = await lintSql(["CREATE VIEW active_users AS SELECT 1 AS id;", "CREATE OR REPLACE VIEW active_users AS SELECT 2 AS id;\nDROP VIEW active_users;"]);
+    expect(m.findings.map((f) => f.rule)).toEqual(["drop-object"]);
   });
 });

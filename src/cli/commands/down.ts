@@ -1,42 +1,95 @@
 import { Command } from "commander";
-import { downMigrations } from "../../migrate/engine";
+import * as path from "node:path";
+import { backupToFolder } from "../../backup/local-folder";
+import { DbpipeError, EXIT, InputError } from "../../errors";
+import { type AppliedMigration, type DownTarget, downMigrations } from "../../migrate/engine";
 import { formatMs } from "../../migrate/lock";
+import { riskGate } from "../../risk/gate";
 import type { RegisterCommand } from "../main";
+import { errorJson } from "../render";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 
 interface DownFlags extends ProjectFlags {
-  to: string;
+  to?: string;
+  all?: boolean;
 }
 
-/** `dbpipe down --to V`: runs down parts newest first, each in its own transaction. */
+/**
+ * `dbpipe down --to V` / `dbpipe down --all`: runs down parts newest first, each in its own
+ * transaction, after the same risk gate as `up` (the stack's verdict on the down parts, and the
+ * backup it asks for).
+ */
 export const register: RegisterCommand = (program, io) => {
   const command = new Command("down")
-    .description("revert applied migrations newer than --to, newest first, with their down parts (-- dbpipe:down)")
-    .requiredOption("--to <version>", "the version to go back to (0 reverts everything)");
+    .description("revert applied migrations newer than --to (or every one, with --all), newest first, with their down parts (-- dbpipe:down)")
+    .option("--to <version>", "the version to go back to: it stays applied, newer ones are reverted")
+    .option("--all", "revert every applied migration")
+    .addHelpText(
+      "after",
+      "\nThe stack's risk rules apply to the down parts as they do to `up`: a down part whose risk needs an\n" +
+        "approval runs only when dbpipe:approvals lists the file's version and checksum (the checksum covers\n" +
+        "the whole file, down part included), and the backup the stack asks for is taken first.\n" +
+        "`--to 0` reverts everything unless a migration has version 0 (0000_...): then use --all.",
+    );
   addJsonOption(addDatabaseOption(addProjectOptions(command)));
   command.action(
     io.run(async (flags: DownFlags) => {
+      const target = targetOf(flags);
       const project = openProject(flags);
       const { output } = io;
+      const s = output.style;
+      const reverted: AppliedMigration[] = [];
+      const label = "all" in target ? "--all" : `--to ${target.to}`;
       return withDatabase(project, flags, async (database) => {
-        if (!flags.json) output.line(`dbpipe down --to ${flags.to} · stack ${output.style.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
+        if (!flags.json) output.line(`dbpipe down ${label} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         const events = {
-          migrationApplied: (m: { version: string; name: string }, ms: number) => {
-            if (!flags.json) output.line(`  ${output.style.yellow("↶")} ${m.version} ${m.name} ${output.style.dim(formatMs(ms))}`);
+          waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
+          migrationApplied: (m: { version: string; name: string; file: string }, ms: number) => {
+            reverted.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
+            if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}`);
           },
         };
-        const result = await downMigrations(engineOptions(project, database, events), flags.to);
-        if (flags.json) {
-          output.json({ stack: project.settings.stack, database: database.shown, reverted: result.reverted });
-          return;
+        const backupFolder = path.join(project.dir, ".dbpipe", project.settings.stack, "backups");
+        const gate = riskGate({
+          settings: project.settings,
+          backup: async (reverting, client) => {
+            const backup = await backupToFolder({ folder: backupFolder, stack: project.settings.stack, url: database.url, client, pending: reverting, refBase: project.dir });
+            if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatMs(backup.dump.ms))}`);
+            return backup.ref;
+          },
+          onBackup: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
+        });
+        try {
+          const result = await downMigrations(engineOptions(project, database, events), target, { beforeRevert: gate });
+          if (flags.json) {
+            output.json({ stack: project.settings.stack, database: database.shown, reverted: result.reverted, version: result.at?.version ?? null, backupRef: result.backupRef });
+            return EXIT.ok;
+          }
+          const at = result.at ? result.at.version : "no migration";
+          output.line(
+            result.reverted.length === 0
+              ? `Nothing to revert: ${"all" in target ? "no migration is applied" : `nothing newer than ${target.to} is applied`}.`
+              : `Reverted ${result.reverted.length} migration${result.reverted.length === 1 ? "" : "s"}; the database is at ${at}.`,
+          );
+          return EXIT.ok;
+        } catch (error) {
+          if (flags.json && error instanceof DbpipeError) {
+            output.json({ stack: project.settings.stack, database: database.shown, reverted, error: errorJson(error) });
+            return error.exitCode;
+          }
+          if (!flags.json && reverted.length > 0) output.error(`${reverted.length} migration${reverted.length === 1 ? "" : "s"} reverted before the failure stay reverted.`);
+          throw error;
         }
-        output.line(
-          result.reverted.length === 0
-            ? `Nothing to revert: nothing newer than ${flags.to} is applied.`
-            : `Reverted ${result.reverted.length} migration${result.reverted.length === 1 ? "" : "s"}; the database is at ${flags.to === "0" || /^0+$/.test(flags.to) ? "no migration" : flags.to}.`,
-        );
       });
     }),
   );
   program.addCommand(command);
 };
+
+/** `--to V` or `--all`, exactly one; checked before any database is opened. */
+function targetOf(flags: DownFlags): DownTarget {
+  if (flags.all && flags.to !== undefined) throw new InputError("give either --to <version> or --all, not both");
+  if (flags.all) return { all: true };
+  if (flags.to === undefined) throw new InputError("required option '--to <version>' not specified: give the version to go back to, or --all to revert everything");
+  return { to: flags.to };
+}

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { DbpipeError, EXIT } from "../../errors";
+import { DbpipeError, EXIT, databaseFailure } from "../../errors";
 import { type AppliedMigration, upMigrations } from "../../migrate/engine";
 import { formatMs } from "../../migrate/lock";
 import { MigrationFailedError } from "../../migrate/sql-error";
@@ -31,9 +31,16 @@ export const register: RegisterCommand = (program, io) => {
       const verb = flags.rehearse ? "rehearsed" : "applied";
       return withDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe up${flags.rehearse ? " --rehearse" : ""} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
+        // The migration running now: shown on a terminal while it runs, marked ✗ if it fails.
+        let running: { version: string; name: string } | undefined;
         const events = {
           waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
+          migrationStarted: (m: { version: string; name: string }) => {
+            running = m;
+            if (!flags.json) output.progress(`  ${s.cyan("→")} ${m.version} ${m.name}…`);
+          },
           migrationApplied: (m: { version: string; name: string; file: string }, ms: number) => {
+            running = undefined;
             applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms, risk: risks.get(m.version) ?? null });
             const risk = risks.get(m.version);
             const riskNote = risk && risk !== "low" ? ` ${(risk === "high" ? s.red : s.yellow)(`${risk} risk`)}` : "";
@@ -79,21 +86,23 @@ export const register: RegisterCommand = (program, io) => {
           }
           return EXIT.ok;
         } catch (error) {
-          if (flags.json && error instanceof DbpipeError) {
+          if (!flags.json && running) output.line(`  ${s.red("✗")} ${running.version} ${running.name}`);
+          const failure = error instanceof DbpipeError ? error : databaseFailure(error, database.shown);
+          if (flags.json && failure) {
             output.json({
               stack: project.settings.stack,
               tier: project.settings.tier,
               database: database.shown,
               rehearsal: Boolean(flags.rehearse),
               applied,
-              error: errorJson(error),
+              error: errorJson(failure),
             });
-            return error.exitCode;
+            return failure.exitCode;
           }
           if (!flags.json && applied.length > 0 && error instanceof MigrationFailedError) {
             output.error(`${applied.length} migration${applied.length === 1 ? "" : "s"} ${verb} before the failure${flags.rehearse ? " (rolled back)" : " stay applied"}.`);
           }
-          throw error;
+          throw failure ?? error;
         }
       });
     }),

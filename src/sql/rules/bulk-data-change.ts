@@ -1,16 +1,19 @@
 import type { Node } from "libpg-query";
-import { nodeAs, tableOf } from "../ast";
+import { hasSubquery, nodeAs, rowFilter, tableOf } from "../ast";
 import type { Rule } from "./rule";
 
-/** Set-based data changes on an existing table: INSERT ... SELECT, UPDATE ... FROM, MERGE, COPY FROM. */
+/**
+ * Set-based data changes on an existing table: INSERT ... SELECT, UPDATE ... FROM, DELETE ... USING,
+ * UPDATE or DELETE whose WHERE has a subquery, MERGE, COPY FROM.
+ */
 export const bulkDataChange: Rule = {
   id: "bulk-data-change",
   severity: "high",
-  summary: "A bulk data change (INSERT ... SELECT, UPDATE ... FROM, MERGE, COPY FROM) on an existing table.",
+  summary: "A bulk data change (INSERT ... SELECT, UPDATE ... FROM, DELETE ... USING, UPDATE or DELETE ... WHERE ... IN (SELECT ...), MERGE, COPY FROM) on an existing table.",
   why: "It changes as many rows as the query finds, inside the migration's transaction: long row locks, WAL and replica lag, and a schema change in the same transaction keeps its lock for the whole copy.",
   instead: "Backfill in batches outside the schema migration (a script or a job), or in its own no-transaction migration once the schema change is deployed.",
   sizeSensitive: true,
-  kinds: ["InsertStmt", "UpdateStmt", "MergeStmt", "CopyStmt"],
+  kinds: ["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt"],
   check(context) {
     const node = context.statement.node;
     const insert = nodeAs(node, "InsertStmt");
@@ -22,11 +25,19 @@ export const bulkDataChange: Rule = {
       return;
     }
     const update = nodeAs(node, "UpdateStmt");
-    if (update && (update.fromClause?.length ?? 0) > 0 && update.whereClause) {
-      const table = tableOf(update.relation);
-      if (table && !context.isNewTable(table)) {
-        context.report({ message: `UPDATE ${table.display} ... FROM rewrites every row the join matches in one transaction.`, table, at: update.relation?.location });
-      }
+    const del = nodeAs(node, "DeleteStmt");
+    const change = update ?? del;
+    if (change) {
+      const source = bulkSource(node);
+      const table = tableOf(change.relation);
+      if (!source || !table || context.isNewTable(table)) return;
+      const verb = update ? `UPDATE ${table.display}` : `DELETE FROM ${table.display}`;
+      const what = update ? "rewrites" : "deletes";
+      const message =
+        source === "subquery"
+          ? `${verb} ... WHERE with a subquery ${what} every row the subquery selects, in one transaction.`
+          : `${verb} ... ${source} ${what} every row the join matches, in one transaction.`;
+      context.report({ message, table, at: change.relation?.location });
       return;
     }
     const merge = nodeAs(node, "MergeStmt");
@@ -42,6 +53,21 @@ export const bulkDataChange: Rule = {
     }
   },
 };
+
+/**
+ * What makes an UPDATE or DELETE set-based: a join (`FROM` / `USING`) or a subquery in its WHERE.
+ * Undefined for other statements, and for an UPDATE or DELETE without a WHERE that filters
+ * (update-without-where and delete-without-where report those).
+ */
+export function bulkSource(node: Node): "FROM" | "USING" | "subquery" | undefined {
+  const update = nodeAs(node, "UpdateStmt");
+  const del = nodeAs(node, "DeleteStmt");
+  const where = rowFilter((update ?? del)?.whereClause);
+  if (!where) return undefined;
+  if ((update?.fromClause?.length ?? 0) > 0) return "FROM";
+  if ((del?.usingClause?.length ?? 0) > 0) return "USING";
+  return hasSubquery(where) ? "subquery" : undefined;
+}
 
 /** True when a SELECT reads from tables (not just VALUES or constants). */
 function readsTables(select: Node | undefined): boolean {

@@ -1,13 +1,17 @@
-import { type ColumnType, alterTableCommands, columnTypeOf, nodeAs, quoteIdent, tableOf } from "../ast";
+import type { Node } from "libpg-query";
+import { type ColumnType, alterTableCommands, columnTypeOf, nodeAs, quoteIdent, strings, tableOf } from "../ast";
 import type { Rule } from "./rule";
 
-/** ALTER COLUMN ... TYPE that rewrites the table (or may: the current type is unknown). */
+/**
+ * ALTER COLUMN ... TYPE that rewrites the table (or may: the current type is unknown), or changes
+ * the collation. A change that needs no rewrite is safe-column-type-change.
+ */
 export const changeColumnType: Rule = {
   id: "change-column-type",
-  severity: "medium",
-  summary: "ALTER COLUMN ... TYPE that rewrites the table (int to bigint, text to varchar(n), anything with USING).",
-  why: "Most type changes rewrite the whole table and rebuild its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes; clients that expect the old type may break. A few need no rewrite and are not reported: varchar(n) to text or to a longer varchar, numeric(p,s) to a larger precision, cidr to inet.",
-  instead: "Add a new column of the new type, write to both (trigger), backfill in batches, switch reads, then drop the old column in a later migration.",
+  severity: "high",
+  summary: "ALTER COLUMN ... TYPE that rewrites the table (int to bigint, text to varchar(n), a USING that computes new values), or whose current type dbpipe does not know.",
+  why: "The table and every index on it are rewritten under an ACCESS EXCLUSIVE lock that blocks reads and writes until the copy ends — the same cost as the other rewrites (rewrite-table, volatile-default), and as high. Clients that expect the old type may break too. When dbpipe has not seen the column's current type, it assumes a rewrite: a wrong \"rewrite\" costs an acknowledgement, a wrong \"no rewrite\" an outage.",
+  instead: "Add a new column of the new type, write to both (trigger), backfill in batches, switch reads, then drop the old column in a later migration. Changes that need no rewrite (varchar(n) to text or to a longer varchar, numeric(p,s) to a larger precision, cidr to inet) are only safe-column-type-change.",
   sizeSensitive: true,
   kinds: ["AlterTableStmt"],
   check(context) {
@@ -22,7 +26,8 @@ export const changeColumnType: Rule = {
       if (!def || !next) continue;
       const column = quoteIdent(cmd.name ?? "");
       const previous = context.history.column(table.key, cmd.name ?? "")?.type;
-      const change = typeChange(previous, next, def.raw_default !== undefined);
+      const using = usingComputes(def.raw_default, cmd.name ?? "", next);
+      const change = typeChange(previous, next, using);
       if (change === "no-rewrite" && !def.collClause) continue;
       const at = def.location;
       if (change === "unknown") {
@@ -35,14 +40,18 @@ export const changeColumnType: Rule = {
         context.report({ message: `ALTER COLUMN ${column} TYPE ${next.display} COLLATE on ${table.display} changes the collation: every index on the column is rebuilt under an ACCESS EXCLUSIVE lock.`, table, at });
       } else {
         const from = previous ? ` (from ${previous.display})` : "";
-        const using = def.raw_default !== undefined ? " with USING" : "";
-        context.report({ message: `ALTER COLUMN ${column} TYPE ${next.display}${from}${using} rewrites ${table.display} and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.`, table, at });
+        const computed = using ? " with a USING expression" : "";
+        context.report({ message: `ALTER COLUMN ${column} TYPE ${next.display}${from}${computed} rewrites ${table.display} and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.`, table, at });
       }
     }
   },
 };
 
-/** Whether changing a column from `from` to `to` rewrites the table, following PostgreSQL's binary-coercible casts. */
+/**
+ * Whether changing a column from `from` to `to` rewrites the table, following PostgreSQL's
+ * binary-coercible casts. `using` is true when a USING clause computes the new values (see
+ * {@link usingComputes}): that always rewrites.
+ */
 export function typeChange(from: ColumnType | undefined, to: ColumnType, using: boolean): "no-rewrite" | "rewrite" | "unknown" {
   if (using) return "rewrite";
   if (!from) return "unknown";
@@ -61,6 +70,26 @@ export function typeChange(from: ColumnType | undefined, to: ColumnType, using: 
   if (a === "text" && b === "varchar" && to.modifiers.length === 0) return "no-rewrite";
   if (a === "cidr" && b === "inet") return "no-rewrite";
   return "rewrite";
+}
+
+/**
+ * True when a USING expression computes new values. PostgreSQL casts the column to the new type
+ * anyway, so `USING col` and `USING col::newtype` say nothing more than no USING at all (and
+ * rewrite only when the change itself does); anything else is evaluated for every row.
+ */
+export function usingComputes(expr: Node | undefined, column: string, to: ColumnType): boolean {
+  if (!expr) return false;
+  const cast = nodeAs(expr, "TypeCast");
+  if (cast) {
+    const type = columnTypeOf(cast.typeName);
+    if (!type || !sameType(type, to)) return true;
+  }
+  const fields = strings(nodeAs(cast ? cast.arg : expr, "ColumnRef")?.fields);
+  return fields.length === 0 || fields[fields.length - 1] !== column;
+}
+
+function sameType(a: ColumnType, b: ColumnType): boolean {
+  return canonical(a.name) === canonical(b.name) && a.schema === b.schema && a.array === b.array && !a.opaque && !b.opaque && sameModifiers(a.modifiers, b.modifiers);
 }
 
 function canonical(name: string): string {

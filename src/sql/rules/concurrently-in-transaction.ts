@@ -1,4 +1,4 @@
-import { alterTableCommands, nodeAs } from "../ast";
+import { concurrentlyForm } from "../ast";
 import type { Rule } from "./rule";
 
 /** A CONCURRENTLY statement in a migration that runs in a transaction. */
@@ -11,17 +11,7 @@ export const concurrentlyInTransaction: Rule = {
   kinds: ["IndexStmt", "DropStmt", "ReindexStmt", "AlterTableStmt"],
   check(context) {
     if (!context.inTransaction) return;
-    const node = context.statement.node;
-    let what: string | undefined;
-    if (nodeAs(node, "IndexStmt")?.concurrent) what = "CREATE INDEX CONCURRENTLY";
-    else if (nodeAs(node, "DropStmt")?.concurrent) what = "DROP INDEX CONCURRENTLY";
-    else if ((nodeAs(node, "ReindexStmt")?.params ?? []).some((p) => nodeAs(p, "DefElem")?.defname === "concurrently")) what = "REINDEX CONCURRENTLY";
-    else {
-      const alter = nodeAs(node, "AlterTableStmt");
-      if (alter && alterTableCommands(alter).some((c) => c.subtype === "AT_DetachPartition" && nodeAs(c.def, "PartitionCmd")?.concurrent)) {
-        what = "DETACH PARTITION CONCURRENTLY";
-      }
-    }
+    const what = concurrentlyForm(context.statement.node);
     if (!what) return;
     const why = context.migration.noTransaction ? "inside the file's explicit BEGIN" : "in a transaction (the file has no `-- dbpipe:no-transaction` line)";
     context.report({ message: `${what} cannot run inside a transaction block, and this migration runs it ${why}: it will fail.` });

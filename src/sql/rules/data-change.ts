@@ -1,4 +1,5 @@
-import { nodeAs, tableOf } from "../ast";
+import { nodeAs, rowFilter, tableOf } from "../ast";
+import { bulkSource } from "./bulk-data-change";
 import type { Rule } from "./rule";
 
 /** UPDATE or DELETE with a WHERE on an existing table: a data change of unknown size. */
@@ -14,8 +15,9 @@ export const dataChange: Rule = {
     const update = nodeAs(context.statement.node, "UpdateStmt");
     const del = nodeAs(context.statement.node, "DeleteStmt");
     const stmt = update ?? del;
-    // Without WHERE it is update-without-where / delete-without-where; UPDATE ... FROM is bulk-data-change.
-    if (!stmt?.whereClause || (update?.fromClause?.length ?? 0) > 0) return;
+    // Without a WHERE that filters it is update-without-where / delete-without-where; with a join or
+    // a subquery it is bulk-data-change.
+    if (!stmt || !rowFilter(stmt.whereClause) || bulkSource(context.statement.node)) return;
     const table = tableOf(stmt.relation);
     if (!table || context.isNewTable(table)) return;
     const verb = update ? "UPDATE" : "DELETE FROM";

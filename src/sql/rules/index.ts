@@ -1,6 +1,7 @@
 import { addPrimaryKey } from "./add-primary-key";
 import { addSerialColumn } from "./add-serial-column";
 import { addUniqueConstraint } from "./add-unique-constraint";
+import { attachPartition } from "./attach-partition";
 import { bulkDataChange } from "./bulk-data-change";
 import { cannotRunInTransaction } from "./cannot-run-in-transaction";
 import { changeColumnType } from "./change-column-type";
@@ -14,6 +15,7 @@ import { dataChange } from "./data-change";
 import { deleteWithoutWhere } from "./delete-without-where";
 import { detachPartitionWithoutConcurrently } from "./detach-partition-without-concurrently";
 import { disableTrigger } from "./disable-trigger";
+import { domainCheckWithoutNotValid } from "./domain-check-without-not-valid";
 import { dropColumn } from "./drop-column";
 import { dropConstraint } from "./drop-constraint";
 import { dropDatabase } from "./drop-database";
@@ -21,12 +23,14 @@ import { dropIndex } from "./drop-index";
 import { dropIndexWithoutConcurrently } from "./drop-index-without-concurrently";
 import { dropNotNull } from "./drop-not-null";
 import { dropObject } from "./drop-object";
+import { dropOwned } from "./drop-owned";
 import { dropSchema } from "./drop-schema";
 import { dropTable } from "./drop-table";
 import { foreignKeyWithoutNotValid } from "./foreign-key-without-not-valid";
 import { grantRevoke } from "./grant-revoke";
 import { lockTable } from "./lock-table";
 import { missingLockTimeout } from "./missing-lock-timeout";
+import { multipleConcurrently } from "./multiple-concurrently";
 import { notNullColumnWithoutDefault } from "./not-null-column-without-default";
 import { refreshMaterializedViewWithoutConcurrently } from "./refresh-materialized-view-without-concurrently";
 import { reindexWithoutConcurrently } from "./reindex-without-concurrently";
@@ -36,11 +40,15 @@ import { renameTable } from "./rename-table";
 import { rewriteTable } from "./rewrite-table";
 import { roleChange } from "./role-change";
 import { type Rule } from "./rule";
+import { safeColumnTypeChange } from "./safe-column-type-change";
 import { setNotNull } from "./set-not-null";
 import { transactionControl } from "./transaction-control";
 import { truncate } from "./truncate";
+import { unanalyzableCode } from "./unanalyzable-code";
+import { unusedAllow } from "./unused-allow";
 import { updateWithoutWhere } from "./update-without-where";
 import { vacuumFull } from "./vacuum-full";
+import { validateInSameTransaction } from "./validate-in-same-transaction";
 import { volatileDefault } from "./volatile-default";
 
 /**
@@ -53,6 +61,7 @@ export const RULES: readonly Rule[] = [
   dropTable,
   dropSchema,
   dropDatabase,
+  dropOwned,
   truncate,
   deleteWithoutWhere,
   updateWithoutWhere,
@@ -64,6 +73,7 @@ export const RULES: readonly Rule[] = [
   cannotRunInTransaction,
   notNullColumnWithoutDefault,
   transactionControl,
+  multipleConcurrently,
   // Rewrites or scans under a lock.
   volatileDefault,
   addSerialColumn,
@@ -75,6 +85,9 @@ export const RULES: readonly Rule[] = [
   createIndexWithoutConcurrently,
   foreignKeyWithoutNotValid,
   checkWithoutNotValid,
+  validateInSameTransaction,
+  domainCheckWithoutNotValid,
+  attachPartition,
   setNotNull,
   addUniqueConstraint,
   addPrimaryKey,
@@ -88,6 +101,7 @@ export const RULES: readonly Rule[] = [
   renameTable,
   renameColumn,
   renameEnumValue,
+  safeColumnTypeChange,
   changeDefault,
   dropIndex,
   dropObject,
@@ -98,6 +112,9 @@ export const RULES: readonly Rule[] = [
   grantRevoke,
   roleChange,
   createExtension,
+  // What dbpipe cannot check, and the migration's own directives.
+  unanalyzableCode,
+  unusedAllow,
 ];
 
 /** Rules by id. */

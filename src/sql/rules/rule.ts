@@ -53,6 +53,8 @@ export interface MigrationInfo {
 export interface RuleContext {
   /** The statement. */
   readonly statement: SqlStatement;
+  /** The statements before it in the same migration, in file order (to tell what it undoes or finishes). */
+  readonly preceding: readonly SqlStatement[];
   /** The statements after it in the same migration (to tell a drop-and-recreate from a drop). */
   readonly following: readonly SqlStatement[];
   /** Its migration. */
@@ -64,7 +66,9 @@ export interface RuleContext {
   readonly inTransaction: boolean;
   /**
    * True when `table` was created earlier in this migration (or is temporary): nobody else can
-   * be using it, so locks on it wait for no one and rewrites of it are cheap.
+   * be using it, so locks on it wait for no one and rewrites of it are cheap. A CREATE TABLE IF NOT
+   * EXISTS (or CREATE OR REPLACE VIEW) counts only when the history knows the table was gone: it
+   * may otherwise have found the table already there, with its rows.
    */
   isNewTable(table: TableRef | undefined): boolean;
   /** True when the index `key` (`schema.name`) was created on a new table earlier in this migration. */

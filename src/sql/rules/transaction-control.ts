@@ -1,4 +1,4 @@
-import { nodeAs } from "../ast";
+import { ENDS_TRANSACTION, STARTS_TRANSACTION, plainWrapper, transactionKind } from "../transactions";
 import type { Rule } from "./rule";
 
 const WORDS: Record<string, string> = {
@@ -14,21 +14,34 @@ const WORDS: Record<string, string> = {
   TRANS_STMT_ROLLBACK_PREPARED: "ROLLBACK PREPARED",
 };
 
-/** BEGIN, COMMIT, ROLLBACK and friends inside a migration file. */
+/**
+ * BEGIN, COMMIT, ROLLBACK and friends inside a migration file, judged as `dbpipe up` treats them:
+ * in a transactional migration a statement that ends the transaction makes `up` refuse the file,
+ * a plain `BEGIN; ... COMMIT;` around the whole file is dropped (not reported), and savepoints stay
+ * inside the runner's transaction (not reported).
+ */
 export const transactionControl: Rule = {
   id: "transaction-control",
   severity: "medium",
-  summary: "BEGIN, COMMIT, ROLLBACK or SAVEPOINT inside a migration file.",
-  why: "dbpipe runs each migration in its own transaction and records it in the same one. A COMMIT in the file ends that transaction early: what follows runs outside it, and a failure leaves the migration half-applied and unrecorded.",
-  instead: "Remove the transaction statements and let the runner own the transaction; for statements that cannot run in a transaction, use a separate `-- dbpipe:no-transaction` migration.",
+  summary: "BEGIN, COMMIT or ROLLBACK inside a migration file, other than one BEGIN ... COMMIT around the whole file.",
+  why: "dbpipe runs each migration in its own transaction and records it in the same one. A COMMIT in the file would end that transaction early, keeping what came before it apart from the history row, so `dbpipe up` refuses such a file; a stray BEGIN does nothing. In a no-transaction migration, dbpipe cannot tell which part ran when it fails part way.",
+  instead: "Remove the transaction statements and let the runner own the transaction (a BEGIN ... COMMIT around the whole file may stay: dbpipe drops it); split the migration in two if part of it must commit first; for statements that cannot run in a transaction, use a separate `-- dbpipe:no-transaction` migration.",
   kinds: ["TransactionStmt"],
   check(context) {
-    const stmt = nodeAs(context.statement.node, "TransactionStmt");
-    const word = WORDS[stmt?.kind ?? ""];
+    const kind = transactionKind(context.statement) ?? "";
+    const word = WORDS[kind];
     if (!word) return;
-    const where = context.migration.noTransaction
-      ? "a no-transaction migration: dbpipe cannot tell which part ran if it fails part way"
-      : "a migration that dbpipe already runs in a transaction";
-    context.report({ message: `${word} in ${where}.` });
+    if (context.migration.noTransaction) {
+      context.report({ message: `${word} in a no-transaction migration: dbpipe cannot tell which part ran if it fails part way.` });
+      return;
+    }
+    if (!ENDS_TRANSACTION.has(kind) && !STARTS_TRANSACTION.has(kind)) return;
+    const all = [...context.preceding, context.statement, ...context.following];
+    if (plainWrapper(all)) return;
+    context.report({
+      message: ENDS_TRANSACTION.has(kind)
+        ? `${word} ends the transaction dbpipe runs the migration in: \`dbpipe up\` refuses this file.`
+        : `${word} inside the transaction dbpipe already runs the migration in does nothing (PostgreSQL only warns).`,
+    });
   },
 };

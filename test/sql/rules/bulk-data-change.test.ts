@@ -12,11 +12,31 @@ describe("bulk-data-change", () => {
     expect(describeFindings(await findingsOf("bulk-data-change", sql))).toMatchInlineSnapshot(`
       [
         "1:13 high INSERT INTO archived_orders ... SELECT copies every row the query returns in one transaction.",
-        "2:8 high UPDATE orders ... FROM rewrites every row the join matches in one transaction.",
+        "2:8 high UPDATE orders ... FROM rewrites every row the join matches, in one transaction.",
         "3:12 high MERGE INTO stock changes every row the source matches in one transaction.",
         "4:6 high COPY products FROM loads a file of unknown size into an existing table in one transaction.",
       ]
     `);
+  });
+
+  it("reports UPDATE or DELETE whose rows come from a subquery or a USING join, like UPDATE ... FROM", async () => {
+    const sql = [
+      "UPDATE orders SET archived = true WHERE customer_id IN (SELECT id FROM customers WHERE closed);",
+      "DELETE FROM sessions WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = sessions.user_id AND u.deleted);",
+      "DELETE FROM sessions USING users WHERE users.id = sessions.user_id AND users.deleted;",
+    ].join("\n");
+    expect(describeFindings(await findingsOf("bulk-data-change", sql))).toMatchInlineSnapshot(`
+      [
+        "1:8 high UPDATE orders ... WHERE with a subquery rewrites every row the subquery selects, in one transaction.",
+        "2:13 high DELETE FROM sessions ... WHERE with a subquery deletes every row the subquery selects, in one transaction.",
+        "3:13 high DELETE FROM sessions ... USING deletes every row the join matches, in one transaction.",
+      ]
+    `);
+  });
+
+  it("leaves a plain WHERE to data-change, and a join without a WHERE that filters to the without-where rules", async () => {
+    const sql = "UPDATE customers SET plan = 'free' WHERE plan IS NULL;\nUPDATE orders SET x = 1 FROM customers WHERE true;\nDELETE FROM sessions USING users;";
+    expect(await findingsOf("bulk-data-change", sql)).toEqual([]);
   });
 
   it("does not report seed rows written as VALUES", async () => {

@@ -8,15 +8,31 @@ describe("change-column-type", () => {
     const findings = await findingsOf("change-column-type", [CREATE, "ALTER TABLE products ALTER COLUMN id TYPE bigint;\nALTER TABLE products ALTER COLUMN sku TYPE varchar(10);"]);
     expect(describeFindings(findings)).toMatchInlineSnapshot(`
       [
-        "1:35 medium ALTER COLUMN id TYPE int8 (from int4) rewrites products and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
-        "2:35 medium ALTER COLUMN sku TYPE varchar(10) (from varchar(20)) rewrites products and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
+        "1:35 high ALTER COLUMN id TYPE int8 (from int4) rewrites products and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
+        "2:35 high ALTER COLUMN sku TYPE varchar(10) (from varchar(20)) rewrites products and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
       ]
     `);
   });
 
-  it("reports USING, which always rewrites", async () => {
-    const findings = await findingsOf("change-column-type", [CREATE, "ALTER TABLE products ALTER COLUMN price TYPE numeric(12,2) USING price::numeric(12,2);"]);
-    expect(findings.map((f) => f.message)).toEqual([expect.stringContaining("with USING rewrites products")]);
+  it("reports a USING that computes new values, which always rewrites", async () => {
+    const sql = "ALTER TABLE products ALTER COLUMN price TYPE numeric(12,2) USING round(price, 1);\nALTER TABLE products ALTER COLUMN name TYPE varchar(200) USING name::text;";
+    const findings = await findingsOf("change-column-type", [CREATE, sql]);
+    expect(findings.map((f) => [f.line, f.message])).toEqual([
+      [1, expect.stringContaining("with a USING expression rewrites products")],
+      [2, expect.stringContaining("with a USING expression rewrites products")],
+    ]);
+  });
+
+  it("treats a USING that only casts the column to the new type as no USING", async () => {
+    const safe = "ALTER TABLE products ALTER COLUMN price TYPE numeric(12,2) USING price::numeric(12,2);\nALTER TABLE products ALTER COLUMN sku TYPE text USING products.sku;";
+    expect(await findingsOf("change-column-type", [CREATE, safe])).toEqual([]);
+    const rewrite = await findingsOf("change-column-type", [CREATE, "ALTER TABLE products ALTER COLUMN id TYPE bigint USING id::bigint;"]);
+    expect(rewrite.map((f) => f.message)).toEqual(["ALTER COLUMN id TYPE int8 (from int4) rewrites products and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes."]);
+  });
+
+  it("is high, like the other rewrites of an existing table", async () => {
+    const [finding] = await findingsOf("change-column-type", [CREATE, "ALTER TABLE products ALTER COLUMN id TYPE bigint;"]);
+    expect(finding.severity).toBe("high");
   });
 
   it("does not report changes PostgreSQL makes without a rewrite", async () => {
@@ -41,7 +57,7 @@ describe("change-column-type", () => {
   it("assumes a rewrite when it has not seen the column, and says so", async () => {
     expect(describeFindings(await findingsOf("change-column-type", "ALTER TABLE legacy ALTER COLUMN code TYPE text;"))).toMatchInlineSnapshot(`
       [
-        "1:33 medium ALTER COLUMN code TYPE text on legacy: dbpipe has not seen the column's current type in the migrations, so it assumes PostgreSQL rewrites the table and its indexes under an ACCESS EXCLUSIVE lock. (varchar(n) to text or to a longer varchar needs no rewrite.)",
+        "1:33 high ALTER COLUMN code TYPE text on legacy: dbpipe has not seen the column's current type in the migrations, so it assumes PostgreSQL rewrites the table and its indexes under an ACCESS EXCLUSIVE lock. (varchar(n) to text or to a longer varchar needs no rewrite.)",
       ]
     `);
   });

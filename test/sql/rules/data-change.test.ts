@@ -16,6 +16,15 @@ describe("data-change", () => {
     expect(await findingsOf("data-change", "UPDATE customers SET plan = 'free';\nDELETE FROM sessions;")).toEqual([]);
   });
 
+  it("leaves subqueries and joins to bulk-data-change", async () => {
+    const sql = "UPDATE orders SET archived = true WHERE customer_id IN (SELECT id FROM customers);\nDELETE FROM sessions USING users WHERE users.id = sessions.user_id;\nUPDATE orders SET x = 1 FROM customers c WHERE c.id = orders.customer_id;";
+    expect(await findingsOf("data-change", sql)).toEqual([]);
+  });
+
+  it("leaves a WHERE that is always true to the rules that say it is every row", async () => {
+    expect(await findingsOf("data-change", "UPDATE customers SET plan = 'free' WHERE true;\nDELETE FROM sessions WHERE 1 = 1;")).toEqual([]);
+  });
+
   it("does not report a table created earlier in the same migration", async () => {
     expect(await findingsOf("data-change", "CREATE TABLE tags (name text);\nINSERT INTO tags VALUES ('a');\nDELETE FROM tags WHERE name = 'a';")).toEqual([]);
   });

@@ -10,6 +10,27 @@ describe("update-without-where", () => {
     `);
   });
 
+  it("counts a WHERE that is always true as no WHERE", async () => {
+    const sql = [
+      "UPDATE customers SET newsletter = false WHERE true;",
+      "UPDATE customers SET newsletter = false WHERE 1 = 1;",
+      "UPDATE customers SET newsletter = false WHERE 'a' = 'a' OR id = 42;",
+      "UPDATE customers SET newsletter = false WHERE NOT false AND 't'::boolean;",
+    ].join("\n");
+    const findings = await findingsOf("update-without-where", sql);
+    expect(findings.map((f) => f.line)).toEqual([1, 2, 3, 4]);
+    expect(findings[0].message).toBe("UPDATE customers has a WHERE that is always true: it rewrites every row.");
+  });
+
+  it("does not report a WHERE that only looks constant", async () => {
+    const sql = [
+      "UPDATE customers SET newsletter = false WHERE 1 = 0 OR id = 42;",
+      "UPDATE customers SET newsletter = false WHERE id = id;",
+      "UPDATE customers SET newsletter = false WHERE true AND id = 42;",
+    ].join("\n");
+    expect(await findingsOf("update-without-where", sql)).toEqual([]);
+  });
+
   it("does not report an UPDATE with a WHERE", async () => {
     expect(await findingsOf("update-without-where", "UPDATE customers SET newsletter = false WHERE id = 42;")).toEqual([]);
   });

@@ -1,0 +1,103 @@
+import { InputError } from "../errors";
+import { type SqlStatement, SqlSyntaxError, loadParser, parseSqlSection } from "../sql/parse";
+import { ENDS_TRANSACTION, plainWrapper, transactionKind } from "../sql/transactions";
+import type { Migration, SqlSection } from "./migration";
+
+/**
+ * Transaction control inside a transactional migration. dbpipe runs such a migration in its own
+ * transaction together with its history row; a COMMIT (or ROLLBACK, ...) in the file would end that
+ * transaction early, so what came before it would be kept apart from the history row, and `plan
+ * --rehearse` would keep it too. Before anything runs:
+ *
+ * - a file wrapped whole in `BEGIN; ... COMMIT;` (hand-written and sqitch-style files) runs without
+ *   those two statements: they are blanked to spaces in the text sent, newlines kept, so error
+ *   positions still map to the file;
+ * - any other statement that ends the transaction refuses the run with a {@link TransactionControlError}.
+ *
+ * SAVEPOINT, RELEASE and ROLLBACK TO stay inside the transaction and are fine. A BEGIN alone is
+ * harmless (PostgreSQL only warns that a transaction is already in progress), so only files whose
+ * text mentions a word that can end a transaction are parsed: the no-op and apply paths stay cheap.
+ */
+
+/** Words that can end a transaction (`END` is `COMMIT`, `ABORT` is `ROLLBACK`); a cheap prefilter before parsing. */
+const MAY_END_TRANSACTION = /\b(commit|end|rollback|abort|prepare)\b/i;
+
+/** A transactional migration would end the transaction dbpipe runs it in: nothing was run. */
+export class TransactionControlError extends InputError {
+  constructor(
+    /** The file, as users see it. */
+    readonly file: string,
+    /** 1-based line of the statement in the file. */
+    readonly line: number,
+    /** 1-based column of the statement in the file. */
+    readonly column: number,
+    /** The statement, on one line. */
+    readonly statement: string,
+    /** What was left undone, e.g. `Nothing was applied.` */
+    consequence: string,
+  ) {
+    super(
+      `${file}:${line}:${column}: \`${statement}\` would end the transaction dbpipe runs this migration in: what comes before it would be committed apart from the migration's history row, and a later failure could not roll it back. ` +
+        "Split the migration into separate files at this point, or mark the file `-- dbpipe:no-transaction` to run its statements one by one. " +
+        `(A file wrapped whole in a plain \`BEGIN; ... COMMIT;\` is fine: dbpipe runs it without those two statements.) ${consequence}`,
+    );
+  }
+}
+
+/**
+ * The section as it must be sent inside dbpipe's own transaction: unchanged, or with a whole-file
+ * `BEGIN; ... COMMIT;` wrapper blanked out. Throws {@link TransactionControlError} for any other
+ * statement that would end the transaction. `consequence` ends the error's message.
+ */
+export async function withoutTransactionControl(section: SqlSection, file: string, consequence: string): Promise<SqlSection> {
+  if (!MAY_END_TRANSACTION.test(section.text)) return section;
+  await loadParser();
+  let statements: SqlStatement[];
+  try {
+    statements = parseSqlSection(section, file).statements;
+  } catch (error) {
+    // The server parses the whole batch before running any of it: SQL that does not parse runs
+    // nothing, so it cannot break atomicity, and the server's own error (with its position) is
+    // the better report.
+    if (error instanceof SqlSyntaxError) return section;
+    throw error;
+  }
+  const ending = statements.filter((s) => ENDS_TRANSACTION.has(transactionKind(s) ?? ""));
+  if (ending.length === 0) return section;
+  const wrapper = plainWrapper(statements);
+  if (wrapper) return blank(section, wrapper);
+  const first = ending[0];
+  throw new TransactionControlError(file, first.line, first.column, oneLine(first.text), consequence);
+}
+
+/**
+ * The pending migrations as they must run: transactional ones through
+ * {@link withoutTransactionControl} (`part` picks the up or the down section), no-transaction ones
+ * unchanged. Throws before returning anything, so a refused file stops the whole run.
+ */
+export async function inOwnTransaction(migrations: readonly Migration[], part: "up" | "down", consequence: string): Promise<Migration[]> {
+  const out: Migration[] = [];
+  for (const m of migrations) {
+    const section = part === "up" ? m.up : m.down;
+    if (m.noTransaction || !section) {
+      out.push(m);
+      continue;
+    }
+    const runnable = await withoutTransactionControl(section, m.file, consequence);
+    out.push(runnable === section ? m : { ...m, [part]: runnable });
+  }
+  return out;
+}
+
+/** The section with `statements` replaced by spaces, newlines kept: every other offset, line and column stays where it was. */
+function blank(section: SqlSection, statements: readonly SqlStatement[]): SqlSection {
+  let text = section.text;
+  // One space per code point: the server's error positions count code points.
+  for (const s of [...statements].reverse()) text = text.slice(0, s.offset) + text.slice(s.offset, s.end).replace(/[^\n]/gu, " ") + text.slice(s.end);
+  return { ...section, text };
+}
+
+function oneLine(sql: string): string {
+  const flat = sql.replace(/\s+/g, " ").trim();
+  return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { type OutputStream, streamOutput } from "../../src/cli/output";
+
+const ESC = String.fromCharCode(27);
+const CLEAR = `\r${ESC}[2K`;
+
+/** A stream that records what is written to it. */
+function stream(isTTY: boolean, columns?: number): OutputStream & { text: string } {
+  const s = { isTTY, columns, text: "", write: (chunk: string) => (s.text += chunk) };
+  return s;
+}
+
+describe("colour, per stream", () => {
+  it("colours stderr on a terminal while stdout goes to a file, and the other way round", () => {
+    const out = stream(false);
+    const err = stream(true);
+    const output = streamOutput(out, err, {});
+    output.line(output.style.red("table"));
+    output.error(`${output.errorStyle.red("error:")} failed`);
+    expect(out.text).toBe("table\n");
+    expect(err.text).toBe(`${ESC}[31merror:${ESC}[39m failed\n`);
+
+    const out2 = stream(true);
+    const err2 = stream(false);
+    const output2 = streamOutput(out2, err2, {});
+    output2.line(output2.style.green("✓"));
+    // Text styled for stdout never carries colour codes into a stream that is not coloured.
+    output2.error(`${output2.style.red("error:")} failed`);
+    expect(out2.text).toBe(`${ESC}[32m✓${ESC}[39m\n`);
+    expect(err2.text).toBe("error: failed\n");
+  });
+
+  it("colours neither stream with NO_COLOR, nor off a terminal; FORCE_COLOR colours both", () => {
+    for (const [env, tty, coloured] of [
+      [{ NO_COLOR: "1" }, true, false],
+      [{}, false, false],
+      [{ TERM: "dumb" }, true, false],
+      [{ FORCE_COLOR: "1" }, false, true],
+    ] as const) {
+      const out = stream(tty);
+      const err = stream(tty);
+      const output = streamOutput(out, err, env);
+      output.line(output.style.red("a"));
+      output.error(output.errorStyle.red("b"));
+      expect(out.text.includes(ESC), JSON.stringify(env)).toBe(coloured);
+      expect(err.text.includes(ESC), JSON.stringify(env)).toBe(coloured);
+    }
+  });
+});
+
+describe("progress", () => {
+  it("shows the running step on a terminal and replaces it with the next line or error", () => {
+    const out = stream(true, 100);
+    const err = stream(true);
+    const output = streamOutput(out, err, { NO_COLOR: "1" });
+    output.progress("  → 0001 create…");
+    output.line("  ✓ 0001 create 5ms");
+    output.progress("  → 0002 broken…");
+    output.error("error: failed");
+    expect(out.text).toBe(`${CLEAR}  → 0001 create…${CLEAR}  ✓ 0001 create 5ms\n${CLEAR}  → 0002 broken…${CLEAR}`);
+    expect(err.text).toBe("error: failed\n");
+  });
+
+  it("shows nothing off a terminal, so logs only get the results", () => {
+    const out = stream(false);
+    const output = streamOutput(out, stream(false), {});
+    output.progress("  → 0001 create…");
+    output.line("  ✓ 0001 create 5ms");
+    expect(out.text).toBe("  ✓ 0001 create 5ms\n");
+  });
+
+  it("fits a long step on one terminal line, so that it can be erased", () => {
+    const out = stream(true, 20);
+    const output = streamOutput(out, stream(true), {});
+    output.progress(`  ${ESC}[36m→${ESC}[39m 0001 a_very_long_migration_name…`);
+    expect(out.text).toBe(`${CLEAR}  → 0001 a_very_lo…`);
+  });
+
+  it("redacts what it shows", () => {
+    const out = stream(true, 200);
+    const output = streamOutput(out, stream(true), {});
+    output.progress("connecting to postgres://u:hunter2@db/x…");
+    expect(out.text).toBe(`${CLEAR}connecting to postgres://u:***@db/x…`);
+  });
+});
