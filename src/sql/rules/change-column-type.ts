@@ -1,6 +1,6 @@
 import type { Node } from "libpg-query";
-import { type ColumnType, alterTableCommands, columnTypeOf, nodeAs, quoteIdent, strings, tableOf } from "../ast";
-import type { Rule } from "./rule";
+import { type ColumnType, columnTypeOf, nodeAs, quoteIdent, strings } from "../ast";
+import { type Rule, alterOfExistingTable } from "./rule";
 
 /**
  * ALTER COLUMN ... TYPE that rewrites the table (or may: the current type is unknown), or changes
@@ -15,11 +15,10 @@ export const changeColumnType: Rule = {
   sizeSensitive: true,
   kinds: ["AlterTableStmt"],
   check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
+    const altered = alterOfExistingTable(context);
+    if (!altered) return;
+    const { table } = altered;
+    for (const cmd of altered.commands) {
       if (cmd.subtype !== "AT_AlterColumnType") continue;
       const def = nodeAs(cmd.def, "ColumnDef");
       const next = columnTypeOf(def?.typeName);

@@ -1,5 +1,5 @@
-import { alterTableCommands, nodeAs, quoteIdent, tableOf } from "../ast";
-import type { Rule } from "./rule";
+import { quoteIdent } from "../ast";
+import { type Rule, alterOfExistingTable } from "./rule";
 
 /** Changing or dropping an existing column's default. Adding a default where there was none is not reported. */
 export const changeDefault: Rule = {
@@ -10,11 +10,10 @@ export const changeDefault: Rule = {
   instead: "Make the application write the value explicitly first; change the default in its own small migration, and say in the review what inserts will get.",
   kinds: ["AlterTableStmt"],
   check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
+    const altered = alterOfExistingTable(context);
+    if (!altered) return;
+    const { table } = altered;
+    for (const cmd of altered.commands) {
       if (cmd.subtype !== "AT_ColumnDefault") continue;
       const column = quoteIdent(cmd.name ?? "");
       const known = context.history.column(table.key, cmd.name ?? "");

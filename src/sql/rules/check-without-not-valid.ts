@@ -1,5 +1,5 @@
-import { alterTableCommands, columnConstraints, nodeAs, quoteIdent, tableOf } from "../ast";
-import type { Rule } from "./rule";
+import { columnConstraints, nodeAs, quoteIdent } from "../ast";
+import { type Rule, alterOfExistingTable } from "./rule";
 
 /** A CHECK constraint added to an existing table without NOT VALID. */
 export const checkWithoutNotValid: Rule = {
@@ -11,11 +11,10 @@ export const checkWithoutNotValid: Rule = {
   sizeSensitive: true,
   kinds: ["AlterTableStmt"],
   check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
+    const altered = alterOfExistingTable(context);
+    if (!altered) return;
+    const { table } = altered;
+    for (const cmd of altered.commands) {
       const constraint = cmd.subtype === "AT_AddConstraint" ? nodeAs(cmd.def, "Constraint") : undefined;
       if (constraint?.contype === "CONSTR_CHECK" && !constraint.skip_validation) {
         context.report({

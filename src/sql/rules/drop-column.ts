@@ -1,5 +1,5 @@
-import { alterTableCommands, nodeAs, quoteIdent, tableOf } from "../ast";
-import type { Rule } from "./rule";
+import { quoteIdent } from "../ast";
+import { type Rule, alterOfExistingTable } from "./rule";
 
 /** ALTER TABLE ... DROP COLUMN on an existing table. */
 export const dropColumn: Rule = {
@@ -10,11 +10,10 @@ export const dropColumn: Rule = {
   instead: "Stop reading and writing the column in the application first (ignore it in the ORM), deploy that, then drop the column in a later migration.",
   kinds: ["AlterTableStmt"],
   check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
+    const altered = alterOfExistingTable(context);
+    if (!altered) return;
+    const { table } = altered;
+    for (const cmd of altered.commands) {
       if (cmd.subtype !== "AT_DropColumn") continue;
       context.report({ message: `DROP COLUMN ${quoteIdent(cmd.name ?? "")} on ${table.display} deletes the column's data; clients still using it break.`, table });
     }

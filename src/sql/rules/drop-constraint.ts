@@ -1,5 +1,5 @@
-import { alterTableCommands, nodeAs, quoteIdent, tableOf } from "../ast";
-import type { Rule } from "./rule";
+import { quoteIdent } from "../ast";
+import { type Rule, alterOfExistingTable } from "./rule";
 
 /** ALTER TABLE ... DROP CONSTRAINT on an existing table. */
 export const dropConstraint: Rule = {
@@ -10,11 +10,10 @@ export const dropConstraint: Rule = {
   instead: "Make sure nothing relies on the guarantee; to replace a constraint, add the new one (NOT VALID, then VALIDATE) before dropping the old one.",
   kinds: ["AlterTableStmt"],
   check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
+    const altered = alterOfExistingTable(context);
+    if (!altered) return;
+    const { table } = altered;
+    for (const cmd of altered.commands) {
       if (cmd.subtype !== "AT_DropConstraint") continue;
       context.report({ message: `DROP CONSTRAINT ${quoteIdent(cmd.name ?? "")} on ${table.display}: what it guaranteed is no longer enforced.`, table });
     }

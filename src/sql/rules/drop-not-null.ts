@@ -1,5 +1,5 @@
-import { alterTableCommands, nodeAs, quoteIdent, tableOf } from "../ast";
-import type { Rule } from "./rule";
+import { quoteIdent } from "../ast";
+import { type Rule, alterOfExistingTable } from "./rule";
 
 /** ALTER COLUMN ... DROP NOT NULL on an existing table. */
 export const dropNotNull: Rule = {
@@ -10,11 +10,10 @@ export const dropNotNull: Rule = {
   instead: "Check that every client handles NULL in the column before relaxing it.",
   kinds: ["AlterTableStmt"],
   check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
+    const altered = alterOfExistingTable(context);
+    if (!altered) return;
+    const { table } = altered;
+    for (const cmd of altered.commands) {
       if (cmd.subtype !== "AT_DropNotNull") continue;
       context.report({ message: `DROP NOT NULL on ${table.display}.${quoteIdent(cmd.name ?? "")}: clients may start reading NULLs they do not expect.`, table });
     }

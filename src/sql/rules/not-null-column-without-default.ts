@@ -1,5 +1,5 @@
-import { alterTableCommands, columnConstraints, columnTypeOf, isSerialType, nodeAs, quoteIdent, tableOf } from "../ast";
-import type { Rule } from "./rule";
+import { columnConstraints, columnTypeOf, isSerialType, nodeAs, quoteIdent } from "../ast";
+import { type Rule, alterOfExistingTable } from "./rule";
 
 /** ADD COLUMN ... NOT NULL without a DEFAULT on an existing table. */
 export const notNullColumnWithoutDefault: Rule = {
@@ -10,11 +10,10 @@ export const notNullColumnWithoutDefault: Rule = {
   instead: "Add the column with a constant DEFAULT (no rewrite since PostgreSQL 11), or add it nullable, backfill, then constrain it (see set-not-null).",
   kinds: ["AlterTableStmt"],
   check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
+    const altered = alterOfExistingTable(context);
+    if (!altered) return;
+    const { table } = altered;
+    for (const cmd of altered.commands) {
       const column = cmd.subtype === "AT_AddColumn" ? nodeAs(cmd.def, "ColumnDef") : undefined;
       if (!column || isSerialType(columnTypeOf(column.typeName))) continue;
       const constraints = columnConstraints(column);

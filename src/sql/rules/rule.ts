@@ -1,5 +1,6 @@
 import type { RiskLevel } from "../../settings/tiers";
-import type { TableRef } from "../ast";
+import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
+import { type TableRef, alterTableCommands, nodeAs, tableOf } from "../ast";
 import type { SqlStatement, StatementKind } from "../parse";
 import type { SchemaHistory } from "../schema-history";
 
@@ -95,4 +96,26 @@ export interface Problem {
   table?: TableRef;
   /** Parser location (UTF-8 byte offset in the section) of the part at fault; defaults to the statement's start. */
   at?: number;
+}
+
+/** An ALTER TABLE on a table that existed before this migration, as the table rules read it. */
+export interface ExistingTableAlter {
+  /** The statement. */
+  alter: AlterTableStmt;
+  /** The table it alters. */
+  table: TableRef;
+  /** Its subcommands (ADD COLUMN, ALTER COLUMN TYPE, ...). */
+  commands: AlterTableCmd[];
+}
+
+/**
+ * The statement as an ALTER TABLE on an existing table; undefined for any other statement, and for
+ * a table created earlier in the same migration (nobody can be waiting on it, and it holds no rows).
+ */
+export function alterOfExistingTable(context: RuleContext): ExistingTableAlter | undefined {
+  const alter = nodeAs(context.statement.node, "AlterTableStmt");
+  if (!alter || alter.objtype !== "OBJECT_TABLE") return undefined;
+  const table = tableOf(alter.relation);
+  if (!table || context.isNewTable(table)) return undefined;
+  return { alter, table, commands: alterTableCommands(alter) };
 }

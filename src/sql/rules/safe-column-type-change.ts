@@ -1,6 +1,6 @@
-import { alterTableCommands, columnTypeOf, nodeAs, quoteIdent, tableOf } from "../ast";
+import { columnTypeOf, nodeAs, quoteIdent } from "../ast";
 import { typeChange, usingComputes } from "./change-column-type";
-import type { Rule } from "./rule";
+import { type Rule, alterOfExistingTable } from "./rule";
 
 /** ALTER COLUMN ... TYPE that PostgreSQL makes without rewriting the table: still a change clients see. */
 export const safeColumnTypeChange: Rule = {
@@ -11,11 +11,10 @@ export const safeColumnTypeChange: Rule = {
   instead: "Nothing to change in the migration; check that clients handle the new type.",
   kinds: ["AlterTableStmt"],
   check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
+    const altered = alterOfExistingTable(context);
+    if (!altered) return;
+    const { table } = altered;
+    for (const cmd of altered.commands) {
       if (cmd.subtype !== "AT_AlterColumnType") continue;
       const def = nodeAs(cmd.def, "ColumnDef");
       const next = columnTypeOf(def?.typeName);

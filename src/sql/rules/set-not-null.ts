@@ -1,5 +1,5 @@
-import { alterTableCommands, nodeAs, quoteIdent, tableOf } from "../ast";
-import type { Rule } from "./rule";
+import { quoteIdent } from "../ast";
+import { type Rule, alterOfExistingTable } from "./rule";
 
 /** ALTER COLUMN ... SET NOT NULL on an existing table, without a validated NOT NULL check to lean on. */
 export const setNotNull: Rule = {
@@ -11,11 +11,10 @@ export const setNotNull: Rule = {
   sizeSensitive: true,
   kinds: ["AlterTableStmt"],
   check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
+    const altered = alterOfExistingTable(context);
+    if (!altered) return;
+    const { table } = altered;
+    for (const cmd of altered.commands) {
       if (cmd.subtype !== "AT_SetNotNull") continue;
       const name = cmd.name ?? "";
       if (context.history.column(table.key, name)?.notNull) continue;

@@ -1,7 +1,7 @@
 import type { AlterTableCmd, Constraint } from "libpg-query";
 import { type TableRef, alterTableCommands, constraintName, nodeAs, quoteIdent, tableOf } from "../ast";
 import type { SqlStatement } from "../parse";
-import type { Rule } from "./rule";
+import { type Rule, alterOfExistingTable } from "./rule";
 
 /**
  * VALIDATE CONSTRAINT in the same transaction as the ADD CONSTRAINT ... NOT VALID it validates.
@@ -18,11 +18,10 @@ export const validateInSameTransaction: Rule = {
   kinds: ["AlterTableStmt"],
   check(context) {
     if (!context.inTransaction) return;
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter || alter.objtype !== "OBJECT_TABLE") return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    const commands = alterTableCommands(alter);
+    const altered = alterOfExistingTable(context);
+    if (!altered) return;
+    const { table } = altered;
+    const commands = altered.commands;
     for (const [i, cmd] of commands.entries()) {
       if (cmd.subtype !== "AT_ValidateConstraint" || !cmd.name) continue;
       const name = cmd.name;
