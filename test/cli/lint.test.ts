@@ -298,6 +298,15 @@ describe("dbpipe lint on a long history", () => {
     `);
   });
 
+  it("writes a report far larger than a pipe's buffer whole before it exits", async () => {
+    const files: Record<string, string> = {};
+    for (let n = 1; n <= 400; n++) files[`migrations/${String(n).padStart(4, "0")}_step.sql`] = `ALTER TABLE t ADD COLUMN c${n} int NOT NULL;\nCREATE INDEX t_c${n} ON t (c${n});\n`;
+    const dir = tempFolder({ "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n", ...files });
+    const run = await runCli(["lint", "--format", "sarif", "--no-cache"], { cwd: dir });
+    expect(run.stdout.length).toBeGreaterThan(500_000);
+    expect(JSON.parse(run.stdout).runs[0].results).toHaveLength(800);
+  });
+
   it("reports the first file that does not parse, as one thread would", async () => {
     const dir = longHistory({ "migrations/0030_step.sql": "CREATE TABEL broken (id int);\n", "migrations/0080_step.sql": "SELEC 1;\n" });
     const run = await runCli(["lint", "--no-cache", "--jobs", "3"], { cwd: dir });
