@@ -1,4 +1,4 @@
-import { Query, type Client } from "pg";
+import type { Client, Query } from "pg";
 import { pgDuration } from "../settings/values";
 import type { Migration, SqlSection } from "./migration";
 import { type FilePosition, isServerError, migrationFailed, positionOfCodePoint } from "./sql-error";
@@ -41,7 +41,8 @@ interface CommandCompleteHandler {
 
 /** A query that counts the statements the server completed, to locate a failing one. */
 function countingQuery(text: string): { query: Query; completed: () => number } {
-  const query = new Query(text);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const query = new (require("pg") as typeof import("pg")).Query(text);
   const handler = query as unknown as CommandCompleteHandler;
   const original = handler.handleCommandComplete;
   let completed = 0;
