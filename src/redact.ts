@@ -43,12 +43,13 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
   // Known secrets first: a pattern would otherwise cut a password with odd characters in two.
   const known = [...new Set([...secrets, ...remembered])].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
   for (const secret of known) out = out.split(secret).join("***");
-  return out
-    .replace(URL_WITH_SPACED_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
-    .replace(URL_WITH_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
-    .replace(QUERY_PASSWORD, "$1***")
-    .replace(KEYWORD_PASSWORD, (_m, key: string, value: string) => `${key}=${value.startsWith("'") ? "'***'" : value.startsWith('"') ? '"***"' : "***"}`)
-    .replace(SQL_PASSWORD, (_m, keyword: string) => `${keyword}'***'`);
+  return redactSql(
+    out
+      .replace(URL_WITH_SPACED_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
+      .replace(URL_WITH_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
+      .replace(QUERY_PASSWORD, "$1***")
+      .replace(KEYWORD_PASSWORD, (_m, key: string, value: string) => `${key}=${value.startsWith("'") ? "'***'" : value.startsWith('"') ? '"***"' : "***"}`),
+  );
 }
 
 /** Hides the password literals of SQL (`PASSWORD '...'`) and nothing else: for SQL shown in messages. */

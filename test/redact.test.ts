@@ -1,3 +1,4 @@
+import { memoryOutput } from "../src/cli/output";
 import { afterEach, describe, expect, it } from "vitest";
 import { snippet } from "../src/migrate/sql-error";
 import { migrationFailed } from "../src/migrate/sql-error";
@@ -94,5 +95,15 @@ describe("known secrets", () => {
 
   it("removes secrets passed in, and skips ones too short to be safe", () => {
     expect(redactText("token abcd and ab", ["abcd", "ab"])).toBe("token *** and ab");
+  });
+});
+
+describe("JSON output", () => {
+  it("redacts inside strings and stays valid JSON, escaped quotes included", () => {
+    const output = memoryOutput();
+    output.json({ sql: 'SELECT dblink_connect(\'host=db password="S3cr3tPw" dbname=x\')', url: "postgres://u:S3cr3tPw@h/db" });
+    const text = output.stdout.join("\n");
+    expect(text).not.toContain("S3cr3tPw");
+    expect(JSON.parse(text)).toEqual({ sql: "SELECT dblink_connect('host=db password=\"***\" dbname=x')", url: "postgres://u:***@h/db" });
   });
 });

@@ -84,7 +84,7 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
       const clean = redactText(text);
       stderr.write(`${colourErr ? clean : clean.replace(SGR, "")}\n`);
     },
-    json: (value) => out(redactText(JSON.stringify(value, null, 2))),
+    json: (value) => out(redactedJson(value)),
     progress: (text) => {
       if (!interactive) return;
       let shown = redactText(text);
@@ -122,9 +122,17 @@ export function memoryOutput(options: { interactive?: boolean } = {}): Output & 
     progressLines,
     line: (text = "") => void stdout.push(redactText(text)),
     error: (text) => void stderr.push(redactText(text)),
-    json: (value) => void stdout.push(redactText(JSON.stringify(value, null, 2))),
+    json: (value) => void stdout.push(redactedJson(value)),
     progress: (text) => void (options.interactive && progressLines.push(redactText(text))),
     style: makeStyle(false),
     errorStyle: makeStyle(false),
   };
+}
+
+/**
+ * `value` as indented JSON with every string redacted before it is encoded: redacting the encoded
+ * text could cut an escaped quote (`password=\"...`) and leave JSON that does not parse.
+ */
+function redactedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? redactText(v) : v), 2);
 }
