@@ -391,7 +391,7 @@ export interface RepairChange {
  * applied files that changed; removes records of files deleted on purpose. With `dryRun`, only
  * says what it would change.
  */
-export async function repairHistory(options: EngineOptions, run: { dryRun?: boolean; markApplied?: readonly string[] } = {}): Promise<RepairChange[]> {
+export async function repairHistory(options: EngineOptions, run: { dryRun?: boolean; markApplied?: readonly string[]; forgetAll?: boolean } = {}): Promise<RepairChange[]> {
   const files = loadFiles(options);
   const markApplied = new Set((run.markApplied ?? []).map((v) => v.trim()));
   return withSession(options.databaseUrl, (client) =>
@@ -403,6 +403,17 @@ export async function repairHistory(options: EngineOptions, run: { dryRun?: bool
         if (!entry || entry.status !== "failed") {
           throw new InputError(`--mark-applied ${v}: only a migration recorded as failed can be marked applied; ${entry ? `${v} is ${entry.status}` : `${v} is not in the history`}`);
         }
+      }
+      // Every applied record without a file is what a wrong --dir or --layout looks like: forgetting
+      // them all would make the next `up` run the whole history again on a database that has it.
+      const recorded = plan.entries.filter((e) => e.history?.success);
+      const missing = recorded.filter((e) => e.status === "missing");
+      if (recorded.length > 1 && missing.length === recorded.length && !run.forgetAll) {
+        throw new InputError(
+          `none of the ${recorded.length} applied migrations in the history has a file in ${path.relative(options.displayBase ?? process.cwd(), path.resolve(options.migrationsDir)) || "."} (layout ${files.layout}): ` +
+            "is --dir or --layout wrong? Repairing would forget the whole history, and the next `dbpipe up` would run every migration again. " +
+            "If the history really is obsolete, run `dbpipe repair --forget-all`.",
+        );
       }
       const changes: { change: RepairChange; sql: string; params: unknown[] }[] = [];
       for (const e of plan.entries) {

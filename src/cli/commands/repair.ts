@@ -6,6 +6,7 @@ import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions,
 interface RepairFlags extends ProjectFlags {
   dryRun?: boolean;
   markApplied?: string[];
+  forgetAll?: boolean;
 }
 
 /** `dbpipe repair`: mends the history when the history itself is wrong. */
@@ -15,14 +16,15 @@ export const register: RegisterCommand = (program, io) => {
       "mend the history table: clear failed records (they run again), realign checksums of applied files that changed, remove records of deleted files",
     )
     .option("--mark-applied <version...>", "mark these failed migrations applied instead (you finished them by hand)")
-    .option("--dry-run", "say what would change, change nothing");
+    .option("--dry-run", "say what would change, change nothing")
+    .option("--forget-all", "remove the records even when no applied migration has a file any more (refused otherwise: a wrong --dir or --layout looks the same)");
   addJsonOption(addDatabaseOption(addProjectOptions(command)));
   command.action(
     io.run(async (flags: RepairFlags) => {
       const project = openProject(flags);
       const { output } = io;
       return withDatabase(project, flags, async (database) => {
-        const changes = await repairHistory(engineOptions(project, database), { dryRun: flags.dryRun, markApplied: flags.markApplied });
+        const changes = await repairHistory(engineOptions(project, database), { dryRun: flags.dryRun, markApplied: flags.markApplied, forgetAll: flags.forgetAll });
         if (flags.json) {
           output.json({ stack: project.settings.stack, database: database.shown, dryRun: Boolean(flags.dryRun), changes });
           return;
