@@ -171,7 +171,17 @@ function flatCandidates(absDir: string, entries: fs.Dirent[], layout: "dbpipe" |
 function prismaCandidates(absDir: string, entries: fs.Dirent[], base: string, problems: FileProblem[]): Candidate[] {
   const out: Candidate[] = [];
   for (const entry of entries) {
-    if (entry.name.startsWith(".") || !entry.isDirectory()) continue;
+    if (entry.name.startsWith(".")) continue;
+    if (!entry.isDirectory()) {
+      // A migration in the wrong place would otherwise never run, and nobody would be told.
+      if (entry.name.toLowerCase().endsWith(".sql")) {
+        problems.push({
+          file: display(path.join(absDir, entry.name), base),
+          message: "is a .sql file beside Prisma migration folders, where Prisma never runs it: move it into <timestamp>_<name>/migration.sql, or give the folder's real layout with --layout (or dbpipe:migrationsLayout)",
+        });
+      }
+      continue;
+    }
     const folder = path.join(absDir, entry.name);
     const m = PRISMA_FOLDER.exec(entry.name);
     if (!m) {

@@ -107,6 +107,14 @@ describe("loading migrations", () => {
     ]);
   });
 
+  it("names a .sql file that a Prisma layout would never run, and a flat folder read as Prisma", () => {
+    expect(problemsOf({ "20240101120000_init/migration.sql": "SELECT 1;", "hotfix.sql": "SELECT 2;" })).toContain(
+      "hotfix.sql: is a .sql file beside Prisma migration folders, where Prisma never runs it",
+    );
+    const dir = tempFolder({ "0001_a.sql": "SELECT 1;" });
+    expect(() => loadMigrations(dir, { layout: "prisma", displayBase: dir })).toThrow(/0001_a\.sql: is a \.sql file beside Prisma migration folders/);
+  });
+
   it("reads Drizzle's files and checks them against its journal", () => {
     const journal = { version: "7", dialect: "postgresql", entries: [{ idx: 0, version: "7", when: 1, tag: "0000_clever_name", breakpoints: true }] };
     const ok = load({
