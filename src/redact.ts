@@ -115,10 +115,3 @@ function safeDecode(text: string): string {
     return text;
   }
 }
-
-/** Returns true when `text` looks like a connection URL or a libpq keyword string with a password. */
-export function containsPassword(text: string): boolean {
-  URL_WITH_PASSWORD.lastIndex = 0;
-  KEYWORD_PASSWORD.lastIndex = 0;
-  return URL_WITH_PASSWORD.test(text) || KEYWORD_PASSWORD.test(text);
-}

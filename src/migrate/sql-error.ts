@@ -34,11 +34,6 @@ export function positionOfCodePoint(section: SqlSection, codePoints: number): Fi
   return { line, column };
 }
 
-/** The file position of a UTF-16 index in `section.text`. */
-export function positionOfIndex(section: SqlSection, index: number): FilePosition {
-  return positionOfCodePoint(section, [...section.text.slice(0, index)].length);
-}
-
 /**
  * The source line at `line` and a caret under `column`, numbered like a compiler does. Password
  * literals (`PASSWORD '...'`) are shown as `'***'`, the caret still under the same token.

@@ -1,4 +1,4 @@
-import { CONFIG_NAMESPACE, KEY_SPECS, type KeySpec, unsetValue } from "./stack-settings";
+import { KEY_SPECS, type KeySpec, unsetValue } from "./stack-settings";
 
 /**
  * What `Pulumi.yaml`'s `config:` section must declare for each key, derived from {@link KEY_SPECS}
@@ -45,5 +45,3 @@ export function projectConfigDeclarations(): Record<string, ProjectConfigDeclara
   return Object.fromEntries(KEY_SPECS.map((spec) => [spec.name, projectConfigDeclaration(spec)]));
 }
 
-/** The project's name, which is also the config namespace: `dbpipe`. */
-export const PROJECT_NAME = CONFIG_NAMESPACE;

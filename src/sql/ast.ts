@@ -15,12 +15,6 @@ export function nodeAs<K extends StatementKind>(node: Node | undefined, kind: K)
   return (node as Record<string, unknown>)[kind] as NodeOf<K> | undefined;
 }
 
-/** The kind of a node (its single key). */
-export function kindOf(node: Node): StatementKind {
-  for (const key in node) return key as StatementKind;
-  throw new Error("empty parser node");
-}
-
 /** A table (or view, sequence, index) as a statement names it. */
 export interface TableRef {
   /** Schema, when the statement qualifies the name. */

@@ -107,11 +107,6 @@ export async function loadParser(): Promise<void> {
   parser = module;
 }
 
-/** True once {@link loadParser} has finished. */
-export function parserLoaded(): boolean {
-  return parser !== undefined;
-}
-
 /**
  * Splits a migration section into statements with their positions in `file`. An empty section, or
  * one with only comments, gives `[]`. Throws {@link SqlSyntaxError} when the SQL does not parse.
