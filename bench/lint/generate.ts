@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { prng } from "../migrate/generate";
 
 /**
  * The lint benchmark's input: `count` migration files of about 20 statements each, in the mix real
@@ -7,18 +8,6 @@ import * as path from "node:path";
  * fixes, views, comments, grants, PL/pgSQL functions with dollar-quoted bodies, and the risky
  * statements linters exist for. Deterministic: a seed gives the same files, byte for byte.
  */
-
-/** A small seeded PRNG (mulberry32), so every run and machine lints the same SQL. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NOUNS = ["customer", "product", "invoice", "payment", "refund", "shipment", "ticket", "note", "contact", "account", "lead", "campaign", "supplier", "warehouse", "category", "review", "subscription", "order", "coupon", "address"];
 const TYPES = ["text", "varchar(120)", "bigint", "integer", "boolean", "timestamptz", "numeric(12,2)", "jsonb", "uuid", "date"];

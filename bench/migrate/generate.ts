@@ -20,7 +20,7 @@ export interface GeneratedMigration {
 }
 
 /** A small, fast, seeded PRNG (mulberry32): reproducible across runs and machines. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

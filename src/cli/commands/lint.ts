@@ -11,7 +11,7 @@ import { LintCache } from "../../sql/lint-cache";
 import { LintPool, PARALLEL_THRESHOLD, defaultJobs } from "../../sql/lint-parallel";
 import { formatJson } from "../format/json";
 import { formatMarkdown } from "../format/markdown";
-import { type LintProblem, formatSarif, formatSarifProblem } from "../format/sarif";
+import { type LintProblem, type SarifOptions, formatSarif, formatSarifProblem } from "../format/sarif";
 import { SqlSyntaxError } from "../../sql/parse";
 import { formatText } from "../format/text";
 import type { RegisterCommand } from "../main";
@@ -64,7 +64,7 @@ export const register: RegisterCommand = (program, io) => {
         // wrong, not an empty file; the message still goes to stderr and the exit code stays 2.
         if (error instanceof InputError && (flags.format === "json" || flags.format === "sarif")) {
           const problem = inputProblem(error);
-          io.output.json(flags.format === "json" ? { error: problem, verdict: { allowed: false, reasons: [problem.message] }, migrations: [] } : sarifForProblem(problem, project.dir));
+          io.output.json(flags.format === "json" ? { error: problem, verdict: { allowed: false, reasons: [problem.message] }, migrations: [] } : formatSarifProblem(problem, sarifOptions(project.dir)));
         }
         throw error;
       } finally {
@@ -79,11 +79,9 @@ export const register: RegisterCommand = (program, io) => {
         case "json":
           output.json(formatJson(linted, verdict));
           break;
-        case "sarif": {
-          const root = repositoryRoot(project.dir);
-          output.json(formatSarif(linted, verdict, { version: packageVersion(), uriOf: (file) => path.relative(root, file).split(path.sep).join("/") }));
+        case "sarif":
+          output.json(formatSarif(linted, verdict, sarifOptions(project.dir)));
           break;
-        }
         case "markdown":
           output.line(formatMarkdown(linted, verdict));
           break;
@@ -164,9 +162,10 @@ function inputProblem(error: InputError): LintProblem {
   return { message: error.message };
 }
 
-function sarifForProblem(problem: LintProblem, projectDir: string): object {
+/** dbpipe's version, and URIs relative to the repository's root, as code scanning wants them. */
+function sarifOptions(projectDir: string): SarifOptions {
   const root = repositoryRoot(projectDir);
-  return formatSarifProblem(problem, { version: packageVersion(), uriOf: (file) => path.relative(root, file).split(path.sep).join("/") });
+  return { version: packageVersion(), uriOf: (file) => path.relative(root, file).split(path.sep).join("/") };
 }
 
 function parseJobs(value: string): number {
