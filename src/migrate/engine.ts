@@ -36,6 +36,12 @@ export interface EngineOptions {
   splitStatements: StatementSplitter;
   /** Progress callbacks, for output as the run goes. */
   events?: EngineEvents;
+  /**
+   * The checksum of every migration file, by version, that the caller planned with (the manifest
+   * `pulumi preview` saw). When given, loading refuses (an InputError naming the file) a file whose
+   * checksum differs, a file not in it and a version in it without a file. Default: not checked.
+   */
+  expectedChecksums?: ReadonlyMap<string, string>;
 }
 
 /** Progress of a run. */
@@ -108,10 +114,28 @@ function timeoutsOf(settings: StackSettings): Timeouts {
 
 /** Loads the migration files (before any connection: bad files never reach the database). */
 export function loadFiles(options: EngineOptions): { layout: MigrationLayout; migrations: Migration[] } {
-  return loadMigrations(path.resolve(options.migrationsDir), {
+  const files = loadMigrations(path.resolve(options.migrationsDir), {
     layout: options.layout ?? options.settings.migrations.layout,
     displayBase: options.displayBase,
   });
+  if (options.expectedChecksums) checkExpectedChecksums(files.migrations, options.expectedChecksums);
+  return files;
+}
+
+/** Refuses files that differ from the checksums the caller planned with, naming each. */
+function checkExpectedChecksums(migrations: readonly Migration[], expected: ReadonlyMap<string, string>): void {
+  const problems: string[] = [];
+  const found = new Set<string>();
+  for (const m of migrations) {
+    const checksum = expected.get(m.version);
+    found.add(m.version);
+    if (checksum === undefined) problems.push(`${m.file}: not in the migrations the run was planned with (a file added since)`);
+    else if (checksum !== m.checksum) problems.push(`${m.file}: changed since the run was planned (checksum ${checksum.slice(0, 12)} planned, ${m.checksum.slice(0, 12)} now)`);
+  }
+  for (const version of expected.keys()) if (!found.has(version)) problems.push(`version ${version}: planned, but no file has it any more`);
+  if (problems.length > 0) {
+    throw new InputError(`the migration files differ from the ones the run was planned with; nothing was run. Plan again to review the change:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
 }
 
 async function withRunLock<T>(client: Client, options: EngineOptions, fn: () => Promise<T>): Promise<T> {
@@ -257,7 +281,7 @@ function summariseVersions(migrations: readonly Migration[]): string {
 }
 
 /** Result of `down`. */
-export interface DownResult {
+export interface DownResult extends PlanResult {
   /** The migrations reverted, newest first. */
   reverted: AppliedMigration[];
   /** The newest migration still applied afterwards; null when none is. */
@@ -316,7 +340,7 @@ export async function downMigrations(options: EngineOptions, target: string | Do
       }
       const reverting = toRevert.map((e) => e.migration!);
       const kept = plan.entries.filter((e) => e.history && !toRevert.includes(e)).at(-1);
-      const result: DownResult = { reverted: [], at: kept ? { version: kept.version, name: kept.name } : null, backupRef: null };
+      const result: DownResult = { ...files, history, plan, reverted: [], at: kept ? { version: kept.version, name: kept.name } : null, backupRef: null };
       if (reverting.length === 0) return result;
       const runnable = await inOwnTransaction(reverting, "down", "Nothing was reverted.");
       if (run.beforeRevert) {
