@@ -4,9 +4,8 @@ import { type Command, Option } from "commander";
 import { DbpipeError, InputError, databaseFailure } from "../errors";
 import { FolderStore } from "../backup/folder-store";
 import { startEmbedded } from "../local/embedded";
-import type { EngineEvents, EngineOptions } from "../migrate/engine";
+import type { EngineEvents, EngineOptions } from "../migrate/run";
 import { display } from "../migrate/files";
-import { splitWithParser } from "../migrate/statements";
 import type { DeployOptions } from "../pipeline/deploy";
 import { redactUrl, rememberUrlSecrets } from "../redact";
 import { loadStackSettings } from "../settings/stack-file";
@@ -122,7 +121,6 @@ export function engineOptions(project: Project, database: DatabaseTarget, events
     migrationsDir: project.migrationsDir,
     layout: project.layout,
     databaseUrl: database.url,
-    splitStatements: splitWithParser,
     events,
   };
 }

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FolderStore } from "../../src/backup/folder-store";
 import { InputError, RefusedError } from "../../src/errors";
-import { upMigrations } from "../../src/migrate/engine";
+import { upMigrations } from "../../src/migrate/verbs/up";
 import { PolicyRefusedError, deploy } from "../../src/pipeline/deploy";
 import { freshDatabase, withClient } from "../helpers/database";
 import { engineFor, settingsFor, tempFolder, writeFiles } from "../helpers/project";

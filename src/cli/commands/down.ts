@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { DbpipeError, EXIT, InputError } from "../../errors";
-import type { DownTarget } from "../../migrate/engine";
+import type { DownTarget } from "../../migrate/verbs/down";
 import { formatMs } from "../../migrate/lock";
 import { type DeployedMigration, deploy } from "../../pipeline/deploy";
 import type { RegisterCommand } from "../main";
