@@ -150,7 +150,7 @@ export const KEYS: readonly KeyEntry[] = [
     name: "migrationsLayout",
     type: "string",
     group: "migrations",
-    description: "Layout of the migrations folder: auto, dbpipe, prisma, drizzle or plain.",
+    description: "Layout of the migrations folder: auto, dbpipe, prisma, drizzle, plain or flyway.",
     default: { fixed: "auto" },
     read: (v) => readChoice(v, MIGRATION_LAYOUTS),
     lands: ["migrations", "layout"],
