@@ -12,7 +12,8 @@ import type { Migration, SqlSection } from "./migration";
  * - `dbpipe`: `<version>_<name>.sql`, the version digits (`0001`, `20251106123000`);
  * - `plain`: numbered SQL with `-` or `_` (`001-create-products-table.sql`);
  * - `drizzle`: `NNNN_name.sql`, with `meta/_journal.json` when present (checked against the files);
- * - `prisma`: `<timestamp>_<name>/migration.sql`.
+ * - `prisma`: `<timestamp>_<name>/migration.sql`;
+ * - `flyway`: `V<version>__<description>.sql`, whole-number versions (`V1__init.sql`).
  *
  * Directives are comment lines: `-- dbpipe:down` starts the down part, `-- dbpipe:no-transaction`
  * marks a file whose statements cannot run in a transaction, `-- dbpipe:allow <rule> <reason>`
@@ -52,11 +53,13 @@ const DIRECTIVES = new Set(["down", "no-transaction", "allow"]);
 const DIRECTIVE_LINE = /^[ \t]*--[ \t]*dbpipe:([A-Za-z-]*)(.*)$/;
 
 /** Names in each flat layout: the version, then the name. The extension is `.sql` in any case (`.SQL` too). */
-const FLAT_NAME: Record<"dbpipe" | "plain" | "drizzle", RegExp> = {
+const FLAT_NAME: Record<FlatLayout, RegExp> = {
   dbpipe: /^(\d+)_([^/]+)\.sql$/i,
   plain: /^(\d+)[-_]([^/]+)\.sql$/i,
   drizzle: /^(\d+)_([^/]+)\.sql$/i,
+  flyway: /^V(\d+)__([^/]+)\.sql$/,
 };
+type FlatLayout = "dbpipe" | "plain" | "drizzle" | "flyway";
 const PRISMA_FOLDER = /^(\d+)_(.+)$/;
 
 /** Options of {@link loadMigrations}. */
@@ -143,6 +146,7 @@ export function detectLayout(absDir: string, entries: fs.Dirent[] = fs.readdirSy
   if (fs.existsSync(path.join(absDir, "meta", "_journal.json"))) return "drizzle";
   const sql = entries.filter((e) => e.isFile() && e.name.toLowerCase().endsWith(".sql")).map((e) => e.name);
   if (sql.some((n) => /^\d+-/.test(n))) return "plain";
+  if (sql.some((n) => /^V\d/.test(n))) return "flyway";
   return "dbpipe";
 }
 
@@ -152,7 +156,7 @@ interface Candidate {
   name: string;
 }
 
-function flatCandidates(absDir: string, entries: fs.Dirent[], layout: "dbpipe" | "plain" | "drizzle", base: string, problems: FileProblem[]): Candidate[] {
+function flatCandidates(absDir: string, entries: fs.Dirent[], layout: FlatLayout, base: string, problems: FileProblem[]): Candidate[] {
   const out: Candidate[] = [];
   for (const entry of entries) {
     if (entry.name.startsWith(".") || !entry.name.toLowerCase().endsWith(".sql")) continue;
@@ -218,7 +222,9 @@ function nameProblem(layout: MigrationLayout): string {
       ? "<version>-<name>.sql, e.g. 001-create-products-table.sql"
       : layout === "drizzle"
         ? "NNNN_<name>.sql, e.g. 0000_create_products.sql"
-        : "<version>_<name>.sql, e.g. 0001_create_products.sql or 20251106123000_create_products.sql";
+        : layout === "flyway"
+          ? "V<version>__<description>.sql, e.g. V1__create_products.sql (whole-number versions; repeatable R__ and undo U files are not supported)"
+          : "<version>_<name>.sql, e.g. 0001_create_products.sql or 20251106123000_create_products.sql";
   return `name does not parse as a migration: expected ${expected} (the version is digits)`;
 }
 

@@ -73,7 +73,7 @@ export interface MigrationSettings {
 }
 
 /** The layouts a migrations folder can have. */
-export const MIGRATION_LAYOUTS = ["auto", "dbpipe", "prisma", "drizzle", "plain"] as const;
+export const MIGRATION_LAYOUTS = ["auto", "dbpipe", "prisma", "drizzle", "plain", "flyway"] as const;
 
 /** A migrations-folder layout, or `auto` to detect it. */
 export type MigrationLayoutSetting = (typeof MIGRATION_LAYOUTS)[number];

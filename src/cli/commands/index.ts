@@ -1,4 +1,5 @@
 import type { RegisterCommand } from "../main";
+import { register as adopt } from "./adopt";
 import { register as baseline } from "./baseline";
 import { register as down } from "./down";
 import { register as env } from "./env";
@@ -9,4 +10,4 @@ import { register as status } from "./status";
 import { register as up } from "./up";
 
 /** Every `dbpipe` command, in the order `--help` lists them. Adding a command: one file, one line here. */
-export const COMMANDS: readonly RegisterCommand[] = [up, plan, status, lint, baseline, down, repair, env];
+export const COMMANDS: readonly RegisterCommand[] = [up, plan, status, lint, baseline, down, repair, adopt, env];

@@ -1,0 +1,81 @@
+import * as zlib from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli";
+import { freshDatabase, withClient } from "../helpers/database";
+import { tempFolder } from "../helpers/project";
+
+const INIT = "CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);\n";
+const EMAIL = "ALTER TABLE customers ADD COLUMN email text;\n";
+const crc = (text: string) => zlib.crc32(Buffer.from(text.split("\n").join(""), "utf8")) | 0;
+
+/** A Flyway-migrated database and its project (Flyway's V<n>__ layout). */
+async function flywayProject(): Promise<{ url: string; project: string }> {
+  const url = await freshDatabase("adoptcli");
+  const project = tempFolder({ "migrations/V1__init.sql": INIT, "migrations/V2__add_email.sql": EMAIL }, "dbpipe-project-");
+  await withClient(url, async (c) => {
+    await c.query(INIT + EMAIL);
+    await c.query(`CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL CONSTRAINT flyway_schema_history_pk PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,
+      type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
+      execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL)`);
+    await c.query(
+      `INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+       (1, '1', 'init', 'SQL', 'V1__init.sql', $1, 'deploy', 10, true), (2, '2', 'add email', 'SQL', 'V2__add_email.sql', $2, 'deploy', 4, true)`,
+      [crc(INIT), crc(EMAIL)],
+    );
+  });
+  return { url, project };
+}
+
+describe("dbpipe adopt", () => {
+  it("lists what it recorded, and `up` then has nothing to run", async () => {
+    const { url, project } = await flywayProject();
+    const adopt = await runCli(["adopt", "--database-url", url], { cwd: project });
+    expect(adopt.stderr).toBe("");
+    expect(adopt.code).toBe(0);
+    expect(adopt.stdout).toContain("Flyway's history in public.flyway_schema_history");
+    expect(adopt.stdout).toContain("flyway layout");
+    expect(adopt.stdout).toContain("✓ 1 init recorded, not run (Flyway's checksum matches)");
+    expect(adopt.stdout).toContain("✓ 2 add_email recorded, not run (Flyway's checksum matches)");
+    expect(adopt.stdout).toContain("Adopted 2 migrations from Flyway");
+    const up = await runCli(["up", "--database-url", url], { cwd: project });
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain("Nothing to apply");
+  });
+
+  it("--json lists the recorded migrations; --dry-run writes nothing", async () => {
+    const { url, project } = await flywayProject();
+    const dry = await runCli(["adopt", "--dry-run", "--json", "--database-url", url], { cwd: project });
+    expect(dry.code).toBe(0);
+    const report = JSON.parse(dry.stdout);
+    expect(report).toMatchObject({ tool: "flyway", dryRun: true, table: "public.flyway_schema_history" });
+    expect(report.recorded.map((r: { version: string; matchedBy: string }) => [r.version, r.matchedBy])).toEqual([
+      ["1", "checksum"],
+      ["2", "checksum"],
+    ]);
+    const status = await runCli(["status", "--json", "--database-url", url], { cwd: project });
+    expect(JSON.parse(status.stdout).migrations.map((m: { status: string }) => m.status)).toEqual(["pending", "pending"]);
+  });
+
+  it("exits 2 naming what disagrees; 2 when no other tool's table; 3 when the database is unreachable", async () => {
+    const { url, project } = await flywayProject();
+    await withClient(url, (c) => c.query("UPDATE flyway_schema_history SET checksum = checksum + 1 WHERE version = '2'"));
+    const refused = await runCli(["adopt", "--database-url", url], { cwd: project });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/error: Flyway's history \(public\.flyway_schema_history\) and the migration files disagree; nothing was recorded:\n {2}- migrations\/V2__add_email\.sql: differs from what Flyway applied/);
+    expect(refused.stderr).not.toContain("    at ");
+
+    const empty = await freshDatabase("adoptcli");
+    const none = await runCli(["adopt", "--database-url", empty], { cwd: project });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("no other tool's history table in this database");
+
+    const down = await runCli(["adopt", "--database-url", "postgres://u:secret-pw@127.0.0.1:1/x"], { cwd: project });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain("cannot connect to postgres://u:***@127.0.0.1:1/x");
+    expect(down.stderr).not.toContain("secret-pw");
+
+    const badFlag = await runCli(["adopt", "--from", "liquibase", "--database-url", url], { cwd: project });
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toContain("Allowed choices are prisma, drizzle, alembic, flyway");
+  });
+});
