@@ -7,8 +7,8 @@ import { type DumpResult, dumpToFile, findPgDump, serverMajor } from "./pg-dump"
 /**
  * Pre-migration backups to a local folder, as the CLI takes them: `<folder>/<stack>-<time>-before-
  * <version>.dump` (pg_dump custom format, restore with pg_restore) beside a JSON manifest that
- * says what it is. Streaming the same dump to the stack's backup bucket is for the MigrationSet
- * resource (DESIGN.md, step 4), not built yet.
+ * says what it is. Superseded by `takeBackup` into a `BackupStore` (`take-backup.ts`,
+ * `folder-store.ts`, `s3-store.ts`), which every front end moves to; kept until `up` and `down` do.
  */
 
 /** What the manifest beside a dump records. */

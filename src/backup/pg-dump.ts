@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { PassThrough, type Readable } from "node:stream";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,8 +13,8 @@ import { redactText } from "../redact";
  * pg_dump through its environment, never its command line (which `ps` shows to every user).
  */
 
-/** A pg_dump found on this machine. */
-export interface PgDump {
+/** A PostgreSQL client tool found on this machine (pg_dump, pg_restore). */
+export interface PgTool {
   /** Its path. */
   path: string;
   /** Its major version (15 for 15.18). */
@@ -22,15 +23,64 @@ export interface PgDump {
   version: string;
 }
 
-/** pg_dump is missing or too old for the server. */
+/** A pg_dump found on this machine. */
+export type PgDump = PgTool;
+
+/** pg_dump or pg_restore is missing, too old for the server, or failed. */
 export class PgDumpError extends FailureError {}
+
+/** The client tools dbpipe runs, and the variable that names each one's path. */
+export type PgToolName = "pg_dump" | "pg_restore";
+const TOOL_VARIABLE: Record<PgToolName, string> = { pg_dump: "DBPIPE_PG_DUMP", pg_restore: "DBPIPE_PG_RESTORE" };
+
+/** Reads a client tool's version (`pg_dump (PostgreSQL) 15.18`); undefined when it cannot run. */
+export function pgToolVersion(file: string, name: PgToolName = "pg_dump"): PgTool | undefined {
+  const run = spawnSync(file, ["--version"], { encoding: "utf8", timeout: 10_000 });
+  const m = new RegExp(`${name} \\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?`).exec(run.stdout ?? "");
+  if (run.status !== 0 || !m) return undefined;
+  return { path: file, major: Number(m[1]), version: m[2] ? `${m[1]}.${m[2]}` : m[1] };
+}
 
 /** Reads a pg_dump's version; undefined when it cannot run. */
 export function pgDumpVersion(file: string): PgDump | undefined {
-  const run = spawnSync(file, ["--version"], { encoding: "utf8", timeout: 10_000 });
-  const m = /pg_dump \(PostgreSQL\) (\d+)(?:\.(\d+))?/.exec(run.stdout ?? "");
-  if (run.status !== 0 || !m) return undefined;
-  return { path: file, major: Number(m[1]), version: m[2] ? `${m[1]}.${m[2]}` : m[1] };
+  return pgToolVersion(file, "pg_dump");
+}
+
+/**
+ * Finds a `name` (pg_dump, pg_restore) whose major version is at least `serverMajor`: the path in
+ * `DBPIPE_PG_DUMP` / `DBPIPE_PG_RESTORE` when set, else the newest of the one on the PATH and
+ * Debian's `/usr/lib/postgresql/<major>/bin/<name>`. The error says exactly what to install.
+ */
+export function findPgTool(name: PgToolName, serverMajor: number, env: NodeJS.ProcessEnv = process.env): PgTool {
+  const variable = TOOL_VARIABLE[name];
+  const given = env[variable];
+  const candidates: string[] = [];
+  if (given) candidates.push(given);
+  else {
+    for (const dir of (env.PATH ?? "").split(path.delimiter)) if (dir) candidates.push(path.join(dir, name));
+    try {
+      for (const major of fs.readdirSync("/usr/lib/postgresql")) candidates.push(path.join("/usr/lib/postgresql", major, "bin", name));
+    } catch {
+      // No Debian PostgreSQL packages on this machine.
+    }
+  }
+  const found = [...new Set(candidates)]
+    .filter((c) => fs.existsSync(c))
+    .map((c) => pgToolVersion(c, name))
+    .filter((d): d is PgTool => d !== undefined)
+    .sort((a, b) => b.major - a.major);
+  const install = `install the PostgreSQL ${serverMajor} client (Debian and Ubuntu: apt-get install postgresql-client-${serverMajor}; macOS: brew install libpq), or set ${variable} to its ${name}`;
+  const purpose = name === "pg_dump" ? "to back up the database" : "to restore a backup";
+  if (found.length === 0) {
+    throw new PgDumpError(`${name} is needed ${purpose} and was not found${given ? ` at ${variable}=${given}` : ""}: ${install}`);
+  }
+  if (found[0].major < serverMajor) {
+    throw new PgDumpError(
+      `${name} ${found[0].version} (${found[0].path}) cannot ${name === "pg_dump" ? "dump" : "restore into"} a PostgreSQL ${serverMajor} server: ${name}'s major version must be at least the server's. ` +
+        `${install[0].toUpperCase()}${install.slice(1)}`,
+    );
+  }
+  return found[0];
 }
 
 /**
@@ -38,34 +88,7 @@ export function pgDumpVersion(file: string): PgDump | undefined {
  * the newest of `pg_dump` on the PATH and Debian's `/usr/lib/postgresql/<major>/bin/pg_dump`.
  */
 export function findPgDump(serverMajor: number, env: NodeJS.ProcessEnv = process.env): PgDump {
-  const candidates: string[] = [];
-  if (env.DBPIPE_PG_DUMP) candidates.push(env.DBPIPE_PG_DUMP);
-  else {
-    for (const dir of (env.PATH ?? "").split(path.delimiter)) if (dir) candidates.push(path.join(dir, "pg_dump"));
-    try {
-      for (const major of fs.readdirSync("/usr/lib/postgresql")) candidates.push(path.join("/usr/lib/postgresql", major, "bin", "pg_dump"));
-    } catch {
-      // No Debian PostgreSQL packages on this machine.
-    }
-  }
-  const found = [...new Set(candidates)]
-    .filter((c) => fs.existsSync(c))
-    .map(pgDumpVersion)
-    .filter((d): d is PgDump => d !== undefined)
-    .sort((a, b) => b.major - a.major);
-  if (found.length === 0) {
-    throw new PgDumpError(
-      `pg_dump is needed for the pre-migration backup and was not found${env.DBPIPE_PG_DUMP ? ` at DBPIPE_PG_DUMP=${env.DBPIPE_PG_DUMP}` : ""}: ` +
-        `install the PostgreSQL ${serverMajor} client (Debian: apt-get install postgresql-client-${serverMajor}), or set DBPIPE_PG_DUMP`,
-    );
-  }
-  if (found[0].major < serverMajor) {
-    throw new PgDumpError(
-      `pg_dump ${found[0].version} (${found[0].path}) cannot dump a PostgreSQL ${serverMajor} server: pg_dump's major version must be at least the server's. ` +
-        `Install the PostgreSQL ${serverMajor} client (Debian: apt-get install postgresql-client-${serverMajor}), or set DBPIPE_PG_DUMP`,
-    );
-  }
-  return found[0];
+  return findPgTool("pg_dump", serverMajor, env);
 }
 
 /** The server's major version. */
@@ -120,4 +143,43 @@ export async function dumpToFile(pgDump: PgDump, url: string, file: string): Pro
   const hash = createHash("sha256");
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
   return { file, bytes: fs.statSync(file).size, sha256: hash.digest("hex"), ms };
+}
+
+/**
+ * How a client tool connects to `url`: the URL without its password for `--dbname`, the password
+ * in `PGPASSWORD` (a command line is visible to every user through `ps`, the environment is not).
+ */
+export function connectionFor(url: string): { dbname: string; env: NodeJS.ProcessEnv; password: string } {
+  const parsed = new URL(url);
+  const password = decodeURIComponent(parsed.password);
+  parsed.password = "";
+  const env: NodeJS.ProcessEnv = { ...process.env, PGAPPNAME: "dbpipe-backup" };
+  if (password) env.PGPASSWORD = password;
+  return { dbname: parsed.toString(), env, password };
+}
+
+/**
+ * Runs `pg_dump -Fc` on the database at `url` and returns its output as a stream, read as it comes
+ * (constant memory, however large the database). The stream ends only when pg_dump succeeded; when
+ * pg_dump fails it errors with pg_dump's message (password removed), so a store never mistakes a
+ * cut-short dump for a whole one.
+ */
+export function pgDumpStream(pgDump: PgTool, url: string): Readable {
+  const { dbname, env, password } = connectionFor(url);
+  const out = new PassThrough();
+  const child = spawn(pgDump.path, ["--format=custom", "--no-password", `--dbname=${dbname}`], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (d) => (err = (err + d).slice(-8000)));
+  // pg_dump's stdout is piped without ending `out`: whether it ends well is known only at exit.
+  child.stdout.pipe(out, { end: false });
+  child.on("error", (error) => out.destroy(new PgDumpError(`could not run ${pgDump.path}: ${error.message}`)));
+  child.on("close", (code, signal) => {
+    if (code === 0) out.end();
+    else out.destroy(new PgDumpError(`pg_dump failed (${signal ? `killed by ${signal}` : `exit ${code}`}): ${redactText(err.trim(), [password]) || "no message"}`));
+  });
+  // A reader that gives up (an upload failed) stops pg_dump too.
+  out.on("close", () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  });
+  return out;
 }

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { InputError } from "../errors";
 
 /**
  * Where backups go: one interface for every destination (a local folder, an S3 bucket). A store
@@ -62,4 +63,35 @@ export interface BackupStore {
   list(): Promise<StoredBackup[]>;
   /** Deletes backup `id`: its dump and its manifest. */
   delete(id: string): Promise<void>;
+}
+
+/** What a backup id may hold: it names files and object keys, so no `/`, no `..`, nothing odd. */
+const BACKUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/** Refuses an id that cannot name a backup (an InputError naming it). */
+export function checkBackupId(id: string): void {
+  if (!BACKUP_ID.test(id) || id.includes("..")) {
+    throw new InputError(`${JSON.stringify(id)} is not a backup id: ids are letters, digits, '.', '_' and '-' (dbpipe backups lists them)`);
+  }
+}
+
+/** Parses a manifest's text, checking the fields a restore relies on; an InputError names `source` and the field. */
+export function parseManifest(text: string, source: string): BackupManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${source} is not a backup manifest: ${(error as Error).message}`);
+  }
+  const m = value as Partial<BackupManifest> | null;
+  const bad = (field: string) => new InputError(`${source} is not a backup manifest: ${field} is missing or invalid`);
+  if (typeof m !== "object" || m === null) throw bad("the document");
+  if (typeof m.id !== "string") throw bad("id");
+  if (typeof m.stack !== "string") throw bad("stack");
+  if (typeof m.createdAt !== "string" || !Number.isFinite(Date.parse(m.createdAt))) throw bad("createdAt");
+  if (typeof m.bytes !== "number") throw bad("bytes");
+  if (typeof m.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(m.sha256)) throw bad("sha256");
+  if (m.head !== null && typeof m.head !== "string") throw bad("head");
+  if (!Array.isArray(m.before)) throw bad("before");
+  return m as BackupManifest;
 }

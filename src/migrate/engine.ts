@@ -126,10 +126,13 @@ async function withRunLock<T>(client: Client, options: EngineOptions, fn: () => 
 /** Reads files and history and builds the plan, without writing anything. */
 export async function planMigrations(options: EngineOptions): Promise<PlanResult> {
   const files = loadFiles(options);
-  return withSession(options.databaseUrl, async (client) => {
-    const history = await readHistory(client);
-    return { ...files, history, plan: buildPlan(files.migrations, history, { outOfOrder: options.settings.migrations.outOfOrder }) };
-  });
+  return withSession(options.databaseUrl, (client) => planOn(client, files, options));
+}
+
+/** The plan of the loaded `files` against the history on `client`, without writing anything. */
+export async function planOn(client: Client, files: { layout: MigrationLayout; migrations: Migration[] }, options: Pick<EngineOptions, "settings">): Promise<PlanResult> {
+  const history = await readHistory(client);
+  return { ...files, history, plan: buildPlan(files.migrations, history, { outOfOrder: options.settings.migrations.outOfOrder }) };
 }
 
 /**

@@ -3,9 +3,9 @@ import { RefusedError } from "../errors";
 import type { BeforeApply } from "../migrate/engine";
 import type { Migration } from "../migrate/migration";
 import type { StackSettings } from "../settings/stack-settings";
-import { type LintedMigration, lintMigrations, lintOptionsFor } from "../sql/lint";
-import { tableRowsLookup } from "../sql/table-sizes";
-import { type Verdict, computeVerdict } from "./verdict";
+import { type Assessment, assess, downPartOf } from "../pipeline/assess";
+import type { LintedMigration } from "../sql/lint";
+import type { Verdict } from "./verdict";
 
 /**
  * The risk gate of `up` and `down`: between reading the history and running anything, classify the
@@ -26,21 +26,6 @@ export function riskMatters(settings: Pick<StackSettings, "risk">): boolean {
   return settings.risk.backupBefore !== "never" || settings.risk.requireApprovalAt !== "never";
 }
 
-/** Linted migrations and the stack's verdict on them. */
-export interface Assessment {
-  linted: LintedMigration[];
-  verdict: Verdict;
-}
-
-/**
- * Classifies `pending` (reading `applied` for what they did to the schema) and judges them. With a
- * client, the data-aware pass looks up table sizes.
- */
-export async function assessMigrations(pending: readonly Migration[], applied: readonly Migration[], settings: StackSettings, client?: Client): Promise<Assessment> {
-  const linted = await lintMigrations(pending, lintOptionsFor(settings, { history: applied, ...(client ? { tableRows: tableRowsLookup(client) } : {}) }));
-  return { linted, verdict: computeVerdict(linted, settings) };
-}
-
 /** The stack refuses the plan: nothing was applied (or, for `down`, reverted). */
 export class PolicyRefusedError extends RefusedError {
   constructor(
@@ -56,11 +41,6 @@ export class PolicyRefusedError extends RefusedError {
         verdict.reasons.join("\n\n"),
     );
   }
-}
-
-/** `m` with its down part as the SQL that runs: what the linter classifies before `down`. */
-export function downPartOf(m: Migration): Migration {
-  return { ...m, up: m.down ?? { text: "", line: m.up.line }, down: undefined };
 }
 
 /** Takes the pre-migration backup; returns the reference the history records. */
@@ -84,7 +64,7 @@ export function riskGate(options: RiskGateOptions): BeforeApply {
     const out = new Map<string, { risk?: LintedMigration["risk"] | null; backupRef?: string | null }>();
     if (!riskMatters(options.settings)) return out;
     const toRun = direction === "down" ? pending.map(downPartOf) : pending;
-    const assessment = await assessMigrations(toRun, applied, options.settings, client);
+    const assessment = await assess({ settings: options.settings, migrations: toRun, history: applied, client, pending: toRun.map((m) => m.version) });
     options.onAssessed?.(assessment);
     const { verdict } = assessment;
     if (!verdict.allowed) throw new PolicyRefusedError(verdict, direction);

@@ -1,8 +1,7 @@
 import { Command } from "commander";
-import { DbpipeError, EXIT, type ExitCode } from "../../errors";
-import { type AppliedMigration, upMigrations } from "../../migrate/engine";
+import { EXIT, type ExitCode } from "../../errors";
 import { formatMs } from "../../migrate/lock";
-import { planWithRisk } from "../../risk/plan-report";
+import { planWithRisk } from "../../pipeline/plan";
 import { formatText } from "../format/text";
 import type { RegisterCommand } from "../main";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
@@ -28,22 +27,12 @@ export const register: RegisterCommand = (program, io) => {
       const { output } = io;
       const s = output.style;
       return withDatabase(project, flags, async (database): Promise<ExitCode> => {
-        const options = engineOptions(project, database);
-        const planned = await planWithRisk(options);
-        const { plan, verdict, report } = planned;
+        const planned = await planWithRisk(engineOptions(project, database), { rehearse: flags.rehearse });
+        const { plan, report } = planned;
+        const { verdict } = planned.assessment;
         let code: ExitCode = plan.problems.length > 0 ? EXIT.invalidInput : verdict.allowed ? EXIT.ok : EXIT.refused;
-
-        let rehearsal: { passed: boolean; ran: AppliedMigration[]; skipped: { version: string; reason: string }[]; error?: Record<string, unknown> } | undefined;
-        if (flags.rehearse && plan.problems.length === 0 && plan.pending.length > 0) {
-          try {
-            const result = await upMigrations(options, { rehearse: true });
-            rehearsal = { passed: true, ran: result.applied, skipped: result.skipped };
-          } catch (error) {
-            if (!(error instanceof DbpipeError)) throw error;
-            rehearsal = { passed: false, ran: [], skipped: [], error: errorJson(error) };
-            if (code === EXIT.ok) code = error.exitCode;
-          }
-        }
+        const rehearsal = planned.rehearsal && (planned.rehearsal.passed ? planned.rehearsal : { passed: false, ran: [], skipped: [], error: errorJson(planned.rehearsal.error) });
+        if (planned.rehearsal && !planned.rehearsal.passed && code === EXIT.ok) code = planned.rehearsal.error.exitCode;
 
         if (flags.json) {
           output.json({ ...report, database: database.shown, layout: planned.layout, ...(rehearsal ? { rehearsal } : {}) });
@@ -66,7 +55,7 @@ export const register: RegisterCommand = (program, io) => {
         }
         output.line();
         output.line(s.bold(`Pending (${plan.pending.length}):`));
-        for (const line of formatText(planned.pendingLinted, verdict, s)) output.line(line);
+        for (const line of formatText(planned.assessment.judged, verdict, s)) output.line(line);
         if (rehearsal) {
           output.line();
           if (rehearsal.passed) {

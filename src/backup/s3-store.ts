@@ -1,0 +1,222 @@
+import type { Readable } from "node:stream";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { FailureError, InputError } from "../errors";
+import { DumpMeter } from "./dump-meter";
+import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFacts, checkBackupId, parseManifest } from "./store";
+
+/**
+ * Backups in an S3 bucket (`s3://<bucket>/<prefix>`), the environment's backup bucket: objects
+ * `<prefix>/<id>.dump` and `<prefix>/<id>.json`. A dump is streamed up as a multipart upload
+ * (`@aws-sdk/lib-storage`): memory stays at a few parts, however large the database. The manifest
+ * is put only once the upload completed; a failure part way aborts the upload, leaving neither.
+ * Retention is the bucket's lifecycle rule, not this code's.
+ *
+ * Credentials, region and endpoint come from the usual AWS places (`AWS_PROFILE`,
+ * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `~/.aws/config`, an instance or task role;
+ * `AWS_REGION`; `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` for an S3-compatible server).
+ */
+
+/** Options of an {@link S3Store}. */
+export interface S3StoreOptions {
+  /** The region. Default: the AWS SDK's (`AWS_REGION`, the profile's region). */
+  region?: string;
+  /** An S3-compatible endpoint (path-style addressing). Default: `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`, then AWS's own. */
+  endpoint?: string;
+  /** The multipart upload's part size in bytes (at least 5 MiB, S3's minimum). Default 16 MiB. */
+  partSize?: number;
+  /** Parts uploaded at once. Default 4 (memory: about `partSize × queueSize`). */
+  queueSize?: number;
+  /** The environment to read the endpoint from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** S3's smallest part (but the last). */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+/** A {@link BackupStore} in an S3 bucket. */
+export class S3Store implements BackupStore {
+  readonly url: string;
+  private client?: S3Client;
+
+  constructor(
+    /** The bucket. */
+    readonly bucket: string,
+    /** The key prefix, without leading or trailing `/`; empty for the bucket's root. */
+    readonly prefix: string,
+    private readonly options: S3StoreOptions = {},
+  ) {
+    if (options.partSize !== undefined && options.partSize < MIN_PART_SIZE) throw new InputError(`the S3 part size must be at least ${MIN_PART_SIZE} bytes (5 MiB), got ${options.partSize}`);
+    this.url = `s3://${bucket}${prefix ? `/${prefix}` : ""}`;
+  }
+
+  async put(id: string, dump: Readable, describe: (facts: StoredFacts) => BackupManifest): Promise<StoredBackup> {
+    checkBackupId(id);
+    const { Upload } = await import("@aws-sdk/lib-storage");
+    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const client = await this.s3();
+    if (await this.exists(this.key(`${id}.json`))) throw new InputError(`backup ${id} already exists in ${this.url}`);
+    const meter = new DumpMeter();
+    // Errors travel with the data: a failing dump fails the upload, which then aborts.
+    dump.on("error", (error) => meter.destroy(error));
+    dump.pipe(meter);
+    const upload = new Upload({
+      client,
+      params: { Bucket: this.bucket, Key: this.key(`${id}.dump`), Body: meter, ContentType: "application/octet-stream" },
+      partSize: this.options.partSize ?? 16 * 1024 * 1024,
+      queueSize: this.options.queueSize ?? 4,
+      // Aborted below, so that a failure reports its cause rather than the abort's outcome.
+      leavePartsOnError: true,
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      dump.destroy();
+      if (upload.uploadId) {
+        const { AbortMultipartUploadCommand } = await import("@aws-sdk/client-s3");
+        // If this fails too, the bucket's lifecycle rule removes the parts of unfinished uploads after a day.
+        await client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key(`${id}.dump`), UploadId: upload.uploadId })).catch(() => undefined);
+      }
+      // A single-part upload may have landed before the stream failed: without its manifest it is
+      // no backup, so remove it.
+      await this.deleteKeys([this.key(`${id}.dump`)]).catch(() => undefined);
+      throw this.failure(`could not upload backup ${id} to ${this.url}`, error);
+    }
+    const manifest = describe({ bytes: meter.bytes, sha256: meter.sha256() });
+    try {
+      await client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.key(`${id}.json`), Body: `${JSON.stringify(manifest, null, 2)}\n`, ContentType: "application/json" }),
+      );
+    } catch (error) {
+      throw this.failure(`uploaded backup ${id} to ${this.url} but could not write its manifest`, error);
+    }
+    return { manifest, ref: `s3://${this.bucket}/${this.key(`${id}.dump`)}` };
+  }
+
+  async open(id: string): Promise<{ manifest: BackupManifest; dump: Readable }> {
+    checkBackupId(id);
+    const manifest = await this.readManifest(this.key(`${id}.json`));
+    if (!manifest) throw new InputError(`there is no backup ${id} in ${this.url} (dbpipe backups lists them)`);
+    const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+    try {
+      const got = await (await this.s3()).send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(`${id}.dump`) }));
+      return { manifest, dump: got.Body as Readable };
+    } catch (error) {
+      if (isNotFound(error)) throw new InputError(`backup ${id} in ${this.url} has a manifest but no dump`);
+      throw this.failure(`could not download backup ${id} from ${this.url}`, error);
+    }
+  }
+
+  async list(): Promise<StoredBackup[]> {
+    const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
+    const client = await this.s3();
+    const keys = new Set<string>();
+    let token: string | undefined;
+    try {
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix ? `${this.prefix}/` : undefined, ContinuationToken: token }));
+        for (const o of page.Contents ?? []) if (o.Key) keys.add(o.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (error) {
+      throw this.failure(`could not list the backups in ${this.url}`, error);
+    }
+    const backups: StoredBackup[] = [];
+    for (const key of keys) {
+      if (!key.endsWith(".json") || key.slice(this.keyPrefix().length).includes("/")) continue;
+      const dumpKey = `${key.slice(0, -".json".length)}.dump`;
+      if (!keys.has(dumpKey)) continue;
+      const manifest = await this.readManifest(key);
+      if (manifest) backups.push({ manifest, ref: `s3://${this.bucket}/${dumpKey}` });
+    }
+    return backups.sort((a, b) => b.manifest.createdAt.localeCompare(a.manifest.createdAt) || b.manifest.id.localeCompare(a.manifest.id));
+  }
+
+  async delete(id: string): Promise<void> {
+    checkBackupId(id);
+    // The manifest first: a dump without one is not a backup, whatever happens next.
+    await this.deleteKeys([this.key(`${id}.json`)]);
+    await this.deleteKeys([this.key(`${id}.dump`)]);
+  }
+
+  private async s3(): Promise<S3Client> {
+    if (this.client) return this.client;
+    // The SDK warns on Node 20 about its own future releases: nothing a dbpipe user can act on,
+    // and noise on every backup. dbpipe pins its SDK version.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+    const { S3Client } = await import("@aws-sdk/client-s3");
+    const env = this.options.env ?? process.env;
+    const endpoint = this.options.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+    this.client = new S3Client({
+      ...(this.options.region ? { region: this.options.region } : {}),
+      // S3-compatible servers (MinIO, a test server) want path-style addressing.
+      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+      followRegionRedirects: true,
+    });
+    return this.client;
+  }
+
+  private keyPrefix(): string {
+    return this.prefix ? `${this.prefix}/` : "";
+  }
+
+  private key(name: string): string {
+    return `${this.keyPrefix()}${name}`;
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    const { HeadObjectCommand } = await import("@aws-sdk/client-s3");
+    try {
+      await (await this.s3()).send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw this.failure(`could not read ${this.url}`, error);
+    }
+  }
+
+  private async readManifest(key: string): Promise<BackupManifest | undefined> {
+    const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+    let text: string;
+    try {
+      const got = await (await this.s3()).send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      text = (await got.Body?.transformToString("utf8")) ?? "";
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw this.failure(`could not read s3://${this.bucket}/${key}`, error);
+    }
+    return parseManifest(text, `s3://${this.bucket}/${key}`);
+  }
+
+  private async deleteKeys(keys: string[]): Promise<void> {
+    const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
+    const client = await this.s3();
+    for (const key of keys) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      } catch (error) {
+        if (!isNotFound(error)) throw this.failure(`could not delete s3://${this.bucket}/${key}`, error);
+      }
+    }
+  }
+
+  /** An S3 or network error as a FailureError that says what was being done, and what to do about missing credentials or region. */
+  private failure(what: string, error: unknown): FailureError {
+    if (error instanceof FailureError || error instanceof InputError) return error as FailureError;
+    const e = error as { name?: string; message?: string; Code?: string };
+    const name = e.Code ?? e.name ?? "Error";
+    let next = "";
+    if (name === "CredentialsProviderError" || /credentials/i.test(e.message ?? "")) next = "; set AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a role)";
+    else if (/region is missing/i.test(e.message ?? "")) next = "; set AWS_REGION (or the stack's aws:region)";
+    else if (name === "NoSuchBucket") next = `; the bucket ${this.bucket} does not exist (pulumi up creates it; pulumi stack output backupBucket names it)`;
+    return new FailureError(`${what}: ${name === "Error" ? "" : `${name}: `}${e.message ?? String(error)}${next}`, { cause: error });
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}

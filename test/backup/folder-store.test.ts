@@ -1,0 +1,93 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { FolderStore } from "../../src/backup/folder-store";
+import { openBackupStore } from "../../src/backup/open-store";
+import { S3Store } from "../../src/backup/s3-store";
+import type { BackupManifest, StoredFacts } from "../../src/backup/store";
+import { tempFolder } from "../helpers/project";
+
+const DAY = 24 * 60 * 60 * 1000;
+
+function manifestFor(id: string, createdAt: Date) {
+  return (facts: StoredFacts): BackupManifest => ({
+    id,
+    stack: "dev",
+    createdAt: createdAt.toISOString(),
+    head: "0003",
+    before: [],
+    ...facts,
+    pgDumpVersion: "15.18",
+    serverVersion: "15.18",
+    serverMajor: 15,
+    format: "custom",
+    restore: "dbpipe restore",
+  });
+}
+
+describe("the local folder store", () => {
+  it("lists only backups with a manifest, newest first, and opens one by id", async () => {
+    const folder = tempFolder();
+    const store = new FolderStore(folder);
+    await store.put("dev-a", Readable.from([Buffer.from("first")]), manifestFor("dev-a", new Date("2026-11-01T00:00:00Z")));
+    await store.put("dev-b", Readable.from([Buffer.from("second")]), manifestFor("dev-b", new Date("2026-11-02T00:00:00Z")));
+    fs.writeFileSync(path.join(folder, "dev-c.dump"), "a dump whose manifest was never written");
+    expect((await store.list()).map((b) => b.manifest.id)).toEqual(["dev-b", "dev-a"]);
+    const opened = await store.open("dev-a");
+    expect(opened.manifest).toMatchObject({ bytes: 5, sha256: "a7937b64b8caa58f03721bb6bacf5c78cb235febe0e70b1b84cd99541461a08e" });
+    expect(Buffer.concat(await opened.dump.toArray()).toString()).toBe("first");
+    await expect(store.open("dev-c")).rejects.toThrow(`there is no backup dev-c in file://${folder} (dbpipe backups lists them)`);
+    await expect(store.put("dev-a", Readable.from([Buffer.from("again")]), manifestFor("dev-a", new Date()))).rejects.toThrow("backup dev-a already exists");
+    await expect(store.open("../etc/passwd")).rejects.toThrow('"../etc/passwd" is not a backup id');
+  });
+
+  it("a dump that fails part way leaves no manifest and no partial file", async () => {
+    const folder = tempFolder();
+    const store = new FolderStore(folder);
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.alloc(64 * 1024, 1));
+        this.destroy(new Error("pg_dump died"));
+      },
+    });
+    await expect(store.put("dev-x", failing, manifestFor("dev-x", new Date()))).rejects.toThrow("pg_dump died");
+    expect(fs.readdirSync(folder)).toEqual([]);
+  });
+
+  it("prunes backups older than the retention days after storing a new one", async () => {
+    const folder = tempFolder();
+    const now = new Date("2026-12-01T12:00:00Z").getTime();
+    const store = new FolderStore(folder, { retentionDays: 7, now: () => now });
+    const old = new FolderStore(folder);
+    await old.put("dev-old", Readable.from([Buffer.from("8 days old")]), manifestFor("dev-old", new Date(now - 8 * DAY)));
+    await old.put("dev-recent", Readable.from([Buffer.from("6 days old")]), manifestFor("dev-recent", new Date(now - 6 * DAY)));
+    fs.writeFileSync(path.join(folder, "dev-killed.dump.partial"), "left by a killed run");
+    fs.utimesSync(path.join(folder, "dev-killed.dump.partial"), new Date(now - 9 * DAY), new Date(now - 9 * DAY));
+    await store.put("dev-new", Readable.from([Buffer.from("today")]), manifestFor("dev-new", new Date(now)));
+    expect((await store.list()).map((b) => b.manifest.id)).toEqual(["dev-new", "dev-recent"]);
+    expect(fs.readdirSync(folder).sort()).toEqual(["dev-new.dump", "dev-new.json", "dev-recent.dump", "dev-recent.json"]);
+  });
+});
+
+describe("openBackupStore", () => {
+  it("opens file:// and s3:// URLs", () => {
+    const folder = openBackupStore("file:///var/backups/dbpipe/");
+    expect(folder).toBeInstanceOf(FolderStore);
+    expect(folder.url).toBe("file:///var/backups/dbpipe");
+    const bucket = openBackupStore("s3://acme-dbpipe-prod-backups/prod/");
+    expect(bucket).toBeInstanceOf(S3Store);
+    expect(bucket.url).toBe("s3://acme-dbpipe-prod-backups/prod");
+    expect(openBackupStore("s3://acme-backups").url).toBe("s3://acme-backups");
+  });
+
+  it("refuses what it cannot open, naming where the URL came from", () => {
+    const open = (url: string) => () => openBackupStore(url, { source: "--store" });
+    expect(open("backups/")).toThrow('--store "backups/" is not a URL: expected file:///absolute/folder or s3://bucket/prefix');
+    expect(open("file://backups/dev")).toThrow('--store "file://backups/dev" names a host: a folder is file:///absolute/folder (three slashes)');
+    expect(open("gs://bucket/x")).toThrow('--store "gs://bucket/x" has an unknown scheme "gs:"');
+    expect(open("s3://Bad_Bucket/x")).toThrow('"Bad_Bucket" is not an S3 bucket name');
+    expect(open("s3://AKIAKEY:s3cretKey@bucket/x")).toThrow("--store: an s3:// URL takes no credentials");
+    expect(() => openBackupStore("s3://AKIAKEY:s3cretKey@bucket/x")).not.toThrow(/s3cretKey/);
+  });
+});

@@ -1,0 +1,144 @@
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import S3rver from "s3rver";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openBackupStore } from "../../src/backup/open-store";
+import { MIN_PART_SIZE, S3Store } from "../../src/backup/s3-store";
+import type { BackupManifest, StoredFacts } from "../../src/backup/store";
+import { takeBackup } from "../../src/backup/take-backup";
+import { freshDatabase, withClient } from "../helpers/database";
+import { tempFolder } from "../helpers/project";
+
+/**
+ * The S3 store against an S3-protocol server on loopback (s3rver), through the AWS SDK as in the
+ * cloud: credentials and endpoint from the environment, multipart uploads, listing, downloads.
+ */
+
+const BUCKET = "dbpipe-test-backups";
+let server: S3rver;
+let endpoint: string;
+/** Every request the server received: `METHOD /bucket/key?query`. */
+const requests: string[] = [];
+const env = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-west-1" };
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: tempFolder(), configureBuckets: [{ name: BUCKET, configs: [] }] });
+  const address = await server.run();
+  endpoint = `http://127.0.0.1:${address.port}`;
+  (server as unknown as { httpServer: import("node:http").Server }).httpServer.on("request", (req) => requests.push(`${req.method} ${req.url}`));
+  for (const [k, v] of Object.entries({ ...env, AWS_ENDPOINT_URL_S3: endpoint })) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+});
+
+afterAll(async () => {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  await server?.close();
+});
+
+function s3(): S3Client {
+  return new S3Client({ endpoint, forcePathStyle: true, region: env.AWS_REGION, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+}
+
+async function keys(prefix: string): Promise<string[]> {
+  const page = await s3().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  return (page.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+function manifestFor(id: string) {
+  return (facts: StoredFacts): BackupManifest => ({
+    id,
+    stack: "prod",
+    createdAt: new Date().toISOString(),
+    head: "0004",
+    before: [],
+    ...facts,
+    pgDumpVersion: "15.18",
+    serverVersion: "15.18",
+    serverMajor: 15,
+    format: "custom",
+    restore: "dbpipe restore",
+  });
+}
+
+/** `total` bytes of a deterministic pattern, `chunk` bytes at a time, never all in memory. */
+function patternStream(total: number, chunk = 256 * 1024, failAfter?: number): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (failAfter !== undefined && sent >= failAfter) return void this.destroy(new Error("pg_dump failed (exit 1): connection lost"));
+      if (sent >= total) return void this.push(null);
+      const n = Math.min(chunk, total - sent);
+      const buf = Buffer.alloc(n);
+      for (let i = 0; i < n; i += 4096) buf.writeUInt32BE((sent + i) >>> 0, i);
+      sent += n;
+      this.push(buf);
+    },
+  });
+}
+
+describe("the S3 store", () => {
+  it("uploads a dump larger than one part as a multipart upload, then its manifest, and reads it back whole", async () => {
+    const store = new S3Store(BUCKET, "prod", { partSize: MIN_PART_SIZE, queueSize: 2 });
+    const total = 2 * MIN_PART_SIZE + 12345; // three parts
+    const expected = createHash("sha256");
+    for await (const c of patternStream(total)) expected.update(c as Buffer);
+    const stored = await store.put("prod-big", patternStream(total), manifestFor("prod-big"));
+    expect(stored.ref).toBe(`s3://${BUCKET}/prod/prod-big.dump`);
+    expect(stored.manifest).toMatchObject({ bytes: total, sha256: expected.digest("hex") });
+    expect(await keys("prod/")).toEqual(["prod/prod-big.dump", "prod/prod-big.json"]);
+    // As S3 saw it: one multipart upload of three parts, completed.
+    const dumpRequests = requests.filter((r) => r.includes("/prod/prod-big.dump"));
+    expect(dumpRequests.filter((r) => /^POST .*\?uploads/.test(r))).toHaveLength(1);
+    expect(dumpRequests.filter((r) => /^PUT .*partNumber=/.test(r))).toHaveLength(3);
+    expect(dumpRequests.filter((r) => /^POST .*uploadId=/.test(r))).toHaveLength(1);
+    const { manifest, dump } = await store.open("prod-big");
+    expect(manifest).toEqual(stored.manifest);
+    const got = createHash("sha256");
+    let bytes = 0;
+    for await (const c of dump) {
+      got.update(c as Buffer);
+      bytes += (c as Buffer).length;
+    }
+    expect({ bytes, sha256: got.digest("hex") }).toEqual({ bytes: total, sha256: manifest.sha256 });
+    expect((await store.list()).map((b) => b.manifest.id)).toEqual(["prod-big"]);
+  });
+
+  it("a dump that fails after its first part was uploaded leaves no manifest and no object, and reports the dump's failure", async () => {
+    const store = new S3Store(BUCKET, "failing", { partSize: MIN_PART_SIZE, queueSize: 1 });
+    const failed = store.put("prod-cut", patternStream(4 * MIN_PART_SIZE, 256 * 1024, MIN_PART_SIZE + 1024 * 1024), manifestFor("prod-cut"));
+    await expect(failed).rejects.toThrow(`could not upload backup prod-cut to s3://${BUCKET}/failing`);
+    await expect(failed).rejects.toThrow("connection lost");
+    expect(requests.filter((r) => /^PUT \/[^ ]*\/failing\/prod-cut\.dump\?.*partNumber=1/.test(r))).toHaveLength(1);
+    expect(await keys("failing/")).toEqual([]);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it("takes a real pg_dump backup into the bucket; lists newest first; deletes", async () => {
+    const url = await freshDatabase("s3");
+    await withClient(url, (c) => c.query("CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 100)"));
+    const store = openBackupStore(`s3://${BUCKET}/dev`);
+    const first = await withClient(url, (client) => takeBackup(store, { url, client, stack: "dev", head: null, pending: [] }));
+    const second = await withClient(url, (client) => takeBackup(store, { url, client, stack: "dev", head: "0001", pending: [] }));
+    expect((await store.list()).map((b) => b.manifest.id)).toEqual([second.manifest.id, first.manifest.id]);
+    const { dump } = await store.open(first.manifest.id);
+    const body = Buffer.concat(await dump.toArray());
+    expect(body.subarray(0, 5).toString()).toBe("PGDMP");
+    expect(createHash("sha256").update(body).digest("hex")).toBe(first.manifest.sha256);
+    await store.delete(first.manifest.id);
+    expect((await store.list()).map((b) => b.manifest.id)).toEqual([second.manifest.id]);
+    await expect(store.open(first.manifest.id)).rejects.toThrow(`there is no backup ${first.manifest.id} in s3://${BUCKET}/dev`);
+  });
+
+  it("names the missing bucket", async () => {
+    const store = new S3Store("no-such-bucket-here", "x");
+    await expect(store.list()).rejects.toThrow("could not list the backups in s3://no-such-bucket-here/x: NoSuchBucket");
+  });
+});
+

@@ -1,0 +1,78 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { FolderStore } from "../../src/backup/folder-store";
+import { findPgDump, findPgTool } from "../../src/backup/pg-dump";
+import { takeBackup } from "../../src/backup/take-backup";
+import { freshDatabase, withClient } from "../helpers/database";
+import { tempFolder } from "../helpers/project";
+
+/** A database with a table of `rows` rows. */
+async function seededDatabase(rows: number): Promise<string> {
+  const url = await freshDatabase("bk");
+  await withClient(url, (c) => c.query(`CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT g, md5(g::text) FROM generate_series(1, ${rows}) g`));
+  return url;
+}
+
+describe("takeBackup into a local folder", () => {
+  it("streams pg_dump -Fc into the folder with a manifest that matches the dump and holds no password", async () => {
+    const url = await seededDatabase(2000);
+    const password = decodeURIComponent(new URL(url).password);
+    const folder = path.join(tempFolder(), "backups");
+    const store = new FolderStore(folder);
+    const seen: number[] = [];
+    const backup = await withClient(url, (client) =>
+      takeBackup(store, {
+        url,
+        client,
+        stack: "test",
+        head: "0004",
+        pending: [{ version: "0005", name: "drop_notes", checksum: "c".repeat(64) }],
+        onProgress: (p) => seen.push(p.bytes),
+      }),
+    );
+    const { manifest } = backup;
+    expect(manifest.id).toMatch(/^test-\d{8}T\d{6}\.\d{3}Z-before-0005$/);
+    const dump = fs.readFileSync(path.join(folder, `${manifest.id}.dump`));
+    expect(dump.subarray(0, 5).toString()).toBe("PGDMP"); // pg_dump's custom format
+    expect(manifest).toMatchObject({ stack: "test", head: "0004", format: "custom", serverMajor: 15, bytes: dump.length });
+    expect(manifest.sha256).toBe(createHash("sha256").update(dump).digest("hex"));
+    expect(manifest.before).toEqual([{ version: "0005", name: "drop_notes", checksum: "c".repeat(64) }]);
+    expect(manifest.serverVersion).toMatch(/^15\.\d+/);
+    expect(seen.at(-1)).toBe(dump.length);
+    expect(backup.ref).toBe(`file:${path.join(folder, `${manifest.id}.dump`)}`);
+    const manifestText = fs.readFileSync(path.join(folder, `${manifest.id}.json`), "utf8");
+    expect(password.length).toBeGreaterThan(3);
+    expect(manifestText).not.toContain(password);
+    expect(JSON.parse(manifestText)).toEqual(manifest);
+    expect(fs.statSync(path.join(folder, `${manifest.id}.dump`)).mode & 0o777).toBe(0o600);
+    expect((await store.list()).map((b) => b.manifest.id)).toEqual([manifest.id]);
+  });
+
+  it("leaves no manifest and no partial dump when pg_dump fails, and says why without the password", async () => {
+    const url = await seededDatabase(1);
+    const password = decodeURIComponent(new URL(url).password);
+    const missing = new URL(url);
+    missing.pathname = "/no_such_database_here";
+    const folder = path.join(tempFolder(), "backups");
+    const store = new FolderStore(folder);
+    const failed = withClient(url, (client) => takeBackup(store, { url: missing.toString(), client, stack: "test", head: null, pending: [] }));
+    await expect(failed).rejects.toThrow(/pg_dump failed \(exit 1\): .*no_such_database_here/);
+    const message = await failed.catch((e: Error) => e.message);
+    expect(message).not.toContain(password);
+    expect(fs.readdirSync(folder)).toEqual([]);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it("says exactly what to install when pg_dump is older than the server", () => {
+    const pgDump = findPgDump(15);
+    expect(() => findPgDump(pgDump.major + 1)).toThrow(
+      `pg_dump ${pgDump.version} (${pgDump.path}) cannot dump a PostgreSQL ${pgDump.major + 1} server: pg_dump's major version must be at least the server's. ` +
+        `Install the PostgreSQL ${pgDump.major + 1} client (Debian and Ubuntu: apt-get install postgresql-client-${pgDump.major + 1}; macOS: brew install libpq), or set DBPIPE_PG_DUMP to its pg_dump`,
+    );
+    expect(() => findPgTool("pg_restore", 15, { PATH: "", DBPIPE_PG_RESTORE: "/nowhere/pg_restore" })).toThrow(
+      "pg_restore is needed to restore a backup and was not found at DBPIPE_PG_RESTORE=/nowhere/pg_restore: install the PostgreSQL 15 client",
+    );
+  });
+});

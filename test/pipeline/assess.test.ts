@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { upMigrations } from "../../src/migrate/engine";
+import { loadMigrations } from "../../src/migrate/files";
+import { assess } from "../../src/pipeline/assess";
+import { freshDatabase, withClient } from "../helpers/database";
+import { engineFor, settingsFor, tempFolder } from "../helpers/project";
+
+const HISTORY = {
+  "0001_items.sql": "CREATE TABLE items (id int, sku text);",
+  "0002_index_id.sql": "CREATE INDEX items_id ON items (id);",
+  "0003_drop_items.sql": "DROP TABLE items;",
+};
+
+describe("assess", () => {
+  it("judges a checkout without a database, as the policy pack does: prod refuses the DROP TABLE, dev lets it run", async () => {
+    const dir = tempFolder(HISTORY);
+    const prod = await assess({ settings: settingsFor("prod"), paths: [dir] });
+    expect(prod.linted.map((m) => [m.version, m.risk])).toEqual([
+      ["0001", "low"],
+      ["0002", "medium"],
+      ["0003", "high"],
+    ]);
+    expect(prod.verdict.allowed).toBe(false);
+    expect(prod.verdict.blocked.map((b) => [b.version, b.rules])).toEqual([["0003", ["drop-table"]]]);
+    const dev = await assess({ settings: settingsFor("dev"), paths: [dir] });
+    expect(dev.verdict.allowed).toBe(true);
+  });
+
+  it("judges only the pending versions, and sizes only their tables", async () => {
+    const url = await freshDatabase();
+    const dir = tempFolder({ "0001_items.sql": HISTORY["0001_items.sql"] });
+    await upMigrations(engineFor(dir, url));
+    await withClient(url, (c) => c.query("INSERT INTO items SELECT i, 'sku' || i FROM generate_series(1, 500) i; ANALYZE items"));
+    const settings = settingsFor("test", { largeTableRows: 100, requireApprovalAt: "high" });
+    const files = tempFolder({ "0001_items.sql": HISTORY["0001_items.sql"], "0002_index_id.sql": HISTORY["0002_index_id.sql"], "0003_index_sku.sql": "CREATE INDEX items_sku ON items (sku);" });
+    const { migrations } = loadMigrations(files, { layout: "dbpipe" });
+    const result = await withClient(url, (client) => assess({ settings, migrations, pending: ["0003"], client }));
+    // 0002 (as if applied long ago) keeps its offline severity; 0003 is about to run on a big table.
+    expect(result.linted.map((m) => [m.version, m.risk])).toEqual([
+      ["0001", "low"],
+      ["0002", "medium"],
+      ["0003", "high"],
+    ]);
+    expect(result.judged.map((m) => m.version)).toEqual(["0003"]);
+    expect(result.linted[2].findings[0]).toMatchObject({ rule: "create-index-without-concurrently", tableRows: 500 });
+    expect(result.verdict.blocked.map((b) => b.version)).toEqual(["0003"]);
+  });
+
+  it("with a database URL and no pending list, sizes the migrations the database has not applied", async () => {
+    const url = await freshDatabase();
+    const applied = tempFolder({ "0001_items.sql": HISTORY["0001_items.sql"], "0002_index_id.sql": HISTORY["0002_index_id.sql"] });
+    await upMigrations(engineFor(applied, url));
+    await withClient(url, (c) => c.query("INSERT INTO items SELECT i, 'sku' || i FROM generate_series(1, 500) i; ANALYZE items"));
+    const files = tempFolder({ "0001_items.sql": HISTORY["0001_items.sql"], "0002_index_id.sql": HISTORY["0002_index_id.sql"], "0003_index_sku.sql": "CREATE INDEX items_sku ON items (sku);" });
+    const result = await assess({ settings: settingsFor("dev", { largeTableRows: 100 }), paths: [files], databaseUrl: url });
+    expect(result.linted.map((m) => [m.version, m.risk])).toEqual([
+      ["0001", "low"],
+      ["0002", "medium"],
+      ["0003", "high"],
+    ]);
+    expect(result.judged).toHaveLength(3);
+  });
+});
