@@ -369,7 +369,7 @@ describe("errors people can act on", () => {
   it("asks for a settings file for a stack that is not a tier", async () => {
     const run = await runCli(["status", "--stack", "staging"], { cwd: sampleProject() });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("no Pulumi.staging.yaml in");
+    expect(run.stderr).toContain("Pulumi.staging.yaml does not exist");
     expect(run.stderr).toContain("dbpipe env new staging --tier <dev|test|prod>");
   });
 });
