@@ -3,10 +3,12 @@ import type { StackSettings } from "../settings/stack-settings";
 import { SettingsError } from "../settings/stack-settings";
 import { type RiskLevel, maxRisk } from "../settings/tiers";
 import { acknowledgementsIn, rejectDanglingDirectives } from "./allow";
-import { type TableRef, durationMs, formatRows, nodeAs } from "./ast";
-import { type ParsedSection, type SqlStatement, type StatementKind, loadParser, parseSqlSection } from "./parse";
+import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
+import { type AlterPart, alterTableParts } from "./alter-parts";
+import { type TableRef, alterTableCommands, durationMs, formatRows, nodeAs, tableOf } from "./ast";
+import { type ParsedSection, type SqlStatement, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
-import type { MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
+import type { AlterCommandContext, CommandScope, MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
 import { unusedAllow } from "./rules/unused-allow";
 import { type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
 
@@ -163,8 +165,10 @@ export function checkRuleSeverity(ruleSeverity: Readonly<Record<string, unknown>
  * schema history. `lint` and `learn` must be called in version order.
  */
 export class Linter {
-  private readonly rulesByKind = new Map<string, Rule[]>();
-  private readonly everyStatement: Rule[] = [];
+  /** Statement listeners by statement kind, in rule order. */
+  private readonly onStatement = new Map<string, StatementListener[]>();
+  /** ALTER TABLE subcommand listeners by subcommand type, in rule order. */
+  private readonly onCommand = new Map<string, CommandListener[]>();
   private readonly severity: Readonly<Record<string, RiskLevel | "off">>;
   private readonly lockTimeoutMs: number;
   private readonly extensions: ReadonlySet<string>;
@@ -180,14 +184,12 @@ export class Linter {
     this.keepSchemaEvents = options.keepSchemaEvents ?? false;
     for (const rule of RULES) {
       if (this.severity[rule.id] === "off") continue;
-      if (!rule.kinds) {
-        this.everyStatement.push(rule);
-        continue;
-      }
-      for (const kind of rule.kinds) {
-        const list = this.rulesByKind.get(kind) ?? [];
-        list.push(rule);
-        this.rulesByKind.set(kind, list);
+      for (const [key, listener] of Object.entries(rule.on) as [string, AnyListener][]) {
+        if (key.startsWith(COMMAND_PREFIX)) {
+          push(this.onCommand, key.slice(COMMAND_PREFIX.length), { rule, scope: rule.commandsOf ?? "existing-tables", listener });
+        } else {
+          push(this.onStatement, key, { rule, listener });
+        }
       }
     }
   }
@@ -215,6 +217,7 @@ export class Linter {
       let end: { line: number; column: number } | undefined;
       let sql: string | undefined;
       let current: Rule | undefined;
+      let currentPart: AlterPart | undefined;
       const firstFinding = findings.length;
       const add = (rule: Rule, problem: Problem, at: { line: number; column: number }, until?: { line: number; column: number }) => {
         end ??= parsed.positionAt(statement.end);
@@ -259,12 +262,20 @@ export class Linter {
             if (reportedOnce.has(rule.id)) return;
             reportedOnce.add(rule.id);
           }
-          add(rule, problem, problem.at !== undefined && problem.at >= 0 ? parsed.positionOf(problem.at) : statement);
+          const partEnd = currentPart ? parsed.positionAt(currentPart.end) : undefined;
+          if (problem.at !== undefined && problem.at >= 0) add(rule, problem, parsed.positionOf(problem.at), partEnd);
+          else if (currentPart) add(rule, problem, parsed.positionAt(currentPart.start), partEnd);
+          else add(rule, problem, statement);
         },
       };
-      for (const rule of this.rulesFor(statement.kind)) {
-        current = rule;
-        rule.check(context);
+      const inner = (statement.node as Record<string, unknown>)[statement.kind];
+      for (const l of this.onStatement.get(statement.kind) ?? NONE) {
+        current = l.rule;
+        l.listener(inner, context);
+      }
+      if (statement.kind === "AlterTableStmt" && this.onCommand.size > 0) {
+        this.dispatchCommands(inner as AlterTableStmt, statement, parsed, context, (rule) => (current = rule), (part) => (currentPart = part));
+        currentPart = undefined;
       }
       if (acknowledgements.length > 0 && this.severity[unusedAllow.id] !== "off") {
         for (const ack of acknowledgements) {
@@ -318,11 +329,60 @@ export class Linter {
     };
   }
 
-  private rulesFor(kind: StatementKind): Rule[] {
-    const specific = this.rulesByKind.get(kind);
-    if (!specific) return this.everyStatement;
-    return this.everyStatement.length === 0 ? specific : [...specific, ...this.everyStatement];
+  /**
+   * Calls the `AlterTableCmd:*` listeners for each subcommand of `alter`, in order, each with the
+   * context of its statement and the part of the statement it is about (for multi-part ALTERs).
+   */
+  private dispatchCommands(
+    alter: AlterTableStmt,
+    statement: SqlStatement,
+    parsed: ParsedSection,
+    context: RuleContext,
+    setRule: (rule: Rule) => void,
+    setPart: (part: AlterPart | undefined) => void,
+  ): void {
+    const table = tableOf(alter.relation);
+    if (!table) return;
+    const commands = alterTableCommands(alter);
+    const isNew = context.isNewTable(table);
+    const isTable = alter.objtype === "OBJECT_TABLE";
+    const parts = commands.length > 1 ? alterTableParts(statement, parsed, alter, commands.length) : undefined;
+    for (const [commandIndex, cmd] of commands.entries()) {
+      const listeners = this.onCommand.get(cmd.subtype ?? "");
+      if (!listeners) continue;
+      const commandContext: AlterCommandContext = Object.create(context, {
+        alter: { value: alter },
+        table: { value: table },
+        commands: { value: commands },
+        commandIndex: { value: commandIndex },
+      });
+      setPart(parts?.[commandIndex]);
+      for (const l of listeners) {
+        if (l.scope !== "every-alter" && (isNew || (l.scope === "existing-tables" && !isTable))) continue;
+        setRule(l.rule);
+        l.listener(cmd, commandContext);
+      }
+    }
   }
+}
+
+type AnyListener = (node: never, context: never) => void;
+interface StatementListener {
+  rule: Rule;
+  listener: (node: unknown, context: RuleContext) => void;
+}
+interface CommandListener {
+  rule: Rule;
+  scope: CommandScope;
+  listener: (cmd: AlterTableCmd, context: AlterCommandContext) => void;
+}
+const COMMAND_PREFIX = "AlterTableCmd:";
+const NONE: never[] = [];
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /** Parses a migration's up section (the part that runs on `dbpipe up`). */

@@ -207,7 +207,7 @@ function isBlank(text: string): boolean {
   return true;
 }
 
-function isSpace(code: number): boolean {
+export function isSpace(code: number): boolean {
   return code === 32 || code === 10 || code === 9 || code === 13 || code === 12 || code === 11;
 }
 
@@ -244,7 +244,7 @@ function scanTrivia(text: string, from: number, limit: number): { end: number; c
 }
 
 /** End of the (nestable, as in PostgreSQL) block comment starting at `i`. */
-function blockCommentEnd(text: string, i: number, limit: number): number {
+export function blockCommentEnd(text: string, i: number, limit: number): number {
   let depth = 0;
   while (i < limit) {
     if (text.charCodeAt(i) === 47 && text.charCodeAt(i + 1) === 42) {
@@ -321,7 +321,7 @@ function scanTokens(text: string, start: number, limit: number, onComment?: (com
   return end;
 }
 
-function quotedEnd(text: string, i: number, limit: number, quote: number, escapes: boolean): number {
+export function quotedEnd(text: string, i: number, limit: number, quote: number, escapes: boolean): number {
   i++;
   while (i < limit) {
     const c = text.charCodeAt(i);
@@ -338,7 +338,7 @@ function quotedEnd(text: string, i: number, limit: number, quote: number, escape
 }
 
 /** End of a `$tag$ ... $tag$` body starting at `i`, or `i + 1` when `$` starts no dollar quote (`$1`). */
-function dollarQuotedEnd(text: string, i: number, limit: number): number {
+export function dollarQuotedEnd(text: string, i: number, limit: number): number {
   let j = i + 1;
   while (j < limit) {
     const c = text.charCodeAt(j);

@@ -1,5 +1,5 @@
 import { columnConstraints, nodeAs, quoteIdent } from "../ast";
-import { type Rule, alterOfExistingTable } from "./rule";
+import { type Rule } from "./rule";
 
 /** ADD UNIQUE (or ADD COLUMN ... UNIQUE) on an existing table, building its index under the table lock. */
 export const addUniqueConstraint: Rule = {
@@ -9,30 +9,30 @@ export const addUniqueConstraint: Rule = {
   why: "PostgreSQL builds the unique index while holding an ACCESS EXCLUSIVE lock that blocks reads and writes for the whole build, and the migration fails on the first duplicate.",
   instead: "CREATE UNIQUE INDEX CONCURRENTLY in a no-transaction migration, then ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX (instant).",
   sizeSensitive: true,
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    const altered = alterOfExistingTable(context);
-    if (!altered) return;
-    const { table } = altered;
-    for (const cmd of altered.commands) {
-      const constraint = cmd.subtype === "AT_AddConstraint" ? nodeAs(cmd.def, "Constraint") : undefined;
-      if (constraint?.contype === "CONSTR_UNIQUE" && !constraint.indexname) {
-        context.report({
-          message: `ADD ${constraint.conname ? `CONSTRAINT ${quoteIdent(constraint.conname)} ` : ""}UNIQUE on ${table.display} builds its index under an ACCESS EXCLUSIVE lock.`,
-          table,
-          at: constraint.location,
-        });
-      }
-      const column = cmd.subtype === "AT_AddColumn" ? nodeAs(cmd.def, "ColumnDef") : undefined;
-      for (const c of column ? columnConstraints(column) : []) {
+  on: {
+    "AlterTableCmd:AT_AddConstraint"(cmd, context) {
+      const constraint = nodeAs(cmd.def, "Constraint");
+      if (constraint?.contype !== "CONSTR_UNIQUE" || constraint.indexname) return;
+      const { table } = context;
+      context.report({
+        message: `ADD ${constraint.conname ? `CONSTRAINT ${quoteIdent(constraint.conname)} ` : ""}UNIQUE on ${table.display} builds its index under an ACCESS EXCLUSIVE lock.`,
+        table,
+        at: constraint.location,
+      });
+    },
+    "AlterTableCmd:AT_AddColumn"(cmd, context) {
+      const column = nodeAs(cmd.def, "ColumnDef");
+      if (!column) return;
+      const { table } = context;
+      for (const c of columnConstraints(column)) {
         if (c.contype !== "CONSTR_UNIQUE") continue;
         context.report({
-          message: `ADD COLUMN ${quoteIdent(column?.colname ?? "")} ... UNIQUE on ${table.display} builds a unique index over the whole table under an ACCESS EXCLUSIVE lock.`,
+          message: `ADD COLUMN ${quoteIdent(column.colname ?? "")} ... UNIQUE on ${table.display} builds a unique index over the whole table under an ACCESS EXCLUSIVE lock.`,
           hint: "Add the column without UNIQUE, CREATE UNIQUE INDEX CONCURRENTLY in a no-transaction migration, then ADD CONSTRAINT ... UNIQUE USING INDEX.",
           table,
           at: c.location,
         });
       }
-    }
+    },
   },
 };

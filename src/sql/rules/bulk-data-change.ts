@@ -1,6 +1,6 @@
-import type { Node } from "libpg-query";
+import type { Node, RangeVar } from "libpg-query";
 import { hasSubquery, nodeAs, rowFilter, tableOf } from "../ast";
-import type { Rule } from "./rule";
+import type { Rule, RuleContext } from "./rule";
 
 /**
  * Set-based data changes on an existing table: INSERT ... SELECT, UPDATE ... FROM, DELETE ... USING,
@@ -13,46 +13,42 @@ export const bulkDataChange: Rule = {
   why: "It changes as many rows as the query finds, inside the migration's transaction: long row locks, WAL and replica lag, and a schema change in the same transaction keeps its lock for the whole copy.",
   instead: "Backfill in batches outside the schema migration (a script or a job), or in its own no-transaction migration once the schema change is deployed.",
   sizeSensitive: true,
-  kinds: ["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt"],
-  check(context) {
-    const node = context.statement.node;
-    const insert = nodeAs(node, "InsertStmt");
-    if (insert && readsTables(insert.selectStmt)) {
+  on: {
+    InsertStmt(insert, context) {
+      if (!readsTables(insert.selectStmt)) return;
       const table = tableOf(insert.relation);
       if (table && !context.isNewTable(table)) {
         context.report({ message: `INSERT INTO ${table.display} ... SELECT copies every row the query returns in one transaction.`, table, at: insert.relation?.location });
       }
-      return;
-    }
-    const update = nodeAs(node, "UpdateStmt");
-    const del = nodeAs(node, "DeleteStmt");
-    const change = update ?? del;
-    if (change) {
-      const source = bulkSource(node);
-      const table = tableOf(change.relation);
-      if (!source || !table || context.isNewTable(table)) return;
-      const verb = update ? `UPDATE ${table.display}` : `DELETE FROM ${table.display}`;
-      const what = update ? "rewrites" : "deletes";
-      const message =
-        source === "subquery"
-          ? `${verb} ... WHERE with a subquery ${what} every row the subquery selects, in one transaction.`
-          : `${verb} ... ${source} ${what} every row the join matches, in one transaction.`;
-      context.report({ message, table, at: change.relation?.location });
-      return;
-    }
-    const merge = nodeAs(node, "MergeStmt");
-    if (merge) {
+    },
+    UpdateStmt(update, context) {
+      reportJoin(context, bulkSource(context.statement.node), update.relation, "UPDATE", "rewrites");
+    },
+    DeleteStmt(del, context) {
+      reportJoin(context, bulkSource(context.statement.node), del.relation, "DELETE FROM", "deletes");
+    },
+    MergeStmt(merge, context) {
       const table = tableOf(merge.relation);
       if (table && !context.isNewTable(table)) context.report({ message: `MERGE INTO ${table.display} changes every row the source matches in one transaction.`, table, at: merge.relation?.location });
-      return;
-    }
-    const copy = nodeAs(node, "CopyStmt");
-    if (copy?.is_from) {
+    },
+    CopyStmt(copy, context) {
+      if (!copy.is_from) return;
       const table = tableOf(copy.relation);
       if (table && !context.isNewTable(table)) context.report({ message: `COPY ${table.display} FROM loads a file of unknown size into an existing table in one transaction.`, table, at: copy.relation?.location });
-    }
+    },
   },
 };
+
+function reportJoin(context: RuleContext, source: ReturnType<typeof bulkSource>, relation: RangeVar | undefined, verbWord: string, what: string): void {
+  const table = tableOf(relation);
+  if (!source || !table || context.isNewTable(table)) return;
+  const verb = `${verbWord} ${table.display}`;
+  const message =
+    source === "subquery"
+      ? `${verb} ... WHERE with a subquery ${what} every row the subquery selects, in one transaction.`
+      : `${verb} ... ${source} ${what} every row the join matches, in one transaction.`;
+  context.report({ message, table, at: relation?.location });
+}
 
 /**
  * What makes an UPDATE or DELETE set-based: a join (`FROM` / `USING`) or a subquery in its WHERE.

@@ -1,5 +1,4 @@
-import { nodeAs } from "../ast";
-import type { Rule } from "./rule";
+import type { Rule, RuleContext } from "./rule";
 
 /** Statements PostgreSQL refuses inside a transaction block (other than CONCURRENTLY ones). */
 export const cannotRunInTransaction: Rule = {
@@ -8,21 +7,20 @@ export const cannotRunInTransaction: Rule = {
   summary: "VACUUM, CREATE/DROP DATABASE, ALTER SYSTEM or CREATE/DROP TABLESPACE in a migration that runs in a transaction.",
   why: "PostgreSQL refuses these statements inside a transaction block, so the migration fails when it runs.",
   instead: "Move the statement to its own migration starting with `-- dbpipe:no-transaction`, or out of migrations altogether (databases, tablespaces and server settings belong to the Pulumi program).",
-  kinds: ["VacuumStmt", "CreatedbStmt", "DropdbStmt", "AlterSystemStmt", "CreateTableSpaceStmt", "DropTableSpaceStmt"],
-  check(context) {
-    if (!context.inTransaction) return;
-    const node = context.statement.node;
-    const vacuum = nodeAs(node, "VacuumStmt");
-    // ANALYZE on its own runs fine in a transaction; VACUUM does not.
-    if (vacuum && !vacuum.is_vacuumcmd) return;
-    const names: Record<string, string> = {
-      VacuumStmt: "VACUUM",
-      CreatedbStmt: "CREATE DATABASE",
-      DropdbStmt: "DROP DATABASE",
-      AlterSystemStmt: "ALTER SYSTEM",
-      CreateTableSpaceStmt: "CREATE TABLESPACE",
-      DropTableSpaceStmt: "DROP TABLESPACE",
-    };
-    context.report({ message: `${names[context.statement.kind]} cannot run inside a transaction block, and this migration runs in one: it will fail.` });
+  on: {
+    VacuumStmt(vacuum, context) {
+      // ANALYZE on its own runs fine in a transaction; VACUUM does not.
+      if (vacuum.is_vacuumcmd) refuse(context, "VACUUM");
+    },
+    CreatedbStmt: (_, context) => refuse(context, "CREATE DATABASE"),
+    DropdbStmt: (_, context) => refuse(context, "DROP DATABASE"),
+    AlterSystemStmt: (_, context) => refuse(context, "ALTER SYSTEM"),
+    CreateTableSpaceStmt: (_, context) => refuse(context, "CREATE TABLESPACE"),
+    DropTableSpaceStmt: (_, context) => refuse(context, "DROP TABLESPACE"),
   },
 };
+
+function refuse(context: RuleContext, what: string): void {
+  if (!context.inTransaction) return;
+  context.report({ message: `${what} cannot run inside a transaction block, and this migration runs in one: it will fail.` });
+}

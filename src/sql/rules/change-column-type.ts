@@ -1,6 +1,6 @@
 import type { Node } from "libpg-query";
 import { type ColumnType, columnTypeOf, nodeAs, quoteIdent, strings } from "../ast";
-import { type Rule, alterOfExistingTable } from "./rule";
+import { type Rule } from "./rule";
 
 /**
  * ALTER COLUMN ... TYPE that rewrites the table (or may: the current type is unknown), or changes
@@ -13,21 +13,17 @@ export const changeColumnType: Rule = {
   why: "The table and every index on it are rewritten under an ACCESS EXCLUSIVE lock that blocks reads and writes until the copy ends — the same cost as the other rewrites (rewrite-table, volatile-default), and as high. Clients that expect the old type may break too. When dbpipe has not seen the column's current type, it assumes a rewrite: a wrong \"rewrite\" costs an acknowledgement, a wrong \"no rewrite\" an outage.",
   instead: "Add a new column of the new type, write to both (trigger), backfill in batches, switch reads, then drop the old column in a later migration. Changes that need no rewrite (varchar(n) to text or to a longer varchar, numeric(p,s) to a larger precision, cidr to inet) are only safe-column-type-change.",
   sizeSensitive: true,
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    const altered = alterOfExistingTable(context);
-    if (!altered) return;
-    const { table } = altered;
-    for (const cmd of altered.commands) {
-      if (cmd.subtype !== "AT_AlterColumnType") continue;
+  on: {
+    "AlterTableCmd:AT_AlterColumnType"(cmd, context) {
       const def = nodeAs(cmd.def, "ColumnDef");
       const next = columnTypeOf(def?.typeName);
-      if (!def || !next) continue;
+      if (!def || !next) return;
+      const { table } = context;
       const column = quoteIdent(cmd.name ?? "");
       const previous = context.history.column(table.key, cmd.name ?? "")?.type;
       const using = usingComputes(def.raw_default, cmd.name ?? "", next);
       const change = typeChange(previous, next, using);
-      if (change === "no-rewrite" && !def.collClause) continue;
+      if (change === "no-rewrite" && !def.collClause) return;
       const at = def.location;
       if (change === "unknown") {
         context.report({
@@ -42,7 +38,7 @@ export const changeColumnType: Rule = {
         const computed = using ? " with a USING expression" : "";
         context.report({ message: `ALTER COLUMN ${column} TYPE ${next.display}${from}${computed} rewrites ${table.display} and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.`, table, at });
       }
-    }
+    },
   },
 };
 

@@ -1,5 +1,5 @@
 import { quoteIdent } from "../ast";
-import { type Rule, alterOfExistingTable } from "./rule";
+import { type Rule } from "./rule";
 
 /** Changing or dropping an existing column's default. Adding a default where there was none is not reported. */
 export const changeDefault: Rule = {
@@ -8,17 +8,13 @@ export const changeDefault: Rule = {
   summary: "ALTER COLUMN ... SET DEFAULT that replaces a default, or DROP DEFAULT.",
   why: "Inserts that leave the column out start getting a different value (or NULL, or an error for a NOT NULL column) as soon as the migration commits, while the application still expects the old behaviour.",
   instead: "Make the application write the value explicitly first; change the default in its own small migration, and say in the review what inserts will get.",
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    const altered = alterOfExistingTable(context);
-    if (!altered) return;
-    const { table } = altered;
-    for (const cmd of altered.commands) {
-      if (cmd.subtype !== "AT_ColumnDefault") continue;
+  on: {
+    "AlterTableCmd:AT_ColumnDefault"(cmd, context) {
+      const { table } = context;
       const column = quoteIdent(cmd.name ?? "");
       const known = context.history.column(table.key, cmd.name ?? "");
       // Adding a default to a column that has none is low risk: nothing that works today changes.
-      if (known && !known.hasDefault) continue;
+      if (known && !known.hasDefault) return;
       if (cmd.def === undefined) {
         const consequence = known?.notNull ? "fail (the column is NOT NULL)" : "get NULL";
         context.report({ message: `DROP DEFAULT on ${table.display}.${column}: inserts that leave the column out will ${consequence}.`, table });
@@ -26,6 +22,6 @@ export const changeDefault: Rule = {
         const certainty = known ? "replaces its default" : "may replace an existing default (dbpipe has not seen the column in the migrations)";
         context.report({ message: `SET DEFAULT on ${table.display}.${column} ${certainty}: inserts that leave the column out get the new value.`, table });
       }
-    }
+    },
   },
 };

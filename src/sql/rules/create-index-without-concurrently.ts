@@ -1,4 +1,4 @@
-import { nodeAs, tableOf } from "../ast";
+import { tableOf } from "../ast";
 import type { Rule } from "./rule";
 
 /** CREATE INDEX without CONCURRENTLY on an existing table. */
@@ -9,17 +9,17 @@ export const createIndexWithoutConcurrently: Rule = {
   why: "A plain CREATE INDEX takes a SHARE lock: every INSERT, UPDATE and DELETE on the table waits until the whole index is built. An index on a table created in the same migration is fine.",
   instead: "CREATE INDEX CONCURRENTLY, in its own migration starting with `-- dbpipe:no-transaction` (if it fails, drop the INVALID index it leaves and run it again).",
   sizeSensitive: true,
-  kinds: ["IndexStmt"],
-  check(context) {
-    const index = nodeAs(context.statement.node, "IndexStmt");
-    if (!index || index.concurrent) return;
-    const table = tableOf(index.relation);
-    if (!table || context.isNewTable(table)) return;
-    const unique = index.unique ? "UNIQUE " : "";
-    context.report({
-      message: `CREATE ${unique}INDEX${index.idxname ? ` ${index.idxname}` : ""} on ${table.display} without CONCURRENTLY blocks writes to the table for the whole build.`,
-      table,
-      at: index.relation?.location,
-    });
+  on: {
+    IndexStmt(index, context) {
+      if (index.concurrent) return;
+      const table = tableOf(index.relation);
+      if (!table || context.isNewTable(table)) return;
+      const unique = index.unique ? "UNIQUE " : "";
+      context.report({
+        message: `CREATE ${unique}INDEX${index.idxname ? ` ${index.idxname}` : ""} on ${table.display} without CONCURRENTLY blocks writes to the table for the whole build.`,
+        table,
+        at: index.relation?.location,
+      });
+    },
   },
 };

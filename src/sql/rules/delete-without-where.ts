@@ -1,4 +1,4 @@
-import { isAlwaysTrue, nodeAs, tableOf } from "../ast";
+import { isAlwaysTrue, tableOf } from "../ast";
 import type { Rule } from "./rule";
 
 /** DELETE without WHERE on an existing table. */
@@ -9,13 +9,13 @@ export const deleteWithoutWhere: Rule = {
   why: "Every row is deleted, in one transaction that locks every row, writes all of them to the WAL and lags the replicas.",
   instead: "Add the WHERE you mean; for large deletes, delete in batches outside the migration.",
   sizeSensitive: true,
-  kinds: ["DeleteStmt"],
-  check(context) {
-    const stmt = nodeAs(context.statement.node, "DeleteStmt");
-    if (!stmt || (stmt.whereClause && !isAlwaysTrue(stmt.whereClause))) return;
-    const table = tableOf(stmt.relation);
-    if (!table || context.isNewTable(table)) return;
-    const where = stmt.whereClause ? "a WHERE that is always true" : "no WHERE";
-    context.report({ message: `DELETE FROM ${table.display} has ${where}: it deletes every row.`, table, at: stmt.relation?.location });
+  on: {
+    DeleteStmt(stmt, context) {
+      if (stmt.whereClause && !isAlwaysTrue(stmt.whereClause)) return;
+      const table = tableOf(stmt.relation);
+      if (!table || context.isNewTable(table)) return;
+      const where = stmt.whereClause ? "a WHERE that is always true" : "no WHERE";
+      context.report({ message: `DELETE FROM ${table.display} has ${where}: it deletes every row.`, table, at: stmt.relation?.location });
+    },
   },
 };

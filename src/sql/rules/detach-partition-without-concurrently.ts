@@ -1,4 +1,4 @@
-import { alterTableCommands, nodeAs, tableOf } from "../ast";
+import { nodeAs, tableOf } from "../ast";
 import type { Rule } from "./rule";
 
 /** ALTER TABLE ... DETACH PARTITION without CONCURRENTLY. */
@@ -8,20 +8,17 @@ export const detachPartitionWithoutConcurrently: Rule = {
   summary: "DETACH PARTITION without CONCURRENTLY on an existing partitioned table.",
   why: "A plain DETACH PARTITION takes an ACCESS EXCLUSIVE lock on the parent table: every query on any partition waits while it waits.",
   instead: "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), in its own migration starting with `-- dbpipe:no-transaction`.",
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter) return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
-      const partition = cmd.subtype === "AT_DetachPartition" ? nodeAs(cmd.def, "PartitionCmd") : undefined;
-      if (!partition || partition.concurrent) continue;
+  commandsOf: "existing-relations",
+  on: {
+    "AlterTableCmd:AT_DetachPartition"(cmd, context) {
+      const partition = nodeAs(cmd.def, "PartitionCmd");
+      if (!partition || partition.concurrent) return;
+      const { table } = context;
       context.report({
         message: `DETACH PARTITION ${tableOf(partition.name)?.display ?? ""} from ${table.display} without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the whole partitioned table.`,
         table,
         at: partition.name?.location,
       });
-    }
+    },
   },
 };

@@ -1,5 +1,5 @@
 import { quoteIdent } from "../ast";
-import { type Rule, alterOfExistingTable } from "./rule";
+import { type Rule } from "./rule";
 
 /** ALTER TABLE ... DROP COLUMN on an existing table. */
 export const dropColumn: Rule = {
@@ -8,14 +8,10 @@ export const dropColumn: Rule = {
   summary: "DROP COLUMN on an existing table.",
   why: "The column's data is gone, and every client still selecting or inserting it fails as soon as the migration commits — including the previous release of the application during a deploy.",
   instead: "Stop reading and writing the column in the application first (ignore it in the ORM), deploy that, then drop the column in a later migration.",
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    const altered = alterOfExistingTable(context);
-    if (!altered) return;
-    const { table } = altered;
-    for (const cmd of altered.commands) {
-      if (cmd.subtype !== "AT_DropColumn") continue;
+  on: {
+    "AlterTableCmd:AT_DropColumn"(cmd, context) {
+      const { table } = context;
       context.report({ message: `DROP COLUMN ${quoteIdent(cmd.name ?? "")} on ${table.display} deletes the column's data; clients still using it break.`, table });
-    }
+    },
   },
 };

@@ -1,4 +1,3 @@
-import { nodeAs } from "../ast";
 import type { Rule } from "./rule";
 
 /** DROP DATABASE. */
@@ -8,10 +7,9 @@ export const dropDatabase: Rule = {
   summary: "DROP DATABASE in a migration.",
   why: "A whole database and all its data, gone. A migration runs on every environment, prod included.",
   instead: "Databases are declared in the Pulumi program, not dropped by migrations: remove the database from the stack's config, where the tier's protections apply.",
-  kinds: ["DropdbStmt"],
-  check(context) {
-    const drop = nodeAs(context.statement.node, "DropdbStmt");
-    if (!drop) return;
-    context.report({ message: `DROP DATABASE ${drop.dbname ?? ""} deletes a whole database.` });
+  on: {
+    DropdbStmt(drop, context) {
+      context.report({ message: `DROP DATABASE ${drop.dbname ?? ""} deletes a whole database.` });
+    },
   },
 };

@@ -8,14 +8,14 @@ export const dropIndex: Rule = {
   summary: "DROP INDEX of an existing index.",
   why: "Queries that used the index fall back to slower plans (often sequential scans) the moment it is gone, and rebuilding it takes as long as building it did.",
   instead: "Check that nothing uses it (pg_stat_user_indexes.idx_scan stays flat over a week), then drop it with DROP INDEX CONCURRENTLY in its own no-transaction migration.",
-  kinds: ["DropStmt"],
-  check(context) {
-    const drop = nodeAs(context.statement.node, "DropStmt");
-    if (drop?.removeType !== "OBJECT_INDEX") return;
-    for (const object of drop.objects ?? []) {
-      const index = tableOfNames(nodeAs(object, "List")?.items);
-      if (!index || context.isNewIndex(index.key)) continue;
-      context.report({ message: `DROP INDEX ${index.display}: queries that use it get slower, and getting it back means rebuilding it.` });
-    }
+  on: {
+    DropStmt(drop, context) {
+      if (drop.removeType !== "OBJECT_INDEX") return;
+      for (const object of drop.objects ?? []) {
+        const index = tableOfNames(nodeAs(object, "List")?.items);
+        if (!index || context.isNewIndex(index.key)) continue;
+        context.report({ message: `DROP INDEX ${index.display}: queries that use it get slower, and getting it back means rebuilding it.` });
+      }
+    },
   },
 };

@@ -1,5 +1,5 @@
 import { quoteIdent } from "../ast";
-import { type Rule, alterOfExistingTable } from "./rule";
+import { type Rule } from "./rule";
 
 /** ALTER COLUMN ... DROP NOT NULL on an existing table. */
 export const dropNotNull: Rule = {
@@ -8,14 +8,10 @@ export const dropNotNull: Rule = {
   summary: "ALTER COLUMN ... DROP NOT NULL on an existing table.",
   why: "The column can now hold NULLs: clients that assumed a value may crash on the first NULL row.",
   instead: "Check that every client handles NULL in the column before relaxing it.",
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    const altered = alterOfExistingTable(context);
-    if (!altered) return;
-    const { table } = altered;
-    for (const cmd of altered.commands) {
-      if (cmd.subtype !== "AT_DropNotNull") continue;
+  on: {
+    "AlterTableCmd:AT_DropNotNull"(cmd, context) {
+      const { table } = context;
       context.report({ message: `DROP NOT NULL on ${table.display}.${quoteIdent(cmd.name ?? "")}: clients may start reading NULLs they do not expect.`, table });
-    }
+    },
   },
 };

@@ -1,5 +1,5 @@
 import type { Node } from "libpg-query";
-import { type TableRef, nodeAs, strings, tableOf, tableOfNames } from "../ast";
+import { nodeAs, strings, tableOf, tableOfNames, type TableRef } from "../ast";
 import type { Rule } from "./rule";
 
 const DROPPED: Record<string, string> = {
@@ -29,20 +29,20 @@ export const dropObject: Rule = {
   summary: "DROP VIEW, FUNCTION, TYPE, SEQUENCE, TRIGGER, POLICY or EXTENSION of an existing object that the migration does not re-create.",
   why: "Clients and other objects that use it break (CASCADE silently drops those other objects too); a dropped trigger or policy silently stops enforcing what it enforced.",
   instead: "Stop using the object first, then drop it in a later migration; avoid CASCADE so PostgreSQL tells you what still depends on it.",
-  kinds: ["DropStmt"],
-  check(context) {
-    const drop = nodeAs(context.statement.node, "DropStmt");
-    const what = DROPPED[drop?.removeType ?? ""];
-    if (!drop || !what) return;
-    const recreated = new Set(context.following.map((s) => createdName(s.node)).filter((n) => n !== undefined));
-    const onTable = drop.removeType === "OBJECT_TRIGGER" || drop.removeType === "OBJECT_POLICY" || drop.removeType === "OBJECT_RULE";
-    for (const object of drop.objects ?? []) {
-      const name = objectName(object, onTable);
-      if (!name) continue;
-      if (recreated.has(name.key) || context.isNewType(name.key) || context.isNewTable(onTable ? name.table : tableOfNames(nodeAs(object, "List")?.items))) continue;
-      const cascade = drop.behavior === "DROP_CASCADE" ? " CASCADE also drops everything that depends on it." : "";
-      context.report({ message: `DROP ${what} ${name.display}: whatever still uses it breaks.${cascade}` });
-    }
+  on: {
+    DropStmt(drop, context) {
+      const what = DROPPED[drop.removeType ?? ""];
+      if (!what) return;
+      const recreated = new Set(context.following.map((s) => createdName(s.node)).filter((n) => n !== undefined));
+      const onTable = drop.removeType === "OBJECT_TRIGGER" || drop.removeType === "OBJECT_POLICY" || drop.removeType === "OBJECT_RULE";
+      for (const object of drop.objects ?? []) {
+        const name = objectName(object, onTable);
+        if (!name) continue;
+        if (recreated.has(name.key) || context.isNewType(name.key) || context.isNewTable(onTable ? name.table : tableOfNames(nodeAs(object, "List")?.items))) continue;
+        const cascade = drop.behavior === "DROP_CASCADE" ? " CASCADE also drops everything that depends on it." : "";
+        context.report({ message: `DROP ${what} ${name.display}: whatever still uses it breaks.${cascade}` });
+      }
+    },
   },
 };
 

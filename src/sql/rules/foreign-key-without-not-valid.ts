@@ -1,5 +1,5 @@
 import { columnConstraints, nodeAs, quoteIdent, tableOf } from "../ast";
-import { type Rule, alterOfExistingTable } from "./rule";
+import { type Rule } from "./rule";
 
 /** A foreign key added to an existing table without NOT VALID. */
 export const foreignKeyWithoutNotValid: Rule = {
@@ -9,32 +9,32 @@ export const foreignKeyWithoutNotValid: Rule = {
   why: "PostgreSQL checks every existing row against the referenced table while holding locks that block writes on both tables, for as long as the scan takes.",
   instead: "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID (instant; new rows are checked), then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration (it scans without blocking writes).",
   sizeSensitive: true,
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    const altered = alterOfExistingTable(context);
-    if (!altered) return;
-    const { table } = altered;
-    for (const cmd of altered.commands) {
-      const constraint = cmd.subtype === "AT_AddConstraint" ? nodeAs(cmd.def, "Constraint") : undefined;
-      if (constraint?.contype === "CONSTR_FOREIGN" && !constraint.skip_validation) {
-        const referenced = tableOf(constraint.pktable);
-        context.report({
-          message: `ADD ${constraint.conname ? `CONSTRAINT ${quoteIdent(constraint.conname)} ` : ""}FOREIGN KEY on ${table.display}${referenced ? ` referencing ${referenced.display}` : ""} checks every existing row while blocking writes to both tables.`,
-          table,
-          at: constraint.location,
-        });
-      }
-      const column = cmd.subtype === "AT_AddColumn" ? nodeAs(cmd.def, "ColumnDef") : undefined;
-      for (const c of column ? columnConstraints(column) : []) {
+  on: {
+    "AlterTableCmd:AT_AddConstraint"(cmd, context) {
+      const constraint = nodeAs(cmd.def, "Constraint");
+      if (constraint?.contype !== "CONSTR_FOREIGN" || constraint.skip_validation) return;
+      const { table } = context;
+      const referenced = tableOf(constraint.pktable);
+      context.report({
+        message: `ADD ${constraint.conname ? `CONSTRAINT ${quoteIdent(constraint.conname)} ` : ""}FOREIGN KEY on ${table.display}${referenced ? ` referencing ${referenced.display}` : ""} checks every existing row while blocking writes to both tables.`,
+        table,
+        at: constraint.location,
+      });
+    },
+    "AlterTableCmd:AT_AddColumn"(cmd, context) {
+      const column = nodeAs(cmd.def, "ColumnDef");
+      if (!column) return;
+      const { table } = context;
+      for (const c of columnConstraints(column)) {
         if (c.contype !== "CONSTR_FOREIGN") continue;
         const referenced = tableOf(c.pktable);
         context.report({
-          message: `ADD COLUMN ${quoteIdent(column?.colname ?? "")} ... REFERENCES ${referenced?.display ?? ""} on ${table.display} validates the new foreign key by scanning the table while blocking writes to both tables.`,
+          message: `ADD COLUMN ${quoteIdent(column.colname ?? "")} ... REFERENCES ${referenced?.display ?? ""} on ${table.display} validates the new foreign key by scanning the table while blocking writes to both tables.`,
           hint: "Add the column without REFERENCES, then ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a later migration.",
           table,
           at: c.location,
         });
       }
-    }
+    },
   },
 };

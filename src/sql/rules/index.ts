@@ -54,7 +54,8 @@ import { volatileDefault } from "./volatile-default";
 /**
  * Every rule, in the order `dbpipe lint` documents them: what loses data, what fails at run time,
  * what locks, what breaks clients, then the rest. Adding a rule: one file in this folder, its
- * test in test/sql/rules/, its doc in docs/rules/, and one line here.
+ * test in test/sql/rules/, its doc in docs/rules/, and one line here — `npm run new-rule -- <id>`
+ * scaffolds all four.
  */
 export const RULES: readonly Rule[] = [
   // Data loss.

@@ -1,4 +1,4 @@
-import { nodeAs, tableOf } from "../ast";
+import { optionEnabled, tableOf } from "../ast";
 import type { Rule } from "./rule";
 
 /** REINDEX without CONCURRENTLY. */
@@ -9,14 +9,14 @@ export const reindexWithoutConcurrently: Rule = {
   why: "A plain REINDEX locks the index against every query that would use it (ACCESS EXCLUSIVE) and the table against writes (SHARE) until the rebuild ends.",
   instead: "REINDEX ... CONCURRENTLY (PostgreSQL 12+), in its own migration starting with `-- dbpipe:no-transaction`.",
   sizeSensitive: true,
-  kinds: ["ReindexStmt"],
-  check(context) {
-    const stmt = nodeAs(context.statement.node, "ReindexStmt");
-    if (!stmt || (stmt.params ?? []).some((p) => nodeAs(p, "DefElem")?.defname === "concurrently")) return;
-    const target = tableOf(stmt.relation);
-    const what = stmt.kind === "REINDEX_OBJECT_INDEX" ? "INDEX" : stmt.kind === "REINDEX_OBJECT_TABLE" ? "TABLE" : stmt.kind === "REINDEX_OBJECT_SCHEMA" ? "SCHEMA" : "DATABASE";
-    if (target && context.isNewTable(target)) return;
-    const table = stmt.kind === "REINDEX_OBJECT_TABLE" ? target : undefined;
-    context.report({ message: `REINDEX ${what}${target ? ` ${target.display}` : ""} without CONCURRENTLY blocks writes to the table and reads through the index until the rebuild ends.`, table, at: stmt.relation?.location });
+  on: {
+    ReindexStmt(stmt, context) {
+      if (optionEnabled(stmt.params, "concurrently")) return;
+      const target = tableOf(stmt.relation);
+      const what = stmt.kind === "REINDEX_OBJECT_INDEX" ? "INDEX" : stmt.kind === "REINDEX_OBJECT_TABLE" ? "TABLE" : stmt.kind === "REINDEX_OBJECT_SCHEMA" ? "SCHEMA" : "DATABASE";
+      if (target && context.isNewTable(target)) return;
+      const table = stmt.kind === "REINDEX_OBJECT_TABLE" ? target : undefined;
+      context.report({ message: `REINDEX ${what}${target ? ` ${target.display}` : ""} without CONCURRENTLY blocks writes to the table and reads through the index until the rebuild ends.`, table, at: stmt.relation?.location });
+    },
   },
 };

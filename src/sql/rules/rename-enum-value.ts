@@ -1,4 +1,4 @@
-import { nodeAs, tableOfNames } from "../ast";
+import { tableOfNames } from "../ast";
 import type { Rule } from "./rule";
 
 /** ALTER TYPE ... RENAME VALUE on an existing enum. */
@@ -8,12 +8,12 @@ export const renameEnumValue: Rule = {
   summary: "ALTER TYPE ... RENAME VALUE on an existing enum.",
   why: "Stored rows switch to the new label at once: clients still writing or comparing the old label fail or silently match nothing.",
   instead: "ADD VALUE the new label, move the application and the data to it, and stop using the old one (enum values cannot be dropped; keep it or recreate the type later).",
-  kinds: ["AlterEnumStmt"],
-  check(context) {
-    const stmt = nodeAs(context.statement.node, "AlterEnumStmt");
-    if (!stmt?.oldVal) return;
-    const type = tableOfNames(stmt.typeName);
-    if (!type || context.isNewType(type.key)) return;
-    context.report({ message: `ALTER TYPE ${type.display} RENAME VALUE '${stmt.oldVal}' TO '${stmt.newVal ?? ""}' breaks clients that still use '${stmt.oldVal}'.` });
+  on: {
+    AlterEnumStmt(stmt, context) {
+      if (!stmt.oldVal) return;
+      const type = tableOfNames(stmt.typeName);
+      if (!type || context.isNewType(type.key)) return;
+      context.report({ message: `ALTER TYPE ${type.display} RENAME VALUE '${stmt.oldVal}' TO '${stmt.newVal ?? ""}' breaks clients that still use '${stmt.oldVal}'.` });
+    },
   },
 };

@@ -1,5 +1,5 @@
-import { alterTableCommands, nodeAs, tableOf } from "../ast";
-import type { Rule } from "./rule";
+import type { AlterCommandContext, Rule } from "./rule";
+import type { AlterTableCmd } from "libpg-query";
 
 const REWRITES: Record<string, string> = {
   AT_SetTableSpace: "SET TABLESPACE",
@@ -16,16 +16,14 @@ export const rewriteTable: Rule = {
   why: "Each copies the whole table (and for tablespaces, its indexes) under an ACCESS EXCLUSIVE lock that blocks reads and writes until the copy ends.",
   instead: "Do it during a maintenance window outside migrations, or with an online tool such as pg_repack; create new tables with the right settings from the start.",
   sizeSensitive: true,
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter) return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
-      const what = REWRITES[cmd.subtype ?? ""];
-      if (!what) continue;
-      context.report({ message: `ALTER TABLE ${table.display} ${what} copies the whole table under an ACCESS EXCLUSIVE lock that blocks reads and writes.`, table });
-    }
-  },
+  commandsOf: "existing-relations",
+  on: Object.fromEntries(
+    Object.entries(REWRITES).map(([subtype, what]) => [
+      `AlterTableCmd:${subtype}`,
+      (_cmd: AlterTableCmd, context: AlterCommandContext) => {
+        const { table } = context;
+        context.report({ message: `ALTER TABLE ${table.display} ${what} copies the whole table under an ACCESS EXCLUSIVE lock that blocks reads and writes.`, table });
+      },
+    ]),
+  ),
 };

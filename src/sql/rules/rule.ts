@@ -1,6 +1,6 @@
 import type { RiskLevel } from "../../settings/tiers";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
-import { type TableRef, alterTableCommands, nodeAs, tableOf } from "../ast";
+import type { NodeOf, TableRef } from "../ast";
 import type { SqlStatement, StatementKind } from "../parse";
 import type { SchemaHistory } from "../schema-history";
 
@@ -30,14 +30,40 @@ export interface RuleMeta {
   readonly sizeSensitive?: boolean;
 }
 
-/** A rule: metadata and its check. */
+/** An ALTER TABLE subcommand's type, as the parser names it: `AT_AddColumn`, `AT_SetNotNull`, ... */
+export type AlterTableSubtype = NonNullable<AlterTableCmd["subtype"]>;
+
+/** Listeners on statements: `IndexStmt(node, context)` gets every CREATE INDEX, typed as the parser's IndexStmt. */
+export type StatementListeners = { readonly [K in StatementKind]?: (node: NodeOf<K>, context: RuleContext) => void };
+
+/** Listeners on ALTER TABLE subcommands: `"AlterTableCmd:AT_SetNotNull"(cmd, context)` gets every SET NOT NULL part. */
+export type CommandListeners = { readonly [S in AlterTableSubtype as `AlterTableCmd:${S}`]?: (cmd: AlterTableCmd, context: AlterCommandContext) => void };
+
+/** What a rule listens to: statement kinds and ALTER TABLE subcommand types. */
+export type Listeners = StatementListeners & CommandListeners;
+
+/**
+ * Which ALTER statements a rule's `AlterTableCmd:*` listeners see:
+ * - `existing-tables` (the default): ALTER TABLE of a table that existed before this migration —
+ *   nobody can be waiting on a table created in the same migration, and it holds no rows;
+ * - `existing-relations`: ALTER TABLE, INDEX, VIEW, MATERIALIZED VIEW, SEQUENCE or FOREIGN TABLE
+ *   of a relation that existed before this migration;
+ * - `every-alter`: every such statement, new relation or not (the listener decides).
+ */
+export type CommandScope = "existing-tables" | "existing-relations" | "every-alter";
+
+/**
+ * A rule: metadata and the node listeners that check statements. The linter walks each statement
+ * once and calls the listeners of every rule for its kind, then for each of its ALTER TABLE
+ * subcommands (as ESLint's rules return node-type listeners).
+ */
 export interface Rule extends RuleMeta {
-  /** The statement kinds the check looks at; undefined for every statement. */
-  readonly kinds?: readonly StatementKind[];
   /** True when one finding per migration says it all (the first statement at fault is reported). */
   readonly oncePerMigration?: boolean;
-  /** Reports the statement's problems through `context.report`. */
-  check(context: RuleContext): void;
+  /** Which ALTER statements the `AlterTableCmd:*` listeners see; default `existing-tables`. */
+  readonly commandsOf?: CommandScope;
+  /** The listeners; report problems through `context.report`. */
+  readonly on: Listeners;
 }
 
 /** The migration a statement belongs to. */
@@ -82,7 +108,10 @@ export interface RuleContext {
   readonly lockTimeoutMs: number;
   /** Extensions the stack declares (`dbpipe:extensions`): the Pulumi program creates those. */
   readonly extensions: ReadonlySet<string>;
-  /** Reports a problem with the statement. */
+  /**
+   * Reports a problem with the statement. In an `AlterTableCmd:*` listener of a multi-part ALTER
+   * TABLE, a problem without `at` points at its own part.
+   */
   report(problem: Problem): void;
 }
 
@@ -98,24 +127,14 @@ export interface Problem {
   at?: number;
 }
 
-/** An ALTER TABLE on a table that existed before this migration, as the table rules read it. */
-export interface ExistingTableAlter {
-  /** The statement. */
-  alter: AlterTableStmt;
-  /** The table it alters. */
-  table: TableRef;
-  /** Its subcommands (ADD COLUMN, ALTER COLUMN TYPE, ...). */
-  commands: AlterTableCmd[];
-}
-
-/**
- * The statement as an ALTER TABLE on an existing table; undefined for any other statement, and for
- * a table created earlier in the same migration (nobody can be waiting on it, and it holds no rows).
- */
-export function alterOfExistingTable(context: RuleContext): ExistingTableAlter | undefined {
-  const alter = nodeAs(context.statement.node, "AlterTableStmt");
-  if (!alter || alter.objtype !== "OBJECT_TABLE") return undefined;
-  const table = tableOf(alter.relation);
-  if (!table || context.isNewTable(table)) return undefined;
-  return { alter, table, commands: alterTableCommands(alter) };
+/** What an `AlterTableCmd:*` listener gets besides the subcommand: the statement's context and the ALTER around it. */
+export interface AlterCommandContext extends RuleContext {
+  /** The ALTER statement. */
+  readonly alter: AlterTableStmt;
+  /** The relation it alters. */
+  readonly table: TableRef;
+  /** Every subcommand of the statement, in order. */
+  readonly commands: readonly AlterTableCmd[];
+  /** This subcommand's index in `commands`. */
+  readonly commandIndex: number;
 }

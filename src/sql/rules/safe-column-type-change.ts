@@ -1,6 +1,6 @@
 import { columnTypeOf, nodeAs, quoteIdent } from "../ast";
 import { typeChange, usingComputes } from "./change-column-type";
-import { type Rule, alterOfExistingTable } from "./rule";
+import { type Rule } from "./rule";
 
 /** ALTER COLUMN ... TYPE that PostgreSQL makes without rewriting the table: still a change clients see. */
 export const safeColumnTypeChange: Rule = {
@@ -9,24 +9,20 @@ export const safeColumnTypeChange: Rule = {
   summary: "ALTER COLUMN ... TYPE that needs no table rewrite (varchar(n) to text or to a longer varchar, numeric(p,s) to a larger precision, cidr to inet).",
   why: "PostgreSQL only updates the catalog, under a brief ACCESS EXCLUSIVE lock, so the change is cheap; but the column's type still changes, and clients that map or validate it (ORM models, generated types, length checks) may see something new. Reviewers want to see every type change.",
   instead: "Nothing to change in the migration; check that clients handle the new type.",
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    const altered = alterOfExistingTable(context);
-    if (!altered) return;
-    const { table } = altered;
-    for (const cmd of altered.commands) {
-      if (cmd.subtype !== "AT_AlterColumnType") continue;
+  on: {
+    "AlterTableCmd:AT_AlterColumnType"(cmd, context) {
       const def = nodeAs(cmd.def, "ColumnDef");
       const next = columnTypeOf(def?.typeName);
       // A collation change rebuilds the column's indexes: change-column-type reports it.
-      if (!def || !next || def.collClause) continue;
+      if (!def || !next || def.collClause) return;
+      const { table } = context;
       const previous = context.history.column(table.key, cmd.name ?? "")?.type;
-      if (!previous || typeChange(previous, next, usingComputes(def.raw_default, cmd.name ?? "", next)) !== "no-rewrite") continue;
+      if (!previous || typeChange(previous, next, usingComputes(def.raw_default, cmd.name ?? "", next)) !== "no-rewrite") return;
       context.report({
         message: `ALTER COLUMN ${quoteIdent(cmd.name ?? "")} TYPE ${next.display} (from ${previous.display}) on ${table.display} needs no table rewrite; clients may still see a different type.`,
         table,
         at: def.location,
       });
-    }
+    },
   },
 };

@@ -1,4 +1,4 @@
-import { ENDS_TRANSACTION, STARTS_TRANSACTION, plainWrapper, transactionKind } from "../transactions";
+import { ENDS_TRANSACTION, plainWrapper, STARTS_TRANSACTION, transactionKind } from "../transactions";
 import type { Rule } from "./rule";
 
 const WORDS: Record<string, string> = {
@@ -26,22 +26,23 @@ export const transactionControl: Rule = {
   summary: "BEGIN, COMMIT or ROLLBACK inside a migration file, other than one BEGIN ... COMMIT around the whole file.",
   why: "dbpipe runs each migration in its own transaction and records it in the same one. A COMMIT in the file would end that transaction early, keeping what came before it apart from the history row, so `dbpipe up` refuses such a file; a stray BEGIN does nothing. In a no-transaction migration, dbpipe cannot tell which part ran when it fails part way.",
   instead: "Remove the transaction statements and let the runner own the transaction (a BEGIN ... COMMIT around the whole file may stay: dbpipe drops it); split the migration in two if part of it must commit first; for statements that cannot run in a transaction, use a separate `-- dbpipe:no-transaction` migration.",
-  kinds: ["TransactionStmt"],
-  check(context) {
-    const kind = transactionKind(context.statement) ?? "";
-    const word = WORDS[kind];
-    if (!word) return;
-    if (context.migration.noTransaction) {
-      context.report({ message: `${word} in a no-transaction migration: dbpipe cannot tell which part ran if it fails part way.` });
-      return;
-    }
-    if (!ENDS_TRANSACTION.has(kind) && !STARTS_TRANSACTION.has(kind)) return;
-    const all = [...context.preceding, context.statement, ...context.following];
-    if (plainWrapper(all)) return;
-    context.report({
-      message: ENDS_TRANSACTION.has(kind)
-        ? `${word} ends the transaction dbpipe runs the migration in: \`dbpipe up\` refuses this file.`
-        : `${word} inside the transaction dbpipe already runs the migration in does nothing (PostgreSQL only warns).`,
-    });
+  on: {
+    TransactionStmt(_, context) {
+      const kind = transactionKind(context.statement) ?? "";
+      const word = WORDS[kind];
+      if (!word) return;
+      if (context.migration.noTransaction) {
+        context.report({ message: `${word} in a no-transaction migration: dbpipe cannot tell which part ran if it fails part way.` });
+        return;
+      }
+      if (!ENDS_TRANSACTION.has(kind) && !STARTS_TRANSACTION.has(kind)) return;
+      const all = [...context.preceding, context.statement, ...context.following];
+      if (plainWrapper(all)) return;
+      context.report({
+        message: ENDS_TRANSACTION.has(kind)
+          ? `${word} ends the transaction dbpipe runs the migration in: \`dbpipe up\` refuses this file.`
+          : `${word} inside the transaction dbpipe already runs the migration in does nothing (PostgreSQL only warns).`,
+      });
+    },
   },
 };

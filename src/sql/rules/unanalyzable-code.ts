@@ -1,4 +1,4 @@
-import { nodeAs, strings } from "../ast";
+import { strings } from "../ast";
 import type { Rule } from "./rule";
 
 /** DO blocks, CALL of a procedure and EXECUTE of a prepared statement: code dbpipe cannot see into. */
@@ -8,22 +8,16 @@ export const unanalyzableCode: Rule = {
   summary: "A DO block, CALL of a procedure, or EXECUTE of a prepared statement: code whose effect dbpipe cannot check.",
   why: "dbpipe checks SQL statements, not procedural code: a DROP TABLE, an UPDATE without WHERE or a table rewrite inside a DO block or a procedure runs without any finding, so the migration's risk says nothing about it.",
   instead: "Write the DDL and data changes as plain statements dbpipe can check, outside DO blocks and procedures. If the code must stay, say what it does and why it is safe with `-- dbpipe:allow unanalyzable-code <reason>`.",
-  kinds: ["DoStmt", "CallStmt", "ExecuteStmt"],
-  check(context) {
-    const node = context.statement.node;
-    if (nodeAs(node, "DoStmt")) {
+  on: {
+    DoStmt(_, context) {
       context.report({ message: "DO block: dbpipe cannot check what the code inside it does (schema changes, data changes, locks), so nothing it does is reported." });
-      return;
-    }
-    const call = nodeAs(node, "CallStmt");
-    if (call) {
+    },
+    CallStmt(call, context) {
       const name = strings(call.funccall?.funcname).join(".");
       context.report({ message: `CALL ${name}(): dbpipe cannot check what the procedure does (schema changes, data changes, locks), so nothing it does is reported.` });
-      return;
-    }
-    const execute = nodeAs(node, "ExecuteStmt");
-    if (execute) {
+    },
+    ExecuteStmt(execute, context) {
       context.report({ message: `EXECUTE ${execute.name ?? ""}: dbpipe does not follow prepared statements, so what it runs is not checked.`, hint: "Write the statement itself in the migration instead of PREPARE and EXECUTE." });
-    }
+    },
   },
 };

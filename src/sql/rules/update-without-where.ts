@@ -1,4 +1,4 @@
-import { isAlwaysTrue, nodeAs, tableOf } from "../ast";
+import { isAlwaysTrue, tableOf } from "../ast";
 import type { Rule } from "./rule";
 
 /** UPDATE without WHERE on an existing table. */
@@ -9,13 +9,13 @@ export const updateWithoutWhere: Rule = {
   why: "Every row is rewritten in one transaction: every row locked, a new version of each written (table bloat, WAL, replica lag), and any mistake applies everywhere.",
   instead: "Add the WHERE you mean; backfill large tables in batches outside the migration (UPDATE ... WHERE id BETWEEN ...).",
   sizeSensitive: true,
-  kinds: ["UpdateStmt"],
-  check(context) {
-    const stmt = nodeAs(context.statement.node, "UpdateStmt");
-    if (!stmt || (stmt.whereClause && !isAlwaysTrue(stmt.whereClause))) return;
-    const table = tableOf(stmt.relation);
-    if (!table || context.isNewTable(table)) return;
-    const where = stmt.whereClause ? "a WHERE that is always true" : "no WHERE";
-    context.report({ message: `UPDATE ${table.display} has ${where}: it rewrites every row.`, table, at: stmt.relation?.location });
+  on: {
+    UpdateStmt(stmt, context) {
+      if (stmt.whereClause && !isAlwaysTrue(stmt.whereClause)) return;
+      const table = tableOf(stmt.relation);
+      if (!table || context.isNewTable(table)) return;
+      const where = stmt.whereClause ? "a WHERE that is always true" : "no WHERE";
+      context.report({ message: `UPDATE ${table.display} has ${where}: it rewrites every row.`, table, at: stmt.relation?.location });
+    },
   },
 };

@@ -1,4 +1,4 @@
-import { nodeAs, tableOf } from "../ast";
+import { nodeAs, optionEnabled, tableOf } from "../ast";
 import type { Rule } from "./rule";
 
 /** VACUUM FULL. */
@@ -9,18 +9,18 @@ export const vacuumFull: Rule = {
   why: "VACUUM FULL rewrites the table into a new file under an ACCESS EXCLUSIVE lock held for the whole copy: no reads, no writes, and twice the table's disk space meanwhile.",
   instead: "Use pg_repack (online), or plain VACUUM, which takes no blocking lock; schedule maintenance outside migrations.",
   sizeSensitive: true,
-  kinds: ["VacuumStmt"],
-  check(context) {
-    const vacuum = nodeAs(context.statement.node, "VacuumStmt");
-    if (!vacuum || !(vacuum.options ?? []).some((o) => nodeAs(o, "DefElem")?.defname === "full")) return;
-    const relations = (vacuum.rels ?? []).map((r) => tableOf(nodeAs(r, "VacuumRelation")?.relation)).filter((t) => t !== undefined);
-    if (relations.length === 0) {
-      context.report({ message: "VACUUM FULL without a table rewrites every table of the database, each under an ACCESS EXCLUSIVE lock." });
-      return;
-    }
-    for (const table of relations) {
-      if (context.isNewTable(table)) continue;
-      context.report({ message: `VACUUM FULL ${table.display} rewrites the table under an ACCESS EXCLUSIVE lock that blocks reads and writes until it ends.`, table });
-    }
+  on: {
+    VacuumStmt(vacuum, context) {
+      if (!optionEnabled(vacuum.options, "full")) return;
+      const relations = (vacuum.rels ?? []).map((r) => tableOf(nodeAs(r, "VacuumRelation")?.relation)).filter((t) => t !== undefined);
+      if (relations.length === 0) {
+        context.report({ message: "VACUUM FULL without a table rewrites every table of the database, each under an ACCESS EXCLUSIVE lock." });
+        return;
+      }
+      for (const table of relations) {
+        if (context.isNewTable(table)) continue;
+        context.report({ message: `VACUUM FULL ${table.display} rewrites the table under an ACCESS EXCLUSIVE lock that blocks reads and writes until it ends.`, table });
+      }
+    },
   },
 };

@@ -1,7 +1,7 @@
 import type { AlterTableCmd, Constraint } from "libpg-query";
-import { type TableRef, alterTableCommands, constraintName, nodeAs, quoteIdent, tableOf } from "../ast";
+import { alterTableCommands, constraintName, nodeAs, quoteIdent, tableOf, type TableRef } from "../ast";
 import type { SqlStatement } from "../parse";
-import { type Rule, alterOfExistingTable } from "./rule";
+import { type Rule } from "./rule";
 
 /**
  * VALIDATE CONSTRAINT in the same transaction as the ADD CONSTRAINT ... NOT VALID it validates.
@@ -15,29 +15,24 @@ export const validateInSameTransaction: Rule = {
   why: "Locks are held until the transaction ends. ADD CONSTRAINT ... NOT VALID takes an ACCESS EXCLUSIVE lock (CHECK) or a SHARE ROW EXCLUSIVE lock on both tables (FOREIGN KEY) for an instant; VALIDATE in the same transaction then scans every row while that lock is still held, so reads or writes wait for the whole scan — exactly what NOT VALID was meant to avoid.",
   instead: "VALIDATE CONSTRAINT in a later migration (or a `-- dbpipe:no-transaction` one where each statement commits on its own): there it takes only a SHARE UPDATE EXCLUSIVE lock, which lets reads and writes through while it scans.",
   sizeSensitive: true,
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    if (!context.inTransaction) return;
-    const altered = alterOfExistingTable(context);
-    if (!altered) return;
-    const { table } = altered;
-    const commands = altered.commands;
-    for (const [i, cmd] of commands.entries()) {
-      if (cmd.subtype !== "AT_ValidateConstraint" || !cmd.name) continue;
+  on: {
+    "AlterTableCmd:AT_ValidateConstraint"(cmd, context) {
+      if (!context.inTransaction || !cmd.name) return;
+      const { table, commands, commandIndex } = context;
       const name = cmd.name;
       const inThisStatement = commands
-        .slice(0, i)
+        .slice(0, commandIndex)
         .map((c) => addsNotValid(c, table, name))
         .find((c) => c !== undefined);
       const added = inThisStatement ? { where: "in this statement", constraint: inThisStatement } : addedEarlier(context.preceding, table, name);
-      if (!added) continue;
+      if (!added) return;
       const lock = added.constraint.contype === "CONSTR_FOREIGN" ? "the SHARE ROW EXCLUSIVE locks it took on both tables (blocking writes) are" : "the ACCESS EXCLUSIVE lock it took (blocking reads and writes) is";
       context.report({
         message: `VALIDATE CONSTRAINT ${quoteIdent(name)} on ${table.display} runs in the same transaction as its ADD CONSTRAINT ... NOT VALID (${added.where}): ${lock} still held while VALIDATE scans every row.`,
         hint: `Move VALIDATE CONSTRAINT ${quoteIdent(name)} to a later migration; there it scans without blocking reads or writes.`,
         table,
       });
-    }
+    },
   },
 };
 

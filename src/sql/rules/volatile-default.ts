@@ -1,4 +1,4 @@
-import { alterTableCommands, columnConstraints, nodeAs, quoteIdent, tableOf, volatileFunctionIn } from "../ast";
+import { columnConstraints, nodeAs, quoteIdent, volatileFunctionIn } from "../ast";
 import type { Rule } from "./rule";
 
 /** ADD COLUMN with a volatile default, or a stored generated column, on an existing table. */
@@ -9,15 +9,12 @@ export const volatileDefault: Rule = {
   why: "A constant default is stored once in the catalog, but a volatile one must be computed for every existing row: PostgreSQL rewrites the whole table and its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
   instead: "Add the column without a default (nullable), then SET DEFAULT for new rows, then backfill existing rows in batches.",
   sizeSensitive: true,
-  kinds: ["AlterTableStmt"],
-  check(context) {
-    const alter = nodeAs(context.statement.node, "AlterTableStmt");
-    if (!alter) return;
-    const table = tableOf(alter.relation);
-    if (!table || context.isNewTable(table)) return;
-    for (const cmd of alterTableCommands(alter)) {
-      const column = cmd.subtype === "AT_AddColumn" ? nodeAs(cmd.def, "ColumnDef") : undefined;
-      if (!column) continue;
+  commandsOf: "existing-relations",
+  on: {
+    "AlterTableCmd:AT_AddColumn"(cmd, context) {
+      const column = nodeAs(cmd.def, "ColumnDef");
+      if (!column) return;
+      const { table } = context;
       const name = quoteIdent(column.colname ?? "");
       for (const c of columnConstraints(column)) {
         if (c.contype === "CONSTR_DEFAULT") {
@@ -38,6 +35,6 @@ export const volatileDefault: Rule = {
           });
         }
       }
-    }
+    },
   },
 };

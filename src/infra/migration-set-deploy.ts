@@ -1,0 +1,62 @@
+import { openBackupStore } from "../backup/open-store";
+import { type HistoryRow, readHistory } from "../migrate/history";
+import type { MigrationLayout } from "../migrate/files";
+import { withSession } from "../migrate/session";
+import { deploy } from "../pipeline/deploy";
+import type { StackSettings } from "../settings/stack-settings";
+import { type MigrationManifest, parseManifestEntry } from "./migration-set";
+
+/**
+ * The one call from the MigrationSet provider into the core: deploy the migrations preview saw,
+ * through the pipeline's deploy (the same one `dbpipe up` runs).
+ */
+
+/** What the provider asks for. */
+export interface MigrationSetDeploy {
+  /** The settings to run with. */
+  settings: StackSettings;
+  /** The migrator's direct URL. */
+  databaseUrl: string;
+  /** The migrations folder (absolute). */
+  migrationsDir: string;
+  /** Its layout. */
+  layout: MigrationLayout;
+  /** The migrations preview saw: a file that differs, appeared or went away since then refuses the run. */
+  manifest: MigrationManifest;
+  /** The backup store's URL; empty for none. */
+  backup: string;
+}
+
+/** What the run did. */
+export interface MigrationSetOutcome {
+  /** The versions applied, in order. */
+  applied: string[];
+  /** The key of the backup taken before them, in the store; null when none was. */
+  backupKey: string | null;
+  /** The history table after the run. */
+  history: HistoryRow[];
+}
+
+/** The versions and checksums of `manifest`: what deploy refuses to differ from. */
+export function expectedChecksums(manifest: MigrationManifest): Map<string, string> {
+  const expected = new Map<string, string>();
+  for (const [key, value] of Object.entries(manifest)) {
+    const entry = parseManifestEntry(key, value);
+    if (entry) expected.set(entry.version, entry.checksum);
+  }
+  return expected;
+}
+
+/** Deploys through the pipeline's deploy: the manifest check, lock, integrity, verdict, backup when the tier asks, apply. */
+export async function deployMigrationSet(request: MigrationSetDeploy): Promise<MigrationSetOutcome> {
+  const result = await deploy({
+    settings: request.settings,
+    migrationsDir: request.migrationsDir,
+    layout: request.layout,
+    databaseUrl: request.databaseUrl,
+    expectedChecksums: expectedChecksums(request.manifest),
+    backupStore: request.backup ? openBackupStore(request.backup, { source: "the backup input" }) : undefined,
+  });
+  const history = await withSession(request.databaseUrl, readHistory);
+  return { applied: result.applied.map((a) => a.version), backupKey: result.backup?.manifest.id ?? null, history };
+}

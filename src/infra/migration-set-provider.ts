@@ -1,0 +1,336 @@
+import { createHash } from "node:crypto";
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { DbpipeError } from "../errors";
+import { HISTORY_TABLE, type HistoryRow, readHistory } from "../migrate/history";
+import { withSession } from "../migrate/session";
+import { MIGRATION_LAYOUTS, type StackSettings } from "../settings/stack-settings";
+import { RISK_LEVELS, TIERS } from "../settings/tiers";
+import { rememberUrlSecrets, redactText } from "../redact";
+import { type MigrationManifest, type MigrationSetInputs, type MigrationSetSettings, type MigrationSetState, parseManifestEntry } from "./migration-set";
+import { deployMigrationSet } from "./migration-set-deploy";
+
+/**
+ * The MigrationSet resource's provider, as it runs in Pulumi's dynamic-provider process: loaded by
+ * package name (`dbpipe/migration-set-provider`) from the project, by the shim that Pulumi stores
+ * in the state. An adapter between Pulumi's resource model and the core, with no logic of its own:
+ * it checks the inputs' shape, decides what changed, and calls the core's deploy.
+ */
+
+/** What Pulumi stores as the resource's outputs: its inputs (minus the manifest) and what the last run did. */
+export type MigrationSetOutputs = Omit<MigrationSetInputs, "manifest"> & MigrationSetState;
+
+/** The provider's methods. */
+export interface MigrationSetProvider {
+  check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult>;
+  diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
+  create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult>;
+  update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult>;
+  read(id: string, props?: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult>;
+}
+
+/** What the engine sends for a value it does not know yet (during preview). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The inputs besides the manifest that a change of updates the resource. */
+const COMPARED = ["databaseUrl", "migrationsDir", "layout", "settings", "approvals", "backup"] as const;
+
+const LAYOUTS: readonly string[] = MIGRATION_LAYOUTS.filter((l) => l !== "auto");
+const THRESHOLDS: readonly string[] = [...RISK_LEVELS, "never"];
+const SEVERITIES: readonly string[] = [...RISK_LEVELS, "off"];
+const CHECKSUM = /^[0-9a-f]{64}$/;
+
+type Failure = pulumi.dynamic.CheckFailure;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "missing";
+  if (Array.isArray(value)) return "a list";
+  if (value === null) return "null";
+  if (typeof value === "string") return value === "" ? "empty" : `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  return typeof value === "object" ? "a map" : `${typeof value} ${String(value)}`;
+}
+
+/** Every problem with the inputs, each naming its property. Unknown values (preview) are not judged. */
+export function checkInputs(news: Record<string, unknown>): Failure[] {
+  const failures: Failure[] = [];
+  const fail = (property: string, reason: string) => failures.push({ property, reason });
+  const known = (value: unknown) => value !== UNKNOWN;
+
+  const url = news.databaseUrl;
+  if (known(url)) {
+    // Never quote the URL: it holds the migrator's password.
+    if (typeof url !== "string" || url === "") fail("databaseUrl", `must be the migrator's PostgreSQL URL, got ${typeof url === "string" ? "an empty string" : describe(url)}`);
+    else if (!/^postgres(ql)?:\/\//i.test(url)) fail("databaseUrl", "must be a postgres:// or postgresql:// URL (the value is not shown: it is a secret)");
+  }
+  if (known(news.migrationsDir) && (typeof news.migrationsDir !== "string" || news.migrationsDir.trim() === "")) {
+    fail("migrationsDir", `must be the migrations folder, relative to the project; got ${describe(news.migrationsDir)}`);
+  }
+  if (known(news.layout) && (typeof news.layout !== "string" || !LAYOUTS.includes(news.layout))) {
+    fail("layout", `must be one of ${LAYOUTS.join(", ")}; got ${describe(news.layout)}`);
+  }
+  checkManifest(news.manifest, fail);
+  checkSettings(news.settings, fail);
+  checkApprovals(news.approvals, fail);
+  const backup = news.backup;
+  if (known(backup) && backup !== undefined && backup !== "") {
+    if (typeof backup !== "string") fail("backup", `must be a store URL (s3://<bucket>/<prefix> or file:///<path>); got ${describe(backup)}`);
+    else if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(backup) && !/^file:\/\/\/./.test(backup)) {
+      fail("backup", `must be s3://<bucket>/<prefix> or file:///<absolute path>; got ${describe(redactText(backup))}`);
+    }
+  }
+  return failures;
+}
+
+function checkManifest(manifest: unknown, fail: (property: string, reason: string) => void): void {
+  if (manifest === UNKNOWN) return;
+  if (!isRecord(manifest)) return fail("manifest", `must map each migration (<version>_<name>) to its checksum; got ${describe(manifest)}`);
+  const versions = new Map<bigint, string>();
+  for (const [key, value] of Object.entries(manifest)) {
+    const entry = parseManifestEntry(key, value);
+    if (!entry) {
+      fail(`manifest["${key}"]`, /^\d+_./s.test(key) ? `must be the file's sha256 (64 hex digits), followed by " no-transaction" for a file that runs outside a transaction; got ${describe(value)}` : "the key must be <version>_<name>, the version in digits");
+      continue;
+    }
+    const order = BigInt(entry.version);
+    const other = versions.get(order);
+    if (other !== undefined) fail(`manifest["${key}"]`, `has the same version as ${other}`);
+    else versions.set(order, key);
+  }
+}
+
+function checkSettings(settings: unknown, fail: (property: string, reason: string) => void): void {
+  if (settings === UNKNOWN) return;
+  if (!isRecord(settings)) return fail("settings", `must be the tier's settings; got ${describe(settings)}`);
+  const s = settings;
+  const at = (key: string) => `settings.${key}`;
+  if (typeof s.stack !== "string" || s.stack === "") fail(at("stack"), `must be the stack's name; got ${describe(s.stack)}`);
+  if (typeof s.source !== "string" || s.source === "") fail(at("source"), `must name where the settings come from (Pulumi.<stack>.yaml); got ${describe(s.source)}`);
+  if (typeof s.tier !== "string" || !(TIERS as readonly string[]).includes(s.tier)) fail(at("tier"), `must be one of ${TIERS.join(", ")}; got ${describe(s.tier)}`);
+  for (const key of ["lockTimeoutMs", "statementTimeoutMs", "lockWaitMs"]) {
+    const v = s[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) fail(at(key), `must be a whole number of milliseconds, 0 or more; got ${describe(v)}`);
+  }
+  if (typeof s.largeTableRows !== "number" || !Number.isInteger(s.largeTableRows) || s.largeTableRows < 1) fail(at("largeTableRows"), `must be a whole number of rows, 1 or more; got ${describe(s.largeTableRows)}`);
+  if (typeof s.outOfOrder !== "boolean") fail(at("outOfOrder"), `must be true or false; got ${describe(s.outOfOrder)}`);
+  for (const key of ["backupBefore", "requireApprovalAt"]) {
+    const v = s[key];
+    if (typeof v !== "string" || !THRESHOLDS.includes(v)) fail(at(key), `must be one of ${THRESHOLDS.join(", ")}; got ${describe(v)}`);
+  }
+  if (!isRecord(s.ruleSeverity)) fail(at("ruleSeverity"), `must map rule ids to ${SEVERITIES.join(", ")}; got ${describe(s.ruleSeverity)}`);
+  else {
+    for (const [rule, v] of Object.entries(s.ruleSeverity)) {
+      if (typeof v !== "string" || !SEVERITIES.includes(v)) fail(at(`ruleSeverity.${rule}`), `must be one of ${SEVERITIES.join(", ")}; got ${describe(v)}`);
+    }
+  }
+  if (!Array.isArray(s.extensions) || s.extensions.some((e) => typeof e !== "string" || e === "")) fail(at("extensions"), `must list the extensions the stack declares; got ${describe(s.extensions)}`);
+}
+
+function checkApprovals(approvals: unknown, fail: (property: string, reason: string) => void): void {
+  if (approvals === UNKNOWN) return;
+  if (!Array.isArray(approvals)) return fail("approvals", `must be a list of { version, checksum, reason }; got ${describe(approvals)}`);
+  approvals.forEach((a: unknown, i) => {
+    const at = (key: string) => `approvals[${i}].${key}`;
+    if (!isRecord(a)) return fail(`approvals[${i}]`, `must be { version, checksum, reason }; got ${describe(a)}`);
+    if (typeof a.version !== "string" || !/^\d+$/.test(a.version)) fail(at("version"), `must be a migration version (digits); got ${describe(a.version)}`);
+    if (typeof a.checksum !== "string" || !CHECKSUM.test(a.checksum)) fail(at("checksum"), `must be the migration's sha256 (64 hex digits, as dbpipe plan --json prints it); got ${describe(a.checksum)}`);
+    if (typeof a.reason !== "string" || a.reason.trim() === "") fail(at("reason"), `must say why the migration may run; got ${describe(a.reason)}`);
+    if (a.approvedBy !== undefined && typeof a.approvedBy !== "string") fail(at("approvedBy"), `must be text; got ${describe(a.approvedBy)}`);
+  });
+}
+
+/** A value as canonical JSON: keys sorted, so equal values compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (isRecord(value)) {
+    return `{${Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** sha256 of a manifest, independent of key order. */
+export function manifestSha256(manifest: MigrationManifest): string {
+  return createHash("sha256").update(canonical(manifest)).digest("hex");
+}
+
+/** True when a value is, or holds, something the engine does not know yet. */
+function hasUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(hasUnknown);
+  if (isRecord(value)) return Object.values(value).some(hasUnknown);
+  return false;
+}
+
+/**
+ * What changed, against the outputs of the last run: an input besides the manifest, the manifest,
+ * or the history (as the last run or `pulumi refresh` recorded it) no longer matching the
+ * manifest. Each is an update; nothing is ever a replacement.
+ */
+export function changedProperties(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
+  const changed: string[] = COMPARED.filter((key) => hasUnknown(news[key]) || canonical(olds[key]) !== canonical(news[key]));
+  if (hasUnknown(news.manifest) || !isRecord(news.manifest) || olds.manifestSha256 !== manifestSha256(news.manifest as MigrationManifest)) changed.push("manifest");
+  else if (!historyMatches(olds.applied, news.manifest as MigrationManifest)) changed.push("applied");
+  return changed;
+}
+
+/** Whether the recorded history holds exactly the manifest's migrations, successfully, with their checksums. */
+function historyMatches(applied: unknown, manifest: MigrationManifest): boolean {
+  if (!isRecord(applied)) return false;
+  const keys = Object.keys(manifest);
+  if (Object.keys(applied).length !== keys.length) return false;
+  return keys.every((key) => {
+    const recorded = applied[key];
+    const entry = parseManifestEntry(key, manifest[key]);
+    return typeof recorded === "string" && entry !== undefined && recorded.startsWith(`${entry.checksum.slice(0, 12)} `) && !/ (failed|baseline)$/.test(recorded);
+  });
+}
+
+/** A history row as the outputs record it. */
+function appliedEntry(row: HistoryRow): string {
+  const at = row.appliedAt.toISOString().replace(/\.\d+Z$/, "Z");
+  return `${row.checksum.slice(0, 12)} ${at} ${row.executionMs}ms${row.success ? (row.kind === "baseline" ? " baseline" : "") : " failed"}`;
+}
+
+/** `applied` and `head` from the history table's rows. */
+export function historyState(rows: readonly HistoryRow[]): Pick<MigrationSetState, "applied" | "head"> {
+  const applied: Record<string, string> = {};
+  let head: string | null = null;
+  for (const row of rows) {
+    const key = `${row.version}_${row.name}`;
+    applied[key] = appliedEntry(row);
+    if (row.success) head = key;
+  }
+  return { applied, head };
+}
+
+/** The stack settings the core runs with, from the resource's recorded settings. */
+export function stackSettingsOf(inputs: Pick<MigrationSetInputs, "settings" | "approvals" | "migrationsDir" | "layout">): StackSettings {
+  const s: MigrationSetSettings = inputs.settings;
+  return {
+    stack: s.stack,
+    tier: s.tier,
+    source: s.source,
+    migrations: {
+      dir: inputs.migrationsDir,
+      layout: inputs.layout,
+      lockTimeoutMs: s.lockTimeoutMs,
+      statementTimeoutMs: s.statementTimeoutMs,
+      lockWaitMs: s.lockWaitMs,
+      outOfOrder: s.outOfOrder,
+    },
+    risk: {
+      backupBefore: s.backupBefore,
+      requireApprovalAt: s.requireApprovalAt,
+      approvals: inputs.approvals,
+      ruleSeverity: s.ruleSeverity,
+      largeTableRows: s.largeTableRows,
+    },
+    // Only the extensions matter to the engine (the linter knows declared ones); the rest is the program's.
+    infra: { extensions: s.extensions } as StackSettings["infra"],
+  };
+}
+
+/** The password of a URL, to remove wherever it might appear. */
+function passwordsOf(url: unknown): string[] {
+  if (typeof url !== "string") return [];
+  rememberUrlSecrets(url);
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password ? [password, encodeURIComponent(password)] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The error Pulumi shows: the message alone, with every password removed. A dbpipe error (bad
+ * files, a refused plan, a changed file) is the user's to act on, so it carries no stack trace;
+ * anything else keeps its stack, redacted too, for the provider's log.
+ */
+function userFacing(error: unknown, url: unknown): Error {
+  const secrets = passwordsOf(url);
+  const message = redactText(error instanceof Error ? error.message : String(error), secrets);
+  const out = new Error(message);
+  out.stack = error instanceof DbpipeError || !(error instanceof Error) ? message : redactText(error.stack ?? message, secrets);
+  return out;
+}
+
+async function guarded<T>(url: unknown, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw userFacing(error, url);
+  }
+}
+
+/** The inputs, typed (check has validated them). */
+function inputsOf(props: Record<string, unknown>): MigrationSetInputs {
+  return props as unknown as MigrationSetInputs;
+}
+
+/** Runs the core's deploy and returns the full outputs: everything, since what `update` leaves out is wiped from the state. */
+async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs> {
+  const inputs = inputsOf(props);
+  const outcome = await deployMigrationSet({
+    settings: stackSettingsOf(inputs),
+    databaseUrl: inputs.databaseUrl,
+    migrationsDir: path.resolve(process.cwd(), inputs.migrationsDir),
+    layout: inputs.layout,
+    manifest: inputs.manifest,
+    backup: inputs.backup,
+  });
+  return {
+    databaseUrl: inputs.databaseUrl,
+    migrationsDir: inputs.migrationsDir,
+    layout: inputs.layout,
+    settings: inputs.settings,
+    approvals: inputs.approvals,
+    backup: inputs.backup,
+    manifestSha256: manifestSha256(inputs.manifest),
+    ...historyState(outcome.history),
+    lastApplied: outcome.applied,
+    backupKey: outcome.backupKey,
+    lastRunAt: new Date().toISOString(),
+  };
+}
+
+/** The provider. */
+export const migrationSetProvider: MigrationSetProvider = {
+  async check(_olds, news) {
+    return guarded(news.databaseUrl, async () => ({ inputs: news, failures: checkInputs(news) }));
+  },
+
+  async diff(_id, olds, news) {
+    return guarded(news.databaseUrl, async () => {
+      const changed = changedProperties(olds, news);
+      return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+    });
+  },
+
+  async create(inputs) {
+    return guarded(inputs.databaseUrl, async () => {
+      const outs = await run(inputs);
+      return { id: `${outs.settings.stack}:${HISTORY_TABLE}`, outs };
+    });
+  },
+
+  async update(_id, _olds, news) {
+    return guarded(news.databaseUrl, async () => ({ outs: await run(news) }));
+  },
+
+  async read(id, props = {}) {
+    return guarded(props.databaseUrl, async () => {
+      const url = props.databaseUrl;
+      if (typeof url !== "string") throw new Error("the resource's state has no databaseUrl: run `pulumi up` to record it");
+      const rows = await withSession(url, readHistory);
+      return { id, props: { ...props, ...historyState(rows) } };
+    });
+  },
+};
