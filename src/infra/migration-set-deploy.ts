@@ -1,7 +1,6 @@
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
-import { backupToFolder } from "../backup/local-folder";
-import { InputError, RefusedError } from "../errors";
+import { openBackupStore } from "../backup/open-store";
+import { takeBackup } from "../backup/take-backup";
+import { InputError } from "../errors";
 import { type BeforeApply, upMigrations } from "../migrate/engine";
 import { type HistoryRow, readHistory } from "../migrate/history";
 import type { MigrationLayout } from "../migrate/files";
@@ -33,6 +32,8 @@ export interface MigrationSetDeploy {
   manifest: MigrationManifest;
   /** The backup store's URL; empty for none. */
   backup: string;
+  /** Days a local folder store keeps backups (the bucket's lifecycle does it in S3). */
+  retentionDays?: number;
 }
 
 /** What the run did. */
@@ -74,19 +75,21 @@ export function assertAsPreviewed(manifest: MigrationManifest, loaded: readonly 
 /** Deploys: lock, integrity, the manifest check, verdict, backup when the tier asks, apply. */
 export async function deployMigrationSet(request: MigrationSetDeploy): Promise<MigrationSetOutcome> {
   let backupKey: string | null = null;
+  const store = request.backup ? openBackupStore(request.backup, { source: "the MigrationSet's backup input", retentionDays: request.retentionDays }) : undefined;
+  let head: string | null = null;
   const gate = riskGate({
     settings: request.settings,
-    backup: request.backup
+    backup: store
       ? async (pending, client) => {
-          const folder = localFolder(request.backup);
-          const backup = await backupToFolder({ folder, stack: request.settings.stack, url: request.databaseUrl, client, pending });
-          backupKey = path.basename(backup.ref);
-          return backup.ref;
+          const stored = await takeBackup(store, { url: request.databaseUrl, client, stack: request.settings.stack, pending, head });
+          backupKey = stored.manifest.id;
+          return stored.ref;
         }
       : undefined,
   });
   const beforeApply: BeforeApply = async (context) => {
     assertAsPreviewed(request.manifest, [...context.applied, ...context.pending]);
+    head = context.applied.at(-1)?.version ?? null;
     return gate(context);
   };
   const result = await upMigrations(
@@ -95,9 +98,4 @@ export async function deployMigrationSet(request: MigrationSetDeploy): Promise<M
   );
   const history = await withSession(request.databaseUrl, readHistory);
   return { applied: result.applied.map((a) => a.version), backupKey, history };
-}
-
-function localFolder(url: string): string {
-  if (!url.startsWith("file://")) throw new RefusedError(`backups to ${url} are not supported yet; nothing was applied`);
-  return fileURLToPath(url);
 }
