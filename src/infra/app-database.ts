@@ -95,6 +95,9 @@ export class AppDatabase extends pulumi.ComponentResource {
         host: c.adminHost,
         port: c.adminPort,
         username: c.adminUser,
+        // The role the login runs as: what the provider grants to itself (`GRANT <owner> TO <it>`)
+        // when it must act as an owner. Through Supabase's pooler the login name carries the project ref.
+        databaseUsername: c.adminRole,
         password: pulumi.secret(c.adminPassword),
         database: c.adminDatabase,
         sslmode: c.sslmode,
@@ -117,10 +120,22 @@ export class AppDatabase extends pulumi.ComponentResource {
     ) as Record<LoginRole, pulumi.Output<string>>;
 
     const owner = new postgresql.Role(`${name}-owner`, { name: names.owner, login: false }, inDb);
+    // The administrator every host gives (RDS's master, Neon's neon_superuser member, Supabase's
+    // postgres) is not a superuser, and the database belongs to <db>_owner, not to it. As a member of
+    // the owner (with INHERIT, the default) it holds the owner's rights on the database: its
+    // REVOKE FROM PUBLIC and CONNECT grants take effect (as granted by the owner), it may CREATE
+    // EXTENSION in the database, and it keeps CONNECT for later refreshes. Created before the
+    // database, so the provider's temporary grant around CREATE DATABASE is a no-op rather than
+    // one it revokes again when done.
+    const adminInOwner = new postgresql.GrantRole(
+      `${name}-admin-in-owner`,
+      { role: c.adminRole, grantRole: owner.name, withAdminOption: false },
+      inDb,
+    );
     const database = new postgresql.Database(
       `${name}-database`,
       { name: db, owner: owner.name, encoding: "UTF8", template: "template0", allowConnections: true },
-      { ...inDb, protect: args.protect ?? false },
+      { ...inDb, protect: args.protect ?? false, dependsOn: [adminInOwner] },
     );
     const schema = new postgresql.Schema(
       `${name}-schema`,
@@ -155,6 +170,13 @@ export class AppDatabase extends pulumi.ComponentResource {
     // PostgreSQL lets PUBLIC (every role on the server) connect to a new database: only the login
     // roles above may. An empty privilege list revokes what the role holds.
     new postgresql.Grant(`${name}-public-connect`, { database: database.name, role: "public", objectType: "database", privileges: [] }, inDb);
+    // The administrator could connect through its membership alone; an explicit grant keeps it
+    // connecting (refresh, destroy) even if that membership is removed by hand.
+    new postgresql.Grant(
+      `${name}-admin-connect`,
+      { database: database.name, role: c.adminRole, objectType: "database", privileges: ["CONNECT"] },
+      { ...inDb, dependsOn: [adminInOwner] },
+    );
     for (const role of LOGIN_ROLES) {
       new postgresql.Grant(
         `${name}-${role}-connect`,
@@ -202,7 +224,8 @@ export class AppDatabase extends pulumi.ComponentResource {
         new postgresql.Extension(
           `${name}-extension-${extension}`,
           { name: extension, database: database.name, schema: "public", createCascade: true },
-          inDb,
+          // CREATE EXTENSION needs CREATE on the database: the administrator has it as the owner's member.
+          { ...inDb, dependsOn: [adminInOwner] },
         ),
     );
 
@@ -212,14 +235,14 @@ export class AppDatabase extends pulumi.ComponentResource {
           .all([loginRoles[role].name, userSuffix, passwords[role], host, port, database.name, c.sslmode])
           .apply(([user, suffix, password, h, p, d, sslmode]) => postgresUrl({ user: user + suffix, password, host: h, port: p, database: d, sslmode })),
       );
-    this.migrationUrl = url("migrator", c.directHost, c.directPort, "");
+    this.migrationUrl = url("migrator", c.directHost, c.directPort, c.directUserSuffix);
     this.appUrl = url("app", c.pooledHost, c.pooledPort, c.pooledUserSuffix);
-    this.readonlyUrl = url("readonly", c.directHost, c.directPort, "");
+    this.readonlyUrl = url("readonly", c.directHost, c.directPort, c.directUserSuffix);
     const urls: Record<LoginRole, pulumi.Output<string>> = { migrator: this.migrationUrl, app: this.appUrl, readonly: this.readonlyUrl };
-    const hosts: Record<LoginRole, [pulumi.Output<string>, pulumi.Output<number>]> = {
-      migrator: [c.directHost, c.directPort],
-      app: [c.pooledHost, c.pooledPort],
-      readonly: [c.directHost, c.directPort],
+    const hosts: Record<LoginRole, [pulumi.Output<string>, pulumi.Output<number>, pulumi.Output<string>]> = {
+      migrator: [c.directHost, c.directPort, c.directUserSuffix],
+      app: [c.pooledHost, c.pooledPort, c.pooledUserSuffix],
+      readonly: [c.directHost, c.directPort, c.directUserSuffix],
     };
 
     const arns: Partial<Record<LoginRole, pulumi.Output<string>>> = {};
@@ -239,8 +262,9 @@ export class AppDatabase extends pulumi.ComponentResource {
           secretId: secret.id,
           secretString: pulumi.secret(
             pulumi
-              .all([loginRoles[role].name, passwords[role], hosts[role][0], hosts[role][1], database.name, urls[role]])
-              .apply(([username, password, host, port, dbname, u]) => JSON.stringify({ engine: "postgres", username, password, host, port, dbname, url: u })),
+              .all([loginRoles[role].name, hosts[role][2], passwords[role], hosts[role][0], hosts[role][1], database.name, urls[role]])
+              // The name to log in with at that host (Supavisor's `<role>.<project-ref>`).
+              .apply(([user, suffix, password, host, port, dbname, u]) => JSON.stringify({ engine: "postgres", username: user + suffix, password, host, port, dbname, url: u })),
           ),
         },
         { parent: this },

@@ -32,22 +32,33 @@ export class ExternalServer extends pulumi.ComponentResource {
       adminHost: direct.host,
       adminPort: direct.port,
       adminUser: direct.user,
+      adminRole: pulumi.all([direct.user, direct.host]).apply(([user, host]) => supavisorLogin(user, host).role),
       adminPassword: pulumi.secret(direct.password),
       adminDatabase: direct.database,
       sslmode: direct.sslmode,
       directHost: direct.host,
       directPort: direct.port,
+      directUserSuffix: pulumi.all([direct.user, direct.host]).apply(([user, host]) => supavisorLogin(user, host).suffix),
       pooledHost: pooled.host,
       pooledPort: pooled.port,
-      pooledUserSuffix: pooled.user.apply(supavisorSuffix),
+      pooledUserSuffix: pulumi.all([pooled.user, pooled.host]).apply(([user, host]) => supavisorLogin(user, host).suffix),
     };
     this.endpoint = pulumi.interpolate`${direct.host}:${direct.port}`;
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }
 
-/** Supavisor's tenant suffix of a pooled user name (`postgres.abcdefgh` → `.abcdefgh`), else empty. */
-export function supavisorSuffix(user: string): string {
-  const dot = user.indexOf(".");
-  return dot > 0 ? user.slice(dot) : "";
+/** Whether `host` is Supabase's Supavisor pooler (`aws-0-<region>.pooler.supabase.com`), which routes on `<role>.<project-ref>`. */
+export function isSupavisorHost(host: string): boolean {
+  return /\.pooler\.supabase\.com$/i.test(host);
+}
+
+/**
+ * A login name as Supavisor reads it: `postgres.abcdefghij` on a Supabase pooler host is role
+ * `postgres` of project `abcdefghij` (suffix `.abcdefghij`). Anywhere else the name is the role.
+ */
+export function supavisorLogin(user: string, host: string): { role: string; suffix: string } {
+  const dot = user.lastIndexOf(".");
+  if (!isSupavisorHost(host) || dot <= 0) return { role: user, suffix: "" };
+  return { role: user.slice(0, dot), suffix: user.slice(dot) };
 }

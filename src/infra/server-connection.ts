@@ -13,6 +13,12 @@ export interface ServerConnection {
   readonly adminPort: pulumi.Output<number>;
   /** The administrator's user name (the RDS master user, or the user of `dbpipe:directUrl`). */
   readonly adminUser: pulumi.Output<string>;
+  /**
+   * The role the administrator is inside PostgreSQL, when it differs from the name it logs in with:
+   * Supabase's session pooler takes `postgres.<project-ref>` and logs in as `postgres`. Grants name
+   * this role. Equal to `adminUser` elsewhere.
+   */
+  readonly adminRole: pulumi.Output<string>;
   /** The administrator's password. Always a Pulumi secret. */
   readonly adminPassword: pulumi.Output<string>;
   /** The database the administrator connects to before the application database exists. */
@@ -23,6 +29,8 @@ export interface ServerConnection {
   readonly directHost: pulumi.Output<string>;
   /** Port of the direct connection. */
   readonly directPort: pulumi.Output<number>;
+  /** What the direct host appends to user names: Supavisor's `.<project-ref>` when the admin URL is Supabase's session pooler, else empty. */
+  readonly directUserSuffix: pulumi.Output<string>;
   /** Host of the pooled connection applications use. Same as the direct one where there is no pooler. */
   readonly pooledHost: pulumi.Output<string>;
   /** Port of the pooled connection. */

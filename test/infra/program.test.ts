@@ -36,6 +36,7 @@ const TYPES = {
   schema: "postgresql:index/schema:Schema",
   role: "postgresql:index/role:Role",
   grant: "postgresql:index/grant:Grant",
+  grantRole: "postgresql:index/grantRole:GrantRole",
   defaultPrivileges: "postgresql:index/defaultPrivileges:DefaultPrivileges",
   extension: "postgresql:index/extension:Extension",
 } as const;
@@ -99,7 +100,8 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     expect(r.ofType(TYPES.database).map((x) => x.inputs.name)).toEqual(["app"]);
     expect(r.ofType(TYPES.schema).map((x) => x.inputs.name)).toEqual(["app"]);
     expect(r.ofType(TYPES.role).map((x) => x.inputs.name).sort()).toEqual(["app_app", "app_migrator", "app_owner", "app_readonly"]);
-    expect(r.ofType(TYPES.grant)).toHaveLength(10);
+    expect(r.ofType(TYPES.grant)).toHaveLength(11);
+    expect(r.ofType(TYPES.grantRole).map((x) => x.inputs)).toEqual([{ role: "dbpipe_admin", grantRole: "app_owner", withAdminOption: false }]);
     expect(r.ofType(TYPES.defaultPrivileges)).toHaveLength(8);
     expect(r.ofType(TYPES.extension).map((x) => x.inputs.name)).toEqual(["pgcrypto"]);
     expect(r.ofType(TYPES.bucket)).toHaveLength(1);
@@ -254,6 +256,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     expect(provider.inputs).toMatchObject({
       host: `dbpipe-${stack}-server-instance.c0abc123.us-east-1.rds.amazonaws.com`,
       username: "dbpipe_admin",
+      databaseUsername: "dbpipe_admin",
       database: "postgres",
       sslmode: "require",
     });
@@ -284,6 +287,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     expect(privilegeLines(r)).toEqual(
       [
         "revoke database everything from public",
+        "grant database CONNECT to dbpipe_admin",
         "grant database CONNECT to app_migrator",
         "grant database CONNECT to app_app",
         "grant database CONNECT to app_readonly",
@@ -417,6 +421,38 @@ describe("external mode (Neon, Supabase)", () => {
     const all: [string, unknown][] = run.recorder.registrations.map((x) => [`${x.type} ${x.name}`, x.inputs]);
     all.push(["stack outputs", run.recorder.stackOutputs]);
     expect(plainPasswords(run.recorder, all)).toEqual([]);
+  });
+
+  it("makes the administrator a member of the owner role, under the name it has inside PostgreSQL", () => {
+    expect(run.recorder.ofType(TYPES.grantRole).map((x) => [unwrap(x.inputs.role), x.inputs.grantRole])).toEqual([["neondb_owner", "app_owner"]]);
+    expect(unwrap(run.recorder.one(TYPES.pgProvider).inputs.databaseUsername)).toBe("neondb_owner");
+  });
+
+  it("with Supabase's session pooler as the admin URL, logs in as postgres.<ref> but grants to postgres", async () => {
+    const supabase = await runWithMocks(
+      "neon",
+      config({
+        "dbpipe:directUrl": "postgresql://postgres.abcdefghij:SupaPw123456@aws-0-us-east-1.pooler.supabase.com:5432/postgres",
+        "dbpipe:pooledUrl": "postgresql://postgres.abcdefghij:SupaPw123456@aws-0-us-east-1.pooler.supabase.com:6543/postgres",
+      }),
+    );
+    const provider = supabase.recorder.one(TYPES.pgProvider).inputs;
+    expect([unwrap(provider.username), unwrap(provider.databaseUsername), unwrap(provider.host), unwrap(provider.port)]).toEqual([
+      "postgres.abcdefghij",
+      "postgres",
+      "aws-0-us-east-1.pooler.supabase.com",
+      "5432",
+    ]);
+    expect(supabase.recorder.ofType(TYPES.grantRole).map((x) => unwrap(x.inputs.role))).toEqual(["postgres"]);
+    const grantees = supabase.recorder.ofType(TYPES.grant).map((x) => unwrap(x.inputs.role));
+    expect(grantees).toContain("postgres");
+    expect(grantees).not.toContain("postgres.abcdefghij");
+    const out = supabase.exports as Record<string, pulumi.Output<string>>;
+    const migration = new URL((await resolve(out.migrationUrl)).value ?? "");
+    const app = new URL((await resolve(out.appUrl)).value ?? "");
+    // Session mode (5432) for migrations, which need session state; transaction mode (6543) for the application.
+    expect([migration.username, migration.host]).toEqual(["app_migrator.abcdefghij", "aws-0-us-east-1.pooler.supabase.com:5432"]);
+    expect([app.username, app.host]).toEqual(["app_app.abcdefghij", "aws-0-us-east-1.pooler.supabase.com:6543"]);
   });
 
   it("keeps Supavisor's tenant suffix on the pooled user name", async () => {

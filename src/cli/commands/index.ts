@@ -8,6 +8,7 @@ import { register as plan } from "./plan";
 import { register as repair } from "./repair";
 import { register as status } from "./status";
 import { register as up } from "./up";
+import { register as verify } from "./verify";
 
 /** Every `dbpipe` command, in the order `--help` lists them. Adding a command: one file, one line here. */
-export const COMMANDS: readonly RegisterCommand[] = [up, plan, status, lint, baseline, down, repair, adopt, env];
+export const COMMANDS: readonly RegisterCommand[] = [up, plan, status, lint, baseline, down, repair, adopt, verify, env];

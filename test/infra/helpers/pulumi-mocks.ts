@@ -31,6 +31,14 @@ export interface Registration {
   custom: boolean;
   /** Outputs the engine must keep secret. */
   additionalSecretOutputs: string[];
+  /** `retainOnDelete` resource option. */
+  retainOnDelete: boolean;
+  /** `aliases` resource option, as alias specs (`{ name, type, stack, project, parentUrn, noParent }`, unset fields empty) or URNs. */
+  aliases: Record<string, unknown>[];
+  /** URNs of the resources it depends on (`dependsOn` and the resources its inputs come from). */
+  dependencies: string[];
+  /** Its URN, as the SDK computes it. */
+  urn: string;
 }
 
 /** One invoke. */
@@ -51,6 +59,9 @@ export interface RegisterResourceRequestLike {
   getProvider(): string;
   getCustom(): boolean;
   getAdditionalsecretoutputsList(): string[];
+  getRetainondelete(): boolean | undefined;
+  getAliasesList(): { toObject(): Record<string, unknown> }[];
+  getDependenciesList(): string[];
 }
 
 /** What a run recorded. */
@@ -73,6 +84,13 @@ export class Recorder {
       provider: req.getProvider(),
       custom: req.getCustom(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      retainOnDelete: Boolean(req.getRetainondelete()),
+      aliases: req.getAliasesList().map((alias) => {
+        const o = alias.toObject() as { urn?: string; spec?: Record<string, unknown> };
+        return o.urn ? { urn: o.urn } : (o.spec ?? {});
+      }),
+      dependencies: req.getDependenciesList(),
+      urn: urnOf(req),
     };
     this.registrations.push(registration);
     return registration;
@@ -161,6 +179,16 @@ export class Recorder {
   recordStackOutputs(outputs: unknown): void {
     this.stackOutputs = rpc.deserializeProperties(outputs as never, true) as Record<string, unknown>;
   }
+}
+
+/** The URN the engine gives a registration: `urn:pulumi:<stack>::<project>::<parent types$>type::name`. */
+function urnOf(req: RegisterResourceRequestLike): string {
+  const parent = req.getParent();
+  const m = /^urn:pulumi:([^:]*)::([^:]*)::(.*)::[^:]*$/.exec(parent);
+  if (!m) return `urn:pulumi:?::?::${req.getType()}::${req.getName()}`;
+  // The stack resource is not part of its children's type chain.
+  const chain = m[3] === "pulumi:pulumi:Stack" ? req.getType() : `${m[3]}$${req.getType()}`;
+  return `urn:pulumi:${m[1]}::${m[2]}::${chain}::${req.getName()}`;
 }
 
 /** True for a secret as the SDK serializes it. */
