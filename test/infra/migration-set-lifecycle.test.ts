@@ -136,7 +136,7 @@ describe("a prod MigrationSet", () => {
     const news = await preview();
     write("0004_create_payments.sql", "CREATE TABLE payments (id bigint PRIMARY KEY, amount numeric);\n");
     const message = await failure(provider.update(URN, id, outputs, news));
-    expect(message).toMatch(/^the migrations are not the ones preview showed; nothing was applied:\n {2}- .*0004_create_payments\.sql: changed since preview \(checksum [0-9a-f]{12}, preview saw [0-9a-f]{12}\)\nRun `pulumi up` again/);
+    expect(message).toMatch(/^the migration files differ from the ones the run was planned with; nothing was run\. .*\n {2}- .*0004_create_payments\.sql: changed since the run was planned \(checksum [0-9a-f]{12} planned, [0-9a-f]{12} now\)$/);
     expect((await history()).map((r) => r.version)).toEqual(["0001", "0002", "0003"]);
     expect(await columns("payments")).toEqual([]);
     fs.rmSync(path.join(migrationsDir, "0004_create_payments.sql"));
