@@ -29,8 +29,10 @@ import { dropOwned } from "./drop-owned";
 import { dropSchema } from "./drop-schema";
 import { dropTable } from "./drop-table";
 import { enableRowLevelSecurity } from "./enable-row-level-security";
+import { enumValueUsedInSameTransaction } from "./enum-value-used-in-same-transaction";
 import { foreignKeyWithoutNotValid } from "./foreign-key-without-not-valid";
 import { grantRevoke } from "./grant-revoke";
+import { identifierTooLong } from "./identifier-too-long";
 import { lockTable } from "./lock-table";
 import { missingLockTimeout } from "./missing-lock-timeout";
 import { multipleConcurrently } from "./multiple-concurrently";
@@ -80,6 +82,7 @@ export const RULES: readonly Rule[] = [
   transactionControl,
   multipleConcurrently,
   createUniqueIndex,
+  enumValueUsedInSameTransaction,
   // Rewrites or scans under a lock.
   volatileDefault,
   addSerialColumn,
@@ -115,6 +118,7 @@ export const RULES: readonly Rule[] = [
   dropObject,
   disableTrigger,
   enableRowLevelSecurity,
+  identifierTooLong,
   dropConstraint,
   dropNotNull,
   // Infrastructure in a migration.
