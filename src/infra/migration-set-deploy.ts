@@ -25,6 +25,8 @@ export interface MigrationSetDeploy {
   manifest: MigrationManifest;
   /** The backup store's URL; empty for none. */
   backup: string;
+  /** Days a local folder store keeps backups (the bucket's lifecycle does it in S3). Default: none pruned. */
+  retentionDays?: number;
 }
 
 /** What the run did. */
@@ -55,7 +57,7 @@ export async function deployMigrationSet(request: MigrationSetDeploy): Promise<M
     layout: request.layout,
     databaseUrl: request.databaseUrl,
     expectedChecksums: expectedChecksums(request.manifest),
-    backupStore: request.backup ? openBackupStore(request.backup, { source: "the backup input" }) : undefined,
+    backupStore: request.backup ? openBackupStore(request.backup, { source: "the MigrationSet's backup input", retentionDays: request.retentionDays }) : undefined,
   });
   const history = await withSession(request.databaseUrl, readHistory);
   return { applied: result.applied.map((a) => a.version), backupKey: result.backup?.manifest.id ?? null, history };

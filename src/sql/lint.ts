@@ -3,6 +3,7 @@ import { SettingsError } from "../errors";
 import { type RiskLevel, maxRisk } from "../risk-level";
 import { acknowledgementsIn, rejectDanglingDirectives } from "./allow";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
+import { type AlterPart, alterTableParts } from "./alter-parts";
 import { type TableRef, alterTableCommands, durationMs, formatRows, nodeAs, tableOf } from "./ast";
 import { type ParsedSection, type SqlStatement, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
@@ -248,8 +249,9 @@ export class Linter {
             if (reportedOnce.has(rule.id)) return;
             reportedOnce.add(rule.id);
           }
-          if (problem.at !== undefined && problem.at >= 0) add(rule, problem, parsed.positionOf(problem.at));
-          else if (currentPart) add(rule, problem, parsed.positionAt(currentPart.start), parsed.positionAt(currentPart.end));
+          const partEnd = currentPart ? parsed.positionAt(currentPart.end) : undefined;
+          if (problem.at !== undefined && problem.at >= 0) add(rule, problem, parsed.positionOf(problem.at), partEnd);
+          else if (currentPart) add(rule, problem, parsed.positionAt(currentPart.start), partEnd);
           else add(rule, problem, statement);
         },
       };
@@ -259,7 +261,7 @@ export class Linter {
         l.listener(inner, context);
       }
       if (statement.kind === "AlterTableStmt" && this.onCommand.size > 0) {
-        this.dispatchCommands(inner as AlterTableStmt, context, (rule) => (current = rule), (part) => (currentPart = part));
+        this.dispatchCommands(inner as AlterTableStmt, statement, parsed, context, (rule) => (current = rule), (part) => (currentPart = part));
         currentPart = undefined;
       }
       if (acknowledgements.length > 0 && this.severity[unusedAllow.id] !== "off") {
@@ -320,6 +322,8 @@ export class Linter {
    */
   private dispatchCommands(
     alter: AlterTableStmt,
+    statement: SqlStatement,
+    parsed: ParsedSection,
     context: RuleContext,
     setRule: (rule: Rule) => void,
     setPart: (part: AlterPart | undefined) => void,
@@ -329,7 +333,7 @@ export class Linter {
     const commands = alterTableCommands(alter);
     const isNew = context.isNewTable(table);
     const isTable = alter.objtype === "OBJECT_TABLE";
-    const parts: AlterPart[] | undefined = undefined;
+    const parts = commands.length > 1 ? alterTableParts(statement, parsed, alter, commands.length) : undefined;
     for (const [commandIndex, cmd] of commands.entries()) {
       const listeners = this.onCommand.get(cmd.subtype ?? "");
       if (!listeners) continue;
@@ -358,11 +362,6 @@ interface CommandListener {
   rule: Rule;
   scope: CommandScope;
   listener: (cmd: AlterTableCmd, context: AlterCommandContext) => void;
-}
-/** A part of a multi-part ALTER TABLE: offsets in the section. */
-interface AlterPart {
-  start: number;
-  end: number;
 }
 const COMMAND_PREFIX = "AlterTableCmd:";
 const NONE: never[] = [];
