@@ -3,6 +3,7 @@ import { register as adopt } from "./adopt";
 import { register as backup } from "./backup";
 import { register as backups } from "./backups";
 import { register as baseline } from "./baseline";
+import { register as diff } from "./diff";
 import { register as down } from "./down";
 import { register as env } from "./env";
 import { register as lint } from "./lint";
@@ -14,4 +15,4 @@ import { register as up } from "./up";
 import { register as verify } from "./verify";
 
 /** Every `dbpipe` command, in the order `--help` lists them. Adding a command: one file, one line here. */
-export const COMMANDS: readonly RegisterCommand[] = [up, plan, status, lint, baseline, down, repair, backup, backups, restore, adopt, verify, env];
+export const COMMANDS: readonly RegisterCommand[] = [up, plan, status, lint, baseline, down, repair, backup, backups, restore, adopt, verify, diff, env];
