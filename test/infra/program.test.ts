@@ -44,6 +44,16 @@ const TYPES = {
 const NEON_DIRECT = "postgresql://neondb_owner:NeonAdminPw123456@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb?sslmode=require";
 const NEON_POOLED = "postgresql://neondb_owner:NeonAdminPw123456@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require";
 
+/** What prod keeps when it leaves the program (retainOnDelete), all of it protected too. */
+const KEPT_IN_PROD = [
+  `${TYPES.kmsKey} dbpipe-backups-key`,
+  `${TYPES.kmsKey} dbpipe-server-key`,
+  `${TYPES.bucket} dbpipe-backups-bucket`,
+  `${TYPES.instance} dbpipe-server-instance`,
+  `${TYPES.database} dbpipe-db-database`,
+  `${TYPES.schema} dbpipe-db-schema`,
+];
+
 /** The inputs of the one registration of `type` (and `name`). */
 function inputs(recorder: Recorder, type: string, name?: string): Record<string, unknown> {
   return recorder.one(type, name).inputs;
@@ -223,12 +233,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     expect(protectedOnes).toEqual(
       expected.protect
         ? [
-            `${TYPES.kmsKey} dbpipe-backups-key`,
-            `${TYPES.kmsKey} dbpipe-server-key`,
-            `${TYPES.bucket} dbpipe-backups-bucket`,
-            `${TYPES.instance} dbpipe-server-instance`,
-            `${TYPES.database} dbpipe-db-database`,
-            `${TYPES.schema} dbpipe-db-schema`,
+            ...KEPT_IN_PROD,
             `${TYPES.role} dbpipe-db-owner`,
             `${TYPES.role} dbpipe-db-migrator`,
             `${TYPES.role} dbpipe-db-app`,
@@ -243,14 +248,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     const retained = r.registrations.filter((x) => x.retainOnDelete).map((x) => `${x.type} ${x.name}`).sort();
     expect(retained).toEqual(
       expected.protect
-        ? [
-            `${TYPES.kmsKey} dbpipe-backups-key`,
-            `${TYPES.kmsKey} dbpipe-server-key`,
-            `${TYPES.bucket} dbpipe-backups-bucket`,
-            `${TYPES.instance} dbpipe-server-instance`,
-            `${TYPES.database} dbpipe-db-database`,
-            `${TYPES.schema} dbpipe-db-schema`,
-          ].sort()
+        ? [...KEPT_IN_PROD].sort()
         : [],
     );
   });
