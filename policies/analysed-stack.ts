@@ -1,7 +1,9 @@
 import * as path from "node:path";
 import { rawStackConfigFromPulumi } from "../src/infra/pulumi-stack-settings";
-import { CONFIG_NAMESPACE, KEY_SPECS, SettingsError, parseStackSettings, tierOfStackName, type StackSettings } from "../src/settings/stack-settings";
-import { TIER_DEFAULTS, isTier, stricterTier, type RiskThreshold, type Tier } from "../src/settings/tiers";
+import { KEYS, keyEntry, tierDefault } from "../src/settings/keys";
+import { CONFIG_NAMESPACE, SettingsError, parseStackSettings, tierOfStackName, type StackSettings } from "../src/settings/stack-settings";
+import type { RiskThreshold } from "../src/risk-level";
+import { MIN_BACKUP_RETENTION_DAYS, TIERS, isTier, type Tier } from "../src/settings/tiers";
 
 /**
  * The stack a preview analyses, as the pack sees it: the Pulumi engine starts the pack with the
@@ -36,7 +38,7 @@ export interface AnalysedStack {
 }
 
 /** Full keys of the values that must be secrets: the engine hands the pack their plain text without saying which they are. */
-const SECRET_KEYS = KEY_SPECS.filter((k) => k.secret).map((k) => `${CONFIG_NAMESPACE}:${k.name}`);
+const SECRET_KEYS = KEYS.filter((k) => k.secret).map((k) => `${CONFIG_NAMESPACE}:${k.name}`);
 
 /** The stricter of two thresholds (`never` is the laxest). */
 function stricterThreshold(a: RiskThreshold, b: RiskThreshold): RiskThreshold {
@@ -52,8 +54,7 @@ export function analyseStack(stack: string, values: Record<string, unknown>, sou
   const declared = values[`${CONFIG_NAMESPACE}:tier`];
   const named = tierOfStackName(stack);
   const candidates = [named, isTier(declared) ? declared : undefined].filter((t): t is Tier => t !== undefined);
-  const tier = candidates.length === 0 ? "prod" : candidates.reduce(stricterTier);
-  const defaults = TIER_DEFAULTS[tier];
+  const tier = candidates.length === 0 ? "prod" : candidates.reduce((a, b) => (TIERS.indexOf(a) >= TIERS.indexOf(b) ? a : b));
 
   let settings: StackSettings | undefined;
   let settingsProblem: string | undefined;
@@ -71,8 +72,11 @@ export function analyseStack(stack: string, values: Record<string, unknown>, sou
   const configuredRetention = Number(values[`${CONFIG_NAMESPACE}:backupRetentionDays`]);
   const backupRetentionDays =
     settings?.infra.backupRetentionDays ??
-    (Number.isInteger(configuredRetention) && configuredRetention >= defaults.minBackupRetentionDays ? configuredRetention : defaults.backupRetentionDays);
-  const prod = TIER_DEFAULTS.prod;
+    (Number.isInteger(configuredRetention) && configuredRetention >= MIN_BACKUP_RETENTION_DAYS[tier] ? configuredRetention : (tierDefault(keyEntry("backupRetentionDays"), tier) as number));
+  const prod = {
+    requireApprovalAt: tierDefault(keyEntry("requireApprovalAt"), "prod") as RiskThreshold,
+    backupBefore: tierDefault(keyEntry("backupBefore"), "prod") as RiskThreshold,
+  };
   return {
     stack,
     tier,

@@ -3,8 +3,9 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { InputError } from "../errors";
 import { loadStackSettings, stackFilePath } from "./stack-file";
-import { CONFIG_NAMESPACE, KEY_SPECS, type StackSettings } from "./stack-settings";
-import { TIER_DEFAULTS, TIERS, isTier, type Tier } from "./tiers";
+import { KEYS, type KeyEntry, keyDescription, tierDefault, writtenValue } from "./keys";
+import { CONFIG_NAMESPACE, type StackSettings } from "./stack-settings-types";
+import { TIERS, isTier, type Tier } from "./tiers";
 
 /**
  * `dbpipe env new <name> --tier <tier>`: how a platform team provisions an environment. It writes
@@ -94,60 +95,8 @@ export function newEnvironment(options: NewEnvironmentOptions): NewEnvironment {
   }
 }
 
-/** Keys written with explicit values: the tier's defaults that shape cloud resources. */
-const PINNED_KEYS = [
-  "engineVersion",
-  "instanceClass",
-  "allocatedStorageGb",
-  "maxAllocatedStorageGb",
-  "multiAz",
-  "performanceInsights",
-  "deletionProtection",
-  "finalSnapshot",
-  "protectResources",
-  "backupRetentionDays",
-  "backupObjectLock",
-] as const;
-
-/** Keys written as comments, with the value they have today. */
-function followedKeys(tier: Tier): [string, string][] {
-  const t = TIER_DEFAULTS[tier];
-  return [
-    ["lockTimeout", durationText(t.lockTimeoutMs)],
-    ["statementTimeout", durationText(t.statementTimeoutMs)],
-    ["backupBefore", t.backupBefore],
-    ["requireApprovalAt", t.requireApprovalAt],
-  ];
-}
-
-/** Optional keys shown as comments with an example, so the file tells its owners what they can set. */
-const OPTIONAL_EXAMPLES: [string, string][] = [
-  ["extensions", "[pgcrypto, vector]"],
-  ["vpcId", "vpc-0abc1234"],
-  ["subnetIds", "[subnet-0abc1234, subnet-0def5678]"],
-  ["allowedCidrs", "[10.0.0.0/16]"],
-  ["allowedSecurityGroupIds", "[sg-0abc1234]"],
-  ["adminEndpoint", "localhost:15432"],
-  ["alarmTopicArn", "arn:aws:sns:eu-west-1:123456789012:database-alerts"],
-];
-
 /** The text of a new stack file. */
 export function stackFileText(name: string, tier: Tier, region: string | undefined): string {
-  const t = TIER_DEFAULTS[tier];
-  const describe = (key: string) => KEY_SPECS.find((k) => k.name === key)?.description ?? "";
-  const pinned: Record<string, string | number | boolean> = {
-    engineVersion: String(KEY_SPECS.find((k) => k.name === "engineVersion")?.default),
-    instanceClass: t.instanceClass,
-    allocatedStorageGb: t.allocatedStorageGb,
-    maxAllocatedStorageGb: t.maxAllocatedStorageGb,
-    multiAz: t.multiAz,
-    performanceInsights: t.performanceInsights,
-    deletionProtection: t.deletionProtection,
-    finalSnapshot: t.finalSnapshot,
-    protectResources: t.protectResources,
-    backupRetentionDays: t.backupRetentionDays,
-    backupObjectLock: t.backupObjectLock,
-  };
   const out: string[] = [
     `# Environment ${name}, tier ${tier}: \`pulumi up --stack ${name}\` declares it (docs/pulumi.md).`,
     `# Written by \`dbpipe env new ${name} --tier ${tier}\`.`,
@@ -155,36 +104,29 @@ export function stackFileText(name: string, tier: Tier, region: string | undefin
     "# Values that shape cloud resources are written out with the tier's defaults of the dbpipe that",
     "# wrote this file, so the file documents the environment and a dbpipe upgrade cannot change them.",
     "# Migration policy follows the tier (commented lines show today's values; uncomment to pin one).",
-    "# Every key is described in Pulumi.yaml. Secrets never go here in plain text:",
+    "# Every key is described in Pulumi.yaml and docs/settings.md. Secrets never go here in plain text:",
     `#   pulumi config set --secret <key> <value> --stack ${name}`,
     "config:",
   ];
-  const entry = (key: string, value: unknown, comment: string, commented = false) => {
+  const line = (key: string, value: unknown, comment: string, commented = false) => {
     out.push(`  # ${comment}`);
     out.push(`  ${commented ? "# " : ""}${key}: ${stringify(value).trim()}`);
   };
-  if (region !== undefined) entry("aws:region", region, "AWS region of every resource of this environment.");
-  else entry("aws:region", "eu-west-1", "AWS region of every resource (unset: the region of whoever runs pulumi up).", true);
-  entry(`${CONFIG_NAMESPACE}:tier`, tier, describe("tier"));
-  entry(`${CONFIG_NAMESPACE}:server`, "rds", `${describe("server")} For external, set dbpipe:directUrl (and pooledUrl) as secrets.`);
-  entry(`${CONFIG_NAMESPACE}:databaseName`, "app", describe("databaseName"));
+  const entries = (kind: "identity" | "resource" | "policy") => KEYS.filter((k) => k.newStack === kind);
+  const value = (entry: KeyEntry) => writtenValue(entry, entry.name === "tier" ? tier : tierDefault(entry, tier));
+  if (region !== undefined) line("aws:region", region, "AWS region of every resource of this environment.");
+  else line("aws:region", "eu-west-1", "AWS region of every resource (unset: the region of whoever runs pulumi up).", true);
+  for (const entry of entries("identity")) line(`${CONFIG_NAMESPACE}:${entry.name}`, value(entry), keyDescription(entry));
   out.push("", "  # Resources: explicit values, the tier's defaults when this file was written.");
-  for (const key of PINNED_KEYS) entry(`${CONFIG_NAMESPACE}:${key}`, pinned[key], describe(key));
+  for (const entry of entries("resource")) line(`${CONFIG_NAMESPACE}:${entry.name}`, value(entry), keyDescription(entry));
   out.push("", "  # Migration policy: follows the tier; uncomment a line to pin it.");
-  for (const [key, value] of followedKeys(tier)) entry(`${CONFIG_NAMESPACE}:${key}`, value, describe(key), true);
+  for (const entry of entries("policy")) line(`${CONFIG_NAMESPACE}:${entry.name}`, value(entry), keyDescription(entry), true);
   out.push("", "  # Optional: uncomment and edit what this environment needs.");
-  for (const [key, example] of OPTIONAL_EXAMPLES) {
-    out.push(`  # ${describe(key)}`);
-    out.push(`  # ${CONFIG_NAMESPACE}:${key}: ${example}`);
+  for (const entry of KEYS) {
+    const example = typeof entry.newStack === "object" ? entry.newStack.example : undefined;
+    if (example === undefined) continue;
+    out.push(`  # ${keyDescription(entry)}`);
+    out.push(`  # ${CONFIG_NAMESPACE}:${entry.name}: ${example}`);
   }
   return `${out.join("\n")}\n`;
-}
-
-/** A duration as the stack file writes it: `0`, `500ms`, `10s`, `30min`, `2h`. */
-function durationText(ms: number): string {
-  if (ms === 0) return "0";
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}min`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
 }

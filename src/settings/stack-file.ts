@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { InputError } from "../errors";
 import { LineCounter, isMap, isScalar, parseDocument } from "yaml";
 import { type RawStackConfig, type StackSettings, SettingsError, parseStackSettings, tierOfStackName } from "./stack-settings";
 
@@ -29,7 +30,11 @@ export function readStackFile(projectDir: string, stack: string): RawStackConfig
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "EISDIR") throw new InputError(`${file} is a directory, not a stack settings file: remove or rename it`);
+    if (code === "ELOOP") throw new InputError(`${file} is a symbolic link that loops: point it at a file`);
+    if (code === "EACCES") throw new InputError(`${file} cannot be read (permission denied)`);
     throw error;
   }
   const lineCounter = new LineCounter();
@@ -59,6 +64,13 @@ export function readStackFile(projectDir: string, stack: string): RawStackConfig
     const fullKey = key.includes(":") ? key : `dbpipe:${key}`;
     const line = lineOf(lineCounter, item.key);
     if (line !== undefined) lines.set(fullKey, line);
+    // The lines of a map's own keys (dbpipe:ruleSeverity's rule ids), for problems about one of them.
+    if (isMap(item.value)) {
+      for (const child of item.value.items) {
+        const childLine = lineOf(lineCounter, child.key);
+        if (isScalar(child.key) && childLine !== undefined) lines.set(`${fullKey}.${String(child.key.value)}`, childLine);
+      }
+    }
     const value: unknown = item.value && typeof (item.value as { toJSON?: unknown }).toJSON === "function" ? (item.value as { toJSON(): unknown }).toJSON() : item.value;
     if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1) {
       secretKeys.add(fullKey);
@@ -88,7 +100,32 @@ export function loadStackSettings(projectDir: string, stack: string): StackSetti
   if (tierOfStackName(stack)) {
     return parseStackSettings({ stack, source: `defaults of the ${stack} tier (no Pulumi.${stack}.yaml)`, values: {}, secretKeys: new Set() });
   }
-  throw new SettingsError(`Pulumi.${stack}.yaml`, [
-    { key: "--stack", message: `no Pulumi.${stack}.yaml in ${projectDir}: create it with \`dbpipe env new ${stack} --tier <dev|test|prod>\`` },
-  ]);
+  const stacks = stacksIn(projectDir);
+  throw new InputError(
+    `--stack ${stack}: ${stackFilePath(projectDir, stack)} does not exist ` +
+      `(${stacks.length > 0 ? `stacks here: ${stacks.join(", ")}` : "no stack has a settings file here"}); ` +
+      `create it with \`dbpipe env new ${stack} --tier <dev|test|prod>\``,
+  );
+}
+
+/** The stacks with a settings file in `projectDir` (`Pulumi.<stack>.yaml`), sorted. */
+export function stacksIn(projectDir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(projectDir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => /^Pulumi\.(.+)\.yaml$/.exec(name)?.[1])
+    .filter((stack): stack is string => stack !== undefined && STACK_NAME.test(stack) && isFile(stackFilePath(projectDir, stack)))
+    .sort();
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,5 @@
 import { redactText } from "../redact";
+import { type DurationLimits, DurationError, parseDuration } from "../text/duration";
 
 /**
  * Readers for config values. A value arrives either structured (read from `Pulumi.<stack>.yaml`)
@@ -8,7 +9,15 @@ import { redactText } from "../redact";
  */
 
 /** A value that does not fit its key; the message completes "dbpipe:<key> ...". */
-export class ValueProblem extends Error {}
+export class ValueProblem extends Error {
+  constructor(
+    message: string,
+    /** Several problems inside one value (a map's entries), each under its own key suffix (`.drop-tabel`). Default: just `message`, under the key. */
+    readonly parts?: readonly { suffix: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
 
 /** Reads a string. */
 export function readString(value: unknown): string {
@@ -46,24 +55,19 @@ export function readChoice<T extends string>(value: unknown, choices: readonly T
   throw new ValueProblem(`must be one of ${choices.join(", ")}, got ${describe(value)}`);
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /**
- * Reads a duration in milliseconds: a whole number of milliseconds, or a number with a unit
- * as PostgreSQL writes them (`250ms`, `5s`, `2min`, `1h`, `1d`). `0` means no limit.
+ * Reads a duration in whole milliseconds (see {@link parseDuration}): `500`, `250ms`, `5s`, `2min`,
+ * `1h`. `0` means no limit; a value that would round to 0, or is above `limits.maxMs` (default:
+ * PostgreSQL's INT_MAX milliseconds), is refused here, before anything runs.
  */
-export function readDuration(value: unknown): number {
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
-  if (typeof value === "string") {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$/.exec(value);
-    if (m) return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? "ms"]);
+export function readDuration(value: unknown, limits?: DurationLimits): number {
+  if (typeof value !== "string" && typeof value !== "number") throw new ValueProblem(`must be a duration such as 500ms, 5s, 2min or 1h, got ${describe(value)}`);
+  try {
+    return parseDuration(value, limits);
+  } catch (error) {
+    if (error instanceof DurationError) throw new ValueProblem(error.message);
+    throw error;
   }
-  throw new ValueProblem(`must be a duration such as 500ms, 5s, 2min or 1h, got ${describe(value)}`);
-}
-
-/** Formats milliseconds as PostgreSQL accepts them in SET (e.g. `5000ms`). */
-export function pgDuration(ms: number): string {
-  return `${ms}ms`;
 }
 
 /** Reads a structured value: as is from YAML, JSON-decoded from a string. */

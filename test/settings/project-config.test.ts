@@ -3,13 +3,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { projectConfigDeclarations } from "../../src/settings/project-config";
+import { KEYS } from "../../src/settings/keys";
+import { projectConfigDeclarations, withKeyTable, withProjectConfigSection } from "../../src/settings/project-config";
 import { loadStackSettings } from "../../src/settings/stack-file";
-import { KEY_SPECS, type StackSettings, parseStackSettings } from "../../src/settings/stack-settings";
+import { type StackSettings, parseStackSettings } from "../../src/settings/stack-settings";
 import { PROJECT_DIR, engineConfig, fitsPulumiType, fullKey, readProjectFile } from "../infra/helpers/engine-config";
 
 /**
- * Pulumi.yaml against KEY_SPECS and against Pulumi's own rules, and the stack files against both:
+ * Pulumi.yaml and docs/settings.md against the key table (src/settings/keys.ts) and against Pulumi's own rules, and the stack files against both:
  * a key the parser knows but Pulumi.yaml does not declare, a declaration Pulumi would reject, or a
  * default that would make `pulumi up` read a stack differently from the CLI fails here.
  */
@@ -28,11 +29,16 @@ describe("Pulumi.yaml", () => {
   });
 
   it("declares exactly the keys the settings parser reads", () => {
-    expect(Object.keys(project.config).sort()).toEqual(KEY_SPECS.map((k) => k.name).sort());
+    expect(Object.keys(project.config).sort()).toEqual(KEYS.map((k) => k.name).sort());
   });
 
-  it("declares each key with the type, default and description KEY_SPECS gives it", () => {
+  it("declares each key with the type, default and description the key table gives it", () => {
     expect(project.config).toEqual(projectConfigDeclarations());
+  });
+
+  it("is what `npm run settings:generate` writes (run it after changing src/settings/keys.ts)", () => {
+    const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8");
+    expect(text).toBe(withProjectConfigSection(text));
   });
 
   it("gives every key a default, so no stack is stopped for a key it does not set", () => {
@@ -49,6 +55,14 @@ describe("Pulumi.yaml", () => {
       expect({ key, secret: declaration.secret }).toEqual({ key, secret: undefined });
       expect(["string", "integer", "boolean", "array", undefined]).toContain(declaration.type);
     }
+  });
+});
+
+describe("docs/settings.md", () => {
+  it("holds the key table `npm run settings:generate` writes (run it after changing src/settings/keys.ts)", () => {
+    const text = fs.readFileSync(path.join(PROJECT_DIR, "docs/settings.md"), "utf8");
+    expect(text).toBe(withKeyTable(text));
+    for (const entry of KEYS) expect(text).toContain(`| \`dbpipe:${entry.name}\` |`);
   });
 });
 

@@ -1,0 +1,109 @@
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TYPES } from "../resources";
+import { type AnalyzedResource, PACK_DIR, type RunningPack, analyzeAll, captureStack, startPack } from "./analyzer";
+
+/**
+ * The pack as `pulumi preview --policy-pack policies --policy-pack-config policies/config/<stack>.json`
+ * runs it, on the resources of the shipped stacks captured under Pulumi's mocks.
+ */
+
+const configFile = (stack: string) => path.join(PACK_DIR, "config", `${stack}.json`);
+
+/** `resources` with `change` applied to the one of `type`. */
+function changed(resources: readonly AnalyzedResource[], type: string, change: (r: AnalyzedResource) => AnalyzedResource): AnalyzedResource[] {
+  const matching = resources.filter((r) => r.type === type);
+  if (matching.length !== 1) throw new Error(`expected one ${type}, found ${matching.length}`);
+  return resources.map((r) => (r === matching[0] ? change(r) : r));
+}
+
+describe("the pack for stack prod", () => {
+  let pack: RunningPack;
+  let resources: AnalyzedResource[];
+  let firstPreview: AnalyzedResource[];
+
+  beforeAll(async () => {
+    resources = await captureStack("prod");
+    firstPreview = await captureStack("prod", undefined, { firstPreview: true });
+    pack = await startPack("prod");
+    await pack.configure(configFile("prod"));
+  }, 180_000);
+  afterAll(() => pack?.stop());
+
+  it("describes itself: name, version, every policy mandatory by default in prod", async () => {
+    const info = await pack.info();
+    expect(info.name).toBe("dbpipe");
+    expect(info.version).toBe("0.1.0");
+    expect(info.policies.map((p) => p.name)).toContain("stateful-resource-protected");
+    expect(new Set(info.policies.map((p) => p.enforcementLevel))).toEqual(new Set(["mandatory"]));
+  });
+
+  /**
+   * What the shipped prod stack gets refused: nothing once the program declares the backup bucket's
+   * access logs (a BucketLogging); until then, exactly that.
+   */
+  function expectedForShipped(rs: readonly AnalyzedResource[]): string[] {
+    return rs.some((r) => r.type === TYPES.bucketLogging) ? [] : ["backup-bucket-access-logging"];
+  }
+
+  it("passes the shipped prod stack, at an update and at the first preview", async () => {
+    expect(resources.some((r) => r.type === TYPES.rdsInstance)).toBe(true);
+    expect((await analyzeAll(pack, resources)).map((d) => d.policyName)).toEqual(expectedForShipped(resources));
+    const mandatory = (await analyzeAll(pack, firstPreview)).filter((d) => d.enforcementLevel === "mandatory");
+    expect(mandatory.map((d) => d.policyName)).toEqual(expectedForShipped(firstPreview));
+  });
+
+  it("refuses an unprotected prod database", async () => {
+    const unprotected = changed(resources, TYPES.pgDatabase, (r) => ({ ...r, protect: false }));
+    const database = unprotected.find((r) => r.type === TYPES.pgDatabase) as AnalyzedResource;
+    const found = (await analyzeAll(pack, unprotected)).filter((d) => !expectedForShipped(resources).includes(d.policyName));
+    expect(found).toEqual([
+      {
+        policyName: "stateful-resource-protected",
+        message: `In prod the server, the database, the buckets and their KMS keys have Pulumi protect, so the engine refuses to delete or replace them.\nDatabase ${database.name} must have Pulumi protect in prod.`,
+        enforcementLevel: "mandatory",
+        // A resource's own diagnostics carry no URN: the engine attaches them to the resource it analysed.
+        urn: "",
+      },
+    ]);
+  });
+
+  it("refuses backups that expire too soon, found through the bucket's property dependency at a first preview", async () => {
+    const short = changed(firstPreview, TYPES.bucketLifecycle, (r) => ({
+      ...r,
+      properties: { ...r.properties, rules: [{ id: "expire-backups", status: "Enabled", expiration: { days: 7 } }] },
+    }));
+    const bucket = short.find((r) => r.type === TYPES.bucket && r.name.endsWith("-backups-bucket")) as AnalyzedResource;
+    const found = (await pack.analyzeStack(short)).filter((d) => d.enforcementLevel === "mandatory" && !expectedForShipped(short).includes(d.policyName));
+    expect(found).toEqual([
+      expect.objectContaining({
+        policyName: "backup-bucket-lifecycle-retention",
+        message: expect.stringContaining("Backup bucket must expire backups after exactly 30 days, the stack's backup retention (found: 7)."),
+        urn: bucket.urn,
+      }),
+    ]);
+  });
+});
+
+describe("the pack for stack dev", () => {
+  let pack: RunningPack;
+  let resources: AnalyzedResource[];
+
+  beforeAll(async () => {
+    resources = await captureStack("dev");
+    pack = await startPack("dev");
+    await pack.configure(configFile("dev"));
+  }, 180_000);
+  afterAll(() => pack?.stop());
+
+  it("passes the shipped dev stack, whose database is not protected", async () => {
+    expect(resources.find((r) => r.type === TYPES.pgDatabase)?.protect).toBe(false);
+    expect(await analyzeAll(pack, resources)).toEqual([]);
+  });
+
+  it("only advises in dev", async () => {
+    const noVersioning = resources.filter((r) => r.type !== TYPES.bucketVersioning);
+    const found = await pack.analyzeStack(noVersioning);
+    expect(found.map((d) => [d.policyName, d.enforcementLevel])).toEqual([["backup-bucket-versioning", "advisory"]]);
+  });
+});
