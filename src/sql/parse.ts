@@ -1,6 +1,6 @@
 import type { Node, ParseResult, RawStmt } from "libpg-query";
 import { InputError } from "../errors";
-import type { SqlSection } from "../migrate/migration";
+import type { SqlSection } from "../migration";
 
 /**
  * The PostgreSQL parser (libpg-query, the server's own grammar compiled to WebAssembly), wrapped so
