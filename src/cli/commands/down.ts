@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { backupToFolder } from "../../backup/local-folder";
 import { DbpipeError, EXIT, InputError } from "../../errors";
 import { type AppliedMigration, type DownTarget, downMigrations } from "../../migrate/engine";
-import { formatMs } from "../../migrate/lock";
+import { formatElapsed } from "../../text/duration";
 import { riskGate } from "../../risk/gate";
 import type { RegisterCommand } from "../main";
 import { errorJson } from "../render";
@@ -43,10 +43,10 @@ export const register: RegisterCommand = (program, io) => {
       return withDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe down ${label} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         const events = {
-          waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
+          waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
           migrationApplied: (m: { version: string; name: string; file: string }, ms: number) => {
             reverted.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
-            if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}`);
+            if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatElapsed(ms))}`);
           },
         };
         const backupFolder = path.join(project.dir, ".dbpipe", project.settings.stack, "backups");
@@ -54,7 +54,7 @@ export const register: RegisterCommand = (program, io) => {
           settings: project.settings,
           backup: async (reverting, client) => {
             const backup = await backupToFolder({ folder: backupFolder, stack: project.settings.stack, url: database.url, client, pending: reverting, refBase: project.dir });
-            if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatMs(backup.dump.ms))}`);
+            if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatElapsed(backup.dump.ms))}`);
             return backup.ref;
           },
           onBackup: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { DbpipeError, EXIT, databaseFailure } from "../../errors";
 import { type AppliedMigration, upMigrations } from "../../migrate/engine";
-import { formatMs } from "../../migrate/lock";
+import { formatElapsed } from "../../text/duration";
 import { MigrationFailedError } from "../../migrate/sql-error";
 import * as path from "node:path";
 import { backupToFolder } from "../../backup/local-folder";
@@ -34,7 +34,7 @@ export const register: RegisterCommand = (program, io) => {
         // The migration running now: shown on a terminal while it runs, marked ✗ if it fails.
         let running: { version: string; name: string } | undefined;
         const events = {
-          waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
+          waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
           migrationStarted: (m: { version: string; name: string }) => {
             running = m;
             if (!flags.json) output.progress(`  ${s.cyan("→")} ${m.version} ${m.name}…`);
@@ -44,7 +44,7 @@ export const register: RegisterCommand = (program, io) => {
             applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms, risk: risks.get(m.version) ?? null });
             const risk = risks.get(m.version);
             const riskNote = risk && risk !== "low" ? ` ${(risk === "high" ? s.red : s.yellow)(`${risk} risk`)}` : "";
-            if (!flags.json) output.line(`  ${s.green("✓")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}${riskNote}`);
+            if (!flags.json) output.line(`  ${s.green("✓")} ${m.version} ${m.name} ${s.dim(formatElapsed(ms))}${riskNote}`);
           },
           migrationSkipped: (m: { version: string; name: string }, reason: string) => {
             if (!flags.json) output.line(`  ${s.yellow("-")} ${m.version} ${m.name} ${s.dim(`not rehearsed: ${reason}`)}`);
@@ -56,7 +56,7 @@ export const register: RegisterCommand = (program, io) => {
             settings: project.settings,
             backup: async (pending, client) => {
               const backup = await backupToFolder({ folder: backupFolder, stack: project.settings.stack, url: database.url, client, pending, refBase: project.dir });
-              if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.dump.bytes)}, ${formatMs(backup.dump.ms)}`)}`);
+              if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.dump.bytes)}, ${formatElapsed(backup.dump.ms)}`)}`);
               return backup.ref;
             },
             onAssessed: ({ linted }) => linted.forEach((m) => risks.set(m.version, m.risk)),
@@ -80,9 +80,9 @@ export const register: RegisterCommand = (program, io) => {
           if (result.applied.length === 0 && result.skipped.length === 0) {
             output.line(`Nothing to apply: the database is up to date${newest ? ` at ${newest.version} (${newest.name})` : ""}.`);
           } else if (result.rehearsal) {
-            output.line(`Rehearsal passed: ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} ran in ${formatMs(total)} and were rolled back; nothing changed.`);
+            output.line(`Rehearsal passed: ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} ran in ${formatElapsed(total)} and were rolled back; nothing changed.`);
           } else {
-            output.line(`Applied ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} in ${formatMs(total)}; the database is at ${newest!.version} (${newest!.name}).`);
+            output.line(`Applied ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} in ${formatElapsed(total)}; the database is at ${newest!.version} (${newest!.name}).`);
           }
           return EXIT.ok;
         } catch (error) {
