@@ -69,3 +69,10 @@ export function errorJson(error: DbpipeError): Record<string, unknown> {
   }
   return { message: error.message };
 }
+
+/** A size for people: `512 B`, `3.4 KiB`, `12.0 MiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -84,6 +84,8 @@ export interface MigrationSetSettings {
   largeTableRows: number;
   /** The extensions the stack declares (migrations may use them without a finding). */
   extensions: string[];
+  /** Days a local folder store keeps backups (an S3 bucket's lifecycle keeps them in the cloud). */
+  backupRetentionDays: number;
 }
 
 /** The settings a stack's {@link MigrationSet} records, from the stack's parsed settings. */
@@ -102,6 +104,7 @@ export function migrationSetSettings(settings: StackSettings): MigrationSetSetti
     ruleSeverity: { ...risk.ruleSeverity },
     largeTableRows: risk.largeTableRows,
     extensions: [...settings.infra.extensions],
+    backupRetentionDays: settings.infra.backupRetentionDays,
   };
 }
 

@@ -4,6 +4,7 @@ import { SettingsError } from "../settings/stack-settings";
 import { type RiskLevel, maxRisk } from "../settings/tiers";
 import { acknowledgementsIn, rejectDanglingDirectives } from "./allow";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
+import { type AlterPart, alterTableParts } from "./alter-parts";
 import { type TableRef, alterTableCommands, durationMs, formatRows, nodeAs, tableOf } from "./ast";
 import { type ParsedSection, type SqlStatement, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
@@ -261,8 +262,10 @@ export class Linter {
             if (reportedOnce.has(rule.id)) return;
             reportedOnce.add(rule.id);
           }
-          if (problem.at !== undefined && problem.at >= 0) add(rule, problem, parsed.positionOf(problem.at));
-          else if (currentPart) add(rule, problem, parsed.positionAt(currentPart.start), parsed.positionAt(currentPart.end));
+          const partEnd = currentPart ? parsed.positionAt(currentPart.end) : undefined;
+          if (problem.offset !== undefined) add(rule, problem, parsed.positionAt(problem.offset), partEnd);
+          else if (problem.at !== undefined && problem.at >= 0) add(rule, problem, parsed.positionOf(problem.at), partEnd);
+          else if (currentPart) add(rule, problem, parsed.positionAt(currentPart.start), partEnd);
           else add(rule, problem, statement);
         },
       };
@@ -272,7 +275,7 @@ export class Linter {
         l.listener(inner, context);
       }
       if (statement.kind === "AlterTableStmt" && this.onCommand.size > 0) {
-        this.dispatchCommands(inner as AlterTableStmt, context, (rule) => (current = rule), (part) => (currentPart = part));
+        this.dispatchCommands(inner as AlterTableStmt, statement, parsed, context, (rule) => (current = rule), (part) => (currentPart = part));
         currentPart = undefined;
       }
       if (acknowledgements.length > 0 && this.severity[unusedAllow.id] !== "off") {
@@ -333,6 +336,8 @@ export class Linter {
    */
   private dispatchCommands(
     alter: AlterTableStmt,
+    statement: SqlStatement,
+    parsed: ParsedSection,
     context: RuleContext,
     setRule: (rule: Rule) => void,
     setPart: (part: AlterPart | undefined) => void,
@@ -342,7 +347,7 @@ export class Linter {
     const commands = alterTableCommands(alter);
     const isNew = context.isNewTable(table);
     const isTable = alter.objtype === "OBJECT_TABLE";
-    const parts: AlterPart[] | undefined = undefined;
+    const parts = commands.length > 1 ? alterTableParts(statement, parsed, alter, commands.length) : undefined;
     for (const [commandIndex, cmd] of commands.entries()) {
       const listeners = this.onCommand.get(cmd.subtype ?? "");
       if (!listeners) continue;
@@ -371,11 +376,6 @@ interface CommandListener {
   rule: Rule;
   scope: CommandScope;
   listener: (cmd: AlterTableCmd, context: AlterCommandContext) => void;
-}
-/** A part of a multi-part ALTER TABLE: offsets in the section. */
-interface AlterPart {
-  start: number;
-  end: number;
 }
 const COMMAND_PREFIX = "AlterTableCmd:";
 const NONE: never[] = [];

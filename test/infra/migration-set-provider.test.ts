@@ -124,7 +124,7 @@ describe("Check", () => {
       {},
       news({
         databaseUrl: `mysql://migrator:${PASSWORD}@db/app`,
-        layout: "flyway",
+        layout: "liquibase",
         manifest: { "0001_create_customers": "not-a-checksum", create_invoices: "a".repeat(64), "0002_x": "b".repeat(64), "02_y": "c".repeat(64) },
         settings: { ...(registered.inputs.settings as object), tier: "production", lockTimeoutMs: -1, backupBefore: "sometimes" },
         approvals: [{ version: "v3", checksum: "abc", reason: "" }],
@@ -139,7 +139,7 @@ describe("Check", () => {
         },
         {
           "property": "layout",
-          "reason": "must be one of dbpipe, prisma, drizzle, plain; got "flyway"",
+          "reason": "must be one of dbpipe, prisma, drizzle, plain, flyway; got "liquibase"",
         },
         {
           "property": "manifest["0001_create_customers"]",
@@ -179,7 +179,7 @@ describe("Check", () => {
         },
         {
           "property": "backup",
-          "reason": "must be s3://<bucket>/<prefix> or file:///<absolute path>; got "ftp://backups"",
+          "reason": "the store "ftp://backups" has an unknown scheme "ftp:": expected file:///absolute/folder or s3://bucket/prefix",
         },
       ]
     `);

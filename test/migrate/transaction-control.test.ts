@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { upMigrations } from "../../src/migrate/engine";
+import { upMigrations } from "../../src/migrate/verbs/up";
 import { MigrationFailedError } from "../../src/migrate/sql-error";
 import { TransactionControlError, withoutTransactionControl } from "../../src/migrate/transaction-control";
 import { loadParser, parseSection } from "../../src/sql/parse";

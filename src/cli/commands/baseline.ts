@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { baselineMigrations } from "../../migrate/engine";
+import { baselineMigrations } from "../../migrate/verbs/baseline";
 import type { RegisterCommand } from "../main";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { repairHistory } from "../../migrate/engine";
+import { repairHistory } from "../../migrate/verbs/repair";
 import type { RegisterCommand } from "../main";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 

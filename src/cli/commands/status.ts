@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { planMigrations } from "../../migrate/engine";
+import { planMigrations } from "../../migrate/verbs/plan";
 import type { RegisterCommand } from "../main";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 import { entriesJson } from "../../migrate/plan";
