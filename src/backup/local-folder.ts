@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Client } from "pg";
-import type { Migration } from "../migrate/migration";
+import type { Migration } from "../migration";
 import { type DumpResult, dumpToFile, findPgDump, serverMajor } from "./pg-dump";
 
 /**

@@ -2,7 +2,7 @@ import type { DatabaseError } from "pg";
 import { FailureError } from "../errors";
 import { redactSql, redactText, sqlPasswords } from "../redact";
 import { caretSnippet } from "../text/snippet";
-import type { Migration, SqlSection } from "./migration";
+import type { Migration, SqlSection } from "../migration";
 
 /**
  * Mapping a PostgreSQL error back to the migration file: file, line and column, a snippet with a

@@ -1,6 +1,6 @@
 import type { Node, ParseResult, RawStmt } from "libpg-query";
 import { InputError } from "../errors";
-import type { SqlSection } from "../migrate/migration";
+import type { SqlSection } from "../migration";
 import { caretSnippet } from "../text/snippet";
 
 /**

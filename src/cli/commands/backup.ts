@@ -5,7 +5,7 @@ import { takeBackup } from "../../backup/take-backup";
 import { formatElapsed } from "../../text/duration";
 import { readHistory } from "../../migrate/history";
 import { withSession } from "../../migrate/session";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, openProject, withDatabase } from "../project";
 
 /** Flags of the backup commands. */

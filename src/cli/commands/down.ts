@@ -1,9 +1,10 @@
 import { Command } from "commander";
-import { DbpipeError, EXIT, InputError } from "../../errors";
+import { DbpipeError, InputError } from "../../errors";
+import { EXIT, exitCodeOf } from "../exit-codes";
 import type { DownTarget } from "../../migrate/verbs/down";
 import { formatElapsed } from "../../text/duration";
 import { type DeployedMigration, deploy } from "../../pipeline/deploy";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { errorJson } from "../render";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withDatabase } from "../project";
 
@@ -68,7 +69,7 @@ export const register: RegisterCommand = (program, io) => {
         } catch (error) {
           if (flags.json && error instanceof DbpipeError) {
             output.json({ stack: project.settings.stack, database: database.shown, reverted, error: errorJson(error) });
-            return error.exitCode;
+            return exitCodeOf(error);
           }
           if (!flags.json && reverted.length > 0) output.error(`${reverted.length} migration${reverted.length === 1 ? "" : "s"} reverted before the failure stay reverted.`);
           throw error;

@@ -4,12 +4,13 @@ import { formatBytes, throttledProgress } from "../../backup/progress";
 import type { RestorePhase, RestoreProgress } from "../../backup/restore";
 import { restoreBackup } from "../../backup/restore";
 import { stackBackupStore } from "../../backup/stack-store";
-import { EXIT, InputError } from "../../errors";
+import { InputError } from "../../errors";
+import { EXIT } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
 import { withSession } from "../../migrate/session";
 import { redactUrl, rememberUrlSecrets } from "../../redact";
 import type { Output } from "../output";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { addDatabaseOption, addJsonOption, openProject, withDatabase } from "../project";
 import { type StoreFlags, addStoreOptions } from "./backup";
 

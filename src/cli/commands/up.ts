@@ -1,9 +1,10 @@
 import { Command } from "commander";
-import { DbpipeError, EXIT, databaseFailure } from "../../errors";
+import { DbpipeError, databaseFailure } from "../../errors";
+import { EXIT, exitCodeOf } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
 import { MigrationFailedError } from "../../migrate/sql-error";
 import { type DeployedMigration, deploy } from "../../pipeline/deploy";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { errorJson, formatBytes } from "../render";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withDatabase } from "../project";
 
@@ -84,7 +85,7 @@ export const register: RegisterCommand = (program, io) => {
               applied,
               error: errorJson(failure),
             });
-            return failure.exitCode;
+            return exitCodeOf(failure);
           }
           if (!flags.json && applied.length > 0 && error instanceof MigrationFailedError) {
             output.error(`${applied.length} migration${applied.length === 1 ? "" : "s"} ${verb} before the failure${flags.rehearse ? " (rolled back)" : " stay applied"}.`);
