@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { DbpipeError, InputError } from "../../errors";
 import { EXIT, exitCodeOf } from "../exit-codes";
 import type { DownTarget } from "../../migrate/verbs/down";
-import { formatMs } from "../../migrate/lock";
+import { formatElapsed } from "../../text/duration";
 import { type DeployedMigration, deploy } from "../../pipeline/deploy";
 import type { RegisterCommand } from "../command-io";
 import { errorJson } from "../render";
@@ -46,12 +46,12 @@ export const register: RegisterCommand = (program, io) => {
             ...deployOptions(project, database),
             action: { verb: "down", target },
             events: {
-              waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
+              waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
               backupStarted: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
-              backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatMs(ms))}`),
+              backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatElapsed(ms))}`),
               migrationApplied: (m, ms) => {
                 reverted.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
-                if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}`);
+                if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatElapsed(ms))}`);
               },
             },
           });

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { EXIT, type ExitCode, exitCodeOf } from "../exit-codes";
-import { formatMs } from "../../migrate/lock";
+import { formatElapsed } from "../../text/duration";
 import { planWithRisk } from "../../pipeline/plan";
 import { formatText } from "../format/text";
 import type { RegisterCommand } from "../command-io";
@@ -60,7 +60,7 @@ export const register: RegisterCommand = (program, io) => {
           output.line();
           if (rehearsal.passed) {
             const total = rehearsal.ran.reduce((sum, r) => sum + r.executionMs, 0);
-            output.line(`Rehearsal: ${s.green("passed")} — ${rehearsal.ran.length} migration(s) ran in ${formatMs(total)} and were rolled back; nothing changed.`);
+            output.line(`Rehearsal: ${s.green("passed")} — ${rehearsal.ran.length} migration(s) ran in ${formatElapsed(total)} and were rolled back; nothing changed.`);
             for (const skipped of rehearsal.skipped) output.line(`  ${skipped.version}: not rehearsed: ${skipped.reason}`);
           } else {
             output.line(`Rehearsal: ${s.red("failed")} — ${String(rehearsal.error?.message ?? "")}`);
