@@ -263,7 +263,8 @@ export class Linter {
             reportedOnce.add(rule.id);
           }
           const partEnd = currentPart ? parsed.positionAt(currentPart.end) : undefined;
-          if (problem.at !== undefined && problem.at >= 0) add(rule, problem, parsed.positionOf(problem.at), partEnd);
+          if (problem.offset !== undefined) add(rule, problem, parsed.positionAt(problem.offset), partEnd);
+          else if (problem.at !== undefined && problem.at >= 0) add(rule, problem, parsed.positionOf(problem.at), partEnd);
           else if (currentPart) add(rule, problem, parsed.positionAt(currentPart.start), partEnd);
           else add(rule, problem, statement);
         },

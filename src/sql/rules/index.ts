@@ -1,3 +1,4 @@
+import { addExclusionConstraint } from "./add-exclusion-constraint";
 import { addPrimaryKey } from "./add-primary-key";
 import { addSerialColumn } from "./add-serial-column";
 import { addUniqueConstraint } from "./add-unique-constraint";
@@ -11,6 +12,7 @@ import { cluster } from "./cluster";
 import { concurrentlyInTransaction } from "./concurrently-in-transaction";
 import { createExtension } from "./create-extension";
 import { createIndexWithoutConcurrently } from "./create-index-without-concurrently";
+import { createUniqueIndex } from "./create-unique-index";
 import { dataChange } from "./data-change";
 import { deleteWithoutWhere } from "./delete-without-where";
 import { detachPartitionWithoutConcurrently } from "./detach-partition-without-concurrently";
@@ -26,8 +28,11 @@ import { dropObject } from "./drop-object";
 import { dropOwned } from "./drop-owned";
 import { dropSchema } from "./drop-schema";
 import { dropTable } from "./drop-table";
+import { enableRowLevelSecurity } from "./enable-row-level-security";
+import { enumValueUsedInSameTransaction } from "./enum-value-used-in-same-transaction";
 import { foreignKeyWithoutNotValid } from "./foreign-key-without-not-valid";
 import { grantRevoke } from "./grant-revoke";
+import { identifierTooLong } from "./identifier-too-long";
 import { lockTable } from "./lock-table";
 import { missingLockTimeout } from "./missing-lock-timeout";
 import { multipleConcurrently } from "./multiple-concurrently";
@@ -36,6 +41,7 @@ import { refreshMaterializedViewWithoutConcurrently } from "./refresh-materializ
 import { reindexWithoutConcurrently } from "./reindex-without-concurrently";
 import { renameColumn } from "./rename-column";
 import { renameEnumValue } from "./rename-enum-value";
+import { renameSchema } from "./rename-schema";
 import { renameTable } from "./rename-table";
 import { rewriteTable } from "./rewrite-table";
 import { roleChange } from "./role-change";
@@ -75,6 +81,8 @@ export const RULES: readonly Rule[] = [
   notNullColumnWithoutDefault,
   transactionControl,
   multipleConcurrently,
+  createUniqueIndex,
+  enumValueUsedInSameTransaction,
   // Rewrites or scans under a lock.
   volatileDefault,
   addSerialColumn,
@@ -92,6 +100,7 @@ export const RULES: readonly Rule[] = [
   setNotNull,
   addUniqueConstraint,
   addPrimaryKey,
+  addExclusionConstraint,
   refreshMaterializedViewWithoutConcurrently,
   // Blocks while it waits.
   lockTable,
@@ -101,12 +110,15 @@ export const RULES: readonly Rule[] = [
   // Breaks clients or changes behaviour.
   renameTable,
   renameColumn,
+  renameSchema,
   renameEnumValue,
   safeColumnTypeChange,
   changeDefault,
   dropIndex,
   dropObject,
   disableTrigger,
+  enableRowLevelSecurity,
+  identifierTooLong,
   dropConstraint,
   dropNotNull,
   // Infrastructure in a migration.

@@ -125,6 +125,8 @@ export interface Problem {
   table?: TableRef;
   /** Parser location (UTF-8 byte offset in the section) of the part at fault; defaults to the statement's start. */
   at?: number;
+  /** Offset (UTF-16 code units) in the section's text of the part at fault, for rules that read the text itself; instead of `at`. */
+  offset?: number;
 }
 
 /** What an `AlterTableCmd:*` listener gets besides the subcommand: the statement's context and the ALTER around it. */
