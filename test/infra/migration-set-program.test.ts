@@ -1,4 +1,5 @@
 import * as os from "node:os";
+import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations } from "../../src/migrate/files";
 import { PROJECT_DIR, engineConfig } from "./helpers/engine-config";
@@ -49,7 +50,7 @@ describe.each([
   it("migrates as the migrator over its direct URL, a secret in inputs and outputs", async () => {
     expect(isSecretValue(set.inputs.databaseUrl)).toBe(true);
     expect(set.additionalSecretOutputs).toContain("databaseUrl");
-    const url = await resolve(run.exports.migrationUrl as never);
+    const url = await resolve(run.exports.migrationUrl as pulumi.Output<string>);
     expect(unwrap(set.inputs.databaseUrl)).toBe(url.value);
     expect(new URL(url.value as string).username).toBe("app_migrator");
     expect(plainPasswords(run.recorder, [["MigrationSet", { ...set.inputs }]])).toEqual([]);
