@@ -1,11 +1,13 @@
 // The dbpipe Pulumi program: stack settings → components → outputs. `pulumi up --stack <name>`
 // declares that environment's PostgreSQL, its database and roles, and its backup bucket, as
 // Pulumi.<name>.yaml describes them (docs/pulumi.md). Everything it decides lives in src/.
-import { DatabaseEnvironment, environmentName } from "./src/infra/database-environment";
+import * as pulumi from "@pulumi/pulumi";
+import { DatabaseEnvironment, environmentIdentity } from "./src/infra/database-environment";
 import { loadPulumiStackSettings } from "./src/infra/pulumi-stack-settings";
 
 const settings = loadPulumiStackSettings();
-const environment = new DatabaseEnvironment(environmentName(settings.stack), { settings });
+const identity = environmentIdentity(settings.stack, pulumi.getProject());
+const environment = new DatabaseEnvironment(identity.name, { settings }, identity.opts);
 
 /** The stack's tier: dev, test or prod. */
 export const tier = settings.tier;

@@ -13,15 +13,28 @@ export interface DatabaseEnvironmentArgs {
 }
 
 /**
- * The prefix of every resource name of a stack: `dbpipe-<stack>`, lower-cased, with anything AWS
- * names reject (`_`, `.`, capitals in RDS identifiers and bucket names) turned into `-`.
+ * The stack-qualified name of an environment: `<project>-<stack>`, lower-cased, with anything AWS
+ * names reject (`_`, `.`, capitals in RDS identifiers and bucket names) turned into `-`. It names
+ * only what must be unique in the AWS account and is not in Pulumi's state (KMS aliases,
+ * descriptions, the final snapshot). Before logical names left the stack out, it was also the
+ * environment's logical name: {@link DatabaseEnvironment}'s alias.
  */
-export function environmentName(stack: string): string {
+export function environmentName(stack: string, project: string = CONFIG_NAMESPACE): string {
   const slug = stack
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");
-  return `${CONFIG_NAMESPACE}-${slug || "stack"}`;
+  return `${project}-${slug || "stack"}`;
+}
+
+/**
+ * Options of the environment's component: its logical name is the project's (`dbpipe`), the same in
+ * every stack, so `pulumi stack rename` keeps every URN; the alias maps the names earlier versions
+ * gave (`dbpipe-<stack>`, and every child's `dbpipe-<stack>-…`, which Pulumi derives from it) to the
+ * new ones, so upgrading replaces nothing.
+ */
+export function environmentIdentity(stack: string, project: string): { name: string; opts: pulumi.ComponentResourceOptions } {
+  return { name: project, opts: { aliases: [{ name: environmentName(stack, project) }] } };
 }
 
 /** The tags every taggable resource of a stack carries: project, stack and tier. */
@@ -57,6 +70,7 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
     const { infra } = args.settings;
     const tags = environmentTags(args.settings);
     const protect = infra.protectResources;
+    const fixed = environmentName(args.settings.stack, pulumi.getProject());
 
     let server: RdsServer | ExternalServer;
     if (infra.server === "rds") {
@@ -86,6 +100,7 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
           },
           tags,
           protect,
+          fixedName: `${fixed}-server`,
         },
         { parent: this },
       );
@@ -129,6 +144,7 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
         forceDestroy: infra.backupForceDestroy,
         tags,
         protect,
+        fixedName: `${fixed}-backups`,
       },
       { parent: this },
     );

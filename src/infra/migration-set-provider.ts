@@ -6,9 +6,10 @@ import { DbpipeError, InputError } from "../errors";
 import { HISTORY_TABLE, type HistoryRow, readHistory } from "../migrate/history";
 import { withSession } from "../migrate/session";
 import { MIGRATION_LAYOUTS, type StackSettings } from "../settings/stack-settings";
-import { RISK_LEVELS, TIERS } from "../settings/tiers";
+import { RISK_LEVELS } from "../risk-level";
+import { TIERS } from "../settings/tiers";
 import { rememberUrlSecrets, redactText } from "../redact";
-import { type MigrationManifest, type MigrationSetInputs, type MigrationSetSettings, type MigrationSetState, parseManifestEntry } from "./migration-set";
+import { type MigrationManifest, type MigrationSetInputs, type MigrationSetProvider, type MigrationSetSettings, type MigrationSetState, parseManifestEntry } from "./migration-set";
 import { deployMigrationSet } from "./migration-set-deploy";
 
 /**
@@ -21,14 +22,6 @@ import { deployMigrationSet } from "./migration-set-deploy";
 /** What Pulumi stores as the resource's outputs: its inputs (minus the manifest) and what the last run did. */
 export type MigrationSetOutputs = Omit<MigrationSetInputs, "manifest"> & MigrationSetState;
 
-/** The provider's methods. */
-export interface MigrationSetProvider {
-  check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult>;
-  diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
-  create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult>;
-  update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult>;
-  read(id: string, props?: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult>;
-}
 
 /** What the engine sends for a value it does not know yet (during preview). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

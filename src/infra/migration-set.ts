@@ -2,10 +2,10 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { InputError } from "../errors";
 import { type MigrationLayout, loadMigrations } from "../migrate/files";
-import type { Migration } from "../migrate/migration";
+import type { Migration } from "../migration";
 import type { Approval, MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
-import type { RiskThreshold, Tier } from "../settings/tiers";
-import type { MigrationSetProvider } from "./migration-set-provider";
+import type { RiskThreshold } from "../risk-level";
+import type { Tier } from "../settings/tiers";
 
 /**
  * `MigrationSet`: the Pulumi resource that migrates the database on `pulumi up`, with the same
@@ -160,6 +160,15 @@ export interface MigrationSetArgs {
   backup?: pulumi.Input<string>;
   /** The project folder the migrations folder is relative to. Default: the working directory (where `pulumi up` runs). */
   projectDir?: string;
+}
+
+/** The provider's methods (declared here, implemented in `migration-set-provider.ts`, so that neither module imports the other both ways). */
+export interface MigrationSetProvider {
+  check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult>;
+  diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
+  create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult>;
+  update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult>;
+  read(id: string, props?: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult>;
 }
 
 /** The provider's methods, as `migration-set-provider.ts` exports them. */

@@ -1,9 +1,9 @@
 import { redactText, sqlPasswords } from "../redact";
 import type { Client } from "pg";
-import type { RiskLevel } from "../settings/tiers";
+import type { RiskLevel } from "../risk-level";
 import { type BatchFailure, type Timeouts, locateFailure, runBatch, setLocalTimeouts, setSessionTimeouts } from "./batch";
 import { HISTORY_TABLE } from "./history";
-import type { Migration, SqlSection } from "./migration";
+import type { Migration, SqlSection } from "../migration";
 import { literal } from "./session";
 import { isServerError, migrationFailed } from "./sql-error";
 import { splitWithParser } from "./statements";

@@ -2,12 +2,12 @@ import * as path from "node:path";
 import type { Client } from "pg";
 import { InputError } from "../errors";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
-import type { RiskLevel } from "../settings/tiers";
+import type { RiskLevel } from "../risk-level";
 import type { Timeouts } from "./batch";
 import { type MigrationLayout, loadMigrations } from "./files";
 import type { HistoryRow } from "./history";
 import { acquireRunLock, releaseRunLock } from "./lock";
-import type { Migration } from "./migration";
+import type { Migration } from "../migration";
 import type { Plan } from "./plan";
 import { withSession } from "./session";
 

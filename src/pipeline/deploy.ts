@@ -5,10 +5,10 @@ import { RefusedError } from "../errors";
 import type { BeforeApply, EngineEvents, EngineOptions, PlanResult } from "../migrate/run";
 import { type DownTarget, downMigrations } from "../migrate/verbs/down";
 import { upMigrations } from "../migrate/verbs/up";
-import type { Migration } from "../migrate/migration";
+import type { Migration } from "../migration";
 import type { Verdict } from "../risk/verdict";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
-import type { RiskLevel } from "../settings/tiers";
+import type { RiskLevel } from "../risk-level";
 import { type Assessment, assess, downPartOf } from "./assess";
 
 /**

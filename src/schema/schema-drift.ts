@@ -4,7 +4,7 @@ import { FailureError } from "../errors";
 import { applyMigration } from "../migrate/apply";
 import { type MigrationLayout, loadMigrations } from "../migrate/files";
 import { ensureHistory, readHistory } from "../migrate/history";
-import type { Migration } from "../migrate/migration";
+import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
 import { inOwnTransaction } from "../migrate/transaction-control";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";

@@ -1,5 +1,6 @@
 import type { AlterTableCmd, AlterTableStmt, ColumnDef, Constraint, Node, RangeVar, TypeName } from "libpg-query";
 import type { StatementKind } from "./parse";
+import { durationTextMs } from "../text/duration";
 
 /**
  * Reading the parser's tree: the few shapes the rules ask about (tables, columns, types,
@@ -216,17 +217,7 @@ export function durationMs(args: Node[] | undefined): number | undefined {
   if (value.ival) return value.ival.ival ?? 0;
   const text = value.sval?.sval ?? value.fval?.fval;
   if (text === undefined) return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/.exec(text);
-  if (!m) return undefined;
-  const unit: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-  return Number(m[1]) * unit[m[2] ?? "ms"];
-}
-
-/** Formats milliseconds for a message: `5s`, `250ms`, `2min`. */
-export function formatMs(ms: number): string {
-  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}min`;
-  if (ms % 1000 === 0 && ms >= 1000) return `${ms / 1000}s`;
-  return `${ms}ms`;
+  return durationTextMs(text);
 }
 
 /** Formats a row count for a message: `12,345,678`. */

@@ -1,7 +1,6 @@
-import type { Migration } from "../migrate/migration";
-import type { StackSettings } from "../settings/stack-settings";
-import { SettingsError } from "../settings/stack-settings";
-import { type RiskLevel, maxRisk } from "../settings/tiers";
+import type { Migration } from "../migration";
+import { SettingsError } from "../errors";
+import { type RiskLevel, maxRisk } from "../risk-level";
 import { acknowledgementsIn, rejectDanglingDirectives } from "./allow";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
 import { type AlterPart, alterTableParts } from "./alter-parts";
@@ -98,18 +97,6 @@ export interface LintOptions {
   historyEvents?: readonly SchemaEvent[];
   /** Keep each migration's schema events in its result (`LintedMigration.schemaEvents`). Default false. */
   keepSchemaEvents?: boolean;
-}
-
-/** The lint options a stack's settings imply. */
-export function lintOptionsFor(settings: StackSettings, extra: Pick<LintOptions, "tableRows" | "history" | "historyEvents"> = {}): LintOptions {
-  return {
-    ruleSeverity: settings.risk.ruleSeverity,
-    settingsSource: settings.source,
-    lockTimeoutMs: settings.migrations.lockTimeoutMs,
-    extensions: settings.infra.extensions,
-    largeTableRows: settings.risk.largeTableRows,
-    ...extra,
-  };
 }
 
 /** The default `lockTimeoutMs`: the prod tier's runner setting. */

@@ -2,10 +2,10 @@ import { Command } from "commander";
 import { formatBytes, formatRate, throttledProgress } from "../../backup/progress";
 import { stackBackupStore } from "../../backup/stack-store";
 import { takeBackup } from "../../backup/take-backup";
-import { formatMs } from "../../migrate/lock";
+import { formatElapsed } from "../../text/duration";
 import { readHistory } from "../../migrate/history";
 import { withSession } from "../../migrate/session";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, openProject, withDatabase } from "../project";
 
 /** Flags of the backup commands. */
@@ -67,7 +67,7 @@ export const register: RegisterCommand = (program, io) => {
           return;
         }
         const rate = formatRate(manifest.bytes, ms);
-        output.line(`  ${output.style.green("✓")} ${manifest.id} ${output.style.dim(`${formatBytes(manifest.bytes)} in ${formatMs(ms)}${rate ? `, ${rate}` : ""}`)}`);
+        output.line(`  ${output.style.green("✓")} ${manifest.id} ${output.style.dim(`${formatBytes(manifest.bytes)} in ${formatElapsed(ms)}${rate ? `, ${rate}` : ""}`)}`);
         output.line(`Backed up ${manifest.head ? `at ${manifest.head}` : "(no migration applied yet)"} to ${backup.ref.replace(/^file:/, "")}; restore it with: dbpipe restore ${manifest.id} --to <url>`);
       });
     }),

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { formatBytes } from "../../backup/progress";
 import { stackBackupStore } from "../../backup/stack-store";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { addJsonOption, openProject } from "../project";
 import { type StoreFlags, addStoreOptions } from "./backup";
 

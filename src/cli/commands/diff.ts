@@ -4,7 +4,7 @@ import { loadMigrations } from "../../migrate/files";
 import { assess } from "../../pipeline/assess";
 import { draftMigration } from "../../schema/draft-migration";
 import { formatText } from "../format/text";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 import { type ScratchFlags, withScratchServer } from "../scratch";
 import { printDifferences } from "./verify";

@@ -1,9 +1,10 @@
 import { Command } from "commander";
-import { DbpipeError, EXIT, InputError } from "../../errors";
+import { DbpipeError, InputError } from "../../errors";
+import { EXIT, exitCodeOf } from "../exit-codes";
 import type { DownTarget } from "../../migrate/verbs/down";
-import { formatMs } from "../../migrate/lock";
+import { formatElapsed } from "../../text/duration";
 import { type DeployedMigration, deploy } from "../../pipeline/deploy";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { errorJson } from "../render";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withDatabase } from "../project";
 
@@ -45,12 +46,12 @@ export const register: RegisterCommand = (program, io) => {
             ...deployOptions(project, database),
             action: { verb: "down", target },
             events: {
-              waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
+              waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
               backupStarted: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
-              backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatMs(ms))}`),
+              backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatElapsed(ms))}`),
               migrationApplied: (m, ms) => {
                 reverted.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
-                if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}`);
+                if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatElapsed(ms))}`);
               },
             },
           });
@@ -68,7 +69,7 @@ export const register: RegisterCommand = (program, io) => {
         } catch (error) {
           if (flags.json && error instanceof DbpipeError) {
             output.json({ stack: project.settings.stack, database: database.shown, reverted, error: errorJson(error) });
-            return error.exitCode;
+            return exitCodeOf(error);
           }
           if (!flags.json && reverted.length > 0) output.error(`${reverted.length} migration${reverted.length === 1 ? "" : "s"} reverted before the failure stay reverted.`);
           throw error;

@@ -1,4 +1,4 @@
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { register as adopt } from "./adopt";
 import { register as backup } from "./backup";
 import { register as backups } from "./backups";

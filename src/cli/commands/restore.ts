@@ -4,12 +4,13 @@ import { formatBytes, throttledProgress } from "../../backup/progress";
 import type { RestorePhase, RestoreProgress } from "../../backup/restore";
 import { restoreBackup } from "../../backup/restore";
 import { stackBackupStore } from "../../backup/stack-store";
-import { EXIT, InputError } from "../../errors";
-import { formatMs } from "../../migrate/lock";
+import { InputError } from "../../errors";
+import { EXIT } from "../exit-codes";
+import { formatElapsed } from "../../text/duration";
 import { withSession } from "../../migrate/session";
 import { redactUrl, rememberUrlSecrets } from "../../redact";
 import type { Output } from "../output";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { addDatabaseOption, addJsonOption, openProject, withDatabase } from "../project";
 import { type StoreFlags, addStoreOptions } from "./backup";
 
@@ -85,7 +86,7 @@ export const register: RegisterCommand = (program, io) => {
         return EXIT.ok;
       }
       output.line(`  ${output.style.green("✓")} sha256 matches the manifest (${formatBytes(manifest.bytes)})`);
-      output.line(`  ${output.style.green("✓")} restored in ${formatMs(result.restoreMs)}`);
+      output.line(`  ${output.style.green("✓")} restored in ${formatElapsed(result.restoreMs)}`);
       output.line(`Restored ${manifest.id} (stack ${manifest.stack}, taken ${manifest.createdAt}, migration head ${manifest.head ?? "none"}) into ${redactUrl(to)}.`);
       return EXIT.ok;
     }),
@@ -101,7 +102,7 @@ function printDrill(output: Output, report: DrillReport): void {
   const s = output.style;
   const width = Math.max("table".length, ...report.tables.map((t) => t.table.length));
   const n = (v: number | null) => (v === null ? "missing" : String(v));
-  output.line(`  ${s.green("✓")} restored in ${formatMs(report.restoreMs)} into ${report.scratchDatabase} (dropped again)`);
+  output.line(`  ${s.green("✓")} restored in ${formatElapsed(report.restoreMs)} into ${report.scratchDatabase} (dropped again)`);
   output.line(`  ${"table".padEnd(width)}  ${"source".padStart(10)}  ${"restored".padStart(10)}`);
   for (const t of report.tables) {
     const ok = t.sourceRows === t.restoredRows;

@@ -1,9 +1,10 @@
 import { Command } from "commander";
-import { DbpipeError, EXIT, databaseFailure } from "../../errors";
-import { formatMs } from "../../migrate/lock";
+import { DbpipeError, databaseFailure } from "../../errors";
+import { EXIT, exitCodeOf } from "../exit-codes";
+import { formatElapsed } from "../../text/duration";
 import { MigrationFailedError } from "../../migrate/sql-error";
 import { type DeployedMigration, deploy } from "../../pipeline/deploy";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { errorJson, formatBytes } from "../render";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withDatabase } from "../project";
 
@@ -33,9 +34,9 @@ export const register: RegisterCommand = (program, io) => {
             ...deployOptions(project, database),
             action: { verb: "up", rehearse: flags.rehearse },
             events: {
-              waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
+              waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
               backupStarted: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
-              backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.manifest.bytes)}, ${formatMs(ms)}`)}`),
+              backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.manifest.bytes)}, ${formatElapsed(ms)}`)}`),
               migrationStarted: (m) => {
                 running = m;
                 if (!flags.json) output.progress(`  ${s.cyan("→")} ${m.version} ${m.name}…`);
@@ -44,7 +45,7 @@ export const register: RegisterCommand = (program, io) => {
                 running = undefined;
                 applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms, risk });
                 const riskNote = risk && risk !== "low" ? ` ${(risk === "high" ? s.red : s.yellow)(`${risk} risk`)}` : "";
-                if (!flags.json) output.line(`  ${s.green("✓")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}${riskNote}`);
+                if (!flags.json) output.line(`  ${s.green("✓")} ${m.version} ${m.name} ${s.dim(formatElapsed(ms))}${riskNote}`);
               },
               migrationSkipped: (m, reason) => {
                 if (!flags.json) output.line(`  ${s.yellow("-")} ${m.version} ${m.name} ${s.dim(`not rehearsed: ${reason}`)}`);
@@ -67,9 +68,9 @@ export const register: RegisterCommand = (program, io) => {
           if (result.applied.length === 0 && result.skipped.length === 0) {
             output.line(`Nothing to apply: the database is up to date${result.head ? ` at ${result.head.version} (${result.head.name})` : ""}.`);
           } else if (result.rehearsal) {
-            output.line(`Rehearsal passed: ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} ran in ${formatMs(total)} and were rolled back; nothing changed.`);
+            output.line(`Rehearsal passed: ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} ran in ${formatElapsed(total)} and were rolled back; nothing changed.`);
           } else {
-            output.line(`Applied ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} in ${formatMs(total)}; the database is at ${result.head!.version} (${result.head!.name}).`);
+            output.line(`Applied ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} in ${formatElapsed(total)}; the database is at ${result.head!.version} (${result.head!.name}).`);
           }
           return EXIT.ok;
         } catch (error) {
@@ -84,7 +85,7 @@ export const register: RegisterCommand = (program, io) => {
               applied,
               error: errorJson(failure),
             });
-            return failure.exitCode;
+            return exitCodeOf(failure);
           }
           if (!flags.json && applied.length > 0 && error instanceof MigrationFailedError) {
             output.error(`${applied.length} migration${applied.length === 1 ? "" : "s"} ${verb} before the failure${flags.rehearse ? " (rolled back)" : " stay applied"}.`);

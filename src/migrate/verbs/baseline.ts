@@ -1,6 +1,6 @@
 import { InputError } from "../../errors";
 import { HISTORY_TABLE, appliedBy, ensureHistory, readHistory } from "../history";
-import type { Migration } from "../migration";
+import type { Migration } from "../../migration";
 import { type EngineOptions, loadFiles, withLockedSession } from "../run";
 
 /** `baseline`: adopt a database that already has the schema. */

@@ -3,7 +3,7 @@ import { InputError } from "../../errors";
 import { runInOwnTransaction } from "../apply";
 import { setSessionTimeouts } from "../batch";
 import { HISTORY_TABLE, type HistoryRow, readHistory } from "../history";
-import type { Migration } from "../migration";
+import type { Migration } from "../../migration";
 import { buildPlan } from "../plan";
 import { type AppliedMigration, type BeforeApply, type EngineOptions, type PlanResult, loadFiles, timeoutsOf, withLockedSession } from "../run";
 import { migrationFailed } from "../sql-error";

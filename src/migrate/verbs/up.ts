@@ -1,7 +1,7 @@
 import type { Client } from "pg";
 import { applyMigration, runInOpenTransaction } from "../apply";
 import { appliedBy, ensureHistory, readHistory } from "../history";
-import type { Migration } from "../migration";
+import type { Migration } from "../../migration";
 import { assertRunnable, buildPlan } from "../plan";
 import { type AppliedMigration, type BeforeApply, type EngineOptions, type PlanResult, loadFiles, timeoutsOf, withLockedSession } from "../run";
 import { inOwnTransaction } from "../transaction-control";

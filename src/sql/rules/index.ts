@@ -56,6 +56,7 @@ import { updateWithoutWhere } from "./update-without-where";
 import { vacuumFull } from "./vacuum-full";
 import { validateInSameTransaction } from "./validate-in-same-transaction";
 import { volatileDefault } from "./volatile-default";
+import { closestName } from "../../text/did-you-mean";
 
 /**
  * Every rule, in the order `dbpipe lint` documents them: what loses data, what fails at run time,
@@ -135,30 +136,7 @@ export const ruleById: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.i
 
 /** The rule id closest to `id` (a typo's likely meaning), if one is close enough. */
 export function suggestRule(id: string): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(id.length / 4)) + 1;
-  for (const rule of RULES) {
-    const d = editDistance(id, rule.id);
-    if (d < bestDistance) {
-      best = rule.id;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length];
+  return closestName(id, ruleById.keys());
 }
 
 export type { Rule, RuleMeta } from "./rule";

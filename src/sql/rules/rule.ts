@@ -1,4 +1,4 @@
-import type { RiskLevel } from "../../settings/tiers";
+import type { RiskLevel } from "../../risk-level";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
 import type { NodeOf, TableRef } from "../ast";
 import type { SqlStatement, StatementKind } from "../parse";
