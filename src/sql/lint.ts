@@ -9,7 +9,7 @@ import { type ParsedSection, type SqlStatement, loadParser, parseSqlSection } fr
 import { RULES, ruleById, suggestRule } from "./rules";
 import type { AlterCommandContext, CommandScope, MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
 import { unusedAllow } from "./rules/unused-allow";
-import { type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
+import { type ColumnEvent, type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
 
 /**
  * Linting: every statement of every migration through every rule, into findings. A finding is
@@ -192,7 +192,7 @@ export class Linter {
     // The down section runs on `dbpipe down`: SQL that does not parse must fail lint, not the rollback.
     if (migration.down) parseSqlSection(migration.down, migration.file);
     const info: MigrationInfo = { version: migration.version, file: migration.file, noTransaction: migration.noTransaction };
-    const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>() };
+    const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>(), columns: new Map<string, ColumnEvent>() };
     const findings: Finding[] = [];
     const reportedOnce = new Set<string>();
     let lockTimeoutMs = this.lockTimeoutMs;
@@ -239,6 +239,7 @@ export class Linter {
         inTransaction: !migration.noTransaction || explicitTransaction,
         isNewTable: (table: TableRef | undefined) => table !== undefined && (table.temporary || created.tables.has(table.key)),
         isNewIndex: (key: string) => created.indexes.has(key),
+        newColumn: (table: TableRef, column: string) => created.columns.get(`${table.key}\0${column}`),
         isNewType: (key: string) => created.types.has(key),
         history: this.history,
         lockTimeoutMs,
@@ -293,6 +294,10 @@ export class Linter {
           if (created.tables.delete(e.table)) created.tables.add(e.to);
         } else if (e.event === "create-index") {
           if (isNew && created.tables.has(e.table)) created.indexes.add(e.index);
+        } else if (e.event === "add-column") {
+          if (!created.tables.has(e.table)) created.columns.set(`${e.table}\0${e.column}`, e);
+        } else if (e.event === "drop-column") {
+          created.columns.delete(`${e.table}\0${e.column}`);
         } else if (e.event === "create-type") {
           created.types.add(e.type);
         }
