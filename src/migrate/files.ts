@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
+import { didYouMean } from "../text/did-you-mean";
 import type { MigrationLayoutSetting } from "../settings/stack-settings";
 import type { Migration, SqlSection } from "../migration";
 
@@ -31,6 +32,8 @@ export interface FileProblem {
   message: string;
   /** 1-based line, when it is about one. */
   line?: number;
+  /** 1-based column, when it is about one place. */
+  column?: number;
 }
 
 /** The migration files are not usable: every problem found, each naming its file. */
@@ -45,12 +48,111 @@ export class MigrationFilesError extends InputError {
 }
 
 function formatProblem(p: FileProblem): string {
-  return `${p.file}${p.line ? `:${p.line}` : ""}: ${p.message}`;
+  return `${p.file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : ""}: ${p.message}`;
 }
 
 /** The directives dbpipe knows; any other `-- dbpipe:<word>` line is a mistake worth reporting. */
 const DIRECTIVES = new Set(["down", "no-transaction", "allow"]);
-const DIRECTIVE_LINE = /^[ \t]*--[ \t]*dbpipe:([A-Za-z-]*)(.*)$/;
+/** A directive: `--`, optional blanks, `dbpipe:<name>` in lower case, alone on its line. */
+const DIRECTIVE = /^--[ \t]*dbpipe:([a-z-]+)(?=$|[ \t])(.*)$/s;
+/** Anything that looks meant as a directive (any case, blanks around the colon). */
+const NEAR_DIRECTIVE = /^(?:--|\/\*)[ \t]*dbpipe[ \t]*:[ \t]*([A-Za-z_-]*)/i;
+
+type ScannedDirective = { kind: "directive"; line: number; name: string; rest: string } | { kind: "near-miss"; line: number; message: string };
+
+const KNOWN = () => [...DIRECTIVES].map((d) => `-- dbpipe:${d}`).join(", ");
+
+function nearMissMessage(comment: string, word: string, why: string): string {
+  const lower = word.toLowerCase().replace(/_/g, "-");
+  const guess = DIRECTIVES.has(lower) ? ` (did you mean -- dbpipe:${lower}, alone on its line?)` : didYouMean(lower, DIRECTIVES, { show: (n) => `-- dbpipe:${n}` });
+  return `"${comment.trim().slice(0, 60)}" ${why}, so dbpipe neither runs it as SQL nor obeys it${guess}; dbpipe knows ${KNOWN()}, each a line of its own`;
+}
+
+/**
+ * The directives of a migration's text, found the way PostgreSQL reads it: only a `--` comment
+ * that stands alone on its line, outside any string, quoted identifier, dollar-quoted body or block
+ * comment, is one. Anything else that looks like one (other case, `/* dbpipe:... *\/`, a comment
+ * after a statement, an unknown name) is reported as a near-miss; `-- dbpipe:allow` may also follow
+ * a statement on its line (the linter reads it there).
+ */
+export function scanDirectives(text: string): ScannedDirective[] {
+  const out: ScannedDirective[] = [];
+  let line = 1;
+  let lineHasCode = false;
+  let i = 0;
+  const n = text.length;
+  const advance = (to: number): void => {
+    for (let k = i; k < to; k++) if (text.charCodeAt(k) === 10) line++;
+    i = to;
+  };
+  while (i < n) {
+    const c = text[i];
+    if (c === "\n") {
+      line++;
+      lineHasCode = false;
+      i++;
+    } else if (c === " " || c === "\t" || c === "\r") i++;
+    else if (c === "-" && text[i + 1] === "-") {
+      const end = text.indexOf("\n", i);
+      const comment = text.slice(i, end === -1 ? n : end);
+      const near = NEAR_DIRECTIVE.exec(comment);
+      if (near) {
+        const exact = DIRECTIVE.exec(comment);
+        if (exact && DIRECTIVES.has(exact[1]) && (!lineHasCode || exact[1] === "allow")) {
+          out.push({ kind: "directive", line, name: exact[1], rest: exact[2] });
+        } else if (lineHasCode) {
+          out.push({ kind: "near-miss", line, message: nearMissMessage(comment, near[1], "follows a statement on its line") });
+        } else {
+          out.push({ kind: "near-miss", line, message: exact ? `unknown directive "dbpipe:${exact[1]}"${didYouMean(exact[1], DIRECTIVES, { show: (d) => `-- dbpipe:${d}` })}: dbpipe knows ${KNOWN()}` : nearMissMessage(comment, near[1], "is not written as a directive (lower case, `-- dbpipe:<name>`)") });
+        }
+      }
+      i = end === -1 ? n : end;
+    } else if (c === "/" && text[i + 1] === "*") {
+      const startLine = line;
+      let depth = 1;
+      let j = i + 2;
+      while (j < n && depth > 0) {
+        if (text[j] === "/" && text[j + 1] === "*") {
+          depth++;
+          j += 2;
+        } else if (text[j] === "*" && text[j + 1] === "/") {
+          depth--;
+          j += 2;
+        } else j++;
+      }
+      const comment = text.slice(i, j);
+      const near = NEAR_DIRECTIVE.exec(comment);
+      if (near) out.push({ kind: "near-miss", line: startLine, message: nearMissMessage(comment, near[1], "is a block comment") });
+      advance(j);
+      lineHasCode = true;
+    } else if (c === "'" || c === '"') {
+      // E'...' strings allow backslash escapes; a doubled quote escapes in every form.
+      const escapes = c === "'" && i > 0 && /[eE]/.test(text[i - 1]) && !/[A-Za-z0-9_]/.test(text[i - 2] ?? "");
+      let j = i + 1;
+      while (j < n) {
+        if (escapes && text[j] === "\\") j += 2;
+        else if (text[j] === c) {
+          if (text[j + 1] === c) j += 2;
+          else break;
+        } else j++;
+      }
+      advance(Math.min(j + 1, n));
+      lineHasCode = true;
+    } else if (c === "$") {
+      const tag = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(text.slice(i, i + 200));
+      const before = i > 0 ? text[i - 1] : "";
+      if (tag && !/[A-Za-z0-9_]/.test(before)) {
+        const close = text.indexOf(tag[0], i + tag[0].length);
+        advance(close === -1 ? n : close + tag[0].length);
+      } else i++;
+      lineHasCode = true;
+    } else {
+      lineHasCode = true;
+      i++;
+    }
+  }
+  return out;
+}
 
 /** Names in each flat layout: the version, then the name. The extension is `.sql` in any case (`.SQL` too). */
 const FLAT_NAME: Record<FlatLayout, RegExp> = {
@@ -161,7 +263,11 @@ function flatCandidates(absDir: string, entries: fs.Dirent[], layout: FlatLayout
   for (const entry of entries) {
     if (entry.name.startsWith(".") || !entry.name.toLowerCase().endsWith(".sql")) continue;
     const full = path.join(absDir, entry.name);
-    if (!entry.isFile() && !(entry.isSymbolicLink() && fs.statSync(full).isFile())) continue;
+    const kind = fileKindProblem(full, entry);
+    if (kind) {
+      problems.push({ file: display(full, base), message: kind });
+      continue;
+    }
     const m = FLAT_NAME[layout].exec(entry.name);
     if (!m) {
       problems.push({ file: display(full, base), message: nameProblem(layout) });
@@ -170,6 +276,24 @@ function flatCandidates(absDir: string, entries: fs.Dirent[], layout: FlatLayout
     out.push({ path: full, version: m[1], name: m[2] });
   }
   return out;
+}
+
+/** Why an entry named like a migration is not a readable plain file, or undefined when it is one. */
+function fileKindProblem(full: string, entry: fs.Dirent): string | undefined {
+  if (entry.isFile()) return undefined;
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(full);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return `is a symbolic link to ${fs.readlinkSync(full)}, which does not exist: fix or remove the link`;
+    if (code === "ELOOP") return "is a symbolic link that loops back on itself: fix or remove the link";
+    return `cannot be read (${code ?? (error as Error).message})`;
+  }
+  const what = entry.isSymbolicLink() ? "is a symbolic link to " : "is ";
+  if (stat.isFile()) return undefined;
+  if (stat.isDirectory()) return `${what}a folder, not a migration file: rename or move it`;
+  return `${what}${stat.isFIFO() ? "a named pipe" : stat.isSocket() ? "a socket" : "a device"}, not a plain file: a migration must be a plain file`;
 }
 
 function prismaCandidates(absDir: string, entries: fs.Dirent[], base: string, problems: FileProblem[]): Candidate[] {
@@ -247,30 +371,36 @@ function readCandidate(candidate: Candidate, base: string, problems: FileProblem
     problems.push({ file, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
     return undefined;
   }
-  const decoded = new TextDecoder("utf-8", { fatal: false }).decode(raw);
-  if (decoded.includes("\uFFFD") && !raw.includes(Buffer.from("\uFFFD"))) {
-    problems.push({ file, message: "is not valid UTF-8: save it as UTF-8" });
+  const bad = firstInvalidUtf8(raw);
+  if (bad !== -1) {
+    problems.push({ file, ...positionOf(raw, bad), message: `is not valid UTF-8 (byte 0x${raw[bad].toString(16).padStart(2, "0")} at byte ${bad + 1}): save it as UTF-8` });
     return undefined;
   }
+  const nul = raw.indexOf(0);
+  if (nul !== -1) {
+    problems.push({ file, ...positionOf(raw, nul), message: "holds a NUL byte, which PostgreSQL cannot take in SQL text: remove it" });
+    return undefined;
+  }
+  const decoded = raw.toString("utf8");
   const text = normaliseText(decoded);
   const lines = text.split("\n");
   let downLine: number | undefined;
   let noTransaction = false;
-  lines.forEach((line, i) => {
-    const m = DIRECTIVE_LINE.exec(line);
-    if (!m) return;
-    const [, directive, rest] = m;
-    if (!DIRECTIVES.has(directive)) {
-      problems.push({ file, line: i + 1, message: `unknown directive "dbpipe:${directive}": dbpipe knows ${[...DIRECTIVES].map((d) => `dbpipe:${d}`).join(", ")}` });
-    } else if (directive === "down") {
-      if (rest.trim() !== "") problems.push({ file, line: i + 1, message: "-- dbpipe:down takes nothing after it" });
-      else if (downLine !== undefined) problems.push({ file, line: i + 1, message: `a second -- dbpipe:down (the first is on line ${downLine})` });
-      else downLine = i + 1;
-    } else if (directive === "no-transaction") {
-      if (rest.trim() !== "") problems.push({ file, line: i + 1, message: "-- dbpipe:no-transaction takes nothing after it" });
+  for (const d of scanDirectives(text)) {
+    const where = { file, line: d.line };
+    if (d.kind === "near-miss") {
+      problems.push({ ...where, message: d.message });
+      continue;
+    }
+    if (d.name === "down") {
+      if (d.rest.trim() !== "") problems.push({ ...where, message: "-- dbpipe:down takes nothing after it" });
+      else if (downLine !== undefined) problems.push({ ...where, message: `a second -- dbpipe:down (the first is on line ${downLine})` });
+      else downLine = d.line;
+    } else if (d.name === "no-transaction") {
+      if (d.rest.trim() !== "") problems.push({ ...where, message: "-- dbpipe:no-transaction takes nothing after it" });
       noTransaction = true;
     }
-  });
+  }
 
   const upText = downLine === undefined ? text : lines.slice(0, downLine - 1).join("\n");
   const up: SqlSection = { text: upText, line: 1 };
@@ -292,12 +422,48 @@ function readCandidate(candidate: Candidate, base: string, problems: FileProblem
   };
 }
 
+/** The offset of the first byte that is not part of valid UTF-8, or -1. */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) [need, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [need, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [need, min] = [3, 0x10000];
+    else return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = buf[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** The 1-based line and column (in characters) of a byte offset of valid-up-to-there UTF-8. */
+function positionOf(raw: Buffer, offset: number): { line: number; column: number } {
+  const before = raw.subarray(0, offset).toString("utf8");
+  const lineStart = before.lastIndexOf("\n") + 1;
+  return { line: before.split("\n").length, column: [...before.slice(lineStart)].length + 1 };
+}
+
 /** True when `sql` holds anything but whitespace and comments. */
 export function hasSql(sql: string): boolean {
   let i = 0;
   while (i < sql.length) {
     const c = sql[i];
-    if (c === " " || c === "\t" || c === "\n" || c === "\r" || c === ";") i++;
+    // Any Unicode whitespace (\v, \f, no-break spaces...) counts as nothing, so a file of only
+    // that is refused as empty by every command alike.
+    if (c === ";" || /\s/u.test(c)) i++;
     else if (c === "-" && sql[i + 1] === "-") {
       const end = sql.indexOf("\n", i);
       i = end === -1 ? sql.length : end + 1;
@@ -334,7 +500,12 @@ function checkDrizzleJournal(absDir: string, migrations: Migration[], base: stri
     problems.push({ file: shown, message: `is not valid JSON (${(error as Error).message})` });
     return;
   }
-  const tags = new Set((journal.entries ?? []).map((e) => e.tag).filter((t): t is string => typeof t === "string"));
+  const entries = journal !== null && typeof journal === "object" && !Array.isArray(journal) ? journal.entries : undefined;
+  if (!Array.isArray(entries) || entries.some((e) => e === null || typeof e !== "object" || typeof e.tag !== "string")) {
+    problems.push({ file: shown, message: 'is not a Drizzle journal: expected { "entries": [{ "idx": 0, "tag": "0000_name", ... }, ...] } as drizzle-kit writes it' });
+    return;
+  }
+  const tags = new Set(entries.map((e) => e.tag as string));
   const files = new Set(migrations.map((m) => `${m.version}_${m.name}`));
   for (const tag of tags) {
     if (!files.has(tag)) problems.push({ file: shown, message: `lists ${tag}, but there is no ${tag}.sql` });

@@ -1,0 +1,116 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { MigrationFilesError, loadMigrations } from "../../src/migrate/files";
+import { runCli } from "../helpers/cli";
+import { freshDatabase, withClient } from "../helpers/database";
+import { tempFolder } from "../helpers/project";
+
+function refusal(dir: string): string {
+  try {
+    loadMigrations(dir, { displayBase: dir });
+  } catch (error) {
+    expect(error).toBeInstanceOf(MigrationFilesError);
+    return (error as Error).message;
+  }
+  throw new Error("expected the files to be refused");
+}
+const refused = (files: Record<string, string | Buffer>) => {
+  const dir = tempFolder();
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  return { dir, message: refusal(dir) };
+};
+
+describe("directives", () => {
+  it.each([
+    ["CREATE TABLE a(i int);\n-- DBPIPE:DOWN\nDROP TABLE a;\n", 2, "-- dbpipe:down"],
+    ["CREATE TABLE a(i int);\n-- dbpipe:Down\nDROP TABLE a;\n", 2, "-- dbpipe:down"],
+    ["CREATE TABLE a(i int);\n/* dbpipe:down */\nDROP TABLE a;\n", 2, "-- dbpipe:down"],
+    ["CREATE TABLE a(i int);\nSELECT 1; -- dbpipe:down\nDROP TABLE a;\n", 2, "-- dbpipe:down"],
+    ["-- dbpipe:no_transaction\nCREATE INDEX CONCURRENTLY i ON t(x);\n", 1, "-- dbpipe:no-transaction"],
+    ["CREATE TABLE a(i int);\n-- dbpipe: down\n", 2, "-- dbpipe:down"],
+  ])("refuses the near-miss in %j naming file and line, with a did-you-mean", (sql, line, guess) => {
+    const { message } = refused({ "0001_a.sql": sql });
+    expect(message).toContain(`0001_a.sql:${line}:`);
+    expect(message).toContain(`did you mean ${guess}`);
+  });
+
+  it("reads -- dbpipe:down inside a dollar-quoted body or a block comment as text", () => {
+    const body = "CREATE FUNCTION f() RETURNS int AS $$\n-- dbpipe:down\nSELECT 1\n$$ LANGUAGE sql;\n/* note:\n-- dbpipe:down\n*/\nSELECT 'x\n-- dbpipe:down\n';\n";
+    const dir = tempFolder({ "0001_f.sql": `${body}-- dbpipe:down\nDROP FUNCTION f();\n` });
+    const [m] = loadMigrations(dir, { displayBase: dir }).migrations;
+    expect(m.up.text).toBe(body.replace(/\n$/, ""));
+    expect(m.down?.text.trim()).toBe("DROP FUNCTION f();");
+  });
+
+  it("up refuses `-- DBPIPE:DOWN` with exit 2 and runs nothing", async () => {
+    const url = await freshDatabase();
+    const project = tempFolder({ "d/0001_a.sql": "CREATE TABLE a(i int);\n-- DBPIPE:DOWN\nDROP TABLE a;\n" }, "dbpipe-project-");
+    const result = await runCli(["up", "--dir", "d", "--database-url", url], { cwd: project });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("0001_a.sql:2:");
+    expect(result.stderr).toContain("did you mean -- dbpipe:down");
+    const tables = await withClient(url, (c) => c.query("SELECT to_regclass('public.a') AS a"));
+    expect(tables.rows[0].a).toBeNull();
+  });
+});
+
+describe("text that is not what it seems", () => {
+  it("refuses invalid UTF-8 naming line and column, even beside a real U+FFFD", () => {
+    const { message } = refused({ "0001_a.sql": Buffer.concat([Buffer.from("SELECT '\uFFFD';\nSELECT 'ab"), Buffer.from([0xff]), Buffer.from("';\n")]) });
+    expect(message).toMatch(/0001_a\.sql:2:11: is not valid UTF-8/);
+  });
+
+  it("accepts a literal U+FFFD written on purpose", () => {
+    const dir = tempFolder({ "0001_a.sql": "SELECT '\uFFFD';\n" });
+    expect(loadMigrations(dir, { displayBase: dir }).migrations).toHaveLength(1);
+  });
+
+  it("refuses a NUL byte naming line and column", () => {
+    const { message } = refused({ "0001_a.sql": "SELECT 1;\nSELECT 'a\0';\n" });
+    expect(message).toMatch(/0001_a\.sql:2:10: holds a NUL byte/);
+  });
+
+  it.each(["\u00a0\u2003\n", "\x0b\x0c\n"])("refuses a file of only whitespace %j as empty, in lint as in up", async (content) => {
+    expect(refused({ "0001_a.sql": content }).message).toContain("is empty");
+    const project = tempFolder({ "d/0001_a.sql": content }, "dbpipe-project-");
+    const lint = await runCli(["lint", "d"], { cwd: project });
+    expect(lint.code).toBe(2);
+    expect(lint.stderr).toContain("is empty");
+  });
+});
+
+describe("files that are not plain files", () => {
+  const cases: [string, (dir: string) => void, string, RegExp][] = [
+    ["a dangling symlink", (d) => fs.symlinkSync("nowhere.sql", path.join(d, "0002_x.sql")), "0002_x.sql", /does not exist/],
+    ["a symlink loop", (d) => fs.symlinkSync("0002_x.sql", path.join(d, "0002_x.sql")), "0002_x.sql", /loops/],
+    ["a directory", (d) => fs.mkdirSync(path.join(d, "0002_x.sql")), "0002_x.sql", /is a folder/],
+    ["a symlink to a directory", (d) => (fs.mkdirSync(path.join(d, "sub")), fs.symlinkSync("sub", path.join(d, "0002_x.sql"))), "0002_x.sql", /symbolic link to a folder/],
+    ["a FIFO", (d) => execFileSync("mkfifo", [path.join(d, "0002_x.sql")]), "0002_x.sql", /named pipe/],
+  ];
+  it.each(cases)("refuses %s naming the path", (_what, make, name, why) => {
+    const dir = tempFolder({ "0001_a.sql": "SELECT 1;\n" });
+    make(dir);
+    const message = refusal(dir);
+    expect(message).toContain(name);
+    expect(message).toMatch(why);
+  });
+
+  it.each(["null", "[]", '{"entries":5}'])("refuses a Drizzle journal %s as not a journal", (journal) => {
+    const { message } = refused({ "0000_a.sql": "SELECT 1;\n", "meta/_journal.json": journal });
+    expect(message).toContain("_journal.json: is not a Drizzle journal");
+  });
+
+  it("lint exits 2 for a dangling symlink", async () => {
+    const project = tempFolder({ "d/0001_a.sql": "SELECT 1;\n" }, "dbpipe-project-");
+    fs.symlinkSync("nowhere.sql", path.join(project, "d", "0002_x.sql"));
+    const lint = await runCli(["lint", "d"], { cwd: project });
+    expect(lint.code).toBe(2);
+    expect(lint.stderr).toContain("0002_x.sql");
+    expect(lint.stderr).not.toContain("bug in dbpipe");
+  });
+});
