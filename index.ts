@@ -35,3 +35,9 @@ export const migrationUrl = environment.database.migrationUrl;
 export const appUrl = environment.database.appUrl;
 /** The read-only role's URL. Secret. */
 export const readonlyUrl = environment.database.readonlyUrl;
+/** The newest applied migration, `<version>_<name>` (null before the first). */
+export const migrationHead = environment.migrations.head;
+/** The versions the last `pulumi up` applied. */
+export const lastAppliedMigrations = environment.migrations.lastApplied;
+/** The id, in the backup bucket, of the backup taken before them (null when the tier needed none). */
+export const lastMigrationBackup = environment.migrations.backupKey;

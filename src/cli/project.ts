@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Command, Option } from "commander";
 import { DbpipeError, InputError, databaseFailure } from "../errors";
-import { FolderStore } from "../backup/folder-store";
+import { stackBackupStore } from "../backup/stack-store";
 import { startEmbedded } from "../local/embedded";
 import type { EngineEvents, EngineOptions } from "../migrate/run";
 import { display } from "../migrate/files";
@@ -125,14 +125,14 @@ export function engineOptions(project: Project, database: DatabaseTarget, events
   };
 }
 
-/** The deploy's options for a project and database: the backups go to the local folder `.dbpipe/<stack>/backups/`. */
+/** The deploy's options for a project and database: the backups go to the stack's store, as for `dbpipe backup` (by default the local folder `.dbpipe/<stack>/backups/`). */
 export function deployOptions(project: Project, database: DatabaseTarget): Pick<DeployOptions, "settings" | "migrationsDir" | "layout" | "databaseUrl" | "backupStore"> {
   return {
     settings: project.settings,
     migrationsDir: project.migrationsDir,
     layout: project.layout,
     databaseUrl: database.url,
-    backupStore: new FolderStore(path.join(project.dir, ".dbpipe", project.settings.stack, "backups"), { refBase: project.dir }),
+    backupStore: stackBackupStore({ projectDir: project.dir, stack: project.settings.stack, retentionDays: project.settings.infra.backupRetentionDays, awsRegion: project.settings.infra.awsRegion }).store,
   };
 }
 

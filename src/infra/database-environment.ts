@@ -3,6 +3,7 @@ import { CONFIG_NAMESPACE, type StackSettings } from "../settings/stack-settings
 import { AppDatabase, type DatabaseRoles, type LoginRole } from "./app-database";
 import { BackupBucket } from "./backup-bucket";
 import { ExternalServer } from "./external-server";
+import { MigrationSet } from "./migration-set";
 import { RdsServer } from "./rds-server";
 
 /** Arguments of a {@link DatabaseEnvironment}. */
@@ -53,6 +54,8 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
   readonly database: AppDatabase;
   /** The backup bucket. */
   readonly backups: BackupBucket;
+  /** The migrations, applied on every `pulumi up` once the database, its roles and the bucket exist. */
+  readonly migrations: MigrationSet;
   /** `host:port` of the server's direct connection. Secret in `external` mode (it comes from a secret URL). */
   readonly endpoint: pulumi.Output<string>;
   /** ARN of the RDS master user's secret; undefined in `external` mode. */
@@ -144,6 +147,17 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
         fixedName: `${fixed}-backups`,
       },
       { parent: this },
+    );
+
+    // After the database, its roles and grants (the whole component), and the bucket its backups go to.
+    this.migrations = new MigrationSet(
+      `${name}-migrations`,
+      {
+        databaseUrl: this.database.migrationUrl,
+        settings: args.settings,
+        backup: pulumi.interpolate`s3://${this.backups.bucketName}`,
+      },
+      { parent: this, dependsOn: [this.database, this.backups] },
     );
     this.registerOutputs({ endpoint: this.endpoint });
   }

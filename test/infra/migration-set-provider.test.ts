@@ -4,8 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, withClient } from "../helpers/database";
-import { PROJECT_DIR } from "./helpers/engine-config";
-import { DynamicProvider, type Registered, cloneProject, migrationSetUrn, registerMigrationSet, stateEntry } from "./migration-set-harness";
+import { PROJECT_DIR, engineConfig } from "./helpers/engine-config";
+import { runWithMocks } from "./helpers/run-with-mocks";
+import { DynamicProvider, MIGRATION_SET_TYPE, type Registered, cloneProject, migrationSetUrn, registerMigrationSet, stateEntry } from "./migration-set-harness";
 
 /**
  * The MigrationSet provider as the engine runs it: serialized from a mocked registration of the
@@ -76,6 +77,11 @@ describe("the serialized provider", () => {
     // The engine (plan, history table, the risk gate) is not in it: it stays in the project.
     for (const word of ["schema_migrations", "buildPlan", "riskGate", "CREATE TABLE"]) expect(text).not.toContain(word);
     expect(text.length).toBeLessThan(8_000);
+  });
+
+  it("is the one the program's prod stack registers", async () => {
+    const program = (await runWithMocks("prod", engineConfig("prod"))).recorder.one(MIGRATION_SET_TYPE);
+    expect(program.inputs.__provider).toBe(registered.provider);
   });
 
   it("runs from a second copy of the project at another path", async () => {

@@ -281,7 +281,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
 
   it("keeps every resource inside a dbpipe component", () => {
     for (const resource of r.registrations.filter((x) => x.custom && !x.type.startsWith("pulumi:"))) {
-      expect(`${resource.name}: ${parentType(resource)}`).toMatch(/: dbpipe:infra:(RdsServer|AppDatabase|BackupBucket)$/);
+      expect(`${resource.name}: ${parentType(resource)}`).toMatch(/: dbpipe:infra:(RdsServer|AppDatabase|BackupBucket|DatabaseEnvironment)$/);
       expect(resource.name.startsWith(`dbpipe-`)).toBe(true);
     }
   });
