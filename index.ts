@@ -1,11 +1,13 @@
 // The dbpipe Pulumi program: stack settings → components → outputs. `pulumi up --stack <name>`
 // declares that environment's PostgreSQL, its database and roles, and its backup bucket, as
 // Pulumi.<name>.yaml describes them (docs/pulumi.md). Everything it decides lives in src/.
-import { DatabaseEnvironment, environmentName } from "./src/infra/database-environment";
+import * as pulumi from "@pulumi/pulumi";
+import { DatabaseEnvironment, environmentIdentity } from "./src/infra/database-environment";
 import { loadPulumiStackSettings } from "./src/infra/pulumi-stack-settings";
 
 const settings = loadPulumiStackSettings();
-const environment = new DatabaseEnvironment(environmentName(settings.stack), { settings });
+const identity = environmentIdentity(settings.stack, pulumi.getProject());
+const environment = new DatabaseEnvironment(identity.name, { settings }, identity.opts);
 
 /** The stack's tier: dev, test or prod. */
 export const tier = settings.tier;
@@ -33,3 +35,9 @@ export const migrationUrl = environment.database.migrationUrl;
 export const appUrl = environment.database.appUrl;
 /** The read-only role's URL. Secret. */
 export const readonlyUrl = environment.database.readonlyUrl;
+/** The newest applied migration, `<version>_<name>` (null before the first). */
+export const migrationHead = environment.migrations.head;
+/** The versions the last `pulumi up` applied. */
+export const lastAppliedMigrations = environment.migrations.lastApplied;
+/** The id, in the backup bucket, of the backup taken before them (null when the tier needed none). */
+export const lastMigrationBackup = environment.migrations.backupKey;

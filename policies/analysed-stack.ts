@@ -2,7 +2,8 @@ import * as path from "node:path";
 import { rawStackConfigFromPulumi } from "../src/infra/pulumi-stack-settings";
 import { KEYS, keyEntry, tierDefault } from "../src/settings/keys";
 import { CONFIG_NAMESPACE, SettingsError, parseStackSettings, tierOfStackName, type StackSettings } from "../src/settings/stack-settings";
-import { MIN_BACKUP_RETENTION_DAYS, TIERS, isTier, type RiskThreshold, type Tier } from "../src/settings/tiers";
+import type { RiskThreshold } from "../src/risk-level";
+import { MIN_BACKUP_RETENTION_DAYS, TIERS, isTier, type Tier } from "../src/settings/tiers";
 
 /**
  * The stack a preview analyses, as the pack sees it: the Pulumi engine starts the pack with the

@@ -98,9 +98,11 @@ export const backupBucketObjectLock: StackValidationPolicy = {
   description: "In prod the backup bucket has S3 Object Lock with a default retention of the stack's backup retention.",
   validateStack: eachBackupBucket(["prod"], (bucket, resources, report) => {
     const days = analysedStack().backupRetentionDays;
+    // Object Lock is enabled by the BucketObjectLockConfiguration (S3 enables it on an existing
+    // bucket); the bucket's own objectLockEnabled would replace the bucket, so it is not required.
     const locked =
-      bucket.props.objectLockEnabled === true &&
       settingsOf(resources, bucket, TYPES.bucketObjectLock).some((l) => {
+        if ((l.props.objectLockEnabled ?? "Enabled") !== "Enabled") return false;
         const rule = l.props.rule as { defaultRetention?: { days?: number; years?: number } } | undefined;
         const retention = rule?.defaultRetention;
         return (retention?.days ?? 0) >= days || (retention?.years ?? 0) * 365 >= days;

@@ -156,6 +156,9 @@ function register(indexFile: string, id: string, name: string): void {
   if (close === -1) fail(`${indexFile}: no RULES list found`);
   lines.splice(lastGroup !== -1 ? lastGroup : close, 0, `  ${name},`);
   fs.writeFileSync(indexFile, lines.join("\n"));
+  // The leaf list of ids the stack settings check dbpipe:ruleSeverity against.
+  const idsFile = path.join(path.dirname(indexFile), "ids.ts");
+  if (fs.existsSync(idsFile)) fs.writeFileSync(idsFile, fs.readFileSync(idsFile, "utf8").replace(/\n\];\n*$/, `\n  "${id}",\n];\n`));
 }
 
 function main(): void {

@@ -1,47 +1,59 @@
 /**
- * Errors people can act on. Each kind maps to one exit code of the CLI (documented in the README):
- * 0 done, 1 refused by policy, 2 invalid input, 3 database or I/O failure. A user's mistake is
- * reported by its message alone, never with a stack trace.
+ * Errors people can act on, in three kinds: invalid input, refused by the stack's policy, and a
+ * database or I/O failure. Which exit code a kind gets is the CLI's business (`cli/exit-codes.ts`);
+ * the Pulumi provider reports the same kinds its own way. A user's mistake is reported by its message
+ * alone, never with a stack trace.
  */
 
-/** The CLI's exit codes. */
-export const EXIT = {
-  /** Done. */
-  ok: 0,
-  /** Refused by policy: the stack's tier does not allow the plan. */
-  refused: 1,
-  /** Invalid input: files, config, flags, integrity of the history. */
-  invalidInput: 2,
-  /** Database or I/O failure. */
-  failure: 3,
-} as const;
-
-/** An exit code of the CLI. */
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+/** What kind of error it is: invalid input, refused by policy, or a failure of the database or the file system. */
+export type ErrorKind = "invalid-input" | "refused" | "failure";
 
 /** Base of every error dbpipe reports to users. */
 export abstract class DbpipeError extends Error {
-  /** The CLI exits with this code when the error reaches it. */
-  abstract readonly exitCode: ExitCode;
+  /** Its kind: what the front ends report it as (the CLI's exit code). */
+  abstract readonly kind: ErrorKind;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
   }
 }
 
-/** Invalid input: a file, a flag, a config key, or a history that does not match the files (exit 2). */
+/** Invalid input: a file, a flag, a config key, or a history that does not match the files. */
 export class InputError extends DbpipeError {
-  readonly exitCode = EXIT.invalidInput;
+  readonly kind = "invalid-input";
 }
 
-/** The stack's policy refuses what was asked (exit 1). */
+/** One problem with a stack's config. */
+export interface SettingsProblem {
+  /** The full key, e.g. `dbpipe:backupRetentionDays`. */
+  key: string;
+  /** What is wrong and, where useful, what to do. */
+  message: string;
+  /** Line in the source file, when known. */
+  line?: number;
+}
+
+/** Invalid stack config: every problem found, each naming its key. */
+export class SettingsError extends InputError {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly SettingsProblem[],
+  ) {
+    super(
+      `${source}: invalid stack settings:\n` +
+        problems.map((p) => `  ${source}${p.line ? `:${p.line}` : ""}: ${p.key}: ${p.message}`).join("\n"),
+    );
+  }
+}
+
+/** The stack's policy refuses what was asked. */
 export class RefusedError extends DbpipeError {
-  readonly exitCode = EXIT.refused;
+  readonly kind = "refused";
 }
 
-/** The database or the file system failed (exit 3). */
+/** The database or the file system failed. */
 export class FailureError extends DbpipeError {
-  readonly exitCode = EXIT.failure;
+  readonly kind = "failure";
 }
 
 /** Network errors that mean the server could not be reached at all. */

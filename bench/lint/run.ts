@@ -80,6 +80,8 @@ interface Sample {
   cpu: number;
   stdoutBytes: number;
   exitCode: number | null;
+  /** Peak resident memory of the child, KiB (GNU time's %M). */
+  maxRss: number;
 }
 
 /** CPU ms of this process's finished children (cutime + cstime), from /proc. */
@@ -95,7 +97,9 @@ function timeProcess(command: string, args: readonly string[], cwd: string): Pro
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
     // A CA bundle some build machines set costs every Node process start-up time; no TLS here.
     delete env.NODE_EXTRA_CA_CERTS;
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    // GNU time measures the child's peak memory; its own start-up is a few milliseconds.
+    const rssFile = path.join(WORK, `rss-${process.pid}.txt`);
+    const child = spawn("/usr/bin/time", ["-f", "%M", "-o", rssFile, command, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdoutBytes = 0;
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdoutBytes += chunk.length));
@@ -104,7 +108,7 @@ function timeProcess(command: string, args: readonly string[], cwd: string): Pro
     child.on("close", (exitCode) => {
       const wall = Number(process.hrtime.bigint() - started) / 1e6;
       if (exitCode !== 0 && exitCode !== 1) reject(new Error(`${path.basename(command)} ${args.join(" ")} exited ${exitCode}: ${stderr.slice(0, 2000)}`));
-      else resolve({ wall, cpu: childrenCpu() - cpuBefore, stdoutBytes, exitCode });
+      else resolve({ wall, cpu: childrenCpu() - cpuBefore, stdoutBytes, exitCode, maxRss: Number(fs.readFileSync(rssFile, "utf8").trim().split("\n").pop()) });
     });
   });
 }
@@ -140,7 +144,10 @@ async function main(): Promise<void> {
   const contenders: Contender[] = [
     { id: "squawk", label: `squawk ${SQUAWK_VERSION} (text)`, command: squawk, args: relative },
     { id: "squawk-json", label: `squawk ${SQUAWK_VERSION} --reporter json`, command: squawk, args: ["--reporter", "json", ...relative] },
+    { id: "parse-only", label: "parse only (libpg-query, new process)", command: process.execPath, args: [path.join(__dirname, "parse-only.js"), migrations] },
     { id: "dbpipe-1", label: "dbpipe lint --jobs 1 (cold)", prepare: dropCache, command: process.execPath, args: [DBPIPE, "lint", "--jobs", "1"] },
+    // DBPIPE_BEFORE=<path to another build's bin/dbpipe.js> adds it as a contender: before and after in one run.
+    ...(process.env.DBPIPE_BEFORE ? [{ id: "before-1", label: "dbpipe lint --jobs 1 (cold), before", prepare: dropCache, command: process.execPath, args: [process.env.DBPIPE_BEFORE, "lint", "--jobs", "1"] }] : []),
     { id: "dbpipe-2", label: "dbpipe lint --jobs 2 (cold)", prepare: dropCache, command: process.execPath, args: [DBPIPE, "lint", "--jobs", "2"] },
     { id: "dbpipe-json", label: "dbpipe lint --jobs 1 --format json (cold)", prepare: dropCache, command: process.execPath, args: [DBPIPE, "lint", "--jobs", "1", "--format", "json"] },
     { id: "dbpipe-cached", label: "dbpipe lint, unchanged files (warm cache)", command: process.execPath, args: [DBPIPE, "lint"] },
@@ -150,7 +157,7 @@ async function main(): Promise<void> {
   const newest = files[files.length - 1];
   const original = fs.readFileSync(newest, "utf8");
   let edit = 0;
-  contenders[6].prepare = async () => {
+  contenders[contenders.length - 1].prepare = async () => {
     fs.writeFileSync(newest, `${original}-- edit ${++edit}\nALTER TABLE ${path.basename(newest, ".sql").slice(5)} ADD COLUMN note_${edit} text;\n`);
   };
 
@@ -177,20 +184,21 @@ async function main(): Promise<void> {
   fs.writeFileSync(newest, original);
 
   const squawkWall = summarise(samples.get("squawk")!.map((s) => s.wall)).median;
+  const parseWall = summarise(samples.get("parse-only")!.map((s) => s.wall)).median;
   const lines: string[] = [];
   const out = (line = "") => lines.push(line);
   out(`${files.length} files, ${options.statements} statements each (about), ${(bytes / 1024).toFixed(0)} KiB; ${options.runs} runs after ${options.warmup} warm-up.`);
   out(`Findings: dbpipe ${dbpipeFindings}, squawk ${squawkFindings}.`);
   out(`Machine: ${spawnSync("nproc", { encoding: "utf8" }).stdout.trim()} cores, Node ${process.version}.`);
   out();
-  out("| contender | wall median | min | max | CPU median | ÷ squawk (wall) | output |");
-  out("|---|---|---|---|---|---|---|");
+  out("| contender | wall median | min | max | CPU median | ÷ squawk (wall) | ÷ parse only (wall) | peak RSS | output |");
+  out("|---|---|---|---|---|---|---|---|---|");
   for (const c of contenders) {
     const xs = samples.get(c.id)!;
     const wall = summarise(xs.map((s) => s.wall));
     const cpu = summarise(xs.map((s) => s.cpu));
     out(
-      `| ${c.label} | ${wall.median.toFixed(0)} ms | ${wall.min.toFixed(0)} | ${wall.max.toFixed(0)} | ${cpu.median.toFixed(0)} ms | ${(wall.median / squawkWall).toFixed(2)} | ${(xs[0].stdoutBytes / 1024).toFixed(0)} KiB |`,
+      `| ${c.label} | ${wall.median.toFixed(0)} ms | ${wall.min.toFixed(0)} | ${wall.max.toFixed(0)} | ${cpu.median.toFixed(0)} ms | ${(wall.median / squawkWall).toFixed(2)} | ${(wall.median / parseWall).toFixed(2)} | ${(summarise(xs.map((s) => s.maxRss)).median / 1024).toFixed(0)} MiB | ${(xs[0].stdoutBytes / 1024).toFixed(0)} KiB |`,
     );
   }
   const report = `${lines.join("\n")}\n`;

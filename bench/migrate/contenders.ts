@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
-import { type EngineOptions, upMigrations } from "../../src/migrate/engine";
-import { splitWithParser } from "../../src/migrate/statements";
+import type { EngineOptions } from "../../src/migrate/run";
+import { upMigrations } from "../../src/migrate/verbs/up";
 import type { StackSettings } from "../../src/settings/stack-settings";
 
 /**
@@ -118,7 +118,7 @@ export function floorThreeTrips(ctx: BenchContext): Contender {
 
 /** The engine's options for the bench project and a database, as the CLI builds them. */
 export function engineOptionsFor(ctx: BenchContext, url: string): EngineOptions {
-  return { settings: ctx.settings, migrationsDir: ctx.dbpipeDir, databaseUrl: url, displayBase: ctx.projectDir, splitStatements: splitWithParser };
+  return { settings: ctx.settings, migrationsDir: ctx.dbpipeDir, databaseUrl: url, displayBase: ctx.projectDir };
 }
 
 /** dbpipe as a library: `upMigrations(options)`, in this process. */

@@ -5,7 +5,7 @@ import { InputError } from "../errors";
 import { type MigrationLayout, display, loadMigrations } from "../migrate/files";
 import { HISTORY_TABLE, appliedBy, ensureHistory, readHistory } from "../migrate/history";
 import { acquireRunLock, releaseRunLock } from "../migrate/lock";
-import type { Migration } from "../migrate/migration";
+import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
 import { drizzleHash, flywayChecksum, prismaChecksums } from "./checksums";

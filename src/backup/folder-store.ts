@@ -102,6 +102,11 @@ export class FolderStore implements BackupStore {
     fs.rmSync(this.dumpFile(id), { force: true });
   }
 
+  localPath(id: string): string | undefined {
+    checkBackupId(id);
+    return fs.existsSync(this.dumpFile(id)) ? this.dumpFile(id) : undefined;
+  }
+
   /**
    * Deletes the backups created more than `days` days ago (never `keep`, the one just taken), and
    * `.partial` files that old (left by killed runs). Returns the ids it deleted.

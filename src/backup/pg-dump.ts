@@ -1,9 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { PassThrough, type Readable } from "node:stream";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Client } from "pg";
 import { FailureError } from "../errors";
 import { redactText } from "../redact";
 
@@ -23,9 +21,6 @@ export interface PgTool {
   version: string;
 }
 
-/** A pg_dump found on this machine. */
-export type PgDump = PgTool;
-
 /** pg_dump or pg_restore is missing, too old for the server, or failed. */
 export class PgDumpError extends FailureError {}
 
@@ -39,11 +34,6 @@ export function pgToolVersion(file: string, name: PgToolName = "pg_dump"): PgToo
   const m = new RegExp(`${name} \\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?`).exec(run.stdout ?? "");
   if (run.status !== 0 || !m) return undefined;
   return { path: file, major: Number(m[1]), version: m[2] ? `${m[1]}.${m[2]}` : m[1] };
-}
-
-/** Reads a pg_dump's version; undefined when it cannot run. */
-export function pgDumpVersion(file: string): PgDump | undefined {
-  return pgToolVersion(file, "pg_dump");
 }
 
 /**
@@ -87,62 +77,8 @@ export function findPgTool(name: PgToolName, serverMajor: number, env: NodeJS.Pr
  * Finds a pg_dump whose major version is at least `serverMajor`: `DBPIPE_PG_DUMP` when set, else
  * the newest of `pg_dump` on the PATH and Debian's `/usr/lib/postgresql/<major>/bin/pg_dump`.
  */
-export function findPgDump(serverMajor: number, env: NodeJS.ProcessEnv = process.env): PgDump {
+export function findPgDump(serverMajor: number, env: NodeJS.ProcessEnv = process.env): PgTool {
   return findPgTool("pg_dump", serverMajor, env);
-}
-
-/** The server's major version. */
-export async function serverMajor(client: Client): Promise<number> {
-  const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-  return Math.floor(Number(rows[0].v) / 10000);
-}
-
-/** What a finished dump is. */
-export interface DumpResult {
-  /** The dump file (custom format, for pg_restore). */
-  file: string;
-  /** Its size in bytes. */
-  bytes: number;
-  /** sha256 of its content. */
-  sha256: string;
-  /** How long pg_dump took, in ms. */
-  ms: number;
-}
-
-/**
- * Dumps the database at `url` to `file` in pg_dump's custom format. Writes to `<file>.partial`
- * and renames it when pg_dump succeeded, so a failed or interrupted dump never looks like a backup.
- */
-export async function dumpToFile(pgDump: PgDump, url: string, file: string): Promise<DumpResult> {
-  const parsed = new URL(url);
-  const password = decodeURIComponent(parsed.password);
-  parsed.password = "";
-  const partial = `${file}.partial`;
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(pgDump.path, ["--format=custom", "--no-password", `--file=${partial}`, `--dbname=${parsed.toString()}`], {
-      env: { ...process.env, PGPASSWORD: password, PGAPPNAME: "dbpipe-backup" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let err = "";
-    child.stderr.on("data", (d) => (err += d));
-    child.on("error", (error) => reject(new PgDumpError(`could not run ${pgDump.path}: ${error.message}`)));
-    child.on("close", (code) => {
-      if (code === 0) resolve();
-      else reject(new PgDumpError(`pg_dump failed (exit ${code}): ${redactText(err.trim(), [password])}; nothing was migrated`));
-    });
-  }).catch((error) => {
-    fs.rmSync(partial, { force: true });
-    throw error;
-  });
-  fs.chmodSync(partial, 0o600);
-  fs.renameSync(partial, file);
-  const ms = Math.round(performance.now() - started);
-  // Streamed: a production dump can be far larger than memory.
-  const hash = createHash("sha256");
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return { file, bytes: fs.statSync(file).size, sha256: hash.digest("hex"), ms };
 }
 
 /**

@@ -63,6 +63,12 @@ export interface BackupStore {
   list(): Promise<StoredBackup[]>;
   /** Deletes backup `id`: its dump and its manifest. */
   delete(id: string): Promise<void>;
+  /**
+   * The path of backup `id`'s dump when this store keeps it on this machine's disk (a restore
+   * then verifies and reads it in place instead of downloading a copy). Optional: remote stores
+   * leave it out.
+   */
+  localPath?(id: string): string | undefined;
 }
 
 /** What a backup id may hold: it names files and object keys, so no `/`, no `..`, nothing odd. */

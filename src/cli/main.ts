@@ -1,7 +1,9 @@
 import { Command, CommanderError } from "commander";
-import { DbpipeError, EXIT, type ExitCode, databaseFailure } from "../errors";
+import { DbpipeError, databaseFailure } from "../errors";
+import { EXIT, exitCodeOf } from "./exit-codes";
 import { redactText, redactUrl, rememberUrlSecrets } from "../redact";
 import { COMMANDS } from "./commands";
+import type { CommandIO } from "./command-io";
 import { type Output, processOutput } from "./output";
 import { givenDatabaseUrl } from "./project";
 
@@ -9,20 +11,6 @@ import { givenDatabaseUrl } from "./project";
  * The `dbpipe` command line: one file per command in `commands/`, each a thin wrapper that parses
  * its flags, calls the core and renders the result.
  */
-
-/** What a command file gets to register itself with. */
-export interface CommandIO {
-  /** Where to write. */
-  output: Output;
-  /**
-   * Wraps a command's action: runs it, turns its result into the process exit code, and reports a
-   * {@link DbpipeError} by its message (never a stack trace).
-   */
-  run<A extends unknown[]>(action: (...args: A) => Promise<ExitCode | void>): (...args: A) => Promise<void>;
-}
-
-/** A command file's export: adds its command to the program. */
-export type RegisterCommand = (program: Command, io: CommandIO) => void;
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], output: Output = processOutput()): Promise<number> {
@@ -90,7 +78,7 @@ function report(error: unknown, output: Output, database?: string): number {
   if (failure) {
     output.error(`${label} ${failure.message}`);
     if (process.env.DBPIPE_DEBUG && failure !== error && error instanceof Error && error.stack) output.error(redactText(error.stack));
-    return failure.exitCode;
+    return exitCodeOf(failure);
   }
   // Not ours: a bug, or a failure we did not anticipate. Say so plainly; the stack only on request.
   const message = error instanceof Error ? error.message : String(error);

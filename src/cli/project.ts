@@ -2,10 +2,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Command, Option } from "commander";
 import { DbpipeError, InputError, databaseFailure } from "../errors";
+import { stackBackupStore } from "../backup/stack-store";
 import { startEmbedded } from "../local/embedded";
-import type { EngineEvents, EngineOptions } from "../migrate/engine";
+import type { EngineEvents, EngineOptions } from "../migrate/run";
 import { display } from "../migrate/files";
-import { splitWithParser } from "../migrate/statements";
+import type { DeployOptions } from "../pipeline/deploy";
 import { redactUrl, rememberUrlSecrets } from "../redact";
 import { loadStackSettings } from "../settings/stack-file";
 import { MIGRATION_LAYOUTS, type MigrationLayoutSetting, type StackSettings } from "../settings/stack-settings";
@@ -120,8 +121,18 @@ export function engineOptions(project: Project, database: DatabaseTarget, events
     migrationsDir: project.migrationsDir,
     layout: project.layout,
     databaseUrl: database.url,
-    splitStatements: splitWithParser,
     events,
+  };
+}
+
+/** The deploy's options for a project and database: the backups go to the stack's store, as for `dbpipe backup` (by default the local folder `.dbpipe/<stack>/backups/`). */
+export function deployOptions(project: Project, database: DatabaseTarget): Pick<DeployOptions, "settings" | "migrationsDir" | "layout" | "databaseUrl" | "backupStore"> {
+  return {
+    settings: project.settings,
+    migrationsDir: project.migrationsDir,
+    layout: project.layout,
+    databaseUrl: database.url,
+    backupStore: stackBackupStore({ projectDir: project.dir, stack: project.settings.stack, retentionDays: project.settings.infra.backupRetentionDays, awsRegion: project.settings.infra.awsRegion }).store,
   };
 }
 

@@ -1,4 +1,4 @@
-import { formatMs } from "../migrate/lock";
+import { formatElapsed } from "../text/duration";
 import type { IntegrityProblem, PlanEntry } from "../migrate/plan";
 import { type DbpipeError } from "../errors";
 import { MigrationFailedError } from "../migrate/sql-error";
@@ -29,7 +29,7 @@ export function printEntries(output: Output, entries: readonly PlanEntry[]): voi
     e.name,
     e.status + (e.outOfOrder ? " (out of order)" : "") + (e.history?.kind === "baseline" ? " (baseline)" : ""),
     e.history ? e.history.appliedAt.toISOString().replace("T", " ").slice(0, 19) : "",
-    e.history && e.history.kind !== "baseline" ? formatMs(e.history.executionMs) : "",
+    e.history && e.history.kind !== "baseline" ? formatElapsed(e.history.executionMs) : "",
   ]);
   const header = ["VERSION", "NAME", "STATUS", "APPLIED AT (UTC)", "TIME"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -68,4 +68,11 @@ export function errorJson(error: DbpipeError): Record<string, unknown> {
     };
   }
   return { message: error.message };
+}
+
+/** A size for people: `512 B`, `3.4 KiB`, `12.0 MiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

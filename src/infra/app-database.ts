@@ -49,7 +49,11 @@ export interface AppDatabaseArgs {
   secretsKmsKeyArn?: pulumi.Input<string>;
   /** Tags of the Secrets Manager secrets. Default none. */
   tags?: Record<string, string>;
-  /** Pulumi `protect` on the database and its schema. Default false. */
+  /**
+   * Prod's safety: Pulumi `protect` on the database, its schema, the roles and the provider (the
+   * engine refuses to delete or replace them), and `retainOnDelete` on the database and the schema.
+   * Default false.
+   */
   protect?: boolean;
 }
 
@@ -107,9 +111,12 @@ export class AppDatabase extends pulumi.ComponentResource {
         connectTimeout: 30,
         expectedVersion: args.serverVersion,
       },
-      { parent: this },
+      // A replaced provider would replace everything it manages.
+      { parent: this, protect: args.protect ?? false },
     );
     const inDb = { parent: this, provider: this.provider };
+    const kept = { ...inDb, protect: args.protect ?? false, retainOnDelete: args.protect ?? false };
+    const guarded = { ...inDb, protect: args.protect ?? false };
 
     const passwords = Object.fromEntries(
       LOGIN_ROLES.map((role) => [
@@ -119,7 +126,7 @@ export class AppDatabase extends pulumi.ComponentResource {
       ]),
     ) as Record<LoginRole, pulumi.Output<string>>;
 
-    const owner = new postgresql.Role(`${name}-owner`, { name: names.owner, login: false }, inDb);
+    const owner = new postgresql.Role(`${name}-owner`, { name: names.owner, login: false }, guarded);
     // The administrator every host gives (RDS's master, Neon's neon_superuser member, Supabase's
     // postgres) is not a superuser, and the database belongs to <db>_owner, not to it. As a member of
     // the owner (with INHERIT, the default) it holds the owner's rights on the database: its
@@ -135,12 +142,12 @@ export class AppDatabase extends pulumi.ComponentResource {
     const database = new postgresql.Database(
       `${name}-database`,
       { name: db, owner: owner.name, encoding: "UTF8", template: "template0", allowConnections: true },
-      { ...inDb, protect: args.protect ?? false, dependsOn: [adminInOwner] },
+      { ...kept, dependsOn: [adminInOwner] },
     );
     const schema = new postgresql.Schema(
       `${name}-schema`,
       { name: schemaName, database: database.name, owner: owner.name, ifNotExists: false, dropCascade: false },
-      { ...inDb, protect: args.protect ?? false },
+      kept,
     );
     // Extensions go to public, which every role can use; the roles find them through search_path.
     const searchPaths = [schemaName, "public"];
@@ -157,13 +164,13 @@ export class AppDatabase extends pulumi.ComponentResource {
         assumeRole: owner.name,
         searchPaths,
       },
-      inDb,
+      guarded,
     );
-    const app = new postgresql.Role(`${name}-app`, { name: names.app, login: true, password: passwords.app, searchPaths }, inDb);
+    const app = new postgresql.Role(`${name}-app`, { name: names.app, login: true, password: passwords.app, searchPaths }, guarded);
     const readonly = new postgresql.Role(
       `${name}-readonly`,
       { name: names.readonly, login: true, password: passwords.readonly, searchPaths },
-      inDb,
+      guarded,
     );
     const loginRoles: Record<LoginRole, postgresql.Role> = { migrator, app, readonly };
 

@@ -7,19 +7,27 @@ export interface BackupBucketArgs {
   /** Days a backup is kept: expiry of current objects, and the Object Lock retention. Required. */
   retentionDays: number;
   /**
-   * S3 Object Lock with a default retention of `retentionDays`. S3 enables Object Lock only on a new
-   * bucket, so turning it on for an existing environment replaces the bucket. Default false.
+   * S3 Object Lock with a default retention of `retentionDays`, through a
+   * `BucketObjectLockConfiguration` alone: S3 enables Object Lock on an existing versioned bucket,
+   * while the bucket's own `objectLockEnabled` input would replace the bucket (and, where it may be
+   * force-destroyed, delete every backup in it). Default false.
    */
   objectLock?: boolean;
   /** Object Lock mode. Default `GOVERNANCE`. */
   objectLockMode?: ObjectLockMode;
-  /** Days a replaced or deleted backup version is kept before S3 removes it. Default 7. */
+  /** Days a replaced or deleted backup version is kept before S3 removes it. Default `retentionDays`. */
   noncurrentVersionDays?: number;
   /** Let `pulumi destroy` delete the bucket with the backups in it. Default false. */
   forceDestroy?: boolean;
+  /**
+   * The name AWS sees where a name must be unique in the account and is fixed by dbpipe (the KMS
+   * alias, descriptions, the final snapshot): the project and the stack, e.g. `dbpipe-prod-server`.
+   * Logical names leave the stack out so that `pulumi stack rename` replaces nothing. Default: `name`.
+   */
+  fixedName?: string;
   /** Tags of the bucket and its KMS key. Default none. */
   tags?: Record<string, string>;
-  /** Pulumi `protect` on the bucket and its KMS key. Default false. */
+  /** Pulumi `protect` and `retainOnDelete` on the bucket and its KMS key. Default false. */
   protect?: boolean;
 }
 
@@ -44,19 +52,20 @@ export class BackupBucket extends pulumi.ComponentResource {
   constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dbpipe:infra:BackupBucket", name, {}, opts);
     const tags = args.tags ?? {};
-    const stateful = { parent: this, protect: args.protect ?? false };
+    const fixedName = args.fixedName ?? name;
+    const stateful = { parent: this, protect: args.protect ?? false, retainOnDelete: args.protect ?? false };
     const objectLock = args.objectLock ?? false;
 
     this.kmsKey = new aws.kms.Key(
       `${name}-key`,
-      { description: `${name}: database backups`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+      { description: `${fixedName}: database backups`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
       stateful,
     );
-    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${name}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
+    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${fixedName}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
 
     this.bucket = new aws.s3.Bucket(
       `${name}-bucket`,
-      { objectLockEnabled: objectLock, forceDestroy: args.forceDestroy ?? false, tags },
+      { forceDestroy: args.forceDestroy ?? false, tags },
       stateful,
     );
     const bucket = this.bucket.id;
@@ -116,7 +125,7 @@ export class BackupBucket extends pulumi.ComponentResource {
             status: "Enabled",
             filter: { prefix: "" },
             expiration: { days: args.retentionDays },
-            noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 7 },
+            noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? args.retentionDays },
             abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
           },
           {

@@ -3,6 +3,7 @@ import { CONFIG_NAMESPACE, type StackSettings } from "../settings/stack-settings
 import { AppDatabase, type DatabaseRoles, type LoginRole } from "./app-database";
 import { BackupBucket } from "./backup-bucket";
 import { ExternalServer } from "./external-server";
+import { MigrationSet } from "./migration-set";
 import { RdsServer } from "./rds-server";
 
 /** Arguments of a {@link DatabaseEnvironment}. */
@@ -12,15 +13,28 @@ export interface DatabaseEnvironmentArgs {
 }
 
 /**
- * The prefix of every resource name of a stack: `dbpipe-<stack>`, lower-cased, with anything AWS
- * names reject (`_`, `.`, capitals in RDS identifiers and bucket names) turned into `-`.
+ * The stack-qualified name of an environment: `<project>-<stack>`, lower-cased, with anything AWS
+ * names reject (`_`, `.`, capitals in RDS identifiers and bucket names) turned into `-`. It names
+ * only what must be unique in the AWS account and is not in Pulumi's state (KMS aliases,
+ * descriptions, the final snapshot). Before logical names left the stack out, it was also the
+ * environment's logical name: {@link DatabaseEnvironment}'s alias.
  */
-export function environmentName(stack: string): string {
+export function environmentName(stack: string, project: string = CONFIG_NAMESPACE): string {
   const slug = stack
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");
-  return `${CONFIG_NAMESPACE}-${slug || "stack"}`;
+  return `${project}-${slug || "stack"}`;
+}
+
+/**
+ * Options of the environment's component: its logical name is the project's (`dbpipe`), the same in
+ * every stack, so `pulumi stack rename` keeps every URN; the alias maps the names earlier versions
+ * gave (`dbpipe-<stack>`, and every child's `dbpipe-<stack>-…`, which Pulumi derives from it) to the
+ * new ones, so upgrading replaces nothing.
+ */
+export function environmentIdentity(stack: string, project: string): { name: string; opts: pulumi.ComponentResourceOptions } {
+  return { name: project, opts: { aliases: [{ name: environmentName(stack, project) }] } };
 }
 
 /** The tags every taggable resource of a stack carries: project, stack and tier. */
@@ -40,6 +54,8 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
   readonly database: AppDatabase;
   /** The backup bucket. */
   readonly backups: BackupBucket;
+  /** The migrations, applied on every `pulumi up` once the database, its roles and the bucket exist. */
+  readonly migrations: MigrationSet;
   /** `host:port` of the server's direct connection. Secret in `external` mode (it comes from a secret URL). */
   readonly endpoint: pulumi.Output<string>;
   /** ARN of the RDS master user's secret; undefined in `external` mode. */
@@ -54,6 +70,7 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
     const { infra } = args.settings;
     const tags = environmentTags(args.settings);
     const protect = infra.protectResources;
+    const fixed = environmentName(args.settings.stack, pulumi.getProject());
 
     let server: RdsServer | ExternalServer;
     if (infra.server === "rds") {
@@ -83,6 +100,7 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
           },
           tags,
           protect,
+          fixedName: `${fixed}-server`,
         },
         { parent: this },
       );
@@ -126,8 +144,20 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
         forceDestroy: infra.backupForceDestroy,
         tags,
         protect,
+        fixedName: `${fixed}-backups`,
       },
       { parent: this },
+    );
+
+    // After the database, its roles and grants (the whole component), and the bucket its backups go to.
+    this.migrations = new MigrationSet(
+      `${name}-migrations`,
+      {
+        databaseUrl: this.database.migrationUrl,
+        settings: args.settings,
+        backup: pulumi.interpolate`s3://${this.backups.bucketName}`,
+      },
+      { parent: this, dependsOn: [this.database, this.backups] },
     );
     this.registerOutputs({ endpoint: this.endpoint });
   }

@@ -1,22 +1,14 @@
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
-import { backupToFolder } from "../backup/local-folder";
-import { InputError, RefusedError } from "../errors";
-import { type BeforeApply, upMigrations } from "../migrate/engine";
+import { openBackupStore } from "../backup/open-store";
 import { type HistoryRow, readHistory } from "../migrate/history";
 import type { MigrationLayout } from "../migrate/files";
-import type { Migration } from "../migrate/migration";
 import { withSession } from "../migrate/session";
-import { splitWithParser } from "../migrate/statements";
-import { riskGate } from "../risk/gate";
+import { deploy } from "../pipeline/deploy";
 import type { StackSettings } from "../settings/stack-settings";
 import { type MigrationManifest, parseManifestEntry } from "./migration-set";
 
 /**
- * The one call from the MigrationSet provider into the core: deploy the migrations preview saw.
- * Until the pipeline's deploy exists, it is built here from the engine's functions (lock, plan,
- * integrity, verdict, backup, apply); the provider calls nothing else, so pointing it at deploy
- * changes this file only.
+ * The one call from the MigrationSet provider into the core: deploy the migrations preview saw,
+ * through the pipeline's deploy (the same one `dbpipe up` runs).
  */
 
 /** What the provider asks for. */
@@ -33,6 +25,8 @@ export interface MigrationSetDeploy {
   manifest: MigrationManifest;
   /** The backup store's URL; empty for none. */
   backup: string;
+  /** Days a local folder store keeps backups (the bucket's lifecycle does it in S3). Default: none pruned. */
+  retentionDays?: number;
 }
 
 /** What the run did. */
@@ -45,59 +39,26 @@ export interface MigrationSetOutcome {
   history: HistoryRow[];
 }
 
-/**
- * Refuses, before anything is written, migrations that are not the ones preview saw: a file whose
- * checksum differs from the manifest, a file the manifest lacks, a manifest entry whose file is gone.
- */
-export function assertAsPreviewed(manifest: MigrationManifest, loaded: readonly Migration[]): void {
-  const expected = new Map<string, { key: string; checksum: string }>();
+/** The versions and checksums of `manifest`: what deploy refuses to differ from. */
+export function expectedChecksums(manifest: MigrationManifest): Map<string, string> {
+  const expected = new Map<string, string>();
   for (const [key, value] of Object.entries(manifest)) {
     const entry = parseManifestEntry(key, value);
-    if (entry) expected.set(entry.version, { key, checksum: entry.checksum });
+    if (entry) expected.set(entry.version, entry.checksum);
   }
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  for (const m of loaded) {
-    const want = expected.get(m.version);
-    seen.add(m.version);
-    if (!want) problems.push(`${m.file}: not in the migrations that preview showed (added since?)`);
-    else if (want.checksum !== m.checksum) problems.push(`${m.file}: changed since preview (checksum ${m.checksum.slice(0, 12)}, preview saw ${want.checksum.slice(0, 12)})`);
-  }
-  for (const [version, want] of expected) if (!seen.has(version)) problems.push(`${want.key}: in the migrations that preview showed, but its file is gone`);
-  if (problems.length > 0) {
-    throw new InputError(
-      `the migrations are not the ones preview showed; nothing was applied:\n${problems.map((p) => `  - ${p}`).join("\n")}\nRun \`pulumi up\` again to review and apply what is there now.`,
-    );
-  }
+  return expected;
 }
 
-/** Deploys: lock, integrity, the manifest check, verdict, backup when the tier asks, apply. */
+/** Deploys through the pipeline's deploy: the manifest check, lock, integrity, verdict, backup when the tier asks, apply. */
 export async function deployMigrationSet(request: MigrationSetDeploy): Promise<MigrationSetOutcome> {
-  let backupKey: string | null = null;
-  const gate = riskGate({
+  const result = await deploy({
     settings: request.settings,
-    backup: request.backup
-      ? async (pending, client) => {
-          const folder = localFolder(request.backup);
-          const backup = await backupToFolder({ folder, stack: request.settings.stack, url: request.databaseUrl, client, pending });
-          backupKey = path.basename(backup.ref);
-          return backup.ref;
-        }
-      : undefined,
+    migrationsDir: request.migrationsDir,
+    layout: request.layout,
+    databaseUrl: request.databaseUrl,
+    expectedChecksums: expectedChecksums(request.manifest),
+    backupStore: request.backup ? openBackupStore(request.backup, { source: "the MigrationSet's backup input", retentionDays: request.retentionDays }) : undefined,
   });
-  const beforeApply: BeforeApply = async (context) => {
-    assertAsPreviewed(request.manifest, [...context.applied, ...context.pending]);
-    return gate(context);
-  };
-  const result = await upMigrations(
-    { settings: request.settings, migrationsDir: request.migrationsDir, layout: request.layout, databaseUrl: request.databaseUrl, splitStatements: splitWithParser },
-    { beforeApply },
-  );
   const history = await withSession(request.databaseUrl, readHistory);
-  return { applied: result.applied.map((a) => a.version), backupKey, history };
-}
-
-function localFolder(url: string): string {
-  if (!url.startsWith("file://")) throw new RefusedError(`backups to ${url} are not supported yet; nothing was applied`);
-  return fileURLToPath(url);
+  return { applied: result.applied.map((a) => a.version), backupKey: result.backup?.manifest.id ?? null, history };
 }

@@ -1,13 +1,15 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { DbpipeError } from "../errors";
+import { openBackupStore } from "../backup/open-store";
+import { DbpipeError, InputError } from "../errors";
 import { HISTORY_TABLE, type HistoryRow, readHistory } from "../migrate/history";
 import { withSession } from "../migrate/session";
 import { MIGRATION_LAYOUTS, type StackSettings } from "../settings/stack-settings";
-import { RISK_LEVELS, TIERS } from "../settings/tiers";
+import { RISK_LEVELS } from "../risk-level";
+import { TIERS } from "../settings/tiers";
 import { rememberUrlSecrets, redactText } from "../redact";
-import { type MigrationManifest, type MigrationSetInputs, type MigrationSetSettings, type MigrationSetState, parseManifestEntry } from "./migration-set";
+import { type MigrationManifest, type MigrationSetInputs, type MigrationSetProvider, type MigrationSetSettings, type MigrationSetState, parseManifestEntry } from "./migration-set";
 import { deployMigrationSet } from "./migration-set-deploy";
 
 /**
@@ -20,14 +22,6 @@ import { deployMigrationSet } from "./migration-set-deploy";
 /** What Pulumi stores as the resource's outputs: its inputs (minus the manifest) and what the last run did. */
 export type MigrationSetOutputs = Omit<MigrationSetInputs, "manifest"> & MigrationSetState;
 
-/** The provider's methods. */
-export interface MigrationSetProvider {
-  check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult>;
-  diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
-  create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult>;
-  update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult>;
-  read(id: string, props?: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult>;
-}
 
 /** What the engine sends for a value it does not know yet (during preview). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -76,10 +70,15 @@ export function checkInputs(news: Record<string, unknown>): Failure[] {
   checkSettings(news.settings, fail);
   checkApprovals(news.approvals, fail);
   const backup = news.backup;
-  if (known(backup) && backup !== undefined && backup !== "") {
-    if (typeof backup !== "string") fail("backup", `must be a store URL (s3://<bucket>/<prefix> or file:///<path>); got ${describe(backup)}`);
-    else if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(backup) && !/^file:\/\/\/./.test(backup)) {
-      fail("backup", `must be s3://<bucket>/<prefix> or file:///<absolute path>; got ${describe(redactText(backup))}`);
+  if (known(backup) && backup !== "") {
+    if (typeof backup !== "string") fail("backup", `must be a store URL (s3://<bucket>/<prefix> or file:///<path>), or empty for none; got ${describe(backup)}`);
+    else {
+      try {
+        openBackupStore(backup, { source: "the store" });
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        fail("backup", error.message);
+      }
     }
   }
   return failures;
@@ -126,6 +125,7 @@ function checkSettings(settings: unknown, fail: (property: string, reason: strin
       if (typeof v !== "string" || !SEVERITIES.includes(v)) fail(at(`ruleSeverity.${rule}`), `must be one of ${SEVERITIES.join(", ")}; got ${describe(v)}`);
     }
   }
+  if (typeof s.backupRetentionDays !== "number" || !Number.isInteger(s.backupRetentionDays) || s.backupRetentionDays < 1) fail(at("backupRetentionDays"), `must be a whole number of days, 1 or more; got ${describe(s.backupRetentionDays)}`);
   if (!Array.isArray(s.extensions) || s.extensions.some((e) => typeof e !== "string" || e === "")) fail(at("extensions"), `must list the extensions the stack declares; got ${describe(s.extensions)}`);
 }
 
@@ -285,6 +285,7 @@ async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs>
     layout: inputs.layout,
     manifest: inputs.manifest,
     backup: inputs.backup,
+    retentionDays: inputs.settings.backupRetentionDays,
   });
   return {
     databaseUrl: inputs.databaseUrl,

@@ -2,10 +2,10 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { InputError } from "../errors";
 import { type MigrationLayout, loadMigrations } from "../migrate/files";
-import type { Migration } from "../migrate/migration";
+import type { Migration } from "../migration";
 import type { Approval, MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
-import type { RiskThreshold, Tier } from "../settings/tiers";
-import type { MigrationSetProvider } from "./migration-set-provider";
+import type { RiskThreshold } from "../risk-level";
+import type { Tier } from "../settings/tiers";
 
 /**
  * `MigrationSet`: the Pulumi resource that migrates the database on `pulumi up`, with the same
@@ -84,6 +84,8 @@ export interface MigrationSetSettings {
   largeTableRows: number;
   /** The extensions the stack declares (migrations may use them without a finding). */
   extensions: string[];
+  /** Days a local folder store keeps backups (an S3 bucket's lifecycle keeps them in the cloud). */
+  backupRetentionDays: number;
 }
 
 /** The settings a stack's {@link MigrationSet} records, from the stack's parsed settings. */
@@ -102,6 +104,7 @@ export function migrationSetSettings(settings: StackSettings): MigrationSetSetti
     ruleSeverity: { ...risk.ruleSeverity },
     largeTableRows: risk.largeTableRows,
     extensions: [...settings.infra.extensions],
+    backupRetentionDays: settings.infra.backupRetentionDays,
   };
 }
 
@@ -157,6 +160,15 @@ export interface MigrationSetArgs {
   backup?: pulumi.Input<string>;
   /** The project folder the migrations folder is relative to. Default: the working directory (where `pulumi up` runs). */
   projectDir?: string;
+}
+
+/** The provider's methods (declared here, implemented in `migration-set-provider.ts`, so that neither module imports the other both ways). */
+export interface MigrationSetProvider {
+  check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult>;
+  diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult>;
+  create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult>;
+  update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult>;
+  read(id: string, props?: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult>;
 }
 
 /** The provider's methods, as `migration-set-provider.ts` exports them. */

@@ -58,9 +58,18 @@ export interface RdsServerArgs {
   adminEndpoint?: HostPort;
   /** CloudWatch alarms. Default: the thresholds documented on {@link RdsAlarmArgs}. */
   alarms?: RdsAlarmArgs;
+  /**
+   * The name AWS sees where a name must be unique in the account and is fixed by dbpipe (the KMS
+   * alias, descriptions, the final snapshot): the project and the stack, e.g. `dbpipe-prod-server`.
+   * Logical names leave the stack out so that `pulumi stack rename` replaces nothing. Default: `name`.
+   */
+  fixedName?: string;
   /** Tags for every taggable child. Default none. */
   tags?: Record<string, string>;
-  /** Pulumi `protect` on the instance and its KMS key. Default false. */
+  /**
+   * Pulumi `protect` and `retainOnDelete` on the instance and its KMS key: the engine refuses to
+   * delete or replace them, and a resource removed from the program is left in AWS. Default false.
+   */
   protect?: boolean;
 }
 
@@ -89,28 +98,29 @@ export class RdsServer extends pulumi.ComponentResource {
   constructor(name: string, args: RdsServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dbpipe:infra:RdsServer", name, {}, opts);
     const tags = args.tags ?? {};
+    const fixedName = args.fixedName ?? name;
     const engineVersion = args.engineVersion ?? "15";
     const major = engineVersion.split(".")[0];
-    const stateful = { parent: this, protect: args.protect ?? false };
+    const stateful = { parent: this, protect: args.protect ?? false, retainOnDelete: args.protect ?? false };
 
     this.kmsKey = new aws.kms.Key(
       `${name}-key`,
       {
-        description: `${name}: RDS storage, Performance Insights and the master user secret`,
+        description: `${fixedName}: RDS storage, Performance Insights and the master user secret`,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
         tags,
       },
       stateful,
     );
-    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${name}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
+    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${fixedName}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
 
     const vpcId = args.vpcId ?? aws.ec2.getVpcOutput({ default: true }, { parent: this }).id;
     const subnetIds =
       args.subnetIds ?? aws.ec2.getSubnetsOutput({ filters: [{ name: "vpc-id", values: [vpcId] }] }, { parent: this }).ids;
     const subnetGroup = new aws.rds.SubnetGroup(
       `${name}-subnets`,
-      { description: `${name}: private subnets of the PostgreSQL instance`, subnetIds, tags },
+      { description: `${fixedName}: private subnets of the PostgreSQL instance`, subnetIds, tags },
       { parent: this },
     );
 
@@ -118,8 +128,10 @@ export class RdsServer extends pulumi.ComponentResource {
     // and each allowed source is its own rule, named after it, so editing the list touches one rule.
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
-      { vpcId, description: `${name}: PostgreSQL from the allowed CIDRs and security groups only`, tags },
-      { parent: this },
+      { vpcId, description: `${fixedName}: PostgreSQL from the allowed CIDRs and security groups only`, tags },
+      // A description change replaces a security group (and detaches the instance for it): the one
+      // written at creation stays, whatever the stack is renamed to later.
+      { parent: this, ignoreChanges: ["description"] },
     );
     const port = 5432;
     // A source listed twice would be two resources with one name.
@@ -142,7 +154,7 @@ export class RdsServer extends pulumi.ComponentResource {
       `${name}-params`,
       {
         family: `postgres${major}`,
-        description: `${name}: TLS only, slow statements and lock waits logged`,
+        description: `${fixedName}: TLS only, slow statements and lock waits logged`,
         parameters: [
           // Static before PostgreSQL 15 on RDS: it takes effect at the next reboot (creation is one).
           { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
@@ -152,13 +164,14 @@ export class RdsServer extends pulumi.ComponentResource {
         ],
         tags,
       },
-      { parent: this },
+      // Its description forces a replacement too.
+      { parent: this, ignoreChanges: ["description"] },
     );
 
     // A final snapshot needs a name no earlier deletion used; a random suffix kept in state gives one
     // that stays the same across updates.
     const finalSnapshotIdentifier = args.finalSnapshot
-      ? pulumi.interpolate`${name}-final-${new random.RandomId(`${name}-final-snapshot-suffix`, { byteLength: 4 }, { parent: this }).hex}`
+      ? pulumi.interpolate`${fixedName}-final-${new random.RandomId(`${name}-final-snapshot-suffix`, { byteLength: 4 }, { parent: this }).hex}`
       : undefined;
 
     this.instance = new aws.rds.Instance(
@@ -215,7 +228,7 @@ export class RdsServer extends pulumi.ComponentResource {
       );
     this.alarms = [
       alarm("cpu-alarm", {
-        alarmDescription: `${name}: CPU above ${alarms.cpuPercent ?? 80}% for 15 minutes`,
+        alarmDescription: `${fixedName}: CPU above ${alarms.cpuPercent ?? 80}% for 15 minutes`,
         metricName: "CPUUtilization",
         statistic: "Average",
         period: 300,
@@ -224,7 +237,7 @@ export class RdsServer extends pulumi.ComponentResource {
         threshold: alarms.cpuPercent ?? 80,
       }),
       alarm("storage-alarm", {
-        alarmDescription: `${name}: less than ${alarms.freeStorageMb ?? 2048} MiB of storage free`,
+        alarmDescription: `${fixedName}: less than ${alarms.freeStorageMb ?? 2048} MiB of storage free`,
         metricName: "FreeStorageSpace",
         statistic: "Minimum",
         period: 300,
@@ -233,7 +246,7 @@ export class RdsServer extends pulumi.ComponentResource {
         threshold: (alarms.freeStorageMb ?? 2048) * 1024 * 1024,
       }),
       alarm("connections-alarm", {
-        alarmDescription: `${name}: more than ${alarms.connections ?? 100} connections for 10 minutes`,
+        alarmDescription: `${fixedName}: more than ${alarms.connections ?? 100} connections for 10 minutes`,
         metricName: "DatabaseConnections",
         statistic: "Maximum",
         period: 300,

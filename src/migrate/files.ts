@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
 import type { MigrationLayoutSetting } from "../settings/stack-settings";
-import type { Migration, SqlSection } from "./migration";
+import type { Migration, SqlSection } from "../migration";
 
 /**
  * Reading migrations from disk, in the layouts teams already have, so they adopt dbpipe without

@@ -1,5 +1,5 @@
 import type { Client } from "pg";
-import type { RiskLevel } from "../settings/tiers";
+import type { RiskLevel } from "../risk-level";
 
 /**
  * The history table, `dbpipe.schema_migrations`: one row per applied (or failed, or baselined)

@@ -1,5 +1,6 @@
 import type { Client } from "pg";
 import { FailureError } from "../errors";
+import { formatElapsed } from "../text/duration";
 
 /**
  * One runner per database at a time: a session-level advisory lock. A second runner waits up to
@@ -32,7 +33,7 @@ export async function acquireRunLock(client: Client, waitMs: number, onWait?: ()
     if (left <= 0) {
       const holder = await describeHolder(client);
       throw new LockTimeoutError(
-        `another dbpipe run holds the migration lock on this database${holder} and did not finish within ${formatMs(waitMs)}; ` +
+        `another dbpipe run holds the migration lock on this database${holder} and did not finish within ${formatElapsed(waitMs)}; ` +
           "try again when it is done (raise dbpipe:lockWait to wait longer)",
       );
     }
@@ -59,10 +60,3 @@ async function describeHolder(client: Client): Promise<string> {
   return ` (server pid ${h.pid}${h.application_name ? `, ${h.application_name}` : ""}${h.client_addr ? ` from ${h.client_addr}` : ""})`;
 }
 
-/** Formats a duration for messages. */
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
-  if (ms < 3_600_000) return `${Number((ms / 60_000).toFixed(1))}min`;
-  return `${Number((ms / 3_600_000).toFixed(1))}h`;
-}

@@ -1,6 +1,6 @@
 import { InputError } from "../errors";
 import type { HistoryRow } from "./history";
-import type { Migration } from "./migration";
+import type { Migration } from "../migration";
 
 /**
  * The plan: the migration files set against the history table. Pure: no I/O, so the CLI, the

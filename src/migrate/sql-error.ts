@@ -1,7 +1,8 @@
 import type { DatabaseError } from "pg";
 import { FailureError } from "../errors";
 import { redactSql, redactText, sqlPasswords } from "../redact";
-import type { Migration, SqlSection } from "./migration";
+import { caretSnippet } from "../text/snippet";
+import type { Migration, SqlSection } from "../migration";
 
 /**
  * Mapping a PostgreSQL error back to the migration file: file, line and column, a snippet with a
@@ -42,11 +43,7 @@ export function snippet(section: SqlSection, position: FilePosition): string {
   const lines = section.text.split("\n");
   const original = lines[position.line - section.line];
   if (original === undefined) return "";
-  const text = redactSql(original);
-  const gutter = String(position.line);
-  const pad = " ".repeat(gutter.length);
-  const caretPad = redactSql(original.slice(0, position.column - 1)).replace(/[^\t]/gu, " ");
-  return `  ${gutter} | ${text}\n  ${pad} | ${caretPad}^`;
+  return caretSnippet(original, position.line, position.column, { redact: redactSql });
 }
 
 /** A statement of a migration failed on the server. Nothing after it ran; its transaction rolled back. */

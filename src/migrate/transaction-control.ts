@@ -1,7 +1,7 @@
 import { InputError } from "../errors";
 import { type SqlStatement, SqlSyntaxError, loadParser, parseSqlSection } from "../sql/parse";
 import { ENDS_TRANSACTION, plainWrapper, transactionKind } from "../sql/transactions";
-import type { Migration, SqlSection } from "./migration";
+import type { Migration, SqlSection } from "../migration";
 
 /**
  * Transaction control inside a transactional migration. dbpipe runs such a migration in its own

@@ -3,11 +3,11 @@ import * as path from "node:path";
 import type { Client } from "pg";
 import { loadMigrationFile, loadMigrations } from "../migrate/files";
 import { readHistory } from "../migrate/history";
-import type { Migration } from "../migrate/migration";
+import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
 import { type Verdict, computeVerdict } from "../risk/verdict";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
-import { DEFAULT_LARGE_TABLE_ROWS, type LintOptions, type LintedMigration, applyTableSizes, lintOptionsFor } from "../sql/lint";
+import { DEFAULT_LARGE_TABLE_ROWS, type LintOptions, type LintedMigration, applyTableSizes } from "../sql/lint";
 import { LintCache } from "../sql/lint-cache";
 import { LintPool, PARALLEL_THRESHOLD, defaultJobs } from "../sql/lint-parallel";
 import { tableRowsLookup } from "../sql/table-sizes";
@@ -147,6 +147,21 @@ function folderOf(m: Migration, layout: MigrationLayoutSetting): Migration[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The linter's options from a stack's settings: the classifier takes its own options and knows
+ * nothing of settings, so they are adapted here.
+ */
+export function lintOptionsFor(settings: StackSettings, extra: Pick<LintOptions, "tableRows" | "history" | "historyEvents"> = {}): LintOptions {
+  return {
+    ruleSeverity: settings.risk.ruleSeverity,
+    settingsSource: settings.source,
+    lockTimeoutMs: settings.migrations.lockTimeoutMs,
+    extensions: settings.infra.extensions,
+    largeTableRows: settings.risk.largeTableRows,
+    ...extra,
+  };
 }
 
 /** `m` with its down part as the SQL that runs: what is assessed before `down` runs it. */

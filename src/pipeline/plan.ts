@@ -1,5 +1,7 @@
 import { DbpipeError } from "../errors";
-import { type AppliedMigration, type EngineOptions, type PlanResult, loadFiles, planOn, upMigrations } from "../migrate/engine";
+import { type AppliedMigration, type EngineOptions, type PlanResult, loadFiles } from "../migrate/run";
+import { planOn } from "../migrate/verbs/plan";
+import { upMigrations } from "../migrate/verbs/up";
 import { withSession } from "../migrate/session";
 import { type PlanReport, buildPlanReport } from "../risk/plan-report";
 import { type Assessment, assess } from "./assess";

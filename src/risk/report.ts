@@ -1,4 +1,5 @@
-import type { RiskLevel, Tier } from "../settings/tiers";
+import type { RiskLevel } from "../risk-level";
+import type { Tier } from "../settings/tiers";
 import type { Finding, LintedMigration } from "../sql/lint";
 import type { ApprovalState, Verdict } from "./verdict";
 

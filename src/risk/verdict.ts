@@ -1,5 +1,6 @@
 import type { Approval, StackSettings } from "../settings/stack-settings";
-import { type RiskLevel, type RiskThreshold, type Tier, maxRisk, reaches } from "../settings/tiers";
+import { type RiskLevel, type RiskThreshold, maxRisk, reaches } from "../risk-level";
+import type { Tier } from "../settings/tiers";
 import type { Finding, LintedMigration } from "../sql/lint";
 
 /**

@@ -2,10 +2,9 @@ import * as path from "node:path";
 import type { Client } from "pg";
 import { FailureError } from "../errors";
 import { applyMigration } from "../migrate/apply";
-import type { StatementSplitter } from "../migrate/batch";
 import { type MigrationLayout, loadMigrations } from "../migrate/files";
 import { ensureHistory, readHistory } from "../migrate/history";
-import type { Migration } from "../migrate/migration";
+import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
 import { inOwnTransaction } from "../migrate/transaction-control";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
@@ -31,8 +30,6 @@ export interface SchemaDriftOptions {
   databaseUrl: string;
   /** A server on which to create the scratch database (needs CREATEDB); it is dropped after. */
   scratchServerUrl: string;
-  /** Splits statements with the PostgreSQL parser (no-transaction files, error locations). */
-  splitStatements: StatementSplitter;
   /** Base for file names in messages. Default: the working directory. */
   displayBase?: string;
   /** Roles whose privileges are compared. Default: the project's four roles (`<db>_owner`, `_migrator`, `_app`, `_readonly`). */
@@ -147,7 +144,7 @@ async function applyToScratch(client: Client, migrations: readonly Migration[], 
   const timeouts = { lockTimeoutMs: options.settings.migrations.lockTimeoutMs, statementTimeoutMs: options.settings.migrations.statementTimeoutMs };
   for (const m of runnable) {
     try {
-      await applyMigration(client, m, timeouts, {}, options.splitStatements);
+      await applyMigration(client, m, timeouts, {});
     } catch (error) {
       throw new FailureError(`the migrations do not apply to an empty scratch database, so there is nothing to compare with: ${(error as Error).message}`, { cause: error });
     }

@@ -1,7 +1,7 @@
 import { RULE_IDS } from "../sql/rules/ids";
 import { didYouMean } from "../text/did-you-mean";
 import type { Approval, HostPort, ReadContext, SecretValue } from "./stack-settings-types";
-import { RISK_LEVELS, type RiskLevel } from "./tiers";
+import { RISK_LEVELS, type RiskLevel } from "../risk-level";
 import { ValueProblem, describe, readChoice, readMap, readNonEmptyString, readString, readStringList, readStructured } from "./values";
 
 /** Readers of the keys whose values have a shape of their own (ids, URLs, approvals); see ./values.ts for the generic ones. */

@@ -21,7 +21,8 @@ import {
   type ReadContext,
   type StackSettings,
 } from "./stack-settings-types";
-import { RISK_LEVELS, TIERS, type Tier } from "./tiers";
+import { RISK_LEVELS } from "../risk-level";
+import { TIERS, type Tier } from "./tiers";
 import { readBoolean, readChoice, readDuration, readInteger, readNonEmptyString } from "./values";
 
 /**

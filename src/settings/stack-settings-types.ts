@@ -1,5 +1,5 @@
-import { InputError } from "../errors";
-import type { RiskLevel, RiskThreshold, Tier } from "./tiers";
+import type { RiskLevel, RiskThreshold } from "../risk-level";
+import type { Tier } from "./tiers";
 
 /**
  * The shape of a stack's settings: what the config of `Pulumi.<stack>.yaml` (or of the Pulumi
@@ -181,28 +181,8 @@ export interface StackSettings {
   infra: InfraSettings;
 }
 
-/** One problem with a stack's config. */
-export interface SettingsProblem {
-  /** The full key, e.g. `dbpipe:backupRetentionDays`. */
-  key: string;
-  /** What is wrong and, where useful, what to do. */
-  message: string;
-  /** Line in the source file, when known. */
-  line?: number;
-}
-
-/** Invalid stack config: every problem found, each naming its key. */
-export class SettingsError extends InputError {
-  constructor(
-    readonly source: string,
-    readonly problems: readonly SettingsProblem[],
-  ) {
-    super(
-      `${source}: invalid stack settings:\n` +
-        problems.map((p) => `  ${source}${p.line ? `:${p.line}` : ""}: ${p.key}: ${p.message}`).join("\n"),
-    );
-  }
-}
+// Defined with the other errors, so that the classifier can report a setting without importing settings.
+export { SettingsError, type SettingsProblem } from "../errors";
 
 /** The type of a key as `Pulumi.yaml` declares it. */
 export type ConfigType = "string" | "integer" | "boolean" | "array";

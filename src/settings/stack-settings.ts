@@ -7,7 +7,8 @@ import {
   type SettingsProblem,
   type StackSettings,
 } from "./stack-settings-types";
-import { MIN_BACKUP_RETENTION_DAYS, RISK_LEVELS, TIERS, isTier, type RiskThreshold, type Tier } from "./tiers";
+import { RISK_LEVELS, type RiskThreshold } from "../risk-level";
+import { MIN_BACKUP_RETENTION_DAYS, TIERS, isTier, type Tier } from "./tiers";
 import { ValueProblem } from "./values";
 
 /**

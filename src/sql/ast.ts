@@ -1,5 +1,6 @@
 import type { AlterTableCmd, AlterTableStmt, ColumnDef, Constraint, Node, RangeVar, TypeName } from "libpg-query";
 import type { StatementKind } from "./parse";
+import { durationTextMs } from "../text/duration";
 
 /**
  * Reading the parser's tree: the few shapes the rules ask about (tables, columns, types,
@@ -216,17 +217,7 @@ export function durationMs(args: Node[] | undefined): number | undefined {
   if (value.ival) return value.ival.ival ?? 0;
   const text = value.sval?.sval ?? value.fval?.fval;
   if (text === undefined) return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/.exec(text);
-  if (!m) return undefined;
-  const unit: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-  return Number(m[1]) * unit[m[2] ?? "ms"];
-}
-
-/** Formats milliseconds for a message: `5s`, `250ms`, `2min`. */
-export function formatMs(ms: number): string {
-  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}min`;
-  if (ms % 1000 === 0 && ms >= 1000) return `${ms / 1000}s`;
-  return `${ms}ms`;
+  return durationTextMs(text);
 }
 
 /** Formats a row count for a message: `12,345,678`. */
@@ -332,13 +323,37 @@ function compareConstants(operator: string, left: Constant | undefined, right: C
 }
 
 /**
+ * True when the option list (`REINDEX (CONCURRENTLY)`, `VACUUM (FULL false, ANALYZE)`) turns
+ * `name` on: named without a value, or with a value PostgreSQL reads as true (`true`, `on`, `yes`,
+ * `1`); `false`, `off`, `no`, `0` turn it off. The last mention wins.
+ */
+export function optionEnabled(options: Node[] | undefined, name: string): boolean {
+  let enabled = false;
+  for (const o of options ?? []) {
+    const option = nodeAs(o, "DefElem");
+    if (option?.defname !== name) continue;
+    enabled = optionValue(option.arg);
+  }
+  return enabled;
+}
+
+function optionValue(arg: Node | undefined): boolean {
+  if (!arg) return true;
+  const integer = nodeAs(arg, "Integer");
+  if (integer) return (integer.ival ?? 0) !== 0;
+  const text = (nodeAs(arg, "String")?.sval ?? nodeAs(arg, "Boolean")?.boolval?.toString() ?? "").toLowerCase();
+  return BOOLEAN_WORDS[text] ?? true;
+}
+
+/**
  * The CONCURRENTLY form a statement uses, in words (`CREATE INDEX CONCURRENTLY`), for the statements
  * PostgreSQL refuses inside a transaction block; undefined for any other statement.
  */
 export function concurrentlyForm(node: Node): string | undefined {
   if (nodeAs(node, "IndexStmt")?.concurrent) return "CREATE INDEX CONCURRENTLY";
   if (nodeAs(node, "DropStmt")?.concurrent) return "DROP INDEX CONCURRENTLY";
-  if ((nodeAs(node, "ReindexStmt")?.params ?? []).some((p) => nodeAs(p, "DefElem")?.defname === "concurrently")) return "REINDEX CONCURRENTLY";
+  const reindex = nodeAs(node, "ReindexStmt");
+  if (reindex && optionEnabled(reindex.params, "concurrently")) return "REINDEX CONCURRENTLY";
   const alter = nodeAs(node, "AlterTableStmt");
   if (alter && alterTableCommands(alter).some((c) => c.subtype === "AT_DetachPartition" && nodeAs(c.def, "PartitionCmd")?.concurrent)) {
     return "DETACH PARTITION CONCURRENTLY";

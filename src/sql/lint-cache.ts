@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Migration } from "../migrate/migration";
+import type { Migration } from "../migration";
 import type { LintOptions, LintedMigration } from "./lint";
 import type { SchemaEvent } from "./schema-history";
 
@@ -135,7 +135,7 @@ function codeFingerprint(): string {
     }
   };
   walk(__dirname);
-  hash.update(fs.readFileSync(path.join(__dirname, "../settings/tiers" + path.extname(__filename))));
+  hash.update(fs.readFileSync(path.join(__dirname, "../risk-level" + path.extname(__filename))));
   fingerprint = hash.digest("hex");
   return fingerprint;
 }

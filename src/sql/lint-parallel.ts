@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
-import { DbpipeError, FailureError, InputError } from "../errors";
-import type { Migration } from "../migrate/migration";
+import { DbpipeError, type ErrorKind, FailureError, InputError } from "../errors";
+import type { Migration } from "../migration";
 import {
   DEFAULT_LARGE_TABLE_ROWS,
   type LintOptions,
@@ -165,22 +165,22 @@ function splitBySize(migrations: Migration[], lanes: number): Migration[][] {
   return chunks;
 }
 
-/** An error as a worker sends it: its message and exit code, and where a syntax error is. */
+/** An error as a worker sends it: its message and kind, and where a syntax error is. */
 export interface WorkerError {
   name: string;
   message: string;
-  exitCode?: number;
+  kind?: ErrorKind;
   syntax?: { file: string; line: number; column: number; parserMessage: string; snippet: string };
 }
 
-/** A worker's error as the error the CLI reports (its message, its exit code, its position). */
+/** A worker's error as the error the CLI reports (its message, its kind, its position). */
 function rebuildError(error: WorkerError): Error {
   if (error.syntax) {
     const { file, line, column, parserMessage, snippet } = error.syntax;
     return new SqlSyntaxError(file, line, column, parserMessage, snippet);
   }
-  if (error.exitCode === 2) return new InputError(error.message);
-  if (error.exitCode === 3) return new FailureError(error.message);
+  if (error.kind === "invalid-input") return new InputError(error.message);
+  if (error.kind === "failure") return new FailureError(error.message);
   return new Error(error.message);
 }
 
@@ -188,9 +188,9 @@ function rebuildError(error: WorkerError): Error {
 export function serializeError(error: unknown): WorkerError {
   if (error instanceof SqlSyntaxError) {
     const snippet = error.message.slice(error.message.indexOf("\n") + 1);
-    return { name: error.name, message: error.message, exitCode: error.exitCode, syntax: { file: error.file, line: error.line, column: error.column, parserMessage: error.parserMessage, snippet } };
+    return { name: error.name, message: error.message, kind: error.kind, syntax: { file: error.file, line: error.line, column: error.column, parserMessage: error.parserMessage, snippet } };
   }
-  if (error instanceof DbpipeError) return { name: error.name, message: error.message, exitCode: error.exitCode };
+  if (error instanceof DbpipeError) return { name: error.name, message: error.message, kind: error.kind };
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: "Error", message: String(error) };
 }

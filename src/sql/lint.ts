@@ -1,15 +1,15 @@
-import type { Migration } from "../migrate/migration";
-import type { StackSettings } from "../settings/stack-settings";
-import { SettingsError } from "../settings/stack-settings";
-import { type RiskLevel, maxRisk } from "../settings/tiers";
+import type { Migration } from "../migration";
+import { SettingsError } from "../errors";
+import { type RiskLevel, maxRisk } from "../risk-level";
 import { acknowledgementsIn, rejectDanglingDirectives } from "./allow";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
+import { type AlterPart, alterTableParts } from "./alter-parts";
 import { type TableRef, alterTableCommands, durationMs, formatRows, nodeAs, tableOf } from "./ast";
 import { type ParsedSection, type SqlStatement, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
 import type { AlterCommandContext, CommandScope, MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
 import { unusedAllow } from "./rules/unused-allow";
-import { type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
+import { type ColumnEvent, type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
 
 /**
  * Linting: every statement of every migration through every rule, into findings. A finding is
@@ -97,18 +97,6 @@ export interface LintOptions {
   historyEvents?: readonly SchemaEvent[];
   /** Keep each migration's schema events in its result (`LintedMigration.schemaEvents`). Default false. */
   keepSchemaEvents?: boolean;
-}
-
-/** The lint options a stack's settings imply. */
-export function lintOptionsFor(settings: StackSettings, extra: Pick<LintOptions, "tableRows" | "history" | "historyEvents"> = {}): LintOptions {
-  return {
-    ruleSeverity: settings.risk.ruleSeverity,
-    settingsSource: settings.source,
-    lockTimeoutMs: settings.migrations.lockTimeoutMs,
-    extensions: settings.infra.extensions,
-    largeTableRows: settings.risk.largeTableRows,
-    ...extra,
-  };
 }
 
 /** The default `lockTimeoutMs`: the prod tier's runner setting. */
@@ -204,7 +192,7 @@ export class Linter {
     // The down section runs on `dbpipe down`: SQL that does not parse must fail lint, not the rollback.
     if (migration.down) parseSqlSection(migration.down, migration.file);
     const info: MigrationInfo = { version: migration.version, file: migration.file, noTransaction: migration.noTransaction };
-    const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>() };
+    const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>(), columns: new Map<string, ColumnEvent>() };
     const findings: Finding[] = [];
     const reportedOnce = new Set<string>();
     let lockTimeoutMs = this.lockTimeoutMs;
@@ -251,6 +239,7 @@ export class Linter {
         inTransaction: !migration.noTransaction || explicitTransaction,
         isNewTable: (table: TableRef | undefined) => table !== undefined && (table.temporary || created.tables.has(table.key)),
         isNewIndex: (key: string) => created.indexes.has(key),
+        newColumn: (table: TableRef, column: string) => created.columns.get(`${table.key}\0${column}`),
         isNewType: (key: string) => created.types.has(key),
         history: this.history,
         lockTimeoutMs,
@@ -261,8 +250,10 @@ export class Linter {
             if (reportedOnce.has(rule.id)) return;
             reportedOnce.add(rule.id);
           }
-          if (problem.at !== undefined && problem.at >= 0) add(rule, problem, parsed.positionOf(problem.at));
-          else if (currentPart) add(rule, problem, parsed.positionAt(currentPart.start), parsed.positionAt(currentPart.end));
+          const partEnd = currentPart ? parsed.positionAt(currentPart.end) : undefined;
+          if (problem.offset !== undefined) add(rule, problem, parsed.positionAt(problem.offset), partEnd);
+          else if (problem.at !== undefined && problem.at >= 0) add(rule, problem, parsed.positionOf(problem.at), partEnd);
+          else if (currentPart) add(rule, problem, parsed.positionAt(currentPart.start), partEnd);
           else add(rule, problem, statement);
         },
       };
@@ -272,7 +263,7 @@ export class Linter {
         l.listener(inner, context);
       }
       if (statement.kind === "AlterTableStmt" && this.onCommand.size > 0) {
-        this.dispatchCommands(inner as AlterTableStmt, context, (rule) => (current = rule), (part) => (currentPart = part));
+        this.dispatchCommands(inner as AlterTableStmt, statement, parsed, context, (rule) => (current = rule), (part) => (currentPart = part));
         currentPart = undefined;
       }
       if (acknowledgements.length > 0 && this.severity[unusedAllow.id] !== "off") {
@@ -303,6 +294,10 @@ export class Linter {
           if (created.tables.delete(e.table)) created.tables.add(e.to);
         } else if (e.event === "create-index") {
           if (isNew && created.tables.has(e.table)) created.indexes.add(e.index);
+        } else if (e.event === "add-column") {
+          if (!created.tables.has(e.table)) created.columns.set(`${e.table}\0${e.column}`, e);
+        } else if (e.event === "drop-column") {
+          created.columns.delete(`${e.table}\0${e.column}`);
         } else if (e.event === "create-type") {
           created.types.add(e.type);
         }
@@ -333,6 +328,8 @@ export class Linter {
    */
   private dispatchCommands(
     alter: AlterTableStmt,
+    statement: SqlStatement,
+    parsed: ParsedSection,
     context: RuleContext,
     setRule: (rule: Rule) => void,
     setPart: (part: AlterPart | undefined) => void,
@@ -342,7 +339,7 @@ export class Linter {
     const commands = alterTableCommands(alter);
     const isNew = context.isNewTable(table);
     const isTable = alter.objtype === "OBJECT_TABLE";
-    const parts: AlterPart[] | undefined = undefined;
+    const parts = commands.length > 1 ? alterTableParts(statement, parsed, alter, commands.length) : undefined;
     for (const [commandIndex, cmd] of commands.entries()) {
       const listeners = this.onCommand.get(cmd.subtype ?? "");
       if (!listeners) continue;
@@ -371,11 +368,6 @@ interface CommandListener {
   rule: Rule;
   scope: CommandScope;
   listener: (cmd: AlterTableCmd, context: AlterCommandContext) => void;
-}
-/** A part of a multi-part ALTER TABLE: offsets in the section. */
-interface AlterPart {
-  start: number;
-  end: number;
 }
 const COMMAND_PREFIX = "AlterTableCmd:";
 const NONE: never[] = [];

@@ -1,6 +1,7 @@
 import type { Node, ParseResult, RawStmt } from "libpg-query";
 import { InputError } from "../errors";
-import type { SqlSection } from "../migrate/migration";
+import type { SqlSection } from "../migration";
+import { caretSnippet } from "../text/snippet";
 
 /**
  * The PostgreSQL parser (libpg-query, the server's own grammar compiled to WebAssembly), wrapped so
@@ -443,9 +444,7 @@ function syntaxError(error: unknown, text: string, file: string, lines: LineInde
   // The parser's cursor counts characters (code points), from 0; JavaScript counts UTF-16 units.
   const offset = codePointToOffset(text, details.cursorPosition ?? 0);
   const at = lines.position(offset);
-  const lineText = lines.lineText(text, at.line).replace(/\t/g, " ");
-  const gutter = String(at.line);
-  const snippet = `  ${gutter} | ${lineText}\n  ${" ".repeat(gutter.length)} | ${" ".repeat(at.column - 1)}^`;
+  const snippet = caretSnippet(lines.lineText(text, at.line), at.line, at.column);
   return new SqlSyntaxError(file, at.line, at.column, details.message, snippet);
 }
 

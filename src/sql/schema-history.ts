@@ -8,8 +8,10 @@ import {
   isSerialType,
   nodeAs,
   notNullCheckColumn,
+  strings,
   tableOf,
   tableOfNames,
+  walk,
 } from "./ast";
 
 /**
@@ -65,6 +67,8 @@ export interface CheckEvent {
   name: string;
   /** The column, when the check is `column IS NOT NULL`. */
   notNullColumn?: string;
+  /** The columns its expression names (a type change on one of them re-checks every row). */
+  columns?: string[];
   /** False when added NOT VALID. */
   validated: boolean;
 }
@@ -94,7 +98,7 @@ export interface ColumnFacts {
 interface TableFacts {
   /** Undefined when the table was created in a way that hides its columns (LIKE, PARTITION OF, AS SELECT). */
   columns: Map<string, ColumnFacts> | undefined;
-  checks: Map<string, { notNullColumn?: string; validated: boolean }>;
+  checks: Map<string, { notNullColumn?: string; columns?: string[]; validated: boolean }>;
 }
 
 /**
@@ -120,6 +124,13 @@ export class SchemaHistory {
       if (check.validated && check.notNullColumn === column) return true;
     }
     return false;
+  }
+
+  /** The names of the CHECK constraints known on `table` whose expression names `column`. */
+  checksOn(table: string, column: string): string[] {
+    const names: string[] = [];
+    for (const [name, check] of this.tables.get(table)?.checks ?? []) if (check.columns?.includes(column)) names.push(name);
+    return names;
   }
 
   /**
@@ -149,7 +160,7 @@ export class SchemaHistory {
           return;
         }
         const columns = e.columns ? new Map(e.columns.map((c) => [c.column, facts(c)])) : undefined;
-        const checks = new Map((e.checks ?? []).map((c) => [c.name, { notNullColumn: c.notNullColumn, validated: c.validated }]));
+        const checks = new Map((e.checks ?? []).map((c) => [c.name, { notNullColumn: c.notNullColumn, columns: c.columns, validated: c.validated }]));
         this.tables.set(e.table, { columns, checks });
         this.goneTables.delete(e.table);
         return;
@@ -197,7 +208,7 @@ export class SchemaHistory {
         return;
       }
       case "add-check":
-        this.table(e.table).checks.set(e.name, { notNullColumn: e.notNullColumn, validated: e.validated });
+        this.table(e.table).checks.set(e.name, { notNullColumn: e.notNullColumn, columns: e.columns, validated: e.validated });
         return;
       case "validate-constraint": {
         const check = this.table(e.table).checks.get(e.name);
@@ -388,5 +399,11 @@ function createdType(node: Node) {
 
 function checkEvents(tableName: string, c: Constraint, columnName?: string): CheckEvent[] {
   if (c.contype !== "CONSTR_CHECK") return [];
-  return [{ name: constraintName(tableName, c, columnName), notNullColumn: notNullCheckColumn(c.raw_expr), validated: !c.skip_validation }];
+  const columns = new Set<string>(columnName ? [columnName] : []);
+  walk(c.raw_expr, (kind, inner) => {
+    if (kind !== "ColumnRef") return;
+    const fields = strings(inner.fields as Node[] | undefined);
+    if (fields.length > 0) columns.add(fields[fields.length - 1]);
+  });
+  return [{ name: constraintName(tableName, c, columnName), notNullColumn: notNullCheckColumn(c.raw_expr), columns: [...columns], validated: !c.skip_validation }];
 }

@@ -5,7 +5,17 @@
  */
 
 /** Milliseconds per unit, as PostgreSQL spells its time units. */
-export const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+export const DURATION_UNITS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * The milliseconds a duration's text stands for, exactly (not rounded), as PostgreSQL reads a time
+ * setting: a number, in ms without a unit, or with one of {@link DURATION_UNITS}. Undefined for
+ * other text.
+ */
+export function durationTextMs(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/.exec(text);
+  return m ? Number(m[1]) * DURATION_UNITS[m[2] ?? "ms"] : undefined;
+}
 
 /**
  * The largest timeout PostgreSQL accepts (`lock_timeout`, `statement_timeout`: an int of
@@ -26,7 +36,7 @@ export interface DurationLimits {
 
 /**
  * Parses a duration into whole milliseconds: a whole number of milliseconds (`500`), or a number
- * with a unit (`250ms`, `1.5s`, `2min`, `1h`, `1d`). `0` means "no limit". Throws
+ * with a unit (`250ms`, `1.5s`, `2min`, `1h`, `1d`; `us` too). `0` means "no limit". Throws
  * {@link DurationError} for other text, for a value above `limits.maxMs`, and for a value that is
  * not 0 but would round to 0 ms (`0.4ms`): PostgreSQL would read that as "no limit".
  */
@@ -37,9 +47,9 @@ export function parseDuration(value: string | number, limits: DurationLimits = {
     if (!Number.isFinite(value) || value < 0) throw new DurationError(`must be a duration such as 500ms, 5s, 2min or 1h, got ${value}`);
     exact = value;
   } else {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$/.exec(value);
-    if (!m) throw new DurationError(`must be a duration such as 500ms, 5s, 2min or 1h, got ${JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)}`);
-    exact = Number(m[1]) * DURATION_UNITS[m[2] ?? "ms"];
+    const ms = durationTextMs(value);
+    if (ms === undefined) throw new DurationError(`must be a duration such as 500ms, 5s, 2min or 1h, got ${JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)}`);
+    exact = ms;
   }
   const ms = Math.round(exact);
   if (ms === 0 && exact !== 0) throw new DurationError(`must be 0 (no limit) or at least 1ms, got ${String(value).trim()}, which rounds to 0 (no limit)`);

@@ -5,7 +5,7 @@ import * as zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { AdoptRefusedError, adoptHistory } from "../../src/adopt/adopt";
 import { flywayChecksum } from "../../src/adopt/checksums";
-import { upMigrations } from "../../src/migrate/engine";
+import { upMigrations } from "../../src/migrate/verbs/up";
 import { readHistory } from "../../src/migrate/history";
 import { freshDatabase, withClient } from "../helpers/database";
 import { engineFor, tempFolder, writeFiles } from "../helpers/project";

@@ -242,8 +242,10 @@ describe("the stack's verdict on up and plan", () => {
     const dumps = fs.readdirSync(folder).filter((f) => f.endsWith(".dump"));
     expect(dumps).toHaveLength(1);
     expect(fs.readFileSync(path.join(folder, dumps[0])).subarray(0, 5).toString()).toBe("PGDMP"); // pg_dump's custom format
-    const manifest = JSON.parse(fs.readFileSync(path.join(folder, `${dumps[0]}.json`), "utf8"));
-    expect(manifest).toMatchObject({ stack: "test", file: dumps[0], serverMajor: 15, before: expect.arrayContaining([expect.objectContaining({ version: "0005" })]) });
+    // The backup store's manifest: `<id>.json` beside `<id>.dump`.
+    const id = dumps[0].replace(/\.dump$/, "");
+    const manifest = JSON.parse(fs.readFileSync(path.join(folder, `${id}.json`), "utf8"));
+    expect(manifest).toMatchObject({ stack: "test", id, serverMajor: 15, before: expect.arrayContaining([expect.objectContaining({ version: "0005" })]) });
     const refs = await withClient(url, async (c) => (await c.query("SELECT DISTINCT backup_ref, risk FROM dbpipe.schema_migrations WHERE version = '0005'")).rows);
     expect(refs).toEqual([{ backup_ref: `file:.dbpipe/test/backups/${dumps[0]}`, risk: "high" }]);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { EXIT, FailureError, databaseFailure } from "../../src/errors";
+import { EXIT, exitCodeOf } from "../../src/cli/exit-codes";
+import { FailureError, databaseFailure } from "../../src/errors";
 
 /** An error shaped like Node's network errors. */
 function systemError(message: string, code: string, syscall: string): Error {
@@ -12,7 +13,7 @@ describe("databaseFailure: errors from pg and the network, reported as database 
   it("names a connection that could not be made", () => {
     const failure = databaseFailure(systemError("connect ECONNREFUSED 127.0.0.1:1", "ECONNREFUSED", "connect"), target);
     expect(failure).toBeInstanceOf(FailureError);
-    expect(failure?.exitCode).toBe(EXIT.failure);
+    expect(failure && exitCodeOf(failure)).toBe(EXIT.failure);
     expect(failure?.message).toBe("could not connect to postgres://u:***@127.0.0.1:1/db: connect ECONNREFUSED 127.0.0.1:1");
     expect(databaseFailure(systemError("getaddrinfo ENOTFOUND db.internal", "ENOTFOUND", "getaddrinfo"), target)?.message).toBe(
       "could not connect to postgres://u:***@127.0.0.1:1/db: getaddrinfo ENOTFOUND db.internal",

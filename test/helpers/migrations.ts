@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Migration } from "../../src/migrate/migration";
+import type { Migration } from "../../src/migration";
 import { type Finding, type LintOptions, type LintedMigration, lintMigrations } from "../../src/sql/lint";
 
 /** What a test migration may set; everything else gets a sensible value. */

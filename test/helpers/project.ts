@@ -2,8 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, onTestFinished } from "vitest";
-import type { EngineOptions } from "../../src/migrate/engine";
-import { splitWithParser } from "../../src/migrate/statements";
+import type { EngineOptions } from "../../src/migrate/run";
 import { parseStackSettings, type StackSettings } from "../../src/settings/stack-settings";
 
 /**
@@ -66,5 +65,5 @@ export function settingsFor(stack = "dev", values: Record<string, unknown> = {})
 
 /** Engine options for a migrations folder and a database. */
 export function engineFor(migrationsDir: string, databaseUrl: string, settings: StackSettings = settingsFor()): EngineOptions {
-  return { settings, migrationsDir, databaseUrl, displayBase: migrationsDir, splitStatements: splitWithParser };
+  return { settings, migrationsDir, databaseUrl, displayBase: migrationsDir };
 }

@@ -4,8 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, withClient } from "../helpers/database";
-import { PROJECT_DIR } from "./helpers/engine-config";
-import { DynamicProvider, type Registered, cloneProject, migrationSetUrn, registerMigrationSet, stateEntry } from "./migration-set-harness";
+import { PROJECT_DIR, engineConfig } from "./helpers/engine-config";
+import { runWithMocks } from "./helpers/run-with-mocks";
+import { DynamicProvider, MIGRATION_SET_TYPE, type Registered, cloneProject, migrationSetUrn, registerMigrationSet, stateEntry } from "./migration-set-harness";
 
 /**
  * The MigrationSet provider as the engine runs it: serialized from a mocked registration of the
@@ -78,6 +79,11 @@ describe("the serialized provider", () => {
     expect(text.length).toBeLessThan(8_000);
   });
 
+  it("is the one the program's prod stack registers", async () => {
+    const program = (await runWithMocks("prod", engineConfig("prod"))).recorder.one(MIGRATION_SET_TYPE);
+    expect(program.inputs.__provider).toBe(registered.provider);
+  });
+
   it("runs from a second copy of the project at another path", async () => {
     expect(clone).not.toBe(PROJECT_DIR);
     const { failures } = await provider.check(URN, {}, news());
@@ -124,7 +130,7 @@ describe("Check", () => {
       {},
       news({
         databaseUrl: `mysql://migrator:${PASSWORD}@db/app`,
-        layout: "flyway",
+        layout: "liquibase",
         manifest: { "0001_create_customers": "not-a-checksum", create_invoices: "a".repeat(64), "0002_x": "b".repeat(64), "02_y": "c".repeat(64) },
         settings: { ...(registered.inputs.settings as object), tier: "production", lockTimeoutMs: -1, backupBefore: "sometimes" },
         approvals: [{ version: "v3", checksum: "abc", reason: "" }],
@@ -139,7 +145,7 @@ describe("Check", () => {
         },
         {
           "property": "layout",
-          "reason": "must be one of dbpipe, prisma, drizzle, plain; got "flyway"",
+          "reason": "must be one of dbpipe, prisma, drizzle, plain, flyway; got "liquibase"",
         },
         {
           "property": "manifest["0001_create_customers"]",
@@ -179,7 +185,7 @@ describe("Check", () => {
         },
         {
           "property": "backup",
-          "reason": "must be s3://<bucket>/<prefix> or file:///<absolute path>; got "ftp://backups"",
+          "reason": "the store "ftp://backups" has an unknown scheme "ftp:": expected file:///absolute/folder or s3://bucket/prefix",
         },
       ]
     `);

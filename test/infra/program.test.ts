@@ -44,6 +44,16 @@ const TYPES = {
 const NEON_DIRECT = "postgresql://neondb_owner:NeonAdminPw123456@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb?sslmode=require";
 const NEON_POOLED = "postgresql://neondb_owner:NeonAdminPw123456@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require";
 
+/** What prod keeps when it leaves the program (retainOnDelete), all of it protected too. */
+const KEPT_IN_PROD = [
+  `${TYPES.kmsKey} dbpipe-backups-key`,
+  `${TYPES.kmsKey} dbpipe-server-key`,
+  `${TYPES.bucket} dbpipe-backups-bucket`,
+  `${TYPES.instance} dbpipe-server-instance`,
+  `${TYPES.database} dbpipe-db-database`,
+  `${TYPES.schema} dbpipe-db-schema`,
+];
+
 /** The inputs of the one registration of `type` (and `name`). */
 function inputs(recorder: Recorder, type: string, name?: string): Record<string, unknown> {
   return recorder.one(type, name).inputs;
@@ -110,7 +120,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
 
   it("declares a private, encrypted RDS PostgreSQL with the tier's backups, protection and size", () => {
     const instance = inputs(r, TYPES.instance);
-    const key = r.one(TYPES.kmsKey, `dbpipe-${stack}-server-key`);
+    const key = r.one(TYPES.kmsKey, `dbpipe-server-key`);
     expect(instance).toMatchObject({
       engine: "postgres",
       engineVersion: "15",
@@ -125,9 +135,9 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
       multiAz: expected.multiAz,
       skipFinalSnapshot: !expected.finalSnapshot,
       performanceInsightsEnabled: expected.performanceInsights,
-      dbSubnetGroupName: `dbpipe-${stack}-server-subnets`,
-      vpcSecurityGroupIds: [`dbpipe-${stack}-server-sg-id`],
-      parameterGroupName: `dbpipe-${stack}-server-params`,
+      dbSubnetGroupName: `dbpipe-server-subnets`,
+      vpcSecurityGroupIds: [`dbpipe-server-sg-id`],
+      parameterGroupName: `dbpipe-server-params`,
     });
     expect(instance.password).toBeUndefined();
     if (expected.finalSnapshot) expect(instance.finalSnapshotIdentifier).toBe(`dbpipe-${stack}-server-final-a1b2c3d4`);
@@ -162,18 +172,20 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
       ["DatabaseConnections", "GreaterThanThreshold", 100],
       ["FreeStorageSpace", "LessThanThreshold", 2048 * 1024 * 1024],
     ]);
-    for (const alarm of alarms) expect(alarm.dimensions).toEqual({ DBInstanceIdentifier: `dbpipe-${stack}-server-instance` });
+    for (const alarm of alarms) expect(alarm.dimensions).toEqual({ DBInstanceIdentifier: `dbpipe-server-instance` });
   });
 
   it("declares the backup bucket: versioned, KMS-encrypted, private, TLS-only, expiring after the tier's retention", () => {
-    const bucketName = `dbpipe-${stack}-backups-bucket-id`;
-    expect(inputs(r, TYPES.bucket)).toMatchObject({ objectLockEnabled: expected.objectLock, forceDestroy: expected.forceDestroy });
+    const bucketName = `dbpipe-backups-bucket-id`;
+    expect(inputs(r, TYPES.bucket)).toMatchObject({ forceDestroy: expected.forceDestroy });
+    // Object Lock comes from its own resource: the bucket's objectLockEnabled would replace the bucket.
+    expect(inputs(r, TYPES.bucket)).not.toHaveProperty("objectLockEnabled");
     expect(inputs(r, TYPES.versioning)).toEqual({ bucket: bucketName, versioningConfiguration: { status: "Enabled" } });
     expect(inputs(r, TYPES.encryption)).toEqual({
       bucket: bucketName,
       rules: [
         {
-          applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: `arn:aws:kms:us-east-1:123456789012:key/dbpipe-${stack}-backups-key` },
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: `arn:aws:kms:us-east-1:123456789012:key/dbpipe-backups-key` },
           bucketKeyEnabled: true,
         },
       ],
@@ -191,7 +203,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
       Effect: "Deny",
       Principal: "*",
       Action: "s3:*",
-      Resource: [`arn:aws:s3:::dbpipe-${stack}-backups-bucket`, `arn:aws:s3:::dbpipe-${stack}-backups-bucket/*`],
+      Resource: [`arn:aws:s3:::dbpipe-backups-bucket`, `arn:aws:s3:::dbpipe-backups-bucket/*`],
       Condition: { Bool: { "aws:SecureTransport": "false" } },
     });
     const rules = inputs(r, TYPES.lifecycle).rules as Record<string, unknown>[];
@@ -200,7 +212,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
       status: "Enabled",
       filter: { prefix: "" },
       expiration: { days: expected.backupRetentionDays },
-      noncurrentVersionExpiration: { noncurrentDays: 7 },
+      noncurrentVersionExpiration: { noncurrentDays: expected.backupRetentionDays },
       abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
     });
   });
@@ -209,27 +221,50 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     const locks = r.ofType(TYPES.objectLock).map((x) => x.inputs);
     if (expected.objectLock) {
       expect(locks).toEqual([
-        { bucket: `dbpipe-${stack}-backups-bucket-id`, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: expected.backupRetentionDays } } },
+        { bucket: `dbpipe-backups-bucket-id`, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: expected.backupRetentionDays } } },
       ]);
     } else {
       expect(locks).toEqual([]);
     }
   });
 
-  it(`${expected.protect ? "protects" : "does not protect"} the server, database, bucket and their keys`, () => {
+  it(`${expected.protect ? "protects" : "does not protect"} the server, database, bucket, keys, roles and provider`, () => {
     const protectedOnes = r.registrations.filter((x) => x.protect).map((x) => `${x.type} ${x.name}`).sort();
     expect(protectedOnes).toEqual(
       expected.protect
         ? [
-            `${TYPES.kmsKey} dbpipe-prod-backups-key`,
-            `${TYPES.kmsKey} dbpipe-prod-server-key`,
-            `${TYPES.bucket} dbpipe-prod-backups-bucket`,
-            `${TYPES.instance} dbpipe-prod-server-instance`,
-            `${TYPES.database} dbpipe-prod-db-database`,
-            `${TYPES.schema} dbpipe-prod-db-schema`,
+            ...KEPT_IN_PROD,
+            `${TYPES.role} dbpipe-db-owner`,
+            `${TYPES.role} dbpipe-db-migrator`,
+            `${TYPES.role} dbpipe-db-app`,
+            `${TYPES.role} dbpipe-db-readonly`,
+            `${TYPES.pgProvider} dbpipe-db-provider`,
           ].sort()
         : [],
     );
+  });
+
+  it(`${expected.protect ? "keeps" : "does not keep"} the server, database, bucket and keys when they leave the program (retainOnDelete)`, () => {
+    const retained = r.registrations.filter((x) => x.retainOnDelete).map((x) => `${x.type} ${x.name}`).sort();
+    expect(retained).toEqual(
+      expected.protect
+        ? [...KEPT_IN_PROD].sort()
+        : [],
+    );
+  });
+
+  it("names resources without the stack, aliased to the names that carried it, and KMS aliases with project and stack", () => {
+    const root = r.one("dbpipe:infra:DatabaseEnvironment");
+    expect([root.name, root.aliases]).toEqual(["dbpipe", [expect.objectContaining({ name: `dbpipe-${stack}` })]]);
+    // Pulumi gives each child the alias its parent's alias implies when the child's name starts with
+    // the parent's: every resource here does, so every old `dbpipe-<stack>-…` URN maps to its new name.
+    const byUrn = new Map(r.registrations.map((x) => [x.urn, x]));
+    for (const x of r.registrations.filter((y) => y !== root && y.type !== "pulumi:pulumi:Stack")) {
+      const parent = byUrn.get(x.parent);
+      expect(`${x.name} under ${parent?.name}`).toMatch(new RegExp(`^${parent?.name}-.+ under ${parent?.name}$`));
+      expect(x.name).not.toContain(stack);
+    }
+    expect(r.ofType("aws:kms/alias:Alias").map((x) => x.inputs.name).sort()).toEqual([`alias/dbpipe-${stack}-backups`, `alias/dbpipe-${stack}-server`]);
   });
 
   it("tags every taggable AWS resource with project, stack and tier", () => {
@@ -246,15 +281,15 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
 
   it("keeps every resource inside a dbpipe component", () => {
     for (const resource of r.registrations.filter((x) => x.custom && !x.type.startsWith("pulumi:"))) {
-      expect(`${resource.name}: ${parentType(resource)}`).toMatch(/: dbpipe:infra:(RdsServer|AppDatabase|BackupBucket)$/);
-      expect(resource.name.startsWith(`dbpipe-${stack}-`)).toBe(true);
+      expect(`${resource.name}: ${parentType(resource)}`).toMatch(/: dbpipe:infra:(RdsServer|AppDatabase|BackupBucket|DatabaseEnvironment)$/);
+      expect(resource.name.startsWith(`dbpipe-`)).toBe(true);
     }
   });
 
   it("manages the database through an explicit postgresql provider that logs in with the RDS-managed master secret", () => {
     const provider = r.one(TYPES.pgProvider);
     expect(provider.inputs).toMatchObject({
-      host: `dbpipe-${stack}-server-instance.c0abc123.us-east-1.rds.amazonaws.com`,
+      host: `dbpipe-server-instance.c0abc123.us-east-1.rds.amazonaws.com`,
       username: "dbpipe_admin",
       databaseUsername: "dbpipe_admin",
       database: "postgres",
@@ -264,11 +299,11 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     expect(isSecretValue(provider.inputs.password)).toBe(true);
     expect(unwrap(provider.inputs.password)).toBe(MASTER_PASSWORD);
     expect(r.invocations.find((i) => i.token === "aws:secretsmanager/getSecretVersion:getSecretVersion")?.args).toEqual({
-      secretId: `arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-dbpipe-${stack}-server-instance`,
+      secretId: `arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-dbpipe-server-instance`,
     });
     const viaProvider = r.registrations.filter((x) => x.type.startsWith("postgresql:"));
     expect(viaProvider.length).toBeGreaterThan(20);
-    for (const resource of viaProvider) expect(resource.provider).toContain(`$pulumi:providers:postgresql::dbpipe-${stack}-db-provider::`);
+    for (const resource of viaProvider) expect(resource.provider).toContain(`$pulumi:providers:postgresql::dbpipe-db-provider::`);
   });
 
   it("gives the four roles their powers: owner without login, migrator acting as owner, app and readonly", () => {
@@ -311,19 +346,19 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
 
   it("exports endpoint, database, roles, bucket and secret ARNs, with every URL a secret", async () => {
     const out = run.exports as Record<string, pulumi.Output<unknown>>;
-    expect(await resolve(out.endpoint)).toEqual({ value: `dbpipe-${stack}-server-instance.c0abc123.us-east-1.rds.amazonaws.com:5432`, secret: false });
+    expect(await resolve(out.endpoint)).toEqual({ value: `dbpipe-server-instance.c0abc123.us-east-1.rds.amazonaws.com:5432`, secret: false });
     expect((await resolve(out.databaseName)).value).toBe("app");
     expect((await resolve(out.roles)).value).toEqual({ owner: "app_owner", migrator: "app_migrator", app: "app_app", readonly: "app_readonly" });
-    expect((await resolve(out.backupBucket)).value).toBe(`dbpipe-${stack}-backups-bucket`);
-    expect((await resolve(out.masterUserSecretArn)).value).toBe(`arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-dbpipe-${stack}-server-instance`);
+    expect((await resolve(out.backupBucket)).value).toBe(`dbpipe-backups-bucket`);
+    expect((await resolve(out.masterUserSecretArn)).value).toBe(`arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-dbpipe-server-instance`);
     expect((await resolve(out.credentialSecretArns)).value).toEqual({
-      migrator: `arn:aws:secretsmanager:us-east-1:123456789012:secret:dbpipe-${stack}-db-migrator-credentials`,
-      app: `arn:aws:secretsmanager:us-east-1:123456789012:secret:dbpipe-${stack}-db-app-credentials`,
-      readonly: `arn:aws:secretsmanager:us-east-1:123456789012:secret:dbpipe-${stack}-db-readonly-credentials`,
+      migrator: `arn:aws:secretsmanager:us-east-1:123456789012:secret:dbpipe-db-migrator-credentials`,
+      app: `arn:aws:secretsmanager:us-east-1:123456789012:secret:dbpipe-db-app-credentials`,
+      readonly: `arn:aws:secretsmanager:us-east-1:123456789012:secret:dbpipe-db-readonly-credentials`,
     });
     const migration = await resolve(out.migrationUrl);
     expect(migration.secret).toBe(true);
-    expect(migration.value).toMatch(new RegExp(`^postgresql://app_migrator:Pw[0-9a-f]{30}@dbpipe-${stack}-server-instance\\.c0abc123\\.us-east-1\\.rds\\.amazonaws\\.com:5432/app\\?sslmode=require$`));
+    expect(migration.value).toMatch(new RegExp(`^postgresql://app_migrator:Pw[0-9a-f]{30}@dbpipe-server-instance\\.c0abc123\\.us-east-1\\.rds\\.amazonaws\\.com:5432/app\\?sslmode=require$`));
     for (const key of ["migrationUrl", "appUrl", "readonlyUrl"]) {
       expect(await pulumi.isSecret(out[key])).toBe(true);
       expect(isSecretValue(r.stackOutputs?.[key])).toBe(true);
@@ -332,7 +367,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
 
   it("never lets a password reach a resource input or an output in plain text", () => {
     // The scan must see the passwords to mean anything: they are there, under secret markers.
-    expect(JSON.stringify(inputs(r, TYPES.role, `dbpipe-${stack}-db-app`).password)).toContain("Pw");
+    expect(JSON.stringify(inputs(r, TYPES.role, `dbpipe-db-app`).password)).toContain("Pw");
     const all: [string, unknown][] = r.registrations.map((x) => [`${x.type} ${x.name}`, x.inputs]);
     all.push(["stack outputs", r.stackOutputs]);
     expect(plainPasswords(r, all)).toEqual([]);
@@ -375,7 +410,7 @@ describe("an environment made by `dbpipe env new staging --tier test`", () => {
       performanceInsightsEnabled: expected.performanceInsights,
       tags: { project: "dbpipe", stack: "staging", tier: "test" },
     });
-    expect(inputs(staging, TYPES.bucket)).toMatchObject({ objectLockEnabled: false, forceDestroy: true });
+    expect(inputs(staging, TYPES.bucket)).toMatchObject({ forceDestroy: true });
   });
 });
 
@@ -494,15 +529,15 @@ describe("a stack's own network, admin endpoint, alarm topic and retention", () 
   it("lets each allowed source in on the PostgreSQL port only, once", () => {
     const rules = r.ofType(TYPES.ingress).map((x) => x.inputs);
     expect(rules).toEqual([
-      expect.objectContaining({ securityGroupId: "dbpipe-dev-server-sg-id", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, cidrIpv4: "10.0.0.0/16" }),
-      expect.objectContaining({ securityGroupId: "dbpipe-dev-server-sg-id", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "sg-0abc1234" }),
+      expect.objectContaining({ securityGroupId: "dbpipe-server-sg-id", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, cidrIpv4: "10.0.0.0/16" }),
+      expect.objectContaining({ securityGroupId: "dbpipe-server-sg-id", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "sg-0abc1234" }),
     ]);
   });
 
   it("manages the database through the admin endpoint while applications get the instance's", () => {
     expect(inputs(r, TYPES.pgProvider)).toMatchObject({ host: "localhost", port: "15432" });
-    const app = unwrap(JSON.parse(String(unwrap(inputs(r, TYPES.secretVersion, "dbpipe-dev-db-app-credentials-value").secretString))).host);
-    expect(app).toBe("dbpipe-dev-server-instance.c0abc123.us-east-1.rds.amazonaws.com");
+    const app = unwrap(JSON.parse(String(unwrap(inputs(r, TYPES.secretVersion, "dbpipe-db-app-credentials-value").secretString))).host);
+    expect(app).toBe("dbpipe-server-instance.c0abc123.us-east-1.rds.amazonaws.com");
   });
 
   it("notifies the topic from every alarm, on alarm and on recovery", () => {
@@ -548,5 +583,58 @@ describe("invalid stack settings", () => {
       ].join("\n"),
     );
     expect(error?.message).not.toContain("NeonAdminPw");
+  });
+});
+
+/**
+ * Inputs whose change makes the provider replace the resource (ForceNew in the Terraform providers
+ * that @pulumi/aws and @pulumi/postgresql bridge: terraform-provider-aws internal/service/{s3,rds,
+ * kms,ec2,secretsmanager}, cyrilgdn/terraform-provider-postgresql postgresql/resource_*.go).
+ */
+const REPLACING_INPUTS: Record<string, string[]> = {
+  [TYPES.bucket]: ["bucket", "bucketPrefix", "objectLockEnabled"],
+  [TYPES.instance]: ["identifierPrefix", "storageEncrypted", "kmsKeyId", "username", "dbName", "availabilityZone", "characterSetName", "engine"],
+  [TYPES.kmsKey]: ["customerMasterKeySpec", "keySpec", "keyUsage", "multiRegion"],
+  [TYPES.securityGroup]: ["name", "namePrefix", "vpcId", "description"],
+  [TYPES.parameterGroup]: ["name", "namePrefix", "family", "description"],
+  [TYPES.subnetGroup]: ["name", "namePrefix"],
+  [TYPES.secret]: ["name", "namePrefix"],
+  [TYPES.database]: ["name", "template", "encoding", "lcCollate", "lcCtype"],
+  [TYPES.grant]: ["database", "role", "schema", "objectType", "objects", "withGrantOption"],
+  [TYPES.defaultPrivileges]: ["database", "role", "owner", "schema", "objectType", "privileges", "withGrantOption"],
+  [TYPES.grantRole]: ["role", "grantRole", "withAdminOption"],
+};
+
+describe("pulumi stack rename", () => {
+  let before: Recorder;
+  let after: Recorder;
+  beforeAll(async () => {
+    // The same stack file, before and after `pulumi stack rename dev dev-eu` (the tier is in the file).
+    before = (await runWithMocks("dev", engineConfig("dev"))).recorder;
+    after = (await runWithMocks("dev-eu", engineConfig("dev"))).recorder;
+  });
+
+  it("keeps every logical name, so no URN changes", () => {
+    expect(after.registrations.map((x) => `${x.type} ${x.name}`).filter((n) => !n.startsWith("pulumi:pulumi:Stack")).sort()).toEqual(
+      before.registrations.map((x) => `${x.type} ${x.name}`).filter((n) => !n.startsWith("pulumi:pulumi:Stack")).sort(),
+    );
+  });
+
+  it("changes no input that would replace a resource (descriptions it cannot keep are ignored after creation)", () => {
+    const changed: string[] = [];
+    for (const x of after.registrations) {
+      const old = before.registrations.find((y) => y.type === x.type && y.name === x.name);
+      for (const input of REPLACING_INPUTS[x.type] ?? []) {
+        if (x.ignoreChanges.includes(input)) continue;
+        if (JSON.stringify(unwrap(x.inputs[input])) !== JSON.stringify(unwrap(old?.inputs[input]))) changed.push(`${x.type} ${x.name}.${input}`);
+      }
+    }
+    expect(changed).toEqual([]);
+    expect(after.one(TYPES.securityGroup).ignoreChanges).toEqual(["description"]);
+    expect(after.one(TYPES.parameterGroup).ignoreChanges).toEqual(["description"]);
+  });
+
+  it("renames only what has a fixed name in the account: the KMS aliases, replaced in place of nothing stateful", () => {
+    expect(after.ofType("aws:kms/alias:Alias").map((x) => x.inputs.name).sort()).toEqual(["alias/dbpipe-dev-eu-backups", "alias/dbpipe-dev-eu-server"]);
   });
 });

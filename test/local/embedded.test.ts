@@ -104,4 +104,14 @@ describe("embedded PostgreSQL", () => {
     const mode = fs.statSync(path.join(dir, "password")).mode & 0o777;
     expect(mode).toBe(0o600);
   });
+
+  it("leaves the exit code of a process that used it alone (a test run with failures, a refused CLI run exits non-zero)", () => {
+    const script = `
+      const { startEmbedded } = require(${JSON.stringify(path.resolve("src/local/embedded.ts"))});
+      startEmbedded({ dataDir: ${JSON.stringify(dir)} }).then(async (server) => { await server.stop(); process.exitCode = 7; });
+    `;
+    const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(child.stderr).not.toMatch(/TypeError|done is not a function/);
+    expect(child.status).toBe(7);
+  });
 });

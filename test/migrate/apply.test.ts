@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { applyMigration } from "../../src/migrate/apply";
 import { ensureHistory } from "../../src/migrate/history";
 import { MigrationFailedError } from "../../src/migrate/sql-error";
-import { splitWithParser } from "../../src/migrate/statements";
 import { freshDatabase, withClient } from "../helpers/database";
 import { migration } from "../helpers/migrations";
 
@@ -28,7 +27,7 @@ describe("applyMigration (transactional)", () => {
       await ensureHistory(client);
       await client.query("CREATE SCHEMA elsewhere");
       const sent = recordQueries(client);
-      await applyMigration(client, migration("SET search_path = elsewhere;\nCREATE TABLE t (id int);"), TIMEOUTS, {}, splitWithParser);
+      await applyMigration(client, migration("SET search_path = elsewhere;\nCREATE TABLE t (id int);"), TIMEOUTS, {});
       expect(sent).toHaveLength(1);
       expect(sent[0]).toMatch(/COMMIT;\nRESET ALL;\n$/);
       expect((await client.query("SHOW search_path")).rows[0].search_path).toBe('"$user", public');
@@ -43,7 +42,7 @@ describe("applyMigration (transactional)", () => {
       await client.query("CREATE SCHEMA elsewhere");
       const sent = recordQueries(client);
       const sql = "SET search_path = elsewhere;\nCREATE TABLE t (id int PRIMARY KEY);\n\n   INSERT INTO t VALUES (1), (1);\nCREATE TABLE never (id int);\n";
-      const error = await applyMigration(client, migration(sql), TIMEOUTS, {}, splitWithParser).then(
+      const error = await applyMigration(client, migration(sql), TIMEOUTS, {}).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -55,7 +54,7 @@ describe("applyMigration (transactional)", () => {
       expect((await client.query("SELECT count(*)::int AS n FROM dbpipe.schema_migrations")).rows[0].n).toBe(0);
 
       // PostgreSQL's own position (a syntax error) still maps to the file.
-      const typo = await applyMigration(client, migration("CREATE TABLE ok (id int);\nCREATE TABLE broken (id int,, name text);\n", { version: "0002" }), TIMEOUTS, {}, splitWithParser).then(
+      const typo = await applyMigration(client, migration("CREATE TABLE ok (id int);\nCREATE TABLE broken (id int,, name text);\n", { version: "0002" }), TIMEOUTS, {}).then(
         () => undefined,
         (e: unknown) => e as MigrationFailedError,
       );

@@ -2,10 +2,13 @@ import { InputError } from "../../src/errors";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { baselineMigrations, downMigrations, planMigrations, repairHistory, upMigrations } from "../../src/migrate/engine";
+import { baselineMigrations } from "../../src/migrate/verbs/baseline";
+import { downMigrations } from "../../src/migrate/verbs/down";
+import { planMigrations } from "../../src/migrate/verbs/plan";
+import { repairHistory } from "../../src/migrate/verbs/repair";
+import { upMigrations } from "../../src/migrate/verbs/up";
 import { IntegrityError } from "../../src/migrate/plan";
 import { MigrationFailedError } from "../../src/migrate/sql-error";
-import { PolicyRefusedError, riskGate } from "../../src/risk/gate";
 import { freshDatabase, withClient } from "../helpers/database";
 import { engineFor, settingsFor, tempFolder, writeFiles } from "../helpers/project";
 
@@ -475,42 +478,6 @@ describe("down of no-transaction migrations", () => {
     await upMigrations(engineFor(dir, url));
     const result = await downMigrations(engineFor(dir, url), { all: true });
     expect(result.reverted.map((r) => r.version)).toEqual(["0002", "0001"]);
-    expect(await tables(url)).toEqual([]);
-  });
-});
-
-describe("down through the risk gate", () => {
-  const DROPS = { "0001_a.sql": "CREATE TABLE a (id int);\n-- dbpipe:down\nDROP TABLE a;" };
-
-  it("prod refuses a down part that drops a table without an approval, reverting nothing", async () => {
-    const url = await freshDatabase();
-    const dir = tempFolder(DROPS);
-    await upMigrations(engineFor(dir, url));
-    const settings = settingsFor("prod");
-    const backups: string[][] = [];
-    const gate = riskGate({ settings, backup: async (pending) => (backups.push(pending.map((m) => m.version)), "file:x") });
-    const error = await failure(downMigrations(engineFor(dir, url, settings), { all: true }, { beforeRevert: gate }));
-    expect(error).toBeInstanceOf(PolicyRefusedError);
-    expect((error as PolicyRefusedError).exitCode).toBe(1);
-    expect(error.message).toContain("stack prod (tier prod) refuses to revert a migration with its down part; nothing was reverted.");
-    expect(error.message).toContain("0001_a.sql:3:1 high drop-table");
-    expect(backups).toEqual([]);
-    expect(await tables(url)).toEqual(["a"]);
-    expect((await historyRows(url)).map((r) => r.version)).toEqual(["0001"]);
-  });
-
-  it("runs it once the file (checksum covering the down part) is approved, after the backup prod asks for", async () => {
-    const url = await freshDatabase();
-    const dir = tempFolder(DROPS);
-    const { migrations } = await upMigrations(engineFor(dir, url));
-    const prod = settingsFor("prod");
-    const settings = { ...prod, risk: { ...prod.risk, approvals: [{ version: "0001", checksum: migrations[0].checksum, reason: "retiring a" }] } };
-    const backups: string[][] = [];
-    const gate = riskGate({ settings, backup: async (pending) => (backups.push(pending.map((m) => m.version)), "file:before-0001.dump") });
-    const result = await downMigrations(engineFor(dir, url, settings), { all: true }, { beforeRevert: gate });
-    expect(result.reverted.map((r) => r.version)).toEqual(["0001"]);
-    expect(result.backupRef).toBe("file:before-0001.dump");
-    expect(backups).toEqual([["0001"]]);
     expect(await tables(url)).toEqual([]);
   });
 });

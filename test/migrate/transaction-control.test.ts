@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { upMigrations } from "../../src/migrate/engine";
+import { upMigrations } from "../../src/migrate/verbs/up";
 import { MigrationFailedError } from "../../src/migrate/sql-error";
 import { TransactionControlError, withoutTransactionControl } from "../../src/migrate/transaction-control";
 import { loadParser, parseSection } from "../../src/sql/parse";
@@ -70,7 +70,7 @@ describe("withoutTransactionControl", () => {
   it("refuses a COMMIT in the middle, naming file, line, column and the statement", async () => {
     const error = await refusal("CREATE TABLE a (id int);\n  COMMIT;\nCREATE TABLE b (id int);\n");
     expect([error.file, error.line, error.column, error.statement]).toEqual([FILE, 2, 3, "COMMIT"]);
-    expect(error.exitCode).toBe(2);
+    expect(error.kind).toBe("invalid-input");
     expect(error.message).toMatchInlineSnapshot(
       `"migrations/0001_x.sql:2:3: \`COMMIT\` would end the transaction dbpipe runs this migration in: what comes before it would be committed apart from the migration's history row, and a later failure could not roll it back. Split the migration into separate files at this point, or mark the file \`-- dbpipe:no-transaction\` to run its statements one by one. (A file wrapped whole in a plain \`BEGIN; ... COMMIT;\` is fine: dbpipe runs it without those two statements.) Nothing was applied."`,
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { upMigrations } from "../../src/migrate/engine";
+import { upMigrations } from "../../src/migrate/verbs/up";
 import { loadMigrations } from "../../src/migrate/files";
 import { assess } from "../../src/pipeline/assess";
 import { freshDatabase, withClient } from "../helpers/database";

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { sqlToMatch } from "../../src/schema/compare";
 import { schemaDrift } from "../../src/schema/schema-drift";
-import { upMigrations } from "../../src/migrate/engine";
+import { upMigrations } from "../../src/migrate/verbs/up";
 import { freshDatabase, withClient } from "../helpers/database";
 import { engineFor, tempFolder } from "../helpers/project";
 

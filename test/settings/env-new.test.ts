@@ -98,7 +98,7 @@ describe("newEnvironment", () => {
     fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), "config:\n  dbpipe:tier: test\n");
     const error = refusal(() => newEnvironment({ projectDir: dir, name: "staging", tier: "dev" }));
     expect(error.message).toBe("Pulumi.staging.yaml exists already: environment staging is taken (edit that file, or choose another name)");
-    expect(error.exitCode).toBe(2);
+    expect(error.kind).toBe("invalid-input");
     expect(fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")).toBe("config:\n  dbpipe:tier: test\n");
   });
 

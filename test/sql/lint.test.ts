@@ -33,6 +33,24 @@ describe("positions", () => {
     expect([f.line, f.column, f.endLine, f.endColumn]).toEqual([6, 3, 6, 22]);
     expect(f.sql).toBe("DROP TABLE sessions");
   });
+
+  it("point at their own part of a multi-part ALTER TABLE", async () => {
+    const sql = [
+      'ALTER TABLE ONLY billing."Invoices"',
+      "  ADD COLUMN note text DEFAULT 'a, b',",
+      "  ALTER COLUMN total SET NOT NULL, -- the comment, with a comma",
+      "  ADD CONSTRAINT positive CHECK (total > 0),",
+      "  /* dropped */ DROP COLUMN legacy;",
+    ].join("\n");
+    const [linted] = await lintSql(sql);
+    const at = linted.findings.map((f) => `${f.rule} ${f.line}:${f.column}-${f.endLine}:${f.endColumn}`);
+    expect(at).toEqual(["set-not-null 3:3-3:34", "check-without-not-valid 4:7-4:44", "drop-column 5:17-5:35"]);
+  });
+
+  it("point at the statement for a single-part ALTER TABLE", async () => {
+    const [linted] = await lintSql("ALTER TABLE t\n  DROP COLUMN legacy;");
+    expect(linted.findings.map((f) => `${f.line}:${f.column}-${f.endLine}:${f.endColumn}`)).toEqual(["1:1-2:21"]);
+  });
 });
 
 describe("-- dbpipe:allow", () => {

@@ -49,6 +49,6 @@ describe("the schema history", () => {
   });
 
   it("names an unnamed check after its first column, as PostgreSQL does", () => {
-    expect(eventsOf("ALTER TABLE orders ADD CHECK (total > 0 AND qty > 0) NOT VALID;")).toEqual([{ event: "add-check", table: "public.orders", name: "orders_total_check", notNullColumn: undefined, validated: false }]);
+    expect(eventsOf("ALTER TABLE orders ADD CHECK (total > 0 AND qty > 0) NOT VALID;")).toEqual([{ event: "add-check", table: "public.orders", name: "orders_total_check", notNullColumn: undefined, columns: ["total", "qty"], validated: false }]);
   });
 });

@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { adoptHistory } from "../../adopt/adopt";
 import { OTHER_TOOLS, type OtherTool, TOOL_NAMES } from "../../adopt/other-history";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 
 interface AdoptFlags extends ProjectFlags {

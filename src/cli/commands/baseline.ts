@@ -1,6 +1,6 @@
 import { Command } from "commander";
-import { baselineMigrations } from "../../migrate/engine";
-import type { RegisterCommand } from "../main";
+import { baselineMigrations } from "../../migrate/verbs/baseline";
+import type { RegisterCommand } from "../command-io";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 
 interface BaselineFlags extends ProjectFlags {

@@ -1,13 +1,12 @@
 import { Command } from "commander";
-import * as path from "node:path";
-import { backupToFolder } from "../../backup/local-folder";
-import { DbpipeError, EXIT, InputError } from "../../errors";
-import { type AppliedMigration, type DownTarget, downMigrations } from "../../migrate/engine";
-import { formatMs } from "../../migrate/lock";
-import { riskGate } from "../../risk/gate";
-import type { RegisterCommand } from "../main";
+import { DbpipeError, InputError } from "../../errors";
+import { EXIT, exitCodeOf } from "../exit-codes";
+import type { DownTarget } from "../../migrate/verbs/down";
+import { formatElapsed } from "../../text/duration";
+import { type DeployedMigration, deploy } from "../../pipeline/deploy";
+import type { RegisterCommand } from "../command-io";
 import { errorJson } from "../render";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withDatabase } from "../project";
 
 interface DownFlags extends ProjectFlags {
   to?: string;
@@ -38,34 +37,29 @@ export const register: RegisterCommand = (program, io) => {
       const project = openProject(flags);
       const { output } = io;
       const s = output.style;
-      const reverted: AppliedMigration[] = [];
+      const reverted: Pick<DeployedMigration, "version" | "name" | "file" | "executionMs">[] = [];
       const label = "all" in target ? "--all" : `--to ${target.to}`;
       return withDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe down ${label} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
-        const events = {
-          waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
-          migrationApplied: (m: { version: string; name: string; file: string }, ms: number) => {
-            reverted.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
-            if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}`);
-          },
-        };
-        const backupFolder = path.join(project.dir, ".dbpipe", project.settings.stack, "backups");
-        const gate = riskGate({
-          settings: project.settings,
-          backup: async (reverting, client) => {
-            const backup = await backupToFolder({ folder: backupFolder, stack: project.settings.stack, url: database.url, client, pending: reverting, refBase: project.dir });
-            if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatMs(backup.dump.ms))}`);
-            return backup.ref;
-          },
-          onBackup: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
-        });
         try {
-          const result = await downMigrations(engineOptions(project, database, events), target, { beforeRevert: gate });
+          const result = await deploy({
+            ...deployOptions(project, database),
+            action: { verb: "down", target },
+            events: {
+              waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
+              backupStarted: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
+              backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatElapsed(ms))}`),
+              migrationApplied: (m, ms) => {
+                reverted.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
+                if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatElapsed(ms))}`);
+              },
+            },
+          });
           if (flags.json) {
-            output.json({ stack: project.settings.stack, database: database.shown, reverted: result.reverted, version: result.at?.version ?? null, backupRef: result.backupRef });
+            output.json({ stack: project.settings.stack, database: database.shown, reverted, version: result.head?.version ?? null, backupRef: result.backup?.ref ?? null });
             return EXIT.ok;
           }
-          const at = result.at ? result.at.version : "no migration";
+          const at = result.head ? result.head.version : "no migration";
           output.line(
             result.reverted.length === 0
               ? `Nothing to revert: ${"all" in target ? "no migration is applied" : `nothing newer than ${target.to} is applied`}.`
@@ -75,7 +69,7 @@ export const register: RegisterCommand = (program, io) => {
         } catch (error) {
           if (flags.json && error instanceof DbpipeError) {
             output.json({ stack: project.settings.stack, database: database.shown, reverted, error: errorJson(error) });
-            return error.exitCode;
+            return exitCodeOf(error);
           }
           if (!flags.json && reverted.length > 0) output.error(`${reverted.length} migration${reverted.length === 1 ? "" : "s"} reverted before the failure stay reverted.`);
           throw error;

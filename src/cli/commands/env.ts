@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { Command, Option } from "commander";
 import { newEnvironment } from "../../settings/env-new";
 import { TIERS, type Tier } from "../../settings/tiers";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { findProjectDir } from "../project";
 
 /** `dbpipe env new <name> --tier <tier>`: writes a new environment's stack file. */

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { EXIT, InputError } from "../../errors";
+import { InputError } from "../../errors";
+import { EXIT } from "../exit-codes";
 import { type Assessment, assess } from "../../pipeline/assess";
 import { defaultJobs } from "../../sql/lint-parallel";
 import { formatJson } from "../format/json";
@@ -9,7 +10,7 @@ import { formatMarkdown } from "../format/markdown";
 import { type LintProblem, type SarifOptions, formatSarif, formatSarifProblem } from "../format/sarif";
 import { SqlSyntaxError } from "../../sql/parse";
 import { formatText } from "../format/text";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { type ProjectFlags, addProjectOptions, openProject } from "../project";
 
 /** The output formats of `dbpipe lint`. */

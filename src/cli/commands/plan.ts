@@ -1,9 +1,9 @@
 import { Command } from "commander";
-import { EXIT, type ExitCode } from "../../errors";
-import { formatMs } from "../../migrate/lock";
+import { EXIT, type ExitCode, exitCodeOf } from "../exit-codes";
+import { formatElapsed } from "../../text/duration";
 import { planWithRisk } from "../../pipeline/plan";
 import { formatText } from "../format/text";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 import { errorJson, printEntries, printProblems, summaryLine } from "../render";
 
@@ -32,7 +32,7 @@ export const register: RegisterCommand = (program, io) => {
         const { verdict } = planned.assessment;
         let code: ExitCode = plan.problems.length > 0 ? EXIT.invalidInput : verdict.allowed ? EXIT.ok : EXIT.refused;
         const rehearsal = planned.rehearsal && (planned.rehearsal.passed ? planned.rehearsal : { passed: false, ran: [], skipped: [], error: errorJson(planned.rehearsal.error) });
-        if (planned.rehearsal && !planned.rehearsal.passed && code === EXIT.ok) code = planned.rehearsal.error.exitCode;
+        if (planned.rehearsal && !planned.rehearsal.passed && code === EXIT.ok) code = exitCodeOf(planned.rehearsal.error);
 
         if (flags.json) {
           output.json({ ...report, database: database.shown, layout: planned.layout, ...(rehearsal ? { rehearsal } : {}) });
@@ -60,7 +60,7 @@ export const register: RegisterCommand = (program, io) => {
           output.line();
           if (rehearsal.passed) {
             const total = rehearsal.ran.reduce((sum, r) => sum + r.executionMs, 0);
-            output.line(`Rehearsal: ${s.green("passed")} — ${rehearsal.ran.length} migration(s) ran in ${formatMs(total)} and were rolled back; nothing changed.`);
+            output.line(`Rehearsal: ${s.green("passed")} — ${rehearsal.ran.length} migration(s) ran in ${formatElapsed(total)} and were rolled back; nothing changed.`);
             for (const skipped of rehearsal.skipped) output.line(`  ${skipped.version}: not rehearsed: ${skipped.reason}`);
           } else {
             output.line(`Rehearsal: ${s.red("failed")} — ${String(rehearsal.error?.message ?? "")}`);

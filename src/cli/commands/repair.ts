@@ -1,6 +1,6 @@
 import { Command } from "commander";
-import { repairHistory } from "../../migrate/engine";
-import type { RegisterCommand } from "../main";
+import { repairHistory } from "../../migrate/verbs/repair";
+import type { RegisterCommand } from "../command-io";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 
 interface RepairFlags extends ProjectFlags {

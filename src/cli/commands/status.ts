@@ -1,6 +1,6 @@
 import { Command } from "commander";
-import { planMigrations } from "../../migrate/engine";
-import type { RegisterCommand } from "../main";
+import { planMigrations } from "../../migrate/verbs/plan";
+import type { RegisterCommand } from "../command-io";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 import { entriesJson } from "../../migrate/plan";
 import { printEntries, printProblems, summary, summaryLine } from "../render";

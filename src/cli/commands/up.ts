@@ -1,15 +1,12 @@
 import { Command } from "commander";
-import { DbpipeError, EXIT, databaseFailure } from "../../errors";
-import { type AppliedMigration, upMigrations } from "../../migrate/engine";
-import { formatMs } from "../../migrate/lock";
+import { DbpipeError, databaseFailure } from "../../errors";
+import { EXIT, exitCodeOf } from "../exit-codes";
+import { formatElapsed } from "../../text/duration";
 import { MigrationFailedError } from "../../migrate/sql-error";
-import * as path from "node:path";
-import { backupToFolder } from "../../backup/local-folder";
-import { riskGate } from "../../risk/gate";
-import type { RiskLevel } from "../../settings/tiers";
-import type { RegisterCommand } from "../main";
-import { errorJson } from "../render";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { type DeployedMigration, deploy } from "../../pipeline/deploy";
+import type { RegisterCommand } from "../command-io";
+import { errorJson, formatBytes } from "../render";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withDatabase } from "../project";
 
 interface UpFlags extends ProjectFlags {
   rehearse?: boolean;
@@ -26,63 +23,54 @@ export const register: RegisterCommand = (program, io) => {
       const project = openProject(flags);
       const { output } = io;
       const s = output.style;
-      const applied: AppliedMigration[] = [];
-      const risks = new Map<string, RiskLevel>();
+      const applied: Omit<DeployedMigration, "checksum" | "finishedAt">[] = [];
       const verb = flags.rehearse ? "rehearsed" : "applied";
       return withDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe up${flags.rehearse ? " --rehearse" : ""} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         // The migration running now: shown on a terminal while it runs, marked ✗ if it fails.
         let running: { version: string; name: string } | undefined;
-        const events = {
-          waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatMs(project.settings.migrations.lockWaitMs)})...`),
-          migrationStarted: (m: { version: string; name: string }) => {
-            running = m;
-            if (!flags.json) output.progress(`  ${s.cyan("→")} ${m.version} ${m.name}…`);
-          },
-          migrationApplied: (m: { version: string; name: string; file: string }, ms: number) => {
-            running = undefined;
-            applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms, risk: risks.get(m.version) ?? null });
-            const risk = risks.get(m.version);
-            const riskNote = risk && risk !== "low" ? ` ${(risk === "high" ? s.red : s.yellow)(`${risk} risk`)}` : "";
-            if (!flags.json) output.line(`  ${s.green("✓")} ${m.version} ${m.name} ${s.dim(formatMs(ms))}${riskNote}`);
-          },
-          migrationSkipped: (m: { version: string; name: string }, reason: string) => {
-            if (!flags.json) output.line(`  ${s.yellow("-")} ${m.version} ${m.name} ${s.dim(`not rehearsed: ${reason}`)}`);
-          },
-        };
         try {
-          const backupFolder = path.join(project.dir, ".dbpipe", project.settings.stack, "backups");
-          const gate = riskGate({
-            settings: project.settings,
-            backup: async (pending, client) => {
-              const backup = await backupToFolder({ folder: backupFolder, stack: project.settings.stack, url: database.url, client, pending, refBase: project.dir });
-              if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.dump.bytes)}, ${formatMs(backup.dump.ms)}`)}`);
-              return backup.ref;
+          const result = await deploy({
+            ...deployOptions(project, database),
+            action: { verb: "up", rehearse: flags.rehearse },
+            events: {
+              waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
+              backupStarted: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
+              backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.manifest.bytes)}, ${formatElapsed(ms)}`)}`),
+              migrationStarted: (m) => {
+                running = m;
+                if (!flags.json) output.progress(`  ${s.cyan("→")} ${m.version} ${m.name}…`);
+              },
+              migrationApplied: (m, ms, risk) => {
+                running = undefined;
+                applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms, risk });
+                const riskNote = risk && risk !== "low" ? ` ${(risk === "high" ? s.red : s.yellow)(`${risk} risk`)}` : "";
+                if (!flags.json) output.line(`  ${s.green("✓")} ${m.version} ${m.name} ${s.dim(formatElapsed(ms))}${riskNote}`);
+              },
+              migrationSkipped: (m, reason) => {
+                if (!flags.json) output.line(`  ${s.yellow("-")} ${m.version} ${m.name} ${s.dim(`not rehearsed: ${reason}`)}`);
+              },
             },
-            onAssessed: ({ linted }) => linted.forEach((m) => risks.set(m.version, m.risk)),
-            onBackup: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
           });
-          const result = await upMigrations(engineOptions(project, database, events), { rehearse: flags.rehearse, beforeApply: gate });
-          const newest = result.plan.entries.filter((e) => e.status === "applied" || e.status === "pending").at(-1);
           if (flags.json) {
             output.json({
               stack: project.settings.stack,
               tier: project.settings.tier,
               database: database.shown,
               rehearsal: result.rehearsal,
-              applied: result.applied.map(({ version, name, file, executionMs, risk }) => ({ version, name, file, executionMs, risk: risk ?? null })),
+              applied: result.applied.map(({ version, name, file, executionMs, risk }) => ({ version, name, file, executionMs, risk: result.rehearsal ? null : risk })),
               skipped: result.skipped,
-              version: result.rehearsal ? (result.plan.entries.filter((e) => e.status === "applied").at(-1)?.version ?? null) : (newest?.version ?? null),
+              version: result.head?.version ?? null,
             });
             return EXIT.ok;
           }
           const total = result.applied.reduce((sum, a) => sum + a.executionMs, 0);
           if (result.applied.length === 0 && result.skipped.length === 0) {
-            output.line(`Nothing to apply: the database is up to date${newest ? ` at ${newest.version} (${newest.name})` : ""}.`);
+            output.line(`Nothing to apply: the database is up to date${result.head ? ` at ${result.head.version} (${result.head.name})` : ""}.`);
           } else if (result.rehearsal) {
-            output.line(`Rehearsal passed: ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} ran in ${formatMs(total)} and were rolled back; nothing changed.`);
+            output.line(`Rehearsal passed: ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} ran in ${formatElapsed(total)} and were rolled back; nothing changed.`);
           } else {
-            output.line(`Applied ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} in ${formatMs(total)}; the database is at ${newest!.version} (${newest!.name}).`);
+            output.line(`Applied ${result.applied.length} migration${result.applied.length === 1 ? "" : "s"} in ${formatElapsed(total)}; the database is at ${result.head!.version} (${result.head!.name}).`);
           }
           return EXIT.ok;
         } catch (error) {
@@ -97,7 +85,7 @@ export const register: RegisterCommand = (program, io) => {
               applied,
               error: errorJson(failure),
             });
-            return failure.exitCode;
+            return exitCodeOf(failure);
           }
           if (!flags.json && applied.length > 0 && error instanceof MigrationFailedError) {
             output.error(`${applied.length} migration${applied.length === 1 ? "" : "s"} ${verb} before the failure${flags.rehearse ? " (rolled back)" : " stay applied"}.`);
@@ -109,9 +97,3 @@ export const register: RegisterCommand = (program, io) => {
   );
   program.addCommand(command);
 };
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}

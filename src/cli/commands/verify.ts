@@ -1,8 +1,8 @@
 import { Command } from "commander";
-import { EXIT } from "../../errors";
+import { EXIT } from "../exit-codes";
 import { type SchemaDifference, sqlToMatch } from "../../schema/compare";
 import { schemaDrift } from "../../schema/schema-drift";
-import type { RegisterCommand } from "../main";
+import type { RegisterCommand } from "../command-io";
 import type { Output } from "../output";
 import { addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 import { type ScratchFlags, withScratchServer } from "../scratch";

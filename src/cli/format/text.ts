@@ -1,5 +1,5 @@
 import type { Verdict } from "../../risk/verdict";
-import type { RiskLevel } from "../../settings/tiers";
+import type { RiskLevel } from "../../risk-level";
 import type { LintedMigration } from "../../sql/lint";
 import type { Style } from "../output";
 

@@ -1,5 +1,5 @@
 import type { Node, RangeVar } from "libpg-query";
-import { hasSubquery, nodeAs, rowFilter, tableOf } from "../ast";
+import { hasSubquery, nodeAs, rowFilter, strings, tableOf } from "../ast";
 import type { Rule, RuleContext } from "./rule";
 
 /**
@@ -60,8 +60,10 @@ export function bulkSource(node: Node): "FROM" | "USING" | "subquery" | undefine
   const del = nodeAs(node, "DeleteStmt");
   const where = rowFilter((update ?? del)?.whereClause);
   if (!where) return undefined;
-  if ((update?.fromClause?.length ?? 0) > 0) return "FROM";
-  if ((del?.usingClause?.length ?? 0) > 0) return "USING";
+  const join = (update?.fromClause?.length ?? 0) > 0 ? "FROM" : (del?.usingClause?.length ?? 0) > 0 ? "USING" : undefined;
+  // A join whose WHERE pins the target's rows to constants (`WHERE orders.id = 42 AND ...`)
+  // changes those rows only: a data change of known rows, not a bulk one.
+  if (join) return pinsTargetRows(where, (update ?? del)?.relation) ? undefined : join;
   return hasSubquery(where) ? "subquery" : undefined;
 }
 
@@ -71,4 +73,31 @@ function readsTables(select: Node | undefined): boolean {
   if (!s) return false;
   if ((s.fromClause?.length ?? 0) > 0) return true;
   return readsTables(s.larg ? { SelectStmt: s.larg } : undefined) || readsTables(s.rarg ? { SelectStmt: s.rarg } : undefined);
+}
+
+/**
+ * True when one of the WHERE's top-level AND terms is `target.column = constant` or
+ * `target.column IN (constants)`, the column named with the target table's name or alias.
+ */
+function pinsTargetRows(where: Node, relation: RangeVar | undefined): boolean {
+  const names = new Set([relation?.alias?.aliasname ?? relation?.relname].filter((n) => n !== undefined));
+  const bool = nodeAs(where, "BoolExpr");
+  const terms = bool?.boolop === "AND_EXPR" ? (bool.args ?? []) : [where];
+  const isTargetColumn = (n: Node | undefined) => {
+    const fields = strings(nodeAs(n, "ColumnRef")?.fields);
+    return fields.length >= 2 && names.has(fields[fields.length - 2]);
+  };
+  const isConstant = (n: Node | undefined): boolean => nodeAs(n, "A_Const") !== undefined || (nodeAs(n, "TypeCast") !== undefined && isConstant(nodeAs(n, "TypeCast")?.arg));
+  return terms.some((term) => {
+    const op = nodeAs(term, "A_Expr");
+    if (!op) return false;
+    if (op.kind === "AEXPR_OP" && strings(op.name).join(".") === "=") {
+      return (isTargetColumn(op.lexpr) && isConstant(op.rexpr)) || (isTargetColumn(op.rexpr) && isConstant(op.lexpr));
+    }
+    if (op.kind === "AEXPR_IN" && strings(op.name).join(".") === "=") {
+      const list = nodeAs(op.rexpr, "List")?.items ?? [];
+      return isTargetColumn(op.lexpr) && list.length > 0 && list.every(isConstant);
+    }
+    return false;
+  });
 }

@@ -23,11 +23,19 @@ export const changeColumnType: Rule = {
       const previous = context.history.column(table.key, cmd.name ?? "")?.type;
       const using = usingComputes(def.raw_default, cmd.name ?? "", next);
       const change = typeChange(previous, next, using);
-      if (change === "no-rewrite" && !def.collClause) return;
+      const checks = change === "no-rewrite" ? context.history.checksOn(table.key, cmd.name ?? "") : [];
+      if (change === "no-rewrite" && !def.collClause && checks.length === 0) return;
       const at = def.location;
       if (change === "unknown") {
         context.report({
           message: `ALTER COLUMN ${column} TYPE ${next.display} on ${table.display}: dbpipe has not seen the column's current type in the migrations, so it assumes PostgreSQL rewrites the table and its indexes under an ACCESS EXCLUSIVE lock. (varchar(n) to text or to a longer varchar needs no rewrite.)`,
+          table,
+          at,
+        });
+      } else if (change === "no-rewrite" && checks.length > 0) {
+        const named = checks.map(quoteIdent).join(", ");
+        context.report({
+          message: `ALTER COLUMN ${column} TYPE ${next.display} needs no rewrite of ${table.display}, but PostgreSQL re-checks every row against ${checks.length > 1 ? "the CHECK constraints" : "the CHECK constraint"} ${named} on the column, under an ACCESS EXCLUSIVE lock that blocks reads and writes.`,
           table,
           at,
         });

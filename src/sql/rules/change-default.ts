@@ -12,6 +12,8 @@ export const changeDefault: Rule = {
     "AlterTableCmd:AT_ColumnDefault"(cmd, context) {
       const { table } = context;
       const column = quoteIdent(cmd.name ?? "");
+      // A column added earlier in this migration has no client that relies on its default yet.
+      if (context.newColumn(table, cmd.name ?? "")) return;
       const known = context.history.column(table.key, cmd.name ?? "");
       // Adding a default to a column that has none is low risk: nothing that works today changes.
       if (known && !known.hasDefault) return;

@@ -11,6 +11,7 @@ export const dropNotNull: Rule = {
   on: {
     "AlterTableCmd:AT_DropNotNull"(cmd, context) {
       const { table } = context;
+      if (context.newColumn(table, cmd.name ?? "")) return;
       context.report({ message: `DROP NOT NULL on ${table.display}.${quoteIdent(cmd.name ?? "")}: clients may start reading NULLs they do not expect.`, table });
     },
   },

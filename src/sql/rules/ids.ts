@@ -55,4 +55,10 @@ export const RULE_IDS: readonly string[] = [
   "create-extension",
   "unanalyzable-code",
   "unused-allow",
+  "create-unique-index",
+  "enum-value-used-in-same-transaction",
+  "add-exclusion-constraint",
+  "rename-schema",
+  "enable-row-level-security",
+  "identifier-too-long",
 ];

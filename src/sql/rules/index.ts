@@ -1,3 +1,4 @@
+import { addExclusionConstraint } from "./add-exclusion-constraint";
 import { addPrimaryKey } from "./add-primary-key";
 import { addSerialColumn } from "./add-serial-column";
 import { addUniqueConstraint } from "./add-unique-constraint";
@@ -11,6 +12,7 @@ import { cluster } from "./cluster";
 import { concurrentlyInTransaction } from "./concurrently-in-transaction";
 import { createExtension } from "./create-extension";
 import { createIndexWithoutConcurrently } from "./create-index-without-concurrently";
+import { createUniqueIndex } from "./create-unique-index";
 import { dataChange } from "./data-change";
 import { deleteWithoutWhere } from "./delete-without-where";
 import { detachPartitionWithoutConcurrently } from "./detach-partition-without-concurrently";
@@ -26,8 +28,11 @@ import { dropObject } from "./drop-object";
 import { dropOwned } from "./drop-owned";
 import { dropSchema } from "./drop-schema";
 import { dropTable } from "./drop-table";
+import { enableRowLevelSecurity } from "./enable-row-level-security";
+import { enumValueUsedInSameTransaction } from "./enum-value-used-in-same-transaction";
 import { foreignKeyWithoutNotValid } from "./foreign-key-without-not-valid";
 import { grantRevoke } from "./grant-revoke";
+import { identifierTooLong } from "./identifier-too-long";
 import { lockTable } from "./lock-table";
 import { missingLockTimeout } from "./missing-lock-timeout";
 import { multipleConcurrently } from "./multiple-concurrently";
@@ -36,6 +41,7 @@ import { refreshMaterializedViewWithoutConcurrently } from "./refresh-materializ
 import { reindexWithoutConcurrently } from "./reindex-without-concurrently";
 import { renameColumn } from "./rename-column";
 import { renameEnumValue } from "./rename-enum-value";
+import { renameSchema } from "./rename-schema";
 import { renameTable } from "./rename-table";
 import { rewriteTable } from "./rewrite-table";
 import { roleChange } from "./role-change";
@@ -50,6 +56,7 @@ import { updateWithoutWhere } from "./update-without-where";
 import { vacuumFull } from "./vacuum-full";
 import { validateInSameTransaction } from "./validate-in-same-transaction";
 import { volatileDefault } from "./volatile-default";
+import { closestName } from "../../text/did-you-mean";
 
 /**
  * Every rule, in the order `dbpipe lint` documents them: what loses data, what fails at run time,
@@ -75,6 +82,8 @@ export const RULES: readonly Rule[] = [
   notNullColumnWithoutDefault,
   transactionControl,
   multipleConcurrently,
+  createUniqueIndex,
+  enumValueUsedInSameTransaction,
   // Rewrites or scans under a lock.
   volatileDefault,
   addSerialColumn,
@@ -92,6 +101,7 @@ export const RULES: readonly Rule[] = [
   setNotNull,
   addUniqueConstraint,
   addPrimaryKey,
+  addExclusionConstraint,
   refreshMaterializedViewWithoutConcurrently,
   // Blocks while it waits.
   lockTable,
@@ -101,12 +111,15 @@ export const RULES: readonly Rule[] = [
   // Breaks clients or changes behaviour.
   renameTable,
   renameColumn,
+  renameSchema,
   renameEnumValue,
   safeColumnTypeChange,
   changeDefault,
   dropIndex,
   dropObject,
   disableTrigger,
+  enableRowLevelSecurity,
+  identifierTooLong,
   dropConstraint,
   dropNotNull,
   // Infrastructure in a migration.
@@ -123,30 +136,7 @@ export const ruleById: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.i
 
 /** The rule id closest to `id` (a typo's likely meaning), if one is close enough. */
 export function suggestRule(id: string): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(id.length / 4)) + 1;
-  for (const rule of RULES) {
-    const d = editDistance(id, rule.id);
-    if (d < bestDistance) {
-      best = rule.id;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length];
+  return closestName(id, ruleById.keys());
 }
 
 export type { Rule, RuleMeta } from "./rule";

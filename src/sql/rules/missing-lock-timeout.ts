@@ -1,4 +1,5 @@
-import { formatMs, nodeAs, tableOfNames } from "../ast";
+import { formatDuration } from "../../text/duration";
+import { nodeAs, tableOfNames } from "../ast";
 import { blocksTraffic, tableLock } from "../locks";
 import type { Rule, RuleContext } from "./rule";
 
@@ -37,7 +38,7 @@ function check(_node: unknown, context: RuleContext): void {
     if (names.length > 0 && names.every(isNew)) return;
   }
   const on = lock.table ? ` on ${lock.table.display}` : "";
-  const setting = timeout === 0 ? "no lock_timeout" : `lock_timeout ${formatMs(timeout)}`;
+  const setting = timeout === 0 ? "no lock_timeout" : `lock_timeout ${formatDuration(timeout)}`;
   context.report({
     message: `This statement takes ${lock.mode === "ACCESS EXCLUSIVE" || lock.mode === "EXCLUSIVE" ? "an" : "a"} ${lock.mode} lock${on} (blocking ${lock.blocks}) with ${setting}: while it waits for running queries, every new query on the table queues behind it.`,
     table: lock.table,

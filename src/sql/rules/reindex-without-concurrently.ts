@@ -1,4 +1,4 @@
-import { nodeAs, tableOf } from "../ast";
+import { optionEnabled, tableOf } from "../ast";
 import type { Rule } from "./rule";
 
 /** REINDEX without CONCURRENTLY. */
@@ -11,7 +11,7 @@ export const reindexWithoutConcurrently: Rule = {
   sizeSensitive: true,
   on: {
     ReindexStmt(stmt, context) {
-      if ((stmt.params ?? []).some((p) => nodeAs(p, "DefElem")?.defname === "concurrently")) return;
+      if (optionEnabled(stmt.params, "concurrently")) return;
       const target = tableOf(stmt.relation);
       const what = stmt.kind === "REINDEX_OBJECT_INDEX" ? "INDEX" : stmt.kind === "REINDEX_OBJECT_TABLE" ? "TABLE" : stmt.kind === "REINDEX_OBJECT_SCHEMA" ? "SCHEMA" : "DATABASE";
       if (target && context.isNewTable(target)) return;

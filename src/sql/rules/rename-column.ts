@@ -12,7 +12,7 @@ export const renameColumn: Rule = {
     RenameStmt(rename, context) {
       if (rename.renameType !== "OBJECT_COLUMN" || rename.relationType !== "OBJECT_TABLE") return;
       const table = tableOf(rename.relation);
-      if (!table || context.isNewTable(table)) return;
+      if (!table || context.isNewTable(table) || context.newColumn(table, rename.subname ?? "")) return;
       context.report({
         message: `RENAME COLUMN ${quoteIdent(rename.subname ?? "")} TO ${quoteIdent(rename.newname ?? "")} on ${table.display} breaks every query that uses the old name.`,
         table,

@@ -1,6 +1,6 @@
-import type { RiskLevel } from "../../settings/tiers";
+import type { RiskLevel } from "../../risk-level";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
-import type { NodeOf, TableRef } from "../ast";
+import type { ColumnType, NodeOf, TableRef } from "../ast";
 import type { SqlStatement, StatementKind } from "../parse";
 import type { SchemaHistory } from "../schema-history";
 
@@ -98,6 +98,11 @@ export interface RuleContext {
    * may otherwise have found the table already there, with its rows.
    */
   isNewTable(table: TableRef | undefined): boolean;
+  /**
+   * What `ADD COLUMN` said about `column` of `table` when an earlier statement of this migration
+   * added it to a table that existed before: no client uses it yet. Undefined otherwise.
+   */
+  newColumn(table: TableRef, column: string): { type?: ColumnType; hasDefault: boolean; notNull: boolean } | undefined;
   /** True when the index `key` (`schema.name`) was created on a new table earlier in this migration. */
   isNewIndex(key: string): boolean;
   /** True when the type `key` (`schema.name`) was created earlier in this migration. */
@@ -125,6 +130,8 @@ export interface Problem {
   table?: TableRef;
   /** Parser location (UTF-8 byte offset in the section) of the part at fault; defaults to the statement's start. */
   at?: number;
+  /** Offset (UTF-16 code units) in the section's text of the part at fault, for rules that read the text itself; instead of `at`. */
+  offset?: number;
 }
 
 /** What an `AlterTableCmd:*` listener gets besides the subcommand: the statement's context and the ALTER around it. */

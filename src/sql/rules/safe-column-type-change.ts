@@ -16,8 +16,12 @@ export const safeColumnTypeChange: Rule = {
       // A collation change rebuilds the column's indexes: change-column-type reports it.
       if (!def || !next || def.collClause) return;
       const { table } = context;
+      // No client sees a column added earlier in this migration yet.
+      if (context.newColumn(table, cmd.name ?? "")) return;
       const previous = context.history.column(table.key, cmd.name ?? "")?.type;
       if (!previous || typeChange(previous, next, usingComputes(def.raw_default, cmd.name ?? "", next)) !== "no-rewrite") return;
+      // A CHECK on the column is re-checked row by row: change-column-type reports it.
+      if (context.history.checksOn(table.key, cmd.name ?? "").length > 0) return;
       context.report({
         message: `ALTER COLUMN ${quoteIdent(cmd.name ?? "")} TYPE ${next.display} (from ${previous.display}) on ${table.display} needs no table rewrite; clients may still see a different type.`,
         table,

@@ -1,4 +1,4 @@
-import { nodeAs, tableOf } from "../ast";
+import { nodeAs, optionEnabled, tableOf } from "../ast";
 import type { Rule } from "./rule";
 
 /** VACUUM FULL. */
@@ -11,7 +11,7 @@ export const vacuumFull: Rule = {
   sizeSensitive: true,
   on: {
     VacuumStmt(vacuum, context) {
-      if (!(vacuum.options ?? []).some((o) => nodeAs(o, "DefElem")?.defname === "full")) return;
+      if (!optionEnabled(vacuum.options, "full")) return;
       const relations = (vacuum.rels ?? []).map((r) => tableOf(nodeAs(r, "VacuumRelation")?.relation)).filter((t) => t !== undefined);
       if (relations.length === 0) {
         context.report({ message: "VACUUM FULL without a table rewrites every table of the database, each under an ACCESS EXCLUSIVE lock." });

@@ -85,6 +85,10 @@ export function dependencyOrder(registrations: Registration[]): Registration[] {
     out.push(r);
   };
   for (const r of registrations) visit(r, []);
+  // Not one dependency resolved would mean the URNs are computed wrongly, and the order is only the program's.
+  if (registrations.some((r) => r.dependencies.length > 0) && !registrations.some((r) => r.dependencies.some((d) => byUrn.has(d)))) {
+    throw new Error("no dependency matches a registration's URN");
+  }
   return out;
 }
 

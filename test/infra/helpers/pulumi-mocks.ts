@@ -31,6 +31,8 @@ export interface Registration {
   custom: boolean;
   /** Outputs the engine must keep secret. */
   additionalSecretOutputs: string[];
+  /** `ignoreChanges` resource option. */
+  ignoreChanges: string[];
   /** `retainOnDelete` resource option. */
   retainOnDelete: boolean;
   /** `aliases` resource option, as alias specs (`{ name, type, stack, project, parentUrn, noParent }`, unset fields empty) or URNs. */
@@ -60,6 +62,7 @@ export interface RegisterResourceRequestLike {
   getCustom(): boolean;
   getAdditionalsecretoutputsList(): string[];
   getRetainondelete(): boolean | undefined;
+  getIgnorechangesList(): string[];
   getAliasesList(): { toObject(): Record<string, unknown> }[];
   getDependenciesList(): string[];
 }
@@ -84,6 +87,7 @@ export class Recorder {
       provider: req.getProvider(),
       custom: req.getCustom(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      ignoreChanges: req.getIgnorechangesList(),
       retainOnDelete: Boolean(req.getRetainondelete()),
       aliases: req.getAliasesList().map((alias) => {
         const o = alias.toObject() as { urn?: string; spec?: Record<string, unknown> };
@@ -181,14 +185,13 @@ export class Recorder {
   }
 }
 
-/** The URN the engine gives a registration: `urn:pulumi:<stack>::<project>::<parent types$>type::name`. */
+/** The URN the mock monitor gives a registration: `urn:pulumi:<stack>::<project>::<parent types$>type::name`. */
 function urnOf(req: RegisterResourceRequestLike): string {
   const parent = req.getParent();
   const m = /^urn:pulumi:([^:]*)::([^:]*)::(.*)::[^:]*$/.exec(parent);
   if (!m) return `urn:pulumi:?::?::${req.getType()}::${req.getName()}`;
-  // The stack resource is not part of its children's type chain.
-  const chain = m[3] === "pulumi:pulumi:Stack" ? req.getType() : `${m[3]}$${req.getType()}`;
-  return `urn:pulumi:${m[1]}::${m[2]}::${chain}::${req.getName()}`;
+  // As the mock monitor builds URNs: the parent's own type, then the resource's.
+  return `urn:pulumi:${m[1]}::${m[2]}::${m[3].split("$").pop()}$${req.getType()}::${req.getName()}`;
 }
 
 /** True for a secret as the SDK serializes it. */

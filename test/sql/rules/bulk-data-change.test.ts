@@ -47,3 +47,20 @@ describe("bulk-data-change", () => {
     expect(await findingsOf("bulk-data-change", "CREATE TABLE order_totals (customer_id bigint, total numeric);\nINSERT INTO order_totals SELECT customer_id, sum(total) FROM orders GROUP BY 1;")).toEqual([]);
   });
 });
+
+describe("bulk-data-change and a WHERE that pins the target's rows", () => {
+  it("rates UPDATE ... FROM ... WHERE target.key = constant a data change of known rows, not a bulk one", async () => {
+    const pinned = "UPDATE orders o SET status = c.status FROM customers c WHERE o.id = 42 AND c.id = o.customer_id;";
+    expect(await findingsOf("bulk-data-change", pinned)).toEqual([]);
+    expect(await findingsOf("data-change", pinned)).toHaveLength(1);
+    const list = "DELETE FROM orders USING customers c WHERE orders.id IN (1, 2, 3) AND c.id = orders.customer_id;";
+    expect(await findingsOf("bulk-data-change", list)).toEqual([]);
+  });
+
+  it("still rates a join that the WHERE does not pin as bulk", async () => {
+    const join = "UPDATE orders o SET status = c.status FROM customers c WHERE c.id = o.customer_id AND c.region = 'eu';";
+    expect(await findingsOf("bulk-data-change", join)).toHaveLength(1);
+    const other = "UPDATE orders o SET status = 'x' FROM customers c WHERE c.id = 42 AND c.id = o.customer_id;";
+    expect(await findingsOf("bulk-data-change", other)).toHaveLength(1);
+  });
+});

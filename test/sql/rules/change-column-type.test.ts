@@ -66,3 +66,26 @@ describe("change-column-type", () => {
     expect(await findingsOf("change-column-type", `${CREATE}\nALTER TABLE products ALTER COLUMN id TYPE bigint;`)).toEqual([]);
   });
 });
+
+describe("change-column-type on a column with a CHECK constraint", () => {
+  it("reports a change that needs no rewrite when a CHECK on the column re-checks every row", async () => {
+    const sql = [
+      "CREATE TABLE products (sku varchar(10) CHECK (length(sku) > 2), name varchar(10));",
+      "ALTER TABLE products ALTER COLUMN sku TYPE varchar(20);\nALTER TABLE products ALTER COLUMN name TYPE varchar(20);",
+    ];
+    expect((await findingsOf("change-column-type", sql)).map((f) => f.message)).toEqual([
+      "ALTER COLUMN sku TYPE varchar(20) needs no rewrite of products, but PostgreSQL re-checks every row against the CHECK constraint products_sku_check on the column, under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
+    ]);
+    expect((await findingsOf("safe-column-type-change", sql)).map((f) => f.message)).toEqual([
+      "ALTER COLUMN name TYPE varchar(20) (from varchar(10)) on products needs no table rewrite; clients may still see a different type.",
+    ]);
+  });
+
+  it("knows checks added later by ALTER TABLE, and forgets dropped ones", async () => {
+    const base = "CREATE TABLE products (sku varchar(10));";
+    const added = await findingsOf("change-column-type", [base, "ALTER TABLE products ADD CONSTRAINT sku_len CHECK (length(sku) > 2) NOT VALID;", "ALTER TABLE products ALTER COLUMN sku TYPE varchar(20);"]);
+    expect(added).toHaveLength(1);
+    const dropped = await findingsOf("change-column-type", [base, "ALTER TABLE products ADD CONSTRAINT sku_len CHECK (length(sku) > 2) NOT VALID;", "ALTER TABLE products DROP CONSTRAINT sku_len;\nALTER TABLE products ALTER COLUMN sku TYPE varchar(20);"]);
+    expect(dropped).toEqual([]);
+  });
+});

@@ -6,8 +6,8 @@ describe("drop-column", () => {
     const sql = "ALTER TABLE products DROP COLUMN description, DROP COLUMN IF EXISTS legacy_sku;";
     expect(describeFindings(await findingsOf("drop-column", sql))).toMatchInlineSnapshot(`
       [
-        "1:1 medium DROP COLUMN description on products deletes the column's data; clients still using it break.",
-        "1:1 medium DROP COLUMN legacy_sku on products deletes the column's data; clients still using it break.",
+        "1:22 medium DROP COLUMN description on products deletes the column's data; clients still using it break.",
+        "1:47 medium DROP COLUMN legacy_sku on products deletes the column's data; clients still using it break.",
       ]
     `);
   });

@@ -15,3 +15,12 @@ describe("reindex-without-concurrently", () => {
     expect(await findingsOf("reindex-without-concurrently", "REINDEX TABLE CONCURRENTLY orders;", { noTransaction: true })).toEqual([]);
   });
 });
+
+describe("reindex-without-concurrently option values", () => {
+  it("reads CONCURRENTLY's value: CONCURRENTLY false is a plain REINDEX, not a concurrent one in a transaction", async () => {
+    const sql = "REINDEX (CONCURRENTLY false) TABLE orders;";
+    expect(await findingsOf("reindex-without-concurrently", sql)).toHaveLength(1);
+    expect(await findingsOf("concurrently-in-transaction", sql)).toEqual([]);
+    expect(await findingsOf("concurrently-in-transaction", "REINDEX (CONCURRENTLY true) TABLE orders;")).toHaveLength(1);
+  });
+});

@@ -16,3 +16,14 @@ describe("vacuum-full", () => {
     expect(await findingsOf("vacuum-full", "VACUUM ANALYZE orders;", { noTransaction: true })).toEqual([]);
   });
 });
+
+describe("vacuum-full option values", () => {
+  it("reads FULL's value: FULL false (or off, 0) is a plain VACUUM", async () => {
+    for (const sql of ["VACUUM (FULL false) orders;", "VACUUM (FULL off, ANALYZE) orders;", "VACUUM (FULL 0) orders;"]) {
+      expect(await findingsOf("vacuum-full", sql, { noTransaction: true }), sql).toEqual([]);
+    }
+    for (const sql of ["VACUUM (FULL true) orders;", "VACUUM (FULL on) orders;", "VACUUM (FULL 1) orders;", "VACUUM (FULL) orders;"]) {
+      expect(await findingsOf("vacuum-full", sql, { noTransaction: true }), sql).toHaveLength(1);
+    }
+  });
+});

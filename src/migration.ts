@@ -1,5 +1,5 @@
 /**
- * A migration as read from disk. The loader (`files.ts`) builds these from any supported layout;
+ * A migration as read from disk. The loader (`migrate/files.ts`) builds these from any supported layout;
  * everything downstream (plan, apply, lint, the Pulumi resource) works on this shape only.
  */
 

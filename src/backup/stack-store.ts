@@ -1,0 +1,77 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { openBackupStore } from "./open-store";
+import type { BackupStore } from "./store";
+
+/**
+ * Which store a stack's backups go to, for the CLI: `--store`, else `DBPIPE_BACKUP_STORE`, else
+ * the stack's backup bucket when it has one (the `backupBucket` output of the deployed stack, read
+ * with the Pulumi CLI when it is installed), else the local folder `.dbpipe/<stack>/backups/`.
+ */
+
+/** The key prefix of backups in a stack's bucket: `s3://<bucket>/backups/<id>.dump`. */
+export const BUCKET_PREFIX = "backups";
+
+/** The store URL of a stack's bucket. */
+export function bucketStoreUrl(bucket: string): string {
+  return `s3://${bucket}/${BUCKET_PREFIX}`;
+}
+
+/** The local folder of a stack's backups. */
+export function localBackupFolder(projectDir: string, stack: string): string {
+  return path.join(projectDir, ".dbpipe", stack, "backups");
+}
+
+/** Options of {@link stackBackupStore}. */
+export interface StackStoreOptions {
+  /** The project folder (holding Pulumi.yaml). */
+  projectDir: string;
+  /** The stack. */
+  stack: string;
+  /** `--store`, when given. */
+  store?: string;
+  /** The local folder prunes backups older than this. */
+  retentionDays: number;
+  /** The stack's `aws:region`, for its bucket. */
+  awsRegion?: string;
+  /** Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A stack's store, and where its URL came from (for the output). */
+export interface StackStore {
+  store: BackupStore;
+  /** `--store`, `DBPIPE_BACKUP_STORE`, `the stack's bucket` or `the local folder`. */
+  source: string;
+}
+
+/** Opens the store a stack's backups go to (see the module's doc for the order). */
+export function stackBackupStore(options: StackStoreOptions): StackStore {
+  const env = options.env ?? process.env;
+  const open = (url: string, source: string): StackStore => ({
+    store: openBackupStore(url, { source, retentionDays: options.retentionDays, refBase: options.projectDir, region: options.awsRegion, env }),
+    source,
+  });
+  if (options.store !== undefined) return open(options.store, "--store");
+  const fromEnv = env.DBPIPE_BACKUP_STORE?.trim();
+  if (fromEnv) return open(fromEnv, "DBPIPE_BACKUP_STORE");
+  const bucket = deployedBucket(options.projectDir, options.stack, env);
+  if (bucket) return open(bucketStoreUrl(bucket), "the stack's bucket");
+  const folder = localBackupFolder(options.projectDir, options.stack);
+  return { store: openBackupStore(pathToFileURL(folder).toString(), { retentionDays: options.retentionDays, refBase: options.projectDir }), source: "the local folder" };
+}
+
+/** The deployed stack's `backupBucket` output, when the Pulumi CLI is installed and the stack has one. */
+function deployedBucket(projectDir: string, stack: string, env: NodeJS.ProcessEnv): string | undefined {
+  const pulumi = (env.PATH ?? "")
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, "pulumi"))
+    .find((file) => fs.existsSync(file));
+  if (!pulumi) return undefined;
+  const run = spawnSync(pulumi, ["stack", "output", "backupBucket", "--stack", stack, "--non-interactive"], { cwd: projectDir, env, encoding: "utf8", timeout: 60_000 });
+  const bucket = run.status === 0 ? run.stdout.trim() : "";
+  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) ? bucket : undefined;
+}

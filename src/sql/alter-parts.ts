@@ -1,0 +1,87 @@
+import type { AlterTableStmt } from "libpg-query";
+import { type ParsedSection, type SqlStatement, blockCommentEnd, dollarQuotedEnd, isSpace, quotedEnd } from "./parse";
+
+/**
+ * Where each part of a multi-part ALTER TABLE stands in its statement (`ALTER TABLE t ADD COLUMN a
+ * int, DROP COLUMN b`: two parts), so that a finding about one part points at it. The parser
+ * gives most subcommands no location of their own; the parts are the statement's top-level
+ * comma-separated pieces after the table's name, in the order of the parser's subcommands.
+ */
+
+/** A part of an ALTER TABLE: offsets (UTF-16 code units) in the section's text. */
+export interface AlterPart {
+  /** Its first character. */
+  start: number;
+  /** Just past its last token. */
+  end: number;
+}
+
+/** The parts of `alter` (the node of `statement`), or undefined when they cannot be told apart from `count` subcommands. */
+export function alterTableParts(statement: SqlStatement, parsed: ParsedSection, alter: AlterTableStmt, count: number): AlterPart[] | undefined {
+  const location = alter.relation?.location;
+  if (location === undefined || location < 0) return undefined;
+  const text = statement.text;
+  const base = statement.offset;
+  let i = parsed.positionOf(location).offset - base;
+  if (i < 0 || i >= text.length) return undefined;
+  i = afterName(text, i);
+
+  const parts: AlterPart[] = [];
+  let start = -1;
+  let end = -1;
+  let depth = 0;
+  const close = () => {
+    if (start !== -1) parts.push({ start: base + start, end: base + end });
+    start = -1;
+  };
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) {
+      i++;
+      continue;
+    }
+    if (c === 45 /* - */ && text.charCodeAt(i + 1) === 45) {
+      while (i < text.length && text.charCodeAt(i) !== 10) i++;
+      continue;
+    }
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      i = blockCommentEnd(text, i, text.length);
+      continue;
+    }
+    if (c === 44 /* , */ && depth === 0) {
+      close();
+      i++;
+      continue;
+    }
+    if (start === -1) start = i;
+    if (c === 40 /* ( */) depth++;
+    else if (c === 41 /* ) */) depth--;
+    if (c === 39 /* ' */) i = quotedEnd(text, i, text.length, 39, i > 0 && (text.charCodeAt(i - 1) === 69 || text.charCodeAt(i - 1) === 101));
+    else if (c === 34 /* " */) i = quotedEnd(text, i, text.length, 34, false);
+    else if (c === 36 /* $ */) i = dollarQuotedEnd(text, i, text.length);
+    else i++;
+    end = i;
+  }
+  close();
+  return parts.length === count ? parts : undefined;
+}
+
+/** Offset just past a (qualified, maybe quoted) name starting at `i`, and a trailing `*`. */
+function afterName(text: string, i: number): number {
+  for (;;) {
+    if (text.charCodeAt(i) === 34) i = quotedEnd(text, i, text.length, 34, false);
+    else while (i < text.length && isNameChar(text.charCodeAt(i))) i++;
+    let j = i;
+    while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+    if (text.charCodeAt(j) !== 46 /* . */) break;
+    i = j + 1;
+    while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  }
+  let j = i;
+  while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+  return text.charCodeAt(j) === 42 /* * */ ? j + 1 : i;
+}
+
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c >= 128;
+}

@@ -1,0 +1,71 @@
+import { type SqlStatement, blockCommentEnd, dollarQuotedEnd, quotedEnd } from "../parse";
+import type { Rule, RuleContext } from "./rule";
+
+/** PostgreSQL's longest identifier, in bytes (NAMEDATALEN - 1). */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+/** The statements that name what they create or rename. */
+const KINDS = ["CreateStmt", "AlterTableStmt", "IndexStmt", "RenameStmt", "CreateFunctionStmt", "CreateEnumStmt", "CreateDomainStmt", "CompositeTypeStmt", "CreateSeqStmt", "ViewStmt", "CreateTableAsStmt", "CreateTrigStmt", "CreatePolicyStmt", "CreateSchemaStmt", "AlterEnumStmt", "AlterObjectSchemaStmt"] as const;
+
+/**
+ * An identifier longer than 63 bytes in a statement that creates or renames something. The parser
+ * itself cuts identifiers to 63 bytes, as the server does, so the statement's own text is read.
+ */
+export const identifierTooLong: Rule = {
+  id: "identifier-too-long",
+  severity: "medium",
+  summary: "An identifier (table, column, index, constraint, function or type name) longer than 63 bytes.",
+  why: "PostgreSQL silently truncates identifiers to 63 bytes (with only a NOTICE): the object gets another name than the migration says, two long names that differ only after byte 63 collide, and code that looks the object up by its full name does not find it.",
+  instead: "Use a name of at most 63 bytes (mind that each non-ASCII character takes two to four).",
+  on: Object.fromEntries(KINDS.map((kind) => [kind, check])),
+};
+
+function check(_node: unknown, context: RuleContext): void {
+  const seen = new Set<string>();
+  for (const { name, offset } of longIdentifiers(context.statement)) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const bytes = Buffer.byteLength(name, "utf8");
+    const cut = Buffer.from(name, "utf8").subarray(0, MAX_IDENTIFIER_BYTES).toString("utf8").replace(/\uFFFD+$/, "");
+    context.report({ message: `The identifier "${name}" is ${bytes} bytes long: PostgreSQL silently cuts it to 63 bytes ("${cut}").`, offset });
+  }
+}
+
+/** The identifiers over 63 bytes in the statement's text (outside strings, bodies and comments), with their offsets in the section. */
+function longIdentifiers(statement: SqlStatement): { name: string; offset: number }[] {
+  const text = statement.text;
+  const out: { name: string; offset: number }[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    const start = i;
+    if (c === 45 && text.charCodeAt(i + 1) === 45) {
+      while (i < text.length && text.charCodeAt(i) !== 10) i++;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42) {
+      i = blockCommentEnd(text, i, text.length);
+    } else if (c === 39) {
+      i = quotedEnd(text, i, text.length, 39, i > 0 && (text.charCodeAt(i - 1) === 69 || text.charCodeAt(i - 1) === 101));
+    } else if (c === 36) {
+      i = dollarQuotedEnd(text, i, text.length);
+    } else if (c === 34) {
+      i = quotedEnd(text, i, text.length, 34, false);
+      const name = text.slice(start + 1, i - 1).replace(/""/g, '"');
+      if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES) out.push({ name, offset: statement.offset + start });
+    } else if (isIdentifierStart(c)) {
+      while (i < text.length && isIdentifierPart(text.charCodeAt(i))) i++;
+      const name = text.slice(start, i);
+      if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES) out.push({ name: name.toLowerCase(), offset: statement.offset + start });
+    } else {
+      i++;
+    }
+  }
+  return out;
+}
+
+function isIdentifierStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128;
+}
+
+function isIdentifierPart(c: number): boolean {
+  return isIdentifierStart(c) || (c >= 48 && c <= 57) || c === 36;
+}

@@ -1,0 +1,115 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { FolderStore } from "../../src/backup/folder-store";
+import { InputError, RefusedError } from "../../src/errors";
+import { upMigrations } from "../../src/migrate/verbs/up";
+import { PolicyRefusedError, deploy } from "../../src/pipeline/deploy";
+import { freshDatabase, withClient } from "../helpers/database";
+import { engineFor, settingsFor, tempFolder, writeFiles } from "../helpers/project";
+
+async function tables(url: string): Promise<string[]> {
+  return withClient(url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename));
+}
+
+async function historyRows(url: string) {
+  return withClient(url, async (c) => (await c.query("SELECT version, risk, backup_ref FROM dbpipe.schema_migrations ORDER BY version")).rows);
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a failure");
+}
+
+function store(): FolderStore {
+  return new FolderStore(fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-backups-")));
+}
+
+const FILES = {
+  "0001_a.sql": "CREATE TABLE a (id int);\n-- dbpipe:down\nDROP TABLE a;",
+  "0002_b.sql": "CREATE TABLE b (id int);\n-- dbpipe:down\nDROP TABLE b;",
+  "0003_drop_a.sql": "DROP TABLE a;",
+};
+
+describe("deploy up", () => {
+  it("takes the backup the verdict asks for into the given store, records it, and returns what it did", async () => {
+    const url = await freshDatabase();
+    const dir = tempFolder(FILES);
+    const backups = store();
+    const result = await deploy({ ...engineFor(dir, url, settingsFor("test")), backupStore: backups });
+    expect(result.applied.map((m) => [m.version, m.risk])).toEqual([
+      ["0001", "low"],
+      ["0002", "low"],
+      ["0003", "high"],
+    ]);
+    expect(result.head).toEqual({ version: "0003", name: "drop_a" });
+    expect(result.verdict).toMatchObject({ allowed: true, backupRequired: true });
+    expect(result.backup?.manifest.before.map((m) => m.version)).toEqual(["0001", "0002", "0003"]);
+    expect((await backups.list()).map((b) => b.ref)).toEqual([result.backup!.ref]);
+    expect((await historyRows(url)).map((r) => [r.version, r.risk, r.backup_ref])).toEqual([
+      ["0001", "low", result.backup!.ref],
+      ["0002", "low", result.backup!.ref],
+      ["0003", "high", result.backup!.ref],
+    ]);
+  });
+
+  it("refuses a run that needs a backup when no store is given, applying nothing", async () => {
+    const url = await freshDatabase();
+    const error = await failure(deploy(engineFor(tempFolder(FILES), url, settingsFor("test"))));
+    expect(error).toBeInstanceOf(RefusedError);
+    expect(error.message).toContain("No backup destination is configured, so nothing was applied.");
+    expect(await tables(url)).toEqual([]);
+  });
+
+  it("refuses files that differ from the checksums it was planned with, naming each, before connecting", async () => {
+    const dir = tempFolder(FILES);
+    const planned = await deploy({ ...engineFor(dir, await freshDatabase()), action: { verb: "up", rehearse: true } });
+    const expected = new Map(planned.migrations.map((m) => [m.version, m.checksum]));
+    writeFiles(dir, { "0002_b.sql": "CREATE TABLE b (id bigint);", "0004_c.sql": "CREATE TABLE c (id int);" });
+    fs.rmSync(path.join(dir, "0001_a.sql"));
+    const unreachable = "postgres://nobody@127.0.0.1:1/none";
+    const error = await failure(deploy({ ...engineFor(dir, unreachable), expectedChecksums: expected }));
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(/^the migration files differ from the ones the run was planned with; nothing was run/);
+    expect(error.message).toContain("0002_b.sql: changed since the run was planned");
+    expect(error.message).toContain("0004_c.sql: not in the migrations the run was planned with");
+    expect(error.message).toContain("version 0001: planned, but no file has it any more");
+  });
+});
+
+describe("deploy down", () => {
+  const DROPS = { "0001_a.sql": "CREATE TABLE a (id int);\n-- dbpipe:down\nDROP TABLE a;" };
+
+  it("prod refuses a down part that drops a table without an approval, reverting nothing", async () => {
+    const url = await freshDatabase();
+    const dir = tempFolder(DROPS);
+    await upMigrations(engineFor(dir, url));
+    const backups = store();
+    const error = await failure(deploy({ ...engineFor(dir, url, settingsFor("prod")), backupStore: backups, action: { verb: "down", target: { all: true } } }));
+    expect(error).toBeInstanceOf(PolicyRefusedError);
+    expect(error.message).toContain("stack prod (tier prod) refuses to revert a migration with its down part; nothing was reverted.");
+    expect(error.message).toContain("0001_a.sql:3:1 high drop-table");
+    expect(await backups.list()).toEqual([]);
+    expect(await tables(url)).toEqual(["a"]);
+  });
+
+  it("runs it once the file (checksum covering the down part) is approved, after the backup prod asks for", async () => {
+    const url = await freshDatabase();
+    const dir = tempFolder(DROPS);
+    const { migrations } = await upMigrations(engineFor(dir, url));
+    const prod = settingsFor("prod");
+    const settings = { ...prod, risk: { ...prod.risk, approvals: [{ version: "0001", checksum: migrations[0].checksum, reason: "retiring a" }] } };
+    const backups = store();
+    const result = await deploy({ ...engineFor(dir, url, settings), backupStore: backups, action: { verb: "down", target: { all: true } } });
+    expect(result.reverted.map((r) => [r.version, r.risk])).toEqual([["0001", "high"]]);
+    expect(result.head).toBeNull();
+    expect(result.backup?.manifest.before.map((m) => m.version)).toEqual(["0001"]);
+    expect((await backups.list()).map((b) => b.ref)).toEqual([result.backup!.ref]);
+    expect(await tables(url)).toEqual([]);
+  });
+});
