@@ -3,7 +3,7 @@ import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy 
 import { InputError } from "../src/errors";
 import { parseManifestEntry } from "../src/infra/migration-set";
 import { loadMigrations } from "../src/migrate/files";
-import type { Migration } from "../src/migrate/migration";
+import type { Migration } from "../src/migration";
 import { assess, type Assessment } from "../src/pipeline/assess";
 import type { MigrationLayoutSetting, StackSettings } from "../src/settings/stack-settings";
 import { PROJECT_DIR, analysedStack, type AnalysedStack } from "./analysed-stack";
