@@ -19,7 +19,7 @@ export const LINT_FORMATS = ["text", "json", "markdown", "sarif"] as const;
 
 interface LintFlags extends ProjectFlags {
   format: (typeof LINT_FORMATS)[number];
-  jobs: number;
+  jobs?: number;
   cache: boolean;
 }
 
@@ -34,7 +34,7 @@ export const register: RegisterCommand = (program, io) => {
     .argument("[paths...]", "migration folders or files (default: the stack's migrations folder)")
     .addOption(new Option("--format <format>", "output format").choices([...LINT_FORMATS]).default("text"))
     .option("--database-url <url>", "also look up table sizes there for the migrations it has not applied (data-aware pass); lint never connects otherwise")
-    .option("--jobs <n>", "threads to lint with (default: one per core, at most 8, on 4 cores or more; else 1)", parseJobs, defaultJobs())
+    .option("--jobs <n>", "threads to lint with (default: one per core, at most 8, on 4 cores or more; else 1)", parseJobs)
     .option("--no-cache", "lint every file afresh instead of reusing the results of unchanged ones (.dbpipe/cache/lint.json)");
   addProjectOptions(command);
   command.action(
@@ -48,7 +48,7 @@ export const register: RegisterCommand = (program, io) => {
           layout: project.layout,
           databaseUrl: flags.databaseUrl,
           cacheFile: flags.cache ? path.join(project.dir, ".dbpipe", "cache", "lint.json") : undefined,
-          jobs: flags.jobs,
+          jobs: flags.jobs ?? defaultJobs(),
           keepParseErrors: true,
         });
       } catch (error) {
