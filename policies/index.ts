@@ -4,10 +4,11 @@ import { PolicyPack } from "@pulumi/policy";
 import { defaultEnforcementLevel } from "./analysed-stack";
 import { backupBucketPolicies } from "./backup-bucket";
 import { databasePolicies } from "./database";
+import { migrationsPolicies } from "./migrations";
 import { secretsPolicies } from "./secrets";
 
 new PolicyPack("dbpipe", {
   // policies/config/<stack>.json sets the level per stack; without it, the analysed stack's tier does.
   enforcementLevel: defaultEnforcementLevel(),
-  policies: [...databasePolicies, ...backupBucketPolicies, ...secretsPolicies],
+  policies: [...migrationsPolicies, ...databasePolicies, ...backupBucketPolicies, ...secretsPolicies],
 });

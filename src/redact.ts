@@ -25,6 +25,13 @@ const QUERY_PASSWORD = /([?&](?:password|sslpassword)=)[^&\s]*/gi;
  */
 const SQL_PASSWORD = /\b((?:(?:UN)?ENCRYPTED\s+)?PASSWORD\s+)(E'(?:[^'\\]|''|\\[\s\S])*(?:'|$)|'(?:[^']|'')*(?:'|$)|\$([A-Za-z_][A-Za-z_0-9]*)?\$[\s\S]*?(?:\$\3\$|$))/gi;
 
+/**
+ * The example connection URL messages show (`expected postgres://USER:PASSWORD@HOST:5432/DATABASE`).
+ * It is the one URL {@link redactText} leaves whole: it holds no one's password, and a redacted
+ * example (`user:***@host`) would not say what to write.
+ */
+export const EXAMPLE_URL = "postgres://USER:PASSWORD@HOST:5432/DATABASE";
+
 /** Secrets shorter than this are not replaced verbatim: they would match ordinary words. */
 const MIN_SECRET_LENGTH = 4;
 const remembered = new Set<string>();
@@ -39,6 +46,7 @@ export function redactUrl(url: string): string {
  * `PASSWORD '...'` in SQL, and every secret in `secrets` or remembered by {@link rememberUrlSecrets}.
  */
 export function redactText(text: string, secrets: readonly string[] = []): string {
+  if (text.includes(EXAMPLE_URL)) return text.split(EXAMPLE_URL).map((part) => redactText(part, secrets)).join(EXAMPLE_URL);
   let out = text;
   // Known secrets first: a pattern would otherwise cut a password with odd characters in two.
   const known = [...new Set([...secrets, ...remembered])].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);

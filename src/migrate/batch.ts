@@ -1,4 +1,5 @@
 import type { Client, Query } from "pg";
+import { InputError } from "../errors";
 import { pgDuration } from "../text/duration";
 import type { Migration, SqlSection } from "../migration";
 import { type FilePosition, isServerError, migrationFailed, positionOfCodePoint } from "./sql-error";
@@ -12,6 +13,9 @@ import { type FilePosition, isServerError, migrationFailed, positionOfCodePoint 
  * (syntax errors), otherwise the statement that failed, found by counting the statements the
  * server completed before the error.
  */
+
+/** SQLSTATE syntax_error. */
+const SYNTAX_ERROR = "42601";
 
 /** Timeouts set for the migration's statements. */
 export interface Timeouts {
@@ -112,9 +116,21 @@ export async function locateFailure(
 ): Promise<Error> {
   const prefixLength = [...before.map((s) => `${s};\n`).join("")].length;
   let position: FilePosition | undefined;
+  let outside = false;
   if (failure.position !== undefined) {
     const inSql = failure.position - 1 - prefixLength;
     if (inSql >= 0 && inSql <= [...section.text].length) position = positionOfCodePoint(section, inSql);
+    else outside = true;
+  }
+  // A syntax error, or an error PostgreSQL places in dbpipe's own statements (an unterminated
+  // quote runs on into the history INSERT), is the file's: the parser says where, as lint does
+  // (invalid input, the same message and exit code as lint and as a no-transaction file).
+  if (outside || (isServerError(failure.error) && failure.error.code === SYNTAX_ERROR)) {
+    try {
+      await split(section, migration.file);
+    } catch (parseError) {
+      if (parseError instanceof InputError) return parseError;
+    }
   }
   if (position === undefined && failure.completed >= before.length) {
     try {

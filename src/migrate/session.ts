@@ -1,6 +1,6 @@
 import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
-import { redactText, redactUrl } from "../redact";
+import { EXAMPLE_URL, redactText, redactUrl } from "../redact";
 
 /**
  * The one database session a run works on. The advisory lock is session-level, so every step of a
@@ -13,7 +13,7 @@ export async function connect(url: string): Promise<Client> {
   try {
     parsed = new URL(url);
   } catch {
-    throw new InputError(`the database URL is not a URL: ${redactUrl(url)} (expected postgres://user:password@host:5432/database)`);
+    throw new InputError(`the database URL is not a URL: ${redactUrl(url)} (expected ${EXAMPLE_URL})`);
   }
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
     throw new InputError(`the database URL must start with postgres:// or postgresql://, got ${parsed.protocol}//...`);

@@ -7,7 +7,7 @@ import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
 import { type Verdict, computeVerdict } from "../risk/verdict";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
-import { DEFAULT_LARGE_TABLE_ROWS, type LintOptions, type LintedMigration, applyTableSizes } from "../sql/lint";
+import { DEFAULT_LARGE_TABLE_ROWS, type LintOptions, type LintedMigration, applyTableSizes, parseErrorOf } from "../sql/lint";
 import { LintCache } from "../sql/lint-cache";
 import { LintPool, PARALLEL_THRESHOLD, defaultJobs } from "../sql/lint-parallel";
 import { tableRowsLookup } from "../sql/table-sizes";
@@ -51,6 +51,12 @@ export interface AssessInput {
   databaseUrl?: string;
   /** The lint cache file: results of unchanged files are reused, and the file is rewritten. Default: no cache. */
   cacheFile?: string;
+  /**
+   * Report SQL that does not parse as each migration's `parseError` and assess the rest
+   * (`dbpipe lint`). Default false: the first file that does not parse is thrown, so that nothing
+   * runs from a plan that holds one.
+   */
+  keepParseErrors?: boolean;
   /** Threads to lint a long history on. Default: one per core, at most 8, on 4 cores or more; else 1. */
   jobs?: number;
 }
@@ -67,7 +73,8 @@ export interface Assessment {
 
 /**
  * Classifies the migrations, runs the data-aware pass when a database is given, and takes the
- * stack's verdict. Throws an InputError for a file that does not load or parse, a malformed
+ * stack's verdict. Throws an InputError for a file that does not load or parse (unless
+ * `keepParseErrors`), a malformed
  * `-- dbpipe:allow`, or an unknown rule id in the stack's `dbpipe:ruleSeverity`; never writes to
  * the database.
  */
@@ -94,6 +101,8 @@ export async function assess(input: AssessInput): Promise<Assessment> {
   } finally {
     await pool?.close();
   }
+  const unparsable = linted.find((m) => m.parseError);
+  if (unparsable?.parseError && !input.keepParseErrors) throw parseErrorOf(unparsable.parseError);
   const pending = input.pending ? new Set(input.pending) : undefined;
   const judged = pending ? linted.filter((m) => pending.has(m.version)) : linted;
   const largeTableRows = settings.risk.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS;

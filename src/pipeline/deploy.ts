@@ -161,8 +161,13 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
 
   const gate: BeforeApply = async ({ pending, applied, client }) => {
     const out = new Map<string, { risk?: RiskLevel | null; backupRef?: string | null }>();
-    if (!riskMatters(options.settings)) return out;
     const toRun = direction === "down" ? pending.map(downPartOf) : pending;
+    if (!riskMatters(options.settings)) {
+      // No verdict to enforce, but the files are still checked as lint checks them (a bad
+      // `dbpipe:allow`, a syntax error): the same input gets the same answer on every tier.
+      await assess({ settings: options.settings, migrations: toRun, history: applied, pending: toRun.map((m) => m.version) });
+      return out;
+    }
     const assessment = await assess({ settings: options.settings, migrations: toRun, history: applied, pending: toRun.map((m) => m.version), client });
     state.assessment = assessment;
     for (const m of assessment.linted) state.risks.set(m.version, m.risk);

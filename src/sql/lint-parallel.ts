@@ -15,6 +15,7 @@ import {
   parseMigration,
   schemaEventsOf,
   sortByVersion,
+  tryParseMigration,
 } from "./lint";
 import { type ParsedSection, SqlSyntaxError, loadParser } from "./parse";
 import type { SchemaEvent } from "./schema-history";
@@ -93,7 +94,7 @@ export class LintPool {
     let failure: { index: number; error: unknown } | undefined;
     await loadParser();
     const linter = new Linter(plain);
-    const parsed: ParsedSection[] = [];
+    const parsed: (ParsedSection | SqlSyntaxError)[] = [];
     const events: SchemaEvent[] = [];
     try {
       for (const m of sortByVersion(history ?? [])) {
@@ -104,9 +105,9 @@ export class LintPool {
       linter.history.apply(historyEvents ?? []);
       events.push(...(historyEvents ?? []));
       for (const m of chunks[0]) {
-        const p = parseMigration(m);
+        const p = tryParseMigration(m);
         parsed.push(p);
-        events.push(...schemaEventsOf(p));
+        if (!(p instanceof SqlSyntaxError)) events.push(...schemaEventsOf(p));
       }
     } catch (error) {
       failure = { index: parsed.length, error };

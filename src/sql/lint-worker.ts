@@ -1,7 +1,7 @@
 import { type MessagePort, parentPort } from "node:worker_threads";
 import { type LintJob, type LintJobResult, serializeError } from "./lint-parallel";
-import { type LintedMigration, Linter, parseMigration, schemaEventsOf } from "./lint";
-import { type ParsedSection, loadParser } from "./parse";
+import { type LintedMigration, Linter, schemaEventsOf, tryParseMigration } from "./lint";
+import { type ParsedSection, SqlSyntaxError, loadParser } from "./parse";
 import type { SchemaEvent } from "./schema-history";
 
 /**
@@ -16,16 +16,16 @@ function receive<T>(port: MessagePort): Promise<T> {
 
 parentPort?.on("message", async (job: LintJob) => {
   let answer: LintJobResult;
-  const parsed: ParsedSection[] = [];
+  const parsed: (ParsedSection | SqlSyntaxError)[] = [];
   try {
     await loadParser();
     let parseError: { index: number; error: unknown } | undefined;
     const own: SchemaEvent[] = [];
     try {
       for (const m of job.migrations) {
-        const p = parseMigration(m);
+        const p = tryParseMigration(m);
         parsed.push(p);
-        for (const e of schemaEventsOf(p)) own.push(e);
+        if (!(p instanceof SqlSyntaxError)) for (const e of schemaEventsOf(p)) own.push(e);
       }
     } catch (error) {
       parseError = { index: parsed.length, error };

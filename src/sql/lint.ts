@@ -5,7 +5,7 @@ import { acknowledgementsIn, rejectDanglingDirectives } from "./allow";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
 import { type AlterPart, alterTableParts } from "./alter-parts";
 import { type TableRef, alterTableCommands, durationMs, formatRows, nodeAs, tableOf } from "./ast";
-import { type ParsedSection, type SqlStatement, loadParser, parseSqlSection } from "./parse";
+import { type ParsedSection, SqlSyntaxError, type SqlStatement, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
 import type { AlterCommandContext, CommandScope, MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
 import { unusedAllow } from "./rules/unused-allow";
@@ -69,6 +69,26 @@ export interface LintedMigration {
   statements: number;
   /** What the migration does to the schema, when `LintOptions.keepSchemaEvents` asked for it (for caching). */
   schemaEvents?: SchemaEvent[];
+  /** Set when the file's SQL does not parse: it has no findings then, and the other files are still linted. */
+  parseError?: ParseErrorRecord;
+}
+
+/** Where and why a migration's SQL does not parse (plain data, so that workers and the cache can carry it). */
+export interface ParseErrorRecord {
+  /** The file, as users see it. */
+  file: string;
+  /** 1-based line and column of the error. */
+  line: number;
+  column: number;
+  /** The parser's message, e.g. `syntax error at or near "TABEL"`. */
+  message: string;
+  /** The offending line with a caret under the column. */
+  snippet: string;
+}
+
+/** The error a parse-error record stands for (its message is the one the parser's error had). */
+export function parseErrorOf(record: ParseErrorRecord): SqlSyntaxError {
+  return new SqlSyntaxError(record.file, record.line, record.column, record.message, record.snippet);
 }
 
 /** Estimated rows per table, for the data-aware pass. Keys are the table names as given. */
@@ -107,9 +127,9 @@ export const DEFAULT_LARGE_TABLE_ROWS = 1_000_000;
 
 /**
  * Lints migrations in version order; each one sees what the earlier ones (and `options.history`)
- * did to the schema. Loads the parser when needed. Throws an InputError for SQL that does not
- * parse (`file:line:column`), a malformed `-- dbpipe:allow`, or an unknown rule id in the stack's
- * `dbpipe:ruleSeverity`.
+ * did to the schema. Loads the parser when needed. A migration whose SQL does not parse gets a
+ * `parseError` (and no findings) and the others are still linted. Throws an InputError for a
+ * malformed `-- dbpipe:allow`, or an unknown rule id in the stack's `dbpipe:ruleSeverity`.
  */
 export async function lintMigrations(migrations: readonly Migration[], options: LintOptions = {}): Promise<LintedMigration[]> {
   await loadParser();
@@ -186,11 +206,22 @@ export class Linter {
     this.history.apply(schemaEventsOf(parsed));
   }
 
-  /** Lints a migration (parsed already, or parsed here). */
-  lint(migration: Migration, parsed: ParsedSection = parseMigration(migration)): LintedMigration {
+  /**
+   * Lints a migration (parsed already, or parsed here; a {@link SqlSyntaxError} when parsing it
+   * failed). SQL that does not parse, in its up or its down section, gives a result with a
+   * `parseError` and no findings.
+   */
+  lint(migration: Migration, parsed?: ParsedSection | SqlSyntaxError): LintedMigration {
+    try {
+      if (parsed === undefined) parsed = parseMigration(migration);
+      if (parsed instanceof SqlSyntaxError) throw parsed;
+      // The down section runs on `dbpipe down`: SQL that does not parse must fail lint, not the rollback.
+      if (migration.down) parseSqlSection(migration.down, migration.file);
+    } catch (error) {
+      if (error instanceof SqlSyntaxError) return unparsable(migration, error);
+      throw error;
+    }
     rejectDanglingDirectives(parsed.trailingComments, migration.file);
-    // The down section runs on `dbpipe down`: SQL that does not parse must fail lint, not the rollback.
-    if (migration.down) parseSqlSection(migration.down, migration.file);
     const info: MigrationInfo = { version: migration.version, file: migration.file, noTransaction: migration.noTransaction };
     const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>(), columns: new Map<string, ColumnEvent>() };
     const findings: Finding[] = [];
@@ -376,6 +407,33 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+/** The result for a migration whose SQL does not parse. */
+function unparsable(migration: Migration, error: SqlSyntaxError): LintedMigration {
+  const snippet = error.message.slice(error.message.indexOf("\n") + 1);
+  return {
+    version: migration.version,
+    name: migration.name,
+    file: migration.file,
+    path: migration.path,
+    checksum: migration.checksum,
+    risk: "low",
+    findings: [],
+    noTransaction: migration.noTransaction,
+    statements: 0,
+    parseError: { file: error.file, line: error.line, column: error.column, message: error.parserMessage, snippet },
+  };
+}
+
+/** Parses a migration's up section, or the error when it does not parse (for callers that lint it later). */
+export function tryParseMigration(migration: Migration): ParsedSection | SqlSyntaxError {
+  try {
+    return parseMigration(migration);
+  } catch (error) {
+    if (error instanceof SqlSyntaxError) return error;
+    throw error;
+  }
 }
 
 /** Parses a migration's up section (the part that runs on `dbpipe up`). */

@@ -88,7 +88,7 @@ describe("dbpipe env new", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Usage: dbpipe env new [options] <name>");
     expect(run.stdout).toContain("--tier <tier>");
-    expect(run.stdout).toContain('(choices: "dev", "test", "prod")');
+    expect(run.stdout.replace(/\s+/g, " ")).toContain(`the environment's tier (required) (choices: "dev", "test", "prod")`);
     expect(run.stdout).toContain("Then: pulumi stack init <name> && pulumi up --stack <name>");
   });
 });

@@ -77,16 +77,25 @@ describe("dbpipe lint", () => {
     expect(run.stdout).toContain("Stack dev (tier dev): allowed.");
   });
 
-  it("reports SQL that does not parse as invalid input at file:line:column, without a stack trace", async () => {
-    const run = await runCli(["lint"], { cwd: project(undefined, { "migrations/0003_typo.sql": "ALTER TABLE sessions\n  ADD COLUMNN ttl int;\n" }) });
+  it("reports SQL that does not parse at file:line:column, without a stack trace, and still lints the other files", async () => {
+    const run = await runCli(["lint", "--stack", "prod"], { cwd: project(undefined, { "migrations/0003_typo.sql": "ALTER TABLE sessions\n  ADD COLUMNN ttl int;\n" }) });
     expect(run.code).toBe(2);
-    expect(run.stdout).toBe("");
     expect(run.stderr).toMatchInlineSnapshot(`
       "error: migrations/0003_typo.sql:2:19: syntax error at or near "int"
         2 |   ADD COLUMNN ttl int;
           |                   ^
       "
     `);
+    expect(run.stdout).toContain("migrations/0003_typo.sql:2:19 error does not parse: syntax error at or near \"int\"");
+    // The good file's finding is still there.
+    expect(run.stdout).toMatch(/migrations\/0002_drop_sessions\.sql:\d+:\d+ high drop-table/);
+    expect(run.stdout).toContain("3 migrations (1 that does not parse)");
+
+    const md = await runCli(["lint", "--stack", "prod", "--format", "markdown"], { cwd: project(undefined, { "migrations/0003_typo.sql": "ALTER TABLE sessions\n  ADD COLUMNN ttl int;\n" }) });
+    expect(md.code).toBe(2);
+    expect(md.stdout).toContain("#### A file does not parse");
+    expect(md.stdout).toContain('| `migrations/0003_typo.sql` | 2:19 | syntax error at or near "int" |');
+    expect(md.stdout).toContain("`drop-table`");
   });
 
   it("reports an unknown rule in the stack's ruleSeverity by its key", async () => {
@@ -227,7 +236,7 @@ describe("dbpipe lint --format sarif", () => {
 
   it("still writes a valid log when a migration does not parse: the error on its line, exit 2", async () => {
     const repo = tempFolder({ ".git/HEAD": "ref: refs/heads/main\n" });
-    writeFiles(repo, { "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n", "migrations/0001_create_sessions.sql": CREATE, "migrations/0002_typo.sql": "-- oops\nCREATE TABEL t (id int);\n" });
+    writeFiles(repo, { "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n", "migrations/0001_create_sessions.sql": CREATE, "migrations/0002_typo.sql": "-- oops\nCREATE TABEL t (id int);\n", "migrations/0003_drop_sessions.sql": DROP });
     const run = await runCli(["lint", "--format", "sarif"], { cwd: repo });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('migrations/0002_typo.sql:2:8: syntax error at or near "TABEL"');
@@ -242,9 +251,18 @@ describe("dbpipe lint --format sarif", () => {
       { artifactLocation: { uri: "migrations/0002_typo.sql", uriBaseId: "%SRCROOT%" }, region: { startLine: 2, startColumn: 8 } },
     ]);
 
+    // The file that parses is still linted: its finding follows the error.
+    const others = log.runs[0].results.slice(1) as { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[];
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.every((r) => r.ruleId !== "invalid-migration" && r.locations[0].physicalLocation.artifactLocation.uri === "migrations/0003_drop_sessions.sql")).toBe(true);
+    expect(others.map((r) => r.ruleId)).toContain("drop-table");
+
     const json = await runCli(["lint", "--format", "json"], { cwd: repo });
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: { file: path.join(repo, "migrations/0002_typo.sql"), line: 2, column: 8 }, verdict: { allowed: false }, migrations: [] });
+    const report = JSON.parse(json.stdout);
+    expect(report).toMatchObject({ errors: [{ file: path.join(repo, "migrations/0002_typo.sql"), line: 2, column: 8 }], verdict: { allowed: false } });
+    expect(report.migrations.map((m: { version: string }) => m.version)).toEqual(["0001", "0002", "0003"]);
+    expect(report.migrations[2].findings.map((f: { rule: string }) => f.rule)).toContain("drop-table");
   });
 });
 
@@ -307,11 +325,14 @@ describe("dbpipe lint on a long history", () => {
     expect(JSON.parse(run.stdout).runs[0].results).toHaveLength(800);
   });
 
-  it("reports the first file that does not parse, as one thread would", async () => {
+  it("reports every file that does not parse, in version order, as one thread would", async () => {
     const dir = longHistory({ "migrations/0030_step.sql": "CREATE TABEL broken (id int);\n", "migrations/0080_step.sql": "SELEC 1;\n" });
     const run = await runCli(["lint", "--no-cache", "--jobs", "3"], { cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: migrations\/0030_step\.sql:1:8: syntax error at or near "TABEL"/);
+    expect(run.stderr).toContain('error: migrations/0080_step.sql:1:1: syntax error at or near "SELEC"');
+    const one = await runCli(["lint", "--no-cache", "--jobs", "1"], { cwd: dir });
+    expect(one.stdout).toBe(run.stdout);
   });
 });
 

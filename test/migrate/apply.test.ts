@@ -2,6 +2,7 @@ import type { Client } from "pg";
 import { describe, expect, it } from "vitest";
 import { applyMigration } from "../../src/migrate/apply";
 import { ensureHistory } from "../../src/migrate/history";
+import { InputError } from "../../src/errors";
 import { MigrationFailedError } from "../../src/migrate/sql-error";
 import { freshDatabase, withClient } from "../helpers/database";
 import { migration } from "../helpers/migrations";
@@ -53,12 +54,13 @@ describe("applyMigration (transactional)", () => {
       expect((await client.query("SELECT to_regclass('elsewhere.t') AS t")).rows[0].t).toBeNull();
       expect((await client.query("SELECT count(*)::int AS n FROM dbpipe.schema_migrations")).rows[0].n).toBe(0);
 
-      // PostgreSQL's own position (a syntax error) still maps to the file.
+      // A syntax error is the file's: invalid input at its line and column, as lint reports it.
       const typo = await applyMigration(client, migration("CREATE TABLE ok (id int);\nCREATE TABLE broken (id int,, name text);\n", { version: "0002" }), TIMEOUTS, {}).then(
         () => undefined,
-        (e: unknown) => e as MigrationFailedError,
+        (e: unknown) => e as Error,
       );
-      expect(typo?.position).toEqual({ line: 2, column: 29 });
+      expect(typo).toBeInstanceOf(InputError);
+      expect(typo?.message).toMatch(/:2:29: syntax error at or near ","/);
     });
   });
 });

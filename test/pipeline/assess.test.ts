@@ -26,6 +26,17 @@ describe("assess", () => {
     expect(dev.verdict.allowed).toBe(true);
   });
 
+  it("refuses a plan with a file that does not parse, before anything runs; lint's assessment keeps the others", async () => {
+    const dir = tempFolder({ ...HISTORY, "0002_index_id.sql": "CREATE INDEKS items_id ON items (id);" });
+    await expect(assess({ settings: settingsFor("dev"), paths: [dir] })).rejects.toThrow(/0002_index_id\.sql:1:8: syntax error at or near "INDEKS"\n/);
+    const kept = await assess({ settings: settingsFor("prod"), paths: [dir], keepParseErrors: true });
+    expect(kept.linted.map((m) => [m.version, m.parseError?.line ?? null, m.risk])).toEqual([
+      ["0001", null, "low"],
+      ["0002", 1, "low"],
+      ["0003", null, "high"],
+    ]);
+  });
+
   it("judges only the pending versions, and sizes only their tables", async () => {
     const url = await freshDatabase();
     const dir = tempFolder({ "0001_items.sql": HISTORY["0001_items.sql"] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors";
-import { lintMigration, lintMigrations } from "../../src/sql/lint";
+import { lintMigration, lintMigrations, parseErrorOf } from "../../src/sql/lint";
 import { SettingsError } from "../../src/settings/stack-settings";
 import { lintSql, migration } from "../helpers/migrations";
 
@@ -150,16 +150,24 @@ describe("what earlier migrations did", () => {
 });
 
 describe("SQL that does not parse", () => {
-  it("is invalid input at its file, line and column", async () => {
-    await expect(lintSql("CREATE TABLE ok (id int);\nDROP TABEL x;")).rejects.toThrow(/^migrations\/0001_test\.sql:2:6: syntax error at or near "TABEL"/);
+  it("is recorded on its migration at its file, line and column; the other migrations are still linted", async () => {
+    const [broken, good] = await lintSql(["CREATE TABLE ok (id int);\nDROP TABEL x;", "DROP TABLE ok;"]);
+    expect(broken.parseError).toMatchObject({ file: "migrations/0001_test.sql", line: 2, column: 6, message: 'syntax error at or near "TABEL"' });
+    expect(broken.findings).toEqual([]);
+    expect(good.parseError).toBeUndefined();
+    expect(good.findings.map((f) => f.rule)).toContain("drop-table");
   });
 
-  it("is invalid input in the down section too, at its line in the file", async () => {
+  it("gives the parser's error back, with the message it had", async () => {
+    const [m] = await lintSql("CREATE TABLE ok (id int);\nDROP TABEL x;");
+    expect(parseErrorOf(m.parseError!)).toBeInstanceOf(InputError);
+    expect(parseErrorOf(m.parseError!).message).toMatch(/^migrations\/0001_test\.sql:2:6: syntax error at or near "TABEL"\n/);
+  });
+
+  it("is recorded in the down section too, at its line in the file", async () => {
     const m = migration("CREATE TABLE ok (id int);\n");
     m.down = { text: "\nDROP TABEL ok;\n", line: 3 };
-    const error = await lintMigration(m).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InputError);
-    expect((error as Error).message).toMatch(/^migrations\/0001_test\.sql:4:6: syntax error at or near "TABEL"/);
+    expect((await lintMigration(m)).parseError).toMatchObject({ line: 4, column: 6, message: 'syntax error at or near "TABEL"' });
   });
 
   it("is not looked for in a down section that parses, whose statements are not reported", async () => {

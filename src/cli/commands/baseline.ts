@@ -11,7 +11,7 @@ interface BaselineFlags extends ProjectFlags {
 export const register: RegisterCommand = (program, io) => {
   const command = new Command("baseline")
     .description("record every migration up to --version as applied without running it (a database that already has that schema)")
-    .requiredOption("--version <version>", "the newest migration the database already has");
+    .requiredOption("--version <version>", "the newest migration the database already has (required)");
   addJsonOption(addDatabaseOption(addProjectOptions(command)));
   command.action(
     io.run(async (flags: BaselineFlags) => {

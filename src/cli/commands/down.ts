@@ -21,7 +21,7 @@ interface DownFlags extends ProjectFlags {
 export const register: RegisterCommand = (program, io) => {
   const command = new Command("down")
     .description("revert applied migrations newer than --to (or every one, with --all), newest first, with their down parts (-- dbpipe:down)")
-    .option("--to <version>", "the version to go back to: it stays applied, newer ones are reverted")
+    .option("--to <version>", "the version to go back to: it stays applied, newer ones are reverted (required unless --all)")
     .option("--all", "revert every applied migration")
     .addHelpText(
       "after",

@@ -12,7 +12,7 @@ export const register: RegisterCommand = (program, io) => {
     .command("new")
     .description("write Pulumi.<name>.yaml for a new environment, with its tier's defaults; refuses a name that exists")
     .argument("<name>", "environment (stack) name: lower-case letters, digits and hyphens, e.g. staging")
-    .addOption(new Option("--tier <tier>", "the environment's tier").choices([...TIERS]).makeOptionMandatory())
+    .addOption(new Option("--tier <tier>", "the environment's tier (required)").choices([...TIERS]).makeOptionMandatory())
     .option("--region <region>", "aws:region of the environment (required for prod), e.g. eu-west-1")
     .addHelpText(
       "after",

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { InputError } from "../../errors";
 import { EXIT } from "../exit-codes";
 import { type Assessment, assess } from "../../pipeline/assess";
+import { type ParseErrorRecord, parseErrorOf } from "../../sql/lint";
 import { defaultJobs } from "../../sql/lint-parallel";
 import { formatJson } from "../format/json";
 import { formatMarkdown } from "../format/markdown";
@@ -18,7 +19,7 @@ export const LINT_FORMATS = ["text", "json", "markdown", "sarif"] as const;
 
 interface LintFlags extends ProjectFlags {
   format: (typeof LINT_FORMATS)[number];
-  jobs: number;
+  jobs?: number;
   cache: boolean;
 }
 
@@ -33,7 +34,7 @@ export const register: RegisterCommand = (program, io) => {
     .argument("[paths...]", "migration folders or files (default: the stack's migrations folder)")
     .addOption(new Option("--format <format>", "output format").choices([...LINT_FORMATS]).default("text"))
     .option("--database-url <url>", "also look up table sizes there for the migrations it has not applied (data-aware pass); lint never connects otherwise")
-    .option("--jobs <n>", "threads to lint with (default: one per core, at most 8, on 4 cores or more; else 1)", parseJobs, defaultJobs())
+    .option("--jobs <n>", "threads to lint with (default: one per core, at most 8, on 4 cores or more; else 1)", parseJobs)
     .option("--no-cache", "lint every file afresh instead of reusing the results of unchanged ones (.dbpipe/cache/lint.json)");
   addProjectOptions(command);
   command.action(
@@ -47,7 +48,8 @@ export const register: RegisterCommand = (program, io) => {
           layout: project.layout,
           databaseUrl: flags.databaseUrl,
           cacheFile: flags.cache ? path.join(project.dir, ".dbpipe", "cache", "lint.json") : undefined,
-          jobs: flags.jobs,
+          jobs: flags.jobs ?? defaultJobs(),
+          keepParseErrors: true,
         });
       } catch (error) {
         // A CI step that uploads the SARIF file, or reads the JSON, gets a document saying what is
@@ -58,11 +60,15 @@ export const register: RegisterCommand = (program, io) => {
         }
         throw error;
       }
-      const { linted, verdict } = assessment;
+      const { linted } = assessment;
       const { output } = io;
+      // A file that does not parse is reported beside the others' findings, and the run exits 2.
+      const unparsable = linted.filter((m) => m.parseError).map((m) => parseErrorOf(m.parseError as ParseErrorRecord));
+      const verdict = unparsable.length === 0 ? assessment.verdict : { ...assessment.verdict, allowed: false, reasons: [...unparsable.map(syntaxProblemText), ...assessment.verdict.reasons] };
+      for (const error of unparsable) output.error(`${output.errorStyle.red("error:")} ${error.message}`);
       switch (flags.format) {
         case "json":
-          output.json(formatJson(linted, verdict));
+          output.json({ ...formatJson(linted, verdict), ...(unparsable.length > 0 ? { errors: unparsable.map(inputProblem) } : {}) });
           break;
         case "sarif":
           output.json(formatSarif(linted, verdict, sarifOptions(project.dir)));
@@ -73,6 +79,7 @@ export const register: RegisterCommand = (program, io) => {
         default:
           for (const line of formatText(linted, verdict, output.style)) output.line(line);
       }
+      if (unparsable.length > 0) return EXIT.invalidInput;
       return verdict.allowed ? EXIT.ok : EXIT.refused;
     }),
   );
@@ -90,9 +97,14 @@ function repositoryRoot(projectDir: string): string {
 /** An input error as the machine-readable formats report it. */
 function inputProblem(error: InputError): LintProblem {
   if (error instanceof SqlSyntaxError) {
-    return { message: `${error.file}:${error.line}:${error.column}: ${error.parserMessage}`, file: path.resolve(error.file), line: error.line, column: error.column };
+    return { message: syntaxProblemText(error), file: path.resolve(error.file), line: error.line, column: error.column };
   }
   return { message: error.message };
+}
+
+/** A syntax error on one line: `file:line:column: message`. */
+function syntaxProblemText(error: SqlSyntaxError): string {
+  return `${error.file}:${error.line}:${error.column}: ${error.parserMessage}`;
 }
 
 /** dbpipe's version, and URIs relative to the repository's root, as code scanning wants them. */

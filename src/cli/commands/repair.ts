@@ -24,6 +24,10 @@ export const register: RegisterCommand = (program, io) => {
       const project = openProject(flags);
       const { output } = io;
       return withDatabase(project, flags, async (database) => {
+        // Which database is about to change, said before anything changes (stderr with --json).
+        const heading = `dbpipe repair${flags.dryRun ? " --dry-run" : ""} · stack ${project.settings.stack} (tier ${project.settings.tier}) · ${database.shown}`;
+        if (flags.json) output.error(heading);
+        else output.line(heading);
         const changes = await repairHistory(engineOptions(project, database), { dryRun: flags.dryRun, markApplied: flags.markApplied, forgetAll: flags.forgetAll });
         if (flags.json) {
           output.json({ stack: project.settings.stack, database: database.shown, dryRun: Boolean(flags.dryRun), changes });

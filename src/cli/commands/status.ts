@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { planMigrations } from "../../migrate/verbs/plan";
 import type { RegisterCommand } from "../command-io";
+import { EXIT } from "../exit-codes";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
 import { entriesJson } from "../../migrate/plan";
 import { printEntries, printProblems, summary, summaryLine } from "../render";
@@ -26,7 +27,7 @@ export const register: RegisterCommand = (program, io) => {
             summary: summary(plan.entries),
             problems: plan.problems,
           });
-          return;
+          return plan.problems.length > 0 ? EXIT.invalidInput : EXIT.ok;
         }
         output.line(`Stack ${output.style.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown} · ${result.layout} layout`);
         output.line();
@@ -34,6 +35,8 @@ export const register: RegisterCommand = (program, io) => {
         if (plan.entries.length > 0) output.line();
         printProblems(output, plan.problems);
         output.line(summaryLine(plan.entries));
+        // A modified, missing or failed migration is a history that does not match the files (exit 2).
+        return plan.problems.length > 0 ? EXIT.invalidInput : EXIT.ok;
       });
     }),
   );

@@ -10,9 +10,17 @@ export function formatMarkdown(migrations: readonly LintedMigration[], verdict: 
   const state = verdict.allowed ? (verdict.backupRequired ? "allowed, after a backup" : "allowed") : "refused";
   out.push(`### dbpipe lint · stack \`${verdict.stack}\` (tier ${verdict.tier}): **${state}**`, "");
   const withFindings = migrations.filter((m) => m.findings.length > 0);
+  const unparsable = migrations.filter((m) => m.parseError);
   out.push(
     `${migrations.length} migration${migrations.length === 1 ? "" : "s"} checked, ${withFindings.length} with findings; highest risk **${verdict.risk}**.${verdict.backupReason ? ` ${cell(verdict.backupReason)}` : ""}`,
   );
+  if (unparsable.length > 0) {
+    out.push("", `#### ${unparsable.length === 1 ? "A file does" : `${unparsable.length} files do`} not parse`, "", "| File | Line | Error |", "|---|---|---|");
+    for (const m of unparsable) {
+      const e = m.parseError as NonNullable<typeof m.parseError>;
+      out.push(`| \`${e.file}\` | ${e.line}:${e.column} | ${cell(e.message)} |`);
+    }
+  }
   if (withFindings.length > 0) {
     out.push("", "| Migration | Risk | Findings |", "|---|---|---|");
     for (const m of withFindings) out.push(`| \`${m.version}\` ${cell(m.name)} | ${m.risk === "high" ? "**high**" : m.risk} | ${m.findings.length} |`);

@@ -25,7 +25,29 @@ export interface SarifOptions {
 /** The SARIF log of `migrations`' findings. */
 export function formatSarif(migrations: readonly LintedMigration[], _verdict: Verdict, options: SarifOptions): object {
   const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
-  const results = migrations.flatMap((m) =>
+  // A file that does not parse: an error result on its line, under the invalid-migration descriptor.
+  const unparsable = migrations.flatMap((m) =>
+    m.parseError
+      ? [
+          {
+            ruleId: INVALID_MIGRATION.id,
+            ruleIndex: RULES.length,
+            level: "error" as const,
+            message: { text: `${m.parseError.file}:${m.parseError.line}:${m.parseError.column}: ${m.parseError.message}` },
+            locations: [
+              {
+                physicalLocation: {
+                  artifactLocation: { uri: options.uriOf(m.path), uriBaseId: "%SRCROOT%" },
+                  region: { startLine: m.parseError.line, startColumn: m.parseError.column },
+                },
+              },
+            ],
+            properties: { migration: m.version },
+          },
+        ]
+      : [],
+  );
+  const findings = migrations.flatMap((m) =>
     m.findings.map((f) => ({
       ruleId: f.rule,
       ruleIndex: ruleIndex.get(f.rule),
@@ -43,12 +65,14 @@ export function formatSarif(migrations: readonly LintedMigration[], _verdict: Ve
       properties: { severity: f.severity, migration: m.version, ...(f.table ? { table: f.table } : {}), ...(f.tableRows !== undefined ? { tableRows: f.tableRows } : {}) },
     })),
   );
+  const results = [...unparsable, ...findings];
   return {
     $schema: SARIF_SCHEMA,
     version: "2.1.0",
     runs: [
       {
-        tool: { driver: driver(options) },
+        tool: { driver: driver(options, unparsable.length > 0 ? [INVALID_MIGRATION] : []) },
+        ...(unparsable.length > 0 ? { invocations: [{ executionSuccessful: false, toolExecutionNotifications: unparsable.map((r) => ({ level: "error", message: r.message, locations: r.locations })) }] } : {}),
         columnKind: "utf16CodeUnits",
         results,
       },

@@ -13,6 +13,11 @@ export function formatText(migrations: readonly LintedMigration[], verdict: Verd
   const counts: Record<RiskLevel, number> = { high: 0, medium: 0, low: 0 };
   let acknowledged = 0;
   for (const m of migrations) {
+    if (m.parseError) {
+      const e = m.parseError;
+      lines.push(`${style.bold(`${e.file}:${e.line}:${e.column}`)} ${style.red("error")} does not parse: ${e.message}`);
+      for (const l of e.snippet.split("\n")) if (l) lines.push(`    ${l}`);
+    }
     for (const f of m.findings) {
       const ack = f.acknowledged ? ` ${style.dim(`(acknowledged: ${f.acknowledgedReason ?? ""})`)}` : "";
       lines.push(`${style.bold(`${m.file}:${f.line}:${f.column}`)} ${colour[f.severity](f.severity)} ${f.rule} ${f.message}${ack}`);
@@ -23,10 +28,11 @@ export function formatText(migrations: readonly LintedMigration[], verdict: Verd
   }
   if (lines.length > 0) lines.push("");
   const found = counts.high + counts.medium + counts.low + acknowledged;
+  const unparsable = migrations.filter((m) => m.parseError).length;
   const parts = (["high", "medium", "low"] as const).filter((l) => counts[l] > 0).map((l) => `${counts[l]} ${l}`);
   if (acknowledged > 0) parts.push(`${acknowledged} acknowledged`);
   lines.push(
-    `${plural(migrations.length, "migration")}, ${plural(found, "finding")}${parts.length ? ` (${parts.join(", ")})` : ""}; highest risk ${colour[verdict.risk](verdict.risk)}.`,
+    `${plural(migrations.length, "migration")}${unparsable > 0 ? ` (${unparsable} that ${unparsable === 1 ? "does" : "do"} not parse)` : ""}, ${plural(found, "finding")}${parts.length ? ` (${parts.join(", ")})` : ""}; highest risk ${colour[verdict.risk](verdict.risk)}.`,
   );
   const stack = `Stack ${verdict.stack} (tier ${verdict.tier})`;
   if (verdict.allowed) {

@@ -1,0 +1,154 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli";
+import { freshDatabase, withClient } from "../helpers/database";
+import { tempFolder } from "../helpers/project";
+
+/** A project (default stack: dev) with these migration files. */
+function project(files: Record<string, string>): string {
+  const out: Record<string, string> = {};
+  for (const [name, text] of Object.entries(files)) out[`migrations/${name}`] = text;
+  return tempFolder(out, "dbpipe-input-");
+}
+
+async function tableExists(url: string, table: string): Promise<boolean> {
+  return withClient(url, async (c) => (await c.query("SELECT to_regclass($1) IS NOT NULL AS e", [table])).rows[0].e as boolean);
+}
+
+describe("the database a command works on", () => {
+  it("repair --mark-applied 0002 --database-url URL repairs that database, named before it changes anything", async () => {
+    const url = await freshDatabase();
+    const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n", "0002_b.sql": "-- dbpipe:no-transaction\nCREATE TABLE b (i int);\nSELECT 1/0;\n" });
+    const up = await runCli(["up", "--database-url", url], { cwd: dir });
+    expect(up.code, up.stderr).toBe(3);
+    const repair = await runCli(["repair", "--mark-applied", "0002", "--database-url", url], { cwd: dir });
+    expect(repair.code, repair.stderr).toBe(0);
+    const shown = url.replace(/:[^:@/]*@/, ":***@");
+    expect(repair.stdout.split("\n")[0]).toBe(`dbpipe repair · stack dev (tier dev) · ${shown}`);
+    // The embedded database was never started: nothing but the given URL was touched.
+    expect(fs.existsSync(path.join(dir, ".dbpipe"))).toBe(false);
+    const rows = await withClient(url, async (c) => (await c.query("SELECT version, success FROM dbpipe.schema_migrations ORDER BY version")).rows);
+    expect(rows).toEqual([
+      { version: "0001", success: true },
+      { version: "0002", success: true },
+    ]);
+  });
+
+  it("accepts a URL whose host is a query parameter (postgres:///db?host=...)", async () => {
+    const url = new URL(await freshDatabase());
+    const password = decodeURIComponent(url.password);
+    const hostInQuery = `postgres://${url.pathname}?host=${url.hostname}&port=${url.port}&user=${url.username}&password=${encodeURIComponent(password)}`;
+    const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n" });
+    const run = await runCli(["up", "--database-url", hostInQuery], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(await tableExists(url.toString(), "a")).toBe(true);
+    expect(run.stdout + run.stderr).not.toContain(password);
+    // A socket folder is accepted too (the connection itself fails here: no server listens there).
+    const socket = await runCli(["status", "--database-url", "postgres:///db?host=/nonexistent/socket-dir"], { cwd: dir });
+    expect(socket.code).toBe(3);
+    expect(socket.stderr).toContain("cannot connect to postgres:///db?host=/nonexistent/socket-dir");
+    expect(socket.stderr).not.toContain("not a URL");
+  });
+});
+
+describe("one answer per input", () => {
+  it("a dbpipe:allow without a reason or with an unknown rule fails up on dev as it fails lint", async () => {
+    for (const directive of ["-- dbpipe:allow", "-- dbpipe:allow no-such-rule it is fine"]) {
+      const url = await freshDatabase();
+      const dir = project({ "0001_x.sql": `${directive}\nCREATE TABLE x (i int);\n` });
+      const lint = await runCli(["lint"], { cwd: dir });
+      const up = await runCli(["up", "--database-url", url], { cwd: dir });
+      expect(lint.code).toBe(2);
+      expect(up.code).toBe(2);
+      const message = lint.stderr.split("\n").find((l) => l.startsWith("error:"));
+      expect(message).toMatch(/^error: migrations\/0001_x\.sql:1:1: dbpipe:allow /);
+      expect(up.stderr).toContain(message);
+      expect(await tableExists(url, "x")).toBe(false);
+    }
+  });
+
+  it("a syntax error is invalid input (exit 2) at its line and column, with or without a transaction", async () => {
+    for (const header of ["", "-- dbpipe:no-transaction\n"]) {
+      const url = await freshDatabase();
+      const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n", "0002_b.sql": `${header}CREATE TABLE b (i int);\nSELECT 'oops;\n` });
+      const up = await runCli(["up", "--database-url", url], { cwd: dir });
+      expect(up.code, up.stderr).toBe(2);
+      const line = header === "" ? 2 : 3;
+      expect(up.stderr).toContain(`error: migrations/0002_b.sql:${line}:8: unterminated quoted string`);
+      expect(up.stderr).toContain(`${line} | SELECT 'oops;`);
+      // Never dbpipe's own statements (the history INSERT) in the message.
+      expect(up.stderr).not.toContain("INSERT");
+      expect(up.stderr).not.toContain('"0002"');
+      expect(await tableExists(url, "b")).toBe(false);
+
+      const misspelt = project({ "0001_s.sql": `${header}SELECT 1;\nSELEC 2;\n` });
+      const run = await runCli(["up", "--database-url", await freshDatabase()], { cwd: misspelt });
+      const lint = await runCli(["lint"], { cwd: misspelt });
+      expect([run.code, lint.code]).toEqual([2, 2]);
+      expect(run.stderr).toContain(`error: migrations/0001_s.sql:${line}:1: syntax error at or near "SELEC"`);
+      expect(lint.stderr).toContain(`migrations/0001_s.sql:${line}:1: syntax error at or near "SELEC"`);
+    }
+  });
+
+  it("status exits 2 when it shows a modified or a missing migration, 0 when the history matches", async () => {
+    const url = await freshDatabase();
+    const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n", "0002_b.sql": "CREATE TABLE b (i int);\n" });
+    expect((await runCli(["up", "--database-url", url], { cwd: dir })).code).toBe(0);
+    expect((await runCli(["status", "--database-url", url], { cwd: dir })).code).toBe(0);
+
+    fs.writeFileSync(path.join(dir, "migrations/0002_b.sql"), "CREATE TABLE b (i bigint);\n");
+    const modified = await runCli(["status", "--database-url", url], { cwd: dir });
+    expect(modified.code).toBe(2);
+    expect(modified.stdout).toMatch(/0002.*modified/);
+    const json = await runCli(["status", "--json", "--database-url", url], { cwd: dir });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).problems).toHaveLength(1);
+
+    fs.rmSync(path.join(dir, "migrations/0002_b.sql"));
+    const missing = await runCli(["status", "--database-url", url], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toMatch(/0002.*missing/);
+  });
+});
+
+describe("help and messages", () => {
+  const dir = project({ "0001_a.sql": "SELECT 1;\n" });
+
+  it("states the --jobs default once and marks required options", async () => {
+    const lint = await runCli(["lint", "--help"], { cwd: dir });
+    const jobs = lint.stdout.slice(lint.stdout.indexOf("--jobs"), lint.stdout.indexOf("--no-cache"));
+    expect(jobs.match(/default/g)).toHaveLength(1);
+    expect((await runCli(["env", "new", "--help"], { cwd: dir })).stdout).toMatch(/--tier <tier> +the environment's tier \(required\)/);
+    expect((await runCli(["down", "--help"], { cwd: dir })).stdout.replace(/\s+/g, " ")).toContain("(required unless --all)");
+    expect((await runCli(["baseline", "--help"], { cwd: dir })).stdout.replace(/\s+/g, " ")).toContain("the database already has (required)");
+  });
+
+  it("names the missing required flag", async () => {
+    const cases: [string[], string][] = [
+      [["env", "new", "staging"], "--tier"],
+      [["down"], "--to"],
+      [["baseline"], "--version"],
+    ];
+    for (const [args, flag] of cases) {
+      const run = await runCli(args, { cwd: dir });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`required option '${flag} <`);
+    }
+  });
+
+  it("says once that a stack has no settings file", async () => {
+    const run = await runCli(["status", "--stack", "nosuch"], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stderr.match(/Pulumi\.nosuch\.yaml/g)).toHaveLength(1);
+  });
+
+  it("shows the example URL whole, and still hides the real password", async () => {
+    const run = await runCli(["status", "--database-url", "postgres://app:s3cret-pass@[bad/db"], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("postgres://USER:PASSWORD@HOST:5432/DATABASE");
+    expect(run.stderr).toContain("postgres://app:***@");
+    expect(run.stderr).not.toContain("s3cret-pass");
+  });
+});
