@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, type StackSettings } from "../settings/stack-settings";
 import { AppDatabase, type DatabaseRoles, type LoginRole } from "./app-database";
+import { bucketStoreUrl } from "../backup/stack-store";
 import { BackupBucket } from "./backup-bucket";
 import { ExternalServer } from "./external-server";
 import { MigrationSet } from "./migration-set";
@@ -155,7 +156,8 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
       {
         databaseUrl: this.database.migrationUrl,
         settings: args.settings,
-        backup: pulumi.interpolate`s3://${this.backups.bucketName}`,
+        // The prefix `dbpipe backups` and `dbpipe restore` read: one place for both front ends.
+        backup: this.backups.bucketName.apply(bucketStoreUrl),
       },
       { parent: this, dependsOn: [this.database, this.backups] },
     );

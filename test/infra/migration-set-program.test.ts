@@ -36,7 +36,8 @@ describe.each([
   });
 
   it("declares one MigrationSet in the environment, after the database, its roles and grants, and the bucket", () => {
-    expect(set.name).toBe(`dbpipe-${stack}-migrations`);
+    // Named after the project, not the stack, so that `pulumi stack rename` replaces nothing.
+    expect(set.name).toBe("dbpipe-migrations");
     expect(set.parent).toContain("dbpipe:infra:DatabaseEnvironment");
     // Dependencies by type and name (the mock monitor qualifies URNs' types more briefly than the recorder).
     const dependsOn = new Set(set.dependencies.map((urn) => `${urn.split("::")[2].split("$").pop()}::${urn.split("::")[3]}`));
@@ -58,7 +59,7 @@ describe.each([
 
   it("backs up to the environment's bucket", () => {
     const bucket = run.recorder.one(TYPES.bucket);
-    expect(set.inputs.backup).toBe(`s3://${bucket.name}`);
+    expect(set.inputs.backup).toBe(`s3://${bucket.name}/backups`);
   });
 
   it("records the stack's tier settings and the repository's migrations, without their SQL", () => {

@@ -61,12 +61,17 @@ describe("index.ts run as pulumi up runs it", () => {
     const mocked = await runWithMocks("prod", engineConfig("prod"));
     expect(shape(prod.recorder)).toEqual(shape(mocked.recorder));
     expect(prod.recorder.registrations.filter((r) => r.protect).map((r) => r.name).sort()).toEqual([
-      "dbpipe-prod-backups-bucket",
-      "dbpipe-prod-backups-key",
-      "dbpipe-prod-db-database",
-      "dbpipe-prod-db-schema",
-      "dbpipe-prod-server-instance",
-      "dbpipe-prod-server-key",
+      "dbpipe-backups-bucket",
+      "dbpipe-backups-key",
+      "dbpipe-db-app",
+      "dbpipe-db-database",
+      "dbpipe-db-migrator",
+      "dbpipe-db-owner",
+      "dbpipe-db-provider",
+      "dbpipe-db-readonly",
+      "dbpipe-db-schema",
+      "dbpipe-server-instance",
+      "dbpipe-server-key",
     ]);
   });
 
