@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Command, Option } from "commander";
 import { DbpipeError, InputError, databaseFailure } from "../errors";
-import { stackBackupStore } from "../backup/stack-store";
+import { type StackStore, stackBackupStore } from "../backup/stack-store";
 import { startEmbedded } from "../local/embedded";
 import type { EngineEvents, EngineOptions } from "../migrate/run";
 import { display } from "../migrate/files";
@@ -132,8 +132,19 @@ export function deployOptions(project: Project, database: DatabaseTarget): Pick<
     migrationsDir: project.migrationsDir,
     layout: project.layout,
     databaseUrl: database.url,
-    backupStore: stackBackupStore({ projectDir: project.dir, stack: project.settings.stack, retentionDays: project.settings.infra.backupRetentionDays, awsRegion: project.settings.infra.awsRegion }).store,
+    backupStore: projectBackupStore(project).store,
   };
+}
+
+/** The stack's backup store: `store` (`--store`) when given, else as `stackBackupStore` decides. */
+export function projectBackupStore(project: Project, store?: string): StackStore {
+  return stackBackupStore({
+    projectDir: project.dir,
+    stack: project.settings.stack,
+    store,
+    retentionDays: project.settings.infra.backupRetentionDays,
+    awsRegion: project.settings.infra.awsRegion,
+  });
 }
 
 /**

@@ -1,12 +1,11 @@
 import { Command } from "commander";
 import { formatBytes, formatRate, throttledProgress } from "../../backup/progress";
-import { stackBackupStore } from "../../backup/stack-store";
 import { takeBackup } from "../../backup/take-backup";
 import { formatElapsed } from "../../text/duration";
 import { readHistory } from "../../migrate/history";
 import { withSession } from "../../migrate/session";
 import type { RegisterCommand } from "../command-io";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, openProject, withDatabase } from "../project";
+import { addDatabaseOption, addJsonOption, openProject, projectBackupStore, type ProjectFlags, withDatabase } from "../project";
 
 /** Flags of the backup commands. */
 export interface StoreFlags extends ProjectFlags {
@@ -37,13 +36,7 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: StoreFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      const { store, source } = stackBackupStore({
-        projectDir: project.dir,
-        stack: project.settings.stack,
-        store: flags.store,
-        retentionDays: project.settings.infra.backupRetentionDays,
-        awsRegion: project.settings.infra.awsRegion,
-      });
+      const { store, source } = projectBackupStore(project, flags.store);
       return withDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe backup · stack ${output.style.bold(project.settings.stack)} · ${database.shown} → ${store.url} (${source})`);
         const progress = throttledProgress((text) => output.progress(`  ${text}`));

@@ -1,8 +1,7 @@
 import { Command } from "commander";
 import { formatBytes } from "../../backup/progress";
-import { stackBackupStore } from "../../backup/stack-store";
 import type { RegisterCommand } from "../command-io";
-import { addJsonOption, openProject } from "../project";
+import { addJsonOption, openProject, projectBackupStore } from "../project";
 import { type StoreFlags, addStoreOptions } from "./backup";
 
 /** `dbpipe backups`: the backups in the stack's store, newest first. Needs no database. */
@@ -14,13 +13,7 @@ export const register: RegisterCommand = (program, io) => {
       const project = openProject(flags);
       const { output } = io;
       const s = output.style;
-      const { store, source } = stackBackupStore({
-        projectDir: project.dir,
-        stack: project.settings.stack,
-        store: flags.store,
-        retentionDays: project.settings.infra.backupRetentionDays,
-        awsRegion: project.settings.infra.awsRegion,
-      });
+      const { store, source } = projectBackupStore(project, flags.store);
       const backups = await store.list();
       if (flags.json) {
         output.json({ stack: project.settings.stack, store: store.url, backups: backups.map((b) => ({ ...b.manifest, ref: b.ref })) });

@@ -3,7 +3,6 @@ import { type DrillReport, restoreDrill } from "../../backup/drill";
 import { formatBytes, throttledProgress } from "../../backup/progress";
 import type { RestorePhase, RestoreProgress } from "../../backup/restore";
 import { restoreBackup } from "../../backup/restore";
-import { stackBackupStore } from "../../backup/stack-store";
 import { InputError } from "../../errors";
 import { EXIT } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
@@ -11,7 +10,7 @@ import { withSession } from "../../migrate/session";
 import { redactUrl, rememberUrlSecrets } from "../../redact";
 import type { Output } from "../output";
 import type { RegisterCommand } from "../command-io";
-import { addDatabaseOption, addJsonOption, openProject, withDatabase } from "../project";
+import { addDatabaseOption, addJsonOption, openProject, projectBackupStore, withDatabase } from "../project";
 import { type StoreFlags, addStoreOptions } from "./backup";
 
 interface RestoreFlags extends StoreFlags {
@@ -46,13 +45,7 @@ export const register: RegisterCommand = (program, io) => {
       if (flags.to !== undefined && !/^postgres(ql)?:\/\//.test(flags.to)) throw new InputError(`--to must be a postgres:// or postgresql:// URL, got ${JSON.stringify(redactUrl(flags.to).slice(0, 40))}`);
       const project = openProject(flags);
       const { output } = io;
-      const { store, source } = stackBackupStore({
-        projectDir: project.dir,
-        stack: project.settings.stack,
-        store: flags.store,
-        retentionDays: project.settings.infra.backupRetentionDays,
-        awsRegion: project.settings.infra.awsRegion,
-      });
+      const { store, source } = projectBackupStore(project, flags.store);
       const progress = throttledProgress((text) => output.progress(`  ${text}`));
       const onProgress = flags.json ? undefined : (p: RestoreProgress) => progress(VERB[p.phase], p.bytes, p.elapsedMs, p.total);
 
