@@ -40,3 +40,18 @@ export async function withClient<T>(url: string, fn: (client: Client) => Promise
     await client.end();
   }
 }
+
+/** The tables in `public` on `url`, sorted. */
+export async function publicTables(url: string): Promise<string[]> {
+  return withClient(url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename));
+}
+
+/** The error `promise` rejects with; fails the test when it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a failure");
+}

@@ -9,7 +9,7 @@ import { repairHistory } from "../../src/migrate/verbs/repair";
 import { upMigrations } from "../../src/migrate/verbs/up";
 import { IntegrityError } from "../../src/migrate/plan";
 import { MigrationFailedError } from "../../src/migrate/sql-error";
-import { freshDatabase, withClient } from "../helpers/database";
+import { freshDatabase, withClient, failure, publicTables as tables } from "../helpers/database";
 import { engineFor, settingsFor, tempFolder, writeFiles } from "../helpers/project";
 
 const CRM = {
@@ -28,21 +28,8 @@ const CRM = {
   ].join("\n"),
 };
 
-async function tables(url: string): Promise<string[]> {
-  return withClient(url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename));
-}
-
 async function historyRows(url: string) {
   return withClient(url, async (c) => (await c.query("SELECT version, name, checksum, success, kind, applied_by, execution_ms, error FROM dbpipe.schema_migrations ORDER BY version")).rows);
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("up", () => {

@@ -4,7 +4,7 @@ import { InputError } from "../../src/errors";
 import { MigrationFailedError } from "../../src/migrate/sql-error";
 import { TransactionControlError, withoutTransactionControl } from "../../src/migrate/transaction-control";
 import { loadParser, parseSection } from "../../src/sql/parse";
-import { freshDatabase, withClient } from "../helpers/database";
+import { freshDatabase, withClient, failure, publicTables as tables } from "../helpers/database";
 import { engineFor, tempFolder } from "../helpers/project";
 
 const FILE = "migrations/0001_x.sql";
@@ -17,19 +17,6 @@ async function refusal(sql: string): Promise<TransactionControlError> {
     throw error;
   }
   throw new Error("expected a refusal");
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
-}
-
-async function tables(url: string): Promise<string[]> {
-  return withClient(url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename));
 }
 
 async function historyExists(url: string): Promise<boolean> {

@@ -6,24 +6,11 @@ import { FolderStore } from "../../src/backup/folder-store";
 import { InputError, RefusedError } from "../../src/errors";
 import { upMigrations } from "../../src/migrate/verbs/up";
 import { PolicyRefusedError, deploy } from "../../src/pipeline/deploy";
-import { freshDatabase, withClient } from "../helpers/database";
+import { freshDatabase, withClient, failure, publicTables as tables } from "../helpers/database";
 import { engineFor, settingsFor, tempFolder, writeFiles } from "../helpers/project";
-
-async function tables(url: string): Promise<string[]> {
-  return withClient(url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename));
-}
 
 async function historyRows(url: string) {
   return withClient(url, async (c) => (await c.query("SELECT version, risk, backup_ref FROM dbpipe.schema_migrations ORDER BY version")).rows);
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
 }
 
 function store(): FolderStore {
