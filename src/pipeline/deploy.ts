@@ -162,13 +162,12 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   const gate: BeforeApply = async ({ pending, applied, client }) => {
     const out = new Map<string, { risk?: RiskLevel | null; backupRef?: string | null }>();
     const toRun = direction === "down" ? pending.map(downPartOf) : pending;
-    if (!riskMatters(options.settings)) {
-      // No verdict to enforce, but the files are still checked as lint checks them (a bad
-      // `dbpipe:allow`, a syntax error): the same input gets the same answer on every tier.
-      await assess({ settings: options.settings, migrations: toRun, history: applied, pending: toRun.map((m) => m.version) });
-      return out;
-    }
-    const assessment = await assess({ settings: options.settings, migrations: toRun, history: applied, pending: toRun.map((m) => m.version), client });
+    // The files are checked as lint checks them on every tier (a bad `dbpipe:allow`, a syntax
+    // error): the same input gets the same answer. Table sizes and the verdict only matter where
+    // the tier can require a backup or an approval.
+    const matters = riskMatters(options.settings);
+    const assessment = await assess({ settings: options.settings, migrations: toRun, history: applied, pending: toRun.map((m) => m.version), ...(matters ? { client } : {}) });
+    if (!matters) return out;
     state.assessment = assessment;
     for (const m of assessment.linted) state.risks.set(m.version, m.risk);
     events.assessed?.(assessment);
