@@ -1,5 +1,3 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO, type CliRun, runCli } from "../helpers/cli";
 import { freshDatabase, withClient } from "../helpers/database";
