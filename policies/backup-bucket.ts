@@ -116,8 +116,18 @@ export const backupBucketAccessLogging: StackValidationPolicy = {
   name: "backup-bucket-access-logging",
   description: "In prod the backup bucket writes S3 server access logs to another bucket.",
   validateStack: eachBackupBucket(["prod"], (bucket, resources, report) => {
-    const logged = settingsOf(resources, bucket, TYPES.bucketLogging).some((l) => (l.propertyDependencies.targetBucket ?? []).length > 0 || known(() => typeof l.props.targetBucket === "string") === true);
-    if (!logged) report("Backup bucket must have S3 access logging in prod.");
+    const loggings = settingsOf(resources, bucket, TYPES.bucketLogging);
+    // The target is a bucket of the stack (its id, unknown at a first preview, but the dependency is
+    // known) or an existing bucket named in the program.
+    const targets = loggings.map((l) => ({
+      declared: (l.propertyDependencies.targetBucket ?? []).filter((d) => d.type === TYPES.bucket).map((d) => d.urn),
+      named: known(() => typeof l.props.targetBucket === "string") === true,
+    }));
+    if (targets.some((t) => t.declared.includes(bucket.urn))) {
+      report("Backup bucket must write its access logs to another bucket, not to itself (each log delivery would be logged again).");
+    } else if (!targets.some((t) => t.declared.length > 0 || t.named)) {
+      report("Backup bucket must have S3 access logging in prod.");
+    }
   }),
 };
 

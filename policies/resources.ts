@@ -51,10 +51,18 @@ export function dependents(resources: readonly PolicyResource[], target: PolicyR
   return resources.filter((r) => r.type === type && (r.propertyDependencies[property] ?? []).some((d) => d.urn === target.urn));
 }
 
-/** The backup buckets of the stack: buckets of a backup-bucket component that are not the target of another bucket's access logs. */
+/**
+ * The backup buckets of the stack: buckets of a backup-bucket component that are not the target of
+ * another bucket's access logs (a bucket that logs into itself stays a backup bucket).
+ */
 export function backupBuckets(resources: readonly PolicyResource[]): PolicyResource[] {
   const logTargets = new Set(
-    resources.filter((r) => r.type === TYPES.bucketLogging).flatMap((r) => (r.propertyDependencies.targetBucket ?? []).map((d) => d.urn)),
+    resources
+      .filter((r) => r.type === TYPES.bucketLogging)
+      .flatMap((r) => {
+        const sources = new Set((r.propertyDependencies.bucket ?? []).map((d) => d.urn));
+        return (r.propertyDependencies.targetBucket ?? []).map((d) => d.urn).filter((urn) => !sources.has(urn));
+      }),
   );
   return resources.filter((r) => r.type === TYPES.bucket && parentType(r.urn) === BACKUP_BUCKET_COMPONENT && !logTargets.has(r.urn));
 }

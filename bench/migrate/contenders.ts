@@ -116,6 +116,25 @@ export function floorThreeTrips(ctx: BenchContext): Contender {
   };
 }
 
+/**
+ * The floor in a new process (`floor-process.js`): the same one-query-per-file loop as
+ * {@link floorOneTrip}, paying Node's start-up, loading `pg` and reading the files, as the CLI does.
+ * The like-for-like yardstick of the CLI.
+ */
+export function floorProcess(ctx: BenchContext): Contender {
+  return {
+    id: "floor_proc",
+    label: "floor in a new process (`node bench/migrate/floor-process.js`: one `pg` Client, `BEGIN; file; COMMIT` per file)",
+    hasNoop: false,
+    run: async (url) => {
+      const result = await runNode([path.join(__dirname, "floor-process.js"), ctx.dbpipeDir, url], ctx.projectDir, CLI_TIMEOUT_MS);
+      const m = /applied (\d+)/.exec(result.tail);
+      if (result.code !== 0 || !m) throw new Error(`floor-process.js exited with ${result.code}:\n${result.tail}`);
+      return Number(m[1]);
+    },
+  };
+}
+
 /** The engine's options for the bench project and a database, as the CLI builds them. */
 export function engineOptionsFor(ctx: BenchContext, url: string): EngineOptions {
   return { settings: ctx.settings, migrationsDir: ctx.dbpipeDir, databaseUrl: url, displayBase: ctx.projectDir };

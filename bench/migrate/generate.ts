@@ -186,3 +186,41 @@ export function writeMigrationFolders(root: string, migrations: readonly Generat
   }
   return { dbpipe, postgrator, bytes };
 }
+
+/**
+ * The history an outside check measured: `count` migrations of about `statements` statements each
+ * (tables, indexes, seed rows, functions, views, constraints), made of the same pieces as
+ * {@link generateMigrations} — consecutive pieces joined into one file, in order, so every
+ * reference still points at something an earlier statement made. Deterministic, as the other.
+ */
+export function generateWideMigrations(count: number, statements = 20, seed = 20261201): GeneratedMigration[] {
+  // About 3.3 statements a piece: join pieces until a file holds about `statements`.
+  const pieces = generateMigrations(Math.ceil((count * statements) / 2.5) + 50, seed);
+  const out: GeneratedMigration[] = [];
+  let next = 0;
+  for (let n = 1; n <= count; n++) {
+    const parts: GeneratedMigration[] = [];
+    let held = 0;
+    while (held < statements - 1 && next < pieces.length) {
+      const piece = pieces[next++];
+      parts.push(piece);
+      held += statementCount(piece.sql);
+    }
+    if (held < statements - 1) throw new Error(`generateWideMigrations: ran out of pieces at file ${n}`);
+    out.push({ n, slug: parts[0].slug, sql: parts.map((p) => p.sql).join("\n") });
+  }
+  return out;
+}
+
+/** Statements in a generated piece: lines ending a statement (`;` at the end of a line), less those inside a function body. */
+function statementCount(sql: string): number {
+  let n = 0;
+  let inBody = false;
+  for (const line of sql.split("\n")) {
+    const code = line.replace(/--.*$/, "").trimEnd();
+    const dollars = (code.match(/\$(fn)?\$/g) ?? []).length;
+    if (dollars % 2 === 1) inBody = !inBody;
+    if (!inBody && code.endsWith(";")) n++;
+  }
+  return n;
+}

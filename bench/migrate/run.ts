@@ -18,6 +18,7 @@ import {
   dbpipeLibrary,
   engineOptionsFor,
   floorOneTrip,
+  floorProcess,
   floorThreeTrips,
   loadPostgrator,
   noopFloor,
@@ -26,7 +27,7 @@ import {
   readAndHashFiles,
   runNode,
 } from "./contenders";
-import { generateMigrations, writeMigrationFolders } from "./generate";
+import { type GeneratedMigration, generateMigrations, generateWideMigrations, writeMigrationFolders } from "./generate";
 
 /**
  * The migration benchmark: dbpipe against the floor (each file in its own transaction, one query
@@ -45,9 +46,15 @@ const HELP = `usage: node -r ts-node/register/transpile-only bench/migrate/run.t
   --runs <n>          measured rounds; each contender applies everything once per round (default 5)
   --warmup <n>        rounds run first and discarded (default 1)
   --noop-repeats <n>  no-op runs after each apply (default 7)
-  --count <n>         migrations to generate (default 1000)
-  --only <ids>        comma-separated contenders: floor1,floor3,lib,cli,postgrator,postgrator_proc
+  --count <n>         migrations of the long history (default 1000)
+  --wide-count <n>    migrations of the wide history (default 300)
+  --wide-statements <n>  statements per migration of the wide history, about (default 20)
+  --workloads <ids>   comma-separated: history (the long one), wide (default both)
+  --only <ids>        comma-separated contenders: floor1,floor3,floor_proc,lib,cli,postgrator,postgrator_proc
                       (default all)
+  --quick             the report runner's mode: --runs 3 --warmup 1 --noop-repeats 3, the no-op's
+                      parts skipped (each unless given); about 3 minutes on a quiet 2-core machine
+  --json <file>       also write the figures as JSON (the bench report's part format)
   --admin-url <url>   an existing PostgreSQL on loopback (superuser; default: $BENCH_ADMIN_URL,
                       else an embedded PostgreSQL 15 in bench/work/migrate/pg, removed after)
   --max-minutes <n>   stop the whole run after this long (default 90)
@@ -62,7 +69,12 @@ interface Options {
   warmup: number;
   noopRepeats: number;
   count: number;
+  wideCount: number;
+  wideStatements: number;
+  workloads: Set<string>;
   only?: Set<string>;
+  quick: boolean;
+  json?: string;
   adminUrl?: string;
   maxMinutes: number;
   keep: boolean;
@@ -76,7 +88,12 @@ function readOptions(argv: string[]): Options {
       warmup: { type: "string" },
       "noop-repeats": { type: "string" },
       count: { type: "string" },
+      "wide-count": { type: "string" },
+      "wide-statements": { type: "string" },
+      workloads: { type: "string" },
       only: { type: "string" },
+      quick: { type: "boolean" },
+      json: { type: "string" },
       "admin-url": { type: "string" },
       "max-minutes": { type: "string" },
       keep: { type: "boolean" },
@@ -93,12 +110,20 @@ function readOptions(argv: string[]): Options {
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
     return n;
   };
+  const quick = Boolean(values.quick);
+  const workloads = new Set((values.workloads ?? "history,wide").split(",").map((s) => s.trim()));
+  for (const w of workloads) if (w !== "history" && w !== "wide") throw new Error(`--workloads: no workload ${w} (history, wide)`);
   return {
-    runs: int(values.runs, 5, 1, 50, "runs"),
+    runs: int(values.runs, quick ? 3 : 5, 1, 50, "runs"),
     warmup: int(values.warmup, 1, 0, 5, "warmup"),
-    noopRepeats: int(values["noop-repeats"], 7, 1, 100, "noop-repeats"),
+    noopRepeats: int(values["noop-repeats"], quick ? 3 : 7, 1, 100, "noop-repeats"),
     count: int(values.count, 1000, 10, 9999, "count"),
+    wideCount: int(values["wide-count"], 300, 10, 9999, "wide-count"),
+    wideStatements: int(values["wide-statements"], 20, 2, 200, "wide-statements"),
+    workloads,
     only: values.only ? new Set(values.only.split(",").map((s) => s.trim())) : undefined,
+    quick,
+    json: values.json,
     adminUrl: values["admin-url"] ?? (process.env.BENCH_ADMIN_URL || undefined),
     maxMinutes: int(values["max-minutes"], 90, 1, 24 * 60, "max-minutes"),
     keep: Boolean(values.keep),
@@ -243,6 +268,45 @@ function writeProject(projectDir: string): void {
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`);
 const pct = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
 
+/** A history to apply, and which contenders apply it. */
+interface Workload {
+  /** `history` (many small migrations) or `wide` (fewer, of about 20 statements each). */
+  id: string;
+  /** What it is, for the report. */
+  title: string;
+  migrations: GeneratedMigration[];
+  /** The contenders that apply it. */
+  contenders: readonly string[];
+  /** Whether no-ops (and the parts of one) are measured on it. */
+  noops: boolean;
+}
+
+/** What one workload's rounds measured. */
+interface WorkloadResult {
+  workload: Workload;
+  ctx: BenchContext;
+  bytes: number;
+  contenders: Contender[];
+  schema: string;
+  /** Apply samples by contender, one per measured round, in round order. */
+  apply: Map<string, Sample[]>;
+  noop: Map<string, Sample[]>;
+  noopFloor: Sample[];
+}
+
+/** One figure of the bench report's part format (bench/run.ts reads it). */
+interface Figure {
+  id: string;
+  label: string;
+  value: number;
+  unit: string;
+  peer: string;
+  peerValue: number;
+  ratio: number;
+  goal?: string;
+  met: boolean | null;
+}
+
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
   const deadline = setTimeout(() => {
@@ -255,21 +319,25 @@ async function main(): Promise<void> {
   const stale = staleDist();
   if (stale.length > 0) log(`warning: dist/ is older than ${stale.length} source file(s) (${stale.slice(0, 3).join(", ")}...): the CLI figures are for the old build`);
 
-  // The migrations, in both layouts, and the bench project the CLI runs in.
-  fs.mkdirSync(WORK_DIR, { recursive: true });
-  const migrations = generateMigrations(options.count);
-  const folders = writeMigrationFolders(WORK_DIR, migrations);
-  const projectDir = path.dirname(folders.dbpipe);
-  writeProject(projectDir);
-  const ctx: BenchContext = {
-    dbpipeDir: folders.dbpipe,
-    postgratorDir: folders.postgrator,
-    projectDir,
-    repoRoot: REPO_ROOT,
-    settings: loadStackSettings(projectDir, "dev"),
-    count: options.count,
-  };
-  log(`generated ${options.count} migrations (${(folders.bytes / 1024).toFixed(0)} KiB) in ${path.relative(REPO_ROOT, WORK_DIR)}`);
+  const workloads: Workload[] = [];
+  if (options.workloads.has("history")) {
+    workloads.push({
+      id: "history",
+      title: `${options.count.toLocaleString("en")} migrations of a few statements each`,
+      migrations: generateMigrations(options.count),
+      contenders: ["floor1", "floor3", "floor_proc", "lib", "cli", "postgrator", "postgrator_proc"],
+      noops: true,
+    });
+  }
+  if (options.workloads.has("wide")) {
+    workloads.push({
+      id: "wide",
+      title: `${options.wideCount} migrations of about ${options.wideStatements} statements each (tables, indexes, seed rows, functions, views)`,
+      migrations: generateWideMigrations(options.wideCount, options.wideStatements),
+      contenders: ["floor1", "floor_proc", "lib", "cli", "postgrator_proc"],
+      noops: false,
+    });
+  }
 
   // The server.
   let adminUrl: string;
@@ -302,82 +370,113 @@ async function main(): Promise<void> {
   const measure = measurer(adminClient, postmaster);
   await loadPostgrator();
 
-  const all: Contender[] = [floorOneTrip(ctx), floorThreeTrips(ctx), dbpipeLibrary(ctx), dbpipeCli(ctx), postgrator(ctx), postgratorProcess(ctx)];
-  const contenders = all.filter((c) => !options.only || options.only.has(c.id));
-  /** Apply samples by contender, one per measured round, in round order. */
-  const apply = new Map<string, Sample[]>(contenders.map((c) => [c.id, []]));
-  const noop = new Map<string, Sample[]>(contenders.filter((c) => c.hasNoop).map((c) => [c.id, []]));
-  const noopFloorSamples: Sample[] = [];
-  let expectedSchema: string | undefined;
+  const results: WorkloadResult[] = [];
+  for (const workload of workloads) {
+    // The migrations, in both layouts, and the bench project the CLI runs in.
+    const root = path.join(WORK_DIR, workload.id);
+    fs.mkdirSync(root, { recursive: true });
+    const folders = writeMigrationFolders(root, workload.migrations);
+    const projectDir = path.dirname(folders.dbpipe);
+    writeProject(projectDir);
+    const count = workload.migrations.length;
+    const ctx: BenchContext = {
+      dbpipeDir: folders.dbpipe,
+      postgratorDir: folders.postgrator,
+      projectDir,
+      repoRoot: REPO_ROOT,
+      settings: loadStackSettings(projectDir, "dev"),
+      count,
+    };
+    log(`${workload.id}: generated ${count} migrations (${(folders.bytes / 1024).toFixed(0)} KiB) in ${path.relative(REPO_ROOT, root)}`);
+    const factories: Record<string, (c: BenchContext) => Contender> = {
+      floor1: floorOneTrip,
+      floor3: floorThreeTrips,
+      floor_proc: floorProcess,
+      lib: dbpipeLibrary,
+      cli: dbpipeCli,
+      postgrator,
+      postgrator_proc: postgratorProcess,
+    };
+    const contenders = workload.contenders.filter((id) => !options.only || options.only.has(id)).map((id) => factories[id](ctx));
+    const apply = new Map<string, Sample[]>(contenders.map((c) => [c.id, []]));
+    const noop = new Map<string, Sample[]>(contenders.filter((c) => c.hasNoop && workload.noops).map((c) => [c.id, []]));
+    const noopFloorSamples: Sample[] = [];
+    let expectedSchema: string | undefined;
 
-  const rounds = options.warmup + options.runs;
-  for (let round = 0; round < rounds; round++) {
-    const warm = round < options.warmup;
-    // A different order each round, so no contender always runs first or last.
-    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
-    for (const c of order) {
-      const database = `bench_${c.id}_${round}`;
-      const url = withDatabase(adminUrl, database);
-      await adminClient.query(`CREATE DATABASE ${database}`);
-      await adminClient.query("CHECKPOINT");
-      const a = await measure(() => c.run(url, database), database);
-      if (a.value !== options.count) throw new Error(`${c.id} applied ${a.value} migrations, expected ${options.count}`);
-      const schema = await fingerprint(url);
-      expectedSchema ??= schema;
-      if (schema !== expectedSchema) throw new Error(`${c.id} built a different schema: ${schema}; expected ${expectedSchema}`);
-      if (!warm) apply.get(c.id)!.push(a.sample);
-      const noops: Sample[] = [];
-      if (c.hasNoop) {
-        for (let k = 0; k < options.noopRepeats; k++) {
-          const b = await measure(() => c.run(url, database), database);
-          if (b.value !== 0) throw new Error(`${c.id}'s no-op applied ${b.value} migrations`);
-          noops.push(b.sample);
+    const rounds = options.warmup + options.runs;
+    for (let round = 0; round < rounds; round++) {
+      const warm = round < options.warmup;
+      // A different order each round, so no contender always runs first or last.
+      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+      for (const c of order) {
+        const database = `bench_${workload.id}_${c.id}_${round}`;
+        const url = withDatabase(adminUrl, database);
+        await adminClient.query(`CREATE DATABASE ${database}`);
+        await adminClient.query("CHECKPOINT");
+        const a = await measure(() => c.run(url, database), database);
+        if (a.value !== count) throw new Error(`${c.id} applied ${a.value} migrations, expected ${count}`);
+        const schema = await fingerprint(url);
+        expectedSchema ??= schema;
+        if (schema !== expectedSchema) throw new Error(`${c.id} built a different schema: ${schema}; expected ${expectedSchema}`);
+        if (!warm) apply.get(c.id)!.push(a.sample);
+        const noops: Sample[] = [];
+        if (c.hasNoop && workload.noops) {
+          for (let k = 0; k < options.noopRepeats; k++) {
+            const b = await measure(() => c.run(url, database), database);
+            if (b.value !== 0) throw new Error(`${c.id}'s no-op applied ${b.value} migrations`);
+            noops.push(b.sample);
+          }
+          if (!warm) noop.get(c.id)!.push(...noops);
         }
-        if (!warm) noop.get(c.id)!.push(...noops);
-      }
-      if (c.id === "lib") {
-        for (let k = 0; k < options.noopRepeats; k++) {
-          const f = await measure(() => noopFloor(ctx, url), database);
-          if (f.value !== 0) throw new Error(`the no-op floor found ${f.value} files that differ from dbpipe's history`);
-          if (!warm) noopFloorSamples.push(f.sample);
+        if (c.id === "lib" && workload.noops) {
+          for (let k = 0; k < options.noopRepeats; k++) {
+            const f = await measure(() => noopFloor(ctx, url), database);
+            if (f.value !== 0) throw new Error(`the no-op floor found ${f.value} files that differ from dbpipe's history`);
+            if (!warm) noopFloorSamples.push(f.sample);
+          }
         }
+        await adminClient.query(`DROP DATABASE ${database} WITH (FORCE)`);
+        log(
+          `${workload.id} ${warm ? "warm-up" : `round ${round - options.warmup + 1}/${options.runs}`} ${c.id}: apply ${fmt(a.sample.wall)} (cpu ${fmt(a.sample.client)} + server ${fmt(a.sample.server)})` +
+            (noops.length > 0 ? `, no-op median ${fmt(summarise(noops.map((x) => x.wall)).median)}` : ""),
+        );
       }
-      await adminClient.query(`DROP DATABASE ${database} WITH (FORCE)`);
-      log(
-        `${warm ? "warm-up" : `round ${round - options.warmup + 1}/${options.runs}`} ${c.id}: apply ${fmt(a.sample.wall)} (cpu ${fmt(a.sample.client)} + server ${fmt(a.sample.server)})` +
-          (noops.length > 0 ? `, no-op median ${fmt(summarise(noops.map((x) => x.wall)).median)}` : ""),
-      );
     }
+    results.push({ workload, ctx, bytes: folders.bytes, contenders, schema: expectedSchema ?? "", apply, noop, noopFloor: noopFloorSamples });
   }
 
-  // The parts of a no-op, one by one, on a database dbpipe migrated.
-  log("timing the parts of a no-op...");
+  // The parts of a no-op, one by one, on a database dbpipe migrated (the long history).
   const parts = new Map<string, number[]>();
-  const sample = async (name: string, fn: () => Promise<unknown> | unknown) => {
-    const samples: number[] = [];
-    for (let k = 0; k < options.noopRepeats; k++) samples.push((await timed(fn)).ms);
-    parts.set(name, samples);
-  };
-  const partsDb = "bench_parts";
-  const partsUrl = withDatabase(adminUrl, partsDb);
-  await adminClient.query(`CREATE DATABASE ${partsDb}`);
-  await dbpipeLibrary(ctx).run(partsUrl, partsDb);
-  const n = options.count.toLocaleString("en");
-  await sample(`dbpipe \`loadFiles()\`: list, read, decode, directives, sha256 of ${n} files`, () => loadFiles(engineOptionsFor(ctx, partsUrl)));
-  await sample(`plain \`readFileSync\` + sha256 of the ${n} files`, () => readAndHashFiles(ctx.dbpipeDir));
-  await sample("connect + disconnect (dbpipe's `connect()`; SCRAM-SHA-256 password auth)", async () => (await connect(partsUrl)).end());
-  const open = await connect(partsUrl);
-  await sample(`\`readHistory()\` on an open session (${n} rows)`, () => readHistory(open));
-  await open.end();
-  await sample("CLI start-up: `node bin/dbpipe.js --version`", async () => {
-    const r = await runNode([path.join(REPO_ROOT, "bin", "dbpipe.js"), "--version"], projectDir, 60_000);
-    if (r.code !== 0) throw new Error(`dbpipe --version exited with ${r.code}: ${r.tail}`);
-  });
-  await sample("bare Node start-up: `node -e 0`", async () => {
-    const r = await runNode(["-e", "0"], projectDir, 60_000);
-    if (r.code !== 0) throw new Error(`node -e 0 exited with ${r.code}`);
-  });
-  await adminClient.query(`DROP DATABASE ${partsDb} WITH (FORCE)`);
+  const history = results.find((r) => r.workload.noops);
+  if (history && !options.quick) {
+    log("timing the parts of a no-op...");
+    const { ctx } = history;
+    const sample = async (name: string, fn: () => Promise<unknown> | unknown) => {
+      const samples: number[] = [];
+      for (let k = 0; k < options.noopRepeats; k++) samples.push((await timed(fn)).ms);
+      parts.set(name, samples);
+    };
+    const partsDb = "bench_parts";
+    const partsUrl = withDatabase(adminUrl, partsDb);
+    await adminClient.query(`CREATE DATABASE ${partsDb}`);
+    await dbpipeLibrary(ctx).run(partsUrl, partsDb);
+    const n = ctx.count.toLocaleString("en");
+    await sample(`dbpipe \`loadFiles()\`: list, read, decode, directives, sha256 of ${n} files`, () => loadFiles(engineOptionsFor(ctx, partsUrl)));
+    await sample(`plain \`readFileSync\` + sha256 of the ${n} files`, () => readAndHashFiles(ctx.dbpipeDir));
+    await sample("connect + disconnect (dbpipe's `connect()`; SCRAM-SHA-256 password auth)", async () => (await connect(partsUrl)).end());
+    const open = await connect(partsUrl);
+    await sample(`\`readHistory()\` on an open session (${n} rows)`, () => readHistory(open));
+    await open.end();
+    await sample("CLI start-up: `node bin/dbpipe.js --version`", async () => {
+      const r = await runNode([path.join(REPO_ROOT, "bin", "dbpipe.js"), "--version"], ctx.projectDir, 60_000);
+      if (r.code !== 0) throw new Error(`dbpipe --version exited with ${r.code}: ${r.tail}`);
+    });
+    await sample("bare Node start-up: `node -e 0`", async () => {
+      const r = await runNode(["-e", "0"], ctx.projectDir, 60_000);
+      if (r.code !== 0) throw new Error(`node -e 0 exited with ${r.code}`);
+    });
+    await adminClient.query(`DROP DATABASE ${partsDb} WITH (FORCE)`);
+  }
   const loadAfter = os.loadavg();
 
   // The report.
@@ -390,9 +489,10 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   const out = (line = "") => lines.push(line);
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
+  const machine = `${cpus.length} × ${cpus[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}; load average ${load(loadBefore)} before, ${load(loadAfter)} after`;
   out(`# Migration benchmark — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`);
   out();
-  out(`- Machine: ${cpus.length} × ${cpus[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}; load average ${load(loadBefore)} before, ${load(loadAfter)} after`);
+  out(`- Machine: ${machine}`);
   out(
     `- Node ${process.version}; PostgreSQL ${serverInfo.server_version} (${options.adminUrl ? "given server" : "embedded"}, loopback TCP), fsync=${serverInfo.fsync}, synchronous_commit=${serverInfo.synchronous_commit}, ` +
       `wal_sync_method=${serverInfo.wal_sync_method}, full_page_writes=${serverInfo.full_page_writes}, shared_buffers=${serverInfo.shared_buffers}, max_wal_size=${serverInfo.max_wal_size}`,
@@ -402,10 +502,9 @@ async function main(): Promise<void> {
       `postgrator ${version("postgrator")}; pg ${version("pg")}`,
   );
   out(
-    `- ${options.count} generated migrations, ${(folders.bytes / 1024).toFixed(0)} KiB of SQL; ${options.runs} measured rounds after ${options.warmup} warm-up; ` +
-      `${options.noopRepeats} no-ops after each apply; each contender on a fresh database, CHECKPOINT before each apply, order rotated each round`,
+    `- ${options.runs} measured rounds after ${options.warmup} warm-up${options.quick ? " (--quick)" : ""}; ${options.noopRepeats} no-ops after each apply of the long history; ` +
+      "each contender on a fresh database, CHECKPOINT before each apply, order rotated each round; the CLI runs the bench project's dev stack",
   );
-  out(`- Schema every contender built: ${expectedSchema}`);
   out(
     cpu
       ? "- CPU: this process and its exited children (client), and PostgreSQL's whole process tree (server), from /proc, 10 ms ticks"
@@ -414,88 +513,121 @@ async function main(): Promise<void> {
   out();
   const wall = (xs: readonly Sample[]) => summarise(xs.map((x) => x.wall));
   const cpuOf = (xs: readonly Sample[]) => summarise(xs.map((x) => x.client + x.server)).median;
-  const floorSamples = apply.get("floor1");
-  const floorWall = floorSamples?.length ? wall(floorSamples).median : undefined;
-  const floorCpu = floorSamples?.length ? cpuOf(floorSamples) : undefined;
-  /** Median over rounds of (contender ÷ floor) in the same round: the pairs ran minutes apart at most. */
-  const paired = (xs: readonly Sample[]) =>
-    floorSamples?.length === xs.length ? summarise(xs.map((x, i) => x.wall / floorSamples[i].wall)).median : undefined;
-  out(`## (a) Apply ${options.count} migrations to an empty database`);
-  out();
-  out("Wall time from the call to its return (for the CLI: spawn to exit). CPU columns are medians.");
-  out();
-  out("| contender | median | min | max | n | per migration | ÷ floor (medians) | ÷ floor (paired, median) | client CPU | server CPU | CPU ÷ floor |");
-  out("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-  for (const c of contenders) {
-    const xs = apply.get(c.id)!;
-    const s = wall(xs);
-    const p = paired(xs);
-    out(
-      `| ${c.label} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} | ${s.n} | ${fmt(s.median / options.count)} | ${floorWall ? pct(s.median / floorWall) : "—"} | ${p ? pct(p) : "—"} | ` +
-        `${cpu ? fmt(summarise(xs.map((x) => x.client)).median) : "—"} | ${cpu ? fmt(summarise(xs.map((x) => x.server)).median) : "—"} | ${cpu && floorCpu ? pct(cpuOf(xs) / floorCpu) : "—"} |`,
-    );
-  }
-  out();
-  out("## (b) No-op: everything applied");
-  out();
-  out("| contender | median | min | max | n | client CPU | server CPU |");
-  out("|---|---:|---:|---:|---:|---:|---:|");
-  const noopRow = (label: string, xs: readonly Sample[]) => {
-    const s = wall(xs);
-    out(
-      `| ${label} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} | ${s.n} | ` +
-        `${cpu ? fmt(summarise(xs.map((x) => x.client)).median) : "—"} | ${cpu ? fmt(summarise(xs.map((x) => x.server)).median) : "—"} |`,
-    );
+  const figures: Figure[] = [];
+  const goals: string[] = [];
+  const figure = (id: string, label: string, value: number | undefined, peer: string, peerValue: number | undefined, limit?: number) => {
+    if (value === undefined || peerValue === undefined || peerValue === 0) return;
+    const ratio = value / peerValue;
+    const met = limit === undefined ? null : ratio <= limit;
+    figures.push({ id, label, value: value / 1000, unit: "s", peer, peerValue: peerValue / 1000, ratio, ...(limit !== undefined ? { goal: `≤ ${limit.toFixed(2)}×` } : {}), met });
+    goals.push(`- ${label}: ${fmt(value)} against ${fmt(peerValue)} (${peer}), ${ratio.toFixed(2)}×${limit !== undefined ? ` (goal ≤ ${limit.toFixed(2)}×) — ${met ? "met" : "missed"}` : ""}`);
   };
-  for (const c of contenders.filter((x) => x.hasNoop)) noopRow(c.label, noop.get(c.id)!);
-  if (noopFloorSamples.length > 0) noopRow("no-op floor: connect, one SELECT of versions + checksums, read + sha256 each file (in process)", noopFloorSamples);
-  out();
-  out("## Parts of a no-op (dbpipe), one at a time");
-  out();
-  out("| part | median | min | max | n |");
-  out("|---|---:|---:|---:|---:|");
-  for (const [name, samples] of parts) {
-    const s = summarise(samples);
-    out(`| ${name} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} | ${s.n} |`);
+  for (const r of results) {
+    const { workload } = r;
+    const count = r.ctx.count;
+    out(`## Apply: ${workload.title}`);
+    out();
+    out(`${count} migrations, ${(r.bytes / 1024).toFixed(0)} KiB of SQL, to an empty database. Schema every contender built: ${r.schema}.`);
+    out("Wall time from the call to its return (for a new process: spawn to exit). CPU columns are medians.");
+    out();
+    const floorSamples = r.apply.get("floor1");
+    const floorWall = floorSamples?.length ? wall(floorSamples).median : undefined;
+    const floorCpu = floorSamples?.length ? cpuOf(floorSamples) : undefined;
+    /** Median over rounds of (contender ÷ floor) in the same round: the pairs ran minutes apart at most. */
+    const paired = (xs: readonly Sample[]) =>
+      floorSamples?.length === xs.length ? summarise(xs.map((x, i) => x.wall / floorSamples[i].wall)).median : undefined;
+    out("| contender | median | min | max | n | per migration | ÷ floor (medians) | ÷ floor (paired, median) | client CPU | server CPU | CPU ÷ floor |");
+    out("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const c of r.contenders) {
+      const xs = r.apply.get(c.id)!;
+      const s = wall(xs);
+      const p = paired(xs);
+      out(
+        `| ${c.label} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} | ${s.n} | ${fmt(s.median / count)} | ${floorWall ? pct(s.median / floorWall) : "—"} | ${p ? pct(p) : "—"} | ` +
+          `${cpu ? fmt(summarise(xs.map((x) => x.client)).median) : "—"} | ${cpu ? fmt(summarise(xs.map((x) => x.server)).median) : "—"} | ${cpu && floorCpu ? pct(cpuOf(xs) / floorCpu) : "—"} |`,
+      );
+    }
+    out();
+    const med = (id: string) => (r.apply.get(id)?.length ? wall(r.apply.get(id)!).median : undefined);
+    const cpuMed = (id: string) => (cpu && r.apply.get(id)?.length ? cpuOf(r.apply.get(id)!) : undefined);
+    const w = workload.id;
+    figure(`${w}.lib_vs_floor`, `apply (${w}), dbpipe library ÷ floor (wall)`, med("lib"), "floor, in process", floorWall, 1.1);
+    figure(`${w}.cli_vs_floor`, `apply (${w}), dbpipe CLI ÷ floor (wall)`, med("cli"), "floor, in process", floorWall);
+    figure(`${w}.cli_vs_floor_proc`, `apply (${w}), dbpipe CLI ÷ floor in a new process (wall)`, med("cli"), "floor, new process", med("floor_proc"), 1.1);
+    figure(`${w}.cli_vs_floor_proc_cpu`, `apply (${w}), dbpipe CLI ÷ floor in a new process (CPU, client + server)`, cpuMed("cli"), "floor, new process", cpuMed("floor_proc"), 1.1);
+    figure(`${w}.cli_vs_postgrator_proc`, `apply (${w}), dbpipe CLI ÷ postgrator in a new process (wall)`, med("cli"), "postgrator, new process", med("postgrator_proc"), 1);
+
+    if (workload.noops && r.noop.size > 0) {
+      out(`## No-op: all ${count} applied`);
+      out();
+      out("| contender | median | min | max | n | client CPU | server CPU |");
+      out("|---|---:|---:|---:|---:|---:|---:|");
+      const noopRow = (label: string, xs: readonly Sample[]) => {
+        const s = wall(xs);
+        out(
+          `| ${label} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} | ${s.n} | ` +
+            `${cpu ? fmt(summarise(xs.map((x) => x.client)).median) : "—"} | ${cpu ? fmt(summarise(xs.map((x) => x.server)).median) : "—"} |`,
+        );
+      };
+      for (const c of r.contenders.filter((x) => r.noop.has(x.id))) noopRow(c.label, r.noop.get(c.id)!);
+      if (r.noopFloor.length > 0) noopRow("no-op floor: connect, one SELECT of versions + checksums, read + sha256 each file (in process)", r.noopFloor);
+      out();
+      const noopMed = (id: string) => (r.noop.get(id)?.length ? wall(r.noop.get(id)!).median : undefined);
+      figure("noop.lib_vs_postgrator", `no-op with ${count} applied, dbpipe library ÷ postgrator library (wall)`, noopMed("lib"), "postgrator, in process", noopMed("postgrator"), 1);
+      figure("noop.cli_vs_postgrator_proc", `no-op with ${count} applied, dbpipe CLI ÷ postgrator in a new process (wall)`, noopMed("cli"), "postgrator, new process", noopMed("postgrator_proc"), 1);
+    }
   }
-  out();
-  out("## Goals");
-  out();
-  const med = (m: Map<string, Sample[]>, id: string) => (m.get(id)?.length ? wall(m.get(id)!).median : undefined);
-  const goal = (name: string, value: number | undefined, base: number | undefined, limit: number) => {
-    if (value === undefined || base === undefined) return;
-    const ratio = value / base;
-    out(`- ${name}: ${pct(ratio)} (goal ≤ ${pct(limit)}) — ${ratio <= limit ? "met" : "missed"}`);
-  };
-  goal("apply, dbpipe library ÷ floor (wall, medians)", med(apply, "lib"), floorWall, 1.1);
-  goal("apply, dbpipe CLI ÷ floor (wall, medians)", med(apply, "cli"), floorWall, 1.1);
-  if (cpu && apply.get("lib")?.length) goal("apply, dbpipe library ÷ floor (CPU, client + server)", cpuOf(apply.get("lib")!), floorCpu, 1.1);
-  goal("no-op, dbpipe library ÷ postgrator library (wall, medians)", med(noop, "lib"), med(noop, "postgrator"), 1);
-  goal("no-op, dbpipe CLI ÷ postgrator in a new process (wall, medians)", med(noop, "cli"), med(noop, "postgrator_proc"), 1);
-  if (cpu && noop.get("lib")?.length && noop.get("postgrator")?.length) {
-    goal("no-op, dbpipe library ÷ postgrator library (CPU, client + server)", cpuOf(noop.get("lib")!), cpuOf(noop.get("postgrator")!), 1);
+  if (parts.size > 0) {
+    out("## Parts of a no-op (dbpipe), one at a time");
+    out();
+    out("| part | median | min | max | n |");
+    out("|---|---:|---:|---:|---:|");
+    for (const [name, samples] of parts) {
+      const s = summarise(samples);
+      out(`| ${name} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} | ${s.n} |`);
+    }
+    out();
   }
+  out("## Goals and ratios");
+  out();
+  for (const g of goals) out(g);
   const report = lines.join("\n") + "\n";
 
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  fs.mkdirSync(WORK_DIR, { recursive: true });
   fs.writeFileSync(path.join(WORK_DIR, `report-${stamp}.md`), report);
   fs.writeFileSync(
     path.join(WORK_DIR, `samples-${stamp}.json`),
     JSON.stringify(
       {
-        options: { ...options, only: options.only ? [...options.only] : undefined, adminUrl: undefined },
+        options: { ...options, workloads: [...options.workloads], only: options.only ? [...options.only] : undefined, adminUrl: undefined },
         serverInfo,
         loadBefore,
         loadAfter,
-        apply: Object.fromEntries(apply),
-        noop: Object.fromEntries(noop),
-        noopFloor: noopFloorSamples,
+        workloads: Object.fromEntries(results.map((r) => [r.workload.id, { apply: Object.fromEntries(r.apply), noop: Object.fromEntries(r.noop), noopFloor: r.noopFloor }])),
         parts: Object.fromEntries(parts),
       },
       null,
       2,
     ),
   );
+  if (options.json) {
+    const part = {
+      part: "migrate",
+      title: "Applying migrations: dbpipe (library and CLI) against the floor and postgrator",
+      figures,
+      notes: [
+        `Machine: ${machine}.`,
+        "Wall times are medians over the rounds; CPU figures are client + server CPU time (user + system, from /proc).",
+        `Workloads: ${results.map((r) => `${r.workload.id} = ${r.workload.title} (${(r.bytes / 1024).toFixed(0)} KiB)`).join("; ")}. ${options.runs} rounds after ${options.warmup} warm-up${options.quick ? " (--quick)" : ""}.`,
+        `PostgreSQL ${serverInfo.server_version}, loopback TCP, fsync=${serverInfo.fsync}, synchronous_commit=${serverInfo.synchronous_commit}.`,
+      ],
+      versions: { dbpipe: `${pkg.version}${commit ? ` (${commit}${dirty ? ", modified" : ""})` : ""}`, node: process.version, postgresql: serverInfo.server_version, postgrator: version("postgrator"), pg: version("pg") },
+    };
+    fs.mkdirSync(path.dirname(path.resolve(options.json)), { recursive: true });
+    fs.writeFileSync(options.json, `${JSON.stringify(part, null, 2)}\n`);
+    log(`figures written to ${options.json}`);
+  }
   process.stdout.write(report);
   log(`report written to ${path.relative(REPO_ROOT, path.join(WORK_DIR, `report-${stamp}.md`))}`);
 }

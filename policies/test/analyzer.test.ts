@@ -10,9 +10,9 @@ import { type AnalyzedResource, PACK_DIR, type RunningPack, analyzeAll, captureS
 
 const configFile = (stack: string) => path.join(PACK_DIR, "config", `${stack}.json`);
 
-/** `resources` with `change` applied to the one of `type`. */
-function changed(resources: readonly AnalyzedResource[], type: string, change: (r: AnalyzedResource) => AnalyzedResource): AnalyzedResource[] {
-  const matching = resources.filter((r) => r.type === type);
+/** `resources` with `change` applied to the one of `type` (named `name`). */
+function changed(resources: readonly AnalyzedResource[], type: string, change: (r: AnalyzedResource) => AnalyzedResource, name?: string): AnalyzedResource[] {
+  const matching = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
   if (matching.length !== 1) throw new Error(`expected one ${type}, found ${matching.length}`);
   return resources.map((r) => (r === matching[0] ? change(r) : r));
 }
@@ -38,26 +38,33 @@ describe("the pack for stack prod", () => {
     expect(new Set(info.policies.map((p) => p.enforcementLevel))).toEqual(new Set(["mandatory"]));
   });
 
-  /**
-   * What the shipped prod stack gets refused: nothing once the program declares the backup bucket's
-   * access logs (a BucketLogging); until then, exactly that.
-   */
-  function expectedForShipped(rs: readonly AnalyzedResource[]): string[] {
-    return rs.some((r) => r.type === TYPES.bucketLogging) ? [] : ["backup-bucket-access-logging"];
-  }
-
-  it("passes the shipped prod stack, at an update and at the first preview", async () => {
+  it("passes the shipped prod stack, with the shipped migrations and approvals, at an update and at the first preview", async () => {
     expect(resources.some((r) => r.type === TYPES.rdsInstance)).toBe(true);
-    expect((await analyzeAll(pack, resources)).map((d) => d.policyName)).toEqual(expectedForShipped(resources));
+    // What a refusal of the backup bucket would have been checked on: its access logs into a bucket of their own.
+    const backups = resources.find((r) => r.type === TYPES.bucket && r.name.endsWith("-backups-bucket")) as AnalyzedResource;
+    const logging = resources.filter((r) => r.type === TYPES.bucketLogging);
+    expect(logging.map((r) => r.propertyDependencies.bucket)).toEqual([[backups.urn]]);
+    expect(logging[0].propertyDependencies.targetBucket).toEqual([resources.find((r) => r.type === TYPES.bucket && r.name.endsWith("-backups-logs"))?.urn]);
+    // The shipped MigrationSet, whose high-risk 0005 the shipped Pulumi.prod.yaml approves.
+    expect(resources.filter((r) => r.type === TYPES.migrationSet)).toHaveLength(1);
+    expect(await analyzeAll(pack, resources)).toEqual([]);
     const mandatory = (await analyzeAll(pack, firstPreview)).filter((d) => d.enforcementLevel === "mandatory");
-    expect(mandatory.map((d) => d.policyName)).toEqual(expectedForShipped(firstPreview));
+    expect(mandatory).toEqual([]);
+  });
+
+  it("refuses the prod stack as it was before it declared access logs", async () => {
+    const unlogged = resources.filter((r) => r.type !== TYPES.bucketLogging && !r.name.includes("-backups-logs"));
+    expect(unlogged.length).toBeLessThan(resources.length - 5);
+    const backups = unlogged.find((r) => r.type === TYPES.bucket && r.name.endsWith("-backups-bucket")) as AnalyzedResource;
+    expect((await analyzeAll(pack, unlogged)).map((d) => [d.policyName, d.enforcementLevel, d.message.split("\n")[1], d.urn])).toEqual([
+      ["backup-bucket-access-logging", "mandatory", "Backup bucket must have S3 access logging in prod.", backups.urn],
+    ]);
   });
 
   it("refuses an unprotected prod database", async () => {
     const unprotected = changed(resources, TYPES.pgDatabase, (r) => ({ ...r, protect: false }));
     const database = unprotected.find((r) => r.type === TYPES.pgDatabase) as AnalyzedResource;
-    const found = (await analyzeAll(pack, unprotected)).filter((d) => !expectedForShipped(resources).includes(d.policyName));
-    expect(found).toEqual([
+    expect(await analyzeAll(pack, unprotected)).toEqual([
       {
         policyName: "stateful-resource-protected",
         message: `In prod the server, the database, the buckets and their KMS keys have Pulumi protect, so the engine refuses to delete or replace them.\nDatabase ${database.name} must have Pulumi protect in prod.`,
@@ -72,9 +79,9 @@ describe("the pack for stack prod", () => {
     const short = changed(firstPreview, TYPES.bucketLifecycle, (r) => ({
       ...r,
       properties: { ...r.properties, rules: [{ id: "expire-backups", status: "Enabled", expiration: { days: 7 } }] },
-    }));
+    }), "dbpipe-backups-lifecycle");
     const bucket = short.find((r) => r.type === TYPES.bucket && r.name.endsWith("-backups-bucket")) as AnalyzedResource;
-    const found = (await pack.analyzeStack(short)).filter((d) => d.enforcementLevel === "mandatory" && !expectedForShipped(short).includes(d.policyName));
+    const found = (await pack.analyzeStack(short)).filter((d) => d.enforcementLevel === "mandatory");
     expect(found).toEqual([
       expect.objectContaining({
         policyName: "backup-bucket-lifecycle-retention",

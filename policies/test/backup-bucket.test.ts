@@ -86,6 +86,19 @@ describe("backup bucket policies in prod", () => {
   it("refuse a bucket without access logging", async () => {
     expect(await stackViolations(backupBucketAccessLogging, "prod", backupBucket({ logging: null, [LOGS]: null }))).toEqual(["Backup bucket must have S3 access logging in prod."]);
   });
+
+  it("pass access logs into an existing bucket named in the program", async () => {
+    const named = backupBucket({ [LOGS]: null }).map((r) => (r.name === "logging" ? { ...r, inputs: { ...r.inputs, targetBucket: "audit-logs-123456789012" }, propertyDependencies: { bucket: [BUCKET] } } : r));
+    expect(await stackViolations(backupBucketAccessLogging, "prod", named)).toEqual([]);
+  });
+
+  it("refuse a bucket that logs into itself, and still check it as a backup bucket", async () => {
+    const itself = backupBucket({ [LOGS]: null, versioning: null }).map((r) => (r.name === "logging" ? { ...r, propertyDependencies: { bucket: [BUCKET], targetBucket: [BUCKET] } } : r));
+    expect(await stackViolations(backupBucketAccessLogging, "prod", itself)).toEqual([
+      "Backup bucket must write its access logs to another bucket, not to itself (each log delivery would be logged again).",
+    ]);
+    expect(await stackViolations(backupBucketVersioning, "prod", itself)).toEqual(["Backup bucket must have versioning enabled."]);
+  });
 });
 
 describe("backup bucket policies in dev", () => {

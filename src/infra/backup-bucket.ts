@@ -25,9 +25,16 @@ export interface BackupBucketArgs {
    * Logical names leave the stack out so that `pulumi stack rename` replaces nothing. Default: `name`.
    */
   fixedName?: string;
-  /** Tags of the bucket and its KMS key. Default none. */
+  /**
+   * S3 server access logs of the backup bucket (who read, wrote or deleted which backup, and when),
+   * delivered to a logs bucket of its own. Default false.
+   */
+  accessLogs?: boolean;
+  /** Days an access log is kept in the logs bucket. Default 365. */
+  accessLogDays?: number;
+  /** Tags of the buckets and the KMS key. Default none. */
   tags?: Record<string, string>;
-  /** Pulumi `protect` and `retainOnDelete` on the bucket and its KMS key. Default false. */
+  /** Pulumi `protect` and `retainOnDelete` on the buckets and the KMS key. Default false. */
   protect?: boolean;
 }
 
@@ -38,6 +45,16 @@ export interface BackupBucketArgs {
  * object), a policy that refuses anything but TLS 1.2+, lifecycle rules that expire backups after the
  * retention, expire replaced versions and abort abandoned multipart uploads, and optionally Object
  * Lock so a backup cannot be deleted before its retention ends.
+ *
+ * With `accessLogs`, S3 server access logging of the backup bucket into a second bucket, the logs
+ * bucket, as AWS recommends it: log delivery is granted by the logs bucket's policy to the
+ * `logging.s3.amazonaws.com` service principal, only for the backup bucket (`aws:SourceArn`) of this
+ * account (`aws:SourceAccount`), and only under the log prefix; ACLs stay disabled
+ * (bucket-owner-enforced ownership, so no log-delivery ACL or target grants). The logs bucket is
+ * encrypted with S3-managed keys (SSE-S3), the only default encryption log delivery supports, blocks
+ * every kind of public access, refuses anything but TLS 1.2+, has neither Object Lock nor logging of
+ * its own (S3 refuses an Object Lock target; logging the logs would loop), and expires logs after
+ * `accessLogDays`.
  */
 export class BackupBucket extends pulumi.ComponentResource {
   /** The bucket. */
@@ -48,6 +65,8 @@ export class BackupBucket extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
   /** The bucket's ARN. */
   readonly bucketArn: pulumi.Output<string>;
+  /** The bucket its access logs go to, with `accessLogs`. */
+  readonly logsBucket?: aws.s3.Bucket;
 
   constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dbpipe:infra:BackupBucket", name, {}, opts);
@@ -88,30 +107,7 @@ export class BackupBucket extends pulumi.ComponentResource {
     );
     new aws.s3.BucketPolicy(
       `${name}-policy`,
-      {
-        bucket,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "DenyInsecureTransport",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`],
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-            {
-              Sid: "DenyOutdatedTls",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`],
-              Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } },
-            },
-          ],
-        }),
-      },
+      { bucket, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: tlsOnly(this.bucket.arn) }) },
       // S3 rejects a policy while the public-access block is still being applied to a new bucket.
       { parent: this, dependsOn: [publicAccessBlock] },
     );
@@ -152,8 +148,95 @@ export class BackupBucket extends pulumi.ComponentResource {
       );
     }
 
+    if (args.accessLogs) {
+      this.logsBucket = this.accessLogs(name, args, stateful);
+    }
+
     this.bucketName = this.bucket.bucket;
     this.bucketArn = this.bucket.arn;
     this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn });
   }
+
+  /** The logs bucket, its settings, and the backup bucket's logging into it. */
+  private accessLogs(name: string, args: BackupBucketArgs, stateful: pulumi.CustomResourceOptions): aws.s3.Bucket {
+    const logs = new aws.s3.Bucket(`${name}-logs`, { forceDestroy: args.forceDestroy ?? false, tags: args.tags ?? {} }, stateful);
+    const bucket = logs.id;
+    // ACLs disabled: log delivery is granted by the bucket policy alone, as AWS recommends.
+    const ownership = new aws.s3.BucketOwnershipControls(`${name}-logs-ownership`, { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+      `${name}-logs-public-access-block`,
+      { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      { parent: this },
+    );
+    // Server access log delivery supports SSE-S3 only as the target's default encryption (not SSE-KMS).
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-logs-encryption`,
+      { bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+      { parent: this },
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-logs-lifecycle`,
+      {
+        bucket,
+        rules: [
+          {
+            id: "expire-access-logs",
+            status: "Enabled",
+            filter: { prefix: "" },
+            expiration: { days: args.accessLogDays ?? 365 },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+          },
+        ],
+      },
+      { parent: this },
+    );
+    // The account that owns the backups, from the KMS key's ARN (arn:aws:kms:<region>:<account>:key/<id>).
+    const account = this.kmsKey.arn.apply((arn) => arn.split(":")[4]);
+    const policy = new aws.s3.BucketPolicy(
+      `${name}-logs-policy`,
+      {
+        bucket,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "S3ServerAccessLogsPolicy",
+              Effect: "Allow",
+              Principal: { Service: "logging.s3.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: pulumi.interpolate`${logs.arn}/${ACCESS_LOG_PREFIX}*`,
+              Condition: { ArnLike: { "aws:SourceArn": this.bucket.arn }, StringEquals: { "aws:SourceAccount": account } },
+            },
+            ...tlsOnly(logs.arn),
+          ],
+        }),
+      },
+      { parent: this, dependsOn: [publicAccessBlock] },
+    );
+    new aws.s3.BucketLogging(
+      `${name}-logging`,
+      {
+        bucket: this.bucket.id,
+        targetBucket: logs.id,
+        targetPrefix: ACCESS_LOG_PREFIX,
+        // <prefix><account>/<region>/<bucket>/<yyyy>/<mm>/<dd>/…: one folder per day, by the time of the request.
+        targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
+      },
+      // Delivery starts once the logs bucket grants it.
+      { parent: this, dependsOn: [policy, ownership] },
+    );
+    return logs;
+  }
+}
+
+/** Where in the logs bucket the backup bucket's access logs go. */
+export const ACCESS_LOG_PREFIX = "access-logs/";
+
+/** Bucket policy statements that refuse any request to `arn` (and its objects) without TLS 1.2 or later. */
+function tlsOnly(arn: pulumi.Output<string>): Record<string, unknown>[] {
+  const Resource = [arn, pulumi.interpolate`${arn}/*`];
+  return [
+    { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource, Condition: { Bool: { "aws:SecureTransport": "false" } } },
+    { Sid: "DenyOutdatedTls", Effect: "Deny", Principal: "*", Action: "s3:*", Resource, Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } } },
+  ];
 }

@@ -177,6 +177,8 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
         objectLock: infra.backupObjectLock,
         objectLockMode: infra.backupObjectLockMode,
         forceDestroy: infra.backupForceDestroy,
+        // Who read, wrote or deleted which backup: required in prod (the policy pack checks it).
+        accessLogs: args.settings.tier === "prod",
         tags,
         protect,
         fixedName: `${fixed}-backups`,

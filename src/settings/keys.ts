@@ -312,7 +312,7 @@ export const KEYS: readonly KeyEntry[] = [
     name: "backupObjectLock",
     type: "boolean",
     group: "backups",
-    description: "S3 Object Lock on the backup bucket with a default retention of dbpipe:backupRetentionDays. Only takes effect on a new bucket.",
+    description: "S3 Object Lock on the backup bucket with a default retention of dbpipe:backupRetentionDays. Turning it on for an existing environment keeps the bucket and its backups; once on, S3 cannot turn it off.",
     note: "prod requires true",
     default: { byTier: { dev: false, test: false, prod: true } },
     read: readBoolean,

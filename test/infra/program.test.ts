@@ -31,6 +31,8 @@ const TYPES = {
   policy: "aws:s3/bucketPolicy:BucketPolicy",
   lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
   objectLock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+  ownership: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+  logging: "aws:s3/bucketLogging:BucketLogging",
   secret: "aws:secretsmanager/secret:Secret",
   secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
   pgProvider: "pulumi:providers:postgresql",
@@ -57,6 +59,7 @@ const KEPT_IN_PROD = [
   `${TYPES.kmsKey} dbpipe-backups-key`,
   `${TYPES.kmsKey} dbpipe-server-key`,
   `${TYPES.bucket} dbpipe-backups-bucket`,
+  `${TYPES.bucket} dbpipe-backups-logs`,
   `${TYPES.instance} dbpipe-server-instance`,
   `${TYPES.database} dbpipe-db-database`,
   `${TYPES.schema} dbpipe-db-schema`,
@@ -122,7 +125,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     expect(r.ofType(TYPES.grantRole).map((x) => x.inputs)).toEqual([{ role: "dbpipe_admin", grantRole: "app_owner", withAdminOption: false }]);
     expect(r.ofType(TYPES.defaultPrivileges)).toHaveLength(8);
     expect(r.ofType(TYPES.extension).map((x) => x.inputs.name)).toEqual(["pgcrypto"]);
-    expect(r.ofType(TYPES.bucket)).toHaveLength(1);
+    expect(r.ofType(TYPES.bucket).map((x) => x.name)).toEqual(expected.accessLogs ? ["dbpipe-backups-bucket", "dbpipe-backups-logs"] : ["dbpipe-backups-bucket"]);
     expect(r.ofType(TYPES.alarm)).toHaveLength(3);
   });
 
@@ -188,11 +191,11 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
 
   it("declares the backup bucket: versioned, KMS-encrypted, private, TLS-only, expiring after the tier's retention", () => {
     const bucketName = `dbpipe-backups-bucket-id`;
-    expect(inputs(r, TYPES.bucket)).toMatchObject({ forceDestroy: expected.forceDestroy });
+    expect(inputs(r, TYPES.bucket, "dbpipe-backups-bucket")).toMatchObject({ forceDestroy: expected.forceDestroy });
     // Object Lock comes from its own resource: the bucket's objectLockEnabled would replace the bucket.
-    expect(inputs(r, TYPES.bucket)).not.toHaveProperty("objectLockEnabled");
+    expect(inputs(r, TYPES.bucket, "dbpipe-backups-bucket")).not.toHaveProperty("objectLockEnabled");
     expect(inputs(r, TYPES.versioning)).toEqual({ bucket: bucketName, versioningConfiguration: { status: "Enabled" } });
-    expect(inputs(r, TYPES.encryption)).toEqual({
+    expect(inputs(r, TYPES.encryption, "dbpipe-backups-encryption")).toEqual({
       bucket: bucketName,
       rules: [
         {
@@ -201,14 +204,14 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
         },
       ],
     });
-    expect(inputs(r, TYPES.publicAccessBlock)).toEqual({
+    expect(inputs(r, TYPES.publicAccessBlock, "dbpipe-backups-public-access-block")).toEqual({
       bucket: bucketName,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
-    const policy = JSON.parse(inputs(r, TYPES.policy).policy as string) as { Statement: Record<string, unknown>[] };
+    const policy = JSON.parse(inputs(r, TYPES.policy, "dbpipe-backups-policy").policy as string) as { Statement: Record<string, unknown>[] };
     expect(policy.Statement[0]).toEqual({
       Sid: "DenyInsecureTransport",
       Effect: "Deny",
@@ -217,7 +220,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
       Resource: [`arn:aws:s3:::dbpipe-backups-bucket`, `arn:aws:s3:::dbpipe-backups-bucket/*`],
       Condition: { Bool: { "aws:SecureTransport": "false" } },
     });
-    const rules = inputs(r, TYPES.lifecycle).rules as Record<string, unknown>[];
+    const rules = inputs(r, TYPES.lifecycle, "dbpipe-backups-lifecycle").rules as Record<string, unknown>[];
     expect(rules[0]).toEqual({
       id: "expire-backups",
       status: "Enabled",
@@ -237,6 +240,46 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     } else {
       expect(locks).toEqual([]);
     }
+  });
+
+  it(`${expected.accessLogs ? "logs" : "does not log"} every access to the backups into a logs bucket of its own`, () => {
+    const logging = r.ofType(TYPES.logging).map((x) => x.inputs);
+    if (!expected.accessLogs) {
+      expect(logging).toEqual([]);
+      return;
+    }
+    const logs = "dbpipe-backups-logs-id";
+    expect(logging).toEqual([
+      {
+        bucket: "dbpipe-backups-bucket-id",
+        targetBucket: logs,
+        targetPrefix: "access-logs/",
+        targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
+      },
+    ]);
+    expect(inputs(r, TYPES.bucket, "dbpipe-backups-logs")).toMatchObject({ forceDestroy: expected.forceDestroy });
+    expect(r.ofType(TYPES.objectLock).map((x) => x.inputs.bucket)).not.toContain(logs);
+    // Log delivery supports SSE-S3 only as a target's default encryption; ACLs stay disabled.
+    expect(inputs(r, TYPES.encryption, "dbpipe-backups-logs-encryption")).toEqual({ bucket: logs, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] });
+    expect(inputs(r, TYPES.ownership, "dbpipe-backups-logs-ownership")).toEqual({ bucket: logs, rule: { objectOwnership: "BucketOwnerEnforced" } });
+    expect(inputs(r, TYPES.publicAccessBlock, "dbpipe-backups-logs-public-access-block")).toEqual({
+      bucket: logs,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    expect((inputs(r, TYPES.lifecycle, "dbpipe-backups-logs-lifecycle").rules as Record<string, unknown>[])[0]).toMatchObject({ status: "Enabled", expiration: { days: 365 } });
+    const policy = JSON.parse(inputs(r, TYPES.policy, "dbpipe-backups-logs-policy").policy as string) as { Statement: Record<string, unknown>[] };
+    expect(policy.Statement.map((s) => s.Sid)).toEqual(["S3ServerAccessLogsPolicy", "DenyInsecureTransport", "DenyOutdatedTls"]);
+    expect(policy.Statement[0]).toEqual({
+      Sid: "S3ServerAccessLogsPolicy",
+      Effect: "Allow",
+      Principal: { Service: "logging.s3.amazonaws.com" },
+      Action: "s3:PutObject",
+      Resource: "arn:aws:s3:::dbpipe-backups-logs/access-logs/*",
+      Condition: { ArnLike: { "aws:SourceArn": "arn:aws:s3:::dbpipe-backups-bucket" }, StringEquals: { "aws:SourceAccount": "123456789012" } },
+    });
   });
 
   it(`${expected.protect ? "protects" : "does not protect"} the server, database, bucket, keys, roles and provider`, () => {
@@ -564,7 +607,7 @@ describe("a stack's own network, admin endpoint, alarm topic and retention", () 
 
   it("keeps 60 days of backups in the bucket and RDS's maximum of 35 in RDS", () => {
     expect(inputs(r, TYPES.instance).backupRetentionPeriod).toBe(35);
-    expect((inputs(r, TYPES.lifecycle).rules as { expiration: unknown }[])[0].expiration).toEqual({ days: 60 });
+    expect((inputs(r, TYPES.lifecycle, "dbpipe-backups-lifecycle").rules as { expiration: unknown }[])[0].expiration).toEqual({ days: 60 });
   });
 });
 

@@ -63,6 +63,7 @@ describe("index.ts run as pulumi up runs it", () => {
     expect(prod.recorder.registrations.filter((r) => r.protect).map((r) => r.name).sort()).toEqual([
       "dbpipe-backups-bucket",
       "dbpipe-backups-key",
+      "dbpipe-backups-logs",
       "dbpipe-db-app",
       "dbpipe-db-database",
       "dbpipe-db-migrator",

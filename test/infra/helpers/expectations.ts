@@ -13,6 +13,7 @@ export const TIER_EXPECTATIONS = {
     instanceClass: "db.t4g.micro",
     protect: false,
     objectLock: false,
+    accessLogs: false,
     forceDestroy: true,
   },
   test: {
@@ -24,6 +25,7 @@ export const TIER_EXPECTATIONS = {
     instanceClass: "db.t4g.small",
     protect: false,
     objectLock: false,
+    accessLogs: false,
     forceDestroy: true,
   },
   prod: {
@@ -35,6 +37,7 @@ export const TIER_EXPECTATIONS = {
     instanceClass: "db.m6g.large",
     protect: true,
     objectLock: true,
+    accessLogs: true,
     forceDestroy: false,
   },
 } as const;

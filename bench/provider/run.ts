@@ -1,0 +1,194 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { Client } from "pg";
+import { startEmbedded } from "../../src/local/embedded";
+import { DynamicProvider, migrationSetUrn, registerMigrationSet } from "../../test/infra/migration-set-harness";
+import { generateMigrations, writeMigrationFolders } from "../migrate/generate";
+import {
+  DBPIPE,
+  type Figure,
+  REPO_ROOT,
+  compared,
+  intFlag,
+  log,
+  median,
+  mustRun,
+  packageVersion,
+  partFlags,
+  processCpu,
+  reapedChildrenCpu,
+  runPart,
+  withDatabaseName,
+  writeBenchProject,
+  writeResult,
+} from "../part";
+
+/**
+ * The provider part of `npm run bench`: what `pulumi up` costs the MigrationSet resource when
+ * nothing is pending, on 1,000 applied migrations, beside the CLI's no-op `dbpipe up` in a new
+ * process and a bare `node -e 0`.
+ *
+ * The provider runs as the engine runs it, without the Pulumi CLI: a new dynamic-provider process
+ * (`@pulumi/pulumi/cmd/dynamic-provider`, started in the project), driven over gRPC with the
+ * serialized provider a mocked registration of the resource carries (test/infra/migration-set-harness.ts).
+ * Per round, in a fresh provider process: Check, Diff (nothing changed: "none", the real no-op
+ * `pulumi up`), then Update with nothing pending (what an update costs when only an input besides
+ * the manifest changed, or after a refresh). CPU is the provider process's own (user + system,
+ * from /proc), at each step and in total; the engine side (this process) is not counted.
+ */
+
+const PART = "provider";
+const HELP = `usage: node -r ts-node/register/transpile-only bench/provider/run.ts [--json <file>] [--quick] [--count <n>] [--runs <n>]
+
+  --count <n>   applied migrations (default 1000)
+  --runs <n>    measured rounds (default 5, --quick 3); each round starts a fresh provider process
+  --quick       fewer rounds
+`;
+const WORK = path.join(REPO_ROOT, "bench", "work", PART);
+
+let stop: (() => Promise<void>) | undefined;
+
+interface Round {
+  nodeCpu: number;
+  nodeWall: number;
+  cliCpu: number;
+  cliWall: number;
+  /** Provider process: from spawn to its port printed. */
+  startCpu: number;
+  startWall: number;
+  checkDiffCpu: number;
+  checkDiffWall: number;
+  updateCpu: number;
+  updateWall: number;
+  /** Whole provider process, spawn to exit (reaped). */
+  totalCpu: number;
+}
+
+async function main(): Promise<void> {
+  const flags = partFlags(process.argv.slice(2), HELP);
+  const count = intFlag(flags, "count", 1000, 10);
+  const runs = intFlag(flags, "runs", flags.quick ? 3 : 5);
+  if (!fs.existsSync(path.join(REPO_ROOT, "dist", "infra", "migration-set-provider.js"))) throw new Error("dist/ is not built: run `npm run build` first (npm run bench does)");
+  fs.mkdirSync(WORK, { recursive: true });
+  const folders = writeMigrationFolders(WORK, generateMigrations(count));
+  const project = path.dirname(folders.dbpipe);
+  writeBenchProject(project, PART);
+
+  log(PART, "starting the embedded PostgreSQL...");
+  const server = await startEmbedded({ dataDir: path.join(WORK, "pg") });
+  let provider: DynamicProvider | undefined;
+  stop = async () => {
+    await provider?.stop();
+    await server.stop();
+    fs.rmSync(path.join(WORK, "pg"), { recursive: true, force: true });
+  };
+  const admin = new Client({ connectionString: server.url });
+  await admin.connect();
+  const serverVersion = (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v;
+  const database = "bench_provider";
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const url = withDatabaseName(server.url, database);
+
+  // The resource as the program registers it for the dev stack, and its first `pulumi up`: Create
+  // applies every migration, and its outputs are the state every later `pulumi up` diffs against.
+  const registered = await registerMigrationSet("dev", { databaseUrl: url, migrationsDir: folders.dbpipe, backup: "" });
+  const urn = migrationSetUrn("dev");
+  const env = { PULUMI_NODEJS_STACK: "dev" };
+  log(PART, `applying ${count} migrations through the provider's Create...`);
+  provider = await DynamicProvider.start(REPO_ROOT, env);
+  const { inputs } = await provider.check(urn, {}, registered.inputs);
+  const created = await provider.create(urn, inputs);
+  await provider.stop();
+  provider = undefined;
+  if (Object.keys(created.outputs.applied as object).length !== count) throw new Error(`Create applied ${Object.keys(created.outputs.applied as object).length} migrations, expected ${count}`);
+  // An update with nothing pending: the same inputs but one that does not touch the manifest.
+  const olds = created.outputs;
+  const changedSettings = { ...inputs, approvals: [] as unknown[] };
+  const oldsForUpdate = { ...olds, approvals: [{ version: "1", checksum: "0".repeat(64), reason: "an earlier approval, since removed" }] };
+
+  const rounds: Round[] = [];
+  for (let r = 0; r < runs; r++) {
+    const node = await mustRun("node -e 0", process.execPath, ["-e", "0"]);
+    const cli = await mustRun("dbpipe up", process.execPath, [DBPIPE, "up", "--database-url", url], { cwd: project, env: { ...process.env, NO_COLOR: "1" } });
+    if (!/nothing to apply|up to date|0 applied|no pending/i.test(cli.stdout + cli.stderr)) log(PART, `note: the CLI's no-op said: ${cli.stdout.trim().split("\n").slice(-1)[0]}`);
+
+    const reaped0 = reapedChildrenCpu();
+    let t = performance.now();
+    const host = await DynamicProvider.start(REPO_ROOT, env);
+    provider = host;
+    const pid = (host as unknown as { child: { pid: number } }).child.pid;
+    const startWall = performance.now() - t;
+    const startCpu = processCpu(pid);
+    t = performance.now();
+    const checked = await host.check(urn, olds, registered.inputs);
+    if (checked.failures.length > 0) throw new Error(`Check failed: ${JSON.stringify(checked.failures)}`);
+    const diff = await host.diff(urn, created.id, olds, checked.inputs);
+    if (diff.changes !== "none") throw new Error(`Diff with nothing pending said ${diff.changes}`);
+    const checkDiffWall = performance.now() - t;
+    const afterDiff = processCpu(pid);
+    t = performance.now();
+    const updated = await host.update(urn, created.id, oldsForUpdate, changedSettings);
+    const updateWall = performance.now() - t;
+    if ((updated.lastApplied as unknown[]).length !== 0) throw new Error(`an update with nothing pending applied ${(updated.lastApplied as unknown[]).length}`);
+    const afterUpdate = processCpu(pid);
+    await host.stop();
+    provider = undefined;
+    // Stopped with SIGTERM: what it used after the last read is in the reaped total.
+    const totalCpu = Math.max(afterUpdate, reapedChildrenCpu() - reaped0);
+    rounds.push({
+      nodeCpu: node.cpuMs,
+      nodeWall: node.wallMs,
+      cliCpu: cli.cpuMs,
+      cliWall: cli.wallMs,
+      startCpu,
+      startWall,
+      checkDiffCpu: afterDiff - startCpu,
+      checkDiffWall,
+      updateCpu: afterUpdate - afterDiff,
+      updateWall,
+      totalCpu,
+    });
+    log(
+      PART,
+      `round ${r + 1}/${runs}: node -e 0 ${node.cpuMs} ms cpu; dbpipe up no-op ${cli.cpuMs} ms cpu (${cli.wallMs.toFixed(0)} ms wall); provider start ${startCpu} ms, ` +
+        `check+diff ${afterDiff - startCpu} ms, update ${afterUpdate - afterDiff} ms (${updateWall.toFixed(0)} ms wall), total ${totalCpu} ms cpu`,
+    );
+  }
+
+  const m = (key: keyof Round) => median(rounds.map((x) => x[key]));
+  const n = count.toLocaleString("en");
+  const cliPlusStart = m("cliCpu") + m("nodeCpu");
+  const callsOnly = m("checkDiffCpu") + m("updateCpu");
+  const figures: Figure[] = [
+    compared("provider.noop.total-cpu", `provider process, \`pulumi up\` with nothing pending (start, Check, Diff, Update), ${n} applied — CPU`, m("totalCpu"), "ms", "CLI no-op `dbpipe up` + a bare `node -e 0` (CPU)", cliPlusStart, {
+      text: "≤ 1.00× (no more than a process start above the CLI's no-op)",
+      met: (ratio) => ratio <= 1,
+    }),
+    compared("provider.noop.calls-cpu", `provider's Check + Diff + Update in a started provider process, ${n} applied — CPU`, callsOnly, "ms", "CLI no-op `dbpipe up`, new process (CPU)", m("cliCpu"), {
+      text: "≤ 1.00×",
+      met: (ratio) => ratio <= 1,
+    }),
+    compared("provider.noop.diff-cpu", "provider's Check + Diff (nothing changed: the no-op `pulumi up` stops here) — CPU", m("checkDiffCpu"), "ms", "bare `node -e 0` (CPU)", m("nodeCpu")),
+    compared("provider.noop.update-cpu", `provider's Update with nothing pending, ${n} applied — CPU`, m("updateCpu"), "ms", "CLI no-op `dbpipe up`, new process (CPU)", m("cliCpu")),
+    compared("provider.start-cpu", "dynamic-provider process start (Pulumi's host, to its port) — CPU", m("startCpu"), "ms", "bare `node -e 0` (CPU)", m("nodeCpu")),
+    compared("provider.noop.update-wall", `provider's Update with nothing pending, ${n} applied — wall`, m("updateWall"), "ms", "CLI no-op `dbpipe up`, new process (wall)", m("cliWall")),
+  ];
+  writeResult(flags, {
+    part: PART,
+    title: `\`pulumi up\` with nothing pending: the MigrationSet provider on ${n} applied migrations`,
+    figures,
+    notes: [
+      `Medians of ${runs} rounds; each round: \`node -e 0\`, the CLI's no-op \`dbpipe up\` (new process), then a fresh dynamic-provider process driven over gRPC (Check, Diff, Update). CPU is user + system of each process from /proc (10 ms ticks).`,
+      "The provider process is Pulumi's own host (`@pulumi/pulumi/cmd/dynamic-provider`): its start-up loads the Pulumi SDK and gRPC, which dbpipe does not control; the second figure leaves it out.",
+      "With nothing pending Diff answers \"none\" without touching the database, and the engine calls no Update; the Update measured is the one an input change besides the manifest (approvals here) causes.",
+    ],
+    versions: { "PostgreSQL server": serverVersion, "@pulumi/pulumi": packageVersion("@pulumi/pulumi"), "@grpc/grpc-js": packageVersion("@grpc/grpc-js") },
+  });
+}
+
+runPart(PART, main, async () => {
+  await stop?.();
+});
