@@ -10,7 +10,7 @@ import { RISK_LEVELS } from "../risk-level";
 import { TIERS } from "../settings/tiers";
 import { rememberUrlSecrets, redactText } from "../redact";
 import { type MigrationManifest, type MigrationSetInputs, type MigrationSetProvider, type MigrationSetSettings, type MigrationSetState, parseManifestEntry } from "./migration-set";
-import { deployMigrationSet } from "./migration-set-deploy";
+import type * as DeployModule from "./migration-set-deploy";
 
 /**
  * The MigrationSet resource's provider, as it runs in Pulumi's dynamic-provider process: loaded by
@@ -278,6 +278,10 @@ function inputsOf(props: Record<string, unknown>): MigrationSetInputs {
 /** Runs the core's deploy and returns the full outputs: everything, since what `update` leaves out is wiped from the state. */
 async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs> {
   const inputs = inputsOf(props);
+  // Loaded here, not at the top: Check and Diff (all a `pulumi up` with nothing pending calls)
+  // need none of the engine, the parser or the backup code behind it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS module of this package
+  const { deployMigrationSet } = require("./migration-set-deploy") as typeof DeployModule;
   const outcome = await deployMigrationSet({
     settings: stackSettingsOf(inputs),
     databaseUrl: inputs.databaseUrl,

@@ -477,7 +477,16 @@ function syntaxError(error: unknown, text: string, file: string, lines: LineInde
   const offset = codePointToOffset(text, details.cursorPosition ?? 0);
   const at = lines.position(offset);
   const snippet = caretSnippet(lines.lineText(text, at.line), at.line, at.column);
-  return new SqlSyntaxError(file, at.line, at.column, details.message, snippet);
+  return new SqlSyntaxError(file, at.line, at.column, shortenNear(details.message), snippet);
+}
+
+/** The longest token quoted in a parser message (`at or near "..."`): a literal left open on a huge line would be quoted whole. */
+const MAX_NEAR = 60;
+
+function shortenNear(message: string): string {
+  return message.replace(/(at or near ")([\s\S]*)("$)/, (whole, open: string, token: string, close: string) =>
+    token.length > MAX_NEAR ? `${open}${token.slice(0, MAX_NEAR)}…${close}` : whole,
+  );
 }
 
 function codePointToOffset(text: string, codePoints: number): number {

@@ -163,3 +163,34 @@ async function waitFor(condition: () => Promise<boolean>, limitMs = 60_000): Pro
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe("a runner killed during a long statement", () => {
+  it("is stopped by the server soon after, so its lock does not outlive it and the next up runs", { timeout: 120_000 }, async () => {
+    const url = await roundDatabase("rellong");
+    // The migration pauses a minute while `first_attempt` exists: only the run that is killed does.
+    await withClient(url, (c) => c.query("CREATE TABLE first_attempt (id int)"));
+    const project = tempFolder(
+      {
+        "migrations/0001_slow_backfill.sql":
+          "CREATE TABLE slow (id int);\nSELECT pg_sleep(60) FROM pg_tables WHERE tablename = 'first_attempt';\nCREATE TABLE slow_done (id int);\n",
+        "Pulumi.dev.yaml": "config:\n  dbpipe:lockWait: 20s\n",
+      },
+      "dbpipe-rel-long-",
+    );
+    const run = startCli(["up", "--database-url", url], { cwd: project });
+    await waitFor(async () => (await activeQueries(url)).some((q) => q.includes("pg_sleep(60)")));
+    await run.kill();
+    // The server notices the client is gone while the statement still runs, rolls the migration
+    // back and ends the session: the lock is free long before the minute is up.
+    expect(await runLockAfter(url, 15_000)).toEqual([]);
+    expect(await activeQueries(url)).toEqual([]);
+    expect(await tablesOf(url)).toEqual(["first_attempt"]);
+    expect(await historyOf(url)).toEqual([]);
+
+    await withClient(url, (c) => c.query("DROP TABLE first_attempt"));
+    const next = await runCli(["up", "--database-url", url], { cwd: project });
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stdout).toContain("Applied 1 migration in ");
+    expect(await tablesOf(url)).toEqual(["slow", "slow_done"]);
+  });
+});
