@@ -102,6 +102,8 @@ export interface LintOptions {
   settingsSource?: string;
   /** The lock_timeout the runner sets for each migration, in ms (0: none). Default 5000 (the prod tier's). */
   lockTimeoutMs?: number;
+  /** The statement_timeout the runner sets for each migration, in ms (0: none). Default 30 minutes (the prod tier's). */
+  statementTimeoutMs?: number;
   /** Extensions the stack declares (`dbpipe:extensions`); CREATE EXTENSION of those is not reported. Default none. */
   extensions?: readonly string[];
   /** Estimated rows above which a size-sensitive finding becomes high. Default 1,000,000. */
@@ -128,6 +130,9 @@ export interface LintOptions {
 
 /** The default `lockTimeoutMs`: the prod tier's runner setting. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+
+/** The default `statementTimeoutMs`: the prod tier's runner setting. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30 * 60_000;
 
 /** The default `largeTableRows`. */
 export const DEFAULT_LARGE_TABLE_ROWS = 1_000_000;
@@ -187,6 +192,7 @@ export class Linter {
   private readonly onCommand = new Map<string, CommandListener[]>();
   private readonly severity: Readonly<Record<string, RiskLevel | "off">>;
   private readonly lockTimeoutMs: number;
+  private readonly statementTimeoutMs: number;
   private readonly extensions: ReadonlySet<string>;
   private readonly keepSchemaEvents: boolean;
   private readonly checkOnly: boolean;
@@ -197,6 +203,7 @@ export class Linter {
     this.severity = options.ruleSeverity ?? {};
     checkRuleSeverity(this.severity, options.settingsSource);
     this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    this.statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.extensions = new Set(options.extensions ?? []);
     this.keepSchemaEvents = options.keepSchemaEvents ?? false;
     this.checkOnly = options.checkOnly ?? false;
@@ -239,6 +246,7 @@ export class Linter {
     const findings: Finding[] = [];
     const reportedOnce = new Set<string>();
     let lockTimeoutMs = this.lockTimeoutMs;
+    let statementTimeoutMs = this.statementTimeoutMs;
     let explicitTransaction = false;
     const kept: SchemaEvent[] | undefined = this.keepSchemaEvents ? [] : undefined;
 
@@ -286,6 +294,7 @@ export class Linter {
         isNewType: (key: string) => created.types.has(key),
         history: this.history,
         lockTimeoutMs,
+        statementTimeoutMs,
         extensions: this.extensions,
         report: (problem: Problem) => {
           const rule = current as Rule;
@@ -345,7 +354,8 @@ export class Linter {
           created.types.add(e.type);
         }
       }
-      lockTimeoutMs = nextLockTimeout(statement, lockTimeoutMs, this.lockTimeoutMs);
+      lockTimeoutMs = nextTimeout(statement, "lock_timeout", lockTimeoutMs, this.lockTimeoutMs);
+      statementTimeoutMs = nextTimeout(statement, "statement_timeout", statementTimeoutMs, this.statementTimeoutMs);
       const transaction = nodeAs(statement.node, "TransactionStmt")?.kind;
       if (transaction === "TRANS_STMT_BEGIN" || transaction === "TRANS_STMT_START") explicitTransaction = true;
       else if (transaction === "TRANS_STMT_COMMIT" || transaction === "TRANS_STMT_ROLLBACK") explicitTransaction = false;
@@ -479,10 +489,10 @@ export function schemaEventsOf(parsed: ParsedSection): SchemaEvent[] {
   return events;
 }
 
-/** The lock_timeout after `statement`: a SET changes it, a RESET restores the runner's. */
-function nextLockTimeout(statement: SqlStatement, current: number, runner: number): number {
+/** The timeout `name` (lock_timeout, statement_timeout) after `statement`: a SET changes it, a RESET restores the runner's. */
+function nextTimeout(statement: SqlStatement, name: string, current: number, runner: number): number {
   const set = nodeAs(statement.node, "VariableSetStmt");
-  if (!set || set.name !== "lock_timeout") return current;
+  if (!set || set.name !== name) return current;
   if (set.kind === "VAR_RESET" || set.kind === "VAR_SET_DEFAULT") return runner;
   return durationMs(set.args) ?? current;
 }

@@ -26,6 +26,23 @@ describe("assess", () => {
     expect(dev.verdict.allowed).toBe(true);
   });
 
+  it("lints with the stack's statementTimeout: a tier that sets none gets missing-statement-timeout, one that sets it does not", async () => {
+    const dir = tempFolder(HISTORY);
+    const rulesOf = async (settings: ReturnType<typeof settingsFor>) =>
+      (await assess({ settings, paths: [dir] })).linted.map((m) => [m.version, m.findings.filter((f) => f.rule === "missing-statement-timeout").map((f) => f.severity)]);
+    expect(await rulesOf(settingsFor("dev"))).toEqual([
+      ["0001", []],
+      ["0002", ["low"]],
+      ["0003", []],
+    ]);
+    expect(await rulesOf(settingsFor("dev", { statementTimeout: "10min" }))).toEqual([
+      ["0001", []],
+      ["0002", []],
+      ["0003", []],
+    ]);
+    expect((await rulesOf(settingsFor("prod"))).flatMap(([, found]) => found)).toEqual([]);
+  });
+
   it("refuses a plan with a file that does not parse, before anything runs; lint's assessment keeps the others", async () => {
     const dir = tempFolder({ ...HISTORY, "0002_index_id.sql": "CREATE INDEKS items_id ON items (id);" });
     await expect(assess({ settings: settingsFor("dev"), paths: [dir] })).rejects.toThrow(/0002_index_id\.sql:1:8: syntax error at or near "INDEKS"\n/);
