@@ -201,6 +201,16 @@ export const KEYS: readonly KeyEntry[] = [
     read: readBoolean,
     lands: ["migrations", "outOfOrder"],
   }),
+  key({
+    name: "schemaDriftOnRefresh",
+    type: "boolean",
+    group: "migrations",
+    description:
+      "pulumi refresh also compares the database's schema with the one its applied migrations give (applied to a scratch database on an embedded PostgreSQL in .dbpipe/scratch, as dbpipe verify does) and lists each difference in the MigrationSet's schemaDrift output.",
+    default: { fixed: false },
+    read: readBoolean,
+    lands: ["migrations", "schemaDriftOnRefresh"],
+  }),
 
   key({
     name: "backupBefore",

@@ -56,6 +56,8 @@ export interface MigrationSettings {
   lockWaitMs: number;
   /** Whether a pending migration older than the newest applied one may run. Default false. */
   outOfOrder: boolean;
+  /** Whether `pulumi refresh` compares the live schema with the migrations' (the MigrationSet's `schemaDrift` output). Default false. */
+  schemaDriftOnRefresh: boolean;
 }
 
 /** The layouts a migrations folder can have. */
