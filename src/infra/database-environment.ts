@@ -105,6 +105,8 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
           performanceInsights: infra.performanceInsights,
           engineVersion: infra.engineVersion,
           slowStatementMs: infra.slowStatementMs,
+          allowMajorVersionUpgrade: infra.allowMajorVersionUpgrade,
+          applyImmediately: infra.applyImmediately,
           vpcId: infra.vpcId,
           subnetIds: infra.subnetIds,
           allowedCidrs: infra.allowedCidrs,

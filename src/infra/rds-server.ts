@@ -53,6 +53,10 @@ export interface RdsServerArgs {
   performanceInsights: boolean;
   /** PostgreSQL version, major (`15`) or major.minor (`15.8`). Default `15`. */
   engineVersion?: string;
+  /** Let a new major `engineVersion` upgrade the instance in place. Default false. */
+  allowMajorVersionUpgrade?: boolean;
+  /** Apply instance changes at once instead of in the next maintenance window. Default false. */
+  applyImmediately?: boolean;
   /** `log_min_duration_statement`, ms; -1 turns slow-statement logging off. Default 1000. */
   slowStatementMs?: number;
   /** The master user's name; its password lives in Secrets Manager, managed by RDS. Default `dbpipe_admin`. */
@@ -230,6 +234,8 @@ export class RdsServer extends pulumi.ComponentResource {
         engine: "postgres",
         engineVersion,
         autoMinorVersionUpgrade: true,
+        allowMajorVersionUpgrade: args.allowMajorVersionUpgrade ?? false,
+        applyImmediately: args.applyImmediately ?? false,
         instanceClass: args.instanceClass,
         storageType: "gp3",
         allocatedStorage: args.allocatedStorageGb,

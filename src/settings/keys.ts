@@ -433,6 +433,28 @@ export const KEYS: readonly KeyEntry[] = [
     newStack: "resource",
   }),
   key({
+    name: "allowMajorVersionUpgrade",
+    type: "boolean",
+    group: "rds",
+    description:
+      "rds: let a change of dbpipe:engineVersion to a new major version upgrade the instance in place (RDS refuses a major upgrade without it). Take a backup and test the upgrade first.",
+    default: { byTier: { dev: true, test: true, prod: false } },
+    read: readBoolean,
+    lands: ["infra", "allowMajorVersionUpgrade"],
+    newStack: "resource",
+  }),
+  key({
+    name: "applyImmediately",
+    type: "boolean",
+    group: "rds",
+    description:
+      "rds: apply instance changes (class, storage, version, parameters that need one) at once, with the restart they may need, instead of in the next maintenance window.",
+    default: { byTier: { dev: true, test: true, prod: false } },
+    read: readBoolean,
+    lands: ["infra", "applyImmediately"],
+    newStack: "resource",
+  }),
+  key({
     name: "slowStatementMs",
     type: "integer",
     group: "rds",

@@ -125,6 +125,10 @@ export interface InfraSettings {
   maxAllocatedStorageGb: number;
   /** PostgreSQL version of the RDS instance, major or major.minor. Default `15` (pg_dump 15 must be able to dump it). */
   engineVersion: string;
+  /** RDS may upgrade the engine's major version in place when engineVersion asks for one. Default by tier: on / on / off. */
+  allowMajorVersionUpgrade: boolean;
+  /** RDS applies instance changes at once rather than in the maintenance window. Default by tier: on / on / off. */
+  applyImmediately: boolean;
   /** Statements slower than this are logged (`log_min_duration_statement`), in ms; -1 = off. Default 1000. */
   slowStatementMs: number;
   /** VPC of the RDS instance. Default: the account's default VPC. */

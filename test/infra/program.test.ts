@@ -146,6 +146,8 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
       multiAz: expected.multiAz,
       skipFinalSnapshot: !expected.finalSnapshot,
       performanceInsightsEnabled: expected.performanceInsights,
+      allowMajorVersionUpgrade: expected.allowMajorVersionUpgrade,
+      applyImmediately: expected.applyImmediately,
       dbSubnetGroupName: `dbpipe-server-subnets`,
       vpcSecurityGroupIds: [`dbpipe-server-sg-id`],
       parameterGroupName: `dbpipe-server-params`,

@@ -85,6 +85,8 @@ describe("infra settings", () => {
       allocatedStorageGb: 100,
       maxAllocatedStorageGb: 1000,
       engineVersion: "15",
+      allowMajorVersionUpgrade: false,
+      applyImmediately: false,
       slowStatementMs: 1000,
       vpcId: "vpc-0abc1234",
       subnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"],

@@ -5,6 +5,8 @@ import type { Recorder, Registration } from "./pulumi-mocks";
 /** What each tier must produce, written out by hand (not computed from TIER_DEFAULTS) so a test can fail. */
 export const TIER_EXPECTATIONS = {
   dev: {
+    allowMajorVersionUpgrade: true,
+    applyImmediately: true,
     backupRetentionDays: 7,
     deletionProtection: false,
     multiAz: false,
@@ -17,6 +19,8 @@ export const TIER_EXPECTATIONS = {
     forceDestroy: true,
   },
   test: {
+    allowMajorVersionUpgrade: true,
+    applyImmediately: true,
     backupRetentionDays: 14,
     deletionProtection: false,
     multiAz: false,
@@ -29,6 +33,8 @@ export const TIER_EXPECTATIONS = {
     forceDestroy: true,
   },
   prod: {
+    allowMajorVersionUpgrade: false,
+    applyImmediately: false,
     backupRetentionDays: 30,
     deletionProtection: true,
     multiAz: true,
