@@ -13,6 +13,10 @@ const environment = new DatabaseEnvironment(identity.name, { settings }, identit
 export const tier = settings.tier;
 /** Where PostgreSQL runs: rds or external. */
 export const serverMode = settings.infra.server;
+/** How `pulumi up` reaches an rds server: tunnel or vpc (undefined in external mode). */
+export const networkPath = settings.infra.server === "rds" ? settings.infra.networkPath : undefined;
+/** What `dbpipe tunnel` opens: the SSM bastion's instance id, the instance's host and port, the local port and the region (tunnel only). */
+export const tunnel = environment.tunnel;
 /** `host:port` of the server's direct connection (secret in external mode: it comes from a secret URL). */
 export const endpoint = environment.endpoint;
 /** The application database. */

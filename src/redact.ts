@@ -83,14 +83,18 @@ export function sqlPasswords(sql: string): string[] {
 export function urlSecrets(url: string): string[] {
   const out = new Set<string>();
   const trimmed = url.trim();
-  const written = (/^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:([^/?#]*)@/is.exec(trimmed) ?? /^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:(.*)@[^@]*$/is.exec(trimmed))?.[1];
+  const toLastAt = /^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:(.*)@[^@]*$/is;
+  const written = (/^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:([^/?#]*)@/is.exec(trimmed) ?? toLastAt.exec(trimmed))?.[1];
   const candidates: string[] = [];
   if (written) candidates.push(written);
   try {
     const parsed = new URL(trimmed);
     if (parsed.password) candidates.push(parsed.password);
   } catch {
-    // Not a URL: what the pattern found is all there is.
+    // Not a URL: a password written unencoded (`pa@ss/word`) may run to the last `@`, past a `/`
+    // where the first pattern stopped; hide all of it.
+    const whole = toLastAt.exec(trimmed)?.[1];
+    if (whole) candidates.push(whole);
   }
   for (const raw of candidates) {
     out.add(raw);

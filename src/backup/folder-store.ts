@@ -74,7 +74,7 @@ export class FolderStore implements BackupStore {
     checkBackupId(id);
     const manifest = this.readManifest(id);
     if (!manifest || !fs.existsSync(this.dumpFile(id))) throw new InputError(`there is no backup ${id} in ${this.url}${this.hint()}`);
-    return { manifest, dump: fs.createReadStream(this.dumpFile(id)) };
+    return { manifest, dump: fs.createReadStream(this.dumpFile(id), { highWaterMark: 1024 * 1024 }) };
   }
 
   async list(): Promise<StoredBackup[]> {

@@ -17,6 +17,9 @@ import type { BackupManifest, BackupStore } from "./store";
  * pg_restore runs in one transaction, so a failing restore leaves the target as it was.
  */
 
+/** How much of a dump file is read at a time: every stage after the read (hash, progress, the pipe to pg_restore) costs something per chunk. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 /** What is being done, for progress. */
 export type RestorePhase = "verifying" | "downloading" | "restoring";
 
@@ -86,7 +89,7 @@ export async function restoreBackup(store: BackupStore, id: string, options: Res
     const meter = new DumpMeter((bytes) => options.onProgress?.({ phase: meterPhase, bytes, total: manifest.bytes, elapsedMs: performance.now() - started }));
     if (local) {
       dump.destroy();
-      await pipeline(fs.createReadStream(local), meter, devNull());
+      await pipeline(fs.createReadStream(local, { highWaterMark: READ_CHUNK_BYTES }), meter, devNull());
       file = local;
     } else {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-restore-"));
@@ -161,7 +164,7 @@ async function runPgRestore(pgRestore: PgTool, file: string, options: RestoreOpt
     },
   });
   // pg_restore exiting early (an error) closes its stdin: that is reported by its exit, not as EPIPE.
-  const fed = pipeline(fs.createReadStream(file), counter, child.stdin).catch(() => undefined);
+  const fed = pipeline(fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }), counter, child.stdin).catch(() => undefined);
   const code = await exited;
   await fed;
   if (code !== 0) {

@@ -24,7 +24,10 @@ export interface S3StoreOptions {
   endpoint?: string;
   /** The multipart upload's part size in bytes (at least 5 MiB, S3's minimum). Default 16 MiB. */
   partSize?: number;
-  /** Parts uploaded at once. Default 4 (memory: about `partSize × queueSize`). */
+  /**
+   * Parts uploaded at once. Default 2: memory is about `partSize × (queueSize + 1)` (48 MiB), and two
+   * 16 MiB parts in flight keep up with pg_dump's compressed output; more only holds more memory.
+   */
   queueSize?: number;
   /** The environment to read the endpoint from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
@@ -63,7 +66,7 @@ export class S3Store implements BackupStore {
       client,
       params: { Bucket: this.bucket, Key: this.key(`${id}.dump`), Body: meter, ContentType: "application/octet-stream" },
       partSize: this.options.partSize ?? 16 * 1024 * 1024,
-      queueSize: this.options.queueSize ?? 4,
+      queueSize: this.options.queueSize ?? 2,
       // Aborted below, so that a failure reports its cause rather than the abort's outcome.
       leavePartsOnError: true,
     });

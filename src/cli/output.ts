@@ -18,6 +18,12 @@ export interface Output {
    * output replaces; does nothing when stdout is not a terminal, so logs only get the results.
    */
   progress(text: string): void;
+  /**
+   * Shows how far a long transfer has got (`dumping 12.3 MiB, 4.5 MiB/s`) on stderr, when stderr
+   * is a terminal, on one line that the next output replaces: stdout keeps only results, so
+   * `dbpipe backup > log` or a pipe gets no progress, and a terminal still sees it.
+   */
+  transferProgress(text: string): void;
   /** Colour helpers for stdout; identity functions when stdout is not coloured. */
   readonly style: Style;
   /** Colour helpers for stderr; identity functions when stderr is not coloured. */
@@ -67,11 +73,23 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
   const colourOut = colourEnabled(stdout, env);
   const colourErr = colourEnabled(stderr, env);
   const interactive = Boolean(stdout.isTTY) && env.TERM !== "dumb";
+  const interactiveErr = Boolean(stderr.isTTY) && env.TERM !== "dumb";
   let progressShown = false;
+  let transferShown = false;
   const clearProgress = () => {
-    if (!progressShown) return;
-    stdout.write(CLEAR_LINE);
-    progressShown = false;
+    if (progressShown) {
+      stdout.write(CLEAR_LINE);
+      progressShown = false;
+    }
+    if (transferShown) {
+      stderr.write(CLEAR_LINE);
+      transferShown = false;
+    }
+  };
+  /** `text` cut to the terminal's width: a wrapped line could not be erased with `\r`. */
+  const fit = (text: string, stream: OutputStream) => {
+    const width = (stream.columns || 80) - 1;
+    return text.replace(SGR, "").length > width ? `${text.replace(SGR, "").slice(0, Math.max(0, width - 1))}…` : text;
   };
   const out = (text: string) => {
     clearProgress();
@@ -87,12 +105,18 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
     json: (value) => out(redactedJson(value)),
     progress: (text) => {
       if (!interactive) return;
-      let shown = redactText(text);
-      const width = (stdout.columns || 80) - 1;
+      if (transferShown) clearProgress();
       // A line wider than the terminal wraps, and `\r` would then erase only its last part.
-      if (shown.replace(SGR, "").length > width) shown = `${shown.replace(SGR, "").slice(0, Math.max(0, width - 1))}…`;
+      const shown = fit(redactText(text), stdout);
       stdout.write(`${CLEAR_LINE}${colourOut ? shown : shown.replace(SGR, "")}`);
       progressShown = true;
+    },
+    transferProgress: (text) => {
+      if (!interactiveErr) return;
+      if (progressShown) clearProgress();
+      const shown = fit(redactText(text), stderr);
+      stderr.write(`${CLEAR_LINE}${colourErr ? shown : shown.replace(SGR, "")}`);
+      transferShown = true;
     },
     style: makeStyle(colourOut),
     errorStyle: makeStyle(colourErr),
@@ -124,6 +148,7 @@ export function memoryOutput(options: { interactive?: boolean } = {}): Output & 
     error: (text) => void stderr.push(redactText(text)),
     json: (value) => void stdout.push(redactedJson(value)),
     progress: (text) => void (options.interactive && progressLines.push(redactText(text))),
+    transferProgress: (text) => void (options.interactive && progressLines.push(redactText(text))),
     style: makeStyle(false),
     errorStyle: makeStyle(false),
   };

@@ -78,6 +78,11 @@ export class AppDatabase extends pulumi.ComponentResource {
   readonly extensions: pulumi.Output<string[]>;
   /** `<db>_migrator`'s URL on the direct connection: what migrations use (`DATABASE_URL_DIRECT`). Secret. */
   readonly migrationUrl: pulumi.Output<string>;
+  /**
+   * `<db>_migrator`'s URL at the administrator's host and port: where `pulumi up` itself migrates
+   * (through a tunnel's local end, when the server is reached through one). Secret.
+   */
+  readonly deployUrl: pulumi.Output<string>;
   /** `<db>_app`'s URL through the pooler: what applications use (`DATABASE_URL`). Secret. */
   readonly appUrl: pulumi.Output<string>;
   /** `<db>_readonly`'s URL on the direct connection. Secret. */
@@ -243,6 +248,7 @@ export class AppDatabase extends pulumi.ComponentResource {
           .apply(([user, suffix, password, h, p, d, sslmode]) => postgresUrl({ user: user + suffix, password, host: h, port: p, database: d, sslmode })),
       );
     this.migrationUrl = url("migrator", c.directHost, c.directPort, c.directUserSuffix);
+    this.deployUrl = url("migrator", c.adminHost, c.adminPort, c.directUserSuffix);
     this.appUrl = url("app", c.pooledHost, c.pooledPort, c.pooledUserSuffix);
     this.readonlyUrl = url("readonly", c.directHost, c.directPort, c.directUserSuffix);
     const urls: Record<LoginRole, pulumi.Output<string>> = { migrator: this.migrationUrl, app: this.appUrl, readonly: this.readonlyUrl };

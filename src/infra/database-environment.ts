@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, type StackSettings } from "../settings/stack-settings";
 import { AppDatabase, type DatabaseRoles, type LoginRole } from "./app-database";
@@ -6,6 +7,20 @@ import { BackupBucket } from "./backup-bucket";
 import { ExternalServer } from "./external-server";
 import { MigrationSet } from "./migration-set";
 import { RdsServer } from "./rds-server";
+
+/** What `dbpipe tunnel` needs to open the SSM port forwarding session of an rds stack. */
+export interface TunnelTarget {
+  /** The bastion's EC2 instance id: the session's `--target`. */
+  bastionInstanceId: string;
+  /** The instance's private address, where the bastion forwards to. */
+  host: string;
+  /** The instance's port. */
+  port: number;
+  /** The local port: dbpipe:adminEndpoint's, where `pulumi up` connects. */
+  localPort: number;
+  /** The AWS region of the bastion. */
+  region: string;
+}
 
 /** Arguments of a {@link DatabaseEnvironment}. */
 export interface DatabaseEnvironmentArgs {
@@ -59,6 +74,8 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
   readonly migrations: MigrationSet;
   /** `host:port` of the server's direct connection. Secret in `external` mode (it comes from a secret URL). */
   readonly endpoint: pulumi.Output<string>;
+  /** Where `dbpipe tunnel` forwards to; undefined unless the stack's network path is a tunnel. */
+  readonly tunnel?: pulumi.Output<TunnelTarget>;
   /** ARN of the RDS master user's secret; undefined in `external` mode. */
   readonly masterUserSecretArn?: pulumi.Output<string>;
   /** The roles' names. */
@@ -93,6 +110,15 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
           allowedCidrs: infra.allowedCidrs,
           allowedSecurityGroupIds: infra.allowedSecurityGroupIds,
           adminEndpoint: infra.adminEndpoint,
+          tunnel:
+            infra.networkPath === "tunnel"
+              ? {
+                  subnetId: infra.bastionSubnetId,
+                  vpcEndpoints: infra.bastionVpcEndpoints,
+                  waitMs: infra.tunnelWaitMs,
+                  command: `dbpipe tunnel --stack ${args.settings.stack}`,
+                }
+              : undefined,
           alarms: {
             cpuPercent: infra.alarmCpuPercent,
             freeStorageMb: infra.alarmFreeStorageMb,
@@ -107,6 +133,14 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
       );
       server = this.rds;
       this.masterUserSecretArn = this.rds.masterUserSecretArn;
+      const bastion = this.rds.bastion;
+      const localPort = infra.adminEndpoint?.port;
+      if (bastion && localPort !== undefined) {
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        this.tunnel = pulumi
+          .all([bastion.instance.id, this.rds.instance.address, this.rds.instance.port, region])
+          .apply(([bastionInstanceId, host, port, r]) => ({ bastionInstanceId, host, port, localPort, region: r }));
+      }
     } else {
       // The settings refuse external mode without a direct URL; the Pulumi runtime always decrypts it.
       const directUrl = infra.directUrl?.value;
@@ -156,7 +190,8 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
     this.migrations = new MigrationSet(
       `${name}-migrations`,
       {
-        databaseUrl: this.database.migrationUrl,
+        // Where pulumi up reaches the database: through the tunnel's local end when there is one.
+        databaseUrl: this.database.deployUrl,
         settings: args.settings,
         // The prefix `dbpipe backups` and `dbpipe restore` read: one place for both front ends.
         backup: this.backups.bucketName.apply(bucketStoreUrl),

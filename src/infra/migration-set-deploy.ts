@@ -59,6 +59,8 @@ export async function deployMigrationSet(request: MigrationSetDeploy): Promise<M
     expectedChecksums: expectedChecksums(request.manifest),
     backupStore: request.backup ? openBackupStore(request.backup, { source: "the MigrationSet's backup input", retentionDays: request.retentionDays }) : undefined,
   });
-  const history = await withSession(request.databaseUrl, readHistory);
+  // Nothing applied (a `pulumi up` with nothing pending): the history deploy read is still the
+  // history, so a second session to read it again would only cost a connection.
+  const history = result.applied.length === 0 && result.backup === null ? result.history : await withSession(request.databaseUrl, readHistory);
   return { applied: result.applied.map((a) => a.version), backupKey: result.backup?.manifest.id ?? null, history };
 }

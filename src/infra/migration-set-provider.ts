@@ -10,7 +10,8 @@ import { RISK_LEVELS } from "../risk-level";
 import { TIERS } from "../settings/tiers";
 import { rememberUrlSecrets, redactText } from "../redact";
 import { type MigrationManifest, type MigrationSetInputs, type MigrationSetProvider, type MigrationSetSettings, type MigrationSetState, parseManifestEntry } from "./migration-set";
-import { deployMigrationSet } from "./migration-set-deploy";
+import type * as DeployModule from "./migration-set-deploy";
+import type * as DriftModule from "./migration-set-drift";
 
 /**
  * The MigrationSet resource's provider, as it runs in Pulumi's dynamic-provider process: loaded by
@@ -115,6 +116,7 @@ function checkSettings(settings: unknown, fail: (property: string, reason: strin
   }
   if (typeof s.largeTableRows !== "number" || !Number.isInteger(s.largeTableRows) || s.largeTableRows < 1) fail(at("largeTableRows"), `must be a whole number of rows, 1 or more; got ${describe(s.largeTableRows)}`);
   if (typeof s.outOfOrder !== "boolean") fail(at("outOfOrder"), `must be true or false; got ${describe(s.outOfOrder)}`);
+  if (s.schemaDriftOnRefresh !== undefined && s.schemaDriftOnRefresh !== true) fail(at("schemaDriftOnRefresh"), `must be true, or left out; got ${describe(s.schemaDriftOnRefresh)}`);
   for (const key of ["backupBefore", "requireApprovalAt"]) {
     const v = s[key];
     if (typeof v !== "string" || !THRESHOLDS.includes(v)) fail(at(key), `must be one of ${THRESHOLDS.join(", ")}; got ${describe(v)}`);
@@ -224,6 +226,7 @@ export function stackSettingsOf(inputs: Pick<MigrationSetInputs, "settings" | "a
       statementTimeoutMs: s.statementTimeoutMs,
       lockWaitMs: s.lockWaitMs,
       outOfOrder: s.outOfOrder,
+      schemaDriftOnRefresh: s.schemaDriftOnRefresh === true,
     },
     risk: {
       backupBefore: s.backupBefore,
@@ -278,6 +281,10 @@ function inputsOf(props: Record<string, unknown>): MigrationSetInputs {
 /** Runs the core's deploy and returns the full outputs: everything, since what `update` leaves out is wiped from the state. */
 async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs> {
   const inputs = inputsOf(props);
+  // Loaded here, not at the top: Check and Diff (all a `pulumi up` with nothing pending calls)
+  // need none of the engine, the parser or the backup code behind it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS module of this package
+  const { deployMigrationSet } = require("./migration-set-deploy") as typeof DeployModule;
   const outcome = await deployMigrationSet({
     settings: stackSettingsOf(inputs),
     databaseUrl: inputs.databaseUrl,
@@ -331,7 +338,14 @@ export const migrationSetProvider: MigrationSetProvider = {
       const url = props.databaseUrl;
       if (typeof url !== "string") throw new Error("the resource's state has no databaseUrl: run `pulumi up` to record it");
       const rows = await withSession(url, readHistory);
-      return { id, props: { ...props, ...historyState(rows) } };
+      // The last refresh's schema drift is replaced, or dropped when the settings no longer ask for it.
+      const { schemaDrift: _previous, ...rest } = props;
+      const inputs = inputsOf(props);
+      if (inputs.settings?.schemaDriftOnRefresh !== true) return { id, props: { ...rest, ...historyState(rows) } };
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a refresh asks for it, as the engine is
+      const { migrationSetSchemaDrift } = require("./migration-set-drift") as typeof DriftModule;
+      const schemaDrift = await migrationSetSchemaDrift({ settings: stackSettingsOf(inputs), databaseUrl: url, migrationsDir: inputs.migrationsDir, layout: inputs.layout, projectDir: process.cwd() });
+      return { id, props: { ...rest, ...historyState(rows), schemaDrift } };
     });
   },
 };

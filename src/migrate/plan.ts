@@ -13,7 +13,7 @@ export type MigrationStatus =
   | "applied"
   /** Not recorded: will run on the next `up`. */
   | "pending"
-  /** Recorded as applied, but the file's checksum differs from the recorded one. */
+  /** Recorded as applied, but the file's checksum (or its name) differs from the recorded one. */
   | "modified"
   /** Recorded as applied, but no file has its version. */
   | "missing"
@@ -105,6 +105,15 @@ export function buildPlan(migrations: readonly Migration[], history: readonly Hi
           `Applied migrations are immutable: restore the file (e.g. git checkout -- ${m.file}) and write a new migration for the change; ` +
           "if the history is what is wrong (the database has the schema as the file is now), run `dbpipe repair`",
       });
+    } else if (row.name !== m.name) {
+      // Same content under another name: the file was renamed, which is an edit of what was applied.
+      entries.push({ version: m.version, name: m.name, status: "modified", checksum: m.checksum, migration: m, history: row });
+      problems.push({
+        version: m.version,
+        message:
+          `${m.file} was renamed after it was applied on ${day(row.appliedAt)} (the history records ${row.version} as "${row.name}", the file now says "${m.name}"). ` +
+          "Applied migrations are immutable: give the file back its name; if the history is what is wrong, run `dbpipe repair`",
+      });
     } else {
       entries.push({ version: m.version, name: m.name, status: "applied", checksum: m.checksum, migration: m, history: row });
     }
@@ -112,10 +121,13 @@ export function buildPlan(migrations: readonly Migration[], history: readonly Hi
   for (const row of history) {
     if (files.has(BigInt(row.version))) continue;
     entries.push({ version: row.version, name: row.name, status: row.success ? "missing" : "failed", checksum: row.checksum, history: row });
+    // A pending file with the content it was applied with: most likely the same file, renamed to another version.
+    const moved = row.success ? migrations.find((m) => !byVersion.has(m.order) && m.checksum === row.checksum) : undefined;
     problems.push({
       version: row.version,
       message: row.success
-        ? `version ${row.version} (${row.name}) was applied on ${day(row.appliedAt)} but its file is gone: restore it; if it was removed on purpose, \`dbpipe repair\` removes it from the history`
+        ? `version ${row.version} (${row.name}) was applied on ${day(row.appliedAt)} but its file is gone: restore it; if it was removed on purpose, \`dbpipe repair\` removes it from the history` +
+          (moved ? ` (${moved.file} has the content it was applied with: if you renamed it, give it back version ${row.version})` : "")
         : failedMessage(`version ${row.version} (${row.name})`, row),
     });
   }

@@ -24,6 +24,25 @@ export interface SchemaDifference {
   actual?: string | null;
 }
 
+/** A value on one line, cut to a readable width; `none` for no value. */
+export function shortValue(value: string | null | undefined): string {
+  if (value === null || value === undefined) return "none";
+  const flat = value.replace(/\s+/g, " ").trim();
+  return flat.length > 160 ? `${flat.slice(0, 159)}…` : flat;
+}
+
+/**
+ * A difference in one line of plain text, migrations first, database second:
+ * `changed column public.t.c type: integer → bigint`, `missing index public.t_i (in the migrations,
+ * not in the database: …)`, `extra table public.t (in the database only: …)`.
+ */
+export function describeDifference(d: SchemaDifference): string {
+  const what = `${d.kind} ${d.name}`;
+  if (d.change === "changed") return `changed ${what} ${d.attribute}: ${shortValue(d.expected)} → ${shortValue(d.actual)}`;
+  if (d.change === "missing") return `missing ${what} (in the migrations, not in the database: ${shortValue(d.expected)})`;
+  return `extra ${what} (in the database only: ${shortValue(d.actual)})`;
+}
+
 const CHILD_KINDS: ReadonlySet<ObjectKind> = new Set(["column", "constraint", "foreign key", "index", "trigger"]);
 
 /**

@@ -48,10 +48,15 @@ export interface DraftedMigration {
 
 const NAME = /^[A-Za-z0-9_]+$/;
 
+/** Refuses a new migration's name that cannot be part of a file name (letters, digits and _ only). */
+export function checkDraftName(name: string): void {
+  if (!NAME.test(name)) throw new InputError(`--name ${JSON.stringify(name)}: use letters, digits and _ only (it becomes part of the file name)`);
+}
+
 /** Writes the migration that captures the database's changes by hand. */
 export async function draftMigration(options: SchemaDriftOptions, draft: DraftOptions = {}): Promise<DraftedMigration> {
   const name = draft.name ?? "changes_by_hand";
-  if (!NAME.test(name)) throw new InputError(`--name ${JSON.stringify(name)}: use letters, digits and _ only (it becomes part of the file name)`);
+  checkDraftName(name);
   const drift = await schemaDrift(options);
   // The other way round from `verify`: what turns the migrations' schema into the database's.
   const reverse = compareSchemas(drift.actual, drift.expected);

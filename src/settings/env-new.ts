@@ -87,7 +87,7 @@ export function newEnvironment(options: NewEnvironmentOptions): NewEnvironment {
     fs.closeSync(fd);
   }
   try {
-    return { file, settings: loadStackSettings(projectDir, name) };
+    return { file, settings: loadStackSettings(projectDir, name, { deploy: true }) };
   } catch (error) {
     // A file that does not validate must not be left behind to be found by the next command.
     fs.rmSync(file, { force: true });
@@ -117,13 +117,16 @@ export function stackFileText(name: string, tier: Tier, region: string | undefin
   if (region !== undefined) line("aws:region", region, "AWS region of every resource of this environment.");
   else line("aws:region", "eu-west-1", "AWS region of every resource (unset: the region of whoever runs pulumi up).", true);
   for (const entry of entries("identity")) line(`${CONFIG_NAMESPACE}:${entry.name}`, value(entry), keyDescription(entry));
+  for (const entry of KEYS) {
+    if (typeof entry.newStack === "object" && "written" in entry.newStack) line(`${CONFIG_NAMESPACE}:${entry.name}`, entry.newStack.written, keyDescription(entry));
+  }
   out.push("", "  # Resources: explicit values, the tier's defaults when this file was written.");
   for (const entry of entries("resource")) line(`${CONFIG_NAMESPACE}:${entry.name}`, value(entry), keyDescription(entry));
   out.push("", "  # Migration policy: follows the tier; uncomment a line to pin it.");
   for (const entry of entries("policy")) line(`${CONFIG_NAMESPACE}:${entry.name}`, value(entry), keyDescription(entry), true);
   out.push("", "  # Optional: uncomment and edit what this environment needs.");
   for (const entry of KEYS) {
-    const example = typeof entry.newStack === "object" ? entry.newStack.example : undefined;
+    const example = typeof entry.newStack === "object" && "example" in entry.newStack ? entry.newStack.example : undefined;
     if (example === undefined) continue;
     out.push(`  # ${keyDescription(entry)}`);
     out.push(`  # ${CONFIG_NAMESPACE}:${entry.name}: ${example}`);

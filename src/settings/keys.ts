@@ -14,7 +14,9 @@ import {
   readSubnetIds,
 } from "./key-readers";
 import {
+  DEFAULT_TUNNEL_PORT,
   MIGRATION_LAYOUTS,
+  NETWORK_PATHS,
   OBJECT_LOCK_MODES,
   SERVER_MODES,
   type ConfigType,
@@ -62,7 +64,9 @@ export type NewStackEntry =
   /** Written as a comment with today's value: it follows the tier unless uncommented. */
   | "policy"
   /** Written as a commented example of what can be set. */
-  | { readonly example: string };
+  | { readonly example: string }
+  /** Written with this value, beside the identity: a choice with no default that every new environment makes. */
+  | { readonly written: string };
 
 /** Where a key lands: `tier`, or an area's field. */
 export type KeyLanding = "tier" | readonly [SettingsArea, string];
@@ -196,6 +200,16 @@ export const KEYS: readonly KeyEntry[] = [
     default: { fixed: false },
     read: readBoolean,
     lands: ["migrations", "outOfOrder"],
+  }),
+  key({
+    name: "schemaDriftOnRefresh",
+    type: "boolean",
+    group: "migrations",
+    description:
+      "pulumi refresh also compares the database's schema with the one its applied migrations give (applied to a scratch database on an embedded PostgreSQL in .dbpipe/scratch, as dbpipe verify does) and lists each difference in the MigrationSet's schemaDrift output.",
+    default: { fixed: false },
+    read: readBoolean,
+    lands: ["migrations", "schemaDriftOnRefresh"],
   }),
 
   key({
@@ -430,6 +444,17 @@ export const KEYS: readonly KeyEntry[] = [
   }),
 
   key({
+    name: "networkPath",
+    type: "string",
+    group: "network",
+    description:
+      "rds: how pulumi up reaches the private instance: tunnel (dbpipe declares an SSM-managed bastion with no inbound ports; run dbpipe tunnel --stack <stack> beside pulumi up, which connects through dbpipe:adminEndpoint) or vpc (pulumi up runs inside the VPC, e.g. a CI runner there, let in by dbpipe:allowedCidrs or dbpipe:allowedSecurityGroupIds).",
+    default: { none: "none; required when dbpipe:server is rds" },
+    read: (v) => readChoice(v, NETWORK_PATHS),
+    lands: ["infra", "networkPath"],
+    newStack: { written: "tunnel" },
+  }),
+  key({
     name: "vpcId",
     type: "string",
     group: "network",
@@ -478,11 +503,48 @@ export const KEYS: readonly KeyEntry[] = [
     name: "adminEndpoint",
     type: "string",
     group: "network",
-    description: "rds: host:port pulumi up uses to reach the private instance for databases and roles, e.g. localhost:15432 through an SSM tunnel.",
-    default: { none: "the instance's own endpoint" },
+    description:
+      "rds: host:port the postgresql provider and the migrations connect to during pulumi up instead of the instance's endpoint; with networkPath tunnel, the local end of dbpipe tunnel (on this machine).",
+    default: {
+      derived: (s) => (s.infra.networkPath === "tunnel" ? { host: "localhost", port: DEFAULT_TUNNEL_PORT } : undefined),
+      text: `localhost:${DEFAULT_TUNNEL_PORT} with networkPath tunnel, else the instance's own endpoint`,
+    },
     read: readHostPort,
     lands: ["infra", "adminEndpoint"],
-    newStack: { example: "localhost:15432" },
+    show: (v) => (v === undefined ? "none" : `${v.host}:${v.port}`),
+    newStack: { example: `localhost:${DEFAULT_TUNNEL_PORT}` },
+  }),
+  key({
+    name: "tunnelWait",
+    type: "string",
+    group: "network",
+    description:
+      "rds, networkPath tunnel: how long pulumi up waits for dbpipe:adminEndpoint to accept connections (dbpipe tunnel started) before it gives up; 0 = do not wait.",
+    default: { fixed: 15 * 60_000 },
+    read: (v) => readDuration(v, { maxWhy: "the longest wait Node.js can time" }),
+    lands: ["infra", "tunnelWaitMs"],
+    ...duration,
+  }),
+  key({
+    name: "bastionSubnetId",
+    type: "string",
+    group: "network",
+    description:
+      "rds, networkPath tunnel: subnet of the SSM bastion. It needs a route to Systems Manager: a NAT gateway, an internet gateway with a public address (a default VPC's subnets), or dbpipe:bastionVpcEndpoints.",
+    default: { none: "the first subnet of the instance's subnet group" },
+    read: (v) => readMatching(v, /^subnet-[0-9a-f]+$/, "a subnet id such as subnet-0abc123"),
+    lands: ["infra", "bastionSubnetId"],
+    newStack: { example: "subnet-0abc1234" },
+  }),
+  key({
+    name: "bastionVpcEndpoints",
+    type: "boolean",
+    group: "network",
+    description:
+      "rds, networkPath tunnel: declare the interface VPC endpoints Systems Manager needs (ssm, ssmmessages, ec2messages) in the bastion's subnet, for a private subnet without a NAT gateway.",
+    default: { fixed: false },
+    read: readBoolean,
+    lands: ["infra", "bastionVpcEndpoints"],
   }),
 
   key({

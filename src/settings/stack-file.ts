@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
 import { LineCounter, isMap, isScalar, parseDocument } from "yaml";
-import { type RawStackConfig, type StackSettings, SettingsError, parseStackSettings, tierOfStackName } from "./stack-settings";
+import { type ParseOptions, type RawStackConfig, type StackSettings, SettingsError, parseStackSettings, tierOfStackName } from "./stack-settings";
 
 /**
  * Reading a stack's settings from `Pulumi.<stack>.yaml`, as the CLI does. Secret values there are
@@ -91,14 +91,14 @@ function lineOf(counter: LineCounter, node: unknown): number | undefined {
  * Loads and validates a stack's settings for the CLI. A stack without a settings file is allowed
  * when its name is a tier (the tier's defaults apply); any other stack needs its file.
  */
-export function loadStackSettings(projectDir: string, stack: string): StackSettings {
+export function loadStackSettings(projectDir: string, stack: string, options: ParseOptions = {}): StackSettings {
   if (!STACK_NAME.test(stack)) {
     throw new SettingsError("--stack", [{ key: "--stack", message: `"${stack}" is not a valid stack name (letters, digits, _ . -)` }]);
   }
   const raw = readStackFile(projectDir, stack);
-  if (raw) return parseStackSettings(raw);
+  if (raw) return parseStackSettings(raw, options);
   if (tierOfStackName(stack)) {
-    return parseStackSettings({ stack, source: `defaults of the ${stack} tier (no Pulumi.${stack}.yaml)`, values: {}, secretKeys: new Set() });
+    return parseStackSettings({ stack, source: `defaults of the ${stack} tier (no Pulumi.${stack}.yaml)`, values: {}, secretKeys: new Set() }, options);
   }
   const stacks = stacksIn(projectDir);
   throw new InputError(

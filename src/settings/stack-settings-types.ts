@@ -56,6 +56,8 @@ export interface MigrationSettings {
   lockWaitMs: number;
   /** Whether a pending migration older than the newest applied one may run. Default false. */
   outOfOrder: boolean;
+  /** Whether `pulumi refresh` compares the live schema with the migrations' (the MigrationSet's `schemaDrift` output). Default false. */
+  schemaDriftOnRefresh: boolean;
 }
 
 /** The layouts a migrations folder can have. */
@@ -133,8 +135,16 @@ export interface InfraSettings {
   allowedCidrs: string[];
   /** Security groups allowed to reach PostgreSQL. Default none. */
   allowedSecurityGroupIds: string[];
-  /** Where `pulumi up` reaches the private instance to manage databases and roles. Default: the instance's endpoint. */
+  /** How `pulumi up` reaches the private RDS instance. No default: an rds stack must choose one. */
+  networkPath?: NetworkPath;
+  /** Where `pulumi up` reaches the private instance to manage databases and roles and migrate. Default: `localhost:15432` with a tunnel, else the instance's endpoint. */
   adminEndpoint?: HostPort;
+  /** With a tunnel: how long `pulumi up` waits for `adminEndpoint` to accept connections, in ms; 0 = no wait. Default 15min. */
+  tunnelWaitMs: number;
+  /** With a tunnel: the bastion's subnet. Default: the first subnet of the instance's. */
+  bastionSubnetId?: string;
+  /** With a tunnel: interface VPC endpoints for Systems Manager in the bastion's subnet. Default false. */
+  bastionVpcEndpoints: boolean;
   /** SNS topic the CloudWatch alarms notify. Default none (alarms without actions). */
   alarmTopicArn?: string;
   /** CPU alarm threshold, percent. Default 80. */
@@ -150,6 +160,18 @@ export interface InfraSettings {
   /** The stack's `aws:region`, when set. Required in prod: the region must not depend on who runs `pulumi up`. */
   awsRegion?: string;
 }
+
+/**
+ * How `pulumi up` reaches a private RDS instance: `tunnel`, an SSM port forwarding session through a
+ * bastion the program declares (`dbpipe tunnel`); `vpc`, from inside the VPC (a CI runner there).
+ */
+export const NETWORK_PATHS = ["tunnel", "vpc"] as const;
+
+/** A network path to a private RDS instance. */
+export type NetworkPath = (typeof NETWORK_PATHS)[number];
+
+/** The local port `dbpipe tunnel` listens on, unless `dbpipe:adminEndpoint` says another. */
+export const DEFAULT_TUNNEL_PORT = 15432;
 
 /** S3 Object Lock retention modes. */
 export const OBJECT_LOCK_MODES = ["GOVERNANCE", "COMPLIANCE"] as const;

@@ -25,11 +25,22 @@ export function tierOfStackName(stack: string): Tier | undefined {
   return isTier(stack) ? stack : undefined;
 }
 
+/** Options of {@link parseStackSettings}. */
+export interface ParseOptions {
+  /**
+   * The settings are for deploying the stack's servers (`pulumi up`, `dbpipe tunnel`), not only for
+   * migrating a database someone gives: an rds stack must then say how `pulumi up` reaches the
+   * private instance (dbpipe:networkPath). Default false: the migration commands, which connect to
+   * the URL they are given, do not need one.
+   */
+  deploy?: boolean;
+}
+
 /**
  * Parses and validates a stack's config. Reports every problem at once in a {@link SettingsError};
  * keys outside the `dbpipe` namespace (aws:region, ...) belong to other packages and are ignored.
  */
-export function parseStackSettings(raw: RawStackConfig): StackSettings {
+export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = {}): StackSettings {
   const problems: SettingsProblem[] = [];
   const values = new Map<string, unknown>();
   const prefix = `${CONFIG_NAMESPACE}:`;
@@ -134,6 +145,7 @@ export function parseStackSettings(raw: RawStackConfig): StackSettings {
     for (const name of ["directUrl", "pooledUrl"]) {
       if (values.has(name)) problem(name, "is only used when dbpipe:server is external");
     }
+    networkPathProblems(infra, values, raw.stack, options.deploy ?? false, problem);
   }
   if (infra.maxAllocatedStorageGb < infra.allocatedStorageGb) {
     problem("maxAllocatedStorageGb", `(${infra.maxAllocatedStorageGb}) must be at least dbpipe:allocatedStorageGb (${infra.allocatedStorageGb})`);
@@ -144,6 +156,47 @@ export function parseStackSettings(raw: RawStackConfig): StackSettings {
 
   if (problems.length > 0 || tier === undefined) throw new SettingsError(raw.source, sortProblems(problems));
   return { ...settings, tier };
+}
+
+/** Loopback names and addresses: where `dbpipe tunnel` listens. */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1)$/i;
+
+/**
+ * The rules of an rds stack's network path. The instance is private and the postgresql provider must
+ * reach it during `pulumi up`: a stack without a path would create the instance (ten minutes) and
+ * then time out at the first database resource.
+ */
+function networkPathProblems(
+  infra: StackSettings["infra"],
+  values: ReadonlyMap<string, unknown>,
+  stack: string,
+  deploy: boolean,
+  problem: (name: string, message: string) => void,
+): void {
+  if (infra.networkPath === undefined) {
+    if (deploy && !values.has("networkPath")) {
+      problem(
+        "networkPath",
+        "is required when dbpipe:server is rds: the instance is private, so say how pulumi up reaches it — tunnel (an SSM bastion and `dbpipe tunnel`) " +
+          `or vpc (pulumi up inside the VPC, with dbpipe:allowedCidrs or dbpipe:allowedSecurityGroupIds): run \`pulumi config set networkPath tunnel --stack ${stack}\``,
+      );
+    }
+    return;
+  }
+  if (infra.networkPath === "vpc" && infra.allowedCidrs.length === 0 && infra.allowedSecurityGroupIds.length === 0) {
+    problem(
+      "networkPath",
+      "is vpc, but neither dbpipe:allowedCidrs nor dbpipe:allowedSecurityGroupIds lets anything in: list the CIDR or the security group of the runner that runs pulumi up, or use networkPath tunnel",
+    );
+  }
+  if (infra.networkPath === "tunnel" && infra.adminEndpoint !== undefined && !LOOPBACK.test(infra.adminEndpoint.host)) {
+    problem("adminEndpoint", `must be on this machine (localhost, 127.0.0.1 or ::1) with networkPath tunnel, where dbpipe tunnel listens, got ${infra.adminEndpoint.host}`);
+  }
+  if (values.has("bastionSubnetId") && infra.vpcId === undefined) {
+    problem("bastionSubnetId", "needs dbpipe:vpcId: the bastion's subnet must be in the instance's VPC");
+  }
+  // Not the keys with a fixed default: Pulumi hands the program Pulumi.yaml's default for those.
+  if (infra.networkPath !== "tunnel" && values.has("bastionSubnetId")) problem("bastionSubnetId", "is only used when dbpipe:networkPath is tunnel");
 }
 
 function sortProblems(problems: SettingsProblem[]): SettingsProblem[] {

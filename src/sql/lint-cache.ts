@@ -110,6 +110,7 @@ function cacheKeys(migrations: readonly Migration[], options: LintOptions): stri
     JSON.stringify({
       ruleSeverity: options.ruleSeverity ?? {},
       lockTimeoutMs: options.lockTimeoutMs ?? null,
+      statementTimeoutMs: options.statementTimeoutMs ?? null,
       extensions: options.extensions ?? [],
       history: (options.history ?? []).map((m) => [m.version, m.checksum]),
       historyEvents: options.historyEvents ?? [],

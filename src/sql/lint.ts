@@ -102,6 +102,8 @@ export interface LintOptions {
   settingsSource?: string;
   /** The lock_timeout the runner sets for each migration, in ms (0: none). Default 5000 (the prod tier's). */
   lockTimeoutMs?: number;
+  /** The statement_timeout the runner sets for each migration, in ms (0: none). Default 30 minutes (the prod tier's). */
+  statementTimeoutMs?: number;
   /** Extensions the stack declares (`dbpipe:extensions`); CREATE EXTENSION of those is not reported. Default none. */
   extensions?: readonly string[];
   /** Estimated rows above which a size-sensitive finding becomes high. Default 1,000,000. */
@@ -117,10 +119,20 @@ export interface LintOptions {
   historyEvents?: readonly SchemaEvent[];
   /** Keep each migration's schema events in its result (`LintedMigration.schemaEvents`). Default false. */
   keepSchemaEvents?: boolean;
+  /**
+   * Only check that the migrations can run as written: their SQL parses (up and down sections)
+   * and their `dbpipe:allow` directives are well-formed and name real rules — the checks that
+   * refuse a file, which `up` makes on every tier. No rule runs: every result has no findings and
+   * risk `low`, and `history` and `historyEvents` are not read. Default false.
+   */
+  checkOnly?: boolean;
 }
 
 /** The default `lockTimeoutMs`: the prod tier's runner setting. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+
+/** The default `statementTimeoutMs`: the prod tier's runner setting. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30 * 60_000;
 
 /** The default `largeTableRows`. */
 export const DEFAULT_LARGE_TABLE_ROWS = 1_000_000;
@@ -146,8 +158,10 @@ export async function lintMigration(migration: Migration, options: LintOptions =
 /** {@link lintMigrations} without the data-aware pass, for callers that already loaded the parser. */
 export function lintMigrationsSync(migrations: readonly Migration[], options: LintOptions = {}): LintedMigration[] {
   const linter = new Linter(options);
-  for (const m of sortByVersion(options.history ?? [])) linter.learn(m);
-  linter.history.apply(options.historyEvents ?? []);
+  if (!options.checkOnly) {
+    for (const m of sortByVersion(options.history ?? [])) linter.learn(m);
+    linter.history.apply(options.historyEvents ?? []);
+  }
   return sortByVersion(migrations).map((m) => linter.lint(m));
 }
 
@@ -178,8 +192,10 @@ export class Linter {
   private readonly onCommand = new Map<string, CommandListener[]>();
   private readonly severity: Readonly<Record<string, RiskLevel | "off">>;
   private readonly lockTimeoutMs: number;
+  private readonly statementTimeoutMs: number;
   private readonly extensions: ReadonlySet<string>;
   private readonly keepSchemaEvents: boolean;
+  private readonly checkOnly: boolean;
   /** The schema as the migrations so far describe it. */
   readonly history = new SchemaHistory();
 
@@ -187,9 +203,11 @@ export class Linter {
     this.severity = options.ruleSeverity ?? {};
     checkRuleSeverity(this.severity, options.settingsSource);
     this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    this.statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.extensions = new Set(options.extensions ?? []);
     this.keepSchemaEvents = options.keepSchemaEvents ?? false;
-    for (const rule of RULES) {
+    this.checkOnly = options.checkOnly ?? false;
+    for (const rule of this.checkOnly ? [] : RULES) {
       if (this.severity[rule.id] === "off") continue;
       for (const [key, listener] of Object.entries(rule.on) as [string, AnyListener][]) {
         if (key.startsWith(COMMAND_PREFIX)) {
@@ -222,11 +240,13 @@ export class Linter {
       throw error;
     }
     rejectDanglingDirectives(parsed.trailingComments, migration.file);
+    if (this.checkOnly) return this.check(migration, parsed);
     const info: MigrationInfo = { version: migration.version, file: migration.file, noTransaction: migration.noTransaction };
     const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>(), columns: new Map<string, ColumnEvent>() };
     const findings: Finding[] = [];
     const reportedOnce = new Set<string>();
     let lockTimeoutMs = this.lockTimeoutMs;
+    let statementTimeoutMs = this.statementTimeoutMs;
     let explicitTransaction = false;
     const kept: SchemaEvent[] | undefined = this.keepSchemaEvents ? [] : undefined;
 
@@ -274,6 +294,7 @@ export class Linter {
         isNewType: (key: string) => created.types.has(key),
         history: this.history,
         lockTimeoutMs,
+        statementTimeoutMs,
         extensions: this.extensions,
         report: (problem: Problem) => {
           const rule = current as Rule;
@@ -329,11 +350,15 @@ export class Linter {
           if (!created.tables.has(e.table)) created.columns.set(`${e.table}\0${e.column}`, e);
         } else if (e.event === "drop-column") {
           created.columns.delete(`${e.table}\0${e.column}`);
+        } else if (e.event === "set-type") {
+          const added = created.columns.get(`${e.table}\0${e.column}`);
+          if (added) created.columns.set(`${e.table}\0${e.column}`, { ...added, type: e.type });
         } else if (e.event === "create-type") {
           created.types.add(e.type);
         }
       }
-      lockTimeoutMs = nextLockTimeout(statement, lockTimeoutMs, this.lockTimeoutMs);
+      lockTimeoutMs = nextTimeout(statement, "lock_timeout", lockTimeoutMs, this.lockTimeoutMs);
+      statementTimeoutMs = nextTimeout(statement, "statement_timeout", statementTimeoutMs, this.statementTimeoutMs);
       const transaction = nodeAs(statement.node, "TransactionStmt")?.kind;
       if (transaction === "TRANS_STMT_BEGIN" || transaction === "TRANS_STMT_START") explicitTransaction = true;
       else if (transaction === "TRANS_STMT_COMMIT" || transaction === "TRANS_STMT_ROLLBACK") explicitTransaction = false;
@@ -350,6 +375,25 @@ export class Linter {
       noTransaction: migration.noTransaction,
       statements: parsed.statements.length,
       ...(kept ? { schemaEvents: kept } : {}),
+    };
+  }
+
+  /** The result of {@link LintOptions.checkOnly}: the directives checked, no rule run. */
+  private check(migration: Migration, parsed: ParsedSection): LintedMigration {
+    for (const statement of parsed.statements) {
+      if (statement.comments.length > 0) acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule);
+    }
+    return {
+      version: migration.version,
+      name: migration.name,
+      file: migration.file,
+      path: migration.path,
+      checksum: migration.checksum,
+      risk: "low",
+      findings: [],
+      noTransaction: migration.noTransaction,
+      statements: parsed.statements.length,
+      ...(this.keepSchemaEvents ? { schemaEvents: [] } : {}),
     };
   }
 
@@ -448,10 +492,10 @@ export function schemaEventsOf(parsed: ParsedSection): SchemaEvent[] {
   return events;
 }
 
-/** The lock_timeout after `statement`: a SET changes it, a RESET restores the runner's. */
-function nextLockTimeout(statement: SqlStatement, current: number, runner: number): number {
+/** The timeout `name` (lock_timeout, statement_timeout) after `statement`: a SET changes it, a RESET restores the runner's. */
+function nextTimeout(statement: SqlStatement, name: string, current: number, runner: number): number {
   const set = nodeAs(statement.node, "VariableSetStmt");
-  if (!set || set.name !== "lock_timeout") return current;
+  if (!set || set.name !== name) return current;
   if (set.kind === "VAR_RESET" || set.kind === "VAR_SET_DEFAULT") return runner;
   return durationMs(set.args) ?? current;
 }

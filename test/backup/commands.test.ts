@@ -50,7 +50,7 @@ describe("dbpipe backup, backups and restore on a local folder", () => {
     const backup = await runCli(["backup", "--database-url", url], { cwd: project });
     expect(backup.stderr).toBe("");
     expect(backup.code).toBe(0);
-    expect(backup.stdout).toMatch(/✓ dev-\d{8}T\d{6}\.\d{3}Z \d+\.\d KiB in \d+ms/);
+    expect(backup.stdout).toMatch(/✓ dev-\d{8}T\d{6}\.\d{3}Z \d+\.\d KiB in \d+(\.\d)?m?s/);
     const folder = path.join(project, ".dbpipe/dev/backups");
     const [manifestFile] = fs.readdirSync(folder).filter((f) => f.endsWith(".json"));
     const manifest = JSON.parse(fs.readFileSync(path.join(folder, manifestFile), "utf8"));

@@ -76,6 +76,25 @@ describe("progress", () => {
     expect(out.text).toBe(`${CLEAR}  → 0001 a_very_lo…`);
   });
 
+  it("shows a transfer's progress on stderr, never stdout, and replaces it with the next line", () => {
+    const out = stream(true, 100);
+    const err = stream(true, 100);
+    const output = streamOutput(out, err, { NO_COLOR: "1" });
+    output.transferProgress("  dumping 12.0 MiB, 4.0 MiB/s");
+    output.line("  ✓ dev-20261201T101500.000Z 40.0 MiB in 3s");
+    expect(out.text).toBe("  ✓ dev-20261201T101500.000Z 40.0 MiB in 3s\n");
+    expect(err.text).toBe(`${CLEAR}  dumping 12.0 MiB, 4.0 MiB/s${CLEAR}`);
+  });
+
+  it("shows no transfer progress when stderr is not a terminal", () => {
+    const out = stream(true, 100);
+    const err = stream(false);
+    const output = streamOutput(out, err, {});
+    output.transferProgress("  dumping 12.0 MiB");
+    expect(out.text).toBe("");
+    expect(err.text).toBe("");
+  });
+
   it("redacts what it shows", () => {
     const out = stream(true, 200);
     const output = streamOutput(out, stream(true), {});

@@ -221,6 +221,17 @@ export class DynamicProvider {
     await this.call<typeof req, unknown>("delete", req);
   }
 
+  /** Kills the plugin with SIGKILL, as a crash or a cancelled CI job does (nothing runs on its way out), and waits for it to end. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        this.child.once("exit", () => resolve());
+        this.child.kill("SIGKILL");
+      });
+    }
+    this.client.close();
+  }
+
   /** Stops the plugin. */
   async stop(): Promise<void> {
     this.client.close();

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -6,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newEnvironment } from "../../src/settings/env-new";
 import { PROJECT_DIR, engineConfig } from "./helpers/engine-config";
 import { TIER_EXPECTATIONS, isTaggable, parentType, shape } from "./helpers/expectations";
+import { MIGRATION_SET_TYPE } from "./migration-set-harness";
 import { MASTER_PASSWORD, type Recorder, isSecretValue, plainPasswords, unwrap } from "./helpers/pulumi-mocks";
-import { type MockedRun, loadProgram, resolve, runWithMocks } from "./helpers/run-with-mocks";
+import { type MockedRun, firstRunError, loadProgram, resolve, runWithMocks } from "./helpers/run-with-mocks";
 
 /**
  * The program under Pulumi's mocks, once per stack: the resources each tier declares and their
@@ -41,6 +43,12 @@ const TYPES = {
   grantRole: "postgresql:index/grantRole:GrantRole",
   defaultPrivileges: "postgresql:index/defaultPrivileges:DefaultPrivileges",
   extension: "postgresql:index/extension:Extension",
+  ec2Instance: "aws:ec2/instance:Instance",
+  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+  vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+  iamRole: "aws:iam/role:Role",
+  rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  instanceProfile: "aws:iam/instanceProfile:InstanceProfile",
 } as const;
 
 const NEON_DIRECT = "postgresql://neondb_owner:NeonAdminPw123456@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb?sslmode=require";
@@ -148,13 +156,16 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     expect(key.inputs.enableKeyRotation).toBe(true);
   });
 
-  it("puts the instance in its own subnet group and a security group with no open ingress", () => {
+  it("puts the instance in its own subnet group and a security group whose only way in is the SSM bastion", () => {
     expect(inputs(r, TYPES.subnetGroup).subnetIds).toEqual(["subnet-0aaa1111", "subnet-0bbb2222", "subnet-0ccc3333"]);
+    expect(r.invocations.find((i) => i.token === "aws:ec2/getVpcs:getVpcs")?.args).toEqual({ filters: [{ name: "is-default", values: ["true"] }] });
     expect(r.invocations.find((i) => i.token === "aws:ec2/getSubnets:getSubnets")?.args).toEqual({ filters: [{ name: "vpc-id", values: ["vpc-0default00000000"] }] });
-    const group = inputs(r, TYPES.securityGroup);
+    const group = inputs(r, TYPES.securityGroup, "dbpipe-server-sg");
     expect(group.vpcId).toBe("vpc-0default00000000");
     expect(group.ingress).toBeUndefined();
-    expect(r.ofType(TYPES.ingress)).toEqual([]);
+    expect(r.ofType(TYPES.ingress).map((x) => x.inputs)).toEqual([
+      expect.objectContaining({ securityGroupId: "dbpipe-server-sg-id", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "dbpipe-server-bastion-sg-id" }),
+    ]);
   });
 
   it("forces TLS and logs slow statements in the parameter group", () => {
@@ -315,24 +326,28 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     const taggable = aws.filter((x) => isTaggable(x.type));
     expect(taggable.length).toBeGreaterThan(10);
     for (const resource of taggable) {
-      expect({ resource: `${resource.type} ${resource.name}`, tags: resource.inputs.tags }).toEqual({
+      // The bastion's Name tag is what the EC2 console lists it by.
+      const { Name, ...tags } = resource.inputs.tags as Record<string, unknown>;
+      expect({ resource: `${resource.type} ${resource.name}`, tags, Name }).toEqual({
         resource: `${resource.type} ${resource.name}`,
         tags: { project: "dbpipe", stack, tier },
+        Name: resource.type === TYPES.ec2Instance ? `dbpipe-${stack}-bastion` : undefined,
       });
     }
   });
 
   it("keeps every resource inside a dbpipe component", () => {
     for (const resource of r.registrations.filter((x) => x.custom && !x.type.startsWith("pulumi:"))) {
-      expect(`${resource.name}: ${parentType(resource)}`).toMatch(/: dbpipe:infra:(RdsServer|AppDatabase|BackupBucket|DatabaseEnvironment)$/);
+      expect(`${resource.name}: ${parentType(resource)}`).toMatch(/: dbpipe:infra:(RdsServer|SsmBastion|AppDatabase|BackupBucket|DatabaseEnvironment)$/);
       expect(resource.name.startsWith(`dbpipe-`)).toBe(true);
     }
   });
 
-  it("manages the database through an explicit postgresql provider that logs in with the RDS-managed master secret", () => {
+  it("manages the database through an explicit postgresql provider that logs in with the RDS-managed master secret, through the tunnel", () => {
     const provider = r.one(TYPES.pgProvider);
     expect(provider.inputs).toMatchObject({
-      host: `dbpipe-server-instance.c0abc123.us-east-1.rds.amazonaws.com`,
+      host: "localhost",
+      port: "15432",
       username: "dbpipe_admin",
       databaseUsername: "dbpipe_admin",
       database: "postgres",
@@ -565,8 +580,8 @@ describe("a stack's own network, admin endpoint, alarm topic and retention", () 
 
   it("uses the given VPC and subnets without looking up the default VPC", () => {
     expect(inputs(r, TYPES.subnetGroup).subnetIds).toEqual(["subnet-0aaa1111", "subnet-0bbb2222"]);
-    expect(inputs(r, TYPES.securityGroup).vpcId).toBe("vpc-0abc1234");
-    expect(r.invocations.map((i) => i.token)).toEqual(["aws:secretsmanager/getSecretVersion:getSecretVersion"]);
+    expect(inputs(r, TYPES.securityGroup, "dbpipe-server-sg").vpcId).toBe("vpc-0abc1234");
+    expect(r.invocations.map((i) => i.token).filter((t) => t.startsWith("aws:ec2/"))).toEqual([]);
   });
 
   it("lets each allowed source in on the PostgreSQL port only, once", () => {
@@ -574,6 +589,7 @@ describe("a stack's own network, admin endpoint, alarm topic and retention", () 
     expect(rules).toEqual([
       expect.objectContaining({ securityGroupId: "dbpipe-server-sg-id", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, cidrIpv4: "10.0.0.0/16" }),
       expect.objectContaining({ securityGroupId: "dbpipe-server-sg-id", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "sg-0abc1234" }),
+      expect.objectContaining({ securityGroupId: "dbpipe-server-sg-id", referencedSecurityGroupId: "dbpipe-server-bastion-sg-id" }),
     ]);
   });
 
@@ -605,9 +621,9 @@ describe("invalid stack settings", () => {
     expect(error?.message).toBe(
       [
         "Pulumi.prod.yaml: invalid stack settings:",
-        "  Pulumi.prod.yaml:35: dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command",
-        "  Pulumi.prod.yaml:41: dbpipe:backupRetentionDays: 10 is below the prod tier's minimum of 30 days",
-        "  Pulumi.prod.yaml:43: dbpipe:backupObjectLock: must be true in prod: backups must not be deletable before their retention ends",
+        "  Pulumi.prod.yaml:37: dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command",
+        "  Pulumi.prod.yaml:43: dbpipe:backupRetentionDays: 10 is below the prod tier's minimum of 30 days",
+        "  Pulumi.prod.yaml:45: dbpipe:backupObjectLock: must be true in prod: backups must not be deletable before their retention ends",
         "  Pulumi.prod.yaml: dbpipe:multiAZ: unknown key (did you mean dbpipe:multiAz?)",
       ].join("\n"),
     );
@@ -673,11 +689,155 @@ describe("pulumi stack rename", () => {
       }
     }
     expect(changed).toEqual([]);
-    expect(after.one(TYPES.securityGroup).ignoreChanges).toEqual(["description"]);
+    expect(after.one(TYPES.securityGroup, "dbpipe-server-sg").ignoreChanges).toEqual(["description"]);
     expect(after.one(TYPES.parameterGroup).ignoreChanges).toEqual(["description"]);
   });
 
   it("renames only what has a fixed name in the account: the KMS aliases, replaced in place of nothing stateful", () => {
     expect(after.ofType("aws:kms/alias:Alias").map((x) => x.inputs.name).sort()).toEqual(["alias/dbpipe-dev-eu-backups", "alias/dbpipe-dev-eu-server"]);
+  });
+});
+
+describe("the network path of an rds stack", () => {
+  describe("networkPath tunnel (the checked-in stacks)", () => {
+    let run: MockedRun;
+    let r: Recorder;
+    beforeAll(async () => {
+      run = await runWithMocks("dev", engineConfig("dev"));
+      r = run.recorder;
+    });
+
+    it("declares an SSM-managed bastion with no inbound rule, HTTPS out to Systems Manager and PostgreSQL out to the database only", () => {
+      const bastion = inputs(r, TYPES.ec2Instance, "dbpipe-server-bastion-instance");
+      expect(bastion).toMatchObject({
+        ami: "ami-0al2023arm64000000",
+        instanceType: "t4g.nano",
+        subnetId: "subnet-0aaa1111",
+        vpcSecurityGroupIds: ["dbpipe-server-bastion-sg-id"],
+        iamInstanceProfile: "dbpipe-server-bastion-profile",
+        metadataOptions: { httpTokens: "required" },
+        rootBlockDevice: { encrypted: true },
+      });
+      expect(r.one(TYPES.ec2Instance).ignoreChanges).toEqual(["ami"]);
+      expect(r.invocations.find((i) => i.token === "aws:ssm/getParameter:getParameter")?.args).toEqual({
+        name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
+      });
+      const group = inputs(r, TYPES.securityGroup, "dbpipe-server-bastion-sg");
+      expect([group.vpcId, group.ingress]).toEqual(["vpc-0default00000000", undefined]);
+      expect(r.ofType(TYPES.ingress).filter((x) => x.inputs.securityGroupId === "dbpipe-server-bastion-sg-id")).toEqual([]);
+      expect(r.ofType(TYPES.egress).map((x) => x.inputs)).toEqual([
+        expect.objectContaining({ securityGroupId: "dbpipe-server-bastion-sg-id", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" }),
+        expect.objectContaining({ securityGroupId: "dbpipe-server-bastion-sg-id", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "dbpipe-server-sg-id" }),
+      ]);
+      expect(r.ofType(TYPES.vpcEndpoint)).toEqual([]);
+    });
+
+    it("gives the bastion a role Systems Manager can manage it with, and nothing more", () => {
+      const role = inputs(r, TYPES.iamRole, "dbpipe-server-bastion-role");
+      expect(JSON.parse(role.assumeRolePolicy as string)).toEqual({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      });
+      expect(r.ofType(TYPES.rolePolicyAttachment).map((x) => x.inputs)).toEqual([
+        { role: "dbpipe-server-bastion-role", policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+      ]);
+      expect(inputs(r, TYPES.instanceProfile).role).toBe("dbpipe-server-bastion-role");
+    });
+
+    it("migrates through the tunnel's local end too, while the URLs it exports name the instance", async () => {
+      const set = r.one(MIGRATION_SET_TYPE);
+      expect(new URL(String(unwrap(set.inputs.databaseUrl))).host).toBe("localhost:15432");
+      const out = run.exports as Record<string, pulumi.Output<unknown>>;
+      expect(new URL(String((await resolve(out.migrationUrl)).value)).host).toBe("dbpipe-server-instance.c0abc123.us-east-1.rds.amazonaws.com:5432");
+    });
+
+    it("exports what dbpipe tunnel needs: the bastion, the instance's address, the local port and the region", async () => {
+      const out = run.exports as Record<string, pulumi.Output<unknown>>;
+      expect((await resolve(out.networkPath)).value).toBe("tunnel");
+      expect(await resolve(out.tunnel)).toEqual({
+        value: { bastionInstanceId: "dbpipe-server-bastion-instance-id", host: "dbpipe-server-instance.c0abc123.us-east-1.rds.amazonaws.com", port: 5432, localPort: 15432, region: "us-east-1" },
+        secret: false,
+      });
+    });
+  });
+
+  it("with bastionVpcEndpoints, declares the three Systems Manager endpoints, reachable from the bastion only", async () => {
+    const r = (
+      await runWithMocks(
+        "dev",
+        engineConfig("dev", {
+          overrides: { "dbpipe:vpcId": "vpc-0abc1234", "dbpipe:subnetIds": ["subnet-0aaa1111", "subnet-0bbb2222"], "dbpipe:bastionSubnetId": "subnet-0bbb2222", "dbpipe:bastionVpcEndpoints": true },
+        }),
+      )
+    ).recorder;
+    expect(inputs(r, TYPES.ec2Instance).subnetId).toBe("subnet-0bbb2222");
+    expect(r.ofType(TYPES.vpcEndpoint).map((x) => [x.inputs.serviceName, x.inputs.vpcEndpointType, x.inputs.subnetIds, x.inputs.privateDnsEnabled, x.inputs.securityGroupIds])).toEqual(
+      ["ssm", "ssmmessages", "ec2messages"].map((service) => [`com.amazonaws.us-east-1.${service}`, "Interface", ["subnet-0bbb2222"], true, ["dbpipe-server-bastion-endpoints-sg-id"]]),
+    );
+    expect(r.ofType(TYPES.ingress).find((x) => x.inputs.securityGroupId === "dbpipe-server-bastion-endpoints-sg-id")?.inputs).toMatchObject({
+      fromPort: 443,
+      toPort: 443,
+      referencedSecurityGroupId: "dbpipe-server-bastion-sg-id",
+    });
+  });
+
+  it("networkPath vpc: no bastion, the provider and the migrations connect to the instance, the allowed sources are let in", async () => {
+    const run = await runWithMocks("dev", engineConfig("dev", { overrides: { "dbpipe:networkPath": "vpc", "dbpipe:allowedSecurityGroupIds": ["sg-0abc9999"] } }));
+    const r = run.recorder;
+    expect(r.ofType(TYPES.ec2Instance)).toEqual([]);
+    expect(r.ofType(TYPES.ingress).map((x) => x.inputs.referencedSecurityGroupId)).toEqual(["sg-0abc9999"]);
+    expect(inputs(r, TYPES.pgProvider).host).toBe("dbpipe-server-instance.c0abc123.us-east-1.rds.amazonaws.com");
+    expect(new URL(String(unwrap(r.one(MIGRATION_SET_TYPE).inputs.databaseUrl))).host).toBe("dbpipe-server-instance.c0abc123.us-east-1.rds.amazonaws.com:5432");
+    const out = run.exports as Record<string, pulumi.Output<unknown>>;
+    expect([(await resolve(out.networkPath)).value, (await resolve(out.tunnel)).value]).toEqual(["vpc", undefined]);
+  });
+
+  it("refuses an rds stack without a network path, or a vpc path that lets nothing in, naming the keys", async () => {
+    const none = await loadProgram("dev", engineConfig("dev", { overrides: { "dbpipe:networkPath": undefined } }));
+    expect(none.error).toBeInstanceOf(pulumi.RunError);
+    expect(none.error?.message).toMatch(
+      /\n {2}Pulumi\.dev\.yaml(:\d+)?: dbpipe:networkPath: is required when dbpipe:server is rds: the instance is private, so say how pulumi up reaches it — tunnel .* run `pulumi config set networkPath tunnel --stack dev`$/,
+    );
+    expect(none.recorder.registrations).toEqual([]);
+    const closed = await loadProgram("dev", engineConfig("dev", { overrides: { "dbpipe:networkPath": "vpc" } }));
+    expect(closed.error?.message).toContain(
+      "dbpipe:networkPath: is vpc, but neither dbpipe:allowedCidrs nor dbpipe:allowedSecurityGroupIds lets anything in",
+    );
+  });
+});
+
+describe("pulumi up waiting for the tunnel", () => {
+  it("holds the database resources until the tunnel's local end accepts connections, then connects there", async () => {
+    const server = net.createServer((socket) => socket.end());
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const run = await runWithMocks(
+        "dev",
+        engineConfig("dev", { overrides: { "dbpipe:adminEndpoint": `127.0.0.1:${port}`, "dbpipe:tunnelWait": "1min" } }),
+      );
+      expect(inputs(run.recorder, TYPES.pgProvider)).toMatchObject({ host: "127.0.0.1", port: String(port) });
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
+  });
+
+  it("gives up after dbpipe:tunnelWait with the command that opens the tunnel", async () => {
+    // A port nothing listens on: one the system gave out and took back.
+    const server = net.createServer();
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((done) => server.close(done));
+    const error = await firstRunError(() =>
+      runWithMocks("dev", engineConfig("dev", { overrides: { "dbpipe:adminEndpoint": `127.0.0.1:${port}`, "dbpipe:tunnelWait": "1s" } })),
+    );
+    expect(error).toContain(`nothing accepted connections at 127.0.0.1:${port} within 1s: start the tunnel with \`dbpipe tunnel --stack dev\``);
+  });
+});
+
+describe("an account without a default VPC", () => {
+  it("stops with the keys to set instead of a provider error", async () => {
+    const error = await firstRunError(() => runWithMocks("dev", engineConfig("dev"), { noDefaultVpc: true }));
+    expect(error).toContain("this AWS account has no default VPC in the region: set dbpipe:vpcId and dbpipe:subnetIds");
   });
 });

@@ -88,11 +88,13 @@ describe("index.ts run as pulumi up runs it", () => {
         "extensions",
         "masterUserSecretArn",
         "migrationUrl",
+        "networkPath",
         "readonlyUrl",
         "roles",
         "schemaName",
         "serverMode",
         "tier",
+        "tunnel",
       ].sort(),
     );
     for (const key of ["migrationUrl", "appUrl", "readonlyUrl"]) expect(isSecretValue(outputs[key])).toBe(true);
@@ -110,8 +112,8 @@ describe("index.ts run as pulumi up runs it", () => {
     expect(errors).toEqual([
       [
         "Pulumi.prod.yaml: invalid stack settings:",
-        "  Pulumi.prod.yaml:35: dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command",
-        "  Pulumi.prod.yaml:39: dbpipe:protectResources: must be true in prod: pulumi destroy and replacements must not touch the server, database or backups",
+        "  Pulumi.prod.yaml:37: dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command",
+        "  Pulumi.prod.yaml:41: dbpipe:protectResources: must be true in prod: pulumi destroy and replacements must not touch the server, database or backups",
       ].join("\n"),
     ]);
     expect(invalid.recorder.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);

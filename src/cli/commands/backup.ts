@@ -39,7 +39,7 @@ export const register: RegisterCommand = (program, io) => {
       const { store, source } = projectBackupStore(project, flags.store);
       return withDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe backup · stack ${output.style.bold(project.settings.stack)} · ${database.shown} → ${store.url} (${source})`);
-        const progress = throttledProgress((text) => output.progress(`  ${text}`));
+        const progress = throttledProgress((text) => output.transferProgress(`  ${text}`));
         const started = performance.now();
         const backup = await withSession(database.url, async (client) => {
           const history = await readHistory(client);

@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { loadMigrations } from "../../migrate/files";
 import { assess } from "../../pipeline/assess";
-import { draftMigration } from "../../schema/draft-migration";
+import { checkDraftName, draftMigration } from "../../schema/draft-migration";
 import { formatText } from "../format/text";
 import type { RegisterCommand } from "../command-io";
 import { addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
@@ -26,6 +26,8 @@ export const register: RegisterCommand = (program, io) => {
   addJsonOption(addDatabaseOption(addProjectOptions(command)));
   command.action(
     io.run(async (flags: DiffFlags) => {
+      // A name that cannot be a file name is refused before any server starts.
+      if (flags.name !== undefined) checkDraftName(flags.name);
       const project = openProject(flags);
       const { output } = io;
       return withDatabase(project, flags, (database) =>

@@ -46,7 +46,7 @@ export const register: RegisterCommand = (program, io) => {
       const project = openProject(flags);
       const { output } = io;
       const { store, source } = projectBackupStore(project, flags.store);
-      const progress = throttledProgress((text) => output.progress(`  ${text}`));
+      const progress = throttledProgress((text) => output.transferProgress(`  ${text}`));
       const onProgress = flags.json ? undefined : (p: RestoreProgress) => progress(VERB[p.phase], p.bytes, p.elapsedMs, p.total);
 
       if (flags.drill) {

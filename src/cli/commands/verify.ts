@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { EXIT } from "../exit-codes";
-import { type SchemaDifference, sqlToMatch } from "../../schema/compare";
+import { type SchemaDifference, shortValue, sqlToMatch } from "../../schema/compare";
 import { schemaDrift } from "../../schema/schema-drift";
 import type { RegisterCommand } from "../command-io";
 import type { Output } from "../output";
@@ -68,14 +68,8 @@ export function printDifferences(output: Output, differences: readonly SchemaDif
   const label = { missing: style.red("missing"), extra: style.yellow("extra  "), changed: style.cyan("changed") };
   for (const d of differences) {
     const what = `${d.kind} ${style.bold(d.name)}`;
-    if (d.change === "changed") output.line(`  ${label.changed} ${what} ${d.attribute}: ${shorten(d.expected)} → ${shorten(d.actual)}`);
-    else if (d.change === "missing") output.line(`  ${label.missing} ${what} ${style.dim(`(in the migrations, not in the database: ${shorten(d.expected)})`)}`);
-    else output.line(`  ${label.extra} ${what} ${style.dim(`(in the database only: ${shorten(d.actual)})`)}`);
+    if (d.change === "changed") output.line(`  ${label.changed} ${what} ${d.attribute}: ${shortValue(d.expected)} → ${shortValue(d.actual)}`);
+    else if (d.change === "missing") output.line(`  ${label.missing} ${what} ${style.dim(`(in the migrations, not in the database: ${shortValue(d.expected)})`)}`);
+    else output.line(`  ${label.extra} ${what} ${style.dim(`(in the database only: ${shortValue(d.actual)})`)}`);
   }
-}
-
-function shorten(value: string | null | undefined): string {
-  if (value === null || value === undefined) return "none";
-  const flat = value.replace(/\s+/g, " ").trim();
-  return flat.length > 160 ? `${flat.slice(0, 159)}…` : flat;
 }

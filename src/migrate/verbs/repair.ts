@@ -60,7 +60,14 @@ export async function repairHistory(options: EngineOptions, run: { dryRun?: bool
         });
       } else if (e.status === "modified") {
         changes.push({
-          change: { version: e.version, action: "checksum-realigned", description: `${e.version} (${e.name}): recorded checksum set to the file's (${e.history!.checksum.slice(0, 12)} → ${e.checksum.slice(0, 12)})` },
+          change: {
+            version: e.version,
+            action: "checksum-realigned",
+            description:
+              e.history!.checksum === e.checksum
+                ? `${e.version} (${e.name}): recorded name set to the file's (${e.history!.name} → ${e.name})`
+                : `${e.version} (${e.name}): recorded checksum set to the file's (${e.history!.checksum.slice(0, 12)} → ${e.checksum.slice(0, 12)})`,
+          },
           sql: `UPDATE ${HISTORY_TABLE} SET checksum = $2, name = $3 WHERE version = $1`,
           params: [e.version, e.checksum, e.name],
         });

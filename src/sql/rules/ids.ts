@@ -61,4 +61,5 @@ export const RULE_IDS: readonly string[] = [
   "rename-schema",
   "enable-row-level-security",
   "identifier-too-long",
+  "missing-statement-timeout",
 ];

@@ -35,6 +35,7 @@ import { grantRevoke } from "./grant-revoke";
 import { identifierTooLong } from "./identifier-too-long";
 import { lockTable } from "./lock-table";
 import { missingLockTimeout } from "./missing-lock-timeout";
+import { missingStatementTimeout } from "./missing-statement-timeout";
 import { multipleConcurrently } from "./multiple-concurrently";
 import { notNullColumnWithoutDefault } from "./not-null-column-without-default";
 import { refreshMaterializedViewWithoutConcurrently } from "./refresh-materialized-view-without-concurrently";
@@ -126,6 +127,7 @@ export const RULES: readonly Rule[] = [
   grantRevoke,
   roleChange,
   createExtension,
+  missingStatementTimeout,
   // What dbpipe cannot check, and the migration's own directives.
   unanalyzableCode,
   unusedAllow,

@@ -111,6 +111,8 @@ export interface RuleContext {
   readonly history: SchemaHistory;
   /** The lock_timeout in force for this statement, in ms (0: none): the runner's, or the migration's own SET. */
   readonly lockTimeoutMs: number;
+  /** The statement_timeout in force for this statement, in ms (0: none): the runner's, or the migration's own SET. */
+  readonly statementTimeoutMs: number;
   /** Extensions the stack declares (`dbpipe:extensions`): the Pulumi program creates those. */
   readonly extensions: ReadonlySet<string>;
   /**

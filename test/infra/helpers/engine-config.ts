@@ -110,3 +110,14 @@ function fitsItem(type: string, value: unknown): boolean {
       return false;
   }
 }
+
+/**
+ * The config a test runs the program with: nothing listens at a tunnel's local end in a test, and a
+ * run that is not a preview would wait dbpipe:tunnelWait (Pulumi.yaml's 15 minutes) for it, so a
+ * config that leaves the key at its default gets 0 (no wait). Tests of that wait set the key.
+ */
+export function withoutTunnelWait(config: EngineConfig, projectDir: string = PROJECT_DIR): EngineConfig {
+  const declared = readProjectFile(projectDir).config?.tunnelWait?.default;
+  if (config.config["dbpipe:tunnelWait"] !== undefined && config.config["dbpipe:tunnelWait"] !== String(declared)) return config;
+  return { ...config, config: { ...config.config, "dbpipe:tunnelWait": "0" } };
+}

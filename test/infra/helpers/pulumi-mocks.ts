@@ -73,6 +73,8 @@ export class Recorder {
   readonly invocations: Invocation[] = [];
   /** Every generated password, so tests can look for them in plain text. */
   readonly passwords = new Set<string>([MASTER_PASSWORD]);
+  /** Answer the default-VPC lookup with none, as in an account set up by Control Tower. */
+  noDefaultVpc = false;
   /** The stack resource's outputs, as registered (secret markers kept). */
   stackOutputs: Record<string, unknown> | undefined;
 
@@ -126,8 +128,14 @@ export class Recorder {
       call: (args) => {
         this.invocations.push({ token: args.token, args: args.inputs as Record<string, unknown> });
         switch (args.token) {
-          case "aws:ec2/getVpc:getVpc":
-            return { id: "vpc-0default00000000", cidrBlock: "172.31.0.0/16", default: true };
+          case "aws:ec2/getVpcs:getVpcs":
+            return { id: "us-east-1", ids: this.noDefaultVpc ? [] : ["vpc-0default00000000"] };
+          case "aws:index/getRegion:getRegion":
+            return { id: "us-east-1", region: "us-east-1", name: "us-east-1" };
+          case "aws:index/getPartition:getPartition":
+            return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com" };
+          case "aws:ssm/getParameter:getParameter":
+            return { id: args.inputs.name, name: args.inputs.name, value: "ami-0al2023arm64000000", type: "String" };
           case "aws:ec2/getSubnets:getSubnets":
             return { id: "us-east-1", ids: ["subnet-0aaa1111", "subnet-0bbb2222", "subnet-0ccc3333"] };
           case "aws:secretsmanager/getSecretVersion:getSecretVersion":
@@ -160,6 +168,11 @@ export class Recorder {
           arn: arn("rds", `db:${name}`),
           masterUserSecrets: [{ secretArn: arn("secretsmanager", `secret:rds!db-${name}`), kmsKeyId: "key", secretStatus: "active" }],
         };
+      case "aws:ec2/instance:Instance":
+        return { arn: arn("ec2", `instance/${name}-id`), privateIp: "172.31.5.10" };
+      case "aws:iam/role:Role":
+      case "aws:iam/instanceProfile:InstanceProfile":
+        return { name, arn: `arn:aws:iam::123456789012:${type.endsWith("Role") ? "role" : "instance-profile"}/${name}` };
       case "aws:rds/subnetGroup:SubnetGroup":
       case "aws:rds/parameterGroup:ParameterGroup":
         return { name, arn: arn("rds", `x:${name}`) };

@@ -8,7 +8,7 @@ import * as engproto from "@pulumi/pulumi/proto/engine_pb";
 import * as resrpc from "@pulumi/pulumi/proto/resource_grpc_pb";
 import * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { type EngineConfig, PROJECT_DIR, readProjectFile } from "./engine-config";
+import { type EngineConfig, PROJECT_DIR, readProjectFile, withoutTunnelWait } from "./engine-config";
 import { Recorder, type RegisterResourceRequestLike } from "./pulumi-mocks";
 
 /**
@@ -121,7 +121,7 @@ export async function runLikePulumiUp(
     const { pwd, program } = entryPoint(PROJECT_DIR, project.main);
     // The language host hands config over as `<namespace>:config:<name>` (the old key form).
     const hostConfig = Object.fromEntries(
-      Object.entries(config.config).map(([key, value]) => {
+      Object.entries(withoutTunnelWait(config).config).map(([key, value]) => {
         const i = key.indexOf(":");
         return [`${key.slice(0, i)}:config:${key.slice(i + 1)}`, value];
       }),

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
-import type { EngineConfig } from "./engine-config";
+import { type EngineConfig, withoutTunnelWait } from "./engine-config";
 import { Recorder, type RegisterResourceRequestLike } from "./pulumi-mocks";
 
 /** What a mocked run of the program produced. */
@@ -21,8 +21,9 @@ interface MonitorLike {
  * registration request is recorded whole (options included), sets the stack's config, and forgets
  * the program's modules so the next import runs it again.
  */
-async function setUp(stack: string, config: EngineConfig, preview: boolean): Promise<Recorder> {
+async function setUp(stack: string, config: EngineConfig, preview: boolean, noDefaultVpc = false): Promise<Recorder> {
   const recorder = new Recorder();
+  recorder.noDefaultVpc = noDefaultVpc;
   await pulumi.runtime.setMocks(recorder.mocks(), "dbpipe", stack, preview);
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
   const registerResource = monitor.registerResource.bind(monitor);
@@ -35,7 +36,8 @@ async function setUp(stack: string, config: EngineConfig, preview: boolean): Pro
     if (req.getUrn().includes("::pulumi:pulumi:Stack::")) recorder.recordStackOutputs(req.getOutputs());
     registerResourceOutputs(req, callback);
   };
-  pulumi.runtime.setAllConfig(config.config, config.secretKeys);
+  const runConfig = withoutTunnelWait(config);
+  pulumi.runtime.setAllConfig(runConfig.config, runConfig.secretKeys);
   vi.resetModules();
   return recorder;
 }
@@ -44,8 +46,8 @@ async function setUp(stack: string, config: EngineConfig, preview: boolean): Pro
  * Runs index.ts under `pulumi.runtime.setMocks` as stack `stack` with `config`, inside a Pulumi
  * stack resource (as `pulumi up` does), and waits for every registration.
  */
-export async function runWithMocks(stack: string, config: EngineConfig, options: { preview?: boolean } = {}): Promise<MockedRun> {
-  const recorder = await setUp(stack, config, options.preview ?? false);
+export async function runWithMocks(stack: string, config: EngineConfig, options: { preview?: boolean; noDefaultVpc?: boolean } = {}): Promise<MockedRun> {
+  const recorder = await setUp(stack, config, options.preview ?? false, options.noDefaultVpc);
   let exports: Record<string, unknown> = {};
   await pulumi.runtime.runInPulumiStack(async () => {
     const module = (await import("../../../index.js")) as Record<string, unknown>;
@@ -78,4 +80,37 @@ export async function resolve<T>(value: pulumi.Input<T> | undefined): Promise<{ 
   const secret = await pulumi.isSecret(output);
   const resolved = await new Promise<T>((done) => output.apply((v) => done(v as T)));
   return { value: resolved, secret };
+}
+
+/**
+ * Starts a mocked program run that must fail inside an apply (a missing default VPC, a tunnel that
+ * never opens) and returns the first error the program leaves unhandled — what `pulumi up` reports
+ * as the run's error — or the one the run rejects with. Such a run never completes (its registrations
+ * wait for the failed value), so it is not awaited.
+ */
+export function firstRunError(run: () => Promise<unknown>, timeoutMs = 30_000): Promise<string> {
+  // The abandoned run rejects every output that depends on the failed one: the test runner must not
+  // take those for the test's own unhandled errors, so its listeners step aside until they are in.
+  const others = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  return new Promise((resolve) => {
+    let first: string | undefined;
+    const finish = (message: string) => {
+      if (first !== undefined) return;
+      first = message;
+      clearTimeout(timer);
+      setTimeout(() => {
+        process.off("unhandledRejection", onRejection);
+        for (const listener of others) process.on("unhandledRejection", listener);
+        resolve(message);
+      }, 1000);
+    };
+    const onRejection = (reason: unknown) => finish(reason instanceof Error ? reason.message : String(reason));
+    process.on("unhandledRejection", onRejection);
+    const timer = setTimeout(() => finish("(no error within the time limit)"), timeoutMs);
+    run().then(
+      () => finish("(the run succeeded)"),
+      (error: unknown) => finish(error instanceof Error ? error.message : String(error)),
+    );
+  });
 }

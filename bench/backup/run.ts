@@ -1,0 +1,270 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Client } from "pg";
+import S3rver from "s3rver";
+import { findPgTool } from "../../src/backup/pg-dump";
+import { startEmbedded } from "../../src/local/embedded";
+import {
+  DBPIPE,
+  type Figure,
+  type ProcessRun,
+  REPO_ROOT,
+  compared,
+  intFlag,
+  log,
+  median,
+  mib,
+  mustRun,
+  packageVersion,
+  partFlags,
+  runPart,
+  withDatabaseName,
+  writeBenchProject,
+  writeResult,
+} from "../part";
+
+/**
+ * The backup part of `npm run bench`: dbpipe's backup of a generated database to the local folder
+ * store and to the S3 store (s3rver on loopback, through the AWS SDK as in the cloud), beside plain
+ * `pg_dump -Fc` to a file; and dbpipe's restore from each store beside plain `pg_restore`. Each
+ * contender is a new process, run one after the other, at two sizes (about 100 MB and 1 GB of
+ * database), so dbpipe's peak memory at both shows whether it grows with the database.
+ */
+
+const PART = "backup";
+const HELP = `usage: node -r ts-node/register/transpile-only bench/backup/run.ts [--json <file>] [--quick] [options]
+
+  --small-mb <n>  the small database, MB (default 100; --quick 50)
+  --large-mb <n>  the large database, MB (default 1000; --quick 200)
+  --runs <n>      rounds at each size, order rotated each round; medians are reported (default 1)
+  --no-s3         leave out the S3 store
+  --quick         smaller databases
+`;
+const WORK = path.join(REPO_ROOT, "bench", "work", PART);
+const BUCKET = "dbpipe-bench-backups";
+
+let cleanups: (() => Promise<void>)[] = [];
+
+/**
+ * Fills `database` to about `mb` MB (pg_database_size): a wide table (numbers, short text, hex
+ * strings, timestamps, JSON) with its primary key and one more index, and a narrow one. Rows are
+ * inserted in batches until the size is reached.
+ */
+async function generate(admin: Client, url: string, mb: number): Promise<number> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`
+      CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL, placed_at timestamptz NOT NULL, status text NOT NULL,
+                           amount numeric(12,2) NOT NULL, reference text NOT NULL, payload jsonb NOT NULL);
+      CREATE TABLE order_events (order_id bigint NOT NULL, at timestamptz NOT NULL, kind smallint NOT NULL);
+      CREATE INDEX orders_customer ON orders (customer_id)`);
+    const target = mb * 1_000_000;
+    // About 350 bytes a row with both tables and their indexes: ten or so batches to the target.
+    const batch = Math.max(10_000, Math.round(target / 350 / 10));
+    let next = 1;
+    for (;;) {
+      await c.query(
+        `INSERT INTO orders
+           SELECT i, (i * 7919) % 100000, timestamptz '2026-01-01' + i * interval '7 seconds', (ARRAY['new','paid','shipped','returned'])[1 + i % 4],
+                  (i % 100000) / 100.0, md5(i::text) || md5((i * 3)::text),
+                  jsonb_build_object('sku', substr(md5((i * 11)::text), 1, 12), 'qty', i % 17, 'gift', i % 5 = 0)
+             FROM generate_series($1::bigint, $2::bigint) i`,
+        [next, next + batch - 1],
+      );
+      await c.query("INSERT INTO order_events SELECT i, timestamptz '2026-01-01' + i * interval '9 seconds', (i % 6)::smallint FROM generate_series($1::bigint, $2::bigint) i", [
+        next,
+        next + batch - 1,
+      ]);
+      next += batch;
+      const size = Number((await c.query<{ n: string }>("SELECT pg_database_size(current_database()) AS n")).rows[0].n);
+      if (size >= target) break;
+    }
+    await c.query("VACUUM ANALYZE");
+    return Number((await c.query<{ n: string }>("SELECT pg_database_size(current_database()) AS n")).rows[0].n);
+  } finally {
+    await c.end();
+    void admin;
+  }
+}
+
+/** The contenders' measurements at one size. */
+interface SizeRuns {
+  mb: number;
+  dbBytes: number;
+  dumpBytes: number;
+  runs: Record<string, ProcessRun[]>;
+}
+
+async function main(): Promise<void> {
+  const flags = partFlags(process.argv.slice(2), HELP);
+  const smallMb = intFlag(flags, "small-mb", flags.quick ? 50 : 100);
+  const largeMb = intFlag(flags, "large-mb", flags.quick ? 200 : 1000);
+  const rounds = intFlag(flags, "runs", 1);
+  const s3 = !flags.rest.has("no-s3");
+  if (!fs.existsSync(path.join(REPO_ROOT, "dist", "cli", "main.js"))) throw new Error("dist/ is not built: run `npm run build` first (npm run bench does)");
+  fs.rmSync(WORK, { recursive: true, force: true });
+  fs.mkdirSync(WORK, { recursive: true });
+  const project = path.join(WORK, "project");
+  writeBenchProject(project, PART);
+  fs.mkdirSync(path.join(project, "migrations"), { recursive: true });
+
+  log(PART, "starting the embedded PostgreSQL...");
+  const server = await startEmbedded({ dataDir: path.join(WORK, "pg") });
+  cleanups.push(async () => {
+    await server.stop();
+    fs.rmSync(path.join(WORK, "pg"), { recursive: true, force: true });
+  });
+  const admin = new Client({ connectionString: server.url });
+  await admin.connect();
+  cleanups.push(() => admin.end());
+  const serverVersion = (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v;
+  const major = Number(serverVersion.split(".")[0]);
+  const pgDump = findPgTool("pg_dump", major);
+  const pgRestore = findPgTool("pg_restore", major);
+
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", PGPASSWORD: decodeURIComponent(new URL(server.url).password) };
+  if (s3) {
+    const s3dir = path.join(WORK, "s3");
+    fs.mkdirSync(s3dir, { recursive: true });
+    const s3rver = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: s3dir, configureBuckets: [{ name: BUCKET, configs: [] }] });
+    const address = await s3rver.run();
+    cleanups.push(async () => {
+      await s3rver.close();
+    });
+    Object.assign(env, { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${address.port}` });
+  }
+  const stores: Record<string, string> = { folder: pathToFileURL(path.join(WORK, "store")).toString() };
+  if (s3) stores.s3 = `s3://${BUCKET}/bench`;
+  /** Without the password: it reaches the tools through PGPASSWORD, as dbpipe passes it. */
+  const bare = (url: string) => {
+    const u = new URL(url);
+    u.password = "";
+    return u.toString();
+  };
+
+  const sizes: SizeRuns[] = [];
+  for (const mb of [smallMb, largeMb]) {
+    const database = `bench_backup_${mb}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = withDatabaseName(server.url, database);
+    log(PART, `generating about ${mb} MB...`);
+    const dbBytes = await generate(admin, url, mb);
+    log(PART, `${database}: ${(dbBytes / 1e6).toFixed(0)} MB`);
+    const runs: Record<string, ProcessRun[]> = {};
+    const keep = (id: string, run: ProcessRun) => (runs[id] ??= []).push(run);
+    let dumpBytes = 0;
+    for (let r = 0; r < rounds; r++) {
+      const dumpFile = path.join(WORK, "plain.dump");
+      const dumps: [string, () => Promise<ProcessRun>][] = [
+        [
+          "pg_dump",
+          async () => {
+            fs.rmSync(dumpFile, { force: true });
+            const run = await mustRun("pg_dump", pgDump.path, ["--format=custom", "--no-password", `--file=${dumpFile}`, `--dbname=${bare(url)}`], { env });
+            dumpBytes = fs.statSync(dumpFile).size;
+            return run;
+          },
+        ],
+        ...Object.entries(stores).map(([name, store]): [string, () => Promise<ProcessRun>] => [
+          `dbpipe backup → ${name}`,
+          () => mustRun(`dbpipe backup --store ${store}`, process.execPath, [DBPIPE, "backup", "--json", "--database-url", url, "--store", store], { cwd: project, env }),
+        ]),
+      ];
+      const ids: Record<string, string> = {};
+      for (let i = 0; i < dumps.length; i++) {
+        const [id, run] = dumps[(i + r) % dumps.length];
+        const result = await run();
+        if (id.startsWith("dbpipe")) ids[id.slice("dbpipe backup → ".length)] = (JSON.parse(result.stdout) as { id: string }).id;
+        keep(id, result);
+        log(PART, `${mb} MB, ${id}: ${(result.wallMs / 1000).toFixed(1)} s wall, ${(result.cpuMs / 1000).toFixed(1)} s cpu, peak ${mib(result.peakKiB)} MiB`);
+      }
+      const restores: [string, (target: string) => Promise<ProcessRun>][] = [
+        [
+          "pg_restore",
+          (target) =>
+            mustRun("pg_restore", pgRestore.path, ["--no-password", "--no-owner", "--single-transaction", "--exit-on-error", `--dbname=${bare(withDatabaseName(server.url, target))}`, dumpFile], {
+              env,
+            }),
+        ],
+        ...Object.entries(stores).map(([name, store]): [string, (target: string) => Promise<ProcessRun>] => [
+          `dbpipe restore ← ${name}`,
+          (target) =>
+            mustRun(`dbpipe restore --store ${store}`, process.execPath, [DBPIPE, "restore", ids[name], "--json", "--to", withDatabaseName(server.url, target), "--store", store], {
+              cwd: project,
+              env,
+            }),
+        ]),
+      ];
+      for (let i = 0; i < restores.length; i++) {
+        const [id, run] = restores[(i + r) % restores.length];
+        const target = `bench_restore_${mb}`;
+        await admin.query(`DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
+        await admin.query(`CREATE DATABASE ${target}`);
+        const result = await run(target);
+        await admin.query(`DROP DATABASE ${target} WITH (FORCE)`);
+        keep(id, result);
+        log(PART, `${mb} MB, ${id}: ${(result.wallMs / 1000).toFixed(1)} s wall, ${(result.cpuMs / 1000).toFixed(1)} s cpu, peak ${mib(result.peakKiB)} MiB`);
+      }
+      // The stores' copies are not needed again: free the disk.
+      fs.rmSync(path.join(WORK, "store"), { recursive: true, force: true });
+      fs.rmSync(dumpFile, { force: true });
+    }
+    await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
+    sizes.push({ mb, dbBytes, dumpBytes, runs });
+  }
+
+  const figures: Figure[] = [];
+  const throughput = (bytes: number, ms: number) => Number((bytes / 1e6 / (ms / 1000)).toFixed(1));
+  const med = (s: SizeRuns, id: string, key: "wallMs" | "cpuMs" | "peakKiB" | "childPeakKiB") => median((s.runs[id] ?? []).map((x) => x[key]));
+  const atLeast90 = { text: "≥ 0.90× pg_dump's", met: (ratio: number) => ratio >= 0.9 };
+  const atLeast90r = { text: "≥ 0.90× pg_restore's", met: (ratio: number) => ratio >= 0.9 };
+  for (const s of sizes) {
+    const size = `${(s.dbBytes / 1e6).toFixed(0)} MB database`;
+    for (const name of Object.keys(stores)) {
+      const b = `dbpipe backup → ${name}`;
+      figures.push(
+        compared(`backup.${name}.${s.mb}mb.throughput`, `backup to the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, b, "wallMs")), "MB/s", "`pg_dump -Fc` to a file", throughput(s.dbBytes, med(s, "pg_dump", "wallMs")), atLeast90),
+        compared(`backup.${name}.${s.mb}mb.throughput-cpu`, `backup to the ${name} store, ${size} — throughput per CPU second (node + pg_dump)`, throughput(s.dbBytes, med(s, b, "cpuMs")), "MB/s", "`pg_dump -Fc` to a file", throughput(s.dbBytes, med(s, "pg_dump", "cpuMs"))),
+      );
+      const rs = `dbpipe restore ← ${name}`;
+      figures.push(
+        compared(`restore.${name}.${s.mb}mb.throughput`, `restore from the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, rs, "wallMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "wallMs")), atLeast90r),
+        compared(`restore.${name}.${s.mb}mb.throughput-cpu`, `restore from the ${name} store, ${size} — throughput per CPU second (node + pg_restore)`, throughput(s.dbBytes, med(s, rs, "cpuMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "cpuMs"))),
+      );
+    }
+  }
+  const [small, large] = sizes;
+  const flat = { text: "≤ 1.20× (flat as the database grows)", met: (ratio: number) => ratio <= 1.2 };
+  for (const name of Object.keys(stores)) {
+    for (const id of [`dbpipe backup → ${name}`, `dbpipe restore ← ${name}`]) {
+      const what = id.startsWith("dbpipe backup") ? `backup to the ${name} store` : `restore from the ${name} store`;
+      figures.push(
+        compared(`${id.startsWith("dbpipe backup") ? "backup" : "restore"}.${name}.peak-rss`, `${what}: dbpipe's peak RSS at ${(large.dbBytes / 1e6).toFixed(0)} MB`, mib(med(large, id, "peakKiB")), "MiB", `the same at ${(small.dbBytes / 1e6).toFixed(0)} MB`, mib(med(small, id, "peakKiB")), flat),
+      );
+    }
+  }
+  figures.push(compared("backup.pg_dump.peak-rss", `pg_dump's own peak RSS at ${(large.dbBytes / 1e6).toFixed(0)} MB (for scale)`, mib(med(large, "pg_dump", "peakKiB")), "MiB", `the same at ${(small.dbBytes / 1e6).toFixed(0)} MB`, mib(med(small, "pg_dump", "peakKiB"))));
+
+  writeResult(flags, {
+    part: PART,
+    title: `Backup and restore of generated databases of ${sizes.map((s) => `${(s.dbBytes / 1e6).toFixed(0)} MB`).join(" and ")}`,
+    figures,
+    notes: [
+      `Throughput is the database's size (pg_database_size) over the time the command took, spawn to exit; ${rounds} round(s) at each size${rounds > 1 ? " (medians; order rotated)" : ""}. pg_dump's custom format at its default compression wrote ${sizes.map((s) => `${(s.dumpBytes / 1e6).toFixed(0)} MB`).join(" and ")}.`,
+      "CPU is user + system of the whole process tree (dbpipe's node and the pg_dump or pg_restore it runs); the server's side (COPY) is the same for every contender and not counted.",
+      "dbpipe's restore checks the dump's sha256 against its manifest before restoring (a read of the whole dump; from S3 a download to a temporary file), then feeds pg_restore in one transaction; the peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file.",
+      s3 ? "The S3 store is an s3rver on loopback in the benchmark's own process (its CPU is not counted for dbpipe), reached through the AWS SDK's multipart upload as in the cloud." : "The S3 store was left out (--no-s3).",
+      "Peak RSS is VmHWM of dbpipe's own node process, polled every 25 ms; pg_dump and pg_restore are separate processes.",
+    ],
+    versions: { "PostgreSQL server": serverVersion, "pg_dump (used)": `${pgDump.version} (${pgDump.path})`, "pg_restore (used)": `${pgRestore.version} (${pgRestore.path})`, s3rver: packageVersion("s3rver"), "@aws-sdk/lib-storage": packageVersion("@aws-sdk/lib-storage") },
+  });
+}
+
+runPart(PART, main, async () => {
+  const all = cleanups.reverse();
+  cleanups = [];
+  for (const c of all) await c().catch((error: unknown) => log(PART, `cleanup: ${(error as Error).message}`));
+});
