@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { generateLintBench } from "./generate";
 
@@ -24,10 +25,14 @@ interface Options {
   warmup: number;
   count: number;
   statements: number;
+  /** Where to write the figures as JSON (the bench report's part format). */
+  json?: string;
+  quick: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { runs: 7, warmup: 1, count: 1000, statements: 20 };
+  const options: Options = { runs: 7, warmup: 1, count: 1000, statements: 20, quick: false };
+  let runsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = Number(argv[i + 1]);
@@ -36,7 +41,14 @@ function parseArgs(argv: readonly string[]): Options {
       i++;
       return value;
     };
-    if (flag === "--runs") options.runs = whole(1);
+    if (flag === "--runs") {
+      options.runs = whole(1);
+      runsGiven = true;
+    } else if (flag === "--quick") options.quick = true;
+    else if (flag === "--json") {
+      if (!argv[i + 1] || argv[i + 1].startsWith("--")) fail("--json needs a file");
+      options.json = argv[++i];
+    }
     else if (flag === "--warmup") options.warmup = whole(0);
     else if (flag === "--count") options.count = whole(1);
     else if (flag === "--statements") options.statements = whole(1);
@@ -49,12 +61,15 @@ function parseArgs(argv: readonly string[]): Options {
           "  --warmup <n>      runs first and discarded (default 1)",
           "  --count <n>       migration files (default 1000)",
           "  --statements <n>  statements per file, about (default 20)",
+          "  --quick           the report runner's mode: 5 runs (unless --runs), about 1 minute on 2 cores",
+          "  --json <file>     also write the figures as JSON (the bench report's part format)",
           "",
         ].join("\n"),
       );
       process.exit(0);
     } else fail(`unknown option ${flag} (see --help)`);
   }
+  if (options.quick && !runsGiven) options.runs = 5;
   return options;
 }
 
@@ -170,6 +185,7 @@ async function main(): Promise<void> {
   const squawkJson = spawnSync(squawk, ["--reporter", "json", ...relative], { cwd: project, encoding: "utf8", maxBuffer: 1 << 30 }).stdout;
   const squawkFindings = (JSON.parse(squawkJson) as unknown[]).length;
 
+  const loadBefore = os.loadavg();
   const samples = new Map<string, Sample[]>(contenders.map((c) => [c.id, []]));
   for (let round = 0; round < options.warmup + options.runs; round++) {
     // Rotate the order, so no contender always runs right after the same other one.
@@ -183,23 +199,59 @@ async function main(): Promise<void> {
   }
   fs.writeFileSync(newest, original);
 
-  const squawkWall = summarise(samples.get("squawk")!.map((s) => s.wall)).median;
-  const parseWall = summarise(samples.get("parse-only")!.map((s) => s.wall)).median;
+  const loadAfter = os.loadavg();
+  const med = (id: string, key: "wall" | "cpu" | "maxRss") => summarise(samples.get(id)!.map((s) => s[key])).median;
+  const squawkWall = med("squawk", "wall");
+  const parseWall = med("parse-only", "wall");
+  const parseCpu = med("parse-only", "cpu");
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, Node ${process.version}; load average ${load(loadBefore)} before, ${load(loadAfter)} after`;
   const lines: string[] = [];
   const out = (line = "") => lines.push(line);
-  out(`${files.length} files, ${options.statements} statements each (about), ${(bytes / 1024).toFixed(0)} KiB; ${options.runs} runs after ${options.warmup} warm-up.`);
+  out(`${files.length} files, ${options.statements} statements each (about), ${(bytes / 1024).toFixed(0)} KiB; ${options.runs} runs after ${options.warmup} warm-up${options.quick ? " (--quick)" : ""}.`);
   out(`Findings: dbpipe ${dbpipeFindings}, squawk ${squawkFindings}.`);
-  out(`Machine: ${spawnSync("nproc", { encoding: "utf8" }).stdout.trim()} cores, Node ${process.version}.`);
+  out(`Machine: ${machine}.`);
+  out("Wall: spawn to exit. CPU: the child's user + system time (its threads included), from /proc.");
   out();
-  out("| contender | wall median | min | max | CPU median | ÷ squawk (wall) | ÷ parse only (wall) | peak RSS | output |");
-  out("|---|---|---|---|---|---|---|---|---|");
+  out("| contender | wall median | min | max | CPU median | ÷ squawk (wall) | ÷ parse only (wall) | ÷ parse only (CPU) | peak RSS | output |");
+  out("|---|---|---|---|---|---|---|---|---|---|");
   for (const c of contenders) {
     const xs = samples.get(c.id)!;
     const wall = summarise(xs.map((s) => s.wall));
     const cpu = summarise(xs.map((s) => s.cpu));
     out(
-      `| ${c.label} | ${wall.median.toFixed(0)} ms | ${wall.min.toFixed(0)} | ${wall.max.toFixed(0)} | ${cpu.median.toFixed(0)} ms | ${(wall.median / squawkWall).toFixed(2)} | ${(wall.median / parseWall).toFixed(2)} | ${(summarise(xs.map((s) => s.maxRss)).median / 1024).toFixed(0)} MiB | ${(xs[0].stdoutBytes / 1024).toFixed(0)} KiB |`,
+      `| ${c.label} | ${wall.median.toFixed(0)} ms | ${wall.min.toFixed(0)} | ${wall.max.toFixed(0)} | ${cpu.median.toFixed(0)} ms | ${(wall.median / squawkWall).toFixed(2)} | ${(wall.median / parseWall).toFixed(2)} | ${(cpu.median / parseCpu).toFixed(2)} | ${(summarise(xs.map((s) => s.maxRss)).median / 1024).toFixed(0)} MiB | ${(xs[0].stdoutBytes / 1024).toFixed(0)} KiB |`,
     );
+  }
+  if (options.json) {
+    const figures: object[] = [];
+    const figure = (id: string, label: string, value: number, unit: string, peer: string, peerValue: number, goal?: { text: string; met: boolean }) =>
+      figures.push({ id, label, value, unit, peer, peerValue, ratio: value / peerValue, ...(goal ? { goal: goal.text } : {}), met: goal ? goal.met : null });
+    const s = (ms: number) => ms / 1000;
+    const cold = (key: "wall" | "cpu") => med("dbpipe-1", key);
+    figure("lint.cold_vs_parse_only_cpu", "cold dbpipe lint ÷ parse only (CPU)", s(cold("cpu")), "s", "parse only (libpg-query, new process)", s(parseCpu), { text: "≤ 1.30×", met: cold("cpu") / parseCpu <= 1.3 });
+    figure("lint.cold_vs_parse_only_wall", "cold dbpipe lint ÷ parse only (wall)", s(cold("wall")), "s", "parse only (libpg-query, new process)", s(parseWall), { text: "≤ 1.30×", met: cold("wall") / parseWall <= 1.3 });
+    figure("lint.cold_vs_squawk", "cold dbpipe lint ÷ squawk's default run (wall)", s(cold("wall")), "s", `squawk ${SQUAWK_VERSION} (text)`, s(squawkWall), { text: "< 1.00×", met: cold("wall") < squawkWall });
+    figure("lint.cold_vs_squawk_cpu", "cold dbpipe lint ÷ squawk's default run (CPU)", s(cold("cpu")), "s", `squawk ${SQUAWK_VERSION} (text)`, s(med("squawk", "cpu")));
+    figure("lint.json_vs_squawk_json", "cold dbpipe lint --format json ÷ squawk --reporter json (wall)", s(med("dbpipe-json", "wall")), "s", `squawk ${SQUAWK_VERSION} --reporter json`, s(med("squawk-json", "wall")));
+    figure("lint.one_changed_vs_squawk", "dbpipe lint, one file changed, warm cache ÷ squawk's default run (wall)", s(med("dbpipe-one-changed", "wall")), "s", `squawk ${SQUAWK_VERSION} (text)`, s(squawkWall));
+    const rss = med("dbpipe-1", "maxRss") / 1024;
+    figure("lint.cold_peak_rss", "cold dbpipe lint, peak memory", rss, "MiB", "parse only (libpg-query, new process)", med("parse-only", "maxRss") / 1024, { text: "< 200 MiB", met: rss < 200 });
+    const version = (name: string) => (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), "utf8")) as { version: string }).version;
+    const part = {
+      part: "lint",
+      title: `Linting ${files.length} migration files: dbpipe against parse only and squawk`,
+      figures,
+      notes: [
+        `Machine: ${machine}.`,
+        `${files.length} generated files of about ${options.statements} statements (${(bytes / 1024).toFixed(0)} KiB); medians of ${options.runs} runs after ${options.warmup} warm-up, each a new process, output to a pipe.`,
+        `Findings: dbpipe ${dbpipeFindings}, squawk ${squawkFindings} (different rule sets).`,
+        "Cold: `dbpipe lint --jobs 1` without the lint cache. CPU is user + system time of the process, its threads included.",
+      ],
+      versions: { dbpipe: (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version, squawk: SQUAWK_VERSION, "libpg-query": version("libpg-query"), node: process.version },
+    };
+    fs.mkdirSync(path.dirname(path.resolve(options.json)), { recursive: true });
+    fs.writeFileSync(options.json, `${JSON.stringify(part, null, 2)}\n`);
   }
   const report = `${lines.join("\n")}\n`;
   fs.mkdirSync(WORK, { recursive: true });

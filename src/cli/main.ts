@@ -2,7 +2,7 @@ import { Command, CommanderError } from "commander";
 import { DbpipeError, databaseFailure } from "../errors";
 import { EXIT, exitCodeOf } from "./exit-codes";
 import { redactText, redactUrl, rememberUrlSecrets } from "../redact";
-import { COMMANDS } from "./commands";
+import { commandsFor } from "./commands";
 import type { CommandIO } from "./command-io";
 import { type Output, processOutput } from "./output";
 import { givenDatabaseUrl } from "./project";
@@ -48,7 +48,7 @@ export async function main(argv: readonly string[], output: Output = processOutp
     "after",
     "\nExit codes: 0 done, 1 refused by policy, 2 invalid input (files, config, flags, integrity), 3 database or I/O failure.",
   );
-  for (const register of COMMANDS) register(program, io);
+  for (const command of commandsFor(argv)) (await command.load())(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
 
   try {

@@ -54,7 +54,8 @@ export async function withoutTransactionControl(section: SqlSection, file: strin
   await loadParser();
   let statements: SqlStatement[];
   try {
-    statements = parseSqlSection(section, file).statements;
+    // Kept: the risk gate lints the same file next, and parses it once.
+    statements = parseSqlSection(section, file, { keep: true }).statements;
   } catch (error) {
     // The server parses the whole batch before running any of it: SQL that does not parse runs
     // nothing, so it cannot break atomicity, and the server's own error (with its position) is

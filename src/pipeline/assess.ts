@@ -59,6 +59,12 @@ export interface AssessInput {
   keepParseErrors?: boolean;
   /** Threads to lint a long history on. Default: one per core, at most 8, on 4 cores or more; else 1. */
   jobs?: number;
+  /**
+   * Only check that the migrations can run as written (see `LintOptions.checkOnly`): what `up`
+   * needs where the tier can require neither a backup nor an approval. Every migration is then
+   * `low` with no findings, `history` is not read, and no table is sized. Default false.
+   */
+  checkOnly?: boolean;
 }
 
 /** The migrations classified and judged. */
@@ -90,7 +96,7 @@ export async function assess(input: AssessInput): Promise<Assessment> {
     const { migrations, history } = input.migrations
       ? { migrations: input.migrations, history: input.history ?? [] }
       : readTargets(input.paths ?? [], input.layout ?? settings.migrations.layout, input.history ?? []);
-    const options = lintOptionsFor(settings, { history });
+    const options: LintOptions = input.checkOnly ? { ...lintOptionsFor(settings), checkOnly: true } : lintOptionsFor(settings, { history });
     const lint = (list: readonly Migration[], o: LintOptions) => {
       pool ??= LintPool.start(list.length >= PARALLEL_THRESHOLD ? jobs : 1);
       return pool.lint(list, o);
@@ -106,7 +112,9 @@ export async function assess(input: AssessInput): Promise<Assessment> {
   const pending = input.pending ? new Set(input.pending) : undefined;
   const judged = pending ? linted.filter((m) => pending.has(m.version)) : linted;
   const largeTableRows = settings.risk.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS;
-  if (input.client) {
+  if (input.checkOnly) {
+    // Nothing to size: no finding.
+  } else if (input.client) {
     await sizeTables(input.client, linted, pending, largeTableRows);
   } else if (input.databaseUrl) {
     await withSession(input.databaseUrl, (client) => sizeTables(client, linted, pending, largeTableRows));

@@ -166,7 +166,13 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     // error): the same input gets the same answer. Table sizes and the verdict only matter where
     // the tier can require a backup or an approval.
     const matters = riskMatters(options.settings);
-    const assessment = await assess({ settings: options.settings, migrations: toRun, history: applied, pending: toRun.map((m) => m.version), ...(matters ? { client } : {}) });
+    // Where risk cannot matter, no rule runs: the findings would change nothing.
+    const assessment = await assess({
+      settings: options.settings,
+      migrations: toRun,
+      pending: toRun.map((m) => m.version),
+      ...(matters ? { client, history: applied } : { checkOnly: true }),
+    });
     if (!matters) return out;
     state.assessment = assessment;
     for (const m of assessment.linted) state.risks.set(m.version, m.risk);

@@ -119,6 +119,13 @@ export interface LintOptions {
   historyEvents?: readonly SchemaEvent[];
   /** Keep each migration's schema events in its result (`LintedMigration.schemaEvents`). Default false. */
   keepSchemaEvents?: boolean;
+  /**
+   * Only check that the migrations can run as written: their SQL parses (up and down sections)
+   * and their `dbpipe:allow` directives are well-formed and name real rules — the checks that
+   * refuse a file, which `up` makes on every tier. No rule runs: every result has no findings and
+   * risk `low`, and `history` and `historyEvents` are not read. Default false.
+   */
+  checkOnly?: boolean;
 }
 
 /** The default `lockTimeoutMs`: the prod tier's runner setting. */
@@ -151,8 +158,10 @@ export async function lintMigration(migration: Migration, options: LintOptions =
 /** {@link lintMigrations} without the data-aware pass, for callers that already loaded the parser. */
 export function lintMigrationsSync(migrations: readonly Migration[], options: LintOptions = {}): LintedMigration[] {
   const linter = new Linter(options);
-  for (const m of sortByVersion(options.history ?? [])) linter.learn(m);
-  linter.history.apply(options.historyEvents ?? []);
+  if (!options.checkOnly) {
+    for (const m of sortByVersion(options.history ?? [])) linter.learn(m);
+    linter.history.apply(options.historyEvents ?? []);
+  }
   return sortByVersion(migrations).map((m) => linter.lint(m));
 }
 
@@ -186,6 +195,7 @@ export class Linter {
   private readonly statementTimeoutMs: number;
   private readonly extensions: ReadonlySet<string>;
   private readonly keepSchemaEvents: boolean;
+  private readonly checkOnly: boolean;
   /** The schema as the migrations so far describe it. */
   readonly history = new SchemaHistory();
 
@@ -196,7 +206,8 @@ export class Linter {
     this.statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.extensions = new Set(options.extensions ?? []);
     this.keepSchemaEvents = options.keepSchemaEvents ?? false;
-    for (const rule of RULES) {
+    this.checkOnly = options.checkOnly ?? false;
+    for (const rule of this.checkOnly ? [] : RULES) {
       if (this.severity[rule.id] === "off") continue;
       for (const [key, listener] of Object.entries(rule.on) as [string, AnyListener][]) {
         if (key.startsWith(COMMAND_PREFIX)) {
@@ -229,6 +240,7 @@ export class Linter {
       throw error;
     }
     rejectDanglingDirectives(parsed.trailingComments, migration.file);
+    if (this.checkOnly) return this.check(migration, parsed);
     const info: MigrationInfo = { version: migration.version, file: migration.file, noTransaction: migration.noTransaction };
     const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>(), columns: new Map<string, ColumnEvent>() };
     const findings: Finding[] = [];
@@ -338,6 +350,9 @@ export class Linter {
           if (!created.tables.has(e.table)) created.columns.set(`${e.table}\0${e.column}`, e);
         } else if (e.event === "drop-column") {
           created.columns.delete(`${e.table}\0${e.column}`);
+        } else if (e.event === "set-type") {
+          const added = created.columns.get(`${e.table}\0${e.column}`);
+          if (added) created.columns.set(`${e.table}\0${e.column}`, { ...added, type: e.type });
         } else if (e.event === "create-type") {
           created.types.add(e.type);
         }
@@ -360,6 +375,25 @@ export class Linter {
       noTransaction: migration.noTransaction,
       statements: parsed.statements.length,
       ...(kept ? { schemaEvents: kept } : {}),
+    };
+  }
+
+  /** The result of {@link LintOptions.checkOnly}: the directives checked, no rule run. */
+  private check(migration: Migration, parsed: ParsedSection): LintedMigration {
+    for (const statement of parsed.statements) {
+      if (statement.comments.length > 0) acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule);
+    }
+    return {
+      version: migration.version,
+      name: migration.name,
+      file: migration.file,
+      path: migration.path,
+      checksum: migration.checksum,
+      risk: "low",
+      findings: [],
+      noTransaction: migration.noTransaction,
+      statements: parsed.statements.length,
+      ...(this.keepSchemaEvents ? { schemaEvents: [] } : {}),
     };
   }
 

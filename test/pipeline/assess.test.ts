@@ -54,6 +54,26 @@ describe("assess", () => {
     ]);
   });
 
+  it("checking only (up where risk cannot matter) runs no rule but refuses what lint refuses: SQL that does not parse, a bad dbpipe:allow", async () => {
+    const dir = tempFolder(HISTORY);
+    const checked = await assess({ settings: settingsFor("prod"), paths: [dir], checkOnly: true });
+    expect(checked.linted.map((m) => [m.version, m.risk, m.findings.length, m.statements])).toEqual([
+      ["0001", "low", 0, 1],
+      ["0002", "low", 0, 1],
+      ["0003", "low", 0, 1],
+    ]);
+    const badSql = tempFolder({ ...HISTORY, "0002_index_id.sql": "CREATE INDEKS items_id ON items (id);" });
+    await expect(assess({ settings: settingsFor("dev"), paths: [badSql], checkOnly: true })).rejects.toThrow(/0002_index_id\.sql:1:8: syntax error at or near "INDEKS"\n/);
+    const badDown = tempFolder({ ...HISTORY, "0003_drop_items.sql": "DROP TABLE items;\n-- dbpipe:down\nCREATE TABEL items (id int);\n" });
+    await expect(assess({ settings: settingsFor("dev"), paths: [badDown], checkOnly: true })).rejects.toThrow(/0003_drop_items\.sql:3:8: syntax error/);
+    const noReason = tempFolder({ ...HISTORY, "0003_drop_items.sql": "-- dbpipe:allow drop-table\nDROP TABLE items;" });
+    await expect(assess({ settings: settingsFor("dev"), paths: [noReason], checkOnly: true })).rejects.toThrow(/0003_drop_items\.sql:1:1: dbpipe:allow drop-table needs a reason/);
+    const unknownRule = tempFolder({ ...HISTORY, "0003_drop_items.sql": "DROP TABLE items; -- dbpipe:allow drop-tabel reviewed" });
+    await expect(assess({ settings: settingsFor("dev"), paths: [unknownRule], checkOnly: true })).rejects.toThrow(/unknown rule "drop-tabel" \(did you mean drop-table\?\)/);
+    const dangling = tempFolder({ ...HISTORY, "0003_drop_items.sql": "DROP TABLE items;\n-- dbpipe:allow drop-table reviewed\n" });
+    await expect(assess({ settings: settingsFor("dev"), paths: [dangling], checkOnly: true })).rejects.toThrow(/dbpipe:allow is not followed by a statement/);
+  });
+
   it("judges only the pending versions, and sizes only their tables", async () => {
     const url = await freshDatabase();
     const dir = tempFolder({ "0001_items.sql": HISTORY["0001_items.sql"] });

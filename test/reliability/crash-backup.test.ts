@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import S3rver from "s3rver";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli";
 import { withClient } from "../helpers/database";
 import { tempFolder } from "../helpers/project";
@@ -9,8 +11,9 @@ import { historyOf, roundDatabase, runLockAfter, tablesOf } from "./helpers/roun
 import { reliabilitySeed, seeded } from "./helpers/seeded";
 
 /**
- * A run killed with SIGKILL while it streams a backup into the local store: `dbpipe up` on a stack
- * whose tier backs up before every migration, and `dbpipe backup`. The store must hold no manifest
+ * A run killed with SIGKILL while it streams a backup into the store: `dbpipe up` on a stack whose
+ * tier backs up before every migration, and `dbpipe backup`, into the local folder and into an S3
+ * bucket (s3rver on loopback). The store must hold no manifest
  * for the cut-short dump (so nothing lists or restores it), pg_dump must not live on, no migration
  * runs, and the next run backs up again, whole. The kill comes once the dump has reached a seeded
  * number of bytes; the seed is printed.
@@ -147,6 +150,66 @@ describe("dbpipe backup killed part-way", () => {
       expect(others).toEqual([]);
       expect(fs.statSync(path.join(store, `${manifest.id}.dump`)).size).toBe(manifest.bytes);
       expect(next.stdout).toContain(`restore it with: dbpipe restore ${manifest.id} --to <url>`);
+    });
+  }
+});
+
+describe("dbpipe backup to an S3 bucket killed part-way", () => {
+  const bucket = "dbpipe-rel-backups";
+  let server: S3rver;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: tempFolder({}, "dbpipe-rel-s3-"), configureBuckets: [{ name: bucket, configs: [] }] });
+    const address = await server.run();
+    env = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${address.port}` };
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function objects(prefix: string): Promise<string[]> {
+    const s3 = new S3Client({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_S3, forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+    try {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+      return (listed.Contents ?? []).map((o) => o.Key!).sort();
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  for (let round = 1; round <= 2; round++) {
+    const delayMs = random.int(0, 150);
+    it(`round ${round}/2 (seed ${SEED}): killed ${delayMs}ms into the dump; nothing in the bucket, the next backup is whole`, { timeout: 120_000 }, async () => {
+      const url = await databaseWithData();
+      const project = tempFolder({ ...MIGRATIONS }, "dbpipe-rel-backup-s3-");
+      const prefix = `round-${round}-${SEED}`;
+      const store = `s3://${bucket}/${prefix}`;
+      const args = ["backup", "--database-url", url, "--store", store];
+
+      const run = startCli(args, { cwd: project, env });
+      const dumping = async () =>
+        (await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'dbpipe-backup'")).rows[0].n)) > 0;
+      while (run.child.exitCode === null && !(await dumping())) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const ended = await run.kill();
+      const context = `seed ${SEED}, round ${round}, killed ${delayMs}ms into the dump; it printed:\n${ended.stdout}${ended.stderr}`;
+      expect(ended.signal, `${context}\nthe run ended before the kill: the dump is too small for this test`).toBe("SIGKILL");
+      expect(await backupSessionsAfter(url, 60_000), `${context}\npg_dump still connected`).toBe(0);
+      // Neither a manifest nor a dump: an upload never completed is no object.
+      expect(await objects(`${prefix}/`), context).toEqual([]);
+      const listed = await runCli(["backups", "--store", store], { cwd: project, env });
+      expect(listed.code, listed.stdout + listed.stderr).toBe(0);
+      expect(listed.stdout, context).toContain("No backups in ");
+
+      const next = await runCli(args, { cwd: project, env });
+      expect(next.code, `${context}\nnext backup:\n${next.stdout}${next.stderr}`).toBe(0);
+      const keys = await objects(`${prefix}/`);
+      expect(keys).toHaveLength(2);
+      expect(keys.filter((k) => k.endsWith(".json"))).toHaveLength(1);
+      const after = await runCli(["backups", "--store", store, "--json"], { cwd: project, env });
+      expect(JSON.parse(after.stdout).backups).toHaveLength(1);
     });
   }
 });

@@ -1,18 +1,40 @@
 import type { RegisterCommand } from "../command-io";
-import { register as adopt } from "./adopt";
-import { register as backup } from "./backup";
-import { register as backups } from "./backups";
-import { register as baseline } from "./baseline";
-import { register as diff } from "./diff";
-import { register as down } from "./down";
-import { register as env } from "./env";
-import { register as lint } from "./lint";
-import { register as plan } from "./plan";
-import { register as repair } from "./repair";
-import { register as restore } from "./restore";
-import { register as status } from "./status";
-import { register as up } from "./up";
-import { register as verify } from "./verify";
 
-/** Every `dbpipe` command, in the order `--help` lists them. Adding a command: one file, one line here. */
-export const COMMANDS: readonly RegisterCommand[] = [up, plan, status, lint, baseline, down, repair, backup, backups, restore, adopt, verify, diff, env];
+/** A command: its name, and its module's `register`, loaded only when the command runs (or `--help` lists every command). */
+export interface CommandEntry {
+  /** The command's name, as typed: `up`. */
+  name: string;
+  /** Loads the command's module and returns its `register`. */
+  load(): Promise<RegisterCommand>;
+}
+
+/**
+ * Every `dbpipe` command, in the order `--help` lists them. Adding a command: one file, one line
+ * here. A run loads only the module of the command it runs, so `up` never loads what `restore` or
+ * `diff` need.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: "up", load: async () => (await import("./up.js")).register },
+  { name: "plan", load: async () => (await import("./plan.js")).register },
+  { name: "status", load: async () => (await import("./status.js")).register },
+  { name: "lint", load: async () => (await import("./lint.js")).register },
+  { name: "baseline", load: async () => (await import("./baseline.js")).register },
+  { name: "down", load: async () => (await import("./down.js")).register },
+  { name: "repair", load: async () => (await import("./repair.js")).register },
+  { name: "backup", load: async () => (await import("./backup.js")).register },
+  { name: "backups", load: async () => (await import("./backups.js")).register },
+  { name: "restore", load: async () => (await import("./restore.js")).register },
+  { name: "adopt", load: async () => (await import("./adopt.js")).register },
+  { name: "verify", load: async () => (await import("./verify.js")).register },
+  { name: "diff", load: async () => (await import("./diff.js")).register },
+  { name: "env", load: async () => (await import("./env.js")).register },
+];
+
+/**
+ * The commands a run of `argv` needs: the one its first argument names, or every command when that
+ * names none of them (`--help`, `--version`, `help up`, a typo that needs a did-you-mean).
+ */
+export function commandsFor(argv: readonly string[]): readonly CommandEntry[] {
+  const named = COMMANDS.find((c) => c.name === argv[0]);
+  return named ? [named] : COMMANDS;
+}

@@ -35,10 +35,11 @@ export const RACE_VERSIONS = Array.from({ length: 10 }, (_, i) => version(i + 1)
 /**
  * `count` migrations (files under `migrations/`): migration i makes three tables, m<i>_a (with 100
  * rows), m<i>_b and m<i>_c, around a short pause. The server notices a killed client when it next
- * writes to it: the odd migrations print rows after the pause, so a kill before that aborts their
- * transaction half-way (two of three tables made); the even ones print nothing, so their
- * transaction still commits whole after the client is gone. Either way the three tables and the
- * history row must come together.
+ * writes to it, or at its next check that the client is still there (every second): the odd
+ * migrations print rows after the pause, so a kill before that aborts their transaction half-way
+ * (two of three tables made); the even ones print nothing, so their transaction mostly still
+ * commits whole after the client is gone. Either way the three tables and the history row must
+ * come together.
  */
 export function crashMigrations(count: number): Record<string, string> {
   const files: Record<string, string> = {};
