@@ -350,6 +350,9 @@ export class Linter {
           if (!created.tables.has(e.table)) created.columns.set(`${e.table}\0${e.column}`, e);
         } else if (e.event === "drop-column") {
           created.columns.delete(`${e.table}\0${e.column}`);
+        } else if (e.event === "set-type") {
+          const added = created.columns.get(`${e.table}\0${e.column}`);
+          if (added) created.columns.set(`${e.table}\0${e.column}`, { ...added, type: e.type });
         } else if (e.event === "create-type") {
           created.types.add(e.type);
         }

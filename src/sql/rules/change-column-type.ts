@@ -1,6 +1,6 @@
 import type { Node } from "libpg-query";
 import { type ColumnType, columnTypeOf, nodeAs, quoteIdent, strings } from "../ast";
-import { type Rule } from "./rule";
+import type { AlterCommandContext, Rule } from "./rule";
 
 /**
  * ALTER COLUMN ... TYPE that rewrites the table (or may: the current type is unknown), or changes
@@ -20,7 +20,7 @@ export const changeColumnType: Rule = {
       if (!def || !next) return;
       const { table } = context;
       const column = quoteIdent(cmd.name ?? "");
-      const previous = context.history.column(table.key, cmd.name ?? "")?.type;
+      const previous = currentType(cmd.name ?? "", context);
       const using = usingComputes(def.raw_default, cmd.name ?? "", next);
       const change = typeChange(previous, next, using);
       const checks = change === "no-rewrite" ? context.history.checksOn(table.key, cmd.name ?? "") : [];
@@ -49,6 +49,24 @@ export const changeColumnType: Rule = {
     },
   },
 };
+
+/**
+ * The column's type before this part: as an earlier part of the same ALTER TABLE added it, as an
+ * earlier statement of this migration added (or changed) it on an existing table, or as the history
+ * knows it; undefined when none says.
+ */
+function currentType(column: string, context: AlterCommandContext): ColumnType | undefined {
+  for (let i = context.commandIndex - 1; i >= 0; i--) {
+    const earlier = context.commands[i];
+    if (earlier.subtype === "AT_AddColumn") {
+      const def = nodeAs(earlier.def, "ColumnDef");
+      if (def?.colname === column) return columnTypeOf(def.typeName);
+    } else if (earlier.subtype === "AT_AlterColumnType" && earlier.name === column) {
+      return columnTypeOf(nodeAs(earlier.def, "ColumnDef")?.typeName);
+    }
+  }
+  return context.newColumn(context.table, column)?.type ?? context.history.column(context.table.key, column)?.type;
+}
 
 /**
  * Whether changing a column from `from` to `to` rewrites the table, following PostgreSQL's

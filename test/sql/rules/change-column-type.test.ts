@@ -89,3 +89,24 @@ describe("change-column-type on a column with a CHECK constraint", () => {
     expect(dropped).toEqual([]);
   });
 });
+
+describe("change-column-type on a column added earlier in the same migration", () => {
+  it("knows the type it was added with: no rewrite says nothing, a rewrite names the old type, not an unknown one", async () => {
+    // orders is a table the migrations never created (made before dbpipe): only this file says what the column is.
+    expect(await findingsOf("change-column-type", "ALTER TABLE orders ADD COLUMN note varchar(10);\nALTER TABLE orders ALTER COLUMN note TYPE text;")).toEqual([]);
+    expect(describeFindings(await findingsOf("change-column-type", "ALTER TABLE orders ADD COLUMN qty int;\nALTER TABLE orders ALTER COLUMN qty TYPE bigint;"))).toMatchInlineSnapshot(`
+      [
+        "2:33 high ALTER COLUMN qty TYPE int8 (from int4) rewrites orders and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
+      ]
+    `);
+  });
+
+  it("follows an earlier part of the same ALTER TABLE, and an earlier type change of the new column", async () => {
+    expect(await findingsOf("change-column-type", "ALTER TABLE orders ADD COLUMN note varchar(10), ALTER COLUMN note TYPE text;")).toEqual([]);
+    const changedTwice = "ALTER TABLE orders ADD COLUMN code varchar(10);\nALTER TABLE orders ALTER COLUMN code TYPE int USING code::int;\nALTER TABLE orders ALTER COLUMN code TYPE bigint;";
+    expect((await findingsOf("change-column-type", changedTwice)).map((f) => f.message)).toEqual([
+      "ALTER COLUMN code TYPE int4 (from varchar(10)) rewrites orders and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
+      "ALTER COLUMN code TYPE int8 (from int4) rewrites orders and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
+    ]);
+  });
+});
