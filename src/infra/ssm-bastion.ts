@@ -1,9 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-/** The SSM document `dbpipe tunnel` starts: port forwarding through the bastion to another host. */
-export const PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost";
-
 /** The public SSM parameter holding the newest Amazon Linux 2023 AMI for arm64 (the SSM agent is preinstalled). */
 export const BASTION_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
 

@@ -28,6 +28,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "verify", load: async () => (await import("./verify.js")).register },
   { name: "diff", load: async () => (await import("./diff.js")).register },
   { name: "env", load: async () => (await import("./env.js")).register },
+  { name: "tunnel", load: async () => (await import("./tunnel.js")).register },
 ];
 
 /**
