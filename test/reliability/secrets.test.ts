@@ -90,7 +90,7 @@ describe("the password of the database never appears", () => {
     expect(NEEDLES.length).toBeGreaterThanOrEqual(4);
   });
 
-  it("in the CLI's output and files: up, plan, status, lint, backup, backups, restore, the drill, down, in text, JSON and SARIF", async () => {
+  it("in the CLI's output and files: up, plan, status, lint, backup, backups, restore (and its failures), the drill, verify, down, in text, JSON and SARIF", async () => {
     const dir = tempFolder(
       {
         "migrations/0001_customers.sql": "CREATE TABLE customers (id bigint PRIMARY KEY, email text);\nINSERT INTO customers VALUES (1, 'a@example.com');\n-- dbpipe:down\nDROP TABLE customers;\n",
@@ -121,8 +121,12 @@ describe("the password of the database never appears", () => {
     const id = (JSON.parse(listed.stdout) as { backups: { id: string }[] }).backups[0].id;
     expectCode(await cli("restore --to", ["restore", id, "--to", urlOf(databases[1])], dir), 0);
     expectCode(await cli("restore --to (not empty)", ["restore", id, "--to", urlOf(databases[1])], dir), 2);
+    expectCode(await cli("restore --to (no such database)", ["restore", id, "--to", urlOf("no_such_database")], dir), 3);
+    // A server that trusts local connections lets any password in (exit 0); others refuse it (3).
+    expect([0, 3]).toContain((await cli("restore --to (wrong password)", ["restore", id, "--force", "--to", urlOf(databases[1], `${PASSWORD}x`)], dir)).code);
     expectCode(await cli("restore --drill", ["restore", "--drill", ...db], dir), 0);
     expectCode(await cli("restore --drill --json", ["restore", "--drill", "--json", ...db], dir), 0);
+    expectCode(await cli("verify --scratch-url", ["verify", ...db, "--scratch-url", url], dir), 0);
     expectCode(await cli("down --all", ["down", "--all", ...db], dir), 0);
     expectCode(await cli("up again --json", ["up", "--json", ...db], dir), 0);
 
