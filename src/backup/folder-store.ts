@@ -63,8 +63,15 @@ export class FolderStore implements BackupStore {
     }
     const manifest = describe({ bytes: meter.bytes, sha256: meter.sha256() });
     const written = `${this.manifestFile(id)}.partial`;
-    fs.writeFileSync(written, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-    fs.renameSync(written, this.manifestFile(id));
+    try {
+      fs.writeFileSync(written, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+      fs.renameSync(written, this.manifestFile(id));
+    } catch (error) {
+      // A dump without its manifest is no backup (a full disk, most likely): remove both.
+      fs.rmSync(written, { force: true });
+      fs.rmSync(file, { force: true });
+      throw new FailureError(`could not write the manifest of backup ${id} to ${this.folder}: ${(error as Error).message}`, { cause: error });
+    }
     const stored = { manifest, ref: this.refOf(id) };
     if (this.options.retentionDays !== undefined) await this.prune(this.options.retentionDays, id);
     return stored;
