@@ -261,6 +261,18 @@ interface Candidate {
 function flatCandidates(absDir: string, entries: fs.Dirent[], layout: FlatLayout, base: string, problems: FileProblem[]): Candidate[] {
   const out: Candidate[] = [];
   for (const entry of entries) {
+    if (entry.isDirectory() && PRISMA_FOLDER.test(entry.name) && !entry.name.toLowerCase().endsWith(".sql")) {
+      // A folder named like a Prisma migration is never read in a flat layout: say so rather than skip it.
+      const folder = path.join(absDir, entry.name);
+      problems.push({
+        file: display(folder, base),
+        message:
+          prismaMigrationFile(folder) === undefined
+            ? "is a folder named like a Prisma migration (<timestamp>_<name>/) but holds no migration.sql, so it is not a migration: add its migration.sql, or remove the folder"
+            : `is a Prisma migration folder in a folder read as the ${layout} layout, where it never runs: give the layout with --layout prisma (or dbpipe:migrationsLayout), or move its SQL into a ${layout} file`,
+      });
+      continue;
+    }
     if (entry.name.startsWith(".") || !entry.name.toLowerCase().endsWith(".sql")) continue;
     const full = path.join(absDir, entry.name);
     const kind = fileKindProblem(full, entry);

@@ -115,6 +115,14 @@ describe("loading migrations", () => {
     expect(() => loadMigrations(dir, { layout: "prisma", displayBase: dir })).toThrow(/0001_a\.sql: is a \.sql file beside Prisma migration folders/);
   });
 
+  it("names a Prisma-like folder without migration.sql that auto-detect did not read as Prisma, instead of skipping it", () => {
+    expect(problemsOf({ "0001_a.sql": "SELECT 1;", "20240101120000_init/README.md": "notes" })).toBe(
+      "20240101120000_init: is a folder named like a Prisma migration (<timestamp>_<name>/) but holds no migration.sql, so it is not a migration: add its migration.sql, or remove the folder",
+    );
+    const dir = tempFolder({ "0001_a.sql": "SELECT 1;", "20240101120000_init/migration.sql": "SELECT 2;" });
+    expect(() => loadMigrations(dir, { layout: "dbpipe", displayBase: dir })).toThrow(/20240101120000_init: is a Prisma migration folder in a folder read as the dbpipe layout, where it never runs: give the layout with --layout prisma/);
+  });
+
   it("reads Drizzle's files and checks them against its journal", () => {
     const journal = { version: "7", dialect: "postgresql", entries: [{ idx: 0, version: "7", when: 1, tag: "0000_clever_name", breakpoints: true }] };
     const ok = load({
