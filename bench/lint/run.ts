@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { packageVersion } from "../part";
 import { generateLintBench } from "./generate";
 
 /**
@@ -237,7 +238,7 @@ async function main(): Promise<void> {
     figure("lint.one_changed_vs_squawk", "dbpipe lint, one file changed, warm cache ÷ squawk's default run (wall)", s(med("dbpipe-one-changed", "wall")), "s", `squawk ${SQUAWK_VERSION} (text)`, s(squawkWall));
     const rss = med("dbpipe-1", "maxRss") / 1024;
     figure("lint.cold_peak_rss", "cold dbpipe lint, peak memory", rss, "MiB", "parse only (libpg-query, new process)", med("parse-only", "maxRss") / 1024, { text: "< 200 MiB", met: rss < 200 });
-    const version = (name: string) => (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), "utf8")) as { version: string }).version;
+    const version = packageVersion;
     const part = {
       part: "lint",
       title: `Linting ${files.length} migration files: dbpipe against parse only and squawk`,

@@ -10,6 +10,7 @@ import { loadFiles } from "../../src/migrate/run";
 import { readHistory } from "../../src/migrate/history";
 import { connect } from "../../src/migrate/session";
 import { loadStackSettings } from "../../src/settings/stack-file";
+import { packageVersion } from "../part";
 import { clientCpu, cpuTimesAvailable, postmasterPid, serverCpu } from "./cpu";
 import {
   type BenchContext,
@@ -481,7 +482,7 @@ async function main(): Promise<void> {
 
   // The report.
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
-  const version = (name: string) => (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), "utf8")) as { version: string }).version;
+  const version = packageVersion;
   const commit = git(["rev-parse", "--short", "HEAD"]);
   const dirty = git(["status", "--porcelain", "--", "src", "bin"]) !== "";
   const cpus = os.cpus();
