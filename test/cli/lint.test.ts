@@ -308,8 +308,10 @@ describe("dbpipe lint on a long history", () => {
     const late = report.migrations.filter((m: { version: string }) => m.version === "0090" || m.version === "0095");
     expect(late.flatMap((m: { findings: { rule: string; message: string }[] }) => m.findings.map((f) => `${f.rule}: ${f.message}`))).toMatchInlineSnapshot(`
       [
+        "missing-statement-timeout: This statement holds an ACCESS EXCLUSIVE lock on t1 (blocking reads and writes) for as long as it runs, with no statement_timeout: on a table larger than expected nothing stops it.",
         "safe-column-type-change: ALTER COLUMN code TYPE text (from varchar(20)) on t1 needs no table rewrite; clients may still see a different type.",
         "change-column-type: ALTER COLUMN id TYPE int8 (from int4) rewrites t2 and rebuilds its indexes under an ACCESS EXCLUSIVE lock that blocks reads and writes.",
+        "missing-statement-timeout: This statement holds an ACCESS EXCLUSIVE lock on t3 (blocking reads and writes) for as long as it runs, with no statement_timeout: on a table larger than expected nothing stops it.",
         "change-default: DROP DEFAULT on t3.code: inserts that leave the column out will get NULL.",
         "set-not-null: SET NOT NULL on t4.note scans the whole table for NULLs under an ACCESS EXCLUSIVE lock.",
       ]
@@ -322,7 +324,8 @@ describe("dbpipe lint on a long history", () => {
     const dir = tempFolder({ "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n", ...files });
     const run = await runCli(["lint", "--format", "sarif", "--no-cache"], { cwd: dir });
     expect(run.stdout.length).toBeGreaterThan(500_000);
-    expect(JSON.parse(run.stdout).runs[0].results).toHaveLength(800);
+    // three findings per file: NOT NULL without a default, the index, and no statement_timeout
+    expect(JSON.parse(run.stdout).runs[0].results).toHaveLength(1200);
   });
 
   it("reports every file that does not parse, in version order, as one thread would", async () => {
@@ -345,7 +348,8 @@ describe("dbpipe lint --database-url (the data-aware pass)", () => {
   it("sizes the tables of the migrations the database has not applied, not of its history", async () => {
     const dir = tempFolder({
       "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n",
-      "Pulumi.dev.yaml": "config:\n  dbpipe:largeTableRows: 1000\n",
+      // a statement timeout, so only the sizing rule speaks here (missing-statement-timeout is tested in test/sql)
+      "Pulumi.dev.yaml": "config:\n  dbpipe:largeTableRows: 1000\n  dbpipe:statementTimeout: 10min\n",
       "migrations/0001_orders.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, status text, placed_at date);\n",
       "migrations/0002_index_status.sql": "CREATE INDEX orders_status ON orders (status);\n",
     });
