@@ -364,18 +364,7 @@ export class Linter {
       else if (transaction === "TRANS_STMT_COMMIT" || transaction === "TRANS_STMT_ROLLBACK") explicitTransaction = false;
     }
 
-    return {
-      version: migration.version,
-      name: migration.name,
-      file: migration.file,
-      path: migration.path,
-      checksum: migration.checksum,
-      risk: riskOf(findings),
-      findings,
-      noTransaction: migration.noTransaction,
-      statements: parsed.statements.length,
-      ...(kept ? { schemaEvents: kept } : {}),
-    };
+    return { ...lintedMigration(migration, findings, parsed.statements.length), ...(kept ? { schemaEvents: kept } : {}) };
   }
 
   /** The result of {@link LintOptions.checkOnly}: the directives checked, no rule run. */
@@ -383,18 +372,7 @@ export class Linter {
     for (const statement of parsed.statements) {
       if (statement.comments.length > 0) acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule);
     }
-    return {
-      version: migration.version,
-      name: migration.name,
-      file: migration.file,
-      path: migration.path,
-      checksum: migration.checksum,
-      risk: "low",
-      findings: [],
-      noTransaction: migration.noTransaction,
-      statements: parsed.statements.length,
-      ...(this.keepSchemaEvents ? { schemaEvents: [] } : {}),
-    };
+    return { ...lintedMigration(migration, [], parsed.statements.length), ...(this.keepSchemaEvents ? { schemaEvents: [] } : {}) };
   }
 
   /**
@@ -453,19 +431,26 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   else map.set(key, [value]);
 }
 
-/** The result for a migration whose SQL does not parse. */
-function unparsable(migration: Migration, error: SqlSyntaxError): LintedMigration {
-  const snippet = error.message.slice(error.message.indexOf("\n") + 1);
+/** What every lint result says of its migration, in the order reports print it. */
+function lintedMigration(migration: Migration, findings: Finding[], statements: number): LintedMigration {
   return {
     version: migration.version,
     name: migration.name,
     file: migration.file,
     path: migration.path,
     checksum: migration.checksum,
-    risk: "low",
-    findings: [],
+    risk: riskOf(findings),
+    findings,
     noTransaction: migration.noTransaction,
-    statements: 0,
+    statements,
+  };
+}
+
+/** The result for a migration whose SQL does not parse. */
+function unparsable(migration: Migration, error: SqlSyntaxError): LintedMigration {
+  const snippet = error.message.slice(error.message.indexOf("\n") + 1);
+  return {
+    ...lintedMigration(migration, [], 0),
     parseError: { file: error.file, line: error.line, column: error.column, message: error.parserMessage, snippet },
   };
 }
