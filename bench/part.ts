@@ -142,7 +142,8 @@ export function median(xs: readonly number[]): number {
 /** USER_HZ: /proc reports times in 1/100 s. */
 const TICK_MS = 10;
 
-function statOf(pid: number | "self"): { ppid: number; cpu: number; childCpu: number } | undefined {
+/** From /proc/<pid>/stat: the parent's pid, CPU ms used (user + system), and CPU ms of reaped children. */
+export function statOf(pid: number | "self"): { ppid: number; cpu: number; childCpu: number } | undefined {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { statOf as readStat } from "../part";
 
 /**
  * CPU time, from Linux's /proc, as a second measure beside wall time. Wall time is what the goals
@@ -12,32 +13,6 @@ import * as path from "node:path";
  * Units are milliseconds, at the kernel's clock-tick resolution (10 ms with USER_HZ = 100).
  */
 
-/** USER_HZ: Linux reports /proc times in 1/100 s on every architecture Node runs on. */
-const TICK_MS = 10;
-
-/** The time fields of /proc/<pid>/stat: utime, stime, cutime, cstime, in ms. */
-interface StatTimes {
-  ppid: number;
-  utime: number;
-  stime: number;
-  cutime: number;
-  cstime: number;
-}
-
-function readStat(pid: number | "self"): StatTimes | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) is in parentheses and may hold spaces: split after the last ")".
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  // fields[0] is field 3 (state); field n is fields[n - 3].
-  const at = (n: number) => Number(fields[n - 3]);
-  return { ppid: at(4), utime: at(14) * TICK_MS, stime: at(15) * TICK_MS, cutime: at(16) * TICK_MS, cstime: at(17) * TICK_MS };
-}
-
 /** True when /proc is there to read (Linux). */
 export function cpuTimesAvailable(): boolean {
   return readStat("self") !== undefined;
@@ -47,7 +22,7 @@ export function cpuTimesAvailable(): boolean {
 export function clientCpu(): { self: number; children: number } {
   const s = readStat("self");
   if (!s) return { self: 0, children: 0 };
-  return { self: s.utime + s.stime, children: s.cutime + s.cstime };
+  return { self: s.cpu, children: s.childCpu };
 }
 
 /** The postmaster's pid, from `postmaster.pid` in the server's data directory; undefined if not readable here. */
@@ -67,11 +42,11 @@ export function postmasterPid(dataDirectory: string): number | undefined {
 export function serverCpu(postmaster: number): number {
   const root = readStat(postmaster);
   if (!root) throw new Error(`PostgreSQL's postmaster (pid ${postmaster}) is gone`);
-  let total = root.utime + root.stime + root.cutime + root.cstime;
+  let total = root.cpu + root.childCpu;
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const s = readStat(Number(entry));
-    if (s && s.ppid === postmaster) total += s.utime + s.stime;
+    if (s && s.ppid === postmaster) total += s.cpu;
   }
   return total;
 }
