@@ -504,7 +504,7 @@ function removeStaleTokens(root: string): void {
   }
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -570,7 +570,7 @@ function readOrCreatePassword(root: string): string {
 }
 
 /** The port of a server already running on `pgdata`, from its `postmaster.pid`, if its process is alive. */
-function runningServer(pgdata: string): { pid: number; port: number } | undefined {
+export function runningServer(pgdata: string): { pid: number; port: number } | undefined {
   let lines: string[];
   try {
     lines = fs.readFileSync(path.join(pgdata, "postmaster.pid"), "utf8").split("\n");

@@ -7,26 +7,34 @@ import { Client } from "pg";
  * Returns its URL. Never a mock of `pg`: every test that touches a database uses a real one.
  */
 export async function freshDatabase(prefix = "t"): Promise<string> {
+  const { url, drop } = await createDatabase(prefix);
+  afterAll(drop);
+  return url;
+}
+
+/** A new empty database on the test run's PostgreSQL: its URL, and how to drop it (the caller decides when). */
+export async function createDatabase(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const adminUrl = inject("adminUrl");
   const name = `${prefix}_${randomBytes(6).toString("hex")}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  afterAll(async () => {
-    const c = new Client({ connectionString: adminUrl });
-    await c.connect();
-    try {
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await c.end();
-    }
-  });
+  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+}
+
+/**
+ * A new login role with `password` that owns the database at `adminUrl` (so it may create schemas
+ * and tables): the URL a migrator gets. Returns that URL.
+ */
+export async function migratorUrl(adminUrl: string, password: string): Promise<string> {
+  const role = `migrator_${randomBytes(4).toString("hex")}`;
+  const url = new URL(adminUrl);
+  await withClient(adminUrl, async (c) => {
+    await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    await c.query(`ALTER DATABASE ${url.pathname.slice(1)} OWNER TO ${role}`);
+  });
+  url.username = role;
+  url.password = password;
   return url.toString();
 }
 

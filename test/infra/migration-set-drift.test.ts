@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, withClient } from "../helpers/database";
+import { freshDatabase, migratorUrl, withClient } from "../helpers/database";
 import { DynamicProvider, cloneProject, migrationSetUrn, registerMigrationSet } from "./migration-set-harness";
 
 /**
@@ -32,15 +31,7 @@ async function preview(overrides: Record<string, unknown>): Promise<Record<strin
 
 beforeAll(async () => {
   adminUrl = await freshDatabase("msdrift");
-  const role = `migrator_${randomBytes(4).toString("hex")}`;
-  const url = new URL(adminUrl);
-  await withClient(adminUrl, async (c) => {
-    await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${PASSWORD}'`);
-    await c.query(`ALTER DATABASE ${url.pathname.slice(1)} OWNER TO ${role}`);
-  });
-  url.username = role;
-  url.password = PASSWORD;
-  databaseUrl = url.toString();
+  databaseUrl = await migratorUrl(adminUrl, PASSWORD);
   migrationsDir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-msdrift-"));
   fs.writeFileSync(path.join(migrationsDir, "0001_create_customers.sql"), "CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL);\n");
   fs.writeFileSync(path.join(migrationsDir, "0002_add_score.sql"), "ALTER TABLE customers ADD COLUMN score integer;\n");

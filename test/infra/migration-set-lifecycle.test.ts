@@ -1,11 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, withClient } from "../helpers/database";
+import { freshDatabase, migratorUrl, withClient } from "../helpers/database";
 import { DynamicProvider, cloneProject, migrationSetUrn, registerMigrationSet } from "./migration-set-harness";
 
 /**
@@ -68,15 +67,7 @@ async function failure(promise: Promise<unknown>): Promise<string> {
 
 beforeAll(async () => {
   adminUrl = await freshDatabase("mslife");
-  const role = `migrator_${randomBytes(4).toString("hex")}`;
-  const url = new URL(adminUrl);
-  await withClient(adminUrl, async (c) => {
-    await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${PASSWORD}'`);
-    await c.query(`ALTER DATABASE ${url.pathname.slice(1)} OWNER TO ${role}`);
-  });
-  url.username = role;
-  url.password = PASSWORD;
-  databaseUrl = url.toString();
+  databaseUrl = await migratorUrl(adminUrl, PASSWORD);
   migrationsDir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-mslife-"));
   storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-mslife-store-"));
   write("0001_create_customers.sql", "CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL, legacy_code text);\n");

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, withClient } from "../helpers/database";
+import { freshDatabase, migratorUrl } from "../helpers/database";
 import { PROJECT_DIR, engineConfig } from "./helpers/engine-config";
 import { runWithMocks } from "./helpers/run-with-mocks";
 import { DynamicProvider, MIGRATION_SET_TYPE, type Registered, cloneProject, migrationSetUrn, registerMigrationSet, stateEntry } from "./migration-set-harness";
@@ -22,22 +21,6 @@ function writeMigrations(dir: string, files: Record<string, string>): void {
   for (const [name, sql] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), sql);
 }
 
-/**
- * A login role that owns the fresh database at `adminUrl` (so it may create schemas and tables),
- * with a password: the URL a MigrationSet gets, as the migrator's is.
- */
-async function migratorUrl(adminUrl: string): Promise<string> {
-  const role = `migrator_${randomBytes(4).toString("hex")}`;
-  const url = new URL(adminUrl);
-  await withClient(adminUrl, async (c) => {
-    await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${PASSWORD}'`);
-    await c.query(`ALTER DATABASE ${url.pathname.slice(1)} OWNER TO ${role}`);
-  });
-  url.username = role;
-  url.password = PASSWORD;
-  return url.toString();
-}
-
 let clone: string;
 let provider: DynamicProvider;
 let migrationsDir: string;
@@ -50,7 +33,7 @@ function news(overrides: Record<string, unknown> = {}): Record<string, unknown> 
 }
 
 beforeAll(async () => {
-  databaseUrl = await migratorUrl(await freshDatabase("ms"));
+  databaseUrl = await migratorUrl(await freshDatabase("ms"), PASSWORD);
   migrationsDir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-ms-migrations-"));
   writeMigrations(migrationsDir, {
     "0001_create_customers.sql": "CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL);\n",
@@ -244,7 +227,7 @@ describe("the state", () => {
       }
       writeMigrations(big, files);
       // The dev tier (no risk gate): what is measured is the state, not the classifier's speed.
-      const reg = await registerMigrationSet("dev", { databaseUrl: await migratorUrl(await freshDatabase("ms1000")), migrationsDir: big, backup: "s3://dbpipe-prod-backups/db" });
+      const reg = await registerMigrationSet("dev", { databaseUrl: await migratorUrl(await freshDatabase("ms1000"), PASSWORD), migrationsDir: big, backup: "s3://dbpipe-prod-backups/db" });
       const { inputs } = await provider.check(URN, {}, reg.inputs);
       const { id, outputs } = await provider.create(URN, inputs);
       expect(Object.keys(outputs.applied as object)).toHaveLength(1000);

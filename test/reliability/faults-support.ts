@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { processAlive, runningServer } from "../../src/local/embedded";
 import { REPO, type CliRun } from "../helpers/cli";
 
 /**
@@ -74,26 +75,10 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** True while process `pid` exists (a zombie too). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export const alive = processAlive;
 
 /** The postmaster running on the data folder `pgdata`, from its `postmaster.pid`, if alive. */
-export function postmasterOf(pgdata: string): { pid: number; port: number } | undefined {
-  let lines: string[];
-  try {
-    lines = fs.readFileSync(path.join(pgdata, "postmaster.pid"), "utf8").split("\n");
-  } catch {
-    return undefined;
-  }
-  const pid = Number(lines[0]);
-  return Number.isInteger(pid) && pid > 0 && alive(pid) ? { pid, port: Number(lines[3]) } : undefined;
-}
+export const postmasterOf = runningServer;
 
 /** Stops the postmaster on `pgdata` if one runs (a test's clean-up) and waits for it to exit. */
 export async function stopPostmaster(pgdata: string): Promise<void> {

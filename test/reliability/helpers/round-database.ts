@@ -1,7 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { Client } from "pg";
-import { afterAll, inject, onTestFinished } from "vitest";
-import { withClient } from "../../helpers/database";
+import { afterAll, onTestFinished } from "vitest";
+import { createDatabase, publicTables, withClient } from "../../helpers/database";
 import { ADVISORY_LOCK_KEY } from "../../../src/migrate/lock";
 
 /**
@@ -12,26 +10,13 @@ import { ADVISORY_LOCK_KEY } from "../../../src/migrate/lock";
 
 /** A fresh, empty database, dropped when the current test ends (or the file, outside a test). Returns its URL. */
 export async function roundDatabase(prefix = "rel"): Promise<string> {
-  const adminUrl = inject("adminUrl");
-  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
-  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
-  const drop = async () => {
-    const c = new Client({ connectionString: adminUrl });
-    await c.connect();
-    try {
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await c.end();
-    }
-  };
+  const { url, drop } = await createDatabase(prefix);
   try {
     onTestFinished(drop);
   } catch {
     afterAll(drop);
   }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return url;
 }
 
 /** One history row, as the checks read it. */
@@ -52,9 +37,7 @@ export async function historyOf(url: string): Promise<HistoryRecord[]> {
 }
 
 /** The tables in `public`, sorted. */
-export async function tablesOf(url: string): Promise<string[]> {
-  return withClient(url, async (c) => (await c.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename));
-}
+export const tablesOf = publicTables;
 
 /** The server pids holding dbpipe's run lock on `url`'s database. */
 export async function runLockHolders(url: string): Promise<number[]> {
