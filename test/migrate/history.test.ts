@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { loadMigrations } from "../../src/migrate/files";
+import type { CliRun } from "../helpers/cli";
 import { runCliInProcess } from "../helpers/cli-in-process";
 import { freshDatabase, withClient } from "../helpers/database";
 import { tempFolder } from "../helpers/project";
@@ -11,7 +12,7 @@ const BY_HAND = "CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT N
 const WHO = { DBPIPE_APPLIED_BY: "ci:baseline-rows" };
 
 /** Every column of the history rows, with the server's clock around the command that wrote them. */
-async function rowsWritten(url: string, command: () => Promise<{ code: number; stderr: string }>) {
+async function rowsWritten(url: string, command: () => Promise<CliRun>) {
   const now = async () => withClient(url, async (c) => (await c.query<{ now: Date }>("SELECT clock_timestamp() AS now")).rows[0].now);
   const before = await now();
   const run = await command();
