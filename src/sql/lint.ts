@@ -7,6 +7,7 @@ import { type AlterPart, alterTableParts } from "./alter-parts";
 import { type TableRef, alterTableCommands, durationMs, formatRows, nodeAs, tableOf } from "./ast";
 import { type ParsedSection, SqlSyntaxError, type SqlPosition, type SqlStatement, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
+import { ruleIdProblem } from "./rules/ids";
 import type { AlterCommandContext, CommandScope, MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
 import { unusedAllow } from "./rules/unused-allow";
 import { type ColumnEvent, type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
@@ -172,12 +173,10 @@ export function sortByVersion(migrations: readonly Migration[]): Migration[] {
 
 /** Throws a {@link SettingsError} naming each `dbpipe:ruleSeverity.<id>` that is not a rule. */
 export function checkRuleSeverity(ruleSeverity: Readonly<Record<string, unknown>>, source = "stack settings"): void {
-  const problems = Object.keys(ruleSeverity)
-    .filter((id) => !ruleById.has(id))
-    .map((id) => {
-      const close = suggestRule(id);
-      return { key: `dbpipe:ruleSeverity.${id}`, message: `no such rule${close ? ` (did you mean ${close}?)` : ""}; \`dbpipe lint\` prints rule ids beside each finding` };
-    });
+  const problems = Object.keys(ruleSeverity).flatMap((id) => {
+    const message = ruleIdProblem(id);
+    return message === undefined ? [] : [{ key: `dbpipe:ruleSeverity.${id}`, message }];
+  });
   if (problems.length > 0) throw new SettingsError(source, problems);
 }
 
