@@ -110,7 +110,8 @@ export function newEnvironment(options: NewEnvironmentOptions): NewEnvironment {
 
 /**
  * What to do after `dbpipe env new`, by how `pulumi up` will reach the database: with an rds tunnel,
- * `pulumi up` creates the bastion and the instance and then waits for `dbpipe tunnel`; with an rds
+ * `dbpipe tunnel --wait` first, which waits for the bastion and the instance that `pulumi up` then
+ * creates before it waits for the tunnel in turn; with an rds
  * vpc path, the stack must first name what may connect, and `pulumi up` runs inside the VPC; with an
  * external server, the secret URLs come first.
  */
@@ -136,8 +137,8 @@ export function nextSteps(settings: StackSettings): string[] {
   }
   return [
     init,
-    `${up}   (it creates the bastion and the instance, then waits for the tunnel)`,
-    `dbpipe tunnel --stack ${stack}   (in a second terminal once pulumi up waits; leave it running. Later pulumi up, refresh and destroy: start it first)`,
+    `dbpipe tunnel --stack ${stack} --wait 45min   (in a second terminal, left running: it waits for pulumi up to create the bastion and the instance, then opens the tunnel)`,
+    `${up}   (it creates the bastion and the instance, then waits for the tunnel; later pulumi up, refresh and destroy need the tunnel open too)`,
   ];
 }
 

@@ -42,8 +42,8 @@ describe("dbpipe env new", () => {
         "  rds server db.t4g.small (network path: tunnel), backups kept 14 days.",
         "Next:",
         "  1. pulumi stack init staging",
-        "  2. pulumi up --stack staging   (it creates the bastion and the instance, then waits for the tunnel)",
-        "  3. dbpipe tunnel --stack staging   (in a second terminal once pulumi up waits; leave it running. Later pulumi up, refresh and destroy: start it first)",
+        "  2. dbpipe tunnel --stack staging --wait 45min   (in a second terminal, left running: it waits for pulumi up to create the bastion and the instance, then opens the tunnel)",
+        "  3. pulumi up --stack staging   (it creates the bastion and the instance, then waits for the tunnel; later pulumi up, refresh and destroy need the tunnel open too)",
       ].join("\n"),
       stderr: "",
     });

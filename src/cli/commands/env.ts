@@ -19,8 +19,8 @@ export const register: RegisterCommand = (program, io) => {
     .addOption(new Option("--network-path <path>", "rds: how pulumi up reaches the instance (default: tunnel)").choices([...NETWORK_PATHS]))
     .addHelpText(
       "after",
-      "\nThen it prints the next steps for the environment's server: with an rds tunnel, pulumi stack init, pulumi up\n" +
-        "and dbpipe tunnel beside it; with an rds vpc path, what to let in, then pulumi up inside the VPC; with an\n" +
+      "\nThen it prints the next steps for the environment's server: with an rds tunnel, pulumi stack init, dbpipe\n" +
+        "tunnel --wait, then pulumi up beside it; with an rds vpc path, what to let in, then pulumi up inside the VPC; with an\n" +
         "external server, the secret URLs to set before pulumi up (see docs/pulumi.md).\n" +
         "Exit codes: 0 written, 2 invalid name, tier, region, server or network path, or the file exists.",
     )
