@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { Client } from "pg";
 import { InputError } from "../errors";
 import { type MigrationLayout, display, loadMigrations } from "../migrate/files";
-import { HISTORY_TABLE, appliedBy, ensureHistory, readHistory } from "../migrate/history";
+import { HISTORY_TABLE, ensureHistory, readHistory, recordBaseline } from "../migrate/history";
 import { acquireRunLock, releaseRunLock } from "../migrate/lock";
 import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
@@ -366,21 +366,10 @@ function matchFlyway(files: Migration[], records: Awaited<ReturnType<typeof read
 
 async function record(client: Client, recorded: readonly AdoptedMigration[], files: readonly Migration[]): Promise<void> {
   const byVersion = new Map(files.map((m) => [m.version, m]));
-  const who = appliedBy();
   await ensureHistory(client);
-  await client.query("BEGIN");
-  try {
-    for (const r of recorded) {
-      const m = byVersion.get(r.version)!;
-      await client.query(
-        `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_at, applied_by, execution_ms, success, kind)
-         VALUES ($1, $2, $3, coalesce($4, now()), coalesce($5, $6, current_user), $7, true, 'baseline')`,
-        [m.version, m.name, m.checksum, r.appliedAt, r.appliedBy, who ?? null, r.executionMs],
-      );
-    }
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  }
+  await recordBaseline(
+    client,
+    recorded.map((r) => byVersion.get(r.version)!),
+    new Map(recorded.map((r) => [r.version, { appliedAt: r.appliedAt, appliedBy: r.appliedBy, executionMs: r.executionMs }])),
+  );
 }

@@ -94,11 +94,14 @@ export interface PostgresUrlInput {
   database: string;
   /** libpq `sslmode`. */
   sslmode: string;
+  /** libpq `sslrootcert`: a CA file, or `system`. Default none (not in the URL). */
+  sslrootcert?: string;
 }
 
-/** Builds `postgresql://user:password@host:port/database?sslmode=...`, percent-encoding what needs it. */
+/** Builds `postgresql://user:password@host:port/database?sslmode=...[&sslrootcert=...]`, percent-encoding what needs it. */
 export function postgresUrl(parts: PostgresUrlInput): string {
   const host = parts.host.includes(":") ? `[${parts.host}]` : parts.host;
   const auth = `${encodeURIComponent(parts.user)}:${encodeURIComponent(parts.password)}`;
-  return `postgresql://${auth}@${host}:${parts.port}/${encodeURIComponent(parts.database)}?sslmode=${encodeURIComponent(parts.sslmode)}`;
+  const rootCert = parts.sslrootcert === undefined ? "" : `&sslrootcert=${encodeURIComponent(parts.sslrootcert)}`;
+  return `postgresql://${auth}@${host}:${parts.port}/${encodeURIComponent(parts.database)}?sslmode=${encodeURIComponent(parts.sslmode)}${rootCert}`;
 }

@@ -1,4 +1,5 @@
 import type { Client } from "pg";
+import type { Migration } from "../migration";
 import type { RiskLevel } from "../risk-level";
 
 /**
@@ -109,4 +110,48 @@ export async function readHistory(client: Client): Promise<HistoryRow[]> {
 export function appliedBy(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const who = env.DBPIPE_APPLIED_BY?.trim();
   return who ? who.slice(0, 200) : undefined;
+}
+
+/**
+ * What a migration recorded as applied without running it says beyond its file, where another
+ * tool's history knows it (`adopt`); each defaults as for every baseline row.
+ */
+export interface BaselineOrigin {
+  /** When it was applied. Default: now. */
+  appliedAt?: Date | null;
+  /** Who applied it. Default: `DBPIPE_APPLIED_BY` when set, else the database user. */
+  appliedBy?: string | null;
+  /** How long it ran, in ms. Default: 0. */
+  executionMs?: number | null;
+}
+
+/**
+ * Records `migrations` as applied without running them — the rows of `baseline`, `adopt` and
+ * `diff --mark-applied`: kind `baseline`, successful, the file's checksum, no risk, backup or
+ * error. One statement, so either every row is written or none is. `origins` gives, by version,
+ * what another tool's history says of a migration.
+ */
+export async function recordBaseline(
+  client: Client,
+  migrations: readonly Pick<Migration, "version" | "name" | "checksum">[],
+  origins: ReadonlyMap<string, BaselineOrigin> = new Map(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  if (migrations.length === 0) return;
+  const who = appliedBy(env) ?? null;
+  const origin = (m: { version: string }) => origins.get(m.version) ?? {};
+  await client.query(
+    `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_at, applied_by, execution_ms, success, kind)
+     SELECT version, name, checksum, coalesce(applied_at, now()), coalesce(applied_by, $7, current_user), coalesce(execution_ms, 0), true, 'baseline'
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::integer[]) AS r (version, name, checksum, applied_at, applied_by, execution_ms)`,
+    [
+      migrations.map((m) => m.version),
+      migrations.map((m) => m.name),
+      migrations.map((m) => m.checksum),
+      migrations.map((m) => origin(m).appliedAt ?? null),
+      migrations.map((m) => origin(m).appliedBy ?? null),
+      migrations.map((m) => origin(m).executionMs ?? null),
+      who,
+    ],
+  );
 }

@@ -1,6 +1,7 @@
 import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
 import { EXAMPLE_URL, redactText, redactUrl } from "../redact";
+import { nodePostgresConnectionString } from "../tls";
 
 /**
  * The one database session a run works on. The advisory lock is session-level, so every step of a
@@ -21,7 +22,8 @@ export async function connect(url: string): Promise<Client> {
   // Loaded here, not at the top: commands that never connect (lint, env, --help) skip pg's ~30 ms.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Client } = require("pg") as typeof import("pg");
-  const client = new Client({ connectionString: url, application_name: "dbpipe" });
+  // sslmode and sslrootcert as libpq reads them, the same for pg_dump and the postgresql provider.
+  const client = new Client({ connectionString: nodePostgresConnectionString(url), application_name: "dbpipe" });
   // A broken connection mid-run surfaces through the failing query; don't crash on the event.
   client.on("error", () => undefined);
   try {
@@ -37,11 +39,16 @@ export async function connect(url: string): Promise<Client> {
           ? "create the database first, or fix the database name in the URL"
           : code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "ETIMEDOUT" || code === "EHOSTUNREACH"
             ? "check that the server is running and reachable"
-            : undefined;
+            : TLS_CODES.has(code ?? "")
+              ? "the server's certificate is not signed by a CA in the URL's sslrootcert, or does not name the host: check sslmode and sslrootcert"
+              : undefined;
     throw new FailureError(`cannot connect to ${redactUrl(url)}: ${message}${hint ? ` (${hint})` : ""}`, { cause: error });
   }
   return client;
 }
+
+/** Node's codes for a server certificate that does not verify. */
+const TLS_CODES = new Set(["SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "ERR_TLS_CERT_ALTNAME_INVALID", "CERT_HAS_EXPIRED"]);
 
 /** Runs `fn` on a new session to `url`, and closes it whatever happens. */
 export async function withSession<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
 import { type MigrationLayout, display, loadMigrations } from "../migrate/files";
-import { HISTORY_TABLE, appliedBy, ensureHistory, readHistory } from "../migrate/history";
+import { ensureHistory, readHistory, recordBaseline } from "../migrate/history";
 import { acquireRunLock, releaseRunLock } from "../migrate/lock";
 import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
@@ -136,10 +136,7 @@ async function recordApplied(options: SchemaDriftOptions, m: Migration): Promise
     try {
       await ensureHistory(client);
       if ((await readHistory(client)).some((h) => h.version === m.version)) return;
-      await client.query(
-        `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, execution_ms, success, kind) VALUES ($1, $2, $3, coalesce($4, current_user), 0, true, 'baseline')`,
-        [m.version, m.name, m.checksum, appliedBy() ?? null],
-      );
+      await recordBaseline(client, [m]);
     } finally {
       await releaseRunLock(client).catch(() => undefined);
     }

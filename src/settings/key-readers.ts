@@ -1,12 +1,9 @@
-import { RULE_IDS } from "../sql/rules/ids";
-import { didYouMean } from "../text/did-you-mean";
+import { ruleIdProblem } from "../sql/rules/ids";
 import type { Approval, HostPort, ReadContext, SecretValue } from "./stack-settings-types";
 import { RISK_LEVELS, type RiskLevel } from "../risk-level";
 import { ValueProblem, describe, readChoice, readMap, readNonEmptyString, readString, readStringList, readStructured } from "./values";
 
 /** Readers of the keys whose values have a shape of their own (ids, URLs, approvals); see ./values.ts for the generic ones. */
-
-const RULE_ID_SET = new Set(RULE_IDS);
 
 /** Reads a non-empty string matching `pattern`; `what` completes "must be …". */
 export function readMatching(value: unknown, pattern: RegExp, what: string): string {
@@ -133,8 +130,9 @@ export function readRuleSeverity(value: unknown): Record<string, RiskLevel | "of
   const out: Record<string, RiskLevel | "off"> = {};
   const parts: { suffix: string; message: string }[] = [];
   for (const [rule, level] of Object.entries(map)) {
-    if (!RULE_ID_SET.has(rule)) {
-      parts.push({ suffix: `.${rule}`, message: `no such rule${didYouMean(rule, RULE_IDS)}; \`dbpipe lint\` prints rule ids beside each finding` });
+    const unknown = ruleIdProblem(rule);
+    if (unknown !== undefined) {
+      parts.push({ suffix: `.${rule}`, message: unknown });
       continue;
     }
     try {

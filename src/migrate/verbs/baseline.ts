@@ -1,5 +1,5 @@
 import { InputError } from "../../errors";
-import { HISTORY_TABLE, appliedBy, ensureHistory, readHistory } from "../history";
+import { ensureHistory, readHistory, recordBaseline } from "../history";
 import type { Migration } from "../../migration";
 import { type EngineOptions, loadFiles, withLockedSession } from "../run";
 
@@ -32,20 +32,7 @@ export async function baselineMigrations(options: EngineOptions, version: string
         `the history already records ${history.length} migration(s) (newest ${history[history.length - 1].version}): baseline is for a database that has the schema but no dbpipe history`,
       );
     }
-    const who = appliedBy();
-    await client.query("BEGIN");
-    try {
-      for (const m of upTo) {
-        await client.query(
-          `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, execution_ms, success, kind) VALUES ($1, $2, $3, coalesce($4, current_user), 0, true, 'baseline')`,
-          [m.version, m.name, m.checksum, who ?? null],
-        );
-      }
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    }
+    await recordBaseline(client, upTo);
     return { recorded: upTo.map((m) => ({ version: m.version, name: m.name })) };
   });
 }

@@ -1,3 +1,5 @@
+import { didYouMean } from "../../text/did-you-mean";
+
 /**
  * The id of every rule in the registry (`./index.ts`), as a leaf module: what the stack settings
  * check `dbpipe:ruleSeverity` against without loading the rules themselves. A test fails when
@@ -63,3 +65,15 @@ export const RULE_IDS: readonly string[] = [
   "identifier-too-long",
   "missing-statement-timeout",
 ];
+
+const RULE_ID_SET: ReadonlySet<string> = new Set(RULE_IDS);
+
+/**
+ * Why `id` is not a rule's id — `no such rule (did you mean drop-table?); …` — or undefined when it
+ * is one. The one check of the ids in `dbpipe:ruleSeverity`: the stack settings parser and the
+ * linter both use it, so a misspelt id reads the same from every command and from `pulumi up`.
+ */
+export function ruleIdProblem(id: string): string | undefined {
+  if (RULE_ID_SET.has(id)) return undefined;
+  return `no such rule${didYouMean(id, RULE_IDS)}; \`dbpipe lint\` prints rule ids beside each finding`;
+}
