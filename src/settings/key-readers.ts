@@ -1,3 +1,4 @@
+import { EXAMPLE_URL } from "../redact";
 import { ruleIdProblem } from "../sql/rules/ids";
 import { didYouMean } from "../text/did-you-mean";
 import { RDS_INSTANCE_CLASS_MEMORY_GIB } from "./rds-instance-classes";
@@ -91,15 +92,15 @@ export function readHostPort(value: unknown): HostPort {
 
 /** Why `text` is not a usable PostgreSQL URL, or undefined when it is. Never quotes the URL: it holds a password. */
 export function postgresUrlProblem(text: string): string | undefined {
-  if (!/^postgres(ql)?:\/\//.test(text)) return "must be a postgres:// or postgresql:// URL";
+  if (!/^postgres(ql)?:\/\//.test(text)) return `must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}`;
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     return "is not a valid URL (a password with @, : or / in it must be percent-encoded)";
   }
-  if (url.hostname === "") return "must name a host (postgresql://user:password@host:5432/database)";
-  if (url.username === "") return "must name a user (postgresql://user:password@host:5432/database)";
+  if (url.hostname === "") return `must name a host (${EXAMPLE_URL})`;
+  if (url.username === "") return `must name a user (${EXAMPLE_URL})`;
   return undefined;
 }
 
@@ -164,7 +165,7 @@ export function readSecretUrl(value: unknown, context: ReadContext): SecretValue
     throw new ValueProblem(`must be a secret, not plain text: remove it and run \`pulumi config set --secret ${name} <url> --stack ${context.stack}\``);
   }
   if (value === undefined || value === null || typeof value === "object") return { secret: true };
-  const why = typeof value === "string" ? postgresUrlProblem(value) : "must be a postgres:// or postgresql:// URL";
+  const why = typeof value === "string" ? postgresUrlProblem(value) : `must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}`;
   if (why !== undefined) throw new ValueProblem(why);
   return { secret: true, value: value as string };
 }

@@ -1,11 +1,11 @@
 import type { Migration } from "../migration";
 import { SettingsError } from "../errors";
 import { type RiskLevel, maxRisk } from "../risk-level";
-import { acknowledgementsIn, rejectDanglingDirectives } from "./allow";
+import { type Acknowledgement, acknowledgementsIn, rejectDanglingDirectives } from "./allow";
 import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
 import { type AlterPart, alterTableParts } from "./alter-parts";
 import { type TableRef, alterTableCommands, durationMs, formatRows, nodeAs, tableOf } from "./ast";
-import { type ParsedSection, SqlSyntaxError, type SqlStatement, loadParser, parseSqlSection } from "./parse";
+import { type ParsedSection, SqlSyntaxError, type SqlPosition, type SqlStatement, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
 import { ruleIdProblem } from "./rules/ids";
 import type { AlterCommandContext, CommandScope, MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
@@ -189,10 +189,12 @@ export class Linter {
   private readonly onStatement = new Map<string, StatementListener[]>();
   /** ALTER TABLE subcommand listeners by subcommand type, in rule order. */
   private readonly onCommand = new Map<string, CommandListener[]>();
-  private readonly severity: Readonly<Record<string, RiskLevel | "off">>;
+  /** Severity overrides by rule id. */
+  readonly severity: Readonly<Record<string, RiskLevel | "off">>;
   private readonly lockTimeoutMs: number;
   private readonly statementTimeoutMs: number;
-  private readonly extensions: ReadonlySet<string>;
+  /** Extensions the stack declares. */
+  readonly extensions: ReadonlySet<string>;
   private readonly keepSchemaEvents: boolean;
   private readonly checkOnly: boolean;
   /** The schema as the migrations so far describe it. */
@@ -240,90 +242,32 @@ export class Linter {
     }
     rejectDanglingDirectives(parsed.trailingComments, migration.file);
     if (this.checkOnly) return this.check(migration, parsed);
-    const info: MigrationInfo = { version: migration.version, file: migration.file, noTransaction: migration.noTransaction };
-    const created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>(), columns: new Map<string, ColumnEvent>() };
-    const findings: Finding[] = [];
-    const reportedOnce = new Set<string>();
+    const run = new MigrationRun(this, migration, parsed);
     let lockTimeoutMs = this.lockTimeoutMs;
     let statementTimeoutMs = this.statementTimeoutMs;
     let explicitTransaction = false;
     const kept: SchemaEvent[] | undefined = this.keepSchemaEvents ? [] : undefined;
+    const { created } = run;
 
     for (const [index, statement] of parsed.statements.entries()) {
       const acknowledgements = statement.comments.length > 0 ? acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule) : [];
-      let end: { line: number; column: number } | undefined;
-      let sql: string | undefined;
-      let current: Rule | undefined;
-      let currentPart: AlterPart | undefined;
-      const firstFinding = findings.length;
-      const add = (rule: Rule, problem: Problem, at: { line: number; column: number }, until?: { line: number; column: number }) => {
-        end ??= parsed.positionAt(statement.end);
-        sql ??= oneLine(statement.text);
-        const ack = acknowledgements.find((a) => a.rule === rule.id);
-        const severity = this.severity[rule.id];
-        const last = until ?? end;
-        findings.push({
-          rule: rule.id,
-          severity: severity && severity !== "off" ? severity : rule.severity,
-          line: at.line,
-          column: at.column,
-          endLine: last.line,
-          endColumn: last.column,
-          message: problem.message,
-          hint: problem.hint ?? rule.instead,
-          acknowledged: ack !== undefined,
-          ...(ack ? { acknowledgedReason: ack.reason } : {}),
-          ...(problem.table ? { table: problem.table.display } : {}),
-          sql,
-        });
-      };
-      const context: RuleContext = {
-        statement,
-        get preceding() {
-          return parsed.statements.slice(0, index);
-        },
-        get following() {
-          return parsed.statements.slice(index + 1);
-        },
-        migration: info,
-        inTransaction: !migration.noTransaction || explicitTransaction,
-        isNewTable: (table: TableRef | undefined) => table !== undefined && (table.temporary || created.tables.has(table.key)),
-        isNewIndex: (key: string) => created.indexes.has(key),
-        newColumn: (table: TableRef, column: string) => created.columns.get(`${table.key}\0${column}`),
-        isNewType: (key: string) => created.types.has(key),
-        history: this.history,
-        lockTimeoutMs,
-        statementTimeoutMs,
-        extensions: this.extensions,
-        report: (problem: Problem) => {
-          const rule = current as Rule;
-          if (rule.oncePerMigration) {
-            if (reportedOnce.has(rule.id)) return;
-            reportedOnce.add(rule.id);
-          }
-          const partEnd = currentPart ? parsed.positionAt(currentPart.end) : undefined;
-          if (problem.offset !== undefined) add(rule, problem, parsed.positionAt(problem.offset), partEnd);
-          else if (problem.at !== undefined && problem.at >= 0) add(rule, problem, parsed.positionOf(problem.at), partEnd);
-          else if (currentPart) add(rule, problem, parsed.positionAt(currentPart.start), partEnd);
-          else add(rule, problem, statement);
-        },
-      };
+      const context = new StatementContext(run, statement, index, acknowledgements, !migration.noTransaction || explicitTransaction, lockTimeoutMs, statementTimeoutMs);
       const inner = (statement.node as Record<string, unknown>)[statement.kind];
       for (const l of this.onStatement.get(statement.kind) ?? NONE) {
-        current = l.rule;
+        context.rule = l.rule;
         l.listener(inner, context);
       }
       if (statement.kind === "AlterTableStmt" && this.onCommand.size > 0) {
-        this.dispatchCommands(inner as AlterTableStmt, statement, parsed, context, (rule) => (current = rule), (part) => (currentPart = part));
-        currentPart = undefined;
+        this.dispatchCommands(inner as AlterTableStmt, context);
+        context.part = undefined;
       }
       if (acknowledgements.length > 0 && this.severity[unusedAllow.id] !== "off") {
         for (const ack of acknowledgements) {
           if (ack.rule === unusedAllow.id || this.severity[ack.rule] === "off") continue;
-          if (findings.some((f, i) => i >= firstFinding && f.rule === ack.rule)) continue;
+          if (run.findings.some((f, i) => i >= context.firstFinding && f.rule === ack.rule)) continue;
           // A once-per-migration rule already reported on an earlier statement stays quiet here.
-          if (ruleById.get(ack.rule)?.oncePerMigration && reportedOnce.has(ack.rule)) continue;
-          add(
+          if (ruleById.get(ack.rule)?.oncePerMigration && run.reportedOnce.has(ack.rule)) continue;
+          context.add(
             unusedAllow,
             { message: `dbpipe:allow ${ack.rule} acknowledges nothing: ${ack.rule} reports nothing on the statement it stands beside (line ${statement.line}).` },
             ack.comment,
@@ -363,7 +307,7 @@ export class Linter {
       else if (transaction === "TRANS_STMT_COMMIT" || transaction === "TRANS_STMT_ROLLBACK") explicitTransaction = false;
     }
 
-    return { ...lintedMigration(migration, findings, parsed.statements.length), ...(kept ? { schemaEvents: kept } : {}) };
+    return { ...lintedMigration(migration, run.findings, parsed.statements.length), ...(kept ? { schemaEvents: kept } : {}) };
   }
 
   /** The result of {@link LintOptions.checkOnly}: the directives checked, no rule run. */
@@ -378,36 +322,164 @@ export class Linter {
    * Calls the `AlterTableCmd:*` listeners for each subcommand of `alter`, in order, each with the
    * context of its statement and the part of the statement it is about (for multi-part ALTERs).
    */
-  private dispatchCommands(
-    alter: AlterTableStmt,
-    statement: SqlStatement,
-    parsed: ParsedSection,
-    context: RuleContext,
-    setRule: (rule: Rule) => void,
-    setPart: (part: AlterPart | undefined) => void,
-  ): void {
+  private dispatchCommands(alter: AlterTableStmt, context: StatementContext): void {
     const table = tableOf(alter.relation);
     if (!table) return;
     const commands = alterTableCommands(alter);
     const isNew = context.isNewTable(table);
     const isTable = alter.objtype === "OBJECT_TABLE";
-    const parts = commands.length > 1 ? alterTableParts(statement, parsed, alter, commands.length) : undefined;
+    const parts = commands.length > 1 ? alterTableParts(context.statement, context.run.parsed, alter, commands.length) : undefined;
     for (const [commandIndex, cmd] of commands.entries()) {
       const listeners = this.onCommand.get(cmd.subtype ?? "");
       if (!listeners) continue;
-      const commandContext: AlterCommandContext = Object.create(context, {
-        alter: { value: alter },
-        table: { value: table },
-        commands: { value: commands },
-        commandIndex: { value: commandIndex },
-      });
-      setPart(parts?.[commandIndex]);
+      const commandContext = context.forCommand(alter, table, commands, commandIndex);
+      context.part = parts?.[commandIndex];
       for (const l of listeners) {
         if (l.scope !== "every-alter" && (isNew || (l.scope === "existing-tables" && !isTable))) continue;
-        setRule(l.rule);
+        context.rule = l.rule;
         l.listener(cmd, commandContext);
       }
     }
+  }
+}
+
+/**
+ * One migration being linted: what its statements' contexts share — its findings, what it created
+ * so far, and the linter's settings.
+ */
+class MigrationRun {
+  readonly findings: Finding[] = [];
+  /** The once-per-migration rules that already reported. */
+  readonly reportedOnce = new Set<string>();
+  /** What earlier statements of this migration created. */
+  readonly created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>(), columns: new Map<string, ColumnEvent>() };
+  readonly info: MigrationInfo;
+
+  constructor(
+    readonly linter: { readonly history: SchemaHistory; readonly extensions: ReadonlySet<string>; readonly severity: Readonly<Record<string, RiskLevel | "off">> },
+    migration: Migration,
+    readonly parsed: ParsedSection,
+  ) {
+    this.info = { version: migration.version, file: migration.file, noTransaction: migration.noTransaction };
+  }
+}
+
+/**
+ * What the rules get for one statement. A class rather than an object literal with getters and
+ * closures: such a literal made per statement costs a new hidden class each time, and the closures
+ * it holds kept every parse tree alive past the young generation (a third of lint's CPU went to
+ * garbage collection).
+ */
+class StatementContext implements AlterCommandContext {
+  /** The rule whose listener runs now. */
+  rule: Rule | undefined;
+  /** The part of a multi-part ALTER TABLE the running command listener is about. */
+  part: AlterPart | undefined;
+  /** The first of this statement's findings in the migration's list. */
+  readonly firstFinding: number;
+  /** Where the statement ends, and its SQL on one line: worked out for its first finding. */
+  private end: SqlPosition | undefined;
+  private sql: string | undefined;
+  // Set for `AlterTableCmd:*` listeners (see forCommand).
+  alter!: AlterTableStmt;
+  table!: TableRef;
+  commands!: readonly AlterTableCmd[];
+  commandIndex = 0;
+
+  constructor(
+    readonly run: MigrationRun,
+    readonly statement: SqlStatement,
+    private readonly index: number,
+    private readonly acknowledgements: readonly Acknowledgement[],
+    readonly inTransaction: boolean,
+    readonly lockTimeoutMs: number,
+    readonly statementTimeoutMs: number,
+  ) {
+    this.firstFinding = run.findings.length;
+  }
+
+  get preceding(): readonly SqlStatement[] {
+    return this.run.parsed.statements.slice(0, this.index);
+  }
+
+  get following(): readonly SqlStatement[] {
+    return this.run.parsed.statements.slice(this.index + 1);
+  }
+
+  get migration(): MigrationInfo {
+    return this.run.info;
+  }
+
+  get history(): SchemaHistory {
+    return this.run.linter.history;
+  }
+
+  get extensions(): ReadonlySet<string> {
+    return this.run.linter.extensions;
+  }
+
+  isNewTable(table: TableRef | undefined): boolean {
+    return table !== undefined && (table.temporary || this.run.created.tables.has(table.key));
+  }
+
+  isNewIndex(key: string): boolean {
+    return this.run.created.indexes.has(key);
+  }
+
+  newColumn(table: TableRef, column: string): ColumnEvent | undefined {
+    return this.run.created.columns.get(`${table.key}\0${column}`);
+  }
+
+  isNewType(key: string): boolean {
+    return this.run.created.types.has(key);
+  }
+
+  /** This context for the listeners of the `commandIndex`th subcommand of `alter`. */
+  forCommand(alter: AlterTableStmt, table: TableRef, commands: readonly AlterTableCmd[], commandIndex: number): AlterCommandContext {
+    this.alter = alter;
+    this.table = table;
+    this.commands = commands;
+    this.commandIndex = commandIndex;
+    return this;
+  }
+
+  report(problem: Problem): void {
+    const rule = this.rule as Rule;
+    const { parsed, reportedOnce } = this.run;
+    if (rule.oncePerMigration) {
+      if (reportedOnce.has(rule.id)) return;
+      reportedOnce.add(rule.id);
+    }
+    const part = this.part;
+    const partEnd = part ? parsed.positionAt(part.end) : undefined;
+    if (problem.offset !== undefined) this.add(rule, problem, parsed.positionAt(problem.offset), partEnd);
+    else if (problem.at !== undefined && problem.at >= 0) this.add(rule, problem, parsed.positionOf(problem.at), partEnd);
+    else if (part) this.add(rule, problem, parsed.positionAt(part.start), partEnd);
+    else this.add(rule, problem, this.statement);
+  }
+
+  /** Adds a finding of `rule` at `at`, up to `until` (default: the statement's end). */
+  add(rule: Rule, problem: Problem, at: { line: number; column: number }, until?: { line: number; column: number }): void {
+    const statement = this.statement;
+    this.end ??= this.run.parsed.positionAt(statement.end);
+    this.sql ??= oneLine(statement.text);
+    const ack = this.acknowledgements.find((a) => a.rule === rule.id);
+    const severity = this.run.linter.severity[rule.id];
+    const last = until ?? this.end;
+    this.run.findings.push({
+      rule: rule.id,
+      severity: severity && severity !== "off" ? severity : rule.severity,
+      line: at.line,
+      column: at.column,
+      endLine: last.line,
+      endColumn: last.column,
+      message: problem.message,
+      hint: problem.hint ?? rule.instead,
+      acknowledged: ack !== undefined,
+      ...(ack ? { acknowledgedReason: ack.reason } : {}),
+      ...(problem.table ? { table: problem.table.display } : {}),
+      sql: this.sql,
+    });
   }
 }
 

@@ -111,6 +111,8 @@ export class SchemaHistory {
   private readonly goneTables = new Set<string>();
   /** Indexes known to exist, with their table when known. */
   private readonly indexes = new Map<string, string | undefined>();
+  /** The same indexes by table (those whose table is known): a DROP TABLE finds its indexes without a scan of them all. */
+  private readonly indexesOf = new Map<string, Set<string>>();
   private readonly goneIndexes = new Set<string>();
 
   /** What is known about `column` of `table`, or undefined when nothing is. */
@@ -168,11 +170,11 @@ export class SchemaHistory {
       case "drop-table":
         this.tables.delete(e.table);
         this.goneTables.add(e.table);
-        for (const [index, table] of this.indexes) {
-          if (table !== e.table) continue;
+        for (const index of this.indexesOf.get(e.table) ?? []) {
           this.indexes.delete(index);
           this.goneIndexes.add(index);
         }
+        this.indexesOf.delete(e.table);
         return;
       case "rename-table": {
         const t = this.table(e.table);
@@ -180,7 +182,7 @@ export class SchemaHistory {
         this.goneTables.add(e.table);
         this.tables.set(e.to, t);
         this.goneTables.delete(e.to);
-        for (const [index, table] of this.indexes) if (table === e.table) this.indexes.set(index, e.to);
+        for (const index of [...(this.indexesOf.get(e.table) ?? [])]) this.setIndex(index, e.to);
         return;
       }
       case "add-column":
@@ -220,24 +222,44 @@ export class SchemaHistory {
         return;
       case "create-index":
         if (!this.creates(e) && this.indexes.has(e.index)) return;
-        this.indexes.set(e.index, e.table);
+        this.setIndex(e.index, e.table);
         this.goneIndexes.delete(e.index);
         return;
       case "drop-index":
-        this.indexes.delete(e.index);
+        this.deleteIndex(e.index);
         this.goneIndexes.add(e.index);
         return;
       case "rename-index": {
         const table = this.indexes.get(e.index);
-        this.indexes.delete(e.index);
+        this.deleteIndex(e.index);
         this.goneIndexes.add(e.index);
-        this.indexes.set(e.to, table);
+        this.setIndex(e.to, table);
         this.goneIndexes.delete(e.to);
         return;
       }
       case "create-type":
         return;
     }
+  }
+
+  /** Records that index `index` exists, on `table` when known (in both maps). */
+  private setIndex(index: string, table: string | undefined): void {
+    this.deleteIndex(index);
+    this.indexes.set(index, table);
+    if (table === undefined) return;
+    let set = this.indexesOf.get(table);
+    if (!set) {
+      set = new Set();
+      this.indexesOf.set(table, set);
+    }
+    set.add(index);
+  }
+
+  /** Forgets index `index` (in both maps). */
+  private deleteIndex(index: string): void {
+    const table = this.indexes.get(index);
+    if (table !== undefined) this.indexesOf.get(table)?.delete(index);
+    this.indexes.delete(index);
   }
 
   /** The facts of `key`; a table the history never saw created gets an entry with unknown columns. */

@@ -17,6 +17,7 @@ const workflowFiles = fs.readdirSync(WORKFLOWS_DIR).filter((f) => /\.ya?ml$/.tes
 
 interface Step {
   name?: string;
+  if?: string;
   id?: string;
   uses?: string;
   run?: string;
@@ -165,7 +166,17 @@ describe("the deploy workflow", () => {
     expect((job.steps ?? []).map((s) => s.run).filter((r) => r?.startsWith("pulumi "))).toEqual([
       'pulumi up --stack "$STACK" --yes --policy-pack policies --policy-pack-config "policies/config/$STACK.json"',
     ]);
-    expect(job.steps?.at(-1)?.env?.STACK).toBe("${{ inputs.stack }}");
+    expect(job.steps?.find((s) => s.run?.startsWith("pulumi up"))?.env?.STACK).toBe("${{ inputs.stack }}");
+  });
+
+  it("opens the SSM tunnel in the background before pulumi up, and closes it after, whatever happened", () => {
+    const names = (up.jobs.up.steps ?? []).map((s) => s.run ?? "");
+    const tunnel = names.findIndex((r) => /npx dbpipe tunnel --stack "\$STACK" --wait \S+ .*&$/m.test(r));
+    const pulumiUp = names.findIndex((r) => r.startsWith("pulumi up"));
+    const close = (up.jobs.up.steps ?? []).findIndex((s) => s.if === "always()" && /kill .*tunnel\.pid/.test(s.run ?? ""));
+    expect([tunnel >= 0, tunnel < pulumiUp, close > pulumiUp]).toEqual([true, true, true]);
+    // The tunnel reads the stack's state: it needs the same Pulumi token as pulumi up.
+    expect(up.jobs.up.steps?.[tunnel].env?.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
   });
 });
 
@@ -214,8 +225,19 @@ describe("the commands the workflows run", () => {
     runLines()
       .flatMap((l) => [...l.matchAll(/npx dbpipe ([^|>]+)/g)].map((m) => m[1].trim().split(/\s+/)));
 
+  it("dbpipe tunnel takes the flags the deploy gives it, and every shipped stack has a tunnel to open", async () => {
+    const tunnel = dbpipeCommands().filter((c) => c[0] === "tunnel");
+    expect(tunnel).toEqual([["tunnel", "--stack", '"$STACK"', "--wait", "55min"]]);
+    for (const stack of ["dev", "test", "prod"]) {
+      const args = tunnel[0].map((a) => (a === '"$STACK"' ? stack : a));
+      // No pulumi, aws or plugin on this PATH: the settings and flags pass, then the missing tool is named (exit 3).
+      const run = await runCli(args, { cwd: project, env: { PATH: path.dirname(process.execPath) } });
+      expect({ stack, code: run.code, stderr: run.stderr.trim() }).toEqual({ stack, code: 3, stderr: expect.stringContaining("pulumi is not on PATH") });
+    }
+  }, 60_000);
+
   it("dbpipe lint parses the flags the workflows give it, and the shipped prod stack passes", async () => {
-    const commands = dbpipeCommands();
+    const commands = dbpipeCommands().filter((c) => c[0] === "lint");
     expect(commands).toEqual([
       ["lint", "--stack", "prod", "--format", "sarif"],
       ["lint", "--stack", "prod", "--format", "markdown"],

@@ -90,6 +90,23 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** Writes a stand-in `name` that answers its n-th call (counting from 1) with `answers[n-1]` (the last one after that), recording its argv. */
+function fakeToolSequence(name: string, answers: { stdout?: string; code?: number; byArgs?: Record<string, string> }[]): void {
+  const log = path.join(dir, `${name}.argv`);
+  const script = [
+    "#!/usr/bin/env node",
+    'const fs = require("fs");',
+    `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + "\\n");`,
+    `const answers = ${JSON.stringify(answers)};`,
+    `const n = fs.readFileSync(${JSON.stringify(log)}, "utf8").trim().split("\\n").length;`,
+    "const answer = answers[Math.min(n, answers.length) - 1];",
+    'const key = process.argv.slice(2, 4).join(" ");',
+    'process.stdout.write((answer.byArgs ?? {})[key] ?? answer.stdout ?? "");',
+    "process.exit(answer.code ?? 0);",
+  ].join("\n");
+  fs.writeFileSync(path.join(bin, name), script, { mode: 0o755 });
+}
+
 describe("startSessionArgs", () => {
   it("asks SSM for port forwarding to the instance's host and port on the local port, in the region", () => {
     expect(startSessionArgs({ bastionInstanceId: "i-0abc", host: "db.example.internal", port: 5432, localPort: 15432, region: "eu-west-1" })).toEqual([
@@ -213,5 +230,72 @@ describe("dbpipe tunnel", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Pulumi\.dev\.yaml: dbpipe:networkPath: is required when dbpipe:server is rds/);
     expect(calls("aws")).toEqual([]);
+  });
+
+  describe("--wait, as a CI job runs it beside the first pulumi up", () => {
+    const NOT_YET = { byArgs: { "stack output": "{}", "stack export": JSON.stringify({ version: 3, deployment: { resources: [] } }) } };
+    const CREATED = { byArgs: { "stack output": "{}", "stack export": JSON.stringify(STATE) } };
+
+    it("waits for the bastion and the instance to appear in the state, then opens the session", async () => {
+      // Calls 1-2 (output, export): nothing yet; from the 3rd on the bastion and the instance exist.
+      // The wait is long enough for a loaded machine; the session, reopened whenever it ends, keeps the test that long.
+      fakeToolSequence("pulumi", [NOT_YET, NOT_YET, CREATED]);
+      fakeTool("aws");
+      fakeTool("session-manager-plugin");
+      const run = await dbpipe("tunnel", "--stack", "dev", "--wait", "4s");
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain("Waiting up to 4s for stack dev's bastion and instance (pulumi up creates them).");
+      expect(calls("pulumi").length).toBe(4);
+      const sessions = calls("aws");
+      expect(sessions.length).toBeGreaterThanOrEqual(1);
+      expect(sessions[0][3]).toBe("i-0fedcba9876543210");
+    });
+
+    it("opens the session again while the bastion's agent is not ready, until it holds", async () => {
+      fakeTool("pulumi", { stdout: JSON.stringify(OUTPUTS) });
+      fakeToolSequence("aws", [{ code: 254 }, { code: 254 }, { code: 0 }]);
+      fakeTool("session-manager-plugin");
+      const run = await dbpipe("tunnel", "--stack", "dev", "--wait", "4s");
+      expect(run.code).toBe(0);
+      expect(calls("aws").length).toBeGreaterThanOrEqual(3);
+      expect(run.stderr).toContain("aws ssm start-session ended with exit code 254; opening it again in 400ms");
+    });
+
+    it("gives up with exit 2 when the stack never gets a bastion within the wait", async () => {
+      fakeTool("pulumi", NOT_YET);
+      fakeTool("aws");
+      fakeTool("session-manager-plugin");
+      const run = await dbpipe("tunnel", "--stack", "dev", "--wait", "500ms");
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("stack dev still has no bastion and instance after 500ms: is `pulumi up --stack dev` running?");
+      expect(calls("aws")).toEqual([]);
+    });
+
+    it("reports the session's failure when it still fails at the end of the wait", async () => {
+      fakeTool("pulumi", { stdout: JSON.stringify(OUTPUTS) });
+      fakeTool("aws", { code: 255 });
+      fakeTool("session-manager-plugin");
+      const run = await dbpipe("tunnel", "--stack", "dev", "--wait", "500ms");
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain("aws ssm start-session ended with exit code 255: see its message above");
+    });
+
+    it("refuses a --wait that is not a duration, is 0, or comes with --print, naming the flag", async () => {
+      fakeTool("pulumi", { stdout: JSON.stringify(OUTPUTS) });
+      fakeTool("aws");
+      fakeTool("session-manager-plugin");
+      for (const [args, said] of [
+        [["--wait", "soon"], '--wait must be a duration such as 500ms, 5s, 2min or 1h, got "soon"'],
+        [["--wait", "0"], "--wait must be longer than 0, such as 45min"],
+        [["--wait", "2d"], "--wait must be at most 1d (a day), got 2d"],
+        [["--wait", "1min", "--print"], "--wait and --print do not go together"],
+      ] as const) {
+        const run = await dbpipe("tunnel", "--stack", "dev", ...args);
+        expect(run.code, args.join(" ")).toBe(2);
+        expect(run.stderr).toContain(said);
+        expect(run.stderr).not.toMatch(/\n\s+at /);
+      }
+      expect([calls("pulumi"), calls("aws")]).toEqual([[], []]);
+    });
   });
 });

@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { Client } from "pg";
-import { startEmbedded } from "../../src/local/embedded";
-import { tempFolder } from "../helpers/project";
+import { initdbPasswordFile, startEmbedded } from "../../src/local/embedded";
+import { embeddedDataDir, tempFolder } from "../helpers/project";
 
 const dir = tempFolder({}, "dbpipe-embedded-");
 
@@ -103,6 +103,45 @@ describe("embedded PostgreSQL", () => {
   it("keeps the generated password private to the owner", () => {
     const mode = fs.statSync(path.join(dir, "password")).mode & 0o777;
     expect(mode).toBe(0o600);
+  });
+
+  it("hands initdb the password in a file beside the data that only the server's user can read, never in the temp folder, and removes it", async () => {
+    const project = tempFolder({}, "dbpipe-embedded-pw-");
+    const tmp = tempFolder({}, "dbpipe-embedded-tmp-");
+    // Every file that exists at some moment of the first start: initdb's password file, and anything in TMPDIR.
+    const seen = new Map<string, { mode: number; uid: number }>();
+    const look = () => {
+      for (const file of [initdbPasswordFile(embeddedDataDir(project)), ...fs.readdirSync(tmp).map((f) => path.join(tmp, f))]) {
+        try {
+          const stat = fs.statSync(file);
+          seen.set(file, { mode: stat.mode & 0o777, uid: stat.uid });
+        } catch {
+          // not there (yet, or any more)
+        }
+      }
+    };
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    const poll = setInterval(look, 1);
+    let server: Awaited<ReturnType<typeof startEmbedded>>;
+    try {
+      server = await startEmbedded({ dataDir: path.join(project, ".dbpipe/dev") });
+    } finally {
+      clearInterval(poll);
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
+    try {
+      expect(server.started).toBe(true);
+      const pwfile = initdbPasswordFile(server.dataDir);
+      const serverUid = process.getuid!() === 0 ? Number(spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }).stdout) : process.getuid!();
+      expect(Object.fromEntries(seen)).toEqual({ [pwfile]: { mode: 0o600, uid: serverUid } });
+      expect(fs.existsSync(pwfile)).toBe(false);
+      expect(fs.readdirSync(tmp)).toEqual([]);
+      expect(await query(server.url, "SELECT current_user AS who")).toEqual([{ who: "postgres" }]);
+    } finally {
+      await server.stop();
+    }
   });
 
   it("leaves the exit code of a process that used it alone (a test run with failures, a refused CLI run exits non-zero)", () => {

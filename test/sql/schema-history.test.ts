@@ -35,6 +35,17 @@ describe("the schema history", () => {
     expect(creates("CREATE INDEX i ON t (a);\nALTER INDEX i RENAME TO j;\nCREATE INDEX IF NOT EXISTS i ON t (a);\nCREATE INDEX IF NOT EXISTS j ON t (a);")).toEqual([true, true, false]);
   });
 
+  it("follows an index through renames of it and of its table, and drops it with the table it is on then", () => {
+    // The index moves with its table: dropping the old name leaves it, dropping the new one takes it.
+    expect(creates("CREATE INDEX i ON t (a);\nALTER TABLE t RENAME TO u;\nDROP TABLE t;\nCREATE INDEX IF NOT EXISTS i ON u (a);")).toEqual([true, false]);
+    expect(creates("CREATE INDEX i ON t (a);\nALTER TABLE t RENAME TO u;\nDROP TABLE u;\nCREATE INDEX IF NOT EXISTS i ON v (a);")).toEqual([true, true]);
+    // A renamed index stays on its table; an index made again on another table leaves the first one's table.
+    expect(creates("CREATE INDEX i ON t (a);\nALTER INDEX i RENAME TO j;\nDROP TABLE t;\nCREATE INDEX IF NOT EXISTS j ON t (a);")).toEqual([true, true]);
+    expect(creates("CREATE INDEX i ON t (a);\nDROP INDEX i;\nCREATE INDEX i ON u (a);\nDROP TABLE t;\nCREATE INDEX IF NOT EXISTS i ON u (a);")).toEqual([true, true, false]);
+    // Only the dropped table's indexes go.
+    expect(creates("CREATE INDEX i ON t (a);\nCREATE INDEX k ON u (a);\nDROP TABLE t;\nCREATE INDEX IF NOT EXISTS i ON t (a);\nCREATE INDEX IF NOT EXISTS k ON u (a);")).toEqual([true, true, true, false]);
+  });
+
   it("keeps the columns of a table that a later CREATE TABLE IF NOT EXISTS leaves alone", () => {
     const history = new SchemaHistory();
     history.apply(eventsOf("CREATE TABLE products (sku char(10) NOT NULL);\nCREATE TABLE IF NOT EXISTS products (sku text);"));
