@@ -2,7 +2,7 @@ import type { Client, Query } from "pg";
 import { InputError } from "../errors";
 import { pgDuration } from "../text/duration";
 import type { Migration, SqlSection } from "../migration";
-import { deadRunnerCheck } from "./lock";
+import { deadRunnerCheck, deadRunnerCheckExpression } from "./lock";
 import { type FilePosition, isServerError, migrationFailed, positionOfCodePoint } from "./sql-error";
 
 /**
@@ -26,10 +26,15 @@ export interface Timeouts {
   statementTimeoutMs: number;
 }
 
-/** The statements that set the timeouts for the current transaction. */
+/**
+ * The statement that sets the timeouts for the current transaction (`set_config(..., true)` is
+ * `SET LOCAL`): one statement, not three, since it runs before every migration.
+ */
 export function setLocalTimeouts(timeouts: Timeouts): string[] {
   // With the check for a killed runner, whose statement would otherwise run on (see deadRunnerCheck).
-  return [`SET LOCAL lock_timeout = '${pgDuration(timeouts.lockTimeoutMs)}'`, `SET LOCAL statement_timeout = '${pgDuration(timeouts.statementTimeoutMs)}'`, deadRunnerCheck("local")];
+  return [
+    `SELECT set_config('lock_timeout', '${pgDuration(timeouts.lockTimeoutMs)}', true), set_config('statement_timeout', '${pgDuration(timeouts.statementTimeoutMs)}', true), ${deadRunnerCheckExpression("local")}`,
+  ];
 }
 
 /** The statement that sets the timeouts for the session, for what runs outside a transaction (reset after with `RESET ALL`). */

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isUtf8 } from "node:buffer";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
@@ -57,6 +58,8 @@ const DIRECTIVES = new Set(["down", "no-transaction", "allow"]);
 const DIRECTIVE = /^--[ \t]*dbpipe:([a-z-]+)(?=$|[ \t])(.*)$/s;
 /** Anything that looks meant as a directive (any case, blanks around the colon). */
 const NEAR_DIRECTIVE = /^(?:--|\/\*)[ \t]*dbpipe[ \t]*:[ \t]*([A-Za-z_-]*)/i;
+/** What every directive and near-miss holds: scanning a text without it finds nothing. */
+const MENTIONS_DBPIPE = /dbpipe/i;
 
 type ScannedDirective = { kind: "directive"; line: number; name: string; rest: string } | { kind: "near-miss"; line: number; message: string };
 
@@ -77,6 +80,8 @@ function nearMissMessage(comment: string, word: string, why: string): string {
  */
 export function scanDirectives(text: string): ScannedDirective[] {
   const out: ScannedDirective[] = [];
+  // Every directive and near-miss names dbpipe: a text that never does has none (most files).
+  if (!MENTIONS_DBPIPE.test(text)) return out;
   let line = 1;
   let lineHasCode = false;
   let i = 0;
@@ -383,7 +388,8 @@ function readCandidate(candidate: Candidate, base: string, problems: FileProblem
     problems.push({ file, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
     return undefined;
   }
-  const bad = firstInvalidUtf8(raw);
+  // Node's own check first (native, ~100× faster); the scan only to say where a bad byte is.
+  const bad = isUtf8(raw) ? -1 : firstInvalidUtf8(raw);
   if (bad !== -1) {
     problems.push({ file, ...positionOf(raw, bad), message: `is not valid UTF-8 (byte 0x${raw[bad].toString(16).padStart(2, "0")} at byte ${bad + 1}): save it as UTF-8` });
     return undefined;
@@ -395,7 +401,6 @@ function readCandidate(candidate: Candidate, base: string, problems: FileProblem
   }
   const decoded = raw.toString("utf8");
   const text = normaliseText(decoded);
-  const lines = text.split("\n");
   let downLine: number | undefined;
   let noTransaction = false;
   for (const d of scanDirectives(text)) {
@@ -414,6 +419,7 @@ function readCandidate(candidate: Candidate, base: string, problems: FileProblem
     }
   }
 
+  const lines = downLine === undefined ? [] : text.split("\n");
   const upText = downLine === undefined ? text : lines.slice(0, downLine - 1).join("\n");
   const up: SqlSection = { text: upText, line: 1 };
   const down: SqlSection | undefined = downLine === undefined ? undefined : { text: lines.slice(downLine).join("\n"), line: downLine + 1 };

@@ -27,7 +27,12 @@ export const DEAD_RUNNER_CHECK_MS = 1000;
  * session (until `RESET ALL`); it does nothing on a server older than PostgreSQL 14.
  */
 export function deadRunnerCheck(scope: "local" | "session"): string {
-  return `SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('client_connection_check_interval', '${DEAD_RUNNER_CHECK_MS}', ${scope === "local"}) END`;
+  return `SELECT ${deadRunnerCheckExpression(scope)}`;
+}
+
+/** {@link deadRunnerCheck} as an expression, to set it in the same `SELECT` as other settings. */
+export function deadRunnerCheckExpression(scope: "local" | "session"): string {
+  return `CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('client_connection_check_interval', '${DEAD_RUNNER_CHECK_MS}', ${scope === "local"}) END`;
 }
 
 /** Another runner held the lock for longer than the runner was willing to wait. */

@@ -1,3 +1,4 @@
+import { EXAMPLE_URL } from "../redact";
 import { ruleIdProblem } from "../sql/rules/ids";
 import type { Approval, HostPort, ReadContext, SecretValue } from "./stack-settings-types";
 import { RISK_LEVELS, type RiskLevel } from "../risk-level";
@@ -88,7 +89,7 @@ export function readHostPort(value: unknown): HostPort {
  * (see {@link databaseHost}). Never quotes the URL: it holds a password.
  */
 export function postgresUrlProblem(text: string): string | undefined {
-  if (!/^postgres(ql)?:\/\//.test(text)) return "must be a postgres:// or postgresql:// URL";
+  if (!/^postgres(ql)?:\/\//.test(text)) return `must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}`;
   let url: URL;
   try {
     url = new URL(text);
@@ -96,9 +97,9 @@ export function postgresUrlProblem(text: string): string | undefined {
     return "is not a valid URL (a password with @, : or / in it must be percent-encoded)";
   }
   const { host, socket } = databaseHost(url);
-  if (host === "") return "must name a host (postgresql://user:password@host:5432/database), or a Unix-socket folder (postgres:///database?host=/var/run/postgresql)";
+  if (host === "") return `must name a host (${EXAMPLE_URL})`;
   // Over a socket, libpq's default user (the system user's name) is what peer authentication expects.
-  if (url.username === "" && !url.searchParams.get("user") && !socket) return "must name a user (postgresql://user:password@host:5432/database)";
+  if (url.username === "" && !url.searchParams.get("user") && !socket) return `must name a user (${EXAMPLE_URL})`;
   return undefined;
 }
 
@@ -163,7 +164,7 @@ export function readSecretUrl(value: unknown, context: ReadContext): SecretValue
     throw new ValueProblem(`must be a secret, not plain text: remove it and run \`pulumi config set --secret ${name} <url> --stack ${context.stack}\``);
   }
   if (value === undefined || value === null || typeof value === "object") return { secret: true };
-  const why = typeof value === "string" ? postgresUrlProblem(value) : "must be a postgres:// or postgresql:// URL";
+  const why = typeof value === "string" ? postgresUrlProblem(value) : `must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}`;
   if (why !== undefined) throw new ValueProblem(why);
   return { secret: true, value: value as string };
 }

@@ -239,7 +239,8 @@ export const KEYS: readonly KeyEntry[] = [
     type: "array",
     items: "map",
     group: "risk",
-    description: "Approvals of risky migrations: a list of { version, checksum, reason, approvedBy }. Editing an approved file voids its approval.",
+    description:
+      "Approvals of risky migrations: a list of { version, checksum, reason, approvedBy }; `dbpipe lint --stack <stack>` prints the entry to add for each migration the stack refuses. Editing an approved file voids its approval.",
     default: { fixed: [] },
     read: readApprovals,
     lands: ["risk", "approvals"],

@@ -34,6 +34,12 @@ export interface ParseOptions {
    * the URL they are given, do not need one.
    */
   deploy?: boolean;
+  /**
+   * The stack file was just written by `dbpipe env new`, whose next steps say to add what it cannot
+   * write: the secret dbpipe:directUrl of an external server (set with `pulumi config set --secret`),
+   * and what a vpc network path lets in. Their absence is not a problem then. Default false.
+   */
+  newStack?: boolean;
 }
 
 /**
@@ -138,14 +144,14 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
       }
     }
   }
-  if (infra.server === "external" && !values.has("directUrl")) {
+  if (infra.server === "external" && !values.has("directUrl") && !options.newStack) {
     problem("directUrl", `is required when dbpipe:server is external: run \`pulumi config set --secret directUrl <url> --stack ${raw.stack}\``);
   }
   if (infra.server === "rds") {
     for (const name of ["directUrl", "pooledUrl"]) {
       if (values.has(name)) problem(name, "is only used when dbpipe:server is external");
     }
-    networkPathProblems(infra, values, raw.stack, options.deploy ?? false, problem);
+    networkPathProblems(infra, values, raw.stack, options, problem);
   }
   if (infra.maxAllocatedStorageGb < infra.allocatedStorageGb) {
     problem("maxAllocatedStorageGb", `(${infra.maxAllocatedStorageGb}) must be at least dbpipe:allocatedStorageGb (${infra.allocatedStorageGb})`);
@@ -170,11 +176,11 @@ function networkPathProblems(
   infra: StackSettings["infra"],
   values: ReadonlyMap<string, unknown>,
   stack: string,
-  deploy: boolean,
+  options: ParseOptions,
   problem: (name: string, message: string) => void,
 ): void {
   if (infra.networkPath === undefined) {
-    if (deploy && !values.has("networkPath")) {
+    if (options.deploy && !values.has("networkPath")) {
       problem(
         "networkPath",
         "is required when dbpipe:server is rds: the instance is private, so say how pulumi up reaches it — tunnel (an SSM bastion and `dbpipe tunnel`) " +
@@ -183,7 +189,7 @@ function networkPathProblems(
     }
     return;
   }
-  if (infra.networkPath === "vpc" && infra.allowedCidrs.length === 0 && infra.allowedSecurityGroupIds.length === 0) {
+  if (infra.networkPath === "vpc" && infra.allowedCidrs.length === 0 && infra.allowedSecurityGroupIds.length === 0 && !options.newStack) {
     problem(
       "networkPath",
       "is vpc, but neither dbpipe:allowedCidrs nor dbpipe:allowedSecurityGroupIds lets anything in: list the CIDR or the security group of the runner that runs pulumi up, or use networkPath tunnel",

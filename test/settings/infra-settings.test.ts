@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { EXAMPLE_URL, redactText } from "../../src/redact";
 import { readStackFile } from "../../src/settings/stack-file";
 import { type RawStackConfig, SettingsError, type StackSettings, parseStackSettings } from "../../src/settings/stack-settings";
 
@@ -242,7 +243,15 @@ describe("external mode settings", () => {
 
   it("refuse a secret that is not a PostgreSQL URL, without repeating it", () => {
     const message = problems({ ...external(), "dbpipe:directUrl": "mysql://root:S3cretPw@db/app" }, { secretKeys: ["dbpipe:directUrl"] });
-    expect(message).toBe(only("dbpipe:directUrl: must be a postgres:// or postgresql:// URL"));
+    expect(message).toBe(only(`dbpipe:directUrl: must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}`));
+  });
+
+  it("show the example URL whole, not redacted, where a secret URL lacks its user or host", () => {
+    const noUser = problems({ ...external(), "dbpipe:directUrl": "postgresql://:S3cretPw@db.example.com/app" }, { secretKeys: ["dbpipe:directUrl"] });
+    expect(noUser).toBe(only("dbpipe:directUrl: must name a user (postgres://USER:PASSWORD@HOST:5432/DATABASE)"));
+    expect(redactText(noUser)).toBe(noUser);
+    const noHost = problems({ ...external(), "dbpipe:directUrl": "postgresql:///app" }, { secretKeys: ["dbpipe:directUrl"] });
+    expect(noHost).toBe(only(`dbpipe:directUrl: must name a host (${EXAMPLE_URL})`));
   });
 
   it("refuse a URL whose password needs percent-encoding, without repeating it", () => {
