@@ -1,5 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { databaseHost } from "../database-url";
+import type { ConnectionTls } from "./connection-tls";
 
 /**
  * How the rest of an environment reaches its PostgreSQL server, whichever mode declared it: as
@@ -24,8 +25,8 @@ export interface ServerConnection {
   readonly adminPassword: pulumi.Output<string>;
   /** The database the administrator connects to before the application database exists. */
   readonly adminDatabase: pulumi.Output<string>;
-  /** libpq `sslmode` for every connection: `require` unless the server's URL says otherwise. */
-  readonly sslmode: pulumi.Output<string>;
+  /** How every connection verifies the server (`dbpipe:sslmode`). */
+  readonly tls: ConnectionTls;
   /** Host of the direct (unpooled) connection: migrations and backups. */
   readonly directHost: pulumi.Output<string>;
   /** Port of the direct connection. */

@@ -1,5 +1,7 @@
 import { EXAMPLE_URL } from "../redact";
 import { ruleIdProblem } from "../sql/rules/ids";
+import { didYouMean } from "../text/did-you-mean";
+import { RDS_INSTANCE_CLASS_MEMORY_GIB } from "./rds-instance-classes";
 import type { Approval, HostPort, ReadContext, SecretValue } from "./stack-settings-types";
 import { RISK_LEVELS, type RiskLevel } from "../risk-level";
 import { ValueProblem, describe, readChoice, readMap, readNonEmptyString, readString, readStringList, readStructured } from "./values";
@@ -19,9 +21,14 @@ export function readIdentifier(value: unknown): string {
   return readMatching(value, /^[a-z_][a-z0-9_]{0,49}$/, "a lower-case PostgreSQL identifier (letters, digits, _; at most 50 characters)");
 }
 
-/** Reads an RDS instance class (`db.t4g.micro`). */
+/** Reads an RDS instance class (`db.t4g.micro`) whose memory dbpipe knows (the connections alarm follows it). */
 export function readInstanceClass(value: unknown): string {
-  return readMatching(value, /^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro");
+  const name = readMatching(value, /^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro");
+  if (RDS_INSTANCE_CLASS_MEMORY_GIB[name] === undefined) {
+    const families = [...new Set(Object.keys(RDS_INSTANCE_CLASS_MEMORY_GIB).map((c) => c.split(".")[1]))].join(", ");
+    throw new ValueProblem(`${name} is not an instance class dbpipe knows the memory of (families ${families})${didYouMean(name, Object.keys(RDS_INSTANCE_CLASS_MEMORY_GIB))}`);
+  }
+  return name;
 }
 
 /** Reads a list of extension names. */
