@@ -1,18 +1,24 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import { FailureError, InputError } from "../errors";
-import { DumpMeter } from "./dump-meter";
+import { holderAlive, processStart } from "../local/embedded";
+import { writeChunksToFile } from "./dump-file";
+import { type DumpChunks, DumpMeter } from "./dump-meter";
 import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFacts, checkBackupId, parseManifest } from "./store";
 
 /**
  * Backups in a local folder (`file:///abs/path`), the CLI's default: `.dbpipe/<stack>/backups/`.
  * Each backup is `<id>.dump` (pg_dump's custom format) beside `<id>.json`, its manifest. The dump is
- * written as `<id>.dump.partial` and renamed once whole; the manifest comes last, so a killed run
- * leaves at most a `.partial` file, never something that lists as a backup. Files are private to
- * their owner (0600, folder 0700): a dump holds every row of the database.
+ * written as `<id>.dump.<writer>.partial` and renamed once whole; the manifest comes last, so a
+ * killed run leaves at most a `.partial` file, never something that lists as a backup. Files are
+ * private to their owner (0600, folder 0700): a dump holds every row of the database.
+ *
+ * A partial file's name says who writes it (`<pid>-<process start>-<host>`): the next backup or
+ * listing removes those whose writer is dead (a killed run), and leaves those of a backup running
+ * now in another process, or on another machine sharing the folder, to it (or to retention).
  *
  * With `retentionDays`, every backup stored prunes the ones older than that (the bucket's lifecycle
  * rule does the same in the cloud).
@@ -33,6 +39,28 @@ export interface FolderStoreOptions {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** This machine's name as it goes into a partial file's name: letters, digits and `-` only. */
+const HOST = os.hostname().replace(/[^A-Za-z0-9-]+/g, "-") || "host";
+
+/** `<id>.dump.<pid>-<start>-<host>.partial` (or `.json.` for a manifest being written); start 0 where /proc cannot tell. */
+const PARTIAL = /^(.+)\.(dump|json)\.(\d+)-(\d+)-([A-Za-z0-9-]+)\.partial$/;
+
+/** The name of the file this process writes `final` as, until it is whole. */
+function partialOf(final: string): string {
+  return `${final}.${process.pid}-${processStart(process.pid) ?? 0}-${HOST}.partial`;
+}
+
+/**
+ * Whether the partial file `name` was left by a dead run: its writer was a process on this machine
+ * that is no longer running (or whose pid another process now has). A partial of a live process,
+ * of another machine, or in an older naming without a writer is not known to be dead.
+ */
+function deadPartial(name: string): boolean {
+  const m = PARTIAL.exec(name);
+  if (!m || m[5] !== HOST) return false;
+  return !holderAlive(`${m[3]} start=${m[4] === "0" ? "unknown" : m[4]}`);
+}
+
 /** A {@link BackupStore} in a local folder. */
 export class FolderStore implements BackupStore {
   readonly url: string;
@@ -46,15 +74,16 @@ export class FolderStore implements BackupStore {
     this.url = pathToFileURL(folder).toString();
   }
 
-  async put(id: string, dump: Readable, describe: (facts: StoredFacts) => BackupManifest): Promise<StoredBackup> {
+  async put(id: string, dump: DumpChunks, describe: (facts: StoredFacts) => BackupManifest): Promise<StoredBackup> {
     checkBackupId(id);
     const file = this.dumpFile(id);
     if (fs.existsSync(file) || fs.existsSync(this.manifestFile(id))) throw new InputError(`backup ${id} already exists in ${this.url}`);
     fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
-    const partial = `${file}.partial`;
+    this.removeDeadPartials();
+    const partial = partialOf(file);
     const meter = new DumpMeter();
     try {
-      await pipeline(dump, meter, fs.createWriteStream(partial, { mode: 0o600, flags: "wx" }));
+      await writeChunksToFile(partial, meter.through(dump));
       fs.renameSync(partial, file);
     } catch (error) {
       fs.rmSync(partial, { force: true });
@@ -62,7 +91,7 @@ export class FolderStore implements BackupStore {
       throw new FailureError(`could not write backup ${id} to ${this.folder}: ${(error as Error).message}`, { cause: error });
     }
     const manifest = describe({ bytes: meter.bytes, sha256: meter.sha256() });
-    const written = `${this.manifestFile(id)}.partial`;
+    const written = partialOf(this.manifestFile(id));
     try {
       fs.writeFileSync(written, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
       fs.renameSync(written, this.manifestFile(id));
@@ -92,6 +121,7 @@ export class FolderStore implements BackupStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw new FailureError(`could not read the backup folder ${this.folder}: ${(error as Error).message}`, { cause: error });
     }
+    this.removeDeadPartials(names);
     const backups: StoredBackup[] = [];
     for (const name of names) {
       if (!name.endsWith(".json")) continue;
@@ -116,7 +146,8 @@ export class FolderStore implements BackupStore {
 
   /**
    * Deletes the backups created more than `days` days ago (never `keep`, the one just taken), and
-   * `.partial` files that old (left by killed runs). Returns the ids it deleted.
+   * `.partial` files that old (those of dead runs on this machine go sooner: see
+   * `removeDeadPartials`; these are another machine's, or an older dbpipe's). Returns the ids it deleted.
    */
   async prune(days: number, keep?: string): Promise<string[]> {
     const cutoff = (this.options.now ?? Date.now)() - days * DAY_MS;
@@ -131,9 +162,20 @@ export class FolderStore implements BackupStore {
     for (const name of fs.readdirSync(this.folder)) {
       if (!name.endsWith(".partial")) continue;
       const file = path.join(this.folder, name);
-      if (fs.statSync(file).mtimeMs < cutoff) fs.rmSync(file, { force: true });
+      const modified = fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+      if (modified !== undefined && modified < cutoff) fs.rmSync(file, { force: true });
     }
     return deleted;
+  }
+
+  /**
+   * Removes the partial files of dead runs among `names` (default: the folder's). A file that
+   * vanishes meanwhile (its run finished, or another run removed it) is no error.
+   */
+  private removeDeadPartials(names: readonly string[] = fs.readdirSync(this.folder)): void {
+    for (const name of names) {
+      if (name.endsWith(".partial") && deadPartial(name)) fs.rmSync(path.join(this.folder, name), { force: true });
+    }
   }
 
   private dumpFile(id: string): string {

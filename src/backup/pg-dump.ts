@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
-import { type Readable, Transform, type TransformCallback } from "node:stream";
 import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import { FailureError } from "../errors";
 import { redactText } from "../redact";
+import { DUMP_CHUNK_BYTES } from "./dump-file";
 
 /**
  * pg_dump, the backup tool. Its major version must be at least the server's — the classic failure
@@ -87,72 +89,87 @@ export function findPgDump(serverMajor: number, env: NodeJS.ProcessEnv = process
  */
 export function connectionFor(url: string): { dbname: string; env: NodeJS.ProcessEnv; password: string } {
   const parsed = new URL(url);
-  const password = decodeURIComponent(parsed.password);
+  // A password may also be a query parameter (`postgres:///db?host=/var/run/postgresql&password=...`).
+  const password = decodeURIComponent(parsed.password) || (parsed.searchParams.get("password") ?? "");
   parsed.password = "";
+  parsed.searchParams.delete("password");
   const env: NodeJS.ProcessEnv = { ...process.env, PGAPPNAME: "dbpipe-backup" };
   if (password) env.PGPASSWORD = password;
   return { dbname: parsed.toString(), env, password };
 }
 
 /**
- * Runs `pg_dump -Fc` on the database at `url` and returns its output as a stream, read as it comes
- * (constant memory, however large the database). The stream ends only when pg_dump succeeded; when
- * pg_dump fails it errors with pg_dump's message (password removed), so a store never mistakes a
- * cut-short dump for a whole one.
+ * Runs `pg_dump -Fc` on the database at `url` and yields its output as lent chunks of up to
+ * `chunkBytes` (see {@link DumpChunks}), read as they come. pg_dump's stdout is a named pipe (a FIFO,
+ * removed as soon as both ends are open) read into one reused buffer: however large the database,
+ * reading the dump allocates nothing per chunk (a child's ordinary stdout pipe hands over a new
+ * buffer for every read, left to the garbage collector). Where no FIFO can be made (Windows) the
+ * ordinary pipe is read instead. The chunks end only when pg_dump succeeded; when it fails the
+ * iteration throws pg_dump's message (password removed), so a store never mistakes a cut-short dump
+ * for a whole one. A reader that stops early (an upload failed) stops pg_dump; a reader killed
+ * leaves pg_dump writing into a pipe without a reader, which ends it.
  */
-export function pgDumpStream(pgDump: PgTool, url: string): Readable {
+export async function* pgDumpChunks(pgDump: PgTool, url: string, chunkBytes = DUMP_CHUNK_BYTES): AsyncGenerator<Buffer> {
   const { dbname, env, password } = connectionFor(url);
-  const out = new Coalescer(DUMP_CHUNK_BYTES);
-  const child = spawn(pgDump.path, ["--format=custom", "--no-password", `--dbname=${dbname}`], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const fifo = await openFifo();
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(pgDump.path, ["--format=custom", "--no-password", `--dbname=${dbname}`], { env, stdio: ["ignore", fifo?.writeFd ?? "pipe", "pipe"] });
+  } finally {
+    // pg_dump holds the write end now: the pipe ends when it exits.
+    if (fifo) fs.closeSync(fifo.writeFd);
+  }
   let err = "";
-  child.stderr.on("data", (d) => (err = (err + d).slice(-8000)));
-  // pg_dump's stdout is piped without ending `out`: whether it ends well is known only at exit.
-  child.stdout.pipe(out, { end: false });
-  child.on("error", (error) => out.destroy(new PgDumpError(`could not run ${pgDump.path}: ${error.message}`)));
-  child.on("close", (code, signal) => {
-    if (code === 0) out.end();
-    else out.destroy(new PgDumpError(`pg_dump failed (${signal ? `killed by ${signal}` : `exit ${code}`}): ${redactText(err.trim(), [password]) || "no message"}`));
+  child.stderr!.on("data", (d) => (err = (err + d).slice(-8000)));
+  const ended = new Promise<PgDumpError | undefined>((resolve) => {
+    child.on("error", (error) => resolve(new PgDumpError(`could not run ${pgDump.path}: ${error.message}`)));
+    child.on("close", (code, signal) => {
+      resolve(code === 0 ? undefined : new PgDumpError(`pg_dump failed (${signal ? `killed by ${signal}` : `exit ${code}`}): ${redactText(err.trim(), [password]) || "no message"}`));
+    });
   });
-  // A reader that gives up (an upload failed) stops pg_dump too.
-  out.on("close", () => {
+  try {
+    if (fifo) {
+      const buffer = Buffer.allocUnsafeSlow(chunkBytes);
+      for (;;) {
+        // Fill the buffer before handing it on: pg_dump writes a few KiB at a time, and every later
+        // stage costs something per chunk.
+        let filled = 0;
+        while (filled < buffer.length) {
+          const { bytesRead } = await fifo.read.read(buffer, filled, buffer.length - filled, null);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        if (filled > 0) yield buffer.subarray(0, filled);
+        if (filled < buffer.length) break;
+      }
+    } else {
+      for await (const chunk of child.stdout!) yield chunk as Buffer;
+    }
+    const failure = await ended;
+    if (failure) throw failure;
+  } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-  });
-  return out;
+    await fifo?.read.close();
+  }
 }
 
-/** The size of the chunks a dump stream hands on (see {@link Coalescer}). */
-export const DUMP_CHUNK_BYTES = 1024 * 1024;
-
 /**
- * Gathers small chunks into chunks of about `size` bytes (the last one may be smaller). pg_dump
- * writes its output in 4 KiB pieces (its stdout buffer on a pipe), and every later stage — counting,
- * hashing, writing the file, filling an upload part — costs something per chunk: gathered, each
- * runs once per MiB instead of 256 times. Holds at most `size` bytes plus one chunk.
+ * A FIFO opened at both ends, its name already removed: the read end as a FileHandle (blocking
+ * reads, in libuv's thread pool), the write end as a descriptor for a child's stdout. Undefined
+ * where none can be made (no `mkfifo`: Windows).
  */
-export class Coalescer extends Transform {
-  private parts: Buffer[] = [];
-  private held = 0;
-
-  constructor(private readonly size: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.parts.push(chunk);
-    this.held += chunk.length;
-    if (this.held >= this.size) this.release();
-    callback();
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.release();
-    callback();
-  }
-
-  private release(): void {
-    if (this.held === 0) return;
-    this.push(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.held));
-    this.parts = [];
-    this.held = 0;
+async function openFifo(): Promise<{ read: fsp.FileHandle; writeFd: number } | undefined> {
+  if (process.platform === "win32") return undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-dump-"));
+  try {
+    const fifo = path.join(dir, "dump");
+    if (spawnSync("mkfifo", ["-m", "600", fifo], { stdio: "ignore" }).status !== 0) return undefined;
+    // Each open of a FIFO waits for the other end: the read end opens in the thread pool while the
+    // write end opens here, so both complete.
+    const reading = fsp.open(fifo, "r");
+    const writeFd = fs.openSync(fifo, "w");
+    return { read: await reading, writeFd };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -2,12 +2,11 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
 import { redactText } from "../redact";
-import { DumpMeter } from "./dump-meter";
+import { fileChunks, writeChunksToFile, writeWhole } from "./dump-file";
+import { DumpMeter, countBytes } from "./dump-meter";
 import { PgDumpError, type PgTool, connectionFor, findPgTool } from "./pg-dump";
 import type { BackupManifest, BackupStore } from "./store";
 
@@ -16,9 +15,6 @@ import type { BackupManifest, BackupStore } from "./store";
  * anything is restored, a target that already holds objects is refused unless forced, and
  * pg_restore runs in one transaction, so a failing restore leaves the target as it was.
  */
-
-/** How much of a dump file is read at a time: every stage after the read (hash, progress, the pipe to pg_restore) costs something per chunk. */
-const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** What is being done, for progress. */
 export type RestorePhase = "verifying" | "downloading" | "restoring";
@@ -89,13 +85,13 @@ export async function restoreBackup(store: BackupStore, id: string, options: Res
     const meter = new DumpMeter((bytes) => options.onProgress?.({ phase: meterPhase, bytes, total: manifest.bytes, elapsedMs: performance.now() - started }));
     if (local) {
       dump.destroy();
-      await pipeline(fs.createReadStream(local, { highWaterMark: READ_CHUNK_BYTES }), meter, devNull());
+      for await (const chunk of fileChunks(local)) meter.add(chunk);
       file = local;
     } else {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-restore-"));
       spooled = path.join(dir, `${id}.dump`);
       try {
-        await pipeline(dump, meter, fs.createWriteStream(spooled, { mode: 0o600 }));
+        await writeChunksToFile(spooled, meter.through(dump), "w");
       } catch (error) {
         throw new FailureError(`could not download backup ${id} from ${store.url}: ${(error as Error).message}`, { cause: error });
       }
@@ -155,23 +151,19 @@ async function runPgRestore(pgRestore: PgTool, file: string, options: RestoreOpt
     child.on("close", (code) => resolve(code));
   });
   const started = performance.now();
-  let bytes = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      bytes += chunk.length;
-      options.onProgress?.({ phase: "restoring", bytes, total, elapsedMs: performance.now() - started });
-      callback(null, chunk);
-    },
-  });
   // pg_restore exiting early (an error) closes its stdin: that is reported by its exit, not as EPIPE.
-  const fed = pipeline(fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }), counter, child.stdin).catch(() => undefined);
+  child.stdin.on("error", () => undefined);
+  const feed = async () => {
+    // Each chunk is written whole before the buffer is filled again: memory is one chunk.
+    for await (const chunk of countBytes(fileChunks(file), (bytes) => options.onProgress?.({ phase: "restoring", bytes, total, elapsedMs: performance.now() - started }))) {
+      await writeWhole(child.stdin, chunk);
+    }
+    child.stdin.end();
+  };
+  const fed = feed().catch(() => child.stdin.destroy());
   const code = await exited;
   await fed;
   if (code !== 0) {
     throw new PgDumpError(`pg_restore failed (exit ${code}); the restore ran in one transaction, so nothing of it was kept: ${redactText(err.trim(), [password]) || "no message"}`);
   }
-}
-
-function devNull(): Transform {
-  return new Transform({ transform: (_chunk, _encoding, callback) => callback() });
 }

@@ -1,14 +1,15 @@
 import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { FailureError, InputError } from "../errors";
-import { DumpMeter } from "./dump-meter";
+import { type DumpChunks, DumpMeter } from "./dump-meter";
 import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFacts, checkBackupId, parseManifest } from "./store";
 
 /**
  * Backups in an S3 bucket (`s3://<bucket>/<prefix>`), the environment's backup bucket: objects
- * `<prefix>/<id>.dump` and `<prefix>/<id>.json`. A dump is streamed up as a multipart upload
- * (`@aws-sdk/lib-storage`): memory stays at a few parts, however large the database. The manifest
- * is put only once the upload completed; a failure part way aborts the upload, leaving neither.
+ * `<prefix>/<id>.dump` and `<prefix>/<id>.json`. A dump is streamed up as a multipart upload from a
+ * fixed set of part buffers ({@link PartUpload}): memory is `partSize × (queueSize + 1)`, set by the
+ * options, however large the database. The manifest is put only once the upload completed; a
+ * failure part way aborts the upload, leaving neither.
  * Retention is the bucket's lifecycle rule, not this code's.
  *
  * Credentials, region and endpoint come from the usual AWS places (`AWS_PROFILE`,
@@ -22,11 +23,16 @@ export interface S3StoreOptions {
   region?: string;
   /** An S3-compatible endpoint (path-style addressing). Default: `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`, then AWS's own. */
   endpoint?: string;
-  /** The multipart upload's part size in bytes (at least 5 MiB, S3's minimum). Default 16 MiB. */
+  /**
+   * The multipart upload's part size in bytes (at least 5 MiB, S3's minimum). Default 8 MiB. A dump
+   * of more than 1,000 parts uploads larger ones as it goes (see {@link PartUpload}), so the size
+   * only bounds memory up to that point (8 GiB of dump at the default).
+   */
   partSize?: number;
   /**
-   * Parts uploaded at once. Default 2: memory is about `partSize × (queueSize + 1)` (48 MiB), and two
-   * 16 MiB parts in flight keep up with pg_dump's compressed output; more only holds more memory.
+   * Parts uploaded at once. Default 2: the upload holds `partSize × (queueSize + 1)` bytes of parts
+   * (24 MiB), and two 8 MiB parts in flight keep up with pg_dump's compressed output; more only
+   * holds more memory.
    */
   queueSize?: number;
   /** The environment to read the endpoint from. Default `process.env`. */
@@ -35,6 +41,14 @@ export interface S3StoreOptions {
 
 /** S3's smallest part (but the last). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** The default part size: 8 MiB. */
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/** The default number of parts in flight. */
+export const DEFAULT_QUEUE_SIZE = 2;
+/** S3's most parts in one upload. */
+const MAX_PARTS = 10_000;
+/** Parts of one size before the size doubles: 1,000 parts each of 1×, 2×, 4×, … the part size reach S3's 5 TiB within 10,000 parts. */
+const PARTS_PER_SIZE = 1_000;
 
 /** A {@link BackupStore} in an S3 bucket. */
 export class S3Store implements BackupStore {
@@ -52,36 +66,22 @@ export class S3Store implements BackupStore {
     this.url = `s3://${bucket}${prefix ? `/${prefix}` : ""}`;
   }
 
-  async put(id: string, dump: Readable, describe: (facts: StoredFacts) => BackupManifest): Promise<StoredBackup> {
+  async put(id: string, dump: DumpChunks, describe: (facts: StoredFacts) => BackupManifest): Promise<StoredBackup> {
     checkBackupId(id);
-    const { Upload } = await import("@aws-sdk/lib-storage");
     const { PutObjectCommand } = await import("@aws-sdk/client-s3");
     const client = await this.s3();
     if (await this.exists(this.key(`${id}.json`))) throw new InputError(`backup ${id} already exists in ${this.url}`);
     const meter = new DumpMeter();
-    // Errors travel with the data: a failing dump fails the upload, which then aborts.
-    dump.on("error", (error) => meter.destroy(error));
-    dump.pipe(meter);
-    const upload = new Upload({
-      client,
-      params: { Bucket: this.bucket, Key: this.key(`${id}.dump`), Body: meter, ContentType: "application/octet-stream" },
-      partSize: this.options.partSize ?? 16 * 1024 * 1024,
-      queueSize: this.options.queueSize ?? 2,
-      // Aborted below, so that a failure reports its cause rather than the abort's outcome.
-      leavePartsOnError: true,
-    });
+    const dumpKey = this.key(`${id}.dump`);
+    const upload = new PartUpload(client, this.bucket, dumpKey, this.options.partSize ?? DEFAULT_PART_SIZE, this.options.queueSize ?? DEFAULT_QUEUE_SIZE);
     try {
-      await upload.done();
+      // A failing dump fails the upload (the iteration throws), which then aborts.
+      await upload.run(meter.through(dump));
     } catch (error) {
-      dump.destroy();
-      if (upload.uploadId) {
-        const { AbortMultipartUploadCommand } = await import("@aws-sdk/client-s3");
-        // If this fails too, the bucket's lifecycle rule removes the parts of unfinished uploads after a day.
-        await client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key(`${id}.dump`), UploadId: upload.uploadId })).catch(() => undefined);
-      }
+      await upload.abort();
       // A single-part upload may have landed before the stream failed: without its manifest it is
       // no backup, so remove it.
-      await this.deleteKeys([this.key(`${id}.dump`)]).catch(() => undefined);
+      await this.deleteKeys([dumpKey]).catch(() => undefined);
       throw this.failure(`could not upload backup ${id} to ${this.url}`, error);
     }
     const manifest = describe({ bytes: meter.bytes, sha256: meter.sha256() });
@@ -92,7 +92,7 @@ export class S3Store implements BackupStore {
     } catch (error) {
       throw this.failure(`uploaded backup ${id} to ${this.url} but could not write its manifest`, error);
     }
-    return { manifest, ref: `s3://${this.bucket}/${this.key(`${id}.dump`)}` };
+    return { manifest, ref: `s3://${this.bucket}/${dumpKey}` };
   }
 
   async open(id: string): Promise<{ manifest: BackupManifest; dump: Readable }> {
@@ -212,6 +212,105 @@ export class S3Store implements BackupStore {
     else if (/region is missing/i.test(e.message ?? "")) next = "; set AWS_REGION (or the stack's aws:region)";
     else if (name === "NoSuchBucket") next = `; the bucket ${this.bucket} does not exist (pulumi up creates it; pulumi stack output backupBucket names it)`;
     return new FailureError(`${what}: ${name === "Error" ? "" : `${name}: `}${e.message ?? String(error)}${next}`, { cause: error });
+  }
+}
+
+/**
+ * One dump's upload: `queueSize + 1` part buffers allocated once and reused, so memory is
+ * `partSize × (queueSize + 1)` whatever the dump's size (lib-storage's `Upload` concatenates every
+ * part into a new buffer and leaves the old ones to the garbage collector, whose timing then sets
+ * the peak). The stream is copied into the buffer being filled; a full one is sent as the next part
+ * while the next buffer fills; when all are in flight, reading waits (backpressure reaches pg_dump).
+ * A dump smaller than one part is a single PutObject. S3 allows 10,000 parts, so after every 1,000
+ * the part size doubles (each buffer is then reallocated once at the larger size).
+ */
+export class PartUpload {
+  /** The multipart upload's id, once created. */
+  uploadId?: string;
+  private readonly parts: { PartNumber: number; ETag: string; ChecksumCRC32?: string }[] = [];
+  private checksums = false;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly key: string,
+    private readonly partSize: number,
+    private readonly queueSize: number,
+    /** Parts of one size before the size doubles. Default 1,000. */
+    private readonly partsPerSize = PARTS_PER_SIZE,
+  ) {}
+
+  /** Uploads everything `body` yields (each chunk is copied at once: lent chunks are safe); rejects on the first failure (call {@link abort} then). */
+  async run(body: DumpChunks): Promise<void> {
+    const { CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
+    this.checksums = (await this.client.config.requestChecksumCalculation()) === "WHEN_SUPPORTED";
+    let free: Buffer[] = [];
+    const inFlight = new Map<number, Promise<void>>();
+    let failure: unknown;
+    let buffer: Buffer = Buffer.allocUnsafeSlow(this.partSize);
+    let filled = 0;
+    let partNumber = 0;
+    const sizeOf = (n: number) => this.partSize * 2 ** Math.floor((n - 1) / this.partsPerSize);
+    const send = async (part: Buffer, length: number) => {
+      partNumber += 1;
+      if (partNumber > MAX_PARTS) throw new Error(`the dump needs more than ${MAX_PARTS} parts of up to ${sizeOf(MAX_PARTS)} bytes`);
+      if (!this.uploadId) {
+        const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, ContentType: "application/octet-stream", ...(this.checksums ? { ChecksumAlgorithm: "CRC32" } : {}) }));
+        this.uploadId = created.UploadId;
+      }
+      const n = partNumber;
+      const sending = this.client
+        .send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber: n, Body: part.subarray(0, length), ...(this.checksums ? { ChecksumAlgorithm: "CRC32" } : {}) }))
+        .then((sent) => {
+          if (!sent.ETag) throw new Error(`part ${n} came back without an ETag`);
+          this.parts.push({ PartNumber: n, ETag: sent.ETag, ...(sent.ChecksumCRC32 ? { ChecksumCRC32: sent.ChecksumCRC32 } : {}) });
+          free.push(part);
+        })
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => inFlight.delete(n));
+      inFlight.set(n, sending);
+    };
+    /** The next buffer to fill: a free one, else a new one while fewer than queueSize + 1 exist, else the first to come back. */
+    const nextBuffer = async (): Promise<Buffer> => {
+      while (free.length === 0 && inFlight.size >= this.queueSize && failure === undefined) await Promise.race(inFlight.values());
+      if (failure !== undefined) throw failure;
+      const size = sizeOf(partNumber + 1);
+      free = free.filter((b) => b.length === size);
+      return free.pop() ?? Buffer.allocUnsafeSlow(size);
+    };
+    for await (const chunk of body) {
+      let at = 0;
+      while (at < chunk.length) {
+        if (filled === buffer.length) {
+          await send(buffer, filled);
+          buffer = await nextBuffer();
+          filled = 0;
+        }
+        const n = chunk.copy(buffer, filled, at, Math.min(chunk.length, at + buffer.length - filled));
+        filled += n;
+        at += n;
+      }
+      if (failure !== undefined) throw failure;
+    }
+    if (partNumber === 0) {
+      // Smaller than one part: one PutObject.
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: buffer.subarray(0, filled), ContentType: "application/octet-stream" }));
+      return;
+    }
+    if (filled > 0) await send(buffer, filled);
+    await Promise.all(inFlight.values());
+    if (failure !== undefined) throw failure;
+    this.parts.sort((a, b) => a.PartNumber - b.PartNumber);
+    await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }));
+  }
+
+  /** Aborts the multipart upload, if one was created (if this fails too, the bucket's lifecycle rule removes the parts of unfinished uploads after a day). */
+  async abort(): Promise<void> {
+    if (!this.uploadId) return;
+    const { AbortMultipartUploadCommand } = await import("@aws-sdk/client-s3");
+    await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId })).catch(() => undefined);
   }
 }
 

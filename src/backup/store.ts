@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { InputError } from "../errors";
+import type { DumpChunks } from "./dump-meter";
 
 /**
  * Where backups go: one interface for every destination (a local folder, an S3 bucket). A store
@@ -51,12 +52,14 @@ export interface BackupStore {
   /** The store's location, safe to print: `file:///abs/path` or `s3://bucket/prefix`. Never holds a secret. */
   readonly url: string;
   /**
-   * Streams `dump` into the store as backup `id` with constant memory, counting its bytes and
+   * Streams `dump` (its chunks may be lent: each is used before the next is asked for) into the
+   * store as backup `id` with memory bounded by the store's settings, counting its bytes and
    * sha256 on the way, then writes the manifest that `describe` returns for them. The manifest is
-   * written only after the whole dump is stored: a failure part way leaves no manifest (and removes
-   * the partial dump where it can).
+   * written only after the whole dump is stored: a failure part way (the iteration throwing, the
+   * store failing) leaves no manifest (and removes the partial dump where it can); a store that
+   * fails stops the iteration, which stops pg_dump.
    */
-  put(id: string, dump: Readable, describe: (facts: StoredFacts) => BackupManifest): Promise<StoredBackup>;
+  put(id: string, dump: DumpChunks, describe: (facts: StoredFacts) => BackupManifest): Promise<StoredBackup>;
   /** The backup `id`: its manifest and a stream of its dump. Fails with an InputError naming the id when there is none. */
   open(id: string): Promise<{ manifest: BackupManifest; dump: Readable }>;
   /** Every complete backup (those with a manifest), newest first. */

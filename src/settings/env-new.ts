@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { stringify } from "yaml";
 import { InputError } from "../errors";
+import { EXAMPLE_URL } from "../redact";
 import { loadStackSettings, stackFilePath } from "./stack-file";
-import { KEYS, type KeyEntry, keyDescription, tierDefault, writtenValue } from "./keys";
-import { CONFIG_NAMESPACE, type StackSettings } from "./stack-settings-types";
+import { KEYS, tierDefault, writtenValue } from "./keys";
+import { configLine, configSectionLines, keyAppliesTo } from "./stack-file-text";
+import { CONFIG_NAMESPACE, NETWORK_PATHS, type NetworkPath, SERVER_MODES, type ServerMode, type StackSettings } from "./stack-settings-types";
 import { TIERS, isTier, type Tier } from "./tiers";
 
 /**
@@ -38,6 +39,10 @@ export interface NewEnvironmentOptions {
   tier: Tier;
   /** `aws:region` to write. Required for a prod-tier environment; otherwise default: none (the AWS default region applies). */
   region?: string;
+  /** Its server: an RDS instance dbpipe declares, or an existing server (Neon, Supabase). Default `rds`. */
+  server?: ServerMode;
+  /** How `pulumi up` reaches the RDS instance (rds only). Default `tunnel`. */
+  networkPath?: NetworkPath;
 }
 
 /** What was created. */
@@ -46,6 +51,8 @@ export interface NewEnvironment {
   file: string;
   /** Its settings, as `pulumi up` and the CLI will read them. */
   settings: StackSettings;
+  /** What to do next, in order, each a command or an edit: see {@link nextSteps}. */
+  next: string[];
 }
 
 /**
@@ -54,7 +61,7 @@ export interface NewEnvironment {
  * stack file that exists already; never overwrites one.
  */
 export function newEnvironment(options: NewEnvironmentOptions): NewEnvironment {
-  const { projectDir, name, tier, region } = options;
+  const { projectDir, name, tier, region, server = "rds", networkPath } = options;
   if (!ENVIRONMENT_NAME.test(name)) {
     throw new InputError(
       `"${name}" is not a valid environment name: use lower-case letters, digits and single hyphens, starting with a letter, at most 32 characters (it becomes part of RDS, S3 and KMS names)`,
@@ -67,6 +74,11 @@ export function newEnvironment(options: NewEnvironmentOptions): NewEnvironment {
   if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
     throw new InputError(`--region must be an AWS region such as eu-west-1, got "${region}"`);
   }
+  if (!(SERVER_MODES as readonly string[]).includes(server)) throw new InputError(`--server must be one of ${SERVER_MODES.join(", ")}, got "${String(server)}"`);
+  if (networkPath !== undefined && !(NETWORK_PATHS as readonly string[]).includes(networkPath)) {
+    throw new InputError(`--network-path must be one of ${NETWORK_PATHS.join(", ")}, got "${String(networkPath)}"`);
+  }
+  if (networkPath !== undefined && server !== "rds") throw new InputError(`--network-path is for an rds server only: an ${server} server is reached by its own URL`);
   if (tier === "prod" && region === undefined) {
     throw new InputError("--region is required for a prod environment: its region must not depend on who runs pulumi up");
   }
@@ -82,12 +94,13 @@ export function newEnvironment(options: NewEnvironmentOptions): NewEnvironment {
     throw error;
   }
   try {
-    fs.writeSync(fd, stackFileText(name, tier, region));
+    fs.writeSync(fd, stackFileText(name, tier, region, { server, networkPath }));
   } finally {
     fs.closeSync(fd);
   }
   try {
-    return { file, settings: loadStackSettings(projectDir, name, { deploy: true }) };
+    const settings = loadStackSettings(projectDir, name, { deploy: true, newStack: true });
+    return { file, settings, next: nextSteps(settings) };
   } catch (error) {
     // A file that does not validate must not be left behind to be found by the next command.
     fs.rmSync(file, { force: true });
@@ -95,41 +108,76 @@ export function newEnvironment(options: NewEnvironmentOptions): NewEnvironment {
   }
 }
 
+/**
+ * What to do after `dbpipe env new`, by how `pulumi up` will reach the database: with an rds tunnel,
+ * `dbpipe tunnel --wait` first, which waits for the bastion and the instance that `pulumi up` then
+ * creates before it waits for the tunnel in turn; with an rds
+ * vpc path, the stack must first name what may connect, and `pulumi up` runs inside the VPC; with an
+ * external server, the secret URLs come first.
+ */
+export function nextSteps(settings: StackSettings): string[] {
+  const { stack, infra } = settings;
+  const init = `pulumi stack init ${stack}`;
+  const up = `pulumi up --stack ${stack}`;
+  const file = `Pulumi.${stack}.yaml`;
+  if (infra.server === "external") {
+    return [
+      init,
+      `pulumi config set --secret directUrl '${EXAMPLE_URL}' --stack ${stack}   (the administrator's direct, unpooled URL)`,
+      `pulumi config set --secret pooledUrl '<the pooled URL>' --stack ${stack}   (optional: where applications connect; default the direct URL)`,
+      up,
+    ];
+  }
+  if (infra.networkPath === "vpc") {
+    return [
+      init,
+      `in ${file}, set dbpipe:allowedCidrs or dbpipe:allowedSecurityGroupIds to what runs pulumi up (and dbpipe:vpcId and dbpipe:subnetIds outside the default VPC)`,
+      `${up}   (from inside the VPC, e.g. on a CI runner there)`,
+    ];
+  }
+  return [
+    init,
+    `dbpipe tunnel --stack ${stack} --wait 45min   (in a second terminal, left running: it waits for pulumi up to create the bastion and the instance, then opens the tunnel)`,
+    `${up}   (it creates the bastion and the instance, then waits for the tunnel; later pulumi up, refresh and destroy need the tunnel open too)`,
+  ];
+}
+
+/** What the new stack file says of its server. */
+export interface NewStackShape {
+  /** Server mode. Default `rds`. */
+  server?: ServerMode;
+  /** How `pulumi up` reaches an rds instance. Default `tunnel` (the key table's `written` value); only with `rds`. */
+  networkPath?: NetworkPath;
+}
+
 /** The text of a new stack file. */
-export function stackFileText(name: string, tier: Tier, region: string | undefined): string {
-  const out: string[] = [
+export function stackFileText(name: string, tier: Tier, region: string | undefined, shape: NewStackShape = {}): string {
+  const server = shape.server ?? "rds";
+  const head: string[] = [
     `# Environment ${name}, tier ${tier}: \`pulumi up --stack ${name}\` declares it (docs/pulumi.md).`,
-    `# Written by \`dbpipe env new ${name} --tier ${tier}\`.`,
+    `# Written by \`dbpipe env new ${name} --tier ${tier}${server === "rds" ? "" : ` --server ${server}`}${shape.networkPath ? ` --network-path ${shape.networkPath}` : ""}\`.`,
     "#",
     "# Values that shape cloud resources are written out with the tier's defaults of the dbpipe that",
     "# wrote this file, so the file documents the environment and a dbpipe upgrade cannot change them.",
     "# Migration policy follows the tier (commented lines show today's values; uncomment to pin one).",
-    "# Every key is described in Pulumi.yaml and docs/settings.md. Secrets never go here in plain text:",
+    "# Every key is described in Pulumi.yaml and docs/settings.md; the comments in config: are written",
+    "# from the same table by `npm run settings:generate`, which keeps the values. Secrets never go here",
+    "# in plain text:",
     `#   pulumi config set --secret <key> <value> --stack ${name}`,
     "config:",
   ];
-  const line = (key: string, value: unknown, comment: string, commented = false) => {
-    out.push(`  # ${comment}`);
-    out.push(`  ${commented ? "# " : ""}${key}: ${stringify(value).trim()}`);
-  };
-  const entries = (kind: "identity" | "resource" | "policy") => KEYS.filter((k) => k.newStack === kind);
-  const value = (entry: KeyEntry) => writtenValue(entry, entry.name === "tier" ? tier : tierDefault(entry, tier));
-  if (region !== undefined) line("aws:region", region, "AWS region of every resource of this environment.");
-  else line("aws:region", "eu-west-1", "AWS region of every resource (unset: the region of whoever runs pulumi up).", true);
-  for (const entry of entries("identity")) line(`${CONFIG_NAMESPACE}:${entry.name}`, value(entry), keyDescription(entry));
+  const items = new Map<string, string[]>();
+  const set = (key: string, value: unknown) => items.set(key, [configLine(key, value)]);
+  if (region !== undefined) set("aws:region", region);
   for (const entry of KEYS) {
-    if (typeof entry.newStack === "object" && "written" in entry.newStack) line(`${CONFIG_NAMESPACE}:${entry.name}`, entry.newStack.written, keyDescription(entry));
+    if (!keyAppliesTo(entry, server)) continue;
+    const key = `${CONFIG_NAMESPACE}:${entry.name}`;
+    if (entry.newStack === "identity" || entry.newStack === "resource") {
+      const value = entry.name === "tier" ? tier : entry.name === "server" ? server : tierDefault(entry, tier);
+      set(key, writtenValue(entry, value));
+    } else if (typeof entry.newStack === "object" && "written" in entry.newStack) {
+      set(key, entry.name === "networkPath" && shape.networkPath !== undefined ? shape.networkPath : entry.newStack.written);
+    }
   }
-  out.push("", "  # Resources: explicit values, the tier's defaults when this file was written.");
-  for (const entry of entries("resource")) line(`${CONFIG_NAMESPACE}:${entry.name}`, value(entry), keyDescription(entry));
-  out.push("", "  # Migration policy: follows the tier; uncomment a line to pin it.");
-  for (const entry of entries("policy")) line(`${CONFIG_NAMESPACE}:${entry.name}`, value(entry), keyDescription(entry), true);
-  out.push("", "  # Optional: uncomment and edit what this environment needs.");
-  for (const entry of KEYS) {
-    const example = typeof entry.newStack === "object" && "example" in entry.newStack ? entry.newStack.example : undefined;
-    if (example === undefined) continue;
-    out.push(`  # ${keyDescription(entry)}`);
-    out.push(`  # ${CONFIG_NAMESPACE}:${entry.name}: ${example}`);
-  }
-  return `${out.join("\n")}\n`;
+  return `${[...head, ...configSectionLines({ tier, server, items })].join("\n")}\n`;
 }

@@ -1,4 +1,5 @@
 import { didYouMean } from "../text/did-you-mean";
+import { RDS_INSTANCE_CLASS_MEMORY_GIB, maxConnections } from "./rds-instance-classes";
 import { KEYS, KEYS_BY_NAME, isUnsetValue, keyEntry, tierDefault } from "./keys";
 import {
   CONFIG_NAMESPACE,
@@ -34,6 +35,12 @@ export interface ParseOptions {
    * the URL they are given, do not need one.
    */
   deploy?: boolean;
+  /**
+   * The stack file was just written by `dbpipe env new`, whose next steps say to add what it cannot
+   * write: the secret dbpipe:directUrl of an external server (set with `pulumi config set --secret`),
+   * and what a vpc network path lets in. Their absence is not a problem then. Default false.
+   */
+  newStack?: boolean;
 }
 
 /**
@@ -138,14 +145,22 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
       }
     }
   }
-  if (infra.server === "external" && !values.has("directUrl")) {
+  if (infra.server === "external" && !values.has("directUrl") && !options.newStack) {
     problem("directUrl", `is required when dbpipe:server is external: run \`pulumi config set --secret directUrl <url> --stack ${raw.stack}\``);
   }
   if (infra.server === "rds") {
     for (const name of ["directUrl", "pooledUrl"]) {
       if (values.has(name)) problem(name, "is only used when dbpipe:server is external");
     }
-    networkPathProblems(infra, values, raw.stack, options.deploy ?? false, problem);
+    networkPathProblems(infra, values, raw.stack, options, problem);
+  }
+  tlsProblems(infra, values, problem);
+  // A refused instance class falls back to the tier's, which is in the table.
+  if (infra.server === "rds" && values.has("alarmConnections") && RDS_INSTANCE_CLASS_MEMORY_GIB[infra.instanceClass] !== undefined) {
+    const max = maxConnections(infra.instanceClass);
+    if (infra.alarmConnections >= max) {
+      problem("alarmConnections", `(${infra.alarmConnections}) must be below ${infra.instanceClass}'s max_connections (about ${max}): the alarm would fire only once connections are already refused`);
+    }
   }
   if (infra.maxAllocatedStorageGb < infra.allocatedStorageGb) {
     problem("maxAllocatedStorageGb", `(${infra.maxAllocatedStorageGb}) must be at least dbpipe:allocatedStorageGb (${infra.allocatedStorageGb})`);
@@ -156,6 +171,26 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
 
   if (problems.length > 0 || tier === undefined) throw new SettingsError(raw.source, sortProblems(problems));
   return { ...settings, tier };
+}
+
+/** The rules of dbpipe:sslmode and dbpipe:sslRootCert (see src/tls.ts). */
+function tlsProblems(infra: StackSettings["infra"], values: ReadonlyMap<string, unknown>, problem: (name: string, message: string) => void): void {
+  if (infra.server === "rds") {
+    if (infra.networkPath === "tunnel" && infra.sslmode === "verify-full") {
+      problem(
+        "sslmode",
+        "cannot be verify-full with networkPath tunnel: pulumi up connects to the tunnel's local end (localhost), and the RDS certificate names the instance's endpoint; use verify-ca (the default: the certificate must still be signed by RDS), or networkPath vpc",
+      );
+    }
+    if (values.has("sslRootCert")) problem("sslRootCert", "is only used when dbpipe:server is external: rds connections trust the RDS CA bundle dbpipe ships (certs/rds-ca-bundle.pem)");
+    return;
+  }
+  if (infra.sslmode === "verify-ca" && (infra.sslRootCert === undefined || infra.sslRootCert === "system")) {
+    problem("sslmode", "verify-ca needs dbpipe:sslRootCert, the server's CA file: against the machine's trusted roots it would accept any certificate they signed, for any host; use verify-full");
+  }
+  if (infra.sslmode === "require" && values.has("sslRootCert")) {
+    problem("sslRootCert", "is not used with sslmode require, which does not verify the server: set dbpipe:sslmode to verify-full (or verify-ca) to use it");
+  }
 }
 
 /** Loopback names and addresses: where `dbpipe tunnel` listens. */
@@ -170,11 +205,11 @@ function networkPathProblems(
   infra: StackSettings["infra"],
   values: ReadonlyMap<string, unknown>,
   stack: string,
-  deploy: boolean,
+  options: ParseOptions,
   problem: (name: string, message: string) => void,
 ): void {
   if (infra.networkPath === undefined) {
-    if (deploy && !values.has("networkPath")) {
+    if (options.deploy && !values.has("networkPath")) {
       problem(
         "networkPath",
         "is required when dbpipe:server is rds: the instance is private, so say how pulumi up reaches it — tunnel (an SSM bastion and `dbpipe tunnel`) " +
@@ -183,7 +218,7 @@ function networkPathProblems(
     }
     return;
   }
-  if (infra.networkPath === "vpc" && infra.allowedCidrs.length === 0 && infra.allowedSecurityGroupIds.length === 0) {
+  if (infra.networkPath === "vpc" && infra.allowedCidrs.length === 0 && infra.allowedSecurityGroupIds.length === 0 && !options.newStack) {
     problem(
       "networkPath",
       "is vpc, but neither dbpipe:allowedCidrs nor dbpipe:allowedSecurityGroupIds lets anything in: list the CIDR or the security group of the runner that runs pulumi up, or use networkPath tunnel",

@@ -430,6 +430,8 @@ class LineIndex {
 class ByteIndex {
   private byte = 0;
   private char = 0;
+  /** Places the cursor passed, as (byte, char) pairs in increasing order, to resume from when asked about an earlier place. */
+  private readonly marks: number[] = [0, 0];
 
   private constructor(
     private readonly text: string,
@@ -443,11 +445,23 @@ class ByteIndex {
 
   charOffset(target: number): number {
     if (this.ascii) return Math.min(Math.max(target, 0), this.text.length);
-    if (target < this.byte) {
-      this.byte = 0;
-      this.char = 0;
-    }
     const text = this.text;
+    if (target < this.byte) {
+      // Rules ask about places inside the statement just placed: walk on from the latest place
+      // already passed that is not past the target, rather than from the start of the text.
+      const marks = this.marks;
+      let lo = 0;
+      let hi = marks.length / 2 - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (marks[mid * 2] <= target) lo = mid;
+        else hi = mid - 1;
+      }
+      this.byte = marks[lo * 2];
+      this.char = marks[lo * 2 + 1];
+    } else if (this.byte > this.marks[this.marks.length - 2]) {
+      this.marks.push(this.byte, this.char);
+    }
     while (this.byte < target && this.char < text.length) {
       const code = text.charCodeAt(this.char);
       if (code < 0x80) {

@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
@@ -53,6 +55,44 @@ describe("the local folder store", () => {
     });
     await expect(store.put("dev-x", failing, manifestFor("dev-x", new Date()))).rejects.toThrow("pg_dump died");
     expect(fs.readdirSync(folder)).toEqual([]);
+  });
+
+  it("removes the partial files of dead runs on the next backup or listing, never those of a live run or another machine", async () => {
+    const folder = tempFolder();
+    const store = new FolderStore(folder);
+    const host = os.hostname().replace(/[^A-Za-z0-9-]+/g, "-");
+    const ended = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    const files = {
+      dead: `dev-killed.dump.${ended}-12345-${host}.partial`,
+      // A pid a new process took after the writer died: its start time is not the writer's.
+      reused: `dev-reused.dump.${process.pid}-1-${host}.partial`,
+      deadManifest: `dev-killed2.json.${ended}-12345-${host}.partial`,
+      otherMachine: `dev-elsewhere.dump.${ended}-12345-another-host.partial`,
+      olderNaming: "dev-old.dump.partial",
+    };
+    for (const name of Object.values(files)) fs.writeFileSync(path.join(folder, name), "left by a run");
+    expect(await store.list()).toEqual([]);
+    expect(fs.readdirSync(folder).sort()).toEqual([files.olderNaming, files.otherMachine].sort());
+
+    // A backup being written now in another process (this one, here) is left alone.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    async function* slowDump(): AsyncGenerator<Buffer> {
+      yield Buffer.from("half ");
+      await gate;
+      yield Buffer.from("whole");
+    }
+    const writing = store.put("dev-live", slowDump(), manifestFor("dev-live", new Date()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const live = fs.readdirSync(folder).filter((n) => n.startsWith("dev-live.dump.") && n.endsWith(".partial"));
+    expect(live).toHaveLength(1);
+    expect(await new FolderStore(folder).list()).toEqual([]);
+    await new FolderStore(folder).put("dev-other", Readable.from([Buffer.from("another")]), manifestFor("dev-other", new Date()));
+    expect(fs.existsSync(path.join(folder, live[0]))).toBe(true);
+    release();
+    await writing;
+    expect((await store.list()).map((b) => b.manifest.id).sort()).toEqual(["dev-live", "dev-other"]);
+    expect(fs.readFileSync(path.join(folder, "dev-live.dump"), "utf8")).toBe("half whole");
   });
 
   it("prunes backups older than the retention days after storing a new one", async () => {

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBackupStore } from "../../src/backup/open-store";
-import { MIN_PART_SIZE, S3Store } from "../../src/backup/s3-store";
+import { MIN_PART_SIZE, PartUpload, S3Store } from "../../src/backup/s3-store";
 import type { BackupManifest, StoredFacts } from "../../src/backup/store";
 import { takeBackup } from "../../src/backup/take-backup";
 import { freshDatabase, withClient } from "../helpers/database";
@@ -108,6 +108,50 @@ describe("the S3 store", () => {
     }
     expect({ bytes, sha256: got.digest("hex") }).toEqual({ bytes: total, sha256: manifest.sha256 });
     expect((await store.list()).map((b) => b.manifest.id)).toEqual(["prod-big"]);
+  });
+
+  it("holds at most queueSize + 1 part buffers, reused part after part, and doubles the part size as the part count grows", async () => {
+    const client = s3();
+    const sent: { part: number; bytes: number; buffer: ArrayBufferLike }[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { PartNumber?: number; Body?: Buffer };
+        if (context.commandName === "UploadPartCommand" && input.Body) sent.push({ part: input.PartNumber!, bytes: input.Body.length, buffer: input.Body.buffer });
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    // Lent chunks, as pg_dump's reader yields them: one 300 KiB buffer refilled for every chunk.
+    const total = 4 * MIN_PART_SIZE + 4 * 2 * MIN_PART_SIZE + 777_777;
+    const expected = createHash("sha256");
+    async function* lent(): AsyncGenerator<Buffer> {
+      const buffer = Buffer.alloc(300 * 1024);
+      for (let at = 0; at < total; at += buffer.length) {
+        const n = Math.min(buffer.length, total - at);
+        for (let i = 0; i < n; i++) buffer[i] = ((at + i) * 31) & 0xff;
+        expected.update(buffer.subarray(0, n));
+        yield buffer.subarray(0, n);
+      }
+    }
+    // One part in flight while the next fills; the size doubles every 4 parts.
+    const upload = new PartUpload(client, BUCKET, "parts/lent.dump", MIN_PART_SIZE, 1, 4);
+    await upload.run(lent());
+    expect(sent.map((s) => [s.part, s.bytes]).sort((a, b) => a[0] - b[0])).toEqual([
+      [1, MIN_PART_SIZE],
+      [2, MIN_PART_SIZE],
+      [3, MIN_PART_SIZE],
+      [4, MIN_PART_SIZE],
+      [5, 2 * MIN_PART_SIZE],
+      [6, 2 * MIN_PART_SIZE],
+      [7, 2 * MIN_PART_SIZE],
+      [8, 2 * MIN_PART_SIZE],
+      [9, 777_777],
+    ]);
+    // Memory: never more than queueSize + 1 buffers of a size, whatever the number of parts.
+    for (const size of [MIN_PART_SIZE, 2 * MIN_PART_SIZE]) expect(new Set(sent.filter((s) => s.bytes === size).map((s) => s.buffer)).size).toBeLessThanOrEqual(2);
+    const got = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: "parts/lent.dump" }));
+    const body = Buffer.from(await got.Body!.transformToByteArray());
+    expect({ bytes: body.length, sha256: createHash("sha256").update(body).digest("hex") }).toEqual({ bytes: total, sha256: expected.digest("hex") });
   });
 
   it("a dump that fails after its first part was uploaded leaves no manifest and no object, and reports the dump's failure", async () => {

@@ -39,8 +39,11 @@ describe("dbpipe env new", () => {
       code: 0,
       stdout: [
         "Wrote ../Pulumi.staging.yaml: environment staging, tier test.",
-        "  rds server db.t4g.small, backups kept 14 days.",
-        "Next: pulumi stack init staging && pulumi up --stack staging",
+        "  rds server db.t4g.small (network path: tunnel), backups kept 14 days.",
+        "Next:",
+        "  1. pulumi stack init staging",
+        "  2. dbpipe tunnel --stack staging --wait 45min   (in a second terminal, left running: it waits for pulumi up to create the bastion and the instance, then opens the tunnel)",
+        "  3. pulumi up --stack staging   (it creates the bastion and the instance, then waits for the tunnel; later pulumi up, refresh and destroy need the tunnel open too)",
       ].join("\n"),
       stderr: "",
     });
@@ -49,7 +52,47 @@ describe("dbpipe env new", () => {
 
   it("describes a prod environment's protection", async () => {
     const run = await dbpipe("env", "new", "live", "--tier", "prod", "--region", "eu-west-1");
-    expect(run.stdout.split("\n")[1]).toBe("  rds server db.m6g.large, backups kept 30 days under Object Lock, resources protected.");
+    expect(run.stdout.split("\n")[1]).toBe("  rds server db.m6g.large (network path: tunnel), backups kept 30 days under Object Lock, resources protected.");
+  });
+
+  it("with a vpc network path, says what to let in and to run pulumi up inside the VPC", async () => {
+    const run = await dbpipe("env", "new", "ci", "--tier", "test", "--network-path", "vpc");
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n").slice(1)).toEqual([
+      "  rds server db.t4g.small (network path: vpc), backups kept 14 days.",
+      "Next:",
+      "  1. pulumi stack init ci",
+      "  2. in Pulumi.ci.yaml, set dbpipe:allowedCidrs or dbpipe:allowedSecurityGroupIds to what runs pulumi up (and dbpipe:vpcId and dbpipe:subnetIds outside the default VPC)",
+      "  3. pulumi up --stack ci   (from inside the VPC, e.g. on a CI runner there)",
+    ]);
+    expect(loadStackSettings(dir, "ci", { newStack: true }).infra.networkPath).toBe("vpc");
+    // Until that is done, the stack is refused as any other would be: nothing could reach the instance.
+    const status = await dbpipe("status", "--stack", "ci");
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain("dbpipe:networkPath: is vpc, but neither dbpipe:allowedCidrs nor dbpipe:allowedSecurityGroupIds lets anything in");
+  });
+
+  it("with an external server, says to set the secret URLs before pulumi up, and sizes no instance", async () => {
+    const run = await dbpipe("env", "new", "neon", "--tier", "test", "--server", "external", "--region", "us-east-1");
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n").slice(1)).toEqual([
+      "  external server, backups kept 14 days.",
+      "Next:",
+      "  1. pulumi stack init neon",
+      "  2. pulumi config set --secret directUrl 'postgres://USER:PASSWORD@HOST:5432/DATABASE' --stack neon   (the administrator's direct, unpooled URL)",
+      "  3. pulumi config set --secret pooledUrl '<the pooled URL>' --stack neon   (optional: where applications connect; default the direct URL)",
+      "  4. pulumi up --stack neon",
+    ]);
+    const text = fs.readFileSync(path.join(dir, "Pulumi.neon.yaml"), "utf8");
+    expect(text).toContain("\n  dbpipe:server: external\n");
+    expect(text).not.toContain("dbpipe:instanceClass");
+    expect(text).not.toContain("dbpipe:networkPath");
+  });
+
+  it("refuses a network path for an external server with exit code 2, writing nothing", async () => {
+    const run = await dbpipe("env", "new", "neon", "--tier", "test", "--server", "external", "--network-path", "vpc");
+    expect(run).toEqual({ code: 2, stdout: "", stderr: "error: --network-path is for an rds server only: an external server is reached by its own URL" });
+    expect(fs.readdirSync(dir).sort()).toEqual(["Pulumi.yaml", "infra"]);
   });
 
   it("refuses an existing environment with exit code 2, naming the file", async () => {
@@ -89,6 +132,8 @@ describe("dbpipe env new", () => {
     expect(run.stdout).toContain("Usage: dbpipe env new [options] <name>");
     expect(run.stdout).toContain("--tier <tier>");
     expect(run.stdout.replace(/\s+/g, " ")).toContain(`the environment's tier (required) (choices: "dev", "test", "prod")`);
-    expect(run.stdout).toContain("Then: pulumi stack init <name> && pulumi up --stack <name>");
+    expect(run.stdout).toContain("--server <mode>");
+    expect(run.stdout).toContain("--network-path <path>");
+    expect(run.stdout.replace(/\s+/g, " ")).toContain("Then it prints the next steps for the environment's server");
   });
 });

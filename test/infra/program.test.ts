@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newEnvironment } from "../../src/settings/env-new";
+import { readStackFile } from "../../src/settings/stack-file";
 import { PROJECT_DIR, engineConfig } from "./helpers/engine-config";
 import { TIER_EXPECTATIONS, isTaggable, parentType, shape } from "./helpers/expectations";
 import { MIGRATION_SET_TYPE } from "./migration-set-harness";
@@ -185,7 +186,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     const alarms = r.ofType(TYPES.alarm).map((a) => a.inputs);
     expect(alarms.map((a) => [a.metricName, a.comparisonOperator, a.threshold]).sort()).toEqual([
       ["CPUUtilization", "GreaterThanThreshold", 80],
-      ["DatabaseConnections", "GreaterThanThreshold", 100],
+      ["DatabaseConnections", "GreaterThanThreshold", expected.connectionsAlarm],
       ["FreeStorageSpace", "LessThanThreshold", 2048 * 1024 * 1024],
     ]);
     for (const alarm of alarms) expect(alarm.dimensions).toEqual({ DBInstanceIdentifier: `dbpipe-server-instance` });
@@ -353,7 +354,9 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
       username: "dbpipe_admin",
       databaseUsername: "dbpipe_admin",
       database: "postgres",
-      sslmode: "require",
+      // Through the tunnel the host is localhost: the RDS CA must have signed the certificate, whose name cannot match.
+      sslmode: "verify-ca",
+      sslrootcert: "certs/rds-ca-bundle.pem",
     });
     expect(String(provider.inputs.superuser)).toBe("false");
     expect(isSecretValue(provider.inputs.password)).toBe(true);
@@ -418,7 +421,8 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     });
     const migration = await resolve(out.migrationUrl);
     expect(migration.secret).toBe(true);
-    expect(migration.value).toMatch(new RegExp(`^postgresql://app_migrator:Pw[0-9a-f]{30}@dbpipe-server-instance\\.c0abc123\\.us-east-1\\.rds\\.amazonaws\\.com:5432/app\\?sslmode=require$`));
+    expect(migration.value).toMatch(new RegExp(`^postgresql://app_migrator:Pw[0-9a-f]{30}@dbpipe-server-instance\\.c0abc123\\.us-east-1\\.rds\\.amazonaws\\.com:5432/app\\?sslmode=verify-full&sslrootcert=certs%2Frds-ca-bundle\\.pem$`));
+    expect((await resolve(out.tls)).value).toEqual({ deploy: "verify-ca", urls: "verify-full", rootCert: "certs/rds-ca-bundle.pem" });
     for (const key of ["migrationUrl", "appUrl", "readonlyUrl"]) {
       expect(await pulumi.isSecret(out[key])).toBe(true);
       expect(isSecretValue(r.stackOutputs?.[key])).toBe(true);
@@ -620,14 +624,16 @@ describe("invalid stack settings", () => {
     });
     const { error, recorder } = await loadProgram("prod", config);
     expect(error).toBeInstanceOf(pulumi.RunError);
+    // Each problem at its key's line in the checked-in file (the file's layout is generated: see npm run settings:generate).
+    const lines = readStackFile(PROJECT_DIR, "prod")!.lines!;
+    const at = (key: string, message: string) => ({ line: lines.get(key)!, text: `  Pulumi.prod.yaml:${lines.get(key)}: ${key}: ${message}` });
+    const located = [
+      at("dbpipe:deletionProtection", "must be true in prod: a prod database must not be deletable by one command"),
+      at("dbpipe:backupRetentionDays", "10 is below the prod tier's minimum of 30 days"),
+      at("dbpipe:backupObjectLock", "must be true in prod: backups must not be deletable before their retention ends"),
+    ].sort((a, b) => a.line - b.line);
     expect(error?.message).toBe(
-      [
-        "Pulumi.prod.yaml: invalid stack settings:",
-        "  Pulumi.prod.yaml:37: dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command",
-        "  Pulumi.prod.yaml:43: dbpipe:backupRetentionDays: 10 is below the prod tier's minimum of 30 days",
-        "  Pulumi.prod.yaml:45: dbpipe:backupObjectLock: must be true in prod: backups must not be deletable before their retention ends",
-        "  Pulumi.prod.yaml: dbpipe:multiAZ: unknown key (did you mean dbpipe:multiAz?)",
-      ].join("\n"),
+      ["Pulumi.prod.yaml: invalid stack settings:", ...located.map((p) => p.text), "  Pulumi.prod.yaml: dbpipe:multiAZ: unknown key (did you mean dbpipe:multiAz?)"].join("\n"),
     );
     expect(recorder.registrations).toEqual([]);
   });

@@ -15,8 +15,9 @@ import { reliabilitySeed, seeded } from "./helpers/seeded";
  * tier backs up before every migration, and `dbpipe backup`, into the local folder and into an S3
  * bucket (s3rver on loopback). The store must hold no manifest
  * for the cut-short dump (so nothing lists or restores it), pg_dump must not live on, no migration
- * runs, and the next run backs up again, whole. The kill comes once the dump has reached a seeded
- * number of bytes; the seed is printed.
+ * runs, and the next run backs up again, whole. The next listing or backup removes the killed run's
+ * partial dump, but never the partial dump of a backup running now in another process. The kill
+ * comes once the dump has reached a seeded number of bytes; the seed is printed.
  */
 
 const SEED = reliabilitySeed();
@@ -44,15 +45,18 @@ function storeFiles(folder: string): string[] {
   return fs.existsSync(folder) ? fs.readdirSync(folder).sort() : [];
 }
 
+/** The partial dumps in `folder` (`<id>.dump.<writer>.partial`). */
+function partials(folder: string): string[] {
+  return storeFiles(folder).filter((name) => /\.dump\.[^.]+\.partial$/.test(name));
+}
+
 /** The size of the dump being written in `folder`, 0 while there is none. */
 function partialBytes(folder: string): number {
-  for (const name of storeFiles(folder)) {
-    if (name.endsWith(".dump.partial")) {
-      try {
-        return fs.statSync(path.join(folder, name)).size;
-      } catch {
-        return 0;
-      }
+  for (const name of partials(folder)) {
+    try {
+      return fs.statSync(path.join(folder, name)).size;
+    } catch {
+      return 0;
     }
   }
   return 0;
@@ -108,6 +112,8 @@ describe("dbpipe up killed while it takes the backup its tier asks for", () => {
       const listed = await runCli(["backups", "--stack", "staging"], { cwd: project });
       expect(listed.code, listed.stdout + listed.stderr).toBe(0);
       expect(listed.stdout).toContain("No backups in ");
+      // The killed run's partial dump is gone with that listing.
+      expect(storeFiles(folder), context).toEqual([]);
 
       const next = await runCli(up, { cwd: project });
       expect(next.code, `${context}\nnext up:\n${next.stdout}${next.stderr}`).toBe(0);
@@ -143,6 +149,7 @@ describe("dbpipe backup killed part-way", () => {
       expect(await backupSessionsAfter(url, 60_000), `${context}\npg_dump still connected`).toBe(0);
       const listed = await runCli(["backups", "--store", `file://${store}`], { cwd: project });
       expect(listed.stdout, context).toContain("No backups in ");
+      expect(storeFiles(store), context).toEqual([]);
 
       const next = await runCli(args, { cwd: project });
       expect(next.code, `${context}\nnext backup:\n${next.stdout}${next.stderr}`).toBe(0);
@@ -152,6 +159,37 @@ describe("dbpipe backup killed part-way", () => {
       expect(next.stdout).toContain(`restore it with: dbpipe restore ${manifest.id} --to <url>`);
     });
   }
+});
+
+describe("a backup running in another process while the folder is listed and backed up into", () => {
+  it("keeps its partial dump: the other runs leave it, and it finishes whole", { timeout: 120_000 }, async () => {
+    const url = await databaseWithData();
+    const project = tempFolder({ ...MIGRATIONS }, "dbpipe-rel-backup-live-");
+    const store = tempFolder({}, "dbpipe-rel-backup-live-store-");
+    const args = ["backup", "--json", "--database-url", url, "--store", `file://${store}`];
+    const running = startCli(args, { cwd: project });
+    while (running.child.exitCode === null && partialBytes(store) === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    // Held still (SIGSTOP) while the others run, so they surely meet its partial dump.
+    running.child.kill("SIGSTOP");
+    try {
+      const [live] = partials(store);
+      expect(live, `store: ${storeFiles(store).join(", ")}`).toBeDefined();
+      const listed = await runCli(["backups", "--store", `file://${store}`], { cwd: project });
+      expect(listed.stdout).toContain("No backups in ");
+      const other = await runCli(args, { cwd: project });
+      expect(other.code, other.stdout + other.stderr).toBe(0);
+      expect(partials(store)).toEqual([live]);
+    } finally {
+      running.child.kill("SIGCONT");
+    }
+    const ended = await running.done;
+    expect(ended.code, ended.stdout + ended.stderr).toBe(0);
+    const ids = manifests(store).map((m) => m.id);
+    expect(ids).toHaveLength(2);
+    expect(ids).toContain((JSON.parse(ended.stdout) as { id: string }).id);
+    for (const m of manifests(store)) expect(fs.statSync(path.join(store, `${m.id}.dump`)).size).toBe(m.bytes);
+    expect(partials(store)).toEqual([]);
+  });
 });
 
 describe("dbpipe backup to an S3 bucket killed part-way", () => {

@@ -6,11 +6,12 @@ import { describe, expect, it } from "vitest";
 import { KEYS } from "../../src/settings/keys";
 import { projectConfigDeclarations, withKeyTable, withProjectConfigSection } from "../../src/settings/project-config";
 import { loadStackSettings } from "../../src/settings/stack-file";
+import { refreshStackFile } from "../../src/settings/stack-file-text";
 import { type StackSettings, parseStackSettings } from "../../src/settings/stack-settings";
 import { PROJECT_DIR, engineConfig, fitsPulumiType, fullKey, readProjectFile } from "../infra/helpers/engine-config";
 
 /**
- * Pulumi.yaml and docs/settings.md against the key table (src/settings/keys.ts) and against Pulumi's own rules, and the stack files against both:
+ * Pulumi.yaml, docs/settings.md and the stack files' comments against the key table (src/settings/keys.ts) and against Pulumi's own rules, and the stack files against both:
  * a key the parser knows but Pulumi.yaml does not declare, a declaration Pulumi would reject, or a
  * default that would make `pulumi up` read a stack differently from the CLI fails here.
  */
@@ -78,6 +79,11 @@ describe.each(STACKS)("Pulumi.%s.yaml", (stack) => {
       expect({ key: full, fits: fitsPulumiType(declaration, value) }).toEqual({ key: full, fits: true });
     }
     expect(file.config["aws:region"]).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
+  });
+
+  it("has the comments `npm run settings:generate` writes from the key table (run it after changing src/settings/keys.ts)", () => {
+    const { before, after } = refreshStackFile(PROJECT_DIR, stack);
+    expect(before).toBe(after);
   });
 
   it("holds no secret: the CLI reads this file and could not decrypt one", () => {

@@ -49,17 +49,29 @@ function longIdentifiers(statement: SqlStatement): { name: string; offset: numbe
       i = dollarQuotedEnd(text, i, text.length);
     } else if (c === 34) {
       i = quotedEnd(text, i, text.length, 34, false);
-      const name = text.slice(start + 1, i - 1).replace(/""/g, '"');
-      if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES) out.push({ name, offset: statement.offset + start });
+      if (mayBeTooLong(i - start - 2)) {
+        const name = text.slice(start + 1, i - 1).replace(/""/g, '"');
+        if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES) out.push({ name, offset: statement.offset + start });
+      }
     } else if (isIdentifierStart(c)) {
       while (i < text.length && isIdentifierPart(text.charCodeAt(i))) i++;
-      const name = text.slice(start, i);
-      if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES) out.push({ name: name.toLowerCase(), offset: statement.offset + start });
+      if (mayBeTooLong(i - start)) {
+        const name = text.slice(start, i);
+        if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES) out.push({ name: name.toLowerCase(), offset: statement.offset + start });
+      }
     } else {
       i++;
     }
   }
   return out;
+}
+
+/**
+ * False when `units` UTF-16 code units cannot take more than 63 bytes in UTF-8 (each takes at most
+ * three): most identifiers are short, and this spares cutting them out of the text.
+ */
+function mayBeTooLong(units: number): boolean {
+  return units * 3 > MAX_IDENTIFIER_BYTES;
 }
 
 function isIdentifierStart(c: number): boolean {
