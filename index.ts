@@ -17,6 +17,8 @@ export const serverMode = settings.infra.server;
 export const networkPath = settings.infra.server === "rds" ? settings.infra.networkPath : undefined;
 /** What `dbpipe tunnel` opens: the SSM bastion's instance id, the instance's host and port, the local port and the region (tunnel only). */
 export const tunnel = environment.tunnel;
+/** How connections verify the server: `deploy`, the sslmode of pulumi up's own (the postgresql provider, migrations, backups); `urls`, the sslmode of the URLs below; `rootCert`, the CA file they trust (relative to the project) or `system`. */
+export const tls = environment.tls;
 /** `host:port` of the server's direct connection (secret in external mode: it comes from a secret URL). */
 export const endpoint = environment.endpoint;
 /** The application database. */

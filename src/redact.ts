@@ -90,6 +90,9 @@ export function urlSecrets(url: string): string[] {
   try {
     const parsed = new URL(trimmed);
     if (parsed.password) candidates.push(parsed.password);
+    // libpq also takes it as a query parameter (`postgres:///db?host=/var/run/postgresql&password=...`).
+    const param = parsed.searchParams.get("password");
+    if (param) candidates.push(param, encodeURIComponent(param));
   } catch {
     // Not a URL: a password written unencoded (`pa@ss/word`) may run to the last `@`, past a `/`
     // where the first pattern stopped; hide all of it.

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { providerRootCert } from "./connection-tls";
 import { type ServerConnection, postgresUrl } from "./server-connection";
 
 /** The four roles of an application database, by purpose. */
@@ -109,7 +110,9 @@ export class AppDatabase extends pulumi.ComponentResource {
         databaseUsername: c.adminRole,
         password: pulumi.secret(c.adminPassword),
         database: c.adminDatabase,
-        sslmode: c.sslmode,
+        sslmode: c.tls.deploy,
+        // Relative to the project: the engine starts provider plugins in the project's folder.
+        sslrootcert: providerRootCert(c.tls),
         // Neither RDS's master user nor Neon's or Supabase's administrator is a superuser: the
         // provider then grants itself a role's membership for the moments it needs to act as it.
         superuser: false,
@@ -241,14 +244,15 @@ export class AppDatabase extends pulumi.ComponentResource {
         ),
     );
 
-    const url = (role: LoginRole, host: pulumi.Output<string>, port: pulumi.Output<number>, userSuffix: pulumi.Input<string>) =>
+    const url = (role: LoginRole, host: pulumi.Output<string>, port: pulumi.Output<number>, userSuffix: pulumi.Input<string>, sslmode = c.tls.urls) =>
       pulumi.secret(
         pulumi
-          .all([loginRoles[role].name, userSuffix, passwords[role], host, port, database.name, c.sslmode])
-          .apply(([user, suffix, password, h, p, d, sslmode]) => postgresUrl({ user: user + suffix, password, host: h, port: p, database: d, sslmode })),
+          .all([loginRoles[role].name, userSuffix, passwords[role], host, port, database.name])
+          .apply(([user, suffix, password, h, p, d]) => postgresUrl({ user: user + suffix, password, host: h, port: p, database: d, sslmode, sslrootcert: c.tls.rootCert })),
       );
     this.migrationUrl = url("migrator", c.directHost, c.directPort, c.directUserSuffix);
-    this.deployUrl = url("migrator", c.adminHost, c.adminPort, c.directUserSuffix);
+    // Through the tunnel's local end the host is localhost, which the certificate cannot name.
+    this.deployUrl = url("migrator", c.adminHost, c.adminPort, c.directUserSuffix, c.tls.deploy);
     this.appUrl = url("app", c.pooledHost, c.pooledPort, c.pooledUserSuffix);
     this.readonlyUrl = url("readonly", c.directHost, c.directPort, c.directUserSuffix);
     const urls: Record<LoginRole, pulumi.Output<string>> = { migrator: this.migrationUrl, app: this.appUrl, readonly: this.readonlyUrl };

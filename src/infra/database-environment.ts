@@ -4,6 +4,7 @@ import { CONFIG_NAMESPACE, type StackSettings } from "../settings/stack-settings
 import { AppDatabase, type DatabaseRoles, type LoginRole } from "./app-database";
 import { bucketStoreUrl } from "../backup/stack-store";
 import { BackupBucket } from "./backup-bucket";
+import { type ConnectionTls, connectionTls } from "./connection-tls";
 import { ExternalServer } from "./external-server";
 import { MigrationSet } from "./migration-set";
 import { RdsServer } from "./rds-server";
@@ -82,6 +83,8 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
   readonly roles: DatabaseRoles<string>;
   /** ARNs of the login roles' credential secrets. */
   readonly credentialSecretArns: Record<LoginRole, pulumi.Output<string>>;
+  /** How every connection verifies the server. */
+  readonly tls: ConnectionTls;
 
   constructor(name: string, args: DatabaseEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dbpipe:infra:DatabaseEnvironment", name, {}, opts);
@@ -90,6 +93,8 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
     const protect = infra.protectResources;
     const fixed = environmentName(args.settings.stack, pulumi.getProject());
 
+    this.tls = connectionTls(infra);
+    const tls = this.tls;
     let server: RdsServer | ExternalServer;
     if (infra.server === "rds") {
       this.rds = new RdsServer(
@@ -121,6 +126,7 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
                   command: `dbpipe tunnel --stack ${args.settings.stack}`,
                 }
               : undefined,
+          tls,
           alarms: {
             cpuPercent: infra.alarmCpuPercent,
             freeStorageMb: infra.alarmFreeStorageMb,
@@ -149,7 +155,7 @@ export class DatabaseEnvironment extends pulumi.ComponentResource {
       if (directUrl === undefined) throw new pulumi.RunError(`dbpipe:directUrl of stack ${args.settings.stack} is a secret this program could not read`);
       server = new ExternalServer(
         `${name}-server`,
-        { directUrl: pulumi.secret(directUrl), pooledUrl: infra.pooledUrl?.value === undefined ? undefined : pulumi.secret(infra.pooledUrl.value) },
+        { directUrl: pulumi.secret(directUrl), pooledUrl: infra.pooledUrl?.value === undefined ? undefined : pulumi.secret(infra.pooledUrl.value), tls },
         { parent: this },
       );
     }

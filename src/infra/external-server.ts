@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ConnectionTls } from "./connection-tls";
 import { type ServerConnection, parsePostgresUrl } from "./server-connection";
 
 /** Arguments of an {@link ExternalServer}. */
@@ -11,6 +12,8 @@ export interface ExternalServerArgs {
   directUrl: pulumi.Input<string>;
   /** The pooled URL applications connect through. Default: the direct URL (no pooler). */
   pooledUrl?: pulumi.Input<string>;
+  /** How connections verify the server. Required. */
+  tls: ConnectionTls;
 }
 
 /**
@@ -35,7 +38,7 @@ export class ExternalServer extends pulumi.ComponentResource {
       adminRole: pulumi.all([direct.user, direct.host]).apply(([user, host]) => supavisorLogin(user, host).role),
       adminPassword: pulumi.secret(direct.password),
       adminDatabase: direct.database,
-      sslmode: direct.sslmode,
+      tls: args.tls,
       directHost: direct.host,
       directPort: direct.port,
       directUserSuffix: pulumi.all([direct.user, direct.host]).apply(([user, host]) => supavisorLogin(user, host).suffix),

@@ -2,6 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { HostPort } from "../settings/stack-settings";
+import { RDS_CA_BUNDLE } from "../tls";
+import type { ConnectionTls } from "./connection-tls";
 import type { ServerConnection } from "./server-connection";
 import { SsmBastion } from "./ssm-bastion";
 import { waitForPort } from "./tunnel-wait";
@@ -79,6 +81,8 @@ export interface RdsServerArgs {
    * instance. Default none: `pulumi up` reaches the instance from inside the VPC.
    */
   tunnel?: RdsTunnelArgs;
+  /** How connections verify the instance. Default: verify-full against the RDS CA bundle. */
+  tls?: ConnectionTls;
   /** CloudWatch alarms. Default: the thresholds documented on {@link RdsAlarmArgs}. */
   alarms?: RdsAlarmArgs;
   /**
@@ -328,7 +332,7 @@ export class RdsServer extends pulumi.ComponentResource {
       adminRole: this.instance.username,
       adminPassword: masterPassword,
       adminDatabase: pulumi.output("postgres"),
-      sslmode: pulumi.output("require"),
+      tls: args.tls ?? { deploy: "verify-full", urls: "verify-full", rootCert: RDS_CA_BUNDLE },
       directHost: this.instance.address,
       directPort: this.instance.port,
       directUserSuffix: pulumi.output(""),

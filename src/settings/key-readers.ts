@@ -1,8 +1,11 @@
 import { EXAMPLE_URL } from "../redact";
 import { ruleIdProblem } from "../sql/rules/ids";
+import { didYouMean } from "../text/did-you-mean";
+import { RDS_INSTANCE_CLASS_MEMORY_GIB } from "./rds-instance-classes";
 import type { Approval, HostPort, ReadContext, SecretValue } from "./stack-settings-types";
 import { RISK_LEVELS, type RiskLevel } from "../risk-level";
 import { ValueProblem, describe, readChoice, readMap, readNonEmptyString, readString, readStringList, readStructured } from "./values";
+import { databaseHost } from "../database-url";
 
 /** Readers of the keys whose values have a shape of their own (ids, URLs, approvals); see ./values.ts for the generic ones. */
 
@@ -18,9 +21,14 @@ export function readIdentifier(value: unknown): string {
   return readMatching(value, /^[a-z_][a-z0-9_]{0,49}$/, "a lower-case PostgreSQL identifier (letters, digits, _; at most 50 characters)");
 }
 
-/** Reads an RDS instance class (`db.t4g.micro`). */
+/** Reads an RDS instance class (`db.t4g.micro`) whose memory dbpipe knows (the connections alarm follows it). */
 export function readInstanceClass(value: unknown): string {
-  return readMatching(value, /^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro");
+  const name = readMatching(value, /^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.micro");
+  if (RDS_INSTANCE_CLASS_MEMORY_GIB[name] === undefined) {
+    const families = [...new Set(Object.keys(RDS_INSTANCE_CLASS_MEMORY_GIB).map((c) => c.split(".")[1]))].join(", ");
+    throw new ValueProblem(`${name} is not an instance class dbpipe knows the memory of (families ${families})${didYouMean(name, Object.keys(RDS_INSTANCE_CLASS_MEMORY_GIB))}`);
+  }
+  return name;
 }
 
 /** Reads a list of extension names, each at most 63 characters. */
@@ -85,7 +93,10 @@ export function readHostPort(value: unknown): HostPort {
   return { host: m[1].replace(/^\[|\]$/g, ""), port };
 }
 
-/** Why `text` is not a usable PostgreSQL URL, or undefined when it is. Never quotes the URL: it holds a password. */
+/**
+ * Why `text` is not a usable PostgreSQL URL, or undefined when it is; a Unix-socket folder is a host
+ * (see {@link databaseHost}). Never quotes the URL: it holds a password.
+ */
 export function postgresUrlProblem(text: string): string | undefined {
   if (!/^postgres(ql)?:\/\//.test(text)) return `must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}`;
   let url: URL;
@@ -94,8 +105,10 @@ export function postgresUrlProblem(text: string): string | undefined {
   } catch {
     return "is not a valid URL (a password with @, : or / in it must be percent-encoded)";
   }
-  if (url.hostname === "") return `must name a host (${EXAMPLE_URL})`;
-  if (url.username === "") return `must name a user (${EXAMPLE_URL})`;
+  const { host, socket } = databaseHost(url);
+  if (host === "") return `must name a host (${EXAMPLE_URL})`;
+  // Over a socket, libpq's default user (the system user's name) is what peer authentication expects.
+  if (url.username === "" && !url.searchParams.get("user") && !socket) return `must name a user (${EXAMPLE_URL})`;
   return undefined;
 }
 

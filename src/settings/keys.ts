@@ -24,6 +24,8 @@ import {
   type StackSettings,
 } from "./stack-settings-types";
 import { RISK_LEVELS } from "../risk-level";
+import { SSL_MODES, type SslMode } from "../tls";
+import { connectionsAlarmThreshold } from "./rds-instance-classes";
 import { MIN_BACKUP_RETENTION_DAYS, TIERS, type Tier } from "./tiers";
 import { readBoolean, readChoice, readDuration, readInteger, readNonEmptyString } from "./values";
 
@@ -119,6 +121,7 @@ export const KEY_GROUPS = {
   network: "rds mode: network. pulumi up must reach the instance on its port to create the database and roles.",
   alarms: "rds mode: CloudWatch alarms.",
   external: "external mode: an existing server. Set these with pulumi config set --secret.",
+  tls: "TLS: how pulumi up's connections (the postgresql provider, migrations, backups) verify the server.",
 } as const;
 
 /** A section of keys. */
@@ -607,8 +610,9 @@ export const KEYS: readonly KeyEntry[] = [
     name: "alarmConnections",
     type: "integer",
     group: "alarms",
-    description: "rds: database connections alarm threshold.",
-    default: { fixed: 100 },
+    description:
+      "rds: database connections alarm threshold. The default follows the instance class: RDS gives PostgreSQL max_connections = LEAST(DBInstanceClassMemory/9531392, 5000), and dbpipe estimates it from the class's memory less 512 MiB for what RDS keeps (db.t4g.micro 56, db.t4g.small 168, db.m6g.large 844), erring low.",
+    default: { derived: (s) => connectionsAlarmThreshold(s.infra.instanceClass), text: "80% of the instance class's max_connections" },
     read: (v) => readInteger(v, 1),
     lands: ["infra", "alarmConnections"],
   }),
@@ -633,7 +637,40 @@ export const KEYS: readonly KeyEntry[] = [
     read: readSecretUrl,
     lands: ["infra", "pooledUrl"],
   }),
+
+  key({
+    name: "sslmode",
+    type: "string",
+    group: "tls",
+    description:
+      "libpq sslmode of every connection pulumi up makes: require (encrypted, server not verified), verify-ca (its certificate signed by a trusted CA) or verify-full (signed, and naming the host). rds: trusts the RDS CA bundle dbpipe ships (certs/rds-ca-bundle.pem); through the tunnel the host is localhost, which the certificate cannot name, so verify-full is refused there, and the URLs in the outputs (at the instance's own name) use verify-full. external: trusts dbpipe:sslRootCert. The outputs' tls says what is used.",
+    default: { derived: defaultSslMode, text: "rds: verify-full with networkPath vpc, verify-ca with tunnel; external: dbpipe:directUrl's sslmode when it is one of these, else require" },
+    read: (v) => readChoice(v, SSL_MODES),
+    lands: ["infra", "sslmode"],
+  }),
+  key({
+    name: "sslRootCert",
+    type: "string",
+    group: "tls",
+    description:
+      "external: the certificate authorities verify-ca and verify-full trust: a PEM file, relative to the project (Supabase: the CA certificate from the project's Database settings), or system for the machine's trusted roots (Neon's certificates are publicly trusted; libpq tools read system from version 16).",
+    default: { none: "system with verify-full" },
+    read: readNonEmptyString,
+    lands: ["infra", "sslRootCert"],
+  }),
 ];
+
+/** dbpipe:sslmode's default: what the network path allows on rds, what the admin URL says on external hosts. */
+function defaultSslMode(s: StackSettings): SslMode {
+  if (s.infra.server === "rds") return s.infra.networkPath === "tunnel" ? "verify-ca" : "verify-full";
+  let fromUrl: string | null = null;
+  try {
+    fromUrl = s.infra.directUrl?.value === undefined ? null : new URL(s.infra.directUrl.value).searchParams.get("sslmode");
+  } catch {
+    // dbpipe:directUrl's own problem is reported under its key.
+  }
+  return (SSL_MODES as readonly string[]).includes(fromUrl ?? "") ? (fromUrl as SslMode) : "require";
+}
 
 /** Keys by name. */
 export const KEYS_BY_NAME: ReadonlyMap<string, KeyEntry> = new Map(KEYS.map((k) => [k.name, k]));

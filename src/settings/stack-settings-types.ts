@@ -1,4 +1,5 @@
 import type { RiskLevel, RiskThreshold } from "../risk-level";
+import type { SslMode } from "../tls";
 import type { Tier } from "./tiers";
 
 /**
@@ -161,6 +162,14 @@ export interface InfraSettings {
   directUrl?: SecretValue;
   /** external mode: the pooled URL, for applications. Secret. Default: the direct URL. */
   pooledUrl?: SecretValue;
+  /**
+   * How `pulumi up`'s connections (the postgresql provider, migrations, backups) verify the server.
+   * Default: rds `verify-full` over `vpc`, `verify-ca` through the tunnel (the host is localhost
+   * there); external: the `sslmode` of `directUrl` when it is one of these, else `require`.
+   */
+  sslmode: SslMode;
+  /** external: the CA file (relative to the project) or `system` that verify-ca/verify-full trust. Default: `system` with verify-full. */
+  sslRootCert?: string;
   /** The stack's `aws:region`, when set. Required in prod: the region must not depend on who runs `pulumi up`. */
   awsRegion?: string;
 }

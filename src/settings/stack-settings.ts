@@ -1,4 +1,5 @@
 import { didYouMean } from "../text/did-you-mean";
+import { RDS_INSTANCE_CLASS_MEMORY_GIB, maxConnections } from "./rds-instance-classes";
 import { KEYS, KEYS_BY_NAME, isUnsetValue, keyEntry, tierDefault } from "./keys";
 import {
   CONFIG_NAMESPACE,
@@ -156,6 +157,14 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
     }
     networkPathProblems(infra, values, raw.stack, options, problem);
   }
+  tlsProblems(infra, values, problem);
+  // A refused instance class falls back to the tier's, which is in the table.
+  if (infra.server === "rds" && values.has("alarmConnections") && RDS_INSTANCE_CLASS_MEMORY_GIB[infra.instanceClass] !== undefined) {
+    const max = maxConnections(infra.instanceClass);
+    if (infra.alarmConnections >= max) {
+      problem("alarmConnections", `(${infra.alarmConnections}) must be below ${infra.instanceClass}'s max_connections (about ${max}): the alarm would fire only once connections are already refused`);
+    }
+  }
   if (infra.maxAllocatedStorageGb < infra.allocatedStorageGb) {
     problem("maxAllocatedStorageGb", `(${infra.maxAllocatedStorageGb}) must be at least dbpipe:allocatedStorageGb (${infra.allocatedStorageGb})`);
   }
@@ -165,6 +174,26 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
 
   if (problems.length > 0 || tier === undefined) throw new SettingsError(raw.source, sortProblems(problems));
   return { ...settings, tier };
+}
+
+/** The rules of dbpipe:sslmode and dbpipe:sslRootCert (see src/tls.ts). */
+function tlsProblems(infra: StackSettings["infra"], values: ReadonlyMap<string, unknown>, problem: (name: string, message: string) => void): void {
+  if (infra.server === "rds") {
+    if (infra.networkPath === "tunnel" && infra.sslmode === "verify-full") {
+      problem(
+        "sslmode",
+        "cannot be verify-full with networkPath tunnel: pulumi up connects to the tunnel's local end (localhost), and the RDS certificate names the instance's endpoint; use verify-ca (the default: the certificate must still be signed by RDS), or networkPath vpc",
+      );
+    }
+    if (values.has("sslRootCert")) problem("sslRootCert", "is only used when dbpipe:server is external: rds connections trust the RDS CA bundle dbpipe ships (certs/rds-ca-bundle.pem)");
+    return;
+  }
+  if (infra.sslmode === "verify-ca" && (infra.sslRootCert === undefined || infra.sslRootCert === "system")) {
+    problem("sslmode", "verify-ca needs dbpipe:sslRootCert, the server's CA file: against the machine's trusted roots it would accept any certificate they signed, for any host; use verify-full");
+  }
+  if (infra.sslmode === "require" && values.has("sslRootCert")) {
+    problem("sslRootCert", "is not used with sslmode require, which does not verify the server: set dbpipe:sslmode to verify-full (or verify-ca) to use it");
+  }
 }
 
 /** Loopback names and addresses: where `dbpipe tunnel` listens. */

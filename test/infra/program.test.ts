@@ -186,7 +186,7 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     const alarms = r.ofType(TYPES.alarm).map((a) => a.inputs);
     expect(alarms.map((a) => [a.metricName, a.comparisonOperator, a.threshold]).sort()).toEqual([
       ["CPUUtilization", "GreaterThanThreshold", 80],
-      ["DatabaseConnections", "GreaterThanThreshold", 100],
+      ["DatabaseConnections", "GreaterThanThreshold", expected.connectionsAlarm],
       ["FreeStorageSpace", "LessThanThreshold", 2048 * 1024 * 1024],
     ]);
     for (const alarm of alarms) expect(alarm.dimensions).toEqual({ DBInstanceIdentifier: `dbpipe-server-instance` });
@@ -354,7 +354,9 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
       username: "dbpipe_admin",
       databaseUsername: "dbpipe_admin",
       database: "postgres",
-      sslmode: "require",
+      // Through the tunnel the host is localhost: the RDS CA must have signed the certificate, whose name cannot match.
+      sslmode: "verify-ca",
+      sslrootcert: "certs/rds-ca-bundle.pem",
     });
     expect(String(provider.inputs.superuser)).toBe("false");
     expect(isSecretValue(provider.inputs.password)).toBe(true);
@@ -419,7 +421,8 @@ describe.each(STACKS)("stack %s (tier %s)", (stack, tier) => {
     });
     const migration = await resolve(out.migrationUrl);
     expect(migration.secret).toBe(true);
-    expect(migration.value).toMatch(new RegExp(`^postgresql://app_migrator:Pw[0-9a-f]{30}@dbpipe-server-instance\\.c0abc123\\.us-east-1\\.rds\\.amazonaws\\.com:5432/app\\?sslmode=require$`));
+    expect(migration.value).toMatch(new RegExp(`^postgresql://app_migrator:Pw[0-9a-f]{30}@dbpipe-server-instance\\.c0abc123\\.us-east-1\\.rds\\.amazonaws\\.com:5432/app\\?sslmode=verify-full&sslrootcert=certs%2Frds-ca-bundle\\.pem$`));
+    expect((await resolve(out.tls)).value).toEqual({ deploy: "verify-ca", urls: "verify-full", rootCert: "certs/rds-ca-bundle.pem" });
     for (const key of ["migrationUrl", "appUrl", "readonlyUrl"]) {
       expect(await pulumi.isSecret(out[key])).toBe(true);
       expect(isSecretValue(r.stackOutputs?.[key])).toBe(true);

@@ -94,6 +94,7 @@ describe("index.ts run as pulumi up runs it", () => {
         "schemaName",
         "serverMode",
         "tier",
+        "tls",
         "tunnel",
       ].sort(),
     );

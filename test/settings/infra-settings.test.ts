@@ -101,9 +101,12 @@ describe("infra settings", () => {
       alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:db-alerts",
       alarmCpuPercent: 80,
       alarmFreeStorageMb: 2048,
-      alarmConnections: 100,
+      // 80% of db.r6g.large's max_connections (16 GiB less 512 MiB, / 9531392 = 1746).
+      alarmConnections: 1396,
       directUrl: undefined,
       pooledUrl: undefined,
+      sslmode: "verify-full",
+      sslRootCert: undefined,
       awsRegion: "eu-west-1",
     });
   });
@@ -302,5 +305,67 @@ describe("a stack file with several problems", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("TLS settings", () => {
+  const external = (extra: Record<string, string>) =>
+    parse({ "dbpipe:server": "external", "dbpipe:directUrl": "postgres://neondb_owner:pw@ep-x.eu-central-1.aws.neon.tech/neondb?sslmode=verify-full", ...extra }, { stack: "dev", secretKeys: ["dbpipe:directUrl"] });
+
+  it("verify the RDS certificate fully over the VPC and its CA through the tunnel, where the host is localhost", () => {
+    expect(parse({ ...prodConfig(), "dbpipe:networkPath": "vpc" }).infra.sslmode).toBe("verify-full");
+    expect(parse({ ...prodConfig(), "dbpipe:networkPath": "tunnel", "dbpipe:adminEndpoint": "" }).infra.sslmode).toBe("verify-ca");
+  });
+
+  it("take an external host's sslmode from its URL, else require", () => {
+    expect(external({}).infra.sslmode).toBe("verify-full");
+    expect(external({ "dbpipe:directUrl": "postgres://u:pw@db.abcdefghij.supabase.co/postgres" }).infra.sslmode).toBe("require");
+    expect(external({ "dbpipe:directUrl": "postgres://u:pw@db.example.internal/postgres?sslmode=disable" }).infra.sslmode).toBe("require");
+    expect(external({ "dbpipe:sslmode": "verify-full", "dbpipe:sslRootCert": "certs/supabase-ca.crt" }).infra).toMatchObject({ sslmode: "verify-full", sslRootCert: "certs/supabase-ca.crt" });
+  });
+
+  it("refuse verify-full through the tunnel, naming the key", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:networkPath": "tunnel", "dbpipe:adminEndpoint": "", "dbpipe:sslmode": "verify-full" })).toBe(
+      only(
+        "dbpipe:sslmode: cannot be verify-full with networkPath tunnel: pulumi up connects to the tunnel's local end (localhost), and the RDS certificate names the instance's endpoint; use verify-ca (the default: the certificate must still be signed by RDS), or networkPath vpc",
+      ),
+    );
+  });
+
+  it("refuse an unencrypted sslmode and a root certificate rds does not use", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:sslmode": "disable" })).toMatch(/dbpipe:sslmode: must be one of require, verify-ca, verify-full, got "disable"/);
+    expect(problems({ ...prodConfig(), "dbpipe:sslRootCert": "ca.pem" })).toBe(
+      only("dbpipe:sslRootCert: is only used when dbpipe:server is external: rds connections trust the RDS CA bundle dbpipe ships (certs/rds-ca-bundle.pem)"),
+    );
+  });
+
+  it("refuse verify-ca against the machine's trusted roots on an external host", () => {
+    const message = (() => {
+      try {
+        external({ "dbpipe:sslmode": "verify-ca" });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "";
+    })();
+    expect(message).toContain("dbpipe:sslmode: verify-ca needs dbpipe:sslRootCert, the server's CA file");
+  });
+});
+
+describe("the connections alarm", () => {
+  it("defaults to 80% of the instance class's max_connections", () => {
+    const threshold = (instanceClass: string) => parse({ ...prodConfig(), "dbpipe:instanceClass": instanceClass }).infra.alarmConnections;
+    expect(["db.t4g.micro", "db.t4g.small", "db.t3.medium", "db.m6g.large", "db.r6g.xlarge", "db.r6g.4xlarge"].map(threshold)).toEqual([44, 134, 315, 675, 2838, 4000]);
+  });
+
+  it("refuse a class whose memory dbpipe does not know, with the closest one", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:instanceClass": "db.m6g.larg" })).toMatch(/dbpipe:instanceClass: db\.m6g\.larg is not an instance class dbpipe knows the memory of \(families t3, t4g, m5, m6g, m7g, m6i, r5, r6g, r7g, r6i\) \(did you mean db\.m6g\.large\?\)/);
+  });
+
+  it("refuse a threshold the class's connections never reach", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:instanceClass": "db.t4g.micro", "dbpipe:alarmConnections": "100" })).toBe(
+      only("dbpipe:alarmConnections: (100) must be below db.t4g.micro's max_connections (about 56): the alarm would fire only once connections are already refused"),
+    );
+    expect(parse({ ...prodConfig(), "dbpipe:instanceClass": "db.t4g.micro", "dbpipe:alarmConnections": "40" }).infra.alarmConnections).toBe(40);
   });
 });

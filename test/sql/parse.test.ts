@@ -97,6 +97,23 @@ describe("parseSection", () => {
     expect(parsed.positionOf(alter.AlterTableStmt.relation.location)).toMatchObject({ line: 11, column: 13 });
   });
 
+  it("maps parser locations asked in any order, after non-ASCII text", () => {
+    const text = "SELECT 'é😀';\nALTER TABLE ünï ADD COLUMN ç int;\nSELECT '😀', 'ß';\nDROP TABLE ünï;";
+    const parsed = parseSqlSection({ text, line: 1 }, "m.sql");
+    // Every place of a character, by its UTF-8 byte offset, asked last to first, then first to last.
+    const places: [number, number][] = [];
+    let byte = 0;
+    for (let offset = 0; offset < text.length; ) {
+      places.push([byte, offset]);
+      const point = text.codePointAt(offset) as number;
+      byte += Buffer.byteLength(String.fromCodePoint(point), "utf8");
+      offset += point >= 0x10000 ? 2 : 1;
+    }
+    for (const [b, offset] of [...places].reverse()) expect(parsed.positionOf(b).offset).toBe(offset);
+    for (const [b, offset] of places) expect(parsed.positionOf(b).offset).toBe(offset);
+    for (const [b, offset] of [places[40], places[3], places[55], places[20], places[21]]) expect(parsed.positionOf(b).offset).toBe(offset);
+  });
+
   it("leaves trailing comments and escaped quotes out of the statement's text", () => {
     expect(split("SELECT E'it\\'s; fine' -- note\n;SELECT 2 /* done */")).toEqual([
       [1, 1, "SELECT E'it\\'s; fine'"],

@@ -13,6 +13,8 @@ export const TIER_EXPECTATIONS = {
     finalSnapshot: false,
     performanceInsights: false,
     instanceClass: "db.t4g.micro",
+    // 80% of (1 GiB − 512 MiB) / 9531392 = 56 connections.
+    connectionsAlarm: 44,
     protect: false,
     objectLock: false,
     accessLogs: false,
@@ -27,6 +29,8 @@ export const TIER_EXPECTATIONS = {
     finalSnapshot: false,
     performanceInsights: true,
     instanceClass: "db.t4g.small",
+    // 80% of (2 GiB − 512 MiB) / 9531392 = 168.
+    connectionsAlarm: 134,
     protect: false,
     objectLock: false,
     accessLogs: false,
@@ -41,6 +45,8 @@ export const TIER_EXPECTATIONS = {
     finalSnapshot: true,
     performanceInsights: true,
     instanceClass: "db.m6g.large",
+    // 80% of (8 GiB − 512 MiB) / 9531392 = 844.
+    connectionsAlarm: 675,
     protect: true,
     objectLock: true,
     accessLogs: true,
