@@ -141,7 +141,7 @@ export class LintPool {
 /**
  * One lane per core, at most 8, on machines with 4 cores or more; else 1. On 2 cores a second lane
  * costs more than it saves (each worker loads the parser and the rules itself, and results are
- * copied back): 1,000 files took 1.14 s on two lanes against 1.04 s on one (bench/lint/RESULTS.md).
+ * copied back): 1,000 files took 1.78 s of CPU on two lanes against 1.16 s on one (bench/lint/RESULTS.md).
  */
 export function defaultJobs(): number {
   const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
