@@ -89,8 +89,10 @@ export function findPgDump(serverMajor: number, env: NodeJS.ProcessEnv = process
  */
 export function connectionFor(url: string): { dbname: string; env: NodeJS.ProcessEnv; password: string } {
   const parsed = new URL(url);
-  const password = decodeURIComponent(parsed.password);
+  // A password may also be a query parameter (`postgres:///db?host=/var/run/postgresql&password=...`).
+  const password = decodeURIComponent(parsed.password) || (parsed.searchParams.get("password") ?? "");
   parsed.password = "";
+  parsed.searchParams.delete("password");
   const env: NodeJS.ProcessEnv = { ...process.env, PGAPPNAME: "dbpipe-backup" };
   if (password) env.PGPASSWORD = password;
   return { dbname: parsed.toString(), env, password };
