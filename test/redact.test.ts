@@ -31,6 +31,15 @@ describe("redactUrl", () => {
     expect(redactUrl("postgres://deploy@host/db")).toBe("postgres://deploy@host/db");
   });
 
+  it("hides the password of a Unix-socket URL, in the userinfo or as a query parameter", () => {
+    expect(redactUrl("postgresql://deploy:s0cket-pw@%2Fvar%2Frun%2Fpostgresql/crm")).toBe("postgresql://deploy:***@%2Fvar%2Frun%2Fpostgresql/crm");
+    expect(redactUrl("postgres:///crm?host=/var/run/postgresql&user=deploy&password=s0cket-pw")).toBe("postgres:///crm?host=/var/run/postgresql&user=deploy&password=***");
+    expect(redactUrl("postgresql://deploy:s0cket-pw@/crm?host=/var/run/postgresql")).toBe("postgresql://deploy:***@/crm?host=/var/run/postgresql");
+    // Remembered, a query-parameter password is hidden wherever else it appears.
+    rememberUrlSecrets("postgres:///crm?host=/var/run/postgresql&password=s0cket%2Fpw");
+    expect(redactText("FATAL: s0cket/pw and s0cket%2Fpw")).toBe("FATAL: *** and ***");
+  });
+
   it("hides password query parameters", () => {
     expect(redactUrl("postgres://host/db?user=u&password=hunter2&sslmode=require")).toBe("postgres://host/db?user=u&password=***&sslmode=require");
   });

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { openBackupStore } from "../backup/open-store";
+import type * as OpenStoreModule from "../backup/open-store";
 import { DbpipeError, InputError } from "../errors";
 import { HISTORY_TABLE, type HistoryRow, readHistory } from "../migrate/history";
 import { withSession } from "../migrate/session";
@@ -75,7 +75,9 @@ export function checkInputs(news: Record<string, unknown>): Failure[] {
     if (typeof backup !== "string") fail("backup", `must be a store URL (s3://<bucket>/<prefix> or file:///<path>), or empty for none; got ${describe(backup)}`);
     else {
       try {
-        openBackupStore(backup, { source: "the store" });
+        // Loaded only for a stack that backs up: Check and Diff need nothing else of the backup code.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS module of this package
+        (require("../backup/open-store") as typeof OpenStoreModule).openBackupStore(backup, { source: "the store" });
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         fail("backup", error.message);

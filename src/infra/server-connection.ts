@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { databaseHost } from "../database-url";
 import type { ConnectionTls } from "./connection-tls";
 
 /**
@@ -49,13 +50,13 @@ export interface PostgresUrlParts {
   user: string;
   /** Password, percent-decoded; empty when the URL has none. */
   password: string;
-  /** Host name. */
+  /** Host name, or the folder of a Unix-domain socket (an absolute path). */
   host: string;
   /** Port. Default 5432. */
   port: number;
   /** Database. Default `postgres`. */
   database: string;
-  /** `sslmode` query parameter. Default `require`: these are servers on a network, never a local socket. */
+  /** `sslmode` query parameter. Default `require` (servers on a network), `disable` for a Unix-socket folder. */
   sslmode: string;
 }
 
@@ -70,14 +71,17 @@ export function parsePostgresUrl(text: string, key: string): PostgresUrlParts {
   } catch {
     throw new Error(`${key} is not a valid PostgreSQL URL`);
   }
-  if (!/^postgres(ql)?:$/.test(url.protocol) || url.hostname === "") throw new Error(`${key} is not a valid PostgreSQL URL`);
+  const { host, socket } = databaseHost(url);
+  if (!/^postgres(ql)?:$/.test(url.protocol) || host === "") throw new Error(`${key} is not a valid PostgreSQL URL`);
+  const port = url.port || url.searchParams.get("port") || "";
   return {
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-    host: url.hostname.replace(/^\[|\]$/g, ""),
-    port: url.port === "" ? 5432 : Number(url.port),
+    user: decodeURIComponent(url.username) || (url.searchParams.get("user") ?? ""),
+    password: decodeURIComponent(url.password) || (url.searchParams.get("password") ?? ""),
+    host,
+    port: port === "" ? 5432 : Number(port),
     database: decodeURIComponent(url.pathname.replace(/^\//, "")) || "postgres",
-    sslmode: url.searchParams.get("sslmode") ?? "require",
+    // A Unix socket (a host that is a folder) never carries TLS.
+    sslmode: url.searchParams.get("sslmode") ?? (socket ? "disable" : "require"),
   };
 }
 
@@ -101,7 +105,7 @@ export interface PostgresUrlInput {
 
 /** Builds `postgresql://user:password@host:port/database?sslmode=...[&sslrootcert=...]`, percent-encoding what needs it. */
 export function postgresUrl(parts: PostgresUrlInput): string {
-  const host = parts.host.includes(":") ? `[${parts.host}]` : parts.host;
+  const host = parts.host.startsWith("/") ? encodeURIComponent(parts.host) : parts.host.includes(":") ? `[${parts.host}]` : parts.host;
   const auth = `${encodeURIComponent(parts.user)}:${encodeURIComponent(parts.password)}`;
   const rootCert = parts.sslrootcert === undefined ? "" : `&sslrootcert=${encodeURIComponent(parts.sslrootcert)}`;
   return `postgresql://${auth}@${host}:${parts.port}/${encodeURIComponent(parts.database)}?sslmode=${encodeURIComponent(parts.sslmode)}${rootCert}`;

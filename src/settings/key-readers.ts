@@ -5,6 +5,7 @@ import { RDS_INSTANCE_CLASS_MEMORY_GIB } from "./rds-instance-classes";
 import type { Approval, HostPort, ReadContext, SecretValue } from "./stack-settings-types";
 import { RISK_LEVELS, type RiskLevel } from "../risk-level";
 import { ValueProblem, describe, readChoice, readMap, readNonEmptyString, readString, readStringList, readStructured } from "./values";
+import { databaseHost } from "../database-url";
 
 /** Readers of the keys whose values have a shape of their own (ids, URLs, approvals); see ./values.ts for the generic ones. */
 
@@ -30,11 +31,13 @@ export function readInstanceClass(value: unknown): string {
   return name;
 }
 
-/** Reads a list of extension names. */
+/** Reads a list of extension names, each at most 63 characters. */
 export function readExtensions(value: unknown): string[] {
   const list = readStringList(value);
   list.forEach((name, i) => {
     if (!/^[a-z_][a-z0-9_-]*$/.test(name)) throw new ValueProblem(`[${i}] must be an extension name such as pgcrypto, got ${describe(name)}`);
+    // PostgreSQL truncates longer names (NAMEDATALEN - 1), so the extension created would not be the one named.
+    if (name.length > 63) throw new ValueProblem(`[${i}] must be at most 63 characters (PostgreSQL's limit for names), got ${name.length}`);
   });
   return list;
 }
@@ -90,7 +93,10 @@ export function readHostPort(value: unknown): HostPort {
   return { host: m[1].replace(/^\[|\]$/g, ""), port };
 }
 
-/** Why `text` is not a usable PostgreSQL URL, or undefined when it is. Never quotes the URL: it holds a password. */
+/**
+ * Why `text` is not a usable PostgreSQL URL, or undefined when it is; a Unix-socket folder is a host
+ * (see {@link databaseHost}). Never quotes the URL: it holds a password.
+ */
 export function postgresUrlProblem(text: string): string | undefined {
   if (!/^postgres(ql)?:\/\//.test(text)) return `must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}`;
   let url: URL;
@@ -99,8 +105,10 @@ export function postgresUrlProblem(text: string): string | undefined {
   } catch {
     return "is not a valid URL (a password with @, : or / in it must be percent-encoded)";
   }
-  if (url.hostname === "") return `must name a host (${EXAMPLE_URL})`;
-  if (url.username === "") return `must name a user (${EXAMPLE_URL})`;
+  const { host, socket } = databaseHost(url);
+  if (host === "") return `must name a host (${EXAMPLE_URL})`;
+  // Over a socket, libpq's default user (the system user's name) is what peer authentication expects.
+  if (url.username === "" && !url.searchParams.get("user") && !socket) return `must name a user (${EXAMPLE_URL})`;
   return undefined;
 }
 
