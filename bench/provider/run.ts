@@ -50,6 +50,10 @@ const WORK = path.join(REPO_ROOT, "bench", "work", PART);
 let stop: (() => Promise<void>) | undefined;
 
 interface Round {
+  /** The peer: the same host and calls with an empty dynamic provider (Pulumi's own part, the floor). */
+  emptyStartCpu: number;
+  emptyCallsCpu: number;
+  emptyTotalCpu: number;
   nodeCpu: number;
   nodeWall: number;
   cliCpu: number;
@@ -109,8 +113,15 @@ async function main(): Promise<void> {
   const changedSettings = { ...inputs, approvals: [] as unknown[] };
   const oldsForUpdate = { ...olds, approvals: [{ version: "1", checksum: "0".repeat(64), reason: "an earlier approval, since removed" }] };
 
+  // The floor: the same calls, with the same inputs, to a dynamic provider that does nothing.
+  const empty = await emptyProvider();
+  const emptyNews = { ...registered.inputs, __provider: empty };
+  const emptyOlds = { ...olds, __provider: empty };
+
   const rounds: Round[] = [];
   for (let r = 0; r < runs; r++) {
+    const floor = await providerRound(urn, created.id, env, emptyOlds, emptyNews, { ...emptyOlds, approvals: oldsForUpdate.approvals }, { ...changedSettings, __provider: empty });
+
     const node = await mustRun("node -e 0", process.execPath, ["-e", "0"]);
     const cli = await mustRun("dbpipe up", process.execPath, [DBPIPE, "up", "--database-url", url], { cwd: project, env: { ...process.env, NO_COLOR: "1" } });
     if (!/nothing to apply|up to date|0 applied|no pending/i.test(cli.stdout + cli.stderr)) log(PART, `note: the CLI's no-op said: ${cli.stdout.trim().split("\n").slice(-1)[0]}`);
@@ -139,6 +150,9 @@ async function main(): Promise<void> {
     // Stopped with SIGTERM: what it used after the last read is in the reaped total.
     const totalCpu = Math.max(afterUpdate, reapedChildrenCpu() - reaped0);
     rounds.push({
+      emptyStartCpu: floor.startCpu,
+      emptyCallsCpu: floor.callsCpu,
+      emptyTotalCpu: floor.totalCpu,
       nodeCpu: node.cpuMs,
       nodeWall: node.wallMs,
       cliCpu: cli.cpuMs,
@@ -154,7 +168,8 @@ async function main(): Promise<void> {
     log(
       PART,
       `round ${r + 1}/${runs}: node -e 0 ${node.cpuMs} ms cpu; dbpipe up no-op ${cli.cpuMs} ms cpu (${cli.wallMs.toFixed(0)} ms wall); provider start ${startCpu} ms, ` +
-        `check+diff ${afterDiff - startCpu} ms, update ${afterUpdate - afterDiff} ms (${updateWall.toFixed(0)} ms wall), total ${totalCpu} ms cpu`,
+        `check+diff ${afterDiff - startCpu} ms, update ${afterUpdate - afterDiff} ms (${updateWall.toFixed(0)} ms wall), total ${totalCpu} ms cpu; ` +
+        `empty provider: start ${floor.startCpu} ms, calls ${floor.callsCpu} ms, total ${floor.totalCpu} ms cpu`,
     );
   }
 
@@ -173,6 +188,8 @@ async function main(): Promise<void> {
     }),
     compared("provider.noop.diff-cpu", "provider's Check + Diff (nothing changed: the no-op `pulumi up` stops here) — CPU", m("checkDiffCpu"), "ms", "bare `node -e 0` (CPU)", m("nodeCpu")),
     compared("provider.noop.update-cpu", `provider's Update with nothing pending, ${n} applied — CPU`, m("updateCpu"), "ms", "CLI no-op `dbpipe up`, new process (CPU)", m("cliCpu")),
+    compared("provider.noop.total-vs-empty-cpu", `provider process, \`pulumi up\` with nothing pending (start, Check, Diff, Update), ${n} applied — CPU`, m("totalCpu"), "ms", "the same host and calls with an empty dynamic provider (Pulumi's part: the floor) (CPU)", m("emptyTotalCpu")),
+    compared("provider.noop.calls-vs-empty-cpu", `provider's Check + Diff + Update, ${n} applied — CPU`, callsOnly, "ms", "the same calls to an empty dynamic provider (Pulumi's unmarshalling of the same inputs) (CPU)", m("emptyCallsCpu")),
     compared("provider.start-cpu", "dynamic-provider process start (Pulumi's host, to its port) — CPU", m("startCpu"), "ms", "bare `node -e 0` (CPU)", m("nodeCpu")),
     compared("provider.noop.update-wall", `provider's Update with nothing pending, ${n} applied — wall`, m("updateWall"), "ms", "CLI no-op `dbpipe up`, new process (wall)", m("cliWall")),
   ];
@@ -183,10 +200,57 @@ async function main(): Promise<void> {
     notes: [
       `Medians of ${runs} rounds; each round: \`node -e 0\`, the CLI's no-op \`dbpipe up\` (new process), then a fresh dynamic-provider process driven over gRPC (Check, Diff, Update). CPU is user + system of each process from /proc (10 ms ticks).`,
       "The provider process is Pulumi's own host (`@pulumi/pulumi/cmd/dynamic-provider`): its start-up loads the Pulumi SDK and gRPC, which dbpipe does not control; the second figure leaves it out.",
+      "The floor is an empty dynamic provider (Check returns the inputs, Diff says nothing changed, Update returns the inputs) serialized by Pulumi's own closure serializer, started in the same host and sent the same three calls with the same inputs: what Pulumi's host and its marshalling of these inputs cost, which no provider can go under.",
       "With nothing pending Diff answers \"none\" without touching the database, and the engine calls no Update; the Update measured is the one an input change besides the manifest (approvals here) causes.",
     ],
     versions: { "PostgreSQL server": serverVersion, "@pulumi/pulumi": packageVersion("@pulumi/pulumi"), "@grpc/grpc-js": packageVersion("@grpc/grpc-js") },
   });
+}
+
+/** CPU of one round of a provider process: spawn to its port, Check + Diff + Update, and in all (reaped). */
+async function providerRound(
+  urn: string,
+  id: string,
+  env: NodeJS.ProcessEnv,
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  oldsForUpdate: Record<string, unknown>,
+  newsForUpdate: Record<string, unknown>,
+): Promise<{ startCpu: number; callsCpu: number; totalCpu: number }> {
+  const reaped0 = reapedChildrenCpu();
+  const host = await DynamicProvider.start(REPO_ROOT, env);
+  let startCpu = 0;
+  let callsCpu = 0;
+  try {
+    const pid = (host as unknown as { child: { pid: number } }).child.pid;
+    startCpu = processCpu(pid);
+    const checked = await host.check(urn, olds, news);
+    await host.diff(urn, id, olds, checked.inputs);
+    await host.update(urn, id, oldsForUpdate, newsForUpdate);
+    callsCpu = processCpu(pid) - startCpu;
+  } finally {
+    await host.stop();
+  }
+  // Stopped with SIGTERM: what it used after the last read is in the reaped total.
+  return { startCpu, callsCpu, totalCpu: Math.max(startCpu + callsCpu, reapedChildrenCpu() - reaped0) };
+}
+
+/**
+ * The serialized text of a dynamic provider that does nothing, as \`pulumi.dynamic.Resource\`
+ * serializes a provider (Pulumi's closure serializer, the function returning the provider object).
+ */
+async function emptyProvider(): Promise<string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Pulumi's own serializer, the module pulumi.dynamic.Resource loads
+  const closure = require(path.join(REPO_ROOT, "node_modules/@pulumi/pulumi/runtime/closure/serializeClosure")) as {
+    serializeFunction(fn: () => unknown, args: { allowSecrets: boolean }): Promise<{ text: string }>;
+  };
+  const provider = {
+    check: async (_olds: unknown, news: unknown) => ({ inputs: news, failures: [] }),
+    diff: async () => ({ changes: false }),
+    create: async (inputs: unknown) => ({ id: "empty", outs: inputs }),
+    update: async (_id: unknown, _olds: unknown, news: unknown) => ({ outs: news }),
+  };
+  return (await closure.serializeFunction(() => provider, { allowSecrets: true })).text;
 }
 
 runPart(PART, main, async () => {

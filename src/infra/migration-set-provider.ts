@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { openBackupStore } from "../backup/open-store";
+import type * as OpenStoreModule from "../backup/open-store";
 import { DbpipeError, InputError } from "../errors";
 import { HISTORY_TABLE, type HistoryRow, readHistory } from "../migrate/history";
 import { withSession } from "../migrate/session";
 import { MIGRATION_LAYOUTS, type StackSettings } from "../settings/stack-settings";
 import { RISK_LEVELS } from "../risk-level";
+import { ruleIdProblem } from "../sql/rules/ids";
 import { TIERS } from "../settings/tiers";
 import { rememberUrlSecrets, redactText } from "../redact";
 import { type MigrationManifest, type MigrationSetInputs, type MigrationSetProvider, type MigrationSetSettings, type MigrationSetState, parseManifestEntry } from "./migration-set";
@@ -75,7 +76,9 @@ export function checkInputs(news: Record<string, unknown>): Failure[] {
     if (typeof backup !== "string") fail("backup", `must be a store URL (s3://<bucket>/<prefix> or file:///<path>), or empty for none; got ${describe(backup)}`);
     else {
       try {
-        openBackupStore(backup, { source: "the store" });
+        // Loaded only for a stack that backs up: Check and Diff need nothing else of the backup code.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS module of this package
+        (require("../backup/open-store") as typeof OpenStoreModule).openBackupStore(backup, { source: "the store" });
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         fail("backup", error.message);
@@ -124,7 +127,9 @@ function checkSettings(settings: unknown, fail: (property: string, reason: strin
   if (!isRecord(s.ruleSeverity)) fail(at("ruleSeverity"), `must map rule ids to ${SEVERITIES.join(", ")}; got ${describe(s.ruleSeverity)}`);
   else {
     for (const [rule, v] of Object.entries(s.ruleSeverity)) {
-      if (typeof v !== "string" || !SEVERITIES.includes(v)) fail(at(`ruleSeverity.${rule}`), `must be one of ${SEVERITIES.join(", ")}; got ${describe(v)}`);
+      const unknown = ruleIdProblem(rule);
+      if (unknown !== undefined) fail(at(`ruleSeverity.${rule}`), unknown);
+      else if (typeof v !== "string" || !SEVERITIES.includes(v)) fail(at(`ruleSeverity.${rule}`), `must be one of ${SEVERITIES.join(", ")}; got ${describe(v)}`);
     }
   }
   if (typeof s.backupRetentionDays !== "number" || !Number.isInteger(s.backupRetentionDays) || s.backupRetentionDays < 1) fail(at("backupRetentionDays"), `must be a whole number of days, 1 or more; got ${describe(s.backupRetentionDays)}`);

@@ -376,7 +376,12 @@ export function normaliseText(text: string): string {
 
 /** The checksum of a migration's content: sha256 of the text with line endings normalised. */
 export function checksumOf(text: string): string {
-  return createHash("sha256").update(normaliseText(text), "utf8").digest("hex");
+  return checksumOfNormalised(normaliseText(text));
+}
+
+/** {@link checksumOf} of a text already through {@link normaliseText}. */
+function checksumOfNormalised(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 function readCandidate(candidate: Candidate, base: string, problems: FileProblem[]): Migration | undefined {
@@ -433,7 +438,7 @@ function readCandidate(candidate: Candidate, base: string, problems: FileProblem
     name: candidate.name,
     file,
     path: candidate.path,
-    checksum: checksumOf(text),
+    checksum: checksumOfNormalised(text),
     up,
     down: down && hasSql(down.text) ? down : undefined,
     noTransaction,
@@ -481,7 +486,7 @@ export function hasSql(sql: string): boolean {
     const c = sql[i];
     // Any Unicode whitespace (\v, \f, no-break spaces...) counts as nothing, so a file of only
     // that is refused as empty by every command alike.
-    if (c === ";" || /\s/u.test(c)) i++;
+    if (c === ";" || c === " " || c === "\n" || c === "\t" || /\s/u.test(c)) i++;
     else if (c === "-" && sql[i + 1] === "-") {
       const end = sql.indexOf("\n", i);
       i = end === -1 ? sql.length : end + 1;
@@ -533,8 +538,16 @@ function checkDrizzleJournal(absDir: string, migrations: Migration[], base: stri
   }
 }
 
+/** An absolute POSIX path with no empty, `.` or `..` segment and no trailing slash: already what path.resolve gives. */
+const PLAIN_ABSOLUTE = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
+
 /** A path as users should see it: relative to `base` when inside it. */
 export function display(file: string, base: string): string {
+  // A file under the base, both absolute and normalised (what loadMigrations passes, once per
+  // file): the rest of its path, without path.relative's two resolves.
+  if (path.sep === "/" && file.length > base.length + 1 && file.charCodeAt(base.length) === 47 && file.startsWith(base) && PLAIN_ABSOLUTE.test(base) && PLAIN_ABSOLUTE.test(file)) {
+    return file.slice(base.length + 1);
+  }
   const rel = path.relative(base, file);
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
 }
