@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { FailureError } from "../errors";
 import { redactText } from "../redact";
 import { DUMP_CHUNK_BYTES, fillFrom, readAhead } from "./dump-file";
+import { parseDatabaseUrl } from "../database-url";
 
 /**
  * pg_dump, the backup tool. Its major version must be at least the server's — the classic failure
@@ -88,7 +89,7 @@ export function findPgDump(serverMajor: number, env: NodeJS.ProcessEnv = process
  * in `PGPASSWORD` (a command line is visible to every user through `ps`, the environment is not).
  */
 export function connectionFor(url: string): { dbname: string; env: NodeJS.ProcessEnv; password: string } {
-  const parsed = new URL(url);
+  const parsed = parseDatabaseUrl(url);
   // A password may also be a query parameter (`postgres:///db?host=/var/run/postgresql&password=...`).
   const password = decodeURIComponent(parsed.password) || (parsed.searchParams.get("password") ?? "");
   parsed.password = "";
