@@ -31,11 +31,13 @@ export function readInstanceClass(value: unknown): string {
   return name;
 }
 
-/** Reads a list of extension names. */
+/** Reads a list of extension names, each at most 63 characters. */
 export function readExtensions(value: unknown): string[] {
   const list = readStringList(value);
   list.forEach((name, i) => {
     if (!/^[a-z_][a-z0-9_-]*$/.test(name)) throw new ValueProblem(`[${i}] must be an extension name such as pgcrypto, got ${describe(name)}`);
+    // PostgreSQL truncates longer names (NAMEDATALEN - 1), so the extension created would not be the one named.
+    if (name.length > 63) throw new ValueProblem(`[${i}] must be at most 63 characters (PostgreSQL's limit for names), got ${name.length}`);
   });
   return list;
 }

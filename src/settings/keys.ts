@@ -26,7 +26,7 @@ import {
 import { RISK_LEVELS } from "../risk-level";
 import { SSL_MODES, type SslMode } from "../tls";
 import { connectionsAlarmThreshold } from "./rds-instance-classes";
-import { TIERS, type Tier } from "./tiers";
+import { MIN_BACKUP_RETENTION_DAYS, TIERS, type Tier } from "./tiers";
 import { readBoolean, readChoice, readDuration, readInteger, readNonEmptyString } from "./values";
 
 /**
@@ -87,8 +87,13 @@ export interface KeyEntry<T = unknown> {
   readonly group: KeyGroup;
   /** What it means, one or more sentences, without its default (that is added from `default`). */
   readonly description: string;
-  /** Said after the default: a tier's limit (`prod requires true`). Default none. */
+  /** Said after the default: a tier's limit (`a stack may lower its tier's, never raise it`). Default none. */
   readonly note?: string;
+  /**
+   * The value prod requires, and why: the parser refuses any other in a prod-tier stack, and the
+   * docs say `prod requires <value>`. Default: none.
+   */
+  readonly prodRequires?: { readonly value: T; readonly because: string };
   /** Its default. */
   readonly default: KeyDefault<T>;
   /** Reads a value, throwing `ValueProblem` when it does not fit. */
@@ -138,7 +143,7 @@ export const KEYS: readonly KeyEntry[] = [
     type: "string",
     group: "environment",
     description: "Environment tier: dev, test or prod.",
-    note: "a stack named dev, test or prod must have that tier",
+    note: "a stack named dev, test or prod (in any case: Prod too) must have that tier",
     default: { none: "the stack's name, when it is a tier" },
     read: (v) => readChoice(v, TIERS),
     lands: "tier",
@@ -316,7 +321,7 @@ export const KEYS: readonly KeyEntry[] = [
     type: "integer",
     group: "backups",
     description: "Days backups are kept: backup bucket lifecycle, Object Lock retention, RDS automated backups (capped at 35).",
-    note: "at least 1 / 7 / 30",
+    note: `at least ${TIERS.map((t) => MIN_BACKUP_RETENTION_DAYS[t]).join(" / ")}`,
     default: { byTier: { dev: 7, test: 14, prod: 30 } },
     read: (v) => readInteger(v, 1, 3650),
     lands: ["infra", "backupRetentionDays"],
@@ -327,7 +332,7 @@ export const KEYS: readonly KeyEntry[] = [
     type: "boolean",
     group: "backups",
     description: "S3 Object Lock on the backup bucket with a default retention of dbpipe:backupRetentionDays. Turning it on for an existing environment keeps the bucket and its backups; once on, S3 cannot turn it off.",
-    note: "prod requires true",
+    prodRequires: { value: true, because: "backups must not be deletable before their retention ends" },
     default: { byTier: { dev: false, test: false, prod: true } },
     read: readBoolean,
     lands: ["infra", "backupObjectLock"],
@@ -347,7 +352,7 @@ export const KEYS: readonly KeyEntry[] = [
     type: "boolean",
     group: "backups",
     description: "Pulumi protect on the server, the database, the backup bucket and their KMS keys: pulumi destroy and replacements refuse to touch them.",
-    note: "prod requires true",
+    prodRequires: { value: true, because: "pulumi destroy and replacements must not touch the server, database or backups" },
     default: { byTier: { dev: false, test: false, prod: true } },
     read: readBoolean,
     lands: ["infra", "protectResources"],
@@ -359,7 +364,7 @@ export const KEYS: readonly KeyEntry[] = [
     type: "boolean",
     group: "rds",
     description: "rds: RDS deletion protection.",
-    note: "prod requires true",
+    prodRequires: { value: true, because: "a prod database must not be deletable by one command" },
     default: { byTier: { dev: false, test: false, prod: true } },
     read: readBoolean,
     lands: ["infra", "deletionProtection"],
@@ -380,7 +385,7 @@ export const KEYS: readonly KeyEntry[] = [
     type: "boolean",
     group: "rds",
     description: "rds: RDS final snapshot on delete (and automated backups kept after it).",
-    note: "prod requires true",
+    prodRequires: { value: true, because: "deleting the instance must leave a final snapshot" },
     default: { byTier: { dev: false, test: false, prod: true } },
     read: readBoolean,
     lands: ["infra", "finalSnapshot"],
@@ -710,7 +715,14 @@ export function defaultText(entry: KeyEntry): string {
 export function keyDescription(entry: KeyEntry): string {
   const d = defaultText(entry);
   const sentence = d.startsWith("by tier: ") ? `Default by tier: ${d.slice("by tier: ".length)}` : `Default: ${d}`;
-  return `${entry.description} ${sentence}${entry.note ? `; ${entry.note}` : ""}.`;
+  const note = keyNote(entry);
+  return `${entry.description} ${sentence}${note ? `; ${note}` : ""}.`;
+}
+
+/** What the docs say after a key's default: its note and what prod requires (`prod requires true`), or undefined. */
+export function keyNote(entry: KeyEntry): string | undefined {
+  const notes = [entry.note, entry.prodRequires && `prod requires ${shownValue(entry, entry.prodRequires.value)}`].filter((n): n is string => n !== undefined);
+  return notes.length > 0 ? notes.join("; ") : undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { KEY_GROUPS, KEYS, type KeyEntry, defaultText, keyDescription, unsetValue, writtenValue } from "./keys";
+import { KEY_GROUPS, KEYS, type KeyEntry, defaultText, keyDescription, keyNote, unsetValue, writtenValue } from "./keys";
 import { CONFIG_NAMESPACE } from "./stack-settings-types";
 
 /**
@@ -87,7 +87,8 @@ export function keyTableMarkdown(): string {
       group = entry.group;
     }
     const type = entry.type === "array" ? `list of ${entry.items === "map" ? "maps" : "strings"}` : entry.type === "object" ? "map" : (entry.docType ?? entry.type);
-    const note = entry.note ? ` ${entry.note[0].toUpperCase()}${entry.note.slice(1)}.` : "";
+    const notes = keyNote(entry);
+    const note = notes ? ` ${notes[0].toUpperCase()}${notes.slice(1)}.` : "";
     const meaning = `${entry.description}${note}${entry.secret ? " Secret." : ""}`;
     out.push(`| \`${CONFIG_NAMESPACE}:${entry.name}\` | ${type} | ${cell(defaultText(entry))} | ${cell(meaning)} |`);
   }

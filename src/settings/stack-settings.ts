@@ -21,9 +21,10 @@ import { ValueProblem } from "./values";
 
 export * from "./stack-settings-types";
 
-/** Returns the tier a stack name implies, when the name is a tier. */
+/** Returns the tier a stack name implies, when the name is a tier in any case (`prod`, `Prod`, `PROD`: each says prod to whoever reads it). */
 export function tierOfStackName(stack: string): Tier | undefined {
-  return isTier(stack) ? stack : undefined;
+  const name = stack.toLowerCase();
+  return isTier(name) ? name : undefined;
 }
 
 /** Options of {@link parseStackSettings}. */
@@ -96,7 +97,7 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
     if (tier === undefined) problem("tier", `is required: stack "${raw.stack}" is not named after a tier, so set dbpipe:tier to one of ${TIERS.join(", ")}`);
   } else if (tier !== undefined && named !== undefined && tier !== named) {
     // A prod stack set to dev would turn every prod rule off with one line.
-    problem("tier", `must be ${named} in a stack named ${named}, got ${tier}: a stack named after a tier has that tier (name the stack something else for another tier)`);
+    problem("tier", `must be ${named} in a stack named ${raw.stack}, got ${tier}: a stack named after a tier has that tier (name the stack something else for another tier)`);
     tier = undefined;
   }
 
@@ -129,10 +130,12 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
       problem("backupBefore", `cannot be ${risk.backupBefore} in ${tier}: the tier takes a backup before every migration of ${tierBackupBefore} risk or above (allowed: ${RISK_LEVELS.slice(0, thresholdRank(tierBackupBefore) + 1).join(", ")})`);
     }
     if (tier === "prod") {
-      if (!infra.deletionProtection) problem("deletionProtection", "must be true in prod: a prod database must not be deletable by one command");
-      if (!infra.finalSnapshot) problem("finalSnapshot", "must be true in prod: deleting the instance must leave a final snapshot");
-      if (!infra.protectResources) problem("protectResources", "must be true in prod: pulumi destroy and replacements must not touch the server, database or backups");
-      if (!infra.backupObjectLock) problem("backupObjectLock", "must be true in prod: backups must not be deletable before their retention ends");
+      for (const entry of KEYS) {
+        if (entry.prodRequires === undefined || entry.lands === "tier") continue;
+        const [area, field] = entry.lands;
+        const value = (settings[area] as unknown as Record<string, unknown>)[field];
+        if (value !== entry.prodRequires.value) problem(entry.name, `must be ${String(entry.prodRequires.value)} in prod: ${entry.prodRequires.because}`);
+      }
       if (risk.requireApprovalAt === "never") problem("requireApprovalAt", "cannot be never in prod: high-risk migrations need an approval");
       // Not for the tier's bare defaults the CLI falls back to without a stack file (no values at
       // all): nothing is deployed from those, and `pulumi up` always has Pulumi.yaml's defaults.

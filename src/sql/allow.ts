@@ -8,7 +8,9 @@ import type { SqlComment } from "./parse";
  * <reason> *\/` works the same way. The finding stays in the output, marked acknowledged, and no
  * longer raises the migration's risk. The reason is required: it is what the reviewer reads. An
  * acknowledgement of a rule that reports nothing on its statement is itself reported (rule
- * `unused-allow`), so that a misplaced or stale directive does not go unseen.
+ * `unused-allow`), so that a misplaced or stale directive does not go unseen. Only real comments
+ * count, as PostgreSQL's lexer reads them (parse.ts, `SqlTokens`): the same words in a string
+ * literal, a dollar-quoted body or inside a block comment are no directive.
  */
 
 /** One acknowledgement of one rule on one statement. */

@@ -1,5 +1,5 @@
 import type { AlterTableStmt } from "libpg-query";
-import { type ParsedSection, type SqlStatement, blockCommentEnd, dollarQuotedEnd, isSpace, quotedEnd } from "./parse";
+import { type ParsedSection, type SqlStatement, SqlTokens, isSpace, quotedEnd } from "./parse";
 
 /**
  * Where each part of a multi-part ALTER TABLE stands in its statement (`ALTER TABLE t ADD COLUMN a
@@ -34,33 +34,18 @@ export function alterTableParts(statement: SqlStatement, parsed: ParsedSection, 
     if (start !== -1) parts.push({ start: base + start, end: base + end });
     start = -1;
   };
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (isSpace(c)) {
-      i++;
-      continue;
-    }
-    if (c === 45 /* - */ && text.charCodeAt(i + 1) === 45) {
-      while (i < text.length && text.charCodeAt(i) !== 10) i++;
-      continue;
-    }
-    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
-      i = blockCommentEnd(text, i, text.length);
-      continue;
-    }
-    if (c === 44 /* , */ && depth === 0) {
+  const tokens = new SqlTokens(text, i, text.length);
+  while (tokens.next()) {
+    if (tokens.kind === "line-comment" || tokens.kind === "block-comment") continue;
+    const c = text.charCodeAt(tokens.start);
+    if (tokens.kind === "other" && c === 44 /* , */ && depth === 0) {
       close();
-      i++;
       continue;
     }
-    if (start === -1) start = i;
-    if (c === 40 /* ( */) depth++;
-    else if (c === 41 /* ) */) depth--;
-    if (c === 39 /* ' */) i = quotedEnd(text, i, text.length, 39, i > 0 && (text.charCodeAt(i - 1) === 69 || text.charCodeAt(i - 1) === 101));
-    else if (c === 34 /* " */) i = quotedEnd(text, i, text.length, 34, false);
-    else if (c === 36 /* $ */) i = dollarQuotedEnd(text, i, text.length);
-    else i++;
-    end = i;
+    if (start === -1) start = tokens.start;
+    if (tokens.kind === "other" && c === 40 /* ( */) depth++;
+    else if (tokens.kind === "other" && c === 41 /* ) */) depth--;
+    end = tokens.end;
   }
   close();
   return parts.length === count ? parts : undefined;

@@ -313,45 +313,97 @@ function lastTokenEnd(text: string, start: number, limit: number): number {
 }
 
 /**
- * Walks the tokens in `[start, limit)` far enough to know what is a string, a quoted identifier, a
- * dollar-quoted body or a comment — it never classifies anything. Calls `onComment` for each
- * comment; returns the offset just past the last token that is not a comment.
+ * Walks the tokens in `[start, limit)` with a {@link SqlTokens} scanner. Calls `onComment` for
+ * each comment; returns the offset just past the last token that is not a comment.
  */
 function scanTokens(text: string, start: number, limit: number, onComment?: (comment: RawComment) => void): number {
   let end = start;
-  let i = start;
-  while (i < limit) {
-    const c = text.charCodeAt(i);
-    if (isSpace(c)) {
-      i++;
-      continue;
-    }
-    if (c === 45 && text.charCodeAt(i + 1) === 45) {
-      const from = i;
-      while (i < limit && text.charCodeAt(i) !== 10) i++;
-      onComment?.({ start: from, end: i });
-      continue;
-    }
-    if (c === 47 && text.charCodeAt(i + 1) === 42) {
-      const from = i;
-      i = blockCommentEnd(text, i, limit);
-      onComment?.({ start: from, end: i });
-      continue;
-    }
-    if (c === 39 /* ' */) {
-      // E'...' strings allow backslash escapes; the E was consumed as the previous token.
-      const escapes = i > start && (text.charCodeAt(i - 1) === 69 || text.charCodeAt(i - 1) === 101);
-      i = quotedEnd(text, i, limit, 39, escapes);
-    } else if (c === 34 /* " */) {
-      i = quotedEnd(text, i, limit, 34, false);
-    } else if (c === 36 /* $ */) {
-      i = dollarQuotedEnd(text, i, limit);
-    } else {
-      i++;
-    }
-    end = i;
+  const tokens = new SqlTokens(text, start, limit);
+  while (tokens.next()) {
+    if (tokens.kind === "line-comment" || tokens.kind === "block-comment") onComment?.({ start: tokens.start, end: tokens.end });
+    else end = tokens.end;
   }
   return end;
+}
+
+/** What a token of SQL text is, as far as telling code from strings, bodies and comments needs. */
+export type SqlTokenKind = "line-comment" | "block-comment" | "string" | "quoted-identifier" | "dollar-string" | "word" | "other";
+
+/**
+ * The tokens of SQL text, read as PostgreSQL's lexer reads them far enough to know what is a
+ * comment, a string (`'...'`, `E'...'` with backslash escapes), a quoted identifier, a
+ * dollar-quoted body or a word (an identifier or keyword, `$` included: `a$b$` is one word, not a
+ * dollar quote). Everything else is one character of kind `other`. A `-- dbpipe:allow` in a
+ * string, a body or a block comment is thus inside that token, never a comment of its own.
+ */
+export class SqlTokens {
+  /** The current token's kind. */
+  kind: SqlTokenKind = "other";
+  /** Offset of the current token's first character. */
+  start: number;
+  /** Offset just past the current token. */
+  end: number;
+
+  constructor(
+    private readonly text: string,
+    from: number,
+    private readonly limit: number,
+  ) {
+    this.start = from;
+    this.end = from;
+  }
+
+  /** Moves to the next token, past any whitespace; false when there is none before the limit. */
+  next(): boolean {
+    const { text, limit } = this;
+    let i = this.end;
+    while (i < limit && isSpace(text.charCodeAt(i))) i++;
+    this.start = i;
+    if (i >= limit) {
+      this.end = limit;
+      return false;
+    }
+    const c = text.charCodeAt(i);
+    if (c === 45 /* - */ && text.charCodeAt(i + 1) === 45) {
+      while (i < limit && text.charCodeAt(i) !== 10) i++;
+      this.kind = "line-comment";
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      i = blockCommentEnd(text, i, limit);
+      this.kind = "block-comment";
+    } else if (c === 39 /* ' */) {
+      i = quotedEnd(text, i, limit, 39, false);
+      this.kind = "string";
+    } else if (c === 34 /* " */) {
+      i = quotedEnd(text, i, limit, 34, false);
+      this.kind = "quoted-identifier";
+    } else if (c === 36 /* $ */) {
+      const end = dollarQuotedEnd(text, i, limit);
+      this.kind = end === i + 1 ? "other" : "dollar-string";
+      i = end;
+    } else if ((c === 69 || c === 101) /* E e */ && text.charCodeAt(i + 1) === 39) {
+      // E'...': an escape string, where a backslash escapes the quote.
+      i = quotedEnd(text, i + 1, limit, 39, true);
+      this.kind = "string";
+    } else if (isIdentifierStart(c)) {
+      while (i < limit && isIdentifierPart(text.charCodeAt(i))) i++;
+      this.kind = "word";
+    } else {
+      i++;
+      this.kind = "other";
+    }
+    this.end = i;
+    return true;
+  }
+}
+
+/** A character that may start an unquoted identifier: a letter, `_`, or any non-ASCII character. */
+export function isIdentifierStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128;
+}
+
+/** A character that may continue an unquoted identifier: also digits and `$`. */
+export function isIdentifierPart(c: number): boolean {
+  return isIdentifierStart(c) || (c >= 48 && c <= 57) || c === 36;
 }
 
 export function quotedEnd(text: string, i: number, limit: number, quote: number, escapes: boolean): number {

@@ -91,10 +91,16 @@ function createdStacks(code: CodePiece[]): Set<string> {
   return stacks;
 }
 
-/** Files a document's own commands write (`cat > migrations/0006_x.sql`): they need not exist yet. */
+/** Files a document's own commands write (`cat > migrations/0006_x.sql`, `cp ~/ca.crt certs/ca.crt`): they need not exist yet. */
 function writtenFiles(code: CodePiece[]): Set<string> {
   const files = new Set<string>();
-  for (const piece of code) for (const m of piece.text.matchAll(/(?:^|\s)>>?\s*([^\s<>|&;]+)/g)) files.add(path.normalize(m[1]));
+  for (const piece of code) {
+    for (const m of piece.text.matchAll(/(?:^|\s)>>?\s*([^\s<>|&;]+)/g)) files.add(path.normalize(m[1]));
+    for (const segment of segments(piece.text)) {
+      const w = words(segment).filter((x) => !x.startsWith("-"));
+      if ((w[0] === "cp" || w[0] === "mv") && w.length >= 3) files.add(path.normalize(w[w.length - 1]));
+    }
+  }
   return files;
 }
 

@@ -80,8 +80,8 @@ describe("docs/pulumi.md", () => {
     const names = (kind: string) => new Set(refs.filter((r) => r.kind === kind).map((r) => r.name));
     expect([...names("command")]).toEqual(expect.arrayContaining(["env new", "tunnel", "up", "plan", "lint", "status"]));
     expect([...names("flag")]).toEqual(expect.arrayContaining(["tunnel --stack", "env new --tier", "env new --region"]));
-    expect([...names("key")]).toEqual(expect.arrayContaining(["networkPath", "directUrl", "pooledUrl", "server", "tier", "aws:region", "vpcId", "subnetIds"]));
-    expect([...names("output")]).toEqual(expect.arrayContaining(["migrationUrl", "appUrl", "tunnel", "migrationHead"]));
+    expect([...names("key")]).toEqual(expect.arrayContaining(["networkPath", "directUrl", "pooledUrl", "server", "tier", "vpcId", "subnetIds", "sslmode", "sslRootCert", "alarmTopicArn"]));
+    expect([...names("output")]).toEqual(expect.arrayContaining(["migrationUrl", "appUrl", "tunnel", "tls", "migrationHead"]));
     expect([...names("path")]).toEqual(expect.arrayContaining(["migrations/", "Pulumi.prod.yaml"]));
   });
 });

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectionFor } from "../../src/backup/pg-dump";
 import { parsePostgresUrl, postgresUrl } from "../../src/infra/server-connection";
-import { embeddedBinary } from "../../src/local/embedded";
+import { embeddedBinary, postgresIds } from "../../src/local/embedded";
 import { connect, withSession } from "../../src/migrate/session";
 import { EXAMPLE_URL } from "../../src/redact";
 import { postgresUrlProblem } from "../../src/settings/key-readers";
@@ -22,17 +22,9 @@ import { tempFolder } from "../helpers/project";
  */
 
 const PASSWORD = `sock-${randomBytes(9).toString("hex")}`;
-const isRoot = process.getuid?.() === 0;
 let base: string;
 let socketDir: string;
 let server: ChildProcess;
-
-/** As root, initdb and the server run as the postgres user, as the embedded server does. */
-function serverIds(): { uid?: number; gid?: number } {
-  if (!isRoot) return {};
-  const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim());
-  return { uid: id("-u"), gid: id("-g") };
-}
 
 /** The URL of `database` over the socket, in one of libpq's two forms. */
 function socketUrl(form: "encoded-host" | "host-parameter", database = "app"): string {
@@ -43,7 +35,8 @@ function socketUrl(form: "encoded-host" | "host-parameter", database = "app"): s
 
 beforeAll(async () => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-socket-"));
-  const ids = serverIds();
+  // As root, initdb and the server run as the postgres user, as the embedded server does.
+  const ids = postgresIds();
   const data = path.join(base, "data");
   socketDir = path.join(base, "sock");
   fs.mkdirSync(socketDir, { mode: 0o700 });

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RULES } from "../../src/sql/rules";
 import { RULE_IDS } from "../../src/sql/rules/ids";
-import { KEYS, tierDefault } from "../../src/settings/keys";
+import { KEYS, keyDescription, keyEntry, tierDefault } from "../../src/settings/keys";
 import { loadStackSettings, readStackFile } from "../../src/settings/stack-file";
 import { SettingsError, type StackSettings, parseStackSettings } from "../../src/settings/stack-settings";
 import { TIERS } from "../../src/settings/tiers";
@@ -117,6 +117,41 @@ describe("the key table", () => {
       [5_000, 1_800_000, "medium", "high"],
     ]);
     expect(tier("dev").infra.schemaName).toBe("app");
+  });
+});
+
+describe("what prod requires", () => {
+  const prodRequired = KEYS.filter((k) => k.prodRequires !== undefined);
+
+  it("is said in each such key's description", () => {
+    expect(prodRequired.map((k) => k.name).sort()).toEqual(["backupObjectLock", "deletionProtection", "finalSnapshot", "protectResources"]);
+    for (const entry of prodRequired) expect(keyDescription(entry)).toContain(`prod requires ${String(entry.prodRequires!.value)}`);
+  });
+
+  it.each(["backupObjectLock", "deletionProtection", "finalSnapshot", "protectResources"])("refuses dbpipe:%s: false in prod, naming the key and why", (name) => {
+    const entry = keyEntry(name);
+    expect(refusal("prod", `  aws:region: eu-west-1\n  dbpipe:${name}: false\n`)).toBe(
+      `Pulumi.prod.yaml: invalid stack settings:\n  Pulumi.prod.yaml:3: dbpipe:${name}: must be true in prod: ${entry.prodRequires!.because}`,
+    );
+    expect(settings("test", `  dbpipe:${name}: false\n`).tier).toBe("test");
+  });
+});
+
+describe("a stack named after a tier in another case", () => {
+  it("has that tier too: Prod cannot be dev", () => {
+    expect(refusal("Prod", "  dbpipe:tier: dev\n")).toBe(
+      "Pulumi.Prod.yaml: invalid stack settings:\n  Pulumi.Prod.yaml:2: dbpipe:tier: must be prod in a stack named Prod, got dev: a stack named after a tier has that tier (name the stack something else for another tier)",
+    );
+    expect(settings("PROD", "  aws:region: eu-west-1\n").tier).toBe("prod");
+  });
+});
+
+describe("dbpipe:extensions", () => {
+  it("refuses a name PostgreSQL would truncate (over 63 characters)", () => {
+    expect(refusal("dev", `  dbpipe:extensions: [pgcrypto, ${"x".repeat(64)}]\n`)).toBe(
+      "Pulumi.dev.yaml: invalid stack settings:\n  Pulumi.dev.yaml:2: dbpipe:extensions: [1] must be at most 63 characters (PostgreSQL's limit for names), got 64",
+    );
+    expect(settings("dev", `  dbpipe:extensions: [${"x".repeat(63)}]\n`).infra.extensions).toEqual(["x".repeat(63)]);
   });
 });
 

@@ -103,6 +103,45 @@ describe("-- dbpipe:allow", () => {
     ]);
   });
 
+  it("is no directive inside a string literal, standard or E'...', across lines", async () => {
+    const [m] = await lintSql(
+      "ALTER TABLE customers DROP COLUMN legacy, ALTER COLUMN note SET DEFAULT '\n-- dbpipe:allow drop-column a string, not a comment\n';\n" +
+        "ALTER TABLE orders DROP COLUMN legacy, ALTER COLUMN note SET DEFAULT E'it\\'s\n-- dbpipe:allow drop-column a string, not a comment\n';\n" +
+        "ALTER TABLE files DROP COLUMN legacy, ALTER COLUMN path SET DEFAULT name'C:\\' -- dbpipe:allow drop-column a real comment after name'...', where a backslash escapes nothing\n;",
+    );
+    expect(m.findings.filter((f) => f.rule === "drop-column" || f.rule === "unused-allow").map((f) => [f.rule, f.line, f.acknowledged])).toEqual([
+      ["drop-column", 1, false],
+      ["drop-column", 4, false],
+      ["drop-column", 7, true],
+    ]);
+  });
+
+  it("is no directive inside a dollar-quoted body, and a $ inside a name starts no body", async () => {
+    const [m] = await lintSql(
+      "DO $$\nBEGIN\n  -- dbpipe:allow unanalyzable-code the body's own comment, not the migration's\n  PERFORM 1;\nEND $$;\n" +
+        "ALTER TABLE prices\n  DROP COLUMN amount$usd$, -- dbpipe:allow drop-column replaced by amount_cents\n  ADD COLUMN note text;\n" +
+        "ALTER TABLE taxes DROP COLUMN rate$x$, ALTER COLUMN note SET DEFAULT '$x$ -- dbpipe:allow drop-column inside a string';",
+    );
+    expect(m.findings.filter((f) => f.rule === "unanalyzable-code" || f.rule === "drop-column" || f.rule === "unused-allow").map((f) => [f.rule, f.line, f.acknowledged])).toEqual([
+      ["unanalyzable-code", 1, false],
+      ["drop-column", 7, true],
+      ["drop-column", 9, false],
+    ]);
+  });
+
+  it("is no directive inside a block comment, nested or not", async () => {
+    const [m] = await lintSql(
+      "/*\n-- dbpipe:allow drop-table commented out\n*/\nDROP TABLE a;\n" +
+        "DROP TABLE /* -- dbpipe:allow drop-table inside a block comment */ b;\n" +
+        "/* outer /* inner */ dbpipe:allow drop-table still in the outer comment */\nDROP TABLE c;",
+    );
+    expect(m.findings.filter((f) => f.rule === "drop-table" || f.rule === "unused-allow").map((f) => [f.rule, f.line, f.acknowledged])).toEqual([
+      ["drop-table", 4, false],
+      ["drop-table", 5, false],
+      ["drop-table", 7, false],
+    ]);
+  });
+
   it("checks a block-comment directive like a line comment", async () => {
     await expect(lintSql("/* dbpipe:allow drop-tabel legacy */\nDROP TABLE a;")).rejects.toThrow(/0001_test\.sql:1:1: dbpipe:allow names unknown rule "drop-tabel"/);
     await expect(lintSql("DROP TABLE a;\n/* dbpipe:allow drop-table forgot the statement */")).rejects.toThrow(/0001_test\.sql:2:1: dbpipe:allow is not followed by a statement/);

@@ -1,4 +1,4 @@
-import { type SqlStatement, blockCommentEnd, dollarQuotedEnd, quotedEnd } from "../parse";
+import { type SqlStatement, SqlTokens } from "../parse";
 import type { Rule, RuleContext } from "./rule";
 
 /** PostgreSQL's longest identifier, in bytes (NAMEDATALEN - 1). */
@@ -35,32 +35,17 @@ function check(_node: unknown, context: RuleContext): void {
 function longIdentifiers(statement: SqlStatement): { name: string; offset: number }[] {
   const text = statement.text;
   const out: { name: string; offset: number }[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    const start = i;
-    if (c === 45 && text.charCodeAt(i + 1) === 45) {
-      while (i < text.length && text.charCodeAt(i) !== 10) i++;
-    } else if (c === 47 && text.charCodeAt(i + 1) === 42) {
-      i = blockCommentEnd(text, i, text.length);
-    } else if (c === 39) {
-      i = quotedEnd(text, i, text.length, 39, i > 0 && (text.charCodeAt(i - 1) === 69 || text.charCodeAt(i - 1) === 101));
-    } else if (c === 36) {
-      i = dollarQuotedEnd(text, i, text.length);
-    } else if (c === 34) {
-      i = quotedEnd(text, i, text.length, 34, false);
-      if (mayBeTooLong(i - start - 2)) {
-        const name = text.slice(start + 1, i - 1).replace(/""/g, '"');
+  const tokens = new SqlTokens(text, 0, text.length);
+  while (tokens.next()) {
+    const { kind, start, end } = tokens;
+    if (kind === "quoted-identifier") {
+      if (mayBeTooLong(end - start - 2)) {
+        const name = text.slice(start + 1, end - 1).replace(/""/g, '"');
         if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES) out.push({ name, offset: statement.offset + start });
       }
-    } else if (isIdentifierStart(c)) {
-      while (i < text.length && isIdentifierPart(text.charCodeAt(i))) i++;
-      if (mayBeTooLong(i - start)) {
-        const name = text.slice(start, i);
-        if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES) out.push({ name: name.toLowerCase(), offset: statement.offset + start });
-      }
-    } else {
-      i++;
+    } else if (kind === "word" && mayBeTooLong(end - start)) {
+      const name = text.slice(start, end);
+      if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES) out.push({ name: name.toLowerCase(), offset: statement.offset + start });
     }
   }
   return out;
@@ -72,12 +57,4 @@ function longIdentifiers(statement: SqlStatement): { name: string; offset: numbe
  */
 function mayBeTooLong(units: number): boolean {
   return units * 3 > MAX_IDENTIFIER_BYTES;
-}
-
-function isIdentifierStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128;
-}
-
-function isIdentifierPart(c: number): boolean {
-  return isIdentifierStart(c) || (c >= 48 && c <= 57) || c === 36;
 }
