@@ -2,8 +2,25 @@
  * PostgreSQL connection URLs as libpq reads them, Unix-domain sockets included. The host may be
  * the folder of a server's socket, percent-encoded in the authority
  * (`postgresql://user@%2Fvar%2Frun%2Fpostgresql/db`) or given as the `host` query parameter
- * (`postgres:///db?host=/var/run/postgresql`), which wins over the authority.
+ * (`postgres:///db?host=/var/run/postgresql`), which wins over the authority; with that parameter
+ * the authority may name a user and no host (`postgresql://user:password@/db?host=/var/run/postgresql`).
  */
+
+/**
+ * Parses a connection URL as `new URL` does, and also the form with a user but no host before a
+ * `host` query parameter, which WHATWG URLs refuse and libpq (and node-postgres) accept: its host
+ * is then the parameter's, percent-encoded, the same server. Throws `TypeError` when it is not a URL.
+ */
+export function parseDatabaseUrl(text: string): URL {
+  try {
+    return new URL(text);
+  } catch (error) {
+    const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*@)(\/[^?#]*)?(\?[^#]*)?$/is.exec(text.trim());
+    const host = m?.[3] ? new URLSearchParams(m[3].slice(1)).get("host") : null;
+    if (!m || !host) throw error;
+    return new URL(`${m[1]}${encodeURIComponent(host)}${m[2] ?? ""}${m[3]}`);
+  }
+}
 
 /** Where a URL connects. */
 export interface DatabaseHost {

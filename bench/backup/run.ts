@@ -256,10 +256,10 @@ async function main(): Promise<void> {
       `Throughput is the database's size (pg_database_size) over the time the command took, spawn to exit; ${rounds} round(s) at each size${rounds > 1 ? " (medians; order rotated)" : ""}. pg_dump's custom format at its default compression wrote ${sizes.map((s) => `${(s.dumpBytes / 1e6).toFixed(0)} MB`).join(" and ")}.`,
       "CPU is user + system of the whole process tree (dbpipe's node and the pg_dump or pg_restore it runs); the server's side (COPY) is the same for every contender and not counted.",
       "dbpipe's restore checks the dump's sha256 against its manifest before restoring (a read of the whole dump; from S3 a download to a temporary file), then feeds pg_restore in one transaction; the peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file.",
-      s3 ? "The S3 store is an s3rver on loopback in the benchmark's own process (its CPU is not counted for dbpipe), reached through the AWS SDK's multipart upload as in the cloud." : "The S3 store was left out (--no-s3).",
-      "Peak RSS is VmHWM of dbpipe's own node process, polled every 25 ms; pg_dump and pg_restore are separate processes.",
+      s3 ? "The S3 store is an s3rver on loopback in the benchmark's own process (its CPU is not counted for dbpipe), reached through the AWS SDK's S3 client with dbpipe's multipart upload (8 MiB parts, two in flight) as in the cloud." : "The S3 store was left out (--no-s3).",
+      "Peak RSS is VmHWM of dbpipe's own node process, polled every 25 ms; pg_dump and pg_restore are separate processes. dbpipe reads pg_dump's output through a FIFO into one reused buffer and uploads from part buffers allocated once, so its peak is set by configuration, not by the dump's size.",
     ],
-    versions: { "PostgreSQL server": serverVersion, "pg_dump (used)": `${pgDump.version} (${pgDump.path})`, "pg_restore (used)": `${pgRestore.version} (${pgRestore.path})`, s3rver: packageVersion("s3rver"), "@aws-sdk/lib-storage": packageVersion("@aws-sdk/lib-storage") },
+    versions: { "PostgreSQL server": serverVersion, "pg_dump (used)": `${pgDump.version} (${pgDump.path})`, "pg_restore (used)": `${pgRestore.version} (${pgRestore.path})`, s3rver: packageVersion("s3rver"), "@aws-sdk/client-s3": packageVersion("@aws-sdk/client-s3") },
   });
 }
 

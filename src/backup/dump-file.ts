@@ -6,18 +6,57 @@ import type { DumpChunks } from "./dump-meter";
 export const DUMP_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * The file's contents as lent chunks of up to `chunkBytes` (see {@link DumpChunks}): one buffer,
- * filled again for each chunk, so reading a dump of any size allocates nothing after the first.
+ * Lent chunks (see {@link DumpChunks}) of what `fill` reads into a buffer (resolving to the bytes
+ * read, 0 at the end), from two buffers of `chunkBytes` allocated once: while the reader uses one
+ * chunk, the next is read into the other buffer, so reading and whatever the reader does (a write,
+ * an upload) overlap. A buffer is filled again only once the reader has asked for the chunk after
+ * the one it held. A reader that stops early calls `stopped` (which should end the source, so the
+ * read in flight ends too), then the read in flight is waited for.
+ */
+export async function* readAhead(fill: (buffer: Buffer) => Promise<number>, chunkBytes = DUMP_CHUNK_BYTES, stopped?: () => void): AsyncGenerator<Buffer> {
+  const buffers = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
+  let current = 0;
+  let pending = fill(buffers[current]);
+  let ended = false;
+  try {
+    for (;;) {
+      const n = await pending;
+      if (n === 0) {
+        ended = true;
+        return;
+      }
+      const chunk = buffers[current].subarray(0, n);
+      current ^= 1;
+      pending = fill(buffers[current]);
+      yield chunk;
+    }
+  } finally {
+    // A reader that stopped early (or a failed read) leaves a read in flight: end the source, and
+    // let the read end before the caller closes what it reads from.
+    if (!ended) stopped?.();
+    await pending.catch(() => 0);
+  }
+}
+
+/** Reads into `buffer` from `handle` until it is full or the file (or pipe) ends; resolves to the bytes read. */
+export async function fillFrom(handle: fsp.FileHandle, buffer: Buffer): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
+
+/**
+ * The file's contents as lent chunks of up to `chunkBytes` (see {@link readAhead}): two buffers,
+ * filled again and again, so reading a dump of any size allocates nothing after the first.
  */
 export async function* fileChunks(file: string, chunkBytes = DUMP_CHUNK_BYTES): AsyncGenerator<Buffer> {
   const handle = await fsp.open(file, "r");
   try {
-    const buffer = Buffer.allocUnsafeSlow(chunkBytes);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
-    }
+    yield* readAhead((buffer) => fillFrom(handle, buffer), chunkBytes);
   } finally {
     await handle.close();
   }

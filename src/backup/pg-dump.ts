@@ -5,7 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { FailureError } from "../errors";
 import { redactText } from "../redact";
-import { DUMP_CHUNK_BYTES } from "./dump-file";
+import { DUMP_CHUNK_BYTES, fillFrom, readAhead } from "./dump-file";
+import { parseDatabaseUrl } from "../database-url";
 
 /**
  * pg_dump, the backup tool. Its major version must be at least the server's — the classic failure
@@ -88,7 +89,7 @@ export function findPgDump(serverMajor: number, env: NodeJS.ProcessEnv = process
  * in `PGPASSWORD` (a command line is visible to every user through `ps`, the environment is not).
  */
 export function connectionFor(url: string): { dbname: string; env: NodeJS.ProcessEnv; password: string } {
-  const parsed = new URL(url);
+  const parsed = parseDatabaseUrl(url);
   // A password may also be a query parameter (`postgres:///db?host=/var/run/postgresql&password=...`).
   const password = decodeURIComponent(parsed.password) || (parsed.searchParams.get("password") ?? "");
   parsed.password = "";
@@ -101,9 +102,9 @@ export function connectionFor(url: string): { dbname: string; env: NodeJS.Proces
 /**
  * Runs `pg_dump -Fc` on the database at `url` and yields its output as lent chunks of up to
  * `chunkBytes` (see {@link DumpChunks}), read as they come. pg_dump's stdout is a named pipe (a FIFO,
- * removed as soon as both ends are open) read into one reused buffer: however large the database,
- * reading the dump allocates nothing per chunk (a child's ordinary stdout pipe hands over a new
- * buffer for every read, left to the garbage collector). Where no FIFO can be made (Windows) the
+ * removed as soon as both ends are open) read into two reused buffers (see {@link readAhead}):
+ * however large the database, reading the dump allocates nothing per chunk (a child's ordinary
+ * stdout pipe hands over a new buffer for every read, left to the garbage collector). Where no FIFO can be made (Windows) the
  * ordinary pipe is read instead. The chunks end only when pg_dump succeeded; when it fails the
  * iteration throws pg_dump's message (password removed), so a store never mistakes a cut-short dump
  * for a whole one. A reader that stops early (an upload failed) stops pg_dump; a reader killed
@@ -119,6 +120,9 @@ export async function* pgDumpChunks(pgDump: PgTool, url: string, chunkBytes = DU
     // pg_dump holds the write end now: the pipe ends when it exits.
     if (fifo) fs.closeSync(fifo.writeFd);
   }
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
   let err = "";
   child.stderr!.on("data", (d) => (err = (err + d).slice(-8000)));
   const ended = new Promise<PgDumpError | undefined>((resolve) => {
@@ -129,26 +133,16 @@ export async function* pgDumpChunks(pgDump: PgTool, url: string, chunkBytes = DU
   });
   try {
     if (fifo) {
-      const buffer = Buffer.allocUnsafeSlow(chunkBytes);
-      for (;;) {
-        // Fill the buffer before handing it on: pg_dump writes a few KiB at a time, and every later
-        // stage costs something per chunk.
-        let filled = 0;
-        while (filled < buffer.length) {
-          const { bytesRead } = await fifo.read.read(buffer, filled, buffer.length - filled, null);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
-        if (filled > 0) yield buffer.subarray(0, filled);
-        if (filled < buffer.length) break;
-      }
+      // Each buffer is filled before it is handed on: pg_dump writes a few KiB at a time, and every
+      // later stage costs something per chunk.
+      yield* readAhead((buffer) => fillFrom(fifo.read, buffer), chunkBytes, () => stop());
     } else {
       for await (const chunk of child.stdout!) yield chunk as Buffer;
     }
     const failure = await ended;
     if (failure) throw failure;
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    stop();
     await fifo?.read.close();
   }
 }

@@ -280,19 +280,25 @@ export class PartUpload {
       free = free.filter((b) => b.length === size);
       return free.pop() ?? Buffer.allocUnsafeSlow(size);
     };
-    for await (const chunk of body) {
-      let at = 0;
-      while (at < chunk.length) {
-        if (filled === buffer.length) {
-          await send(buffer, filled);
-          buffer = await nextBuffer();
-          filled = 0;
+    try {
+      for await (const chunk of body) {
+        let at = 0;
+        while (at < chunk.length) {
+          if (filled === buffer.length) {
+            await send(buffer, filled);
+            buffer = await nextBuffer();
+            filled = 0;
+          }
+          const n = chunk.copy(buffer, filled, at, Math.min(chunk.length, at + buffer.length - filled));
+          filled += n;
+          at += n;
         }
-        const n = chunk.copy(buffer, filled, at, Math.min(chunk.length, at + buffer.length - filled));
-        filled += n;
-        at += n;
+        if (failure !== undefined) throw failure;
       }
-      if (failure !== undefined) throw failure;
+    } catch (error) {
+      // Parts still in flight settle first, so that an abort after this one finds no part arriving later.
+      await Promise.all(inFlight.values());
+      throw error;
     }
     if (partNumber === 0) {
       // Smaller than one part: one PutObject.

@@ -7,6 +7,7 @@ import { HISTORY_TABLE, type HistoryRow, readHistory } from "../migrate/history"
 import { withSession } from "../migrate/session";
 import { MIGRATION_LAYOUTS, type StackSettings } from "../settings/stack-settings";
 import { RISK_LEVELS } from "../risk-level";
+import { ruleIdProblem } from "../sql/rules/ids";
 import { TIERS } from "../settings/tiers";
 import { rememberUrlSecrets, redactText } from "../redact";
 import { type MigrationManifest, type MigrationSetInputs, type MigrationSetProvider, type MigrationSetSettings, type MigrationSetState, parseManifestEntry } from "./migration-set";
@@ -126,7 +127,9 @@ function checkSettings(settings: unknown, fail: (property: string, reason: strin
   if (!isRecord(s.ruleSeverity)) fail(at("ruleSeverity"), `must map rule ids to ${SEVERITIES.join(", ")}; got ${describe(s.ruleSeverity)}`);
   else {
     for (const [rule, v] of Object.entries(s.ruleSeverity)) {
-      if (typeof v !== "string" || !SEVERITIES.includes(v)) fail(at(`ruleSeverity.${rule}`), `must be one of ${SEVERITIES.join(", ")}; got ${describe(v)}`);
+      const unknown = ruleIdProblem(rule);
+      if (unknown !== undefined) fail(at(`ruleSeverity.${rule}`), unknown);
+      else if (typeof v !== "string" || !SEVERITIES.includes(v)) fail(at(`ruleSeverity.${rule}`), `must be one of ${SEVERITIES.join(", ")}; got ${describe(v)}`);
     }
   }
   if (typeof s.backupRetentionDays !== "number" || !Number.isInteger(s.backupRetentionDays) || s.backupRetentionDays < 1) fail(at("backupRetentionDays"), `must be a whole number of days, 1 or more; got ${describe(s.backupRetentionDays)}`);

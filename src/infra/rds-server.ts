@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { HostPort } from "../settings/stack-settings";
+import { connectionsAlarmThreshold, maxConnections } from "../settings/rds-instance-classes";
 import { RDS_CA_BUNDLE } from "../tls";
 import type { ConnectionTls } from "./connection-tls";
 import type { ServerConnection } from "./server-connection";
@@ -17,7 +18,10 @@ export interface RdsAlarmArgs {
   cpuPercent?: number;
   /** Free storage below which the storage alarm fires, MiB. Default 2048. */
   freeStorageMb?: number;
-  /** Connections above which the connections alarm fires (maximum over 2 × 5 minutes). Default 100. */
+  /**
+   * Connections above which the connections alarm fires (maximum over 2 × 5 minutes). Default: 80% of
+   * the `max_connections` RDS gives the instance class (see `settings/rds-instance-classes.ts`).
+   */
   connections?: number;
   /** SNS topic the alarms notify, on alarm and on recovery. Default none: the alarms only show in CloudWatch. */
   topicArn?: string;
@@ -272,6 +276,7 @@ export class RdsServer extends pulumi.ComponentResource {
     );
 
     const alarms = args.alarms ?? {};
+    const connections = alarms.connections ?? connectionsAlarmThreshold(args.instanceClass);
     const actions = alarms.topicArn ? [alarms.topicArn] : [];
     const alarm = (part: string, spec: Omit<aws.cloudwatch.MetricAlarmArgs, "namespace" | "dimensions" | "tags">) =>
       new aws.cloudwatch.MetricAlarm(
@@ -306,13 +311,13 @@ export class RdsServer extends pulumi.ComponentResource {
         threshold: (alarms.freeStorageMb ?? 2048) * 1024 * 1024,
       }),
       alarm("connections-alarm", {
-        alarmDescription: `${fixedName}: more than ${alarms.connections ?? 100} connections for 10 minutes`,
+        alarmDescription: `${fixedName}: more than ${connections} connections for 10 minutes (max_connections about ${maxConnections(args.instanceClass)})`,
         metricName: "DatabaseConnections",
         statistic: "Maximum",
         period: 300,
         evaluationPeriods: 2,
         comparisonOperator: "GreaterThanThreshold",
-        threshold: alarms.connections ?? 100,
+        threshold: connections,
       }),
     ];
 

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { databaseHost } from "../database-url";
+import { databaseHost, parseDatabaseUrl } from "../database-url";
 import type { ConnectionTls } from "./connection-tls";
 
 /**
@@ -67,7 +67,7 @@ export interface PostgresUrlParts {
 export function parsePostgresUrl(text: string, key: string): PostgresUrlParts {
   let url: URL;
   try {
-    url = new URL(text);
+    url = parseDatabaseUrl(text);
   } catch {
     throw new Error(`${key} is not a valid PostgreSQL URL`);
   }

@@ -312,8 +312,8 @@ export function embeddedBinary(name: string): string {
   return path.join(path.dirname(path.dirname(entry)), "native", "bin", os.platform() === "win32" ? `${name}.exe` : name);
 }
 
-/** As root, the server runs as the postgres user (initialise created it when missing). */
-function postgresIds(): { uid?: number; gid?: number } {
+/** The ids the server runs as: as root, the postgres user's (initialise created it when missing); else none (this process's). */
+export function postgresIds(): { uid?: number; gid?: number } {
   if (!isRoot()) return {};
   const id = (flag: string) => Number(execFileSync("id", [flag, SUPERUSER], { encoding: "utf8" }).trim());
   return { uid: id("-u"), gid: id("-g") };

@@ -2,6 +2,7 @@ import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
 import { EXAMPLE_URL, redactText, redactUrl } from "../redact";
 import { nodePostgresConnectionString } from "../tls";
+import { parseDatabaseUrl } from "../database-url";
 
 /**
  * The one database session a run works on. The advisory lock is session-level, so every step of a
@@ -12,7 +13,7 @@ import { nodePostgresConnectionString } from "../tls";
 export async function connect(url: string): Promise<Client> {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = parseDatabaseUrl(url);
   } catch {
     throw new InputError(`the database URL is not a URL: ${redactUrl(url)} (expected ${EXAMPLE_URL})`);
   }

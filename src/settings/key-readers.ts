@@ -5,7 +5,7 @@ import { RDS_INSTANCE_CLASS_MEMORY_GIB } from "./rds-instance-classes";
 import type { Approval, HostPort, ReadContext, SecretValue } from "./stack-settings-types";
 import { RISK_LEVELS, type RiskLevel } from "../risk-level";
 import { ValueProblem, describe, readChoice, readMap, readNonEmptyString, readString, readStringList, readStructured } from "./values";
-import { databaseHost } from "../database-url";
+import { databaseHost, parseDatabaseUrl } from "../database-url";
 
 /** Readers of the keys whose values have a shape of their own (ids, URLs, approvals); see ./values.ts for the generic ones. */
 
@@ -101,7 +101,7 @@ export function postgresUrlProblem(text: string): string | undefined {
   if (!/^postgres(ql)?:\/\//.test(text)) return `must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}`;
   let url: URL;
   try {
-    url = new URL(text);
+    url = parseDatabaseUrl(text);
   } catch {
     return "is not a valid URL (a password with @, : or / in it must be percent-encoded)";
   }

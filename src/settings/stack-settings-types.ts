@@ -156,7 +156,7 @@ export interface InfraSettings {
   alarmCpuPercent: number;
   /** Free storage alarm threshold, MiB. Default 2048. */
   alarmFreeStorageMb: number;
-  /** Connections alarm threshold. Default 100. */
+  /** Connections alarm threshold. Default: 80% of the instance class's max_connections (see the key table). */
   alarmConnections: number;
   /** external mode: the direct (unpooled) URL, for migrations and administration. Secret. */
   directUrl?: SecretValue;

@@ -38,14 +38,6 @@ async function cliCommands(): Promise<Map<string, Set<string>>> {
   return commands;
 }
 
-/** Secret markers removed, all the way down. */
-function plain(value: unknown): unknown {
-  const v = unwrap(value);
-  if (Array.isArray(v)) return v.map(plain);
-  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  return v;
-}
-
 let known: KnownThings;
 
 beforeAll(async () => {
@@ -57,7 +49,7 @@ beforeAll(async () => {
     keys: new Set([...KEYS.map((k) => k.name), ...OTHER_NAMESPACE_KEYS]),
     commands: await cliCommands(),
     // Every export is an output; the registered values (those known under mocks) for nested names.
-    outputs: { ...Object.fromEntries(Object.keys(run.exports).map((name) => [name, undefined])), ...(plain(run.recorder.stackOutputs ?? {}) as Record<string, unknown>) },
+    outputs: { ...Object.fromEntries(Object.keys(run.exports).map((name) => [name, undefined])), ...Object.fromEntries(Object.entries(run.recorder.stackOutputs ?? {}).map(([name, value]) => [name, unwrap(value)])) },
     pathExists: pathsUnder(REPO),
   };
 });

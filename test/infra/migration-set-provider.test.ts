@@ -175,6 +175,14 @@ describe("Check", () => {
     expect(JSON.stringify(failures)).not.toContain(PASSWORD);
   });
 
+  it("refuses a rule id that is not a rule with the sentence every command gives", async () => {
+    const settings = { ...(registered.inputs.settings as { ruleSeverity: object }), ruleSeverity: { "drop-tabel": "low", "drop-table": "medium" } };
+    const { failures } = await provider.check(URN, {}, news({ settings }));
+    expect(failures).toEqual([
+      { property: "settings.ruleSeverity.drop-tabel", reason: "no such rule (did you mean drop-table?); `dbpipe lint` prints rule ids beside each finding" },
+    ]);
+  });
+
   it("does not judge what preview does not know yet", async () => {
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
     const { failures } = await provider.check(URN, {}, news({ databaseUrl: unknown, backup: unknown }));

@@ -113,8 +113,8 @@ describe("index.ts run as pulumi up runs it", () => {
     expect(errors).toEqual([
       [
         "Pulumi.prod.yaml: invalid stack settings:",
-        "  Pulumi.prod.yaml:37: dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command",
-        "  Pulumi.prod.yaml:41: dbpipe:protectResources: must be true in prod: pulumi destroy and replacements must not touch the server, database or backups",
+        "  Pulumi.prod.yaml:43: dbpipe:protectResources: must be true in prod: pulumi destroy and replacements must not touch the server, database or backups",
+        "  Pulumi.prod.yaml:45: dbpipe:deletionProtection: must be true in prod: a prod database must not be deletable by one command",
       ].join("\n"),
     ]);
     expect(invalid.recorder.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectionFor } from "../../src/backup/pg-dump";
 import { parsePostgresUrl, postgresUrl } from "../../src/infra/server-connection";
-import { embeddedBinary } from "../../src/local/embedded";
+import { embeddedBinary, postgresIds } from "../../src/local/embedded";
 import { connect, withSession } from "../../src/migrate/session";
 import { EXAMPLE_URL } from "../../src/redact";
 import { postgresUrlProblem } from "../../src/settings/key-readers";
@@ -22,28 +22,29 @@ import { tempFolder } from "../helpers/project";
  */
 
 const PASSWORD = `sock-${randomBytes(9).toString("hex")}`;
-const isRoot = process.getuid?.() === 0;
 let base: string;
 let socketDir: string;
 let server: ChildProcess;
 
-/** As root, initdb and the server run as the postgres user, as the embedded server does. */
-function serverIds(): { uid?: number; gid?: number } {
-  if (!isRoot) return {};
-  const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim());
-  return { uid: id("-u"), gid: id("-g") };
+/** The URL of `database` over the socket, in one of the forms libpq accepts. */
+function socketUrl(form: Form, database = "app"): string {
+  switch (form) {
+    case "encoded-host":
+      return `postgresql://postgres:${PASSWORD}@${encodeURIComponent(socketDir)}/${database}`;
+    case "host-parameter":
+      return `postgres:///${database}?host=${socketDir}&user=postgres&password=${PASSWORD}`;
+    case "user-without-host":
+      // A user and password but no host before the parameter: WHATWG URLs refuse it, libpq does not.
+      return `postgresql://postgres:${PASSWORD}@/${database}?host=${socketDir}`;
+  }
 }
-
-/** The URL of `database` over the socket, in one of libpq's two forms. */
-function socketUrl(form: "encoded-host" | "host-parameter", database = "app"): string {
-  return form === "encoded-host"
-    ? `postgresql://postgres:${PASSWORD}@${encodeURIComponent(socketDir)}/${database}`
-    : `postgres:///${database}?host=${socketDir}&user=postgres&password=${PASSWORD}`;
-}
+type Form = (typeof FORMS)[number];
+const FORMS = ["encoded-host", "host-parameter", "user-without-host"] as const;
 
 beforeAll(async () => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-socket-"));
-  const ids = serverIds();
+  // As root, initdb and the server run as the postgres user, as the embedded server does.
+  const ids = postgresIds();
   const data = path.join(base, "data");
   socketDir = path.join(base, "sock");
   fs.mkdirSync(socketDir, { mode: 0o700 });
@@ -85,10 +86,14 @@ describe("a database URL naming a Unix-socket folder", () => {
     expect(up.stderr).toBe("");
     expect(up.code).toBe(0);
     expect(up.stdout).toContain(`postgresql://postgres:***@${encodeURIComponent(socketDir)}/app`);
-    const status = await runCliInProcess(["status", "--json", "--database-url", socketUrl("host-parameter")], { cwd: project });
-    expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout).migrations.map((m: { version: string; status: string }) => `${m.version} ${m.status}`)).toEqual(["0001 applied", "0002 applied"]);
-    for (const run of [up, status]) expect(run.stdout + run.stderr).not.toContain(PASSWORD);
+    for (const form of ["host-parameter", "user-without-host"] as const) {
+      const status = await runCliInProcess(["status", "--json", "--database-url", socketUrl(form)], { cwd: project });
+      expect(status.stderr, form).toBe("");
+      expect(status.code, form).toBe(0);
+      expect(JSON.parse(status.stdout).migrations.map((m: { version: string; status: string }) => `${m.version} ${m.status}`)).toEqual(["0001 applied", "0002 applied"]);
+      expect(status.stdout).not.toContain(PASSWORD);
+    }
+    expect(up.stdout).not.toContain(PASSWORD);
     // The server saw a socket client: no client address.
     expect(await withSession(socketUrl("host-parameter"), async (c) => (await c.query("SELECT inet_client_addr() AS addr, count(*)::int AS n FROM notes")).rows[0])).toEqual({ addr: null, n: 0 });
   });
@@ -96,7 +101,7 @@ describe("a database URL naming a Unix-socket folder", () => {
   it("is what dbpipe backup hands pg_dump, its password in the environment, never on pg_dump's command line or in the manifest", async () => {
     const project = tempFolder({ "migrations/0001_notes.sql": "CREATE TABLE IF NOT EXISTS notes (id int PRIMARY KEY);\n" }, "dbpipe-project-");
     const store = tempFolder({}, "dbpipe-socket-store-");
-    for (const form of ["host-parameter", "encoded-host"] as const) {
+    for (const form of FORMS) {
       const { dbname, env } = connectionFor(socketUrl(form));
       expect(dbname).not.toContain(PASSWORD);
       expect(env.PGPASSWORD).toBe(PASSWORD);
@@ -107,19 +112,18 @@ describe("a database URL naming a Unix-socket folder", () => {
       expect(JSON.parse(backup.stdout).bytes).toBeGreaterThan(0);
     }
     const files = fs.readdirSync(store);
-    expect(files.filter((f) => f.endsWith(".dump"))).toHaveLength(2);
+    expect(files.filter((f) => f.endsWith(".dump"))).toHaveLength(FORMS.length);
     for (const f of files.filter((f) => f.endsWith(".json"))) expect(fs.readFileSync(path.join(store, f), "utf8")).not.toContain(PASSWORD);
   });
 
   it("passes the stack settings' URL check and the environment's URL parsing, which connect over the socket", async () => {
-    expect(postgresUrlProblem(socketUrl("encoded-host"))).toBeUndefined();
-    expect(postgresUrlProblem(socketUrl("host-parameter"))).toBeUndefined();
+    for (const form of FORMS) expect(postgresUrlProblem(socketUrl(form)), form).toBeUndefined();
     // Peer authentication over a socket: libpq's default user.
     expect(postgresUrlProblem(`postgres:///app?host=${socketDir}`)).toBeUndefined();
     expect(postgresUrlProblem("postgres:///app")).toBe(`must name a host (${EXAMPLE_URL})`);
     expect(postgresUrlProblem("postgres://db.example.com/app")).toBe(`must name a user (${EXAMPLE_URL})`);
 
-    for (const form of ["encoded-host", "host-parameter"] as const) {
+    for (const form of FORMS) {
       const parts = parsePostgresUrl(socketUrl(form), "dbpipe:directUrl");
       expect(parts).toEqual({ user: "postgres", password: PASSWORD, host: socketDir, port: 5432, database: "app", sslmode: "disable" });
       // The URL the environment builds from those parts reaches the same server.

