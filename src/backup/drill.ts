@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
+import { nodePostgresConnectionString } from "../tls";
 import { type RestoreProgress, restoreBackup } from "./restore";
 import type { BackupStore, StoredBackup } from "./store";
 
@@ -73,7 +74,8 @@ export async function restoreDrill(store: BackupStore, options: DrillOptions): P
   scratchUrl.pathname = `/${encodeURIComponent(scratch)}`;
   const { Client: PgClient } = await import("pg");
   try {
-    const target = new PgClient({ connectionString: scratchUrl.toString() });
+    // sslmode and sslrootcert as libpq reads them, as for every other connection dbpipe makes.
+    const target = new PgClient({ connectionString: nodePostgresConnectionString(scratchUrl.toString()) });
     await target.connect();
     try {
       const { restoreMs } = await restoreBackup(store, backup.manifest.id, { to: scratchUrl.toString(), client: target, onProgress: options.onProgress });
