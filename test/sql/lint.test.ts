@@ -53,6 +53,12 @@ describe("positions", () => {
   });
 });
 
+/** Rule, line and whether it is acknowledged, for each finding of `rules` (and of `unused-allow`) in `sql`. */
+async function acknowledgedOf(rules: readonly string[], sql: string): Promise<[string, number, boolean][]> {
+  const [m] = await lintSql(sql);
+  return m.findings.filter((f) => rules.includes(f.rule) || f.rule === "unused-allow").map((f) => [f.rule, f.line, f.acknowledged]);
+}
+
 describe("-- dbpipe:allow", () => {
   it("acknowledges a finding: it stays, marked, and no longer raises the risk", async () => {
     const [m] = await lintSql("-- dbpipe:allow drop-table sessions moved to Redis in 2024; nothing reads this table\nDROP TABLE sessions;\nALTER TABLE customers DROP COLUMN legacy;");
@@ -104,12 +110,13 @@ describe("-- dbpipe:allow", () => {
   });
 
   it("is no directive inside a string literal, standard or E'...', across lines", async () => {
-    const [m] = await lintSql(
+    const acknowledged = await acknowledgedOf(
+      ["drop-column"],
       "ALTER TABLE customers DROP COLUMN legacy, ALTER COLUMN note SET DEFAULT '\n-- dbpipe:allow drop-column a string, not a comment\n';\n" +
         "ALTER TABLE orders DROP COLUMN legacy, ALTER COLUMN note SET DEFAULT E'it\\'s\n-- dbpipe:allow drop-column a string, not a comment\n';\n" +
         "ALTER TABLE files DROP COLUMN legacy, ALTER COLUMN path SET DEFAULT name'C:\\' -- dbpipe:allow drop-column a real comment after name'...', where a backslash escapes nothing\n;",
     );
-    expect(m.findings.filter((f) => f.rule === "drop-column" || f.rule === "unused-allow").map((f) => [f.rule, f.line, f.acknowledged])).toEqual([
+    expect(acknowledged).toEqual([
       ["drop-column", 1, false],
       ["drop-column", 4, false],
       ["drop-column", 7, true],
@@ -117,12 +124,13 @@ describe("-- dbpipe:allow", () => {
   });
 
   it("is no directive inside a dollar-quoted body, and a $ inside a name starts no body", async () => {
-    const [m] = await lintSql(
+    const acknowledged = await acknowledgedOf(
+      ["unanalyzable-code", "drop-column"],
       "DO $$\nBEGIN\n  -- dbpipe:allow unanalyzable-code the body's own comment, not the migration's\n  PERFORM 1;\nEND $$;\n" +
         "ALTER TABLE prices\n  DROP COLUMN amount$usd$, -- dbpipe:allow drop-column replaced by amount_cents\n  ADD COLUMN note text;\n" +
         "ALTER TABLE taxes DROP COLUMN rate$x$, ALTER COLUMN note SET DEFAULT '$x$ -- dbpipe:allow drop-column inside a string';",
     );
-    expect(m.findings.filter((f) => f.rule === "unanalyzable-code" || f.rule === "drop-column" || f.rule === "unused-allow").map((f) => [f.rule, f.line, f.acknowledged])).toEqual([
+    expect(acknowledged).toEqual([
       ["unanalyzable-code", 1, false],
       ["drop-column", 7, true],
       ["drop-column", 9, false],
@@ -130,12 +138,13 @@ describe("-- dbpipe:allow", () => {
   });
 
   it("is no directive inside a block comment, nested or not", async () => {
-    const [m] = await lintSql(
+    const acknowledged = await acknowledgedOf(
+      ["drop-table"],
       "/*\n-- dbpipe:allow drop-table commented out\n*/\nDROP TABLE a;\n" +
         "DROP TABLE /* -- dbpipe:allow drop-table inside a block comment */ b;\n" +
         "/* outer /* inner */ dbpipe:allow drop-table still in the outer comment */\nDROP TABLE c;",
     );
-    expect(m.findings.filter((f) => f.rule === "drop-table" || f.rule === "unused-allow").map((f) => [f.rule, f.line, f.acknowledged])).toEqual([
+    expect(acknowledged).toEqual([
       ["drop-table", 4, false],
       ["drop-table", 5, false],
       ["drop-table", 7, false],
