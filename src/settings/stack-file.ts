@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
-import { LineCounter, isMap, isScalar, parseDocument } from "yaml";
+import type { LineCounter } from "yaml";
 import { type ParseOptions, type RawStackConfig, type StackSettings, SettingsError, parseStackSettings, tierOfStackName } from "./stack-settings";
 
 /**
@@ -37,6 +37,9 @@ export function readStackFile(projectDir: string, stack: string): RawStackConfig
     if (code === "EACCES") throw new InputError(`${file} cannot be read (permission denied)`);
     throw error;
   }
+  // Loaded only when there is a file to read: the YAML reader is the largest module `dbpipe lint` would load.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { LineCounter, isMap, isScalar, parseDocument } = require("yaml") as typeof import("yaml");
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {

@@ -1,0 +1,60 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Migration } from "../../src/migration";
+import { LintCache } from "../../src/sql/lint-cache";
+import { type LintedMigration, lintMigrations } from "../../src/sql/lint";
+import { migration } from "../helpers/migrations";
+import { tempFolder } from "../helpers/project";
+
+/** Three migrations with findings of the same rules (so hints repeat) and a schema that carries over. */
+function history(): Migration[] {
+  return [
+    migration("CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);\nCREATE TABLE items (id bigint PRIMARY KEY, sku text);", { version: "0001", name: "tables" }),
+    migration("CREATE INDEX orders_total ON orders (total);\nCREATE INDEX items_sku ON items (sku);\nALTER TABLE orders ALTER COLUMN total TYPE text;", { version: "0002", name: "indexes" }),
+    migration("CREATE INDEX orders_id ON orders (id);\nDROP TABLE items;\nUPDATE orders SET total = '0';", { version: "0003", name: "more" }),
+  ];
+}
+
+/** The same results, and findings with their keys in the same order (the JSON report's order). */
+function expectSame(actual: readonly LintedMigration[], expected: readonly LintedMigration[]): void {
+  expect(actual).toEqual(expected);
+  expect(JSON.stringify(actual.map((m) => m.findings))).toBe(JSON.stringify(expected.map((m) => m.findings)));
+}
+
+describe("the lint cache", () => {
+  it("gives back exactly what a fresh lint gives, key order included, and writes each hint once", async () => {
+    const file = path.join(tempFolder(), ".dbpipe/cache/lint.json");
+    const fresh = await lintMigrations(history());
+    const first = LintCache.open(file);
+    expectSame(await first.lint(history(), {}, lintMigrations), fresh);
+    first.save();
+
+    let linted = 0;
+    const counting = (ms: readonly Migration[], options: object) => ((linted += ms.length), lintMigrations(ms, options));
+    const reused = await LintCache.open(file).lint(history(), {}, counting);
+    expect(linted).toBe(0);
+    expectSame(reused, fresh);
+
+    const hint = fresh[1].findings.find((f) => f.rule === "create-index-without-concurrently")!.hint;
+    expect(fresh.flatMap((m) => m.findings).filter((f) => f.hint === hint).length).toBeGreaterThan(2);
+    expect(fs.readFileSync(file, "utf8").split(JSON.stringify(hint).slice(1, -1)).length - 1).toBe(1);
+  });
+
+  it("lints afresh from the first changed migration on, with the earlier ones' schema as history", async () => {
+    const file = path.join(tempFolder(), "lint.json");
+    const cache = LintCache.open(file);
+    await cache.lint(history(), {}, lintMigrations);
+    cache.save();
+
+    const changed = history();
+    changed[1] = migration("CREATE INDEX orders_total ON orders (total);", { version: "0002", name: "indexes" });
+    let linted: string[] = [];
+    const counting = (ms: readonly Migration[], options: object) => ((linted = ms.map((m) => m.version)), lintMigrations(ms, options));
+    const again = LintCache.open(file);
+    expectSame(await again.lint(changed, {}, counting), await lintMigrations(changed));
+    expect(linted).toEqual(["0002", "0003"]);
+    again.save();
+    expectSame(await LintCache.open(file).lint(changed, {}, lintMigrations), await lintMigrations(changed));
+  });
+});
