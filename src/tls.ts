@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { databaseHost, parseDatabaseUrl } from "./database-url";
 import { InputError } from "./errors";
 
 /**
@@ -33,17 +34,28 @@ export const RDS_CA_BUNDLE = "certs/rds-ca-bundle.pem";
  * and `verify-ca` as `verify-full` (so `require` fails on a server whose CA Node does not trust,
  * such as RDS's) and reads `sslrootcert=system` as a file name: with `uselibpqcompat` it follows
  * libpq, and `system` becomes Node's trusted roots. A URL without `sslmode` is returned unchanged.
- * Throws an {@link InputError} when the URL asks for a CA file that is not there, or for
+ * Over a Unix-domain socket PostgreSQL offers no TLS and libpq and lib/pq ignore the TLS
+ * parameters (the socket's file permissions guard it): node-postgres would ask for TLS and fail,
+ * so there they become `sslmode=disable`. Throws an {@link InputError} when the URL asks for a CA file that is not there, or for
  * `verify-ca` without one.
  */
 export function nodePostgresConnectionString(url: string): string {
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = parseDatabaseUrl(url);
   } catch {
     return url;
   }
   const params = parsed.searchParams;
+  if (databaseHost(parsed).socket) {
+    if (!SOCKET_IGNORED.some((name) => params.has(name))) return url;
+    // The query alone is rewritten: the rest stays in the form the user wrote, which node-postgres reads.
+    const at = url.indexOf("?");
+    const query = new URLSearchParams(url.slice(at + 1));
+    for (const name of SOCKET_IGNORED) query.delete(name);
+    query.set("sslmode", "disable");
+    return `${url.slice(0, at)}?${query.toString()}`;
+  }
   const sslmode = params.get("sslmode");
   const rootCert = params.get("sslrootcert");
   if (rootCert !== null && rootCert !== SYSTEM_ROOT_CERT && !fs.existsSync(rootCert)) {
@@ -61,3 +73,6 @@ export function nodePostgresConnectionString(url: string): string {
   if (!params.has("uselibpqcompat")) params.set("uselibpqcompat", "true");
   return parsed.toString();
 }
+
+/** The TLS parameters libpq ignores over a Unix-domain socket. */
+const SOCKET_IGNORED = ["sslmode", "sslrootcert", "sslcert", "sslkey", "uselibpqcompat"];

@@ -6,7 +6,7 @@ import { packageVersion } from "../part";
 import { generateLintBench } from "./generate";
 
 /**
- * The lint benchmark (issue 3, "Speed"): `dbpipe lint` beside squawk on the same generated
+ * The lint benchmark: `dbpipe lint` beside squawk on the same generated
  * migration files, in the same run, as CI would call each (a new process, output to a pipe).
  * Figures go to bench/lint/RESULTS.md by hand; nothing here is a test.
  *

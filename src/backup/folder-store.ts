@@ -170,11 +170,17 @@ export class FolderStore implements BackupStore {
 
   /**
    * Removes the partial files of dead runs among `names` (default: the folder's). A file that
-   * vanishes meanwhile (its run finished, or another run removed it) is no error.
+   * vanishes meanwhile (its run finished, or another run removed it) is no error, and neither is one
+   * that cannot be removed (a read-only folder still lists; retention or its owner cleans it).
    */
   private removeDeadPartials(names: readonly string[] = fs.readdirSync(this.folder)): void {
     for (const name of names) {
-      if (name.endsWith(".partial") && deadPartial(name)) fs.rmSync(path.join(this.folder, name), { force: true });
+      if (!name.endsWith(".partial") || !deadPartial(name)) continue;
+      try {
+        fs.rmSync(path.join(this.folder, name), { force: true });
+      } catch {
+        // Not ours to remove here (EACCES, EROFS): it never lists, whatever happens to it.
+      }
     }
   }
 

@@ -132,6 +132,23 @@ describe("a database URL naming a Unix-socket folder", () => {
     }
   });
 
+  it("ignores TLS settings over the socket as libpq does (PostgreSQL offers no TLS there), where node-postgres alone would fail", async () => {
+    // What an external stack's MigrationSet connects with: the stack's sslmode appended to a socket directUrl.
+    const withTls = (form: Form, query: string) => `${socketUrl(form, "tls")}${socketUrl(form, "tls").includes("?") ? "&" : "?"}${query}`;
+    await withSession(socketUrl("host-parameter", "postgres"), (c) => c.query("CREATE DATABASE tls"));
+    const project = tempFolder({ "migrations/0001_notes.sql": "CREATE TABLE notes (id int PRIMARY KEY);\n" }, "dbpipe-project-");
+    expect((await runCliInProcess(["up", "--database-url", withTls("encoded-host", "sslmode=require")], { cwd: project })).code).toBe(0);
+    for (const form of FORMS) {
+      for (const query of ["sslmode=require", "sslmode=verify-full&sslrootcert=system"]) {
+        const status = await runCliInProcess(["status", "--database-url", withTls(form, query)], { cwd: project });
+        expect({ form, query, code: status.code, stderr: status.stderr }).toEqual({ form, query, code: 0, stderr: "" });
+      }
+    }
+    // libpq (psql, pg_dump) reads the same URL the same way.
+    const psql = execFileSync("psql", [withTls("encoded-host", "sslmode=require"), "-Atc", "SELECT inet_client_addr() IS NULL"], { encoding: "utf8" });
+    expect(psql.trim()).toBe("t");
+  });
+
   it("fails on a folder without a server with a message naming the redacted URL and what to check", async () => {
     const missing = `postgresql://postgres:${PASSWORD}@${encodeURIComponent(path.join(base, "nothing-here"))}/app`;
     const error = await failure(connect(missing));
