@@ -10,8 +10,14 @@ export const RISK_LEVELS = ["low", "medium", "high"] as const;
 /** A finding's or a migration's risk. */
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 
+/** What a risk threshold can be: the lowest level a rule applies to, or `never`. */
+export const RISK_THRESHOLDS = [...RISK_LEVELS, "never"] as const;
+
 /** A risk threshold: the lowest level a rule applies to, or `never`. */
-export type RiskThreshold = RiskLevel | "never";
+export type RiskThreshold = (typeof RISK_THRESHOLDS)[number];
+
+/** What `dbpipe:ruleSeverity` can give a rule: the risk of its findings, or `off`. */
+export const RULE_SEVERITIES = [...RISK_LEVELS, "off"] as const;
 
 /** Returns true when `level` is at or above `threshold` (never when the threshold is `never`). */
 export function reaches(level: RiskLevel, threshold: RiskThreshold): boolean {

@@ -6,7 +6,7 @@ import { DbpipeError, InputError } from "../errors";
 import { HISTORY_TABLE, type HistoryRow, readHistory } from "../migrate/history";
 import { withSession } from "../migrate/session";
 import { MIGRATION_LAYOUTS, type StackSettings } from "../settings/stack-settings";
-import { RISK_LEVELS } from "../risk-level";
+import { RISK_THRESHOLDS, RULE_SEVERITIES } from "../risk-level";
 import { ruleIdProblem } from "../sql/rules/ids";
 import { TIERS } from "../settings/tiers";
 import { rememberUrlSecrets, redactText } from "../redact";
@@ -32,8 +32,8 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const COMPARED = ["databaseUrl", "migrationsDir", "layout", "settings", "approvals", "backup"] as const;
 
 const LAYOUTS: readonly string[] = MIGRATION_LAYOUTS.filter((l) => l !== "auto");
-const THRESHOLDS: readonly string[] = [...RISK_LEVELS, "never"];
-const SEVERITIES: readonly string[] = [...RISK_LEVELS, "off"];
+const THRESHOLDS: readonly string[] = RISK_THRESHOLDS;
+const SEVERITIES: readonly string[] = RULE_SEVERITIES;
 const CHECKSUM = /^[0-9a-f]{64}$/;
 
 type Failure = pulumi.dynamic.CheckFailure;

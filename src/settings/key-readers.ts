@@ -3,7 +3,7 @@ import { ruleIdProblem } from "../sql/rules/ids";
 import { didYouMean } from "../text/did-you-mean";
 import { RDS_INSTANCE_CLASS_MEMORY_GIB } from "./rds-instance-classes";
 import type { Approval, HostPort, ReadContext, SecretValue } from "./stack-settings-types";
-import { RISK_LEVELS, type RiskLevel } from "../risk-level";
+import { RULE_SEVERITIES, type RiskLevel } from "../risk-level";
 import { ValueProblem, describe, readChoice, readMap, readNonEmptyString, readString, readStringList, readStructured } from "./values";
 import { databaseHost, parseDatabaseUrl } from "../database-url";
 
@@ -152,7 +152,7 @@ export function readRuleSeverity(value: unknown): Record<string, RiskLevel | "of
       continue;
     }
     try {
-      out[rule] = readChoice(level, [...RISK_LEVELS, "off"] as const);
+      out[rule] = readChoice(level, RULE_SEVERITIES);
     } catch (error) {
       if (!(error instanceof ValueProblem)) throw error;
       parts.push({ suffix: `.${rule}`, message: error.message });

@@ -23,7 +23,7 @@ import {
   type ReadContext,
   type StackSettings,
 } from "./stack-settings-types";
-import { RISK_LEVELS } from "../risk-level";
+import { RISK_THRESHOLDS } from "../risk-level";
 import { SSL_MODES, type SslMode } from "../tls";
 import { connectionsAlarmThreshold } from "./rds-instance-classes";
 import { MIN_BACKUP_RETENTION_DAYS, TIERS, type Tier } from "./tiers";
@@ -132,7 +132,6 @@ function key<A extends SettingsArea, F extends FieldOf<A>>(entry: Omit<KeyEntry<
   return entry as unknown as KeyEntry;
 }
 
-const riskOrNever = [...RISK_LEVELS, "never"] as const;
 const duration = { docType: "duration", write: (ms: number) => formatDuration(ms), show: (ms: number) => (ms === 0 ? "none" : formatDuration(ms)) };
 const showList = (list: readonly unknown[]) => (list.length === 0 ? "none" : list.join(", "));
 
@@ -227,7 +226,7 @@ export const KEYS: readonly KeyEntry[] = [
     description: "Lowest migration risk that needs a pre-migration backup: low, medium, high or never.",
     note: "a stack may lower its tier's, never raise it",
     default: { byTier: { dev: "never", test: "high", prod: "medium" } },
-    read: (v) => readChoice(v, riskOrNever),
+    read: (v) => readChoice(v, RISK_THRESHOLDS),
     lands: ["risk", "backupBefore"],
     newStack: "policy",
   }),
@@ -238,7 +237,7 @@ export const KEYS: readonly KeyEntry[] = [
     description: "Lowest migration risk refused unless approved: low, medium, high or never.",
     note: "prod cannot be never",
     default: { byTier: { dev: "never", test: "never", prod: "high" } },
-    read: (v) => readChoice(v, riskOrNever),
+    read: (v) => readChoice(v, RISK_THRESHOLDS),
     lands: ["risk", "requireApprovalAt"],
     newStack: "policy",
   }),

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { RDS_INSTANCE_CLASS_MEMORY_GIB, maxConnections } from "../../src/settings/rds-instance-classes";
 import { REPO } from "../helpers/cli";
 import { type Seeded, seeded } from "./helpers/seeded";
 
@@ -173,6 +174,10 @@ const WRONG: Record<string, readonly string[]> = {
   map: ["5", "[1, 2]", "'not json'", "true"],
   url: ["not-a-url", "http://host/db", "postgres//host/db", "'postgres://u:p@'", "5", "mysql://u:p@h/db"],
   pattern: ["'x y z'", "[a]", "{a: 1}", "true", "'vpc_nope'", "'-'", "'15.x'"],
+  string: ["[a]", "{a: 1}", "true", "5"],
+  sslmode: ["prefer", "disable", "allow", "verify_full", "VERIFY-FULL", "verify-fulll", "verifyca", "[require]", "true", "{mode: require}"],
+  instanceClass: ["db.t4g.mikro", "db.m6g.huge", "t4g.micro", "db.z1d.large", "DB.T4G.MICRO", "db.t4g", "[db.t4g.micro]"],
+  arn: ["arn:aws:sqs:eu-west-1:123456789012:q", "arn:aws:sns:eu-west-1:12345:t", "arn:aws:sns:eu-west-1:123456789012", "sns:eu-west-1:123456789012:t", "arn:aws:sns::123456789012:t", "arn:aws:lambda:eu-west-1:123456789012:function:f", "'arn:aws:sns:eu-west-1:123456789012:a b'"],
 };
 
 /** Keys and what to give each to make it wrong (the kind of value it expects). */
@@ -185,6 +190,37 @@ const TYPED_KEYS: readonly [string, keyof typeof WRONG][] = [
   ["ruleSeverity", "map"],
   ["directUrl", "url"], ["pooledUrl", "url"],
   ["vpcId", "pattern"], ["engineVersion", "pattern"], ["alarmTopicArn", "pattern"], ["instanceClass", "pattern"], ["adminEndpoint", "pattern"],
+  ["sslmode", "sslmode"], ["sslmode", "choice"], ["sslRootCert", "string"], ["instanceClass", "instanceClass"], ["alarmTopicArn", "arn"],
+];
+
+/** Near misses of the TLS and alarm keys' names: each must be refused as an unknown key. */
+const NEAR_MISSES = ["sslMode", "ssl_mode", "sslrootcert", "sslRootCertificate", "sslCert", "alarmTopicARN", "alarmTopic", "instance_class", "instanceclass", "alarmConnection"];
+
+/** An encrypted value's shape in a stack file (the settings are judged before anything is decrypted). */
+const SECRET_DIRECT_URL = ["  dbpipe:directUrl:", "    secure: v1:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"];
+
+/**
+ * Settings that are each valid alone but refused together (or against the instance class's
+ * table): the lines to add to {@link BASE}, and the key whose line the error must give.
+ */
+const REFUSED_COMBINATIONS: readonly ((f: Fuzz) => { what: string; lines: string[]; names: string })[] = [
+  () => ({ what: "verify-full through the tunnel", lines: ["  dbpipe:networkPath: tunnel", "  dbpipe:sslmode: verify-full"], names: "sslmode" }),
+  (f) => ({ what: "sslRootCert on rds", lines: [...(f.chance(0.5) ? ["  dbpipe:networkPath: tunnel"] : []), `  dbpipe:sslRootCert: ${f.pick(["certs/ca.pem", "system", "/etc/ssl/ca.pem"])}`], names: "sslRootCert" }),
+  (f) => ({ what: "sslRootCert with require", lines: ["  dbpipe:server: external", ...SECRET_DIRECT_URL, "  dbpipe:sslmode: require", `  dbpipe:sslRootCert: ${f.pick(["certs/ca.pem", "system"])}`], names: "sslRootCert" }),
+  (f) => ({ what: "verify-ca without a CA file on external", lines: ["  dbpipe:server: external", ...SECRET_DIRECT_URL, "  dbpipe:sslmode: verify-ca", ...(f.chance(0.5) ? ["  dbpipe:sslRootCert: system"] : [])], names: "sslmode" }),
+  (f) => {
+    const known = Object.keys(RDS_INSTANCE_CLASS_MEMORY_GIB);
+    const real = f.pick(known);
+    const wrong = f.pick([real.replace(/\.(\w+)$/, ".$1x"), real.replace(/^db\./, ""), real.replace(/\d/, "9"), `${real}.large`]);
+    return known.includes(wrong) ? { what: "unknown instance class db.q1.large", lines: ["  dbpipe:instanceClass: db.q1.large"], names: "instanceClass" } : { what: `unknown instance class ${wrong}`, lines: [`  dbpipe:instanceClass: ${wrong}`], names: "instanceClass" };
+  },
+  (f) => {
+    const instanceClass = f.pick(Object.keys(RDS_INSTANCE_CLASS_MEMORY_GIB));
+    const max = maxConnections(instanceClass);
+    const connections = f.pick([max, max + 1, max * 10]);
+    return { what: `alarmConnections ${connections} on ${instanceClass} (max_connections about ${max})`, lines: [`  dbpipe:instanceClass: ${instanceClass}`, `  dbpipe:alarmConnections: ${connections}`], names: "alarmConnections" };
+  },
+  (f) => ({ what: "an ARN that is not an SNS topic's", lines: [`  dbpipe:alarmTopicArn: ${f.pick(WRONG.arn)}`], names: "alarmTopicArn" }),
 ];
 
 /** A valid test-tier stack file's lines, to damage one at a time. */
@@ -195,7 +231,7 @@ export function configCase(f: Fuzz): ConfigCase {
   const shape = f.int(0, 99);
   const lines = [...BASE];
   const at = f.int(2, lines.length);
-  if (shape < 55) {
+  if (shape < 50) {
     const [key, type] = f.pick(TYPED_KEYS);
     const value = f.pick(WRONG[type]);
     // tier is already set in BASE: replace it rather than set it twice.
@@ -205,7 +241,18 @@ export function configCase(f: Fuzz): ConfigCase {
     else lines.splice(at, 0, line);
     return { kind: `dbpipe:${key} set to ${value} (not a ${type})`, text: lines.join("\n") + "\n", names: `dbpipe:${key}`, line: (existing >= 0 ? existing : at) + 1 };
   }
-  if (shape < 75) {
+  if (shape < 65) {
+    const combination = f.pick(REFUSED_COMBINATIONS)(f);
+    lines.splice(at, 0, ...combination.lines);
+    const line = at + combination.lines.findIndex((l) => l.startsWith(`  dbpipe:${combination.names}:`)) + 1;
+    return { kind: `refused combination: ${combination.what}`, text: lines.join("\n") + "\n", names: `dbpipe:${combination.names}`, line };
+  }
+  if (shape < 69) {
+    const key = f.pick(NEAR_MISSES);
+    lines.splice(at, 0, `  dbpipe:${key}: ${f.pick(["require", "verify-full", "certs/ca.pem", "db.t4g.micro", "10"])}`);
+    return { kind: `near miss dbpipe:${key}`, text: lines.join("\n") + "\n", names: `dbpipe:${key}`, line: at + 1 };
+  }
+  if (shape < 80) {
     const real = f.pick(TYPED_KEYS)[0];
     const key = f.chance(0.5) ? real.slice(0, -1) + f.pick([..."xyzq"]) : `${f.word(3, 8)}${f.pick(["Timeout", "Days", "", "Url"])}`;
     if (TYPED_KEYS.some(([k]) => k === key)) return configCase(f);
@@ -251,8 +298,37 @@ export const COMMANDS: readonly { name: string; args: string[]; database: boolea
   { name: "restore", args: ["restore", "--drill"], database: true },
 ];
 
+/**
+ * The rds stack with a tunnel that `dbpipe tunnel` cases name (`--stack tun`): the test writes it
+ * into the command lines' project, so `--wait` is judged, not the missing stack.
+ */
+export const TUNNEL_STACK = { file: "Pulumi.tun.yaml", text: "config:\n  aws:region: eu-west-1\n  dbpipe:tier: test\n  dbpipe:networkPath: tunnel\n" };
+
+/** A bad `dbpipe tunnel --wait` or `dbpipe env new --server/--network-path` command line. */
+function tunnelOrEnvCase(f: Fuzz): FlagCase {
+  if (f.chance(0.5)) {
+    const tunnel = ["tunnel", "--stack", "tun"];
+    if (f.chance(0.15)) return { kind: "tunnel: --wait without a value", args: [...tunnel, "--wait"], names: "--wait" };
+    if (f.chance(0.1)) return { kind: "tunnel: --wait with --print", args: [...tunnel, "--wait", "45min", "--print"], names: "--wait" };
+    const value = f.pick(["abc", "5 parsecs", "-1s", "", "0", "0s", "99999999999h", "1.5.5s", "2d", "45mins", "1e3", "forever", "PT45M"]);
+    return { kind: `tunnel: --wait ${JSON.stringify(value)}`, args: [...tunnel, "--wait", value], names: "--wait" };
+  }
+  const env = ["env", "new", `fz${f.word(3, 6).replace(/_/g, "")}`, "--tier", f.pick(["dev", "test", "prod"])];
+  const shape = f.int(0, 2);
+  if (shape === 0) {
+    return { kind: "env new: --network-path with --server external", args: [...env, "--server", "external", "--network-path", f.pick(["tunnel", "vpc"])], names: "--network-path" };
+  }
+  if (shape === 1) {
+    const value = f.pick(["rdss", "RDS", "neon", "supabase", "", "external ", "aurora"]);
+    return { kind: `env new: --server ${JSON.stringify(value)}`, args: [...env, "--server", value], names: "--server" };
+  }
+  const value = f.pick(["vpn", "Tunnel", "", "ssm", "vpc-peering", "public"]);
+  return { kind: `env new: --network-path ${JSON.stringify(value)}`, args: [...env, "--server", "rds", "--network-path", value], names: "--network-path" };
+}
+
 /** One generated bad command line. */
 export function flagCase(f: Fuzz): FlagCase {
+  if (f.chance(0.12)) return tunnelOrEnvCase(f);
   const c = f.pick(COMMANDS);
   const shape = f.int(0, 99);
   if (shape < 30) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { type CliRun, runCli } from "../helpers/cli";
 import { runCliInProcess } from "../helpers/cli-in-process";
 import { tempFolder } from "../helpers/project";
-import { type ConfigCase, type FlagCase, configCase, flagCase, fuzz, fuzzSeed } from "./bad-input-cases";
+import { type ConfigCase, type FlagCase, TUNNEL_STACK, configCase, flagCase, fuzz, fuzzSeed } from "./bad-input-cases";
 import { cleanFailure, replayHint, selectedCases } from "./bad-input-check";
 
 /**
@@ -13,7 +13,10 @@ import { cleanFailure, replayHint, selectedCases } from "./bad-input-check";
  * without their value, values of the wrong kind): each is refused with exit 2 and an error naming
  * the file and key (and its line), or the flag; never a stack trace or a "bug" message, and never
  * a connection attempt (the database URL given points at a port nobody listens on: reaching it
- * would exit 3). The seed is printed; `DBPIPE_FUZZ_SEED=<seed>` replays, `DBPIPE_FUZZ_CASE=<n>`
+ * would exit 3). The TLS, instance-class and alarm keys are also given in combinations that are
+ * refused together (verify-full through the tunnel, a CA file with require, …), and the
+ * `tunnel --wait` and `env new --server/--network-path` flags bad values; a refused command line
+ * writes nothing (no .dbpipe/, no stack file). The seed is printed; `DBPIPE_FUZZ_SEED=<seed>` replays, `DBPIPE_FUZZ_CASE=<n>`
  * runs case n alone.
  */
 
@@ -84,14 +87,20 @@ describe(`bad stack configs and command lines (seed ${SEED})`, () => {
   });
 
   it(`refuses each of ${FLAG_CASES} generated command lines naming the flag, in process`, async () => {
-    const dir = tempFolder({ "migrations/0001_ok.sql": "CREATE TABLE ok (i int);\n" }, "dbpipe-fuzz-flags-");
+    const dir = tempFolder({ "migrations/0001_ok.sql": "CREATE TABLE ok (i int);\n", [TUNNEL_STACK.file]: TUNNEL_STACK.text }, "dbpipe-fuzz-flags-");
+    const before = fs.readdirSync(dir).sort();
     const failures: string[] = [];
     for (const [i, c] of selectedCases(flags)) {
       const run = await runCliInProcess(c.args, { cwd: dir, env: { DATABASE_URL: NOWHERE } });
-      // Nothing is started or written for a refused command line (no embedded server, no scratch folder).
+      // Nothing is started or written for a refused command line (no embedded server, no scratch folder, no stack file).
       const dbpipe = path.join(dir, ".dbpipe");
-      const wrong = judgeFlags(c, run) ?? (fs.existsSync(dbpipe) ? `wrote ${fs.readdirSync(dbpipe, { recursive: true }).join(", ")} under .dbpipe/ before refusing` : undefined);
+      const added = fs.readdirSync(dir).filter((name) => !before.includes(name) && name !== ".dbpipe");
+      const wrong =
+        judgeFlags(c, run) ??
+        (fs.existsSync(dbpipe) ? `wrote ${fs.readdirSync(dbpipe, { recursive: true }).join(", ")} under .dbpipe/ before refusing` : undefined) ??
+        (added.length > 0 ? `wrote ${added.join(", ")} before refusing` : undefined);
       fs.rmSync(dbpipe, { recursive: true, force: true });
+      for (const name of added) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
       if (wrong) failures.push(`  case ${i} (${c.kind}): ${wrong}\n    dbpipe ${c.args.join(" ")}\n    ${run.stderr.slice(0, 400).replace(/\n/g, "\n    ")}`);
     }
     expect(failures, report(failures)).toEqual([]);
@@ -106,6 +115,7 @@ describe(`bad stack configs and command lines (seed ${SEED})`, () => {
       const wrong = judgeConfig(c, run);
       if (wrong) failures.push(`  config case ${i} (${c.kind}): ${wrong}\n    ${run.stderr.slice(0, 400)}`);
     }
+    fs.writeFileSync(path.join(dir, TUNNEL_STACK.file), TUNNEL_STACK.text);
     for (const [i, c] of selectedCases(flags).slice(0, PROCESS_CASES)) {
       const run = await runCli(c.args, { cwd: dir, env: { DATABASE_URL: NOWHERE } });
       const wrong = judgeFlags(c, run);

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { type CliRun, runCli } from "../helpers/cli";
+import { type CliRun, REPO, runCli } from "../helpers/cli";
 import { withClient } from "../helpers/database";
 import { tempFolder } from "../helpers/project";
 import { DynamicProvider, cloneProject, migrationSetUrn, registerMigrationSet } from "../infra/migration-set-harness";
@@ -15,7 +16,10 @@ import { DynamicProvider, cloneProject, migrationSetUrn, registerMigrationSet } 
  * refused, unknown database), in text, JSON and SARIF, and the MigrationSet provider through its
  * harness. The password must not appear, as written or URL-encoded, nor any long piece of it, in
  * any stdout, stderr, file written under the project (.dbpipe/**: backups and their manifests, the
- * lint cache), provider output (the state) or provider error.
+ * lint cache), provider output (the state) or provider error. Besides `postgres://user:pw@host/db`,
+ * the URL shapes that carry it elsewhere: a Unix-socket URL with the password in `?password=` or
+ * in the userinfo of a `%2F`-encoded socket folder (served by a socket in front of the test
+ * server), and TLS URLs with `sslmode`/`sslrootcert` (the test server has no TLS: those runs fail).
  */
 
 const PASSWORD = "Zq9Vx@Kp%Rt:Wm/Yh7Lc";
@@ -34,6 +38,47 @@ function urlOf(database: string, password = PASSWORD, port?: string): string {
   url.pathname = `/${database}`;
   if (port) url.port = port;
   return url.toString();
+}
+
+/** The folder of the Unix socket in front of the test server (set up in beforeAll). */
+let socketDir = "";
+let socketServer: net.Server | undefined;
+
+/** A Unix-socket URL of `database`, the password in the query (`postgres:///db?host=/dir&password=`). */
+function socketQueryUrl(database: string, password = PASSWORD): string {
+  return `postgres:///${database}?host=${socketDir}&user=${role}&password=${encodeURIComponent(password)}`;
+}
+
+/** A Unix-socket URL of `database`, the socket folder percent-encoded as the host (`postgresql://user:pw@%2Fdir/db`). */
+function socketHostUrl(database: string, password = PASSWORD): string {
+  return `postgresql://${role}:${encodeURIComponent(password)}@${encodeURIComponent(socketDir)}/${database}`;
+}
+
+/** `urlOf(database)` with TLS parameters (`sslmode=verify-full&sslrootcert=...`). */
+function tlsUrl(database: string, params: string): string {
+  return `${urlOf(database)}?${params}`;
+}
+
+/** The CA bundle dbpipe ships: a real PEM file for `sslrootcert`. */
+const CA_BUNDLE = path.join(REPO, "certs", "rds-ca-bundle.pem");
+
+/**
+ * Serves `.s.PGSQL.5432` in a fresh folder, each connection piped to the test server's TCP port:
+ * the test server listens on no socket, and the client must really connect through one.
+ */
+async function startSocketForwarder(): Promise<void> {
+  const admin = new URL(inject("adminUrl"));
+  socketDir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-sock-"));
+  socketServer = net.createServer((client) => {
+    const server = net.connect(Number(admin.port), admin.hostname);
+    client.pipe(server).pipe(client);
+    client.on("error", () => server.destroy());
+    server.on("error", () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    socketServer!.once("error", reject);
+    socketServer!.listen(path.join(socketDir, ".s.PGSQL.5432"), resolve);
+  });
 }
 
 /** Where each needle was found in `text`, as `label: needle`. */
@@ -68,9 +113,12 @@ beforeAll(async () => {
     await c.query(`CREATE ROLE ${role} LOGIN CREATEDB PASSWORD '${PASSWORD.replace(/'/g, "''")}'`);
     for (const db of databases) await c.query(`CREATE DATABASE ${db} OWNER ${role}`);
   });
+  await startSocketForwarder();
 });
 
 afterAll(async () => {
+  await new Promise((resolve) => (socketServer ? socketServer.close(resolve) : resolve(undefined)));
+  fs.rmSync(socketDir, { recursive: true, force: true });
   await withClient(inject("adminUrl"), async (c) => {
     for (const db of databases) await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     // The drill's scratch databases are dropped by the drill; any left behind would be the role's.
@@ -130,6 +178,23 @@ describe("the password of the database never appears", () => {
     expectCode(await cli("down --all", ["down", "--all", ...db], dir), 0);
     expectCode(await cli("up again --json", ["up", "--json", ...db], dir), 0);
 
+    // The same database through a Unix socket: the password in ?password=, and in the userinfo of a %2F host.
+    for (const [shape, socketUrl] of [["socket ?password=", socketQueryUrl(databases[0])], ["socket %2F host", socketHostUrl(databases[0])]]) {
+      const sdb = ["--database-url", socketUrl];
+      expectCode(await cli(`status (${shape})`, ["status", ...sdb], dir), 0);
+      expectCode(await cli(`status --json (${shape}, DATABASE_URL)`, ["status", "--json"], dir, { DATABASE_URL: socketUrl }), 0);
+      expectCode(await cli(`down --all --json (${shape})`, ["down", "--all", "--json", ...sdb], dir), 0);
+      expectCode(await cli(`plan (${shape})`, ["plan", ...sdb], dir), 0);
+      expectCode(await cli(`up --json (${shape})`, ["up", "--json", ...sdb], dir), 0);
+      expectCode(await cli(`lint --format sarif (${shape})`, ["lint", "--format", "sarif", ...sdb], dir), 0);
+      expectCode(await cli(`backup --json (${shape})`, ["backup", "--json", ...sdb], dir), 0);
+      expectCode(await cli(`verify --scratch-url (${shape})`, ["verify", ...sdb, "--scratch-url", socketUrl], dir), 0);
+    }
+    // TLS parameters on a socket URL: libpq ignores them there, and so does dbpipe.
+    const socketTls = `${socketQueryUrl(databases[0])}&sslmode=verify-full&sslrootcert=${CA_BUNDLE}`;
+    expectCode(await cli("status --json (socket with sslmode=verify-full&sslrootcert)", ["status", "--json", "--database-url", socketTls], dir), 0);
+    expectCode(await cli("backup (socket with sslmode=verify-full&sslrootcert)", ["backup", "--database-url", socketTls], dir), 0);
+
     // The files it wrote: backups, their manifests, the lint cache.
     const files = filesUnder(dir);
     expect(files.some(([f]) => f.endsWith(".json") && f.includes("backups")), files.map(([f]) => f).join(", ")).toBe(true);
@@ -157,6 +222,19 @@ describe("the password of the database never appears", () => {
       ["restore into a missing database", ["restore", "--drill", "--database-url", urlOf("no_such_database")], dir, [2, 3]],
       ["not a URL", ["status", "--database-url", `postgres://${role}:${PASSWORD}@host:notaport/db`], dir, [2, 3]],
       ["another scheme", ["status", "--database-url", `mysql://${role}:${ENCODED}@localhost/db`], dir, [2]],
+      // Unix sockets: a folder nobody serves, an unknown database, bad SQL, a wrong password.
+      ["socket ?password=, no such socket folder", ["status", "--database-url", `postgres:///db?host=/nonexistent/dbpipe-sock&user=${role}&password=${ENCODED}`], dir, [3]],
+      ["socket %2F host, no such socket folder", ["plan", "--json", "--database-url", `postgresql://${role}:${ENCODED}@%2Fnonexistent%2Fdbpipe-sock/db`], dir, [3]],
+      ["socket ?password=, unknown database", ["status", "--json", "--database-url", socketQueryUrl("no_such_database")], dir, [3]],
+      ["socket %2F host, bad SQL", ["up", "--json", "--database-url", socketHostUrl(databases[3])], dir, [3]],
+      ["socket ?password=, a PASSWORD literal in failing SQL", ["up", "--database-url", socketQueryUrl(databases[3])], literal, [3]],
+      ["socket ?password=, wrong password", ["status", "--database-url", socketQueryUrl(databases[3], `${PASSWORD}x`)], dir, [0, 3]],
+      // TLS URLs against a server without TLS, and a CA file that is not there.
+      ["sslmode=verify-full&sslrootcert=<CA bundle>", ["status", "--database-url", tlsUrl(databases[3], `sslmode=verify-full&sslrootcert=${CA_BUNDLE}`)], dir, [3]],
+      ["sslmode=verify-full&sslrootcert=<CA bundle> --json", ["up", "--json", "--database-url", tlsUrl(databases[3], `sslmode=verify-full&sslrootcert=${CA_BUNDLE}`)], dir, [3]],
+      ["sslmode=verify-ca&sslrootcert=<missing file>", ["plan", "--database-url", tlsUrl(databases[3], "sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem")], dir, [2, 3]],
+      ["sslmode=verify-full&sslrootcert=system, lint", ["lint", "--database-url", tlsUrl(databases[3], "sslmode=verify-full&sslrootcert=system")], dir, [3]],
+      ["sslmode=require, backup", ["backup", "--database-url", tlsUrl(databases[3], "sslmode=require")], dir, [3]],
     ];
     for (const [label, args, cwd, codes] of failing) {
       const env = label.includes("(DATABASE_URL)") ? { DATABASE_URL: urlOf(databases[3], PASSWORD, "1") } : {};
@@ -203,11 +281,16 @@ describe("the password of the database never appears", () => {
       fs.writeFileSync(path.join(migrationsDir, "0002_b.sql"), "CREATE TABLE b (i int);\n");
       await failure(provider.update(urn, created.id, created.outputs, await inputs(urlOf(databases[2], PASSWORD, "1"))));
       await failure(provider.update(urn, created.id, created.outputs, await inputs(urlOf("no_such_database"))));
+      // The Unix-socket and TLS URL shapes: a socket URL with ?password= that works, TLS URLs the server (no TLS) refuses.
+      states.push(await provider.update(urn, created.id, created.outputs, await inputs(socketQueryUrl(databases[2]))));
+      states.push(await provider.update(urn, created.id, created.outputs, await inputs(socketHostUrl(databases[2]))));
+      await failure(provider.update(urn, created.id, created.outputs, await inputs(tlsUrl(databases[2], `sslmode=verify-full&sslrootcert=${CA_BUNDLE}`))));
+      await failure(provider.update(urn, created.id, created.outputs, await inputs(tlsUrl(databases[2], "sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem"))));
       const wrong = provider.update(urn, created.id, created.outputs, await inputs(urlOf(databases[2], `${PASSWORD}x`)));
       await wrong.then((outputs) => states.push(outputs), (error) => errors.push((error as { details?: string }).details ?? String(error)));
       states.push(await provider.update(urn, created.id, created.outputs, await inputs(url)));
       states.push((await provider.read(urn, created.id, states.at(-1)!)).outputs);
-      expect(errors.length).toBeGreaterThanOrEqual(3);
+      expect(errors.length).toBeGreaterThanOrEqual(5);
       for (const [i, state] of states.entries()) found.push(...leaks(`provider outputs ${i}`, JSON.stringify({ ...state, databaseUrl: undefined })));
       for (const [i, message] of errors.entries()) found.push(...leaks(`provider error ${i}`, message));
       found.push(...leaks("provider stderr", provider.stderr));
