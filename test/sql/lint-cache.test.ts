@@ -48,12 +48,14 @@ describe("the lint cache", () => {
     cache.save();
 
     const changed = history();
-    changed[1] = migration("CREATE INDEX orders_total ON orders (total);", { version: "0002", name: "indexes" });
+    // A type change, whose finding depends on the column type the cached first migration recorded.
+    changed[1] = migration("CREATE INDEX orders_total ON orders (total);\nALTER TABLE items ALTER COLUMN sku TYPE varchar(10);", { version: "0002", name: "indexes" });
     let linted: string[] = [];
     const counting = (ms: readonly Migration[], options: object) => ((linted = ms.map((m) => m.version)), lintMigrations(ms, options));
     const again = LintCache.open(file);
     expectSame(await again.lint(changed, {}, counting), await lintMigrations(changed));
     expect(linted).toEqual(["0002", "0003"]);
+    expect((await lintMigrations(changed))[1].findings.find((f) => f.rule === "change-column-type")?.message).toContain("text");
     again.save();
     expectSame(await LintCache.open(file).lint(changed, {}, lintMigrations), await lintMigrations(changed));
   });
