@@ -49,7 +49,7 @@ export interface AssessInput {
   client?: Client;
   /** Or the target's URL: a session is opened for the data-aware pass and closed after. Ignored with `client`. */
   databaseUrl?: string;
-  /** The lint cache file: results of unchanged files are reused, and the file is rewritten. Default: no cache. */
+  /** The lint cache file: results of unchanged files are reused, and the file is rewritten when a file was linted afresh. Default: no cache. */
   cacheFile?: string;
   /**
    * Report SQL that does not parse as each migration's `parseError` and assess the rest
