@@ -66,11 +66,17 @@ const CA_BUNDLE = path.join(REPO, "certs", "rds-ca-bundle.pem");
  * Serves `.s.PGSQL.5432` in a fresh folder, each connection piped to the test server's TCP port:
  * the test server listens on no socket, and the client must really connect through one.
  */
+/** The forwarder's open connections, both ends. */
+const forwarded = new Set<net.Socket>();
+
 async function startSocketForwarder(): Promise<void> {
   const admin = new URL(inject("adminUrl"));
   socketDir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-sock-"));
   socketServer = net.createServer((client) => {
     const server = net.connect(Number(admin.port), admin.hostname);
+    forwarded.add(client).add(server);
+    client.once("close", () => forwarded.delete(client));
+    server.once("close", () => forwarded.delete(server));
     client.pipe(server).pipe(client);
     client.on("error", () => server.destroy());
     server.on("error", () => client.destroy());
@@ -117,6 +123,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // close() waits for every connection to end: a client that left one open (a killed process's) would hold it for ever.
+  for (const socket of forwarded) socket.destroy();
   await new Promise((resolve) => (socketServer ? socketServer.close(resolve) : resolve(undefined)));
   fs.rmSync(socketDir, { recursive: true, force: true });
   await withClient(inject("adminUrl"), async (c) => {
