@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { FailureError, InputError } from "../errors";
-import { holderAlive, processStart } from "../local/embedded";
+import { processRunning, processStart } from "../local/embedded";
 import { writeChunksToFile } from "./dump-file";
 import { type DumpChunks, DumpMeter } from "./dump-meter";
 import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFacts, checkBackupId, parseManifest } from "./store";
@@ -58,7 +58,7 @@ function partialOf(final: string): string {
 function deadPartial(name: string): boolean {
   const m = PARTIAL.exec(name);
   if (!m || m[5] !== HOST) return false;
-  return !holderAlive(`${m[3]} start=${m[4] === "0" ? "unknown" : m[4]}`);
+  return !processRunning(Number(m[3]), m[4] === "0" ? undefined : m[4]);
 }
 
 /** A {@link BackupStore} in a local folder. */

@@ -535,13 +535,21 @@ function readPid(file: string): number {
  * /proc gives it) is still running: a pid that a new process reuses after the holder was killed is
  * not the holder. A record without a start time counts by its pid alone.
  */
-export function holderAlive(record: string | undefined): boolean {
+function holderAlive(record: string | undefined): boolean {
   const words = (record ?? "").trim().split(/\s+/);
-  const pid = Number(words[0]);
-  if (!processAlive(pid)) return false;
   const recorded = words.find((w) => w.startsWith("start="))?.slice("start=".length);
+  return processRunning(Number(words[0]), recorded === "unknown" ? undefined : recorded);
+}
+
+/**
+ * Whether process `pid` is running and is the one that started at `start` (from
+ * {@link processStart}): a pid reused by a new process is not it. Without `start`, or where /proc
+ * cannot tell, the pid alone counts.
+ */
+export function processRunning(pid: number, start: string | undefined): boolean {
+  if (!processAlive(pid)) return false;
   const now = processStart(pid);
-  return recorded === undefined || recorded === "unknown" || now === undefined || now === recorded;
+  return start === undefined || now === undefined || now === start;
 }
 
 /** When process `pid` started (clock ticks since boot, from /proc on Linux); undefined elsewhere. */
