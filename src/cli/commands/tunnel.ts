@@ -115,29 +115,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs `aws <args>` with the terminal, forwarding Ctrl-C and SIGTERM; resolves with its exit code, or "interrupted". */
-function runSession(args: string[], interrupted: AbortController): Promise<number | "interrupted"> {
+/**
+ * Runs `aws <args>` with the terminal; when `interrupted` aborts (Ctrl-C, SIGTERM: its reason is
+ * the signal), the same signal is sent on to it. Resolves with its exit code, or "interrupted".
+ */
+function runSession(args: string[], interrupted: AbortSignal): Promise<number | "interrupted"> {
   return new Promise((resolve, reject) => {
     const child = spawn("aws", args, { stdio: "inherit" });
-    const forward = (signal: NodeJS.Signals) => {
-      interrupted.abort();
-      child.kill(signal);
-    };
-    const onInt = () => forward("SIGINT");
-    const onTerm = () => forward("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
-    const done = () => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-    };
+    const forward = () => child.kill(interrupted.reason as NodeJS.Signals);
+    interrupted.addEventListener("abort", forward, { once: true });
     child.once("error", (error) => {
-      done();
+      interrupted.removeEventListener("abort", forward);
       reject(new FailureError(`could not run aws: ${error.message}`));
     });
     child.once("exit", (code, signal) => {
-      done();
-      resolve(interrupted.signal.aborted ? "interrupted" : (code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
+      interrupted.removeEventListener("abort", forward);
+      resolve(interrupted.aborted ? "interrupted" : (code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
     });
   });
 }
@@ -206,7 +199,7 @@ export const register: RegisterCommand = (program, io) => {
           const deadline = Date.now() + waitMs;
           const interval = retryIntervalMs(waitMs);
           const interrupted = new AbortController();
-          const onInt = () => interrupted.abort();
+          const onInt = (signal: NodeJS.Signals) => interrupted.abort(signal);
           process.on("SIGINT", onInt);
           process.on("SIGTERM", onInt);
           try {
@@ -233,7 +226,7 @@ export const register: RegisterCommand = (program, io) => {
             }
             output.error(`Forwarding localhost:${localPort} to ${target.host}:${target.port} through ${target.bastionInstanceId}; Ctrl-C closes the tunnel.`);
             for (;;) {
-              const code = await runSession(args, interrupted);
+              const code = await runSession(args, interrupted.signal);
               if (code === "interrupted") return EXIT.ok;
               if (waitMs === 0 || Date.now() + interval > deadline) {
                 if (code === 0) return EXIT.ok;
