@@ -406,12 +406,12 @@ export class SqlTokens {
 }
 
 /** A character that may start an unquoted identifier: a letter, `_`, or any non-ASCII character. */
-export function isIdentifierStart(c: number): boolean {
+function isIdentifierStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128;
 }
 
 /** A character that may continue an unquoted identifier: also digits and `$`. */
-export function isIdentifierPart(c: number): boolean {
+function isIdentifierPart(c: number): boolean {
   return isIdentifierStart(c) || (c >= 48 && c <= 57) || c === 36;
 }
 
