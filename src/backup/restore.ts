@@ -9,12 +9,14 @@ import { PgDumpError, type PgTool, connectionFor, findPgTool } from "./pg-dump";
 import type { BackupManifest, BackupStore } from "./store";
 
 /**
- * Restoring a backup into a database: the dump's sha256 is checked against its manifest before
- * anything is restored, a target that already holds objects is refused unless forced, and
- * pg_restore runs in one transaction, so a failing restore leaves the target as it was.
+ * Restoring a backup into a database: the dump's size and sha256 are checked against its manifest
+ * before the restore can commit, a target that already holds objects is refused unless forced, and
+ * pg_restore runs in one transaction, so a failing restore leaves the target as it was. A dump on
+ * this machine's disk is checked before pg_restore starts; a dump in a remote store (S3) streams
+ * into pg_restore as it downloads, its last bytes held back until the check passes.
  */
 
-/** What is being done, for progress. */
+/** What is being done, for progress: a local dump is verified, then restored; a remote one is restored as it downloads ("restoring"). "downloading" is not reported any more. */
 export type RestorePhase = "verifying" | "downloading" | "restoring";
 
 /** How far a restore has got. */
@@ -55,7 +57,8 @@ export class BackupIntegrityError extends FailureError {}
 /**
  * Restores backup `id` of `store` into the database `options.to`: checks the target (refusing a
  * non-empty one unless `force`), finds a pg_restore able to read the dump and write to the server,
- * verifies the dump's size and sha256 against the manifest, then runs pg_restore.
+ * and runs it on the dump, which must have the manifest's size and sha256 (a local dump is checked
+ * first; a remote one as it streams in, see {@link restoreStreamed}).
  */
 export async function restoreBackup(store: BackupStore, id: string, options: RestoreOptions): Promise<RestoreResult> {
   const { manifest, dump } = await store.open(id);
