@@ -23,6 +23,7 @@ import {
   type ReadContext,
   type StackSettings,
 } from "./stack-settings-types";
+import { parseDatabaseUrl } from "../database-url";
 import { RISK_THRESHOLDS } from "../risk-level";
 import { SSL_MODES, type SslMode } from "../tls";
 import { connectionsAlarmThreshold } from "./rds-instance-classes";
@@ -664,7 +665,7 @@ function defaultSslMode(s: StackSettings): SslMode {
   if (s.infra.server === "rds") return s.infra.networkPath === "tunnel" ? "verify-ca" : "verify-full";
   let fromUrl: string | null = null;
   try {
-    fromUrl = s.infra.directUrl?.value === undefined ? null : new URL(s.infra.directUrl.value).searchParams.get("sslmode");
+    fromUrl = s.infra.directUrl?.value === undefined ? null : parseDatabaseUrl(s.infra.directUrl.value).searchParams.get("sslmode");
   } catch {
     // dbpipe:directUrl's own problem is reported under its key.
   }

@@ -321,6 +321,8 @@ describe("TLS settings", () => {
     expect(external({}).infra.sslmode).toBe("verify-full");
     expect(external({ "dbpipe:directUrl": "postgres://u:pw@db.abcdefghij.supabase.co/postgres" }).infra.sslmode).toBe("require");
     expect(external({ "dbpipe:directUrl": "postgres://u:pw@db.example.internal/postgres?sslmode=disable" }).infra.sslmode).toBe("require");
+    // A socket URL with a user and no host (which WHATWG URLs refuse and libpq reads) is read for its sslmode too.
+    expect(external({ "dbpipe:directUrl": "postgresql://u:pw@/postgres?host=/var/run/postgresql&sslmode=verify-full" }).infra.sslmode).toBe("verify-full");
     expect(external({ "dbpipe:sslmode": "verify-full", "dbpipe:sslRootCert": "certs/supabase-ca.crt" }).infra).toMatchObject({ sslmode: "verify-full", sslRootCert: "certs/supabase-ca.crt" });
   });
 
