@@ -57,8 +57,7 @@ export function findPgTool(name: PgToolName, serverMajor: number, env: NodeJS.Pr
       // No Debian PostgreSQL packages on this machine.
     }
   }
-  const found = [...new Set(candidates)]
-    .filter((c) => fs.existsSync(c))
+  const found = distinctTools(candidates)
     .map((c) => pgToolVersion(c, name))
     .filter((d): d is PgTool => d !== undefined)
     .sort((a, b) => b.major - a.major);
@@ -74,6 +73,34 @@ export function findPgTool(name: PgToolName, serverMajor: number, env: NodeJS.Pr
     );
   }
   return found[0];
+}
+
+/**
+ * The candidates that exist, each file once (`/bin` and `/usr/bin` are often one folder), in
+ * order. Debian's `pg_wrapper` (what `/usr/bin/pg_dump` links to there) is left out when a tool of
+ * `/usr/lib/postgresql/<major>/bin` is a candidate too: it only runs one of those, so asking it for
+ * its version costs a Perl start for nothing, and running the tool through it costs one more on
+ * every backup and restore.
+ */
+function distinctTools(candidates: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const tools: { given: string; real: string }[] = [];
+  for (const given of candidates) {
+    let real: string;
+    try {
+      real = fs.realpathSync(given);
+      if (!fs.statSync(real).isFile()) continue;
+    } catch {
+      continue;
+    }
+    if (seen.has(real)) continue;
+    seen.add(real);
+    tools.push({ given, real });
+  }
+  const debianTool = (t: { real: string }) => t.real.startsWith(`${path.sep}usr${path.sep}lib${path.sep}postgresql${path.sep}`);
+  const wrapper = (t: { real: string }) => path.basename(t.real) === "pg_wrapper";
+  const hasDebianTool = tools.some(debianTool);
+  return tools.filter((t) => !(hasDebianTool && wrapper(t))).map((t) => t.given);
 }
 
 /**

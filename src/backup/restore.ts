@@ -1,22 +1,22 @@
 import { spawn } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
+import type { Readable } from "node:stream";
 import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
 import { redactText } from "../redact";
-import { fileChunks, writeChunksToFile, writeWhole } from "./dump-file";
+import { fileChunks, writeWhole } from "./dump-file";
 import { DumpMeter, countBytes } from "./dump-meter";
 import { PgDumpError, type PgTool, connectionFor, findPgTool } from "./pg-dump";
 import type { BackupManifest, BackupStore } from "./store";
 
 /**
- * Restoring a backup into a database: the dump's sha256 is checked against its manifest before
- * anything is restored, a target that already holds objects is refused unless forced, and
- * pg_restore runs in one transaction, so a failing restore leaves the target as it was.
+ * Restoring a backup into a database: the dump's size and sha256 are checked against its manifest
+ * before the restore can commit, a target that already holds objects is refused unless forced, and
+ * pg_restore runs in one transaction, so a failing restore leaves the target as it was. A dump on
+ * this machine's disk is checked before pg_restore starts; a dump in a remote store (S3) streams
+ * into pg_restore as it downloads, its last bytes held back until the check passes.
  */
 
-/** What is being done, for progress. */
+/** What is being done, for progress: a local dump is verified, then restored; a remote one is restored as it downloads ("restoring"). "downloading" is not reported any more. */
 export type RestorePhase = "verifying" | "downloading" | "restoring";
 
 /** How far a restore has got. */
@@ -57,11 +57,11 @@ export class BackupIntegrityError extends FailureError {}
 /**
  * Restores backup `id` of `store` into the database `options.to`: checks the target (refusing a
  * non-empty one unless `force`), finds a pg_restore able to read the dump and write to the server,
- * verifies the dump's size and sha256 against the manifest, then runs pg_restore.
+ * and runs it on the dump, which must have the manifest's size and sha256 (a local dump is checked
+ * first; a remote one as it streams in, see {@link restoreStreamed}).
  */
 export async function restoreBackup(store: BackupStore, id: string, options: RestoreOptions): Promise<RestoreResult> {
   const { manifest, dump } = await store.open(id);
-  let spooled: string | undefined;
   try {
     const contents = await databaseContents(options.client);
     if (contents.length > 0 && !options.force) {
@@ -76,39 +76,93 @@ export async function restoreBackup(store: BackupStore, id: string, options: Res
     // pg_restore must read the archive pg_dump wrote and talk to the target server.
     const pgRestore = findPgTool("pg_restore", Math.max(targetMajor, Number.parseInt(manifest.pgDumpVersion, 10) || 0));
 
-    // Verify first, restore after: a damaged dump must not get half restored. A local dump is
-    // read in place; anything else is downloaded to a private temporary file as it is hashed.
     const local = store.localPath?.(id);
-    let file: string;
-    const meterPhase = local ? "verifying" : "downloading";
+    if (!local) return { manifest, restoreMs: await restoreStreamed(store, id, manifest, dump, pgRestore, options) };
+
+    // A local dump is verified first and restored after: reading it twice costs little.
+    dump.destroy();
     const started = performance.now();
-    const meter = new DumpMeter((bytes) => options.onProgress?.({ phase: meterPhase, bytes, total: manifest.bytes, elapsedMs: performance.now() - started }));
-    if (local) {
-      dump.destroy();
-      for await (const chunk of fileChunks(local)) meter.add(chunk);
-      file = local;
-    } else {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-restore-"));
-      spooled = path.join(dir, `${id}.dump`);
-      try {
-        await writeChunksToFile(spooled, meter.through(dump), "w");
-      } catch (error) {
-        throw new FailureError(`could not download backup ${id} from ${store.url}: ${(error as Error).message}`, { cause: error });
-      }
-      file = spooled;
-    }
-    const sha256 = meter.sha256();
-    if (meter.bytes !== manifest.bytes || sha256 !== manifest.sha256) {
-      throw new BackupIntegrityError(
-        `backup ${id} in ${store.url} is damaged: its dump has ${meter.bytes} bytes with sha256 ${sha256}, its manifest says ${manifest.bytes} bytes with sha256 ${manifest.sha256}; nothing was restored`,
-      );
-    }
+    const meter = new DumpMeter((bytes) => options.onProgress?.({ phase: "verifying", bytes, total: manifest.bytes, elapsedMs: performance.now() - started }));
+    for await (const chunk of fileChunks(local)) meter.add(chunk);
+    checkIntegrity(store, id, manifest, meter.bytes, meter.sha256());
     const restoreStarted = performance.now();
-    await runPgRestore(pgRestore, file, options, manifest.bytes);
+    const restore = startPgRestore(pgRestore, options);
+    const fed = (async () => {
+      // Each chunk is written whole before the buffer is filled again: memory is one chunk.
+      for await (const chunk of countBytes(fileChunks(local), (bytes) => options.onProgress?.({ phase: "restoring", bytes, total: manifest.bytes, elapsedMs: performance.now() - restoreStarted }))) {
+        if (!(await restore.write(chunk))) break;
+      }
+      restore.end();
+    })().catch(() => restore.kill());
+    await restore.finished();
+    await fed;
     return { manifest, restoreMs: Math.round(performance.now() - restoreStarted) };
   } finally {
     dump.destroy();
-    if (spooled) fs.rmSync(path.dirname(spooled), { recursive: true, force: true });
+  }
+}
+
+/** Bytes at the end of a streamed dump that pg_restore is given only once the dump's size and sha256 match its manifest. */
+export const HELD_BYTES = 1024 * 1024;
+
+/**
+ * Restores a dump as it is downloaded: pg_restore reads it as it arrives while its size and sha256
+ * are counted, but its last {@link HELD_BYTES} bytes (and anything past the manifest's size) are
+ * held back until the whole dump matches the manifest. pg_restore cannot read the archive to its
+ * end before that, so it cannot finish, nor commit its one transaction; on a mismatch (or a failed
+ * download) it is killed and the server rolls the transaction back. A pg_restore that fails
+ * first is reported as damage when the rest of the dump does not match either. Memory is the
+ * held bytes and a chunk. Resolves to the time taken, ms.
+ */
+async function restoreStreamed(store: BackupStore, id: string, manifest: BackupManifest, dump: Readable, pgRestore: PgTool, options: RestoreOptions): Promise<number> {
+  const started = performance.now();
+  const meter = new DumpMeter((bytes) => options.onProgress?.({ phase: "restoring", bytes, total: manifest.bytes, elapsedMs: performance.now() - started }));
+  const restore = startPgRestore(pgRestore, options);
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let feeding = true;
+  try {
+    try {
+      for await (const chunk of dump as AsyncIterable<Buffer>) {
+        meter.add(chunk);
+        if (!feeding) continue;
+        if (meter.bytes > manifest.bytes) {
+          // Longer than the manifest says: damaged whatever follows; read on for the message.
+          feeding = false;
+          restore.kill();
+          held.length = 0;
+          continue;
+        }
+        held.push(chunk);
+        heldBytes += chunk.length;
+        while (held.length > 0 && heldBytes - held[0].length >= HELD_BYTES) {
+          const next = held.shift()!;
+          heldBytes -= next.length;
+          // pg_restore gone (it failed): read on, to tell damage from its own failure.
+          if (!(await restore.write(next))) feeding = false;
+        }
+      }
+    } catch (error) {
+      throw new FailureError(`could not download backup ${id} from ${store.url}: ${(error as Error).message}`, { cause: error });
+    }
+    checkIntegrity(store, id, manifest, meter.bytes, meter.sha256());
+    for (const chunk of held.splice(0)) if (!(await restore.write(chunk))) break;
+    restore.end();
+    await restore.finished();
+    return Math.round(performance.now() - started);
+  } finally {
+    // Whatever failed, pg_restore must not go on (a no-op once it has exited).
+    restore.kill();
+    await restore.exited;
+  }
+}
+
+/** Throws a BackupIntegrityError unless the dump read has the manifest's size and sha256. */
+function checkIntegrity(store: BackupStore, id: string, manifest: BackupManifest, bytes: number, sha256: string): void {
+  if (bytes !== manifest.bytes || sha256 !== manifest.sha256) {
+    throw new BackupIntegrityError(
+      `backup ${id} in ${store.url} is damaged: its dump has ${bytes} bytes with sha256 ${sha256}, its manifest says ${manifest.bytes} bytes with sha256 ${manifest.sha256}; nothing was restored`,
+    );
   }
 }
 
@@ -139,31 +193,54 @@ export async function databaseContents(client: Client): Promise<string[]> {
   return rows.map((r) => r.what);
 }
 
-/** Runs pg_restore on `file`, fed through its stdin so progress can be counted; one transaction, stops at the first error. */
-async function runPgRestore(pgRestore: PgTool, file: string, options: RestoreOptions, total: number): Promise<void> {
+/** A running pg_restore, fed through its stdin. */
+interface RunningRestore {
+  /** Writes `chunk` and waits until pg_restore has taken it (a lent chunk can then be reused); false when pg_restore is gone. */
+  write(chunk: Buffer): Promise<boolean>;
+  /** Ends its input. */
+  end(): void;
+  /** Kills it, when it still runs: its connection drops and the server rolls its transaction back. */
+  kill(): void;
+  /** Its exit code (null when killed). */
+  exited: Promise<number | null>;
+  /** Resolves when it exited 0; else rejects with its message (password removed). */
+  finished(): Promise<void>;
+}
+
+/** Starts pg_restore reading an archive from its stdin (so progress can be counted): one transaction, stopping at the first error. */
+function startPgRestore(pgRestore: PgTool, options: RestoreOptions): RunningRestore {
   const { dbname, env, password } = connectionFor(options.to);
   const args = ["--no-password", "--no-owner", "--single-transaction", "--exit-on-error", `--dbname=${dbname}`, ...(options.force ? ["--clean", "--if-exists"] : [])];
   const child = spawn(pgRestore.path, args, { env, stdio: ["pipe", "ignore", "pipe"] });
   let err = "";
   child.stderr.on("data", (d) => (err = (err + d).slice(-8000)));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on("error", (error) => reject(new PgDumpError(`could not run ${pgRestore.path}: ${error.message}`)));
+  let spawnError: Error | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.on("error", (error) => {
+      spawnError = error;
+      resolve(null);
+    });
     child.on("close", (code) => resolve(code));
   });
-  const started = performance.now();
   // pg_restore exiting early (an error) closes its stdin: that is reported by its exit, not as EPIPE.
   child.stdin.on("error", () => undefined);
-  const feed = async () => {
-    // Each chunk is written whole before the buffer is filled again: memory is one chunk.
-    for await (const chunk of countBytes(fileChunks(file), (bytes) => options.onProgress?.({ phase: "restoring", bytes, total, elapsedMs: performance.now() - started }))) {
-      await writeWhole(child.stdin, chunk);
-    }
-    child.stdin.end();
+  return {
+    write: (chunk) =>
+      child.stdin.destroyed || child.stdin.writableEnded ? Promise.resolve(false) : writeWhole(child.stdin, chunk).then(() => true, () => false),
+    end: () => {
+      if (!child.stdin.destroyed) child.stdin.end();
+    },
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) child.kill("SIGKILL");
+      child.stdin.destroy();
+    },
+    exited,
+    finished: async () => {
+      const code = await exited;
+      if (spawnError) throw new PgDumpError(`could not run ${pgRestore.path}: ${spawnError.message}`);
+      if (code !== 0) {
+        throw new PgDumpError(`pg_restore failed (exit ${code}); the restore ran in one transaction, so nothing of it was kept: ${redactText(err.trim(), [password]) || "no message"}`);
+      }
+    },
   };
-  const fed = feed().catch(() => child.stdin.destroy());
-  const code = await exited;
-  await fed;
-  if (code !== 0) {
-    throw new PgDumpError(`pg_restore failed (exit ${code}); the restore ran in one transaction, so nothing of it was kept: ${redactText(err.trim(), [password]) || "no message"}`);
-  }
 }

@@ -68,15 +68,23 @@ export class S3Store implements BackupStore {
 
   async put(id: string, dump: DumpChunks, describe: (facts: StoredFacts) => BackupManifest): Promise<StoredBackup> {
     checkBackupId(id);
-    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
-    const client = await this.s3();
-    if (await this.exists(this.key(`${id}.json`))) throw new InputError(`backup ${id} already exists in ${this.url}`);
     const meter = new DumpMeter();
+    // The dump starts now (pg_dump connects and reads the catalog) while the SDK loads and the
+    // bucket is asked; its first chunk waits for the upload.
+    const early = startEarly(meter.through(dump));
+    let client: S3Client;
+    try {
+      client = await this.s3();
+      if (await this.exists(this.key(`${id}.json`))) throw new InputError(`backup ${id} already exists in ${this.url}`);
+    } catch (error) {
+      await early.cancel();
+      throw error;
+    }
     const dumpKey = this.key(`${id}.dump`);
     const upload = new PartUpload(client, this.bucket, dumpKey, this.options.partSize ?? DEFAULT_PART_SIZE, this.options.queueSize ?? DEFAULT_QUEUE_SIZE);
     try {
       // A failing dump fails the upload (the iteration throws), which then aborts.
-      await upload.run(meter.through(dump));
+      await upload.run(early.chunks);
     } catch (error) {
       await upload.abort();
       // A single-part upload may have landed before the stream failed: without its manifest it is
@@ -85,6 +93,7 @@ export class S3Store implements BackupStore {
       throw this.failure(`could not upload backup ${id} to ${this.url}`, error);
     }
     const manifest = describe({ bytes: meter.bytes, sha256: meter.sha256() });
+    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
     try {
       await client.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: this.key(`${id}.json`), Body: `${JSON.stringify(manifest, null, 2)}\n`, ContentType: "application/json" }),
@@ -318,6 +327,47 @@ export class PartUpload {
     const { AbortMultipartUploadCommand } = await import("@aws-sdk/client-s3");
     await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId })).catch(() => undefined);
   }
+}
+
+/**
+ * `chunks` with their first chunk asked for at once (so their source starts working), and the
+ * rest when read. `cancel` stops them unread (their source is ended through the iterator's
+ * `return`); reading `chunks` to the end, or stopping early, needs no cancel.
+ */
+export function startEarly(chunks: DumpChunks): { chunks: DumpChunks; cancel(): Promise<void> } {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const first = iterator.next();
+  // A failure is reported to whoever reads the chunks; unread (cancelled), it is of no interest.
+  first.catch(() => undefined);
+  let read = false;
+  async function* rest(): AsyncGenerator<Buffer> {
+    let done = false;
+    try {
+      let next = await first;
+      while (!next.done) {
+        yield next.value;
+        next = await iterator.next();
+      }
+      done = true;
+    } finally {
+      // Stopped early (the upload failed) or failed: end the source.
+      if (!done) await iterator.return?.();
+    }
+  }
+  return {
+    chunks: {
+      [Symbol.asyncIterator]() {
+        if (read) throw new Error("the dump's chunks can be read once");
+        read = true;
+        return rest();
+      },
+    },
+    cancel: async () => {
+      read = true;
+      await first.catch(() => undefined);
+      await iterator.return?.();
+    },
+  };
 }
 
 function isNotFound(error: unknown): boolean {

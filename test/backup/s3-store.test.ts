@@ -1,11 +1,15 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBackupStore } from "../../src/backup/open-store";
+import { connectionFor, findPgTool } from "../../src/backup/pg-dump";
+import { BackupIntegrityError, HELD_BYTES, restoreBackup } from "../../src/backup/restore";
 import { MIN_PART_SIZE, PartUpload, S3Store } from "../../src/backup/s3-store";
-import type { BackupManifest, StoredFacts } from "../../src/backup/store";
+import type { BackupManifest, BackupStore, StoredFacts } from "../../src/backup/store";
 import { takeBackup } from "../../src/backup/take-backup";
 import { freshDatabase, withClient } from "../helpers/database";
 import { tempFolder } from "../helpers/project";
@@ -186,3 +190,154 @@ describe("the S3 store", () => {
   });
 });
 
+
+/** Every table outside the system schemas with its exact row count. */
+async function tableCounts(url: string): Promise<Record<string, number>> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ t: string }>("SELECT format('%I.%I', schemaname, relname) AS t FROM pg_stat_user_tables ORDER BY 1");
+    const out: Record<string, number> = {};
+    for (const { t } of rows) out[t] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
+    return out;
+  });
+}
+
+/** A database of `rows` rows of hashes (which compress badly): a dump of about 45 bytes a row. */
+async function hashesDatabase(rows: number): Promise<string> {
+  const url = await freshDatabase("s3restore");
+  await withClient(url, (c) =>
+    c.query(`CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, ${rows}) g;
+             CREATE TABLE tags (id int REFERENCES notes, tag text); INSERT INTO tags SELECT g, 'tag' || g FROM generate_series(1, 1000) g`),
+  );
+  return url;
+}
+
+describe("restoring from the S3 store while the dump downloads", () => {
+  it("restores a dump larger than the bytes it holds back", async () => {
+    const url = await hashesDatabase(120_000);
+    const store = openBackupStore(`s3://${BUCKET}/streamed`);
+    const backup = await withClient(url, (client) => takeBackup(store, { url, client, stack: "dev", head: null, pending: [] }));
+    expect(backup.manifest.bytes).toBeGreaterThan(2 * HELD_BYTES);
+    const target = await freshDatabase("s3target");
+    const phases = new Set<string>();
+    const result = await withClient(target, (client) => restoreBackup(store, backup.manifest.id, { to: target, client, onProgress: (p) => phases.add(p.phase) }));
+    expect(result.manifest).toEqual(backup.manifest);
+    expect([...phases]).toEqual(["restoring"]);
+    expect(await tableCounts(target)).toEqual({ "public.notes": 120_000, "public.tags": 1000 });
+  });
+
+  it("pg_restore given all of a dump but its last held-back bytes does not commit (the premise of holding them back)", async () => {
+    const url = await hashesDatabase(60_000);
+    const store = openBackupStore(`s3://${BUCKET}/premise`);
+    const backup = await withClient(url, (client) => takeBackup(store, { url, client, stack: "dev", head: null, pending: [] }));
+    const whole = Buffer.concat(await (await store.open(backup.manifest.id)).dump.toArray());
+    const target = await freshDatabase("s3premise");
+    const { dbname, env } = connectionFor(target);
+    for (const held of [HELD_BYTES, 1]) {
+      const child = spawn(findPgTool("pg_restore", 15).path, ["--no-password", "--no-owner", "--single-transaction", "--exit-on-error", `--dbname=${dbname}`], { env, stdio: ["pipe", "ignore", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (d) => (err += d));
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(whole.subarray(0, whole.length - held));
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(code).not.toBe(0);
+      expect(err).toMatch(/could not read input file|unexpected end of file|end of file/i);
+      expect(await tableCounts(target)).toEqual({});
+    }
+  });
+
+  it("a dump replaced by another whole backup's is not committed however long its download takes to end: pg_restore waits for the held-back bytes", { timeout: 120_000 }, async () => {
+    const store = openBackupStore(`s3://${BUCKET}/held`);
+    const backupOf = async (rows: number) => {
+      const url = await hashesDatabase(rows);
+      return withClient(url, (client) => takeBackup(store, { url, client, stack: "dev", head: null, pending: [] }));
+    };
+    const [backup, other] = [await backupOf(100_000), await backupOf(70_000)];
+    const otherDump = Buffer.concat(await (await store.open(other.manifest.id)).dump.toArray());
+    await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: `held/${backup.manifest.id}.dump`, Body: otherDump }));
+    const target = await freshDatabase("s3held");
+    const database = new URL(target).pathname.slice(1);
+    /**
+     * The download's end held until pg_restore has committed (what holding back must prevent), or
+     * has waited for more input for a while with its transaction open (what it must do instead).
+     */
+    const heldEnd = async () => {
+      let waiting = 0;
+      while (waiting < 20) {
+        await sleep(50);
+        const state = await withClient(target, async (c) => ({
+          committed: (await c.query("SELECT 1 FROM pg_stat_user_tables")).rowCount! > 0,
+          waiting:
+            (await c.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'dbpipe-backup' AND xact_start IS NOT NULL AND wait_event = 'ClientRead'", [database]))
+              .rowCount! > 0,
+        }));
+        if (state.committed) return;
+        waiting = state.waiting ? waiting + 1 : 0;
+      }
+    };
+    const slow: BackupStore = {
+      url: store.url,
+      put: (...a) => store.put(...a),
+      list: () => store.list(),
+      delete: (id) => store.delete(id),
+      open: async (id) => {
+        const { manifest, dump } = await store.open(id);
+        async function* chunks() {
+          for await (const chunk of dump) yield chunk as Buffer;
+          await heldEnd();
+        }
+        return { manifest, dump: Readable.from(chunks()) };
+      },
+    };
+    const failed = await withClient(target, (client) => restoreBackup(slow, backup.manifest.id, { to: target, client })).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(BackupIntegrityError);
+    expect(await tableCounts(target)).toEqual({});
+  });
+
+  it("a dump damaged, cut, lengthened or replaced by another backup's: BackupIntegrityError and nothing restored", { timeout: 120_000 }, async () => {
+    const store = openBackupStore(`s3://${BUCKET}/damaged`);
+    const backupOf = async (rows: number) => {
+      const url = await hashesDatabase(rows);
+      return withClient(url, (client) => takeBackup(store, { url, client, stack: "dev", head: null, pending: [] }));
+    };
+    const [backup, shorter, longer] = [await backupOf(120_000), await backupOf(80_000), await backupOf(160_000)];
+    const read = async (id: string) => Buffer.concat(await (await store.open(id)).dump.toArray());
+    const whole = await read(backup.manifest.id);
+    const [shorterDump, longerDump] = [await read(shorter.manifest.id), await read(longer.manifest.id)];
+    expect(shorterDump.length).toBeGreaterThan(2 * HELD_BYTES);
+    const flipped = (at: number) => {
+      const copy = Buffer.from(whole);
+      copy[at] ^= 0xff;
+      return copy;
+    };
+    const cases: [string, Buffer][] = [
+      ["its last byte flipped", flipped(whole.length - 1)],
+      ["a byte flipped before the held-back bytes", flipped(whole.length - HELD_BYTES - 4096)],
+      ["a byte flipped in its table of contents", flipped(200)],
+      ["cut short by 100 bytes", whole.subarray(0, whole.length - 100)],
+      ["cut to half", whole.subarray(0, Math.floor(whole.length / 2))],
+      ["2 MiB appended", Buffer.concat([whole, Buffer.alloc(2 * 1024 * 1024, 7)])],
+      ["replaced by a shorter backup's dump", shorterDump],
+      ["replaced by a longer backup's dump", longerDump],
+    ];
+    const key = `damaged/${backup.manifest.id}.dump`;
+    for (const [what, body] of cases) {
+      await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+      const target = await freshDatabase("s3damaged");
+      const failed = await withClient(target, (client) => restoreBackup(store, backup.manifest.id, { to: target, client })).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failed, what).toBeInstanceOf(BackupIntegrityError);
+      expect((failed as Error).message, what).toBe(
+        `backup ${backup.manifest.id} in s3://${BUCKET}/damaged is damaged: its dump has ${body.length} bytes with sha256 ${createHash("sha256").update(body).digest("hex")}, ` +
+          `its manifest says ${whole.length} bytes with sha256 ${backup.manifest.sha256}; nothing was restored`,
+      );
+      expect(await tableCounts(target), what).toEqual({});
+    }
+    // The dump put back: it restores.
+    await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: whole }));
+    const target = await freshDatabase("s3repaired");
+    await withClient(target, (client) => restoreBackup(store, backup.manifest.id, { to: target, client }));
+    expect(await tableCounts(target)).toEqual({ "public.notes": 120_000, "public.tags": 1000 });
+  });
+});
