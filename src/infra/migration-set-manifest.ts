@@ -44,3 +44,31 @@ export function parseManifestEntry(key: string, value: unknown): ManifestEntry |
   if (!k || !v) return undefined;
   return { version: k[1], name: k[2], checksum: v[1], transactional: v[2] === undefined };
 }
+
+/**
+ * The manifest as the resource's `manifest` input carries it: one JSON text of the map. One string
+ * instead of a map of 1,000 entries: Pulumi's host unmarshals, converts and marshals back every
+ * input of every call (Check's old and new inputs and its answer, Diff's new inputs), entry by
+ * entry, and that was most of what a `pulumi up` with nothing pending cost the provider. `pulumi
+ * preview --diff` still shows one line per new migration: it shows a change to a JSON text as the
+ * change of the value it encodes (`~ manifest: (json) { + 0006_add_invoices: "…" }`).
+ */
+export function manifestText(manifest: MigrationManifest): string {
+  return JSON.stringify(manifest);
+}
+
+/**
+ * The manifest an input carries: its JSON text, or the map itself (the shape the input had before,
+ * still in the state of a stack not updated since); undefined when it is neither.
+ */
+export function readManifest(value: unknown): Record<string, unknown> | undefined {
+  let manifest: unknown = value;
+  if (typeof value === "string") {
+    try {
+      manifest = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof manifest === "object" && manifest !== null && !Array.isArray(manifest) ? (manifest as Record<string, unknown>) : undefined;
+}

@@ -11,7 +11,7 @@ import { ruleIdProblem } from "../sql/rules/ids";
 import { TIERS } from "../settings/tiers";
 import { rememberUrlSecrets, redactText } from "../redact";
 import type { MigrationSetInputs, MigrationSetProvider, MigrationSetSettings, MigrationSetState } from "./migration-set";
-import { MANIFEST_KEY, MANIFEST_VALUE, type MigrationManifest } from "./migration-set-manifest";
+import { MANIFEST_KEY, MANIFEST_VALUE, type MigrationManifest, readManifest } from "./migration-set-manifest";
 import type * as DeployModule from "./migration-set-deploy";
 import type * as DriftModule from "./migration-set-drift";
 
@@ -89,12 +89,14 @@ export function checkInputs(news: Record<string, unknown>): Failure[] {
   return failures;
 }
 
-function checkManifest(manifest: unknown, fail: (property: string, reason: string) => void): void {
-  if (manifest === UNKNOWN) return;
-  if (!isRecord(manifest)) return fail("manifest", `must map each migration (<version>_<name>) to its checksum; got ${describe(manifest)}`);
-  // One pass, each entry's key and value matched once (a 1,000-migration history is 1,000 entries).
+function checkManifest(value: unknown, fail: (property: string, reason: string) => void): void {
+  if (value === UNKNOWN) return;
+  const manifest = readManifest(value);
+  if (manifest === undefined) return fail("manifest", `must be the JSON text of a map of each migration (<version>_<name>) to its checksum; got ${typeof value === "string" ? "a text that is not one" : describe(value)}`);
+  // One pass, each entry's key and value matched once (a 1,000-migration history is 1,000 entries),
+  // in key order: the order the entries had when the manifest was a map (Pulumi sorts a map's keys).
   const versions = new Map<bigint, string>();
-  for (const key of Object.keys(manifest)) {
+  for (const key of Object.keys(manifest).sort()) {
     const value = manifest[key];
     const k = MANIFEST_KEY.exec(key);
     if (!k || typeof value !== "string" || !MANIFEST_VALUE.test(value)) {
@@ -185,7 +187,7 @@ function hasUnknown(value: unknown): boolean {
  */
 export function changedProperties(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
   const changed: string[] = COMPARED.filter((key) => hasUnknown(news[key]) || canonical(olds[key]) !== canonical(news[key]));
-  const manifest = manifestChange(news.manifest, olds.manifestSha256, olds.applied);
+  const manifest = news.manifest === UNKNOWN ? "manifest" : manifestChange(readManifest(news.manifest), olds.manifestSha256, olds.applied);
   if (manifest !== undefined) changed.push(manifest);
   return changed;
 }
@@ -197,8 +199,8 @@ export function changedProperties(olds: Record<string, unknown>, news: Record<st
  * `applied` when the recorded history does not hold exactly the manifest's migrations,
  * successfully, with their checksums; else nothing.
  */
-function manifestChange(manifest: unknown, recordedSha256: unknown, applied: unknown): "manifest" | "applied" | undefined {
-  if (!isRecord(manifest)) return "manifest";
+function manifestChange(manifest: Record<string, unknown> | undefined, recordedSha256: unknown, applied: unknown): "manifest" | "applied" | undefined {
+  if (manifest === undefined) return "manifest";
   const keys = Object.keys(manifest).sort();
   const history = isRecord(applied) ? applied : undefined;
   let matches = history !== undefined && Object.keys(history).length === keys.length;
@@ -318,6 +320,8 @@ function inputsOf(props: Record<string, unknown>): MigrationSetInputs {
 /** Runs the core's deploy and returns the full outputs: everything, since what `update` leaves out is wiped from the state. */
 async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs> {
   const inputs = inputsOf(props);
+  // Check has made sure it reads.
+  const manifest = readManifest(inputs.manifest) as MigrationManifest;
   // Loaded here, not at the top: Check and Diff (all a `pulumi up` with nothing pending calls)
   // need none of the engine, the parser or the backup code behind it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS module of this package
@@ -327,7 +331,7 @@ async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs>
     databaseUrl: inputs.databaseUrl,
     migrationsDir: path.resolve(process.cwd(), inputs.migrationsDir),
     layout: inputs.layout,
-    manifest: inputs.manifest,
+    manifest,
     backup: inputs.backup,
     retentionDays: inputs.settings.backupRetentionDays,
   });
@@ -338,7 +342,7 @@ async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs>
     settings: inputs.settings,
     approvals: inputs.approvals,
     backup: inputs.backup,
-    manifestSha256: manifestSha256(inputs.manifest),
+    manifestSha256: manifestSha256(manifest),
     ...historyState(outcome.history),
     lastApplied: outcome.applied,
     backupKey: outcome.backupKey,

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { InputError } from "../errors";
 import { type MigrationLayout, loadMigrations } from "../migrate/files";
 import type { Migration } from "../migration";
-import { type MigrationManifest, migrationManifest } from "./migration-set-manifest";
+import { type MigrationManifest, manifestText, migrationManifest } from "./migration-set-manifest";
 import type { Approval, MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
 import type { RiskThreshold } from "../risk-level";
 import type { Tier } from "../settings/tiers";
@@ -20,7 +20,7 @@ import type { Tier } from "../settings/tiers";
  * package's name, and nothing of this machine (no path, no engine code) is serialized.
  */
 
-export { type ManifestEntry, type MigrationManifest, migrationManifest, parseManifestEntry } from "./migration-set-manifest";
+export { type ManifestEntry, type MigrationManifest, manifestText, migrationManifest, parseManifestEntry, readManifest } from "./migration-set-manifest";
 
 /** The tier's settings the provider needs, as the resource records them (plain values, milliseconds). */
 export interface MigrationSetSettings {
@@ -86,8 +86,8 @@ export interface MigrationSetInputs {
   migrationsDir: string;
   /** The folder's layout, resolved (never `auto`). */
   layout: MigrationLayout;
-  /** The migrations preview saw. */
-  manifest: MigrationManifest;
+  /** The migrations preview saw: the manifest's JSON text ({@link manifestText}; a stack whose state predates it may still hold the map). */
+  manifest: string;
   /** The tier's settings. */
   settings: MigrationSetSettings;
   /** Approvals of risky migrations, bound to their checksums. */
@@ -244,7 +244,7 @@ export class MigrationSet extends pulumi.dynamic.Resource {
       databaseUrl: pulumi.secret(args.databaseUrl),
       migrationsDir,
       layout: folder.layout,
-      manifest,
+      manifest: manifestText(manifest),
       settings: migrationSetSettings(settings),
       approvals: settings.risk.approvals.map((a) => ({ ...a })),
       backup: args.backup ?? "",
