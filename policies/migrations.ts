@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { InputError } from "../src/errors";
-import { parseManifestEntry } from "../src/infra/migration-set";
+import { parseManifestEntry, readManifest } from "../src/infra/migration-set";
 import { loadMigrations } from "../src/migrate/files";
 import type { Migration } from "../src/migration";
 import { assess, type Assessment } from "../src/pipeline/assess";
@@ -27,7 +27,8 @@ interface CheckedMigrations {
 
 /** Reads the files a MigrationSet's manifest names. */
 function readManifestMigrations(props: Record<string, unknown>): CheckedMigrations {
-  const manifest = (props.manifest ?? {}) as Record<string, unknown>;
+  // The JSON text the program records, or the map a stack last updated before it holds.
+  const manifest = readManifest(props.manifest) ?? {};
   const dirSetting = typeof props.migrationsDir === "string" && props.migrationsDir !== "" ? props.migrationsDir : "migrations";
   const layout = (typeof props.layout === "string" ? props.layout : "auto") as MigrationLayoutSetting;
   const dir = path.resolve(PROJECT_DIR, dirSetting);

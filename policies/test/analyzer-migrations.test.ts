@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineConfig } from "../../test/infra/helpers/engine-config";
-import { migrationManifest } from "../../src/infra/migration-set";
+import { manifestText, migrationManifest, readManifest } from "../../src/infra/migration-set";
 import { loadMigrations } from "../../src/migrate/files";
 import { PROJECT_DIR } from "../analysed-stack";
 import { TYPES } from "../resources";
@@ -44,7 +44,7 @@ function migrationSet(stack: string, dir = path.join(PROJECT_DIR, "migrations"))
       databaseUrl: secret(`postgresql://app_migrator:Pw0123456789@db.example.com:5432/app`),
       migrationsDir: dir === path.join(PROJECT_DIR, "migrations") ? "migrations" : dir,
       layout: "dbpipe",
-      manifest: migrationManifest(migrations),
+      manifest: manifestText(migrationManifest(migrations)),
       settings: { stack, tier: stack, requireApprovalAt: "never", backupBefore: "never" },
       approvals: [],
       backup: `s3://dbpipe-${stack}-backups/app`,
@@ -111,7 +111,7 @@ describe("migrations on the analyzer path", () => {
     tampered.properties = {
       ...tampered.properties,
       databaseUrl: "postgresql://app_migrator:Pw0123456789@db.example.com:5432/app",
-      manifest: { ...(tampered.properties.manifest as Record<string, string>), [`0005_${m0005.name}`]: "d".repeat(64) },
+      manifest: manifestText({ ...(readManifest(tampered.properties.manifest) as Record<string, string>), [`0005_${m0005.name}`]: "d".repeat(64) }),
     };
     const found = await prod.analyze(tampered);
     expect(found.map((d) => [d.policyName, d.enforcementLevel])).toEqual([

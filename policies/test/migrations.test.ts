@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { migrationManifest } from "../../src/infra/migration-set";
+import { manifestText, migrationManifest } from "../../src/infra/migration-set";
 import { loadMigrations } from "../../src/migrate/files";
 import { migrationApproved, migrationBackedUp, migrationMatchesCheckout } from "../migrations";
 import { TYPES } from "../resources";
@@ -20,7 +20,7 @@ function migrationSet(files: Record<string, string>, change: Record<string, unkn
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-policy-"));
   dirs.push(dir);
   for (const [name, sql] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), sql);
-  const manifest = migrationManifest(loadMigrations(dir, { layout: "dbpipe" }).migrations);
+  const manifest = manifestText(migrationManifest(loadMigrations(dir, { layout: "dbpipe" }).migrations));
   return {
     dir,
     resource: {

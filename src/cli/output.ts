@@ -9,6 +9,8 @@ import { redactText } from "../redact";
 export interface Output {
   /** Writes a line of human output to stdout. */
   line(text?: string): void;
+  /** Writes lines of human output to stdout, each as {@link line} would, in one write (a report of thousands of lines). */
+  lines(texts: readonly string[]): void;
   /** Writes a line to stderr (progress and errors, so stdout stays clean for --json). */
   error(text: string): void;
   /** Writes a JSON document to stdout. */
@@ -97,6 +99,16 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
   };
   return {
     line: (text = "") => out(redactText(text)),
+    lines: (texts) => {
+      if (texts.length === 0) return;
+      clearProgress();
+      let chunk = "";
+      for (const text of texts) {
+        const clean = redactText(text);
+        chunk += `${colourOut ? clean : clean.replace(SGR, "")}\n`;
+      }
+      stdout.write(chunk);
+    },
     error: (text) => {
       clearProgress();
       const clean = redactText(text);
@@ -145,6 +157,9 @@ export function memoryOutput(options: { interactive?: boolean } = {}): Output & 
     stderr,
     progressLines,
     line: (text = "") => void stdout.push(redactText(text)),
+    lines: (texts) => {
+      for (const text of texts) stdout.push(redactText(text));
+    },
     error: (text) => void stderr.push(redactText(text)),
     json: (value) => void stdout.push(redactedJson(value)),
     progress: (text) => void (options.interactive && progressLines.push(redactText(text))),

@@ -2,8 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Command, Option } from "commander";
 import { DbpipeError, InputError, databaseFailure } from "../errors";
-import { type StackStore, stackBackupStore } from "../backup/stack-store";
-import { startEmbedded } from "../local/embedded";
+import type * as StackStoreModule from "../backup/stack-store";
+import type { StackStore } from "../backup/stack-store";
+import type * as EmbeddedModule from "../local/embedded";
 import type { EngineEvents, EngineOptions } from "../migrate/run";
 import { display } from "../migrate/files";
 import type { DeployOptions } from "../pipeline/deploy";
@@ -98,6 +99,9 @@ export async function openDatabase(project: Project, flags: ProjectFlags, env: N
     return { url: given, shown: redactUrl(given), close: async () => {} };
   }
   const folder = path.join(project.dir, ".dbpipe", project.settings.stack);
+  // Loaded here, not on import: `lint` and the other commands that never open a database do not pay for it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startEmbedded } = require("../local/embedded") as typeof EmbeddedModule;
   const server = await startEmbedded({ dataDir: folder, database: project.settings.infra.databaseName });
   rememberUrlSecrets(server.url);
   const shownFolder = display(folder, process.cwd());
@@ -138,6 +142,9 @@ export function deployOptions(project: Project, database: DatabaseTarget): Pick<
 
 /** The stack's backup store: `store` (`--store`) when given, else as `stackBackupStore` decides. */
 export function projectBackupStore(project: Project, store?: string): StackStore {
+  // Loaded here, not on import (the backup stores are several modules): `lint` never uses them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { stackBackupStore } = require("../backup/stack-store") as typeof StackStoreModule;
   return stackBackupStore({
     projectDir: project.dir,
     stack: project.settings.stack,

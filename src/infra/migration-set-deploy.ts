@@ -1,10 +1,10 @@
-import { openBackupStore } from "../backup/open-store";
+import type * as OpenStoreModule from "../backup/open-store";
 import { type HistoryRow, readHistory } from "../migrate/history";
 import type { MigrationLayout } from "../migrate/files";
 import { withSession } from "../migrate/session";
 import { deploy } from "../pipeline/deploy";
 import type { StackSettings } from "../settings/stack-settings";
-import { type MigrationManifest, parseManifestEntry } from "./migration-set";
+import { type MigrationManifest, parseManifestEntry } from "./migration-set-manifest";
 
 /**
  * The one call from the MigrationSet provider into the core: deploy the migrations preview saw,
@@ -51,13 +51,16 @@ export function expectedChecksums(manifest: MigrationManifest): Map<string, stri
 
 /** Deploys through the pipeline's deploy: the manifest check, lock, integrity, verdict, backup when the tier asks, apply. */
 export async function deployMigrationSet(request: MigrationSetDeploy): Promise<MigrationSetOutcome> {
+  // The backup store's code (and the AWS SDK behind an S3 store) only for a stack that backs up.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS module of this package
+  const openBackupStore = request.backup ? (require("../backup/open-store") as typeof OpenStoreModule).openBackupStore : undefined;
   const result = await deploy({
     settings: request.settings,
     migrationsDir: request.migrationsDir,
     layout: request.layout,
     databaseUrl: request.databaseUrl,
     expectedChecksums: expectedChecksums(request.manifest),
-    backupStore: request.backup ? openBackupStore(request.backup, { source: "the MigrationSet's backup input", retentionDays: request.retentionDays }) : undefined,
+    backupStore: openBackupStore ? openBackupStore(request.backup, { source: "the MigrationSet's backup input", retentionDays: request.retentionDays }) : undefined,
   });
   // Nothing applied (a `pulumi up` with nothing pending): the history deploy read is still the
   // history, so a second session to read it again would only cost a connection.

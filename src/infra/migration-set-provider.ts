@@ -4,13 +4,14 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as OpenStoreModule from "../backup/open-store";
 import { DbpipeError, InputError } from "../errors";
 import { HISTORY_TABLE, type HistoryRow, readHistory } from "../migrate/history";
-import { withSession } from "../migrate/session";
-import { MIGRATION_LAYOUTS, type StackSettings } from "../settings/stack-settings";
+import type * as SessionModule from "../migrate/session";
+import { MIGRATION_LAYOUTS, type StackSettings } from "../settings/stack-settings-types";
 import { RISK_THRESHOLDS, RULE_SEVERITIES } from "../risk-level";
 import { ruleIdProblem } from "../sql/rules/ids";
 import { TIERS } from "../settings/tiers";
 import { rememberUrlSecrets, redactText } from "../redact";
-import { type MigrationManifest, type MigrationSetInputs, type MigrationSetProvider, type MigrationSetSettings, type MigrationSetState, parseManifestEntry } from "./migration-set";
+import type { MigrationSetInputs, MigrationSetProvider, MigrationSetSettings, MigrationSetState } from "./migration-set";
+import { MANIFEST_KEY, MANIFEST_VALUE, type MigrationManifest, readManifest } from "./migration-set-manifest";
 import type * as DeployModule from "./migration-set-deploy";
 import type * as DriftModule from "./migration-set-drift";
 
@@ -88,17 +89,21 @@ export function checkInputs(news: Record<string, unknown>): Failure[] {
   return failures;
 }
 
-function checkManifest(manifest: unknown, fail: (property: string, reason: string) => void): void {
-  if (manifest === UNKNOWN) return;
-  if (!isRecord(manifest)) return fail("manifest", `must map each migration (<version>_<name>) to its checksum; got ${describe(manifest)}`);
+function checkManifest(value: unknown, fail: (property: string, reason: string) => void): void {
+  if (value === UNKNOWN) return;
+  const manifest = readManifest(value);
+  if (manifest === undefined) return fail("manifest", `must be the JSON text of a map of each migration (<version>_<name>) to its checksum; got ${typeof value === "string" ? "a text that is not one" : describe(value)}`);
+  // One pass, each entry's key and value matched once (a 1,000-migration history is 1,000 entries),
+  // in key order: the order the entries had when the manifest was a map (Pulumi sorts a map's keys).
   const versions = new Map<bigint, string>();
-  for (const [key, value] of Object.entries(manifest)) {
-    const entry = parseManifestEntry(key, value);
-    if (!entry) {
+  for (const key of Object.keys(manifest).sort()) {
+    const value = manifest[key];
+    const k = MANIFEST_KEY.exec(key);
+    if (!k || typeof value !== "string" || !MANIFEST_VALUE.test(value)) {
       fail(`manifest["${key}"]`, /^\d+_./s.test(key) ? `must be the file's sha256 (64 hex digits), followed by " no-transaction" for a file that runs outside a transaction; got ${describe(value)}` : "the key must be <version>_<name>, the version in digits");
       continue;
     }
-    const order = BigInt(entry.version);
+    const order = BigInt(k[1]);
     const other = versions.get(order);
     if (other !== undefined) fail(`manifest["${key}"]`, `has the same version as ${other}`);
     else versions.set(order, key);
@@ -182,26 +187,55 @@ function hasUnknown(value: unknown): boolean {
  */
 export function changedProperties(olds: Record<string, unknown>, news: Record<string, unknown>): string[] {
   const changed: string[] = COMPARED.filter((key) => hasUnknown(news[key]) || canonical(olds[key]) !== canonical(news[key]));
-  if (hasUnknown(news.manifest) || !isRecord(news.manifest) || olds.manifestSha256 !== manifestSha256(news.manifest as MigrationManifest)) changed.push("manifest");
-  else if (!historyMatches(olds.applied, news.manifest as MigrationManifest)) changed.push("applied");
+  const manifest = news.manifest === UNKNOWN ? "manifest" : manifestChange(readManifest(news.manifest), olds.manifestSha256, olds.applied);
+  if (manifest !== undefined) changed.push(manifest);
   return changed;
 }
 
-/** Whether the recorded history holds exactly the manifest's migrations, successfully, with their checksums. */
-function historyMatches(applied: unknown, manifest: MigrationManifest): boolean {
-  if (!isRecord(applied)) return false;
-  const keys = Object.keys(manifest);
-  if (Object.keys(applied).length !== keys.length) return false;
-  return keys.every((key) => {
-    const recorded = applied[key];
-    const entry = parseManifestEntry(key, manifest[key]);
-    return typeof recorded === "string" && entry !== undefined && recorded.startsWith(`${entry.checksum.slice(0, 12)} `) && !/ (failed|baseline)$/.test(recorded);
-  });
+/**
+ * The manifest's part of Diff, in one pass over its entries (Diff is all a `pulumi up` with
+ * nothing pending runs, on every migration of the history): `manifest` when it holds a value not
+ * known yet or its sha256 ({@link manifestSha256}) is not the one the last run recorded; else
+ * `applied` when the recorded history does not hold exactly the manifest's migrations,
+ * successfully, with their checksums; else nothing.
+ */
+function manifestChange(manifest: Record<string, unknown> | undefined, recordedSha256: unknown, applied: unknown): "manifest" | "applied" | undefined {
+  if (manifest === undefined) return "manifest";
+  const keys = Object.keys(manifest).sort();
+  const history = isRecord(applied) ? applied : undefined;
+  let matches = history !== undefined && Object.keys(history).length === keys.length;
+  // canonical(manifest), built as the entries are read.
+  let text = "{";
+  for (const key of keys) {
+    const value = manifest[key];
+    if (typeof value === "string") {
+      if (value === UNKNOWN) return "manifest";
+      if (matches) {
+        const recorded = history![key];
+        matches =
+          typeof recorded === "string" &&
+          MANIFEST_KEY.test(key) &&
+          MANIFEST_VALUE.test(value) &&
+          recorded.startsWith(value.slice(0, 12)) &&
+          recorded[12] === " " &&
+          !recorded.endsWith(" failed") &&
+          !recorded.endsWith(" baseline");
+      }
+    } else {
+      if (hasUnknown(value)) return "manifest";
+      matches = false;
+      if (value === undefined) continue;
+    }
+    text += `${text.length > 1 ? "," : ""}${JSON.stringify(key)}:${typeof value === "string" ? JSON.stringify(value) : canonical(value)}`;
+  }
+  if (recordedSha256 !== createHash("sha256").update(`${text}}`).digest("hex")) return "manifest";
+  return matches ? undefined : "applied";
 }
 
 /** A history row as the outputs record it. */
 function appliedEntry(row: HistoryRow): string {
-  const at = row.appliedAt.toISOString().replace(/\.\d+Z$/, "Z");
+  // toISOString() always ends in .<ms>Z: the seconds are enough.
+  const at = `${row.appliedAt.toISOString().slice(0, -5)}Z`;
   return `${row.checksum.slice(0, 12)} ${at} ${row.executionMs}ms${row.success ? (row.kind === "baseline" ? " baseline" : "") : " failed"}`;
 }
 
@@ -286,6 +320,8 @@ function inputsOf(props: Record<string, unknown>): MigrationSetInputs {
 /** Runs the core's deploy and returns the full outputs: everything, since what `update` leaves out is wiped from the state. */
 async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs> {
   const inputs = inputsOf(props);
+  // Check has made sure it reads.
+  const manifest = readManifest(inputs.manifest) as MigrationManifest;
   // Loaded here, not at the top: Check and Diff (all a `pulumi up` with nothing pending calls)
   // need none of the engine, the parser or the backup code behind it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS module of this package
@@ -295,7 +331,7 @@ async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs>
     databaseUrl: inputs.databaseUrl,
     migrationsDir: path.resolve(process.cwd(), inputs.migrationsDir),
     layout: inputs.layout,
-    manifest: inputs.manifest,
+    manifest,
     backup: inputs.backup,
     retentionDays: inputs.settings.backupRetentionDays,
   });
@@ -306,7 +342,7 @@ async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs>
     settings: inputs.settings,
     approvals: inputs.approvals,
     backup: inputs.backup,
-    manifestSha256: manifestSha256(inputs.manifest),
+    manifestSha256: manifestSha256(manifest),
     ...historyState(outcome.history),
     lastApplied: outcome.applied,
     backupKey: outcome.backupKey,
@@ -342,6 +378,9 @@ export const migrationSetProvider: MigrationSetProvider = {
     return guarded(props.databaseUrl, async () => {
       const url = props.databaseUrl;
       if (typeof url !== "string") throw new Error("the resource's state has no databaseUrl: run `pulumi up` to record it");
+      // Loaded here: Check and Diff need no session.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS module of this package
+      const { withSession } = require("../migrate/session") as typeof SessionModule;
       const rows = await withSession(url, readHistory);
       // The last refresh's schema drift is replaced, or dropped when the settings no longer ask for it.
       const { schemaDrift: _previous, ...rest } = props;

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { InputError } from "../errors";
 import { type MigrationLayout, loadMigrations } from "../migrate/files";
 import type { Migration } from "../migration";
+import { type MigrationManifest, manifestText, migrationManifest } from "./migration-set-manifest";
 import type { Approval, MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
 import type { RiskThreshold } from "../risk-level";
 import type { Tier } from "../settings/tiers";
@@ -19,44 +20,7 @@ import type { Tier } from "../settings/tiers";
  * package's name, and nothing of this machine (no path, no engine code) is serialized.
  */
 
-/**
- * The migrations as the resource records them: one entry per file, keyed `<version>_<name>` (so
- * `pulumi preview` shows one line per new migration, `+ 0006_add_invoices: "…"`), valued by the
- * file's sha256 checksum, followed by ` no-transaction` for a file that runs outside a transaction.
- */
-export type MigrationManifest = Record<string, string>;
-
-/** One manifest entry, parsed. */
-export interface ManifestEntry {
-  /** The version as written in the file name (`0006`). */
-  version: string;
-  /** The name after the version (`add_invoices`). */
-  name: string;
-  /** sha256 (hex) of the file, as `dbpipe plan --json` prints it. */
-  checksum: string;
-  /** False for a `-- dbpipe:no-transaction` file. */
-  transactional: boolean;
-}
-
-/** A manifest key: `<version>_<name>`. */
-const MANIFEST_KEY = /^(\d+)_(.+)$/s;
-/** A manifest value: the checksum, and ` no-transaction` when the file says so. */
-const MANIFEST_VALUE = /^([0-9a-f]{64})( no-transaction)?$/;
-
-/** The manifest of `migrations`. */
-export function migrationManifest(migrations: readonly Migration[]): MigrationManifest {
-  const manifest: MigrationManifest = {};
-  for (const m of migrations) manifest[`${m.version}_${m.name}`] = `${m.checksum}${m.noTransaction ? " no-transaction" : ""}`;
-  return manifest;
-}
-
-/** Parses one manifest entry; undefined when the key or the value is malformed. */
-export function parseManifestEntry(key: string, value: unknown): ManifestEntry | undefined {
-  const k = MANIFEST_KEY.exec(key);
-  const v = typeof value === "string" ? MANIFEST_VALUE.exec(value) : null;
-  if (!k || !v) return undefined;
-  return { version: k[1], name: k[2], checksum: v[1], transactional: v[2] === undefined };
-}
+export { type ManifestEntry, type MigrationManifest, manifestText, migrationManifest, parseManifestEntry, readManifest } from "./migration-set-manifest";
 
 /** The tier's settings the provider needs, as the resource records them (plain values, milliseconds). */
 export interface MigrationSetSettings {
@@ -122,8 +86,8 @@ export interface MigrationSetInputs {
   migrationsDir: string;
   /** The folder's layout, resolved (never `auto`). */
   layout: MigrationLayout;
-  /** The migrations preview saw. */
-  manifest: MigrationManifest;
+  /** The migrations preview saw: the manifest's JSON text ({@link manifestText}; a stack whose state predates it may still hold the map). */
+  manifest: string;
   /** The tier's settings. */
   settings: MigrationSetSettings;
   /** Approvals of risky migrations, bound to their checksums. */
@@ -280,7 +244,7 @@ export class MigrationSet extends pulumi.dynamic.Resource {
       databaseUrl: pulumi.secret(args.databaseUrl),
       migrationsDir,
       layout: folder.layout,
-      manifest,
+      manifest: manifestText(manifest),
       settings: migrationSetSettings(settings),
       approvals: settings.risk.approvals.map((a) => ({ ...a })),
       backup: args.backup ?? "",

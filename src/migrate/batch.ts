@@ -50,10 +50,14 @@ interface CommandCompleteHandler {
   handleCommandComplete(...args: unknown[]): void;
 }
 
+/** pg's Query class, looked up once: `require("pg")` per migration costs a module resolution each time when pg was first loaded from elsewhere (a program using the library). */
+let QueryClass: typeof Query | undefined;
+
 /** A query that counts the statements the server completed, to locate a failing one. */
 function countingQuery(text: string): { query: Query; completed: () => number } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const query = new (require("pg") as typeof import("pg")).Query(text);
+  QueryClass ??= (require("pg") as typeof import("pg")).Query;
+  const query = new QueryClass(text);
   const handler = query as unknown as CommandCompleteHandler;
   const original = handler.handleCommandComplete;
   let completed = 0;

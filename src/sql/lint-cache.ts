@@ -133,19 +133,34 @@ export class LintCache {
       const types = new Distinct<ColumnType>();
       // Every field of the type (ast.ts makes them all with one object literal, so in one key order).
       const typeId = (t: ColumnType) => types.id(t, `${t.name}\0${t.schema ?? "\u0001"}\0${t.modifiers.join(",")}\0${t.array}\0${t.opaque}\0${t.display}`);
-      const entries: Record<string, StoredEntry> = {};
-      for (const [key, { linted, events }] of this.used) {
-        // Spread then overridden, so each key keeps its place among its object's keys.
-        const findings = linted.findings.map((f) => ({ ...f, hint: hints.id(f.hint, f.hint) }));
-        const stored = events.map((e): StoredEvent => {
-          if ((e.event === "add-column" || e.event === "set-type") && e.type) return { ...e, type: typeId(e.type) };
-          if (e.event === "create-table" && e.columns) return { ...e, columns: e.columns.map((c) => (c.type ? { ...c, type: typeId(c.type) } : c)) };
-          return e;
-        });
-        entries[key] = { linted: { ...linted, findings }, events: stored };
+      // The hints and types are replaced by their indexes in place, in the results themselves, for
+      // as long as JSON.stringify takes, and put back after: each key keeps its place among its
+      // object's keys, and no copy of 10,000 findings is made for the one write.
+      const restore: [target: { hint?: unknown; type?: unknown }, key: "hint" | "type", value: unknown][] = [];
+      const swap = (target: { hint?: unknown; type?: unknown }, key: "hint" | "type", id: number) => {
+        restore.push([target, key, target[key]]);
+        target[key] = id;
+      };
+      let text: string;
+      try {
+        const entries: Record<string, StoredEntry> = {};
+        for (const [key, { linted, events }] of this.used) {
+          for (const f of linted.findings) if (typeof f.hint === "string") swap(f, "hint", hints.id(f.hint, f.hint));
+          for (const e of events) {
+            if ((e.event === "add-column" || e.event === "set-type") && e.type && typeof e.type === "object") swap(e, "type", typeId(e.type));
+            else if (e.event === "create-table" && e.columns) for (const c of e.columns) if (c.type && typeof c.type === "object") swap(c, "type", typeId(c.type));
+          }
+          entries[key] = { linted, events } as unknown as StoredEntry;
+        }
+        const data: CacheFile = { version: 2, hints: hints.values, types: types.values, entries };
+        text = JSON.stringify(data);
+      } finally {
+        for (let i = restore.length - 1; i >= 0; i--) {
+          const [target, key, value] = restore[i];
+          target[key] = value;
+        }
       }
-      const data: CacheFile = { version: 2, hints: hints.values, types: types.values, entries };
-      fs.writeFileSync(temporary, JSON.stringify(data));
+      fs.writeFileSync(temporary, text);
       fs.renameSync(temporary, this.file);
     } catch {
       // A cache that cannot be written only makes the next run slower.

@@ -249,11 +249,16 @@ export class Linter {
     const kept: SchemaEvent[] | undefined = this.keepSchemaEvents ? [] : undefined;
     const { created } = run;
 
-    for (const [index, statement] of parsed.statements.entries()) {
+    const statements = parsed.statements;
+    for (let index = 0; index < statements.length; index++) {
+      const statement = statements[index];
       const acknowledgements = statement.comments.length > 0 ? acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule) : [];
       const context = new StatementContext(run, statement, index, acknowledgements, !migration.noTransaction || explicitTransaction, lockTimeoutMs, statementTimeoutMs);
       const inner = (statement.node as Record<string, unknown>)[statement.kind];
       for (const l of this.onStatement.get(statement.kind) ?? NONE) {
+        // A once-per-migration rule that already reported would have its next report dropped: its
+        // listeners report and do nothing else, so they need not run.
+        if (l.rule.oncePerMigration && run.reportedOnce.has(l.rule.id)) continue;
         context.rule = l.rule;
         l.listener(inner, context);
       }
@@ -279,7 +284,7 @@ export class Linter {
       for (const e of schemaEvents(statement.node)) {
         // Asked before the event is applied: whether the object existed before this statement.
         const isNew = this.history.creates(e);
-        this.history.apply([e]);
+        this.history.applyOne(e);
         kept?.push(e);
         if (e.event === "create-table") {
           if (isNew) created.tables.add(e.table);
@@ -300,11 +305,14 @@ export class Linter {
           created.types.add(e.type);
         }
       }
-      lockTimeoutMs = nextTimeout(statement, "lock_timeout", lockTimeoutMs, this.lockTimeoutMs);
-      statementTimeoutMs = nextTimeout(statement, "statement_timeout", statementTimeoutMs, this.statementTimeoutMs);
-      const transaction = nodeAs(statement.node, "TransactionStmt")?.kind;
-      if (transaction === "TRANS_STMT_BEGIN" || transaction === "TRANS_STMT_START") explicitTransaction = true;
-      else if (transaction === "TRANS_STMT_COMMIT" || transaction === "TRANS_STMT_ROLLBACK") explicitTransaction = false;
+      if (statement.kind === "VariableSetStmt") {
+        lockTimeoutMs = nextTimeout(statement, "lock_timeout", lockTimeoutMs, this.lockTimeoutMs);
+        statementTimeoutMs = nextTimeout(statement, "statement_timeout", statementTimeoutMs, this.statementTimeoutMs);
+      } else if (statement.kind === "TransactionStmt") {
+        const transaction = nodeAs(statement.node, "TransactionStmt")?.kind;
+        if (transaction === "TRANS_STMT_BEGIN" || transaction === "TRANS_STMT_START") explicitTransaction = true;
+        else if (transaction === "TRANS_STMT_COMMIT" || transaction === "TRANS_STMT_ROLLBACK") explicitTransaction = false;
+      }
     }
 
     return { ...lintedMigration(migration, run.findings, parsed.statements.length), ...(kept ? { schemaEvents: kept } : {}) };
@@ -336,6 +344,7 @@ export class Linter {
       context.part = parts?.[commandIndex];
       for (const l of listeners) {
         if (l.scope !== "every-alter" && (isNew || (l.scope === "existing-tables" && !isTable))) continue;
+        if (l.rule.oncePerMigration && context.run.reportedOnce.has(l.rule.id)) continue;
         context.rule = l.rule;
         l.listener(cmd, commandContext);
       }
@@ -466,7 +475,8 @@ class StatementContext implements AlterCommandContext {
     const ack = this.acknowledgements.find((a) => a.rule === rule.id);
     const severity = this.run.linter.severity[rule.id];
     const last = until ?? this.end;
-    this.run.findings.push({
+    // Built key by key, in the order reports print them, rather than with spreads of optional parts.
+    const finding: Finding = {
       rule: rule.id,
       severity: severity && severity !== "off" ? severity : rule.severity,
       line: at.line,
@@ -476,10 +486,11 @@ class StatementContext implements AlterCommandContext {
       message: problem.message,
       hint: problem.hint ?? rule.instead,
       acknowledged: ack !== undefined,
-      ...(ack ? { acknowledgedReason: ack.reason } : {}),
-      ...(problem.table ? { table: problem.table.display } : {}),
-      sql: this.sql,
-    });
+    } as Finding;
+    if (ack) finding.acknowledgedReason = ack.reason;
+    if (problem.table) finding.table = problem.table.display;
+    finding.sql = this.sql;
+    this.run.findings.push(finding);
   }
 }
 

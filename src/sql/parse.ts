@@ -190,7 +190,7 @@ function parseText(section: SqlSection, file: string): ParsedSection {
     // stmt_len 0 (or absent) means "to the end of the input": the last statement without a semicolon.
     const rawEnd = item.stmt_len ? bytes.charOffset((item.stmt_location ?? 0) + item.stmt_len) : text.length;
     const leading = scanTrivia(text, rawStart, rawEnd);
-    pendingComments.push(...leading.comments.map((c) => lines.comment(text, c)));
+    for (const c of leading.comments) pendingComments.push(lines.comment(text, c));
     attachSameLineComment(previous, pendingComments, text);
     const start = leading.end;
     const end = lastTokenEnd(text, start, rawEnd);
@@ -208,7 +208,7 @@ function parseText(section: SqlSection, file: string): ParsedSection {
       line: at.line,
       column: at.column,
       node,
-      kind: Object.keys(node)[0] as StatementKind,
+      kind: firstKey(node) as StatementKind,
       comments: pendingComments,
     };
     statements.push(statement);
@@ -223,6 +223,12 @@ function parseText(section: SqlSection, file: string): ParsedSection {
   const trailing = tail.comments.map((c) => lines.comment(text, c));
   attachSameLineComment(previous, trailing, text);
   return { statements, trailingComments: trailing, positionOf, positionAt };
+}
+
+/** The first key of a parser node (`IndexStmt` of `{ IndexStmt: {...} }`), without making the array of all its keys. */
+function firstKey(node: Node): string | undefined {
+  for (const key in node) return key;
+  return undefined;
 }
 
 /**

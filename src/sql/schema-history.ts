@@ -152,7 +152,8 @@ export class SchemaHistory {
     for (const e of events) this.applyOne(e);
   }
 
-  private applyOne(e: SchemaEvent): void {
+  /** Applies one fact. */
+  applyOne(e: SchemaEvent): void {
     switch (e.event) {
       case "create-table": {
         if (!this.creates(e)) {
@@ -277,8 +278,29 @@ function facts(c: ColumnEvent): ColumnFacts {
   return { type: c.type, hasDefault: c.hasDefault, notNull: c.notNull };
 }
 
+/** The statement kinds {@link schemaEvents} reads: every other statement establishes no fact. */
+const EVENT_KINDS: ReadonlySet<string> = new Set([
+  "CreateStmt",
+  "CreateTableAsStmt",
+  "SelectStmt",
+  "ViewStmt",
+  "IndexStmt",
+  "CreateEnumStmt",
+  "CreateDomainStmt",
+  "CreateRangeStmt",
+  "CompositeTypeStmt",
+  "DropStmt",
+  "RenameStmt",
+  "AlterTableStmt",
+]);
+
 /** The facts a statement establishes. Cheap: it only looks at DDL. */
 export function schemaEvents(node: Node): SchemaEvent[] {
+  // Most statements (INSERT, UPDATE, GRANT, COMMENT, functions, SET) are none of those kinds: one
+  // look at the node's key instead of a dozen lookups of keys it does not have.
+  let relevant = false;
+  for (const kind in node) if (EVENT_KINDS.has(kind)) relevant = true;
+  if (!relevant) return [];
   const create = nodeAs(node, "CreateStmt");
   if (create) {
     const table = tableOf(create.relation);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, migratorUrl } from "../helpers/database";
 import { PROJECT_DIR, engineConfig } from "./helpers/engine-config";
 import { runWithMocks } from "./helpers/run-with-mocks";
+import { readManifest } from "../../src/infra/migration-set-manifest";
 import { DynamicProvider, MIGRATION_SET_TYPE, type Registered, cloneProject, migrationSetUrn, registerMigrationSet, stateEntry } from "./migration-set-harness";
 
 /**
@@ -88,8 +89,9 @@ describe("the serialized provider", () => {
 });
 
 describe("the registered inputs", () => {
-  it("hold a manifest keyed <version>_<name> with checksums, never the SQL", () => {
-    const manifest = registered.inputs.manifest as Record<string, string>;
+  it("hold a manifest keyed <version>_<name> with checksums, as one JSON text, never the SQL", () => {
+    expect(typeof registered.inputs.manifest).toBe("string");
+    const manifest = readManifest(registered.inputs.manifest) as Record<string, string>;
     expect(Object.keys(manifest)).toEqual(["0001_create_customers", "0002_create_invoices"]);
     for (const value of Object.values(manifest)) expect(value).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(registered.inputs)).not.toContain("CREATE TABLE");
@@ -114,7 +116,7 @@ describe("Check", () => {
       news({
         databaseUrl: `mysql://migrator:${PASSWORD}@db/app`,
         layout: "liquibase",
-        manifest: { "0001_create_customers": "not-a-checksum", create_invoices: "a".repeat(64), "0002_x": "b".repeat(64), "02_y": "c".repeat(64) },
+        manifest: JSON.stringify({ "0001_create_customers": "not-a-checksum", create_invoices: "a".repeat(64), "0002_x": "b".repeat(64), "02_y": "c".repeat(64) }),
         settings: { ...(registered.inputs.settings as object), tier: "production", lockTimeoutMs: -1, backupBefore: "sometimes" },
         approvals: [{ version: "v3", checksum: "abc", reason: "" }],
         backup: "ftp://backups",
@@ -183,6 +185,15 @@ describe("Check", () => {
     ]);
   });
 
+  it("refuses a manifest that is not the JSON text of a map, and takes the map a state from before holds", async () => {
+    for (const manifest of ["{0001_create_customers", "[]", 42]) {
+      const { failures } = await provider.check(URN, {}, news({ manifest }));
+      expect(failures.map((f) => f.property)).toEqual(["manifest"]);
+    }
+    expect((await provider.check(URN, {}, news({ manifest: "[]" }))).failures[0].reason).toBe("must be the JSON text of a map of each migration (<version>_<name>) to its checksum; got a text that is not one");
+    expect((await provider.check(URN, {}, news({ manifest: readManifest(registered.inputs.manifest) }))).failures).toEqual([]);
+  });
+
   it("does not judge what preview does not know yet", async () => {
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
     const { failures } = await provider.check(URN, {}, news({ databaseUrl: unknown, backup: unknown }));
@@ -204,7 +215,7 @@ describe("Diff", () => {
   });
 
   it("updates, never replaces, for a new migration", async () => {
-    const manifest = { ...(registered.inputs.manifest as object), "0003_add_invoice_total": "d".repeat(64) };
+    const manifest = JSON.stringify({ ...readManifest(registered.inputs.manifest), "0003_add_invoice_total": "d".repeat(64) });
     expect(await provider.diff(URN, id, outputs, news({ manifest }))).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
   });
 
@@ -214,6 +225,19 @@ describe("Diff", () => {
     for (const change of [{ databaseUrl: databaseUrl.replace(PASSWORD, "Rotated-Pw-1") }, { settings }, { approvals }, { backup: "s3://dbpipe-prod-backups/db" }]) {
       expect(await provider.diff(URN, id, outputs, news(change))).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
     }
+  });
+
+  it("finds nothing to do for a stack last updated when the manifest was a map: one pulumi up converges", async () => {
+    // The state of a stack last updated before the manifest became one JSON text: its old inputs
+    // hold the map (the outputs never held the manifest, and record the same sha256). The program
+    // now sends the text: Check takes it against the old inputs, and Diff finds nothing to do, so
+    // the engine writes the new inputs to the state without an Update (nothing runs).
+    const oldInputs = news({ manifest: readManifest(registered.inputs.manifest) });
+    const checked = await provider.check(URN, oldInputs, news());
+    expect(checked.failures).toEqual([]);
+    expect(await provider.diff(URN, id, outputs, checked.inputs)).toEqual({ changes: "none", replaces: [], deleteBeforeReplace: false });
+    // And a map (a program from before) still diffs as the text does.
+    expect((await provider.diff(URN, id, outputs, oldInputs)).changes).toBe("none");
   });
 
   it("updates when the recorded history no longer matches the manifest (drift seen by refresh)", async () => {

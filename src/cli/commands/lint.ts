@@ -77,7 +77,7 @@ export const register: RegisterCommand = (program, io) => {
           output.line(formatMarkdown(linted, verdict));
           break;
         default:
-          for (const line of formatText(linted, verdict, output.style)) output.line(line);
+          output.lines(formatText(linted, verdict, output.style));
       }
       if (unparsable.length > 0) return EXIT.invalidInput;
       return verdict.allowed ? EXIT.ok : EXIT.refused;

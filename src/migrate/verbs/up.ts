@@ -1,5 +1,5 @@
 import type { Client } from "pg";
-import { applyMigration, runInOpenTransaction } from "../apply";
+import { applyMigration, prepareHistoryInsert, runInOpenTransaction } from "../apply";
 import { appliedBy, ensureHistory, readHistory } from "../history";
 import type { Migration } from "../../migration";
 import { assertRunnable, buildPlan } from "../plan";
@@ -40,6 +40,7 @@ export async function upMigrations(options: EngineOptions, run: { rehearse?: boo
     const extras = run.beforeApply ? await run.beforeApply({ pending: plan.pending, applied, client, rehearse: Boolean(run.rehearse) }) : new Map();
     if (run.rehearse) return rehearse(client, options, runnable, result);
     await ensureHistory(client);
+    await prepareHistoryInsert(client);
     const who = appliedBy();
     for (const m of runnable) {
       options.events?.migrationStarted?.(m);

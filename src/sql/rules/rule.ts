@@ -58,7 +58,10 @@ export type CommandScope = "existing-tables" | "existing-relations" | "every-alt
  * subcommands (as ESLint's rules return node-type listeners).
  */
 export interface Rule extends RuleMeta {
-  /** True when one finding per migration says it all (the first statement at fault is reported). */
+  /**
+   * True when one finding per migration says it all (the first statement at fault is reported).
+   * Once it reported, its listeners are not called again in that migration: they must only report.
+   */
   readonly oncePerMigration?: boolean;
   /** Which ALTER statements the `AlterTableCmd:*` listeners see; default `existing-tables`. */
   readonly commandsOf?: CommandScope;
