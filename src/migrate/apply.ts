@@ -59,7 +59,7 @@ const prepared = new WeakSet<Client>();
 
 /**
  * A migration that mentions DEALLOCATE or DISCARD could drop the prepared statement before its
- * history row is written: its row is written as a plain INSERT.
+ * history row is written: its row, and every later one of the session, is written as a plain INSERT.
  */
 const MAY_DROP_PREPARED = /\b(deallocate|discard)\b/i;
 
@@ -79,7 +79,8 @@ export async function prepareHistoryInsert(client: Client): Promise<void> {
 
 /** The statement that writes a successful migration's history row, in its own transaction's batch. */
 function successRow(client: Client, m: Migration, record: ApplyRecord): string {
-  if (!prepared.has(client) || MAY_DROP_PREPARED.test(m.up.text)) return insertHistory(m, record, true, SERVER_ELAPSED_MS, null);
+  if (prepared.has(client) && MAY_DROP_PREPARED.test(m.up.text)) prepared.delete(client);
+  if (!prepared.has(client)) return insertHistory(m, record, true, SERVER_ELAPSED_MS, null);
   const orNull = (value: string | null | undefined) => (value ? literal(value) : "NULL");
   return `EXECUTE ${HISTORY_INSERT} (${literal(m.version)}, ${literal(m.name)}, ${literal(m.checksum)}, ${orNull(record.appliedBy)}, ${orNull(record.risk)}, ${orNull(record.backupRef)})`;
 }
