@@ -48,6 +48,44 @@ function insertHistory(m: Migration, record: ApplyRecord, success: boolean, exec
 }
 
 /**
+ * The history row of a successful transactional migration as a prepared statement of the session
+ * (see {@link prepareHistoryInsert}): the server plans the INSERT once per run instead of once per
+ * migration, and each batch carries the values only. The same row as {@link insertHistory} writes.
+ */
+const HISTORY_INSERT = "dbpipe_record_migration";
+
+/** Sessions on which {@link HISTORY_INSERT} is prepared. */
+const prepared = new WeakSet<Client>();
+
+/**
+ * A migration that mentions DEALLOCATE or DISCARD could drop the prepared statement before its
+ * history row is written: its row, and every later one of the session, is written as a plain INSERT.
+ */
+const MAY_DROP_PREPARED = /\b(deallocate|discard)\b/i;
+
+/**
+ * Prepares the history row's INSERT on `client` for the migrations {@link applyMigration} applies
+ * next (the history table must exist). Prepared statements belong to the session, outlive
+ * transactions and `RESET ALL`, and end with the session.
+ */
+export async function prepareHistoryInsert(client: Client): Promise<void> {
+  if (prepared.has(client)) return;
+  await client.query(
+    `PREPARE ${HISTORY_INSERT} (text, text, text, text, text, text) AS INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, execution_ms, success, kind, risk, backup_ref, error) ` +
+      `VALUES ($1, $2, $3, coalesce($4, current_user), ${SERVER_ELAPSED_MS}, true, 'migrate', $5, $6, NULL)`,
+  );
+  prepared.add(client);
+}
+
+/** The statement that writes a successful migration's history row, in its own transaction's batch. */
+function successRow(client: Client, m: Migration, record: ApplyRecord): string {
+  if (prepared.has(client) && MAY_DROP_PREPARED.test(m.up.text)) prepared.delete(client);
+  if (!prepared.has(client)) return insertHistory(m, record, true, SERVER_ELAPSED_MS, null);
+  const orNull = (value: string | null | undefined) => (value ? literal(value) : "NULL");
+  return `EXECUTE ${HISTORY_INSERT} (${literal(m.version)}, ${literal(m.name)}, ${literal(m.checksum)}, ${orNull(record.appliedBy)}, ${orNull(record.risk)}, ${orNull(record.backupRef)})`;
+}
+
+/**
  * Applies one migration and returns how long it took on the server, in ms. Throws a
  * `MigrationFailedError` naming the file, line and column when a statement fails.
  */
@@ -56,7 +94,7 @@ export async function applyMigration(client: Client, m: Migration, timeouts: Tim
 }
 
 async function applyInTransaction(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord): Promise<number> {
-  return runInOwnTransaction(client, m, m.up, timeouts, [insertHistory(m, record, true, SERVER_ELAPSED_MS, null)], "Its transaction was rolled back: the migration left no changes and will run again on the next `dbpipe up`.");
+  return runInOwnTransaction(client, m, m.up, timeouts, [successRow(client, m, record)], "Its transaction was rolled back: the migration left no changes and will run again on the next `dbpipe up`.");
 }
 
 /**

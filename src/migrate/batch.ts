@@ -2,7 +2,7 @@ import type { Client, Query } from "pg";
 import { InputError } from "../errors";
 import { pgDuration } from "../text/duration";
 import type { Migration, SqlSection } from "../migration";
-import { deadRunnerCheck, deadRunnerCheckExpression } from "./lock";
+import { DEAD_RUNNER_CHECK_MS, DEAD_RUNNER_CHECK_SINCE, deadRunnerCheck, deadRunnerCheckExpression } from "./lock";
 import { type FilePosition, isServerError, migrationFailed, positionOfCodePoint } from "./sql-error";
 
 /**
@@ -24,17 +24,43 @@ export interface Timeouts {
   lockTimeoutMs: number;
   /** `statement_timeout`, ms; 0 = none. */
   statementTimeoutMs: number;
+  /**
+   * The server's `server_version_num`, when the session has read it ({@link withServerVersion}):
+   * the timeouts are then set with `SET LOCAL`, which returns no row to read back.
+   */
+  serverVersionNum?: number;
 }
 
+/** The timeouts with the version of the server `client` is connected to (one round trip). */
+export async function withServerVersion(client: Client, timeouts: Timeouts): Promise<Timeouts> {
+  const { rows } = await client.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
+  return { ...timeouts, serverVersionNum: rows[0].v };
+}
+
+/** The statements of {@link setLocalTimeouts}, by the timeouts they were made for: the same for every migration of a run. */
+const localTimeouts = new WeakMap<Timeouts, string[]>();
+
 /**
- * The statement that sets the timeouts for the current transaction (`set_config(..., true)` is
- * `SET LOCAL`): one statement, not three, since it runs before every migration.
+ * The statements that set the timeouts for the current transaction, with the check for a killed
+ * runner, whose statement would otherwise run on (see deadRunnerCheck): `SET LOCAL` when the
+ * server's version is known, else one `SELECT` of `set_config(..., true)` (which is `SET LOCAL`)
+ * that asks the server its version.
  */
 export function setLocalTimeouts(timeouts: Timeouts): string[] {
-  // With the check for a killed runner, whose statement would otherwise run on (see deadRunnerCheck).
-  return [
-    `SELECT set_config('lock_timeout', '${pgDuration(timeouts.lockTimeoutMs)}', true), set_config('statement_timeout', '${pgDuration(timeouts.statementTimeoutMs)}', true), ${deadRunnerCheckExpression("local")}`,
-  ];
+  const known = localTimeouts.get(timeouts);
+  if (known) return known;
+  const lock = pgDuration(timeouts.lockTimeoutMs);
+  const statement = pgDuration(timeouts.statementTimeoutMs);
+  const made =
+    timeouts.serverVersionNum === undefined
+      ? [`SELECT set_config('lock_timeout', '${lock}', true), set_config('statement_timeout', '${statement}', true), ${deadRunnerCheckExpression("local")}`]
+      : [
+          `SET LOCAL lock_timeout = '${lock}'`,
+          `SET LOCAL statement_timeout = '${statement}'`,
+          ...(timeouts.serverVersionNum >= DEAD_RUNNER_CHECK_SINCE ? [`SET LOCAL client_connection_check_interval = ${DEAD_RUNNER_CHECK_MS}`] : []),
+        ];
+  localTimeouts.set(timeouts, made);
+  return made;
 }
 
 /** The statement that sets the timeouts for the session, for what runs outside a transaction (reset after with `RESET ALL`). */
@@ -50,10 +76,14 @@ interface CommandCompleteHandler {
   handleCommandComplete(...args: unknown[]): void;
 }
 
+/** pg's Query class, looked up once: `require("pg")` per migration costs a module resolution each time when pg was first loaded from elsewhere (a program using the library). */
+let QueryClass: typeof Query | undefined;
+
 /** A query that counts the statements the server completed, to locate a failing one. */
 function countingQuery(text: string): { query: Query; completed: () => number } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const query = new (require("pg") as typeof import("pg")).Query(text);
+  QueryClass ??= (require("pg") as typeof import("pg")).Query;
+  const query = new QueryClass(text);
   const handler = query as unknown as CommandCompleteHandler;
   const original = handler.handleCommandComplete;
   let completed = 0;

@@ -22,6 +22,9 @@ export const ADVISORY_LOCK_KEY = 7_305_147_392_751_013_421n;
  */
 export const DEAD_RUNNER_CHECK_MS = 1000;
 
+/** The first `server_version_num` with `client_connection_check_interval` (PostgreSQL 14). */
+export const DEAD_RUNNER_CHECK_SINCE = 140000;
+
 /**
  * The statement that turns that check on, for the current transaction (`scope` local) or the
  * session (until `RESET ALL`); it does nothing on a server older than PostgreSQL 14.
@@ -32,7 +35,7 @@ export function deadRunnerCheck(scope: "local" | "session"): string {
 
 /** {@link deadRunnerCheck} as an expression, to set it in the same `SELECT` as other settings. */
 export function deadRunnerCheckExpression(scope: "local" | "session"): string {
-  return `CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('client_connection_check_interval', '${DEAD_RUNNER_CHECK_MS}', ${scope === "local"}) END`;
+  return `CASE WHEN current_setting('server_version_num')::int >= ${DEAD_RUNNER_CHECK_SINCE} THEN set_config('client_connection_check_interval', '${DEAD_RUNNER_CHECK_MS}', ${scope === "local"}) END`;
 }
 
 /** Another runner held the lock for longer than the runner was willing to wait. */

@@ -1,9 +1,8 @@
 import type { Client } from "pg";
 import type { BackupStore, StoredBackup } from "../backup/store";
-import { takeBackup } from "../backup/take-backup";
 import { RefusedError } from "../errors";
 import type { BeforeApply, EngineEvents, EngineOptions, PlanResult } from "../migrate/run";
-import { type DownTarget, downMigrations } from "../migrate/verbs/down";
+import type { DownTarget } from "../migrate/verbs/down";
 import { upMigrations } from "../migrate/verbs/up";
 import type { Migration } from "../migration";
 import type { Verdict } from "../risk/verdict";
@@ -200,6 +199,8 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   });
 
   if (action.verb === "down") {
+    // Loaded here, not at the top: `up` never reverts.
+    const { downMigrations } = await import("../migrate/verbs/down.js");
     const result = await downMigrations(engine, action.target, { beforeRevert: gate });
     return done(result, result.at);
   }
@@ -220,6 +221,8 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     }
     events.backupStarted?.(verdict.backupReason ?? "");
     const started = performance.now();
+    // Loaded only when a backup is taken (pg_dump and the manifest): most runs take none.
+    const { takeBackup } = await import("../backup/take-backup.js");
     const backup = await takeBackup(o.backupStore, { url: o.databaseUrl, client, stack: o.settings.stack, pending, head: applied.at(-1)?.version ?? null });
     events.backupTaken?.(backup, Math.round(performance.now() - started));
     return backup;

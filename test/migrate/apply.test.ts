@@ -1,6 +1,7 @@
 import type { Client } from "pg";
 import { describe, expect, it } from "vitest";
-import { applyMigration } from "../../src/migrate/apply";
+import { applyMigration, prepareHistoryInsert } from "../../src/migrate/apply";
+import { withServerVersion } from "../../src/migrate/batch";
 import { ensureHistory } from "../../src/migrate/history";
 import { InputError } from "../../src/errors";
 import { MigrationFailedError } from "../../src/migrate/sql-error";
@@ -61,6 +62,33 @@ describe("applyMigration (transactional)", () => {
       );
       expect(typo).toBeInstanceOf(InputError);
       expect(typo?.message).toMatch(/:2:29: syntax error at or near ","/);
+    });
+  });
+
+  it("with the history INSERT prepared and the server's version known, writes the same row in one round trip; a file that may drop prepared statements gets the plain INSERT", async () => {
+    const url = await freshDatabase();
+    await withClient(url, async (client) => {
+      await ensureHistory(client);
+      await prepareHistoryInsert(client);
+      const timeouts = await withServerVersion(client, TIMEOUTS);
+      const sent = recordQueries(client);
+      await applyMigration(client, migration("CREATE TABLE t (id int);", { version: "0001", name: "first" }), timeouts, { risk: "medium", appliedBy: "ci" });
+      // DEALLOCATE ALL drops every prepared statement of the session, the history INSERT's too.
+      await applyMigration(client, migration("CREATE TABLE u (id int);\nDEALLOCATE ALL;", { version: "0002", name: "second" }), timeouts, {});
+      await applyMigration(client, migration("CREATE TABLE v (id int);", { version: "0003", name: "third" }), timeouts, { backupRef: "file:b.dump" });
+      expect(sent).toHaveLength(3);
+      expect(sent[0]).toMatch(/^BEGIN;\nSET LOCAL lock_timeout = '5000ms';\nSET LOCAL statement_timeout = '0ms';\n(SET LOCAL client_connection_check_interval = 1000;\n)?CREATE TABLE t/);
+      expect(sent[0]).toContain("EXECUTE dbpipe_record_migration ('0001', 'first', ");
+      expect(sent[1]).toContain("INSERT INTO dbpipe.schema_migrations");
+      // And every later one of the session: the prepared statement may be gone.
+      expect(sent[2]).toContain("INSERT INTO dbpipe.schema_migrations");
+      const { rows } = await client.query("SELECT version, name, applied_by, success, kind, risk, backup_ref, error, execution_ms >= 0 AS timed FROM dbpipe.schema_migrations ORDER BY version");
+      const user = (await client.query("SELECT current_user AS u")).rows[0].u as string;
+      expect(rows).toEqual([
+        { version: "0001", name: "first", applied_by: "ci", success: true, kind: "migrate", risk: "medium", backup_ref: null, error: null, timed: true },
+        { version: "0002", name: "second", applied_by: user, success: true, kind: "migrate", risk: null, backup_ref: null, error: null, timed: true },
+        { version: "0003", name: "third", applied_by: user, success: true, kind: "migrate", risk: null, backup_ref: "file:b.dump", error: null, timed: true },
+      ]);
     });
   });
 });

@@ -1,10 +1,11 @@
 import type { Client } from "pg";
-import { applyMigration, runInOpenTransaction } from "../apply";
+import { applyMigration, prepareHistoryInsert, runInOpenTransaction } from "../apply";
 import { appliedBy, ensureHistory, readHistory } from "../history";
 import type { Migration } from "../../migration";
 import { assertRunnable, buildPlan } from "../plan";
 import { type AppliedMigration, type BeforeApply, type EngineOptions, type PlanResult, loadFiles, timeoutsOf, withLockedSession } from "../run";
 import { inOwnTransaction } from "../transaction-control";
+import { withServerVersion } from "../batch";
 
 /** `up`: apply the pending migrations, or rehearse them. */
 
@@ -40,11 +41,13 @@ export async function upMigrations(options: EngineOptions, run: { rehearse?: boo
     const extras = run.beforeApply ? await run.beforeApply({ pending: plan.pending, applied, client, rehearse: Boolean(run.rehearse) }) : new Map();
     if (run.rehearse) return rehearse(client, options, runnable, result);
     await ensureHistory(client);
+    await prepareHistoryInsert(client);
+    const timeouts = await withServerVersion(client, timeoutsOf(options.settings));
     const who = appliedBy();
     for (const m of runnable) {
       options.events?.migrationStarted?.(m);
       const extra = extras.get(m.version) ?? {};
-      const ms = await applyMigration(client, m, timeoutsOf(options.settings), { ...extra, appliedBy: who });
+      const ms = await applyMigration(client, m, timeouts, { ...extra, appliedBy: who });
       result.applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms, risk: extra.risk ?? null });
       options.events?.migrationApplied?.(m, ms);
     }

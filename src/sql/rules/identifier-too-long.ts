@@ -35,9 +35,6 @@ function check(_node: unknown, context: RuleContext): void {
 function longIdentifiers(statement: SqlStatement): { name: string; offset: number }[] {
   const text = statement.text;
   const out: { name: string; offset: number }[] = [];
-  // Most statements hold neither a quoted identifier nor a run of 22 characters that a word may
-  // hold (see mayBeTooLong): they cannot name anything too long, and need no walk over their tokens.
-  if (!text.includes('"') && !MAYBE_LONG_WORD.test(text)) return out;
   const tokens = new SqlTokens(text, 0, text.length);
   while (tokens.next()) {
     const { kind, start, end } = tokens;
@@ -53,9 +50,6 @@ function longIdentifiers(statement: SqlStatement): { name: string; offset: numbe
   }
   return out;
 }
-
-/** A run of characters long enough for a word over 63 bytes: those an unquoted identifier may hold (see parse.ts), 22 or more. */
-const MAYBE_LONG_WORD = /[A-Za-z0-9_$\u0080-\uffff]{22}/;
 
 /**
  * False when `units` UTF-16 code units cannot take more than 63 bytes in UTF-8 (each takes at most

@@ -14,6 +14,17 @@ describe("identifier-too-long", () => {
     ]);
   });
 
+  it("reports a short name of wide characters, and one a statement quotes whatever its characters", async () => {
+    // 22 characters of three bytes each: 66 bytes, the fewest characters a name over 63 bytes can have.
+    const wide = "€".repeat(22);
+    const spaced = `a ${"b ".repeat(40)}`;
+    const sql = `CREATE TABLE ${wide} (id bigint);\nCREATE TABLE "${spaced}" (id bigint);\nCREATE TABLE ${"€".repeat(21)} (id bigint);`;
+    expect((await findingsOf("identifier-too-long", sql)).map((f) => [f.line, f.column])).toEqual([
+      [1, 14],
+      [2, 14],
+    ]);
+  });
+
   it("does not report names of 63 bytes, or long strings and function bodies", async () => {
     const sql = `CREATE TABLE t_${"x".repeat(61)} (id bigint);\nCREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELECT '${"y".repeat(80)}' $$;`;
     expect(await findingsOf("identifier-too-long", sql)).toEqual([]);
