@@ -35,9 +35,6 @@ function check(_node: unknown, context: RuleContext): void {
 function longIdentifiers(statement: SqlStatement): { name: string; offset: number }[] {
   const text = statement.text;
   const out: { name: string; offset: number }[] = [];
-  // Most statements hold neither a quoted identifier nor a run of 22 characters that a word may
-  // hold (see mayBeTooLong): they cannot name anything too long, and need no walk over their tokens.
-  if (!mayHoldLongName(text)) return out;
   const tokens = new SqlTokens(text, 0, text.length);
   while (tokens.next()) {
     const { kind, start, end } = tokens;
@@ -52,25 +49,6 @@ function longIdentifiers(statement: SqlStatement): { name: string; offset: numbe
     }
   }
   return out;
-}
-
-/**
- * True when `text` holds a `"` or a run of 22 characters an unquoted identifier may hold (letters,
- * digits, `_`, `$`, anything non-ASCII: see SqlTokens): only then may it name something too long.
- * One pass over the characters (a regular expression for the run took three times as long).
- */
-function mayHoldLongName(text: string): boolean {
-  let run = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 34 /* " */) return true;
-    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c >= 128) {
-      if (++run * 3 > MAX_IDENTIFIER_BYTES) return true;
-    } else {
-      run = 0;
-    }
-  }
-  return false;
 }
 
 /**
