@@ -94,8 +94,9 @@ export async function restoreBackup(store: BackupStore, id: string, options: Res
       }
       restore.end();
     })().catch(() => restore.kill());
-    await restore.finished();
+    await restore.exited;
     await fed;
+    await restore.finished();
     return { manifest, restoreMs: Math.round(performance.now() - restoreStarted) };
   } finally {
     dump.destroy();
