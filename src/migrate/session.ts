@@ -1,5 +1,6 @@
 import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
+import { loadPg } from "../pg";
 import { EXAMPLE_URL, redactText, redactUrl } from "../redact";
 import { nodePostgresConnectionString } from "../tls";
 import { parseDatabaseUrl } from "../database-url";
@@ -20,9 +21,8 @@ export async function connect(url: string): Promise<Client> {
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
     throw new InputError(`the database URL must start with postgres:// or postgresql://, got ${parsed.protocol}//...`);
   }
-  // Loaded here, not at the top: commands that never connect (lint, env, --help) skip pg's ~30 ms.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Client } = require("pg") as typeof import("pg");
+  // Loaded here, not at the top: commands that never connect (lint, env, --help) skip it.
+  const { Client } = loadPg();
   // sslmode and sslrootcert as libpq reads them, the same for pg_dump and the postgresql provider.
   const client = new Client({ connectionString: nodePostgresConnectionString(url), application_name: "dbpipe" });
   // A broken connection mid-run surfaces through the failing query; don't crash on the event.
@@ -67,3 +67,4 @@ export async function withSession<T>(url: string, fn: (client: Client) => Promis
 export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
+

@@ -43,7 +43,7 @@ export const register: RegisterCommand = (program, io) => {
         if (!flags.json) output.line(`dbpipe down ${label} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         try {
           const result = await deploy({
-            ...deployOptions(project, database),
+            ...(await deployOptions(project, database)),
             action: { verb: "down", target },
             events: {
               waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),

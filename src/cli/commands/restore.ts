@@ -45,7 +45,7 @@ export const register: RegisterCommand = (program, io) => {
       if (flags.to !== undefined && !/^postgres(ql)?:\/\//.test(flags.to)) throw new InputError(`--to must be a postgres:// or postgresql:// URL, got ${JSON.stringify(redactUrl(flags.to).slice(0, 40))}`);
       const project = openProject(flags);
       const { output } = io;
-      const { store, source } = projectBackupStore(project, flags.store);
+      const { store, source } = await projectBackupStore(project, flags.store);
       const progress = throttledProgress((text) => output.transferProgress(`  ${text}`));
       const onProgress = flags.json ? undefined : (p: RestoreProgress) => progress(VERB[p.phase], p.bytes, p.elapsedMs, p.total);
 

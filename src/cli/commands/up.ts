@@ -31,7 +31,7 @@ export const register: RegisterCommand = (program, io) => {
         let running: { version: string; name: string } | undefined;
         try {
           const result = await deploy({
-            ...deployOptions(project, database),
+            ...(await deployOptions(project, database)),
             action: { verb: "up", rehearse: flags.rehearse },
             events: {
               waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
