@@ -193,43 +193,35 @@ export function changedProperties(olds: Record<string, unknown>, news: Record<st
 }
 
 /**
- * The manifest's part of Diff, in one pass over its entries (Diff is all a `pulumi up` with
- * nothing pending runs, on every migration of the history): `manifest` when it holds a value not
- * known yet or its sha256 ({@link manifestSha256}) is not the one the last run recorded; else
- * `applied` when the recorded history does not hold exactly the manifest's migrations,
- * successfully, with their checksums; else nothing.
+ * The manifest's part of Diff: `manifest` when it holds a value not known yet or its sha256
+ * ({@link manifestSha256}) is not the one the last run recorded; else `applied` when the recorded
+ * history does not hold exactly the manifest's migrations, successfully, with their checksums;
+ * else nothing.
  */
 function manifestChange(manifest: Record<string, unknown> | undefined, recordedSha256: unknown, applied: unknown): "manifest" | "applied" | undefined {
-  if (manifest === undefined) return "manifest";
-  const keys = Object.keys(manifest).sort();
-  const history = isRecord(applied) ? applied : undefined;
-  let matches = history !== undefined && Object.keys(history).length === keys.length;
-  // canonical(manifest), built as the entries are read.
-  let text = "{";
-  for (const key of keys) {
+  if (manifest === undefined || hasUnknown(manifest) || recordedSha256 !== manifestSha256(manifest as MigrationManifest)) return "manifest";
+  return historyMatches(applied, manifest) ? undefined : "applied";
+}
+
+/** Whether the recorded history holds exactly the manifest's migrations, successfully, with their checksums. */
+function historyMatches(applied: unknown, manifest: Record<string, unknown>): boolean {
+  if (!isRecord(applied)) return false;
+  const keys = Object.keys(manifest);
+  if (Object.keys(applied).length !== keys.length) return false;
+  return keys.every((key) => {
     const value = manifest[key];
-    if (typeof value === "string") {
-      if (value === UNKNOWN) return "manifest";
-      if (matches) {
-        const recorded = history![key];
-        matches =
-          typeof recorded === "string" &&
-          MANIFEST_KEY.test(key) &&
-          MANIFEST_VALUE.test(value) &&
-          recorded.startsWith(value.slice(0, 12)) &&
-          recorded[12] === " " &&
-          !recorded.endsWith(" failed") &&
-          !recorded.endsWith(" baseline");
-      }
-    } else {
-      if (hasUnknown(value)) return "manifest";
-      matches = false;
-      if (value === undefined) continue;
-    }
-    text += `${text.length > 1 ? "," : ""}${JSON.stringify(key)}:${typeof value === "string" ? JSON.stringify(value) : canonical(value)}`;
-  }
-  if (recordedSha256 !== createHash("sha256").update(`${text}}`).digest("hex")) return "manifest";
-  return matches ? undefined : "applied";
+    const recorded = applied[key];
+    return (
+      typeof value === "string" &&
+      typeof recorded === "string" &&
+      MANIFEST_KEY.test(key) &&
+      MANIFEST_VALUE.test(value) &&
+      recorded.startsWith(value.slice(0, 12)) &&
+      recorded[12] === " " &&
+      !recorded.endsWith(" failed") &&
+      !recorded.endsWith(" baseline")
+    );
+  });
 }
 
 /** A history row as the outputs record it. */
