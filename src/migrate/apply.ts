@@ -25,12 +25,15 @@ export interface ApplyRecord {
   appliedBy?: string;
 }
 
+/** The history columns every row of {@link insertHistory} and {@link prepareHistoryInsert} fills, in their order. */
+const HISTORY_COLUMNS = "(version, name, checksum, applied_by, execution_ms, success, kind, risk, backup_ref, error)";
+
 /** Milliseconds since the statement (the whole batch) arrived: the migration's own server time. */
 const SERVER_ELAPSED_MS = "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer";
 
 function insertHistory(m: Migration, record: ApplyRecord, success: boolean, executionMs: string, error: string | null): string {
   return (
-    `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, execution_ms, success, kind, risk, backup_ref, error) VALUES (` +
+    `INSERT INTO ${HISTORY_TABLE} ${HISTORY_COLUMNS} VALUES (` +
     [
       literal(m.version),
       literal(m.name),
@@ -71,7 +74,7 @@ const MAY_DROP_PREPARED = /\b(deallocate|discard)\b/i;
 export async function prepareHistoryInsert(client: Client): Promise<void> {
   if (prepared.has(client)) return;
   await client.query(
-    `PREPARE ${HISTORY_INSERT} (text, text, text, text, text, text) AS INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_by, execution_ms, success, kind, risk, backup_ref, error) ` +
+    `PREPARE ${HISTORY_INSERT} (text, text, text, text, text, text) AS INSERT INTO ${HISTORY_TABLE} ${HISTORY_COLUMNS} ` +
       `VALUES ($1, $2, $3, coalesce($4, current_user), ${SERVER_ELAPSED_MS}, true, 'migrate', $5, $6, NULL)`,
   );
   prepared.add(client);
