@@ -93,9 +93,11 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
     const width = (stream.columns || 80) - 1;
     return text.replace(SGR, "").length > width ? `${text.replace(SGR, "").slice(0, Math.max(0, width - 1))}…` : text;
   };
+  /** A line of stdout as written: without colours when stdout takes none. */
+  const outLine = (text: string) => `${colourOut ? text : text.replace(SGR, "")}\n`;
   const out = (text: string) => {
     clearProgress();
-    stdout.write(`${colourOut ? text : text.replace(SGR, "")}\n`);
+    stdout.write(outLine(text));
   };
   return {
     line: (text = "") => out(redactText(text)),
@@ -103,10 +105,7 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
       if (texts.length === 0) return;
       clearProgress();
       let chunk = "";
-      for (const text of texts) {
-        const clean = redactText(text);
-        chunk += `${colourOut ? clean : clean.replace(SGR, "")}\n`;
-      }
+      for (const text of texts) chunk += outLine(redactText(text));
       stdout.write(chunk);
     },
     error: (text) => {
