@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FolderStore } from "../../src/backup/folder-store";
@@ -14,7 +13,7 @@ async function historyRows(url: string) {
 }
 
 function store(): FolderStore {
-  return new FolderStore(fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-backups-")));
+  return new FolderStore(tempFolder({}, "dbpipe-backups-"));
 }
 
 const FILES = {
