@@ -22,8 +22,6 @@ export interface SectionCheck {
 /** The part of the parser's Emscripten module this uses. */
 interface ParserModule {
   HEAPU8: Uint8Array;
-  lengthBytesUTF8(text: string): number;
-  stringToUTF8(text: string, pointer: number, size: number): void;
   getValue(pointer: number, type: "i32"): number;
   _malloc(size: number): number;
   _free(pointer: number): void;
@@ -34,6 +32,7 @@ interface ParserModule {
 let instance: ParserModule | undefined;
 let loading: Promise<ParserModule> | undefined;
 const checked = new WeakMap<SqlSection, SectionCheck>();
+const encoder = new TextEncoder();
 
 /** The key of a transaction statement in the parser's JSON. */
 const TRANSACTION_KEY = Buffer.from('"TransactionStmt"');
@@ -91,19 +90,23 @@ function run(source: string): SectionCheck {
   if (/^[ \n\t\r\f\v]*$/.test(text)) return { parses: true, transactionStatement: false };
   if (text.trim() === "") return { parses: false, transactionStatement: false };
   const m = instance;
-  const size = m.lengthBytesUTF8(text) + 1;
+  // Node's own UTF-8 encoder, straight into the module's memory (Emscripten's helpers encode in JavaScript).
+  const size = Buffer.byteLength(text, "utf8") + 1;
   const query = m._malloc(size);
   let result = 0;
   try {
-    m.stringToUTF8(text, query, size);
+    const heap = m.HEAPU8;
+    encoder.encodeInto(text, heap.subarray(query, query + size - 1));
+    heap[query + size - 1] = 0;
     result = m._wasm_parse_query_raw(query);
     if (!result) throw new Error("the SQL parser could not allocate its result");
     // struct PgQueryParseResult { char* parse_tree; char* stderr_buffer; PgQueryError* error; }
     const tree = m.getValue(result, "i32");
     const error = m.getValue(result + 8, "i32");
     if (error || !tree) return { parses: false, transactionStatement: false };
-    const heap = m.HEAPU8;
-    const json = Buffer.from(heap.buffer, heap.byteOffset + tree, heap.indexOf(0, tree) - tree);
+    // The parse may have grown the module's memory, which replaces HEAPU8.
+    const after = m.HEAPU8;
+    const json = Buffer.from(after.buffer, after.byteOffset + tree, after.indexOf(0, tree) - tree);
     return { parses: true, transactionStatement: json.includes(TRANSACTION_KEY) };
   } finally {
     m._free(query);
