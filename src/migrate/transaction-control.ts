@@ -1,4 +1,5 @@
 import { InputError } from "../errors";
+import { checkSection, loadSectionChecker } from "../sql/check-parse";
 import { type SqlStatement, SqlSyntaxError, loadParser, parseSqlSection } from "../sql/parse";
 import { ENDS_TRANSACTION, plainWrapper, transactionKind } from "../sql/transactions";
 import type { Migration, SqlSection } from "../migration";
@@ -51,6 +52,11 @@ export class TransactionControlError extends InputError {
  */
 export async function withoutTransactionControl(section: SqlSection, file: string, consequence: string): Promise<SqlSection> {
   if (!MAY_END_TRANSACTION.test(section.text)) return section;
+  // `END` also ends every PL/pgSQL block: most files the words match hold no transaction
+  // statement at all, which the check-only parse tells without building the tree.
+  await loadSectionChecker();
+  const check = checkSection(section);
+  if (check.parses && !check.transactionStatement) return section;
   await loadParser();
   let statements: SqlStatement[];
   try {

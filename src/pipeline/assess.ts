@@ -181,8 +181,3 @@ export function lintOptionsFor(settings: StackSettings, extra: Pick<LintOptions,
     ...extra,
   };
 }
-
-/** `m` with its down part as the SQL that runs: what is assessed before `down` runs it. */
-export function downPartOf(m: Migration): Migration {
-  return { ...m, up: m.down ?? { text: "", line: m.up.line }, down: undefined };
-}

@@ -8,7 +8,8 @@ import type { Migration } from "../migration";
 import type { Verdict } from "../risk/verdict";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
 import type { RiskLevel } from "../risk-level";
-import { type Assessment, assess, downPartOf } from "./assess";
+import { parseWithoutDirectives } from "../sql/check-parse";
+import type { Assessment } from "./assess";
 
 /**
  * The deploy: plan → verdict → backup → apply → result, in one function that every front end
@@ -165,7 +166,11 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     // error): the same input gets the same answer. Table sizes and the verdict only matter where
     // the tier can require a backup or an approval.
     const matters = riskMatters(options.settings);
-    // Where risk cannot matter, no rule runs: the findings would change nothing.
+    // Where risk cannot matter, no rule runs: the findings would change nothing. Then, when every
+    // file parses and has no `dbpipe:allow` to check (and no rule severity needs checking), the
+    // check-only lint can refuse nothing, and neither it nor the linter is loaded.
+    if (!matters && Object.keys(options.settings.risk.ruleSeverity).length === 0 && (await parseWithoutDirectives(toRun))) return out;
+    const { assess } = await import("./assess.js");
     const assessment = await assess({
       settings: options.settings,
       migrations: toRun,
@@ -227,4 +232,9 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     events.backupTaken?.(backup, Math.round(performance.now() - started));
     return backup;
   }
+}
+
+/** `m` with its down part as the SQL that runs: what is assessed before `down` runs it. */
+export function downPartOf(m: Migration): Migration {
+  return { ...m, up: m.down ?? { text: "", line: m.up.line }, down: undefined };
 }

@@ -16,6 +16,12 @@ export function nodeAs<K extends StatementKind>(node: Node | undefined, kind: K)
   return (node as Record<string, unknown>)[kind] as NodeOf<K> | undefined;
 }
 
+/** A node's kind: its one key, e.g. `IndexStmt` (undefined for an empty object). */
+export function kindOf(node: Node): string | undefined {
+  for (const key in node) return key;
+  return undefined;
+}
+
 /** A table (or view, sequence, index) as a statement names it. */
 export interface TableRef {
   /** Schema, when the statement qualifies the name. */

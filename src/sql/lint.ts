@@ -281,7 +281,7 @@ export class Linter {
         }
       }
 
-      for (const e of schemaEvents(statement.node)) {
+      for (const e of schemaEvents(statement.node, statement.kind)) {
         // Asked before the event is applied: whether the object existed before this statement.
         const isNew = this.history.creates(e);
         this.history.applyOne(e);
@@ -555,7 +555,7 @@ export function parseMigration(migration: Migration): ParsedSection {
 /** The schema facts of a parsed section, in statement order: what linting it does to the history. */
 export function schemaEventsOf(parsed: ParsedSection): SchemaEvent[] {
   const events: SchemaEvent[] = [];
-  for (const s of parsed.statements) for (const e of schemaEvents(s.node)) events.push(e);
+  for (const s of parsed.statements) for (const e of schemaEvents(s.node, s.kind)) events.push(e);
   return events;
 }
 

@@ -2,6 +2,7 @@ import type { Node, ParseResult, RawStmt } from "libpg-query";
 import { InputError } from "../errors";
 import type { SqlSection } from "../migration";
 import { caretSnippet } from "../text/snippet";
+import { kindOf } from "./ast";
 
 /**
  * The PostgreSQL parser (libpg-query, the server's own grammar compiled to WebAssembly), wrapped so
@@ -208,7 +209,7 @@ function parseText(section: SqlSection, file: string): ParsedSection {
       line: at.line,
       column: at.column,
       node,
-      kind: firstKey(node) as StatementKind,
+      kind: kindOf(node) as StatementKind,
       comments: pendingComments,
     };
     statements.push(statement);
@@ -223,12 +224,6 @@ function parseText(section: SqlSection, file: string): ParsedSection {
   const trailing = tail.comments.map((c) => lines.comment(text, c));
   attachSameLineComment(previous, trailing, text);
   return { statements, trailingComments: trailing, positionOf, positionAt };
-}
-
-/** The first key of a parser node (`IndexStmt` of `{ IndexStmt: {...} }`), without making the array of all its keys. */
-function firstKey(node: Node): string | undefined {
-  for (const key in node) return key;
-  return undefined;
 }
 
 /**

@@ -360,6 +360,18 @@ describe("errors people can act on", () => {
     expect(run.stderr).toContain("migrations/notes.sql: name does not parse as a migration");
   });
 
+  it("exits 2 for a syntax error in the 5th pending file, at its file, line and column, before applying the 1st", async () => {
+    const url = await freshDatabase();
+    const project = sampleProject({ "migrations/0005_drop_legacy_product_description.sql": "SELECT 1;\nALTER TABLE products DROP COLUMN description,;\n" });
+    const run = await runCli(["up", "--database-url", url], { cwd: project });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('error: migrations/0005_drop_legacy_product_description.sql:2:46: syntax error at or near ";"');
+    expect(run.stderr).not.toContain("    at ");
+    expect(run.stdout).not.toContain("✓");
+    const tables = await withClient(url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows);
+    expect(tables).toEqual([]);
+  });
+
   it("exits 2 for bad stack settings, naming the key and its line", async () => {
     const project = sampleProject({ "Pulumi.dev.yaml": "config:\n  dbpipe:tier: dev\n  dbpipe:lockTimout: 5s\n  dbpipe:outOfOrder: maybe\n" });
     const run = await runCli(["status", "--database-url", "postgres://x:y@127.0.0.1:1/z"], { cwd: project });

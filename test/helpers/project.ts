@@ -10,17 +10,27 @@ import { parseStackSettings, type StackSettings } from "../../src/settings/stack
  * PostgreSQL that a test kept outside it (as root, under /var/lib/dbpipe): when the test ends if
  * made inside a test, else when the test file ends.
  */
+const madeOutsideTests = new Set<() => void>();
+// Registered when this module loads, before the test file's own hooks: afterAll hooks run in
+// reverse order, so this one runs last, after the hooks that still use the folders.
+afterAll(() => {
+  for (const remove of madeOutsideTests) remove();
+  madeOutsideTests.clear();
+});
+
 export function tempFolder(files: Record<string, string> = {}, prefix = "dbpipe-"): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const remove = () => {
     for (const data of embeddedDataOutside(dir)) fs.rmSync(data, { recursive: true, force: true });
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  // An afterAll registered inside a test never runs; onTestFinished only works inside one.
+  // onTestFinished only works inside a test; a folder made outside one (in a beforeAll, or at the
+  // top of the file) is removed by the one afterAll below: an afterAll registered inside a hook
+  // never runs.
   try {
     onTestFinished(remove);
   } catch {
-    afterAll(remove);
+    madeOutsideTests.add(remove);
   }
   writeFiles(dir, files);
   return dir;

@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FolderStore } from "../../src/backup/folder-store";
@@ -14,7 +13,7 @@ async function historyRows(url: string) {
 }
 
 function store(): FolderStore {
-  return new FolderStore(fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-backups-")));
+  return new FolderStore(tempFolder({}, "dbpipe-backups-"));
 }
 
 const FILES = {
@@ -66,6 +65,55 @@ describe("deploy up", () => {
     expect(error.message).toContain("0002_b.sql: changed since the run was planned");
     expect(error.message).toContain("0004_c.sql: not in the migrations the run was planned with");
     expect(error.message).toContain("version 0001: planned, but no file has it any more");
+  });
+});
+
+describe("deploy up on a tier where risk cannot matter (dev: only the check that refuses a file)", () => {
+  const clean = {
+    "0001_a.sql": "CREATE TABLE a (id int);",
+    "0002_f.sql": "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;",
+    "0003_wrapped.sql": "BEGIN;\nCREATE TABLE w (id int);\nCOMMIT;\n",
+    "0004_b.sql": "CREATE TABLE b (id int);\n-- dbpipe:down\nDROP TABLE b;",
+  };
+
+  it("refuses a syntax error in the 5th pending file at its file, line and column, before the 1st is applied", async () => {
+    const url = await freshDatabase();
+    const dir = tempFolder({ ...clean, "0005_typo.sql": "CREATE TABLE ok (id int);\nCREATE TABLE broken (id int,, name text);\n" });
+    const error = await failure(deploy(engineFor(dir, url)));
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toContain('0005_typo.sql:2:29: syntax error at or near ","');
+    expect(await tables(url)).toEqual([]);
+  });
+
+  it("refuses a down section that does not parse, and a malformed or unknown dbpipe:allow, applying nothing", async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ "0005_down.sql": "CREATE TABLE c (id int);\n-- dbpipe:down\nDROP TABEL c;" }, "0005_down.sql:3:6: syntax error at or near \"TABEL\""],
+      [{ "0005_allow.sql": "-- dbpipe:allow no-such-rule because\nDROP TABLE a;" }, '0005_allow.sql:1:1: dbpipe:allow names unknown rule "no-such-rule"'],
+      [{ "0005_reason.sql": "-- dbpipe:allow drop-table\nDROP TABLE a;" }, "0005_reason.sql:1:1: dbpipe:allow drop-table needs a reason"],
+    ];
+    for (const [files, message] of cases) {
+      const url = await freshDatabase();
+      const error = await failure(deploy(engineFor(tempFolder({ ...clean, ...files }), url)));
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toContain(message);
+      expect(await tables(url)).toEqual([]);
+    }
+  });
+
+  it("applies files whose PL/pgSQL END or whole-file BEGIN/COMMIT is no transaction control, and refuses a COMMIT in the middle", async () => {
+    const url = await freshDatabase();
+    const result = await deploy(engineFor(tempFolder(clean), url));
+    expect(result.applied.map((m) => [m.version, m.risk])).toEqual([
+      ["0001", null],
+      ["0002", null],
+      ["0003", null],
+      ["0004", null],
+    ]);
+    expect(await tables(url)).toEqual(["a", "b", "w"]);
+    const url2 = await freshDatabase();
+    const error = await failure(deploy(engineFor(tempFolder({ ...clean, "0005_commit.sql": "CREATE TABLE c (id int);\nCOMMIT;\nCREATE TABLE d (id int);" }), url2)));
+    expect(error.message).toContain("0005_commit.sql:2:1: `COMMIT` would end the transaction dbpipe runs this migration in");
+    expect(await tables(url2)).toEqual([]);
   });
 });
 
