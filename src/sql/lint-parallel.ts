@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import { DbpipeError, type ErrorKind, FailureError, InputError } from "../errors";
 import type { Migration } from "../migration";
 import {
@@ -23,10 +23,12 @@ import type { SchemaEvent } from "./schema-history";
 /**
  * Linting a long migration history on every core. Parsing is most of the cost, and each file
  * parses on its own; what one migration's findings depend on from the others is the schema
- * history, which is plain data (schema events). So the migrations are cut into contiguous chunks,
- * one per lane (this thread and one worker per extra core); every lane parses its chunk at once,
- * then receives the events of all earlier chunks down a chain of message ports, passes them on
- * with its own, and lints. The result is the same, finding for finding, as linting in one thread.
+ * history, which is plain data (schema events). So every lane (this thread and one worker per
+ * extra core) takes the next file not yet taken from a shared counter and parses it, until none
+ * is left: a lane that starts late or runs slower simply takes fewer. The lanes then exchange the
+ * files' schema events (through this thread), and each lints its own files in version order,
+ * applying the events of the others' files between them. The result is the same, finding for
+ * finding, as linting in one thread.
  */
 
 /** Below this many migrations, starting workers costs more than it saves. */
@@ -35,22 +37,103 @@ export const PARALLEL_THRESHOLD = 64;
 /** The worker's script: present when running the built dbpipe (dist/), absent when running the TypeScript sources. */
 const WORKER_SCRIPT = path.join(__dirname, "lint-worker.js");
 
-/** What a worker is asked to do. */
+/** What a worker is asked to do first: parse what it can take of `migrations`. */
 export interface LintJob {
-  /** The chunk to lint, in version order. */
+  /** Every migration being linted, in version order. */
   migrations: Migration[];
   /** Lint options without the functions and the history (workers never reach the database). */
   options: Omit<LintOptions, "tableRows" | "history" | "historyEvents">;
-  /** Where the events of every earlier chunk arrive. */
-  previous: MessagePort;
-  /** Where to pass them on, with this chunk's own; absent for the last chunk. */
-  next?: MessagePort;
+  /** The index of the next migration no lane has taken yet (an Int32Array of one, on a SharedArrayBuffer). */
+  next: Int32Array;
 }
 
-/** What a worker answers. */
-export type LintJobResult =
-  | { ok: true; linted: LintedMigration[] }
-  | { ok: false; index: number; error: WorkerError };
+/** What a worker answers once it has parsed its files. */
+export interface ParsedAnswer {
+  /** The indexes of the files it took, ascending. */
+  indexes: number[];
+  /** The schema events of each of them. */
+  events: SchemaEvent[][];
+  /** The first error it met, if any (it took no file after it). */
+  failure?: { index: number; error: WorkerError };
+}
+
+/** What a worker is told next: the schema events of every file, and where to stop. */
+export interface HistoryMessage {
+  /** The events of the history before the linted files. */
+  before: SchemaEvent[];
+  /** The events of each linted file, by index (undefined past `stopAt`). */
+  events: (SchemaEvent[] | undefined)[];
+  /** Lint only files before this index (the earliest error's, or all of them). */
+  stopAt: number;
+}
+
+/** What a worker answers at the end. */
+export interface LintedAnswer {
+  /** Its files' results, in the order of its `indexes`, up to `stopAt`. */
+  linted: LintedMigration[];
+  failure?: { index: number; error: WorkerError };
+}
+
+/** The files a lane took and parsed. */
+export interface Claimed {
+  indexes: number[];
+  parsed: (ParsedSection | SqlSyntaxError)[];
+  events: SchemaEvent[][];
+  failure?: { index: number; error: unknown };
+}
+
+/** Takes the next untaken migration from `next` and parses it, until none is left or one fails. */
+export function parseClaimed(migrations: readonly Migration[], next: Int32Array): Claimed {
+  const claimed: Claimed = { indexes: [], parsed: [], events: [] };
+  for (let index = Atomics.add(next, 0, 1); index < migrations.length; index = Atomics.add(next, 0, 1)) {
+    try {
+      const p = tryParseMigration(migrations[index]);
+      claimed.events.push(p instanceof SqlSyntaxError ? [] : schemaEventsOf(p));
+      claimed.parsed.push(p);
+      claimed.indexes.push(index);
+    } catch (error) {
+      claimed.failure = { index, error };
+      break;
+    }
+  }
+  return claimed;
+}
+
+/**
+ * Lints a lane's files in version order with `linter` (whose history holds the events before the
+ * first file), applying the other files' `events` in between; stops before `stopAt`.
+ */
+export function lintClaimed(linter: Linter, migrations: readonly Migration[], claimed: Claimed, events: readonly (readonly SchemaEvent[] | undefined)[], stopAt: number): { linted: LintedMigration[]; failure?: { index: number; error: unknown } } {
+  const linted: LintedMigration[] = [];
+  let k = 0;
+  for (let own = 0; own < claimed.indexes.length && claimed.indexes[own] < stopAt; own++) {
+    const index = claimed.indexes[own];
+    for (; k < index; k++) linter.history.apply(events[k] ?? []);
+    k = index + 1;
+    try {
+      linted.push(linter.lint(migrations[index], claimed.parsed[own]));
+    } catch (error) {
+      return { linted, failure: { index, error } };
+    }
+  }
+  return { linted };
+}
+
+/** The next message from `worker`. */
+function receive<T>(worker: Worker): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      worker.off("message", onMessage);
+      reject(error);
+    };
+    const onMessage = (message: T) => {
+      worker.off("error", onError);
+      resolve(message);
+    };
+    worker.once("message", onMessage);
+    worker.once("error", onError);
+  });
+}
 
 /** Workers started ahead of the files they will lint, so their start-up overlaps reading the files. */
 export class LintPool {
@@ -74,60 +157,62 @@ export class LintPool {
     if (this.workers.length === 0 || migrations.length < PARALLEL_THRESHOLD) return lintMigrations(migrations, options);
     checkRuleSeverity(options.ruleSeverity ?? {}, options.settingsSource);
     const sorted = sortByVersion(migrations);
-    const chunks = splitBySize(sorted, this.workers.length + 1);
-    if (chunks.length < 2) return lintMigrations(migrations, options);
     const { tableRows, history, historyEvents, ...plain } = options;
-    const ports = chunks.slice(1).map(() => new MessageChannel());
+    const next = new Int32Array(new SharedArrayBuffer(4));
+    const parsedAnswers = this.workers.map((worker) => {
+      const answer = receive<ParsedAnswer>(worker);
+      const job: LintJob = { migrations: sorted, options: plain, next };
+      worker.postMessage(job);
+      return answer;
+    });
 
-    const answers = this.workers.slice(0, chunks.length - 1).map(
-      (worker, i) =>
-        new Promise<LintJobResult>((resolve, reject) => {
-          worker.once("message", resolve);
-          worker.once("error", reject);
-          const job: LintJob = { migrations: chunks[i + 1], options: plain, previous: ports[i].port2, next: ports[i + 1]?.port1 };
-          worker.postMessage(job, [job.previous, ...(job.next ? [job.next] : [])]);
-        }),
-    );
-
-    // This thread is lane 0: it reads the history, parses its chunk, and starts the chain.
-    let own: LintedMigration[] = [];
-    let failure: { index: number; error: unknown } | undefined;
+    // This thread is lane 0: it reads the history, then takes files as the workers do.
     await loadParser();
     const linter = new Linter(plain);
-    const parsed: (ParsedSection | SqlSyntaxError)[] = [];
-    const events: SchemaEvent[] = [];
+    const before: SchemaEvent[] = [];
+    let own: Claimed;
     try {
       for (const m of sortByVersion(history ?? [])) {
         const p = parseMigration(m);
         linter.learn(m, p);
-        events.push(...schemaEventsOf(p));
+        for (const e of schemaEventsOf(p)) before.push(e);
       }
       linter.history.apply(historyEvents ?? []);
-      events.push(...(historyEvents ?? []));
-      for (const m of chunks[0]) {
-        const p = tryParseMigration(m);
-        parsed.push(p);
-        if (!(p instanceof SqlSyntaxError)) events.push(...schemaEventsOf(p));
-      }
+      for (const e of historyEvents ?? []) before.push(e);
+      own = parseClaimed(sorted, next);
     } catch (error) {
-      failure = { index: parsed.length, error };
+      // The history comes before every file: its error is the one a one-thread run meets first.
+      Atomics.store(next, 0, sorted.length);
+      own = { indexes: [], parsed: [], events: [], failure: { index: -1, error } };
     }
-    ports[0].port1.postMessage(events);
-    ports[0].port1.close();
-    if (!failure) {
-      try {
-        own = chunks[0].map((m, i) => linter.lint(m, parsed[i]));
-      } catch (error) {
-        failure = { index: own.length, error };
-      }
-    }
+    const parsed = await Promise.all(parsedAnswers);
 
-    const results = await Promise.all(answers);
+    // Every file's events, by index; lint only up to the earliest error (a one-thread run stops there).
+    const events: (SchemaEvent[] | undefined)[] = new Array(sorted.length);
+    const failures: { index: number; error: unknown }[] = [];
+    own.indexes.forEach((index, i) => (events[index] = own.events[i]));
+    if (own.failure) failures.push(own.failure);
+    for (const answer of parsed) {
+      answer.indexes.forEach((index, i) => (events[index] = answer.events[i]));
+      if (answer.failure) failures.push({ index: answer.failure.index, error: rebuildError(answer.failure.error) });
+    }
+    const stopAt = Math.min(sorted.length, ...failures.map((f) => f.index));
+    const lintedAnswers = this.workers.map((worker) => {
+      const answer = receive<LintedAnswer>(worker);
+      const message: HistoryMessage = { before, events, stopAt };
+      worker.postMessage(message);
+      return answer;
+    });
+    const mine = stopAt < 0 ? { linted: [] } : lintClaimed(linter, sorted, own, events, stopAt);
+    const results = await Promise.all(lintedAnswers);
+
     // Report the error a one-thread run would have met first: the earliest migration's.
-    if (failure) throw failure.error;
-    const failed = results.find((r): r is Extract<LintJobResult, { ok: false }> => !r.ok);
-    if (failed) throw rebuildError(failed.error);
-    const linted = [...own, ...results.flatMap((r) => (r.ok ? r.linted : []))];
+    if (mine.failure) failures.push(mine.failure);
+    for (const r of results) if (r.failure) failures.push({ index: r.failure.index, error: rebuildError(r.failure.error) });
+    if (failures.length > 0) throw failures.reduce((a, b) => (b.index < a.index ? b : a)).error;
+    const linted: LintedMigration[] = new Array(sorted.length);
+    mine.linted.forEach((m, i) => (linted[own.indexes[i]] = m));
+    results.forEach((r, lane) => r.linted.forEach((m, i) => (linted[parsed[lane].indexes[i]] = m)));
     if (tableRows) await applyTableSizes(linted, tableRows, options.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS);
     return linted;
   }
@@ -146,24 +231,6 @@ export class LintPool {
 export function defaultJobs(): number {
   const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
   return cores >= 4 ? Math.min(8, cores) : 1;
-}
-
-/** Cuts `migrations` into at most `lanes` contiguous chunks of about the same amount of SQL. */
-function splitBySize(migrations: Migration[], lanes: number): Migration[][] {
-  const total = migrations.reduce((sum, m) => sum + m.up.text.length, 0);
-  const chunks: Migration[][] = [];
-  let current: Migration[] = [];
-  let size = 0;
-  for (const m of migrations) {
-    current.push(m);
-    size += m.up.text.length;
-    if (size >= (total * (chunks.length + 1)) / lanes && chunks.length < lanes - 1) {
-      chunks.push(current);
-      current = [];
-    }
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 /** An error as a worker sends it: its message and kind, and where a syntax error is. */

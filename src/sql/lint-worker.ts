@@ -1,54 +1,38 @@
-import { type MessagePort, parentPort } from "node:worker_threads";
-import { type LintJob, type LintJobResult, serializeError } from "./lint-parallel";
-import { type LintedMigration, Linter, schemaEventsOf, tryParseMigration } from "./lint";
-import { type ParsedSection, SqlSyntaxError, loadParser } from "./parse";
-import type { SchemaEvent } from "./schema-history";
+import { parentPort } from "node:worker_threads";
+import { type HistoryMessage, type LintJob, type LintedAnswer, type ParsedAnswer, lintClaimed, parseClaimed, serializeError } from "./lint-parallel";
+import { Linter } from "./lint";
+import { loadParser } from "./parse";
 
 /**
- * A lint worker (see lint-parallel.ts): parses its chunk, waits for the schema events of the
- * chunks before it, passes them on with its own, lints, and answers.
+ * A lint worker (see lint-parallel.ts): takes and parses files while there are any left, sends
+ * their schema events, receives every file's, lints its own files, and answers.
  */
 
-/** Receives one message from `port`. */
-function receive<T>(port: MessagePort): Promise<T> {
-  return new Promise((resolve) => port.once("message", resolve));
+// Compiled while the main thread reads the files, before the first job arrives.
+const parser = loadParser();
+
+/** Receives the next message from the main thread. */
+function receive<T>(): Promise<T> {
+  return new Promise((resolve) => parentPort?.once("message", resolve));
 }
 
-parentPort?.on("message", async (job: LintJob) => {
-  let answer: LintJobResult;
-  const parsed: (ParsedSection | SqlSyntaxError)[] = [];
+async function run(job: LintJob): Promise<void> {
+  await parser;
+  const claimed = parseClaimed(job.migrations, job.next);
+  const parsedAnswer: ParsedAnswer = { indexes: claimed.indexes, events: claimed.events, ...(claimed.failure ? { failure: { index: claimed.failure.index, error: serializeError(claimed.failure.error) } } : {}) };
+  const history = receive<HistoryMessage>();
+  parentPort?.postMessage(parsedAnswer);
+  const { before, events, stopAt } = await history;
+  let answer: LintedAnswer;
   try {
-    await loadParser();
-    let parseError: { index: number; error: unknown } | undefined;
-    const own: SchemaEvent[] = [];
-    try {
-      for (const m of job.migrations) {
-        const p = tryParseMigration(m);
-        parsed.push(p);
-        if (!(p instanceof SqlSyntaxError)) for (const e of schemaEventsOf(p)) own.push(e);
-      }
-    } catch (error) {
-      parseError = { index: parsed.length, error };
-    }
-    const before = await receive<SchemaEvent[]>(job.previous);
-    job.previous.close();
-    if (job.next) {
-      job.next.postMessage(before.concat(own));
-      job.next.close();
-    }
-    if (parseError) throw parseError;
     const linter = new Linter(job.options);
     linter.history.apply(before);
-    const linted: LintedMigration[] = [];
-    try {
-      for (const [i, m] of job.migrations.entries()) linted.push(linter.lint(m, parsed[i]));
-    } catch (error) {
-      throw { index: linted.length, error };
-    }
-    answer = { ok: true, linted };
-  } catch (failure) {
-    const { index, error } = failure as { index: number; error: unknown };
-    answer = { ok: false, index: index ?? 0, error: serializeError(error ?? failure) };
+    const { linted, failure } = lintClaimed(linter, job.migrations, claimed, events, stopAt);
+    answer = { linted, ...(failure ? { failure: { index: failure.index, error: serializeError(failure.error) } } : {}) };
+  } catch (error) {
+    answer = { linted: [], failure: { index: claimed.indexes[0] ?? 0, error: serializeError(error) } };
   }
   parentPort?.postMessage(answer);
-});
+}
+
+parentPort?.once("message", (job: LintJob) => void run(job));

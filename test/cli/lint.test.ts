@@ -337,6 +337,16 @@ describe("dbpipe lint on a long history", () => {
     const one = await runCli(["lint", "--no-cache", "--jobs", "1"], { cwd: dir });
     expect(one.stdout).toBe(run.stdout);
   });
+
+  it("refuses the earliest file with a bad directive, as one thread would", async () => {
+    const bad = (table: string) => `-- dbpipe:allow drop-table\nDROP TABLE ${table};\n`;
+    const dir = longHistory({ "migrations/0030_step.sql": "CREATE TABEL broken (id int);\n", "migrations/0085_step.sql": bad("t5"), "migrations/0097_step.sql": bad("t6") });
+    const run = await runCli(["lint", "--no-cache", "--jobs", "3"], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: migrations/0085_step.sql:1:1: dbpipe:allow drop-table needs a reason");
+    expect(run.stderr).not.toContain("0097");
+    expect(await runCli(["lint", "--no-cache", "--jobs", "1"], { cwd: dir })).toEqual(run);
+  });
 });
 
 describe("dbpipe lint --database-url (the data-aware pass)", () => {
