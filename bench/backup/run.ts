@@ -223,15 +223,18 @@ async function main(): Promise<void> {
   const atLeast90r = { text: "≥ 0.90× pg_restore's", met: (ratio: number) => ratio >= 0.9 };
   for (const s of sizes) {
     const size = `${(s.dbBytes / 1e6).toFixed(0)} MB database`;
+    // The throughput goal is the ~1 GB database's; the small one is run for the memory comparison
+    // (at ~100 MB a node start and the SDK's load are a large part of the time), so no goal there.
+    const goal = s === sizes[sizes.length - 1];
     for (const name of Object.keys(stores)) {
       const b = `dbpipe backup → ${name}`;
       figures.push(
-        compared(`backup.${name}.${s.mb}mb.throughput`, `backup to the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, b, "wallMs")), "MB/s", "`pg_dump -Fc` to a file", throughput(s.dbBytes, med(s, "pg_dump", "wallMs")), atLeast90),
+        compared(`backup.${name}.${s.mb}mb.throughput`, `backup to the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, b, "wallMs")), "MB/s", "`pg_dump -Fc` to a file", throughput(s.dbBytes, med(s, "pg_dump", "wallMs")), goal ? atLeast90 : undefined),
         compared(`backup.${name}.${s.mb}mb.throughput-cpu`, `backup to the ${name} store, ${size} — throughput per CPU second (node + pg_dump)`, throughput(s.dbBytes, med(s, b, "cpuMs")), "MB/s", "`pg_dump -Fc` to a file", throughput(s.dbBytes, med(s, "pg_dump", "cpuMs"))),
       );
       const rs = `dbpipe restore ← ${name}`;
       figures.push(
-        compared(`restore.${name}.${s.mb}mb.throughput`, `restore from the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, rs, "wallMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "wallMs")), atLeast90r),
+        compared(`restore.${name}.${s.mb}mb.throughput`, `restore from the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, rs, "wallMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "wallMs")), goal ? atLeast90r : undefined),
         compared(`restore.${name}.${s.mb}mb.throughput-cpu`, `restore from the ${name} store, ${size} — throughput per CPU second (node + pg_restore)`, throughput(s.dbBytes, med(s, rs, "cpuMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "cpuMs"))),
       );
     }
@@ -255,7 +258,7 @@ async function main(): Promise<void> {
     notes: [
       `Throughput is the database's size (pg_database_size) over the time the command took, spawn to exit; ${rounds} round(s) at each size${rounds > 1 ? " (medians; order rotated)" : ""}. pg_dump's custom format at its default compression wrote ${sizes.map((s) => `${(s.dumpBytes / 1e6).toFixed(0)} MB`).join(" and ")}.`,
       "CPU is user + system of the whole process tree (dbpipe's node and the pg_dump or pg_restore it runs); the server's side (COPY) is the same for every contender and not counted.",
-      "dbpipe's restore checks the dump's sha256 against its manifest: from the folder store before restoring (a read of the whole dump), then it feeds pg_restore in one transaction; from S3 as the dump streams into pg_restore, its last MiB held back until the sha256 matches (so pg_restore cannot commit before). The peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file.",
+      "dbpipe's restore checks the dump's sha256 against its manifest as the dump streams into pg_restore (from the folder store and from S3 alike: one read of the dump), its last MiB held back until the sha256 matches (so pg_restore cannot commit before), pg_restore in one transaction. The peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file.",
       s3 ? "The S3 store is an s3rver on loopback in the benchmark's own process (its CPU is not counted for dbpipe), reached through the AWS SDK's S3 client with dbpipe's multipart upload (8 MiB parts, two in flight) as in the cloud." : "The S3 store was left out (--no-s3).",
       "Peak RSS is VmHWM of dbpipe's own node process, polled every 25 ms; pg_dump and pg_restore are separate processes. dbpipe reads pg_dump's output through a FIFO into one reused buffer and uploads from part buffers allocated once, so its peak is set by configuration, not by the dump's size.",
     ],

@@ -106,11 +106,12 @@ export class FolderStore implements BackupStore {
     return stored;
   }
 
-  async open(id: string): Promise<{ manifest: BackupManifest; dump: Readable }> {
+  async open(id: string): Promise<{ manifest: BackupManifest; dump: Readable; location: string }> {
     checkBackupId(id);
     const manifest = this.readManifest(id);
-    if (!manifest || !fs.existsSync(this.dumpFile(id))) throw new InputError(`there is no backup ${id} in ${this.url}${this.hint()}`);
-    return { manifest, dump: fs.createReadStream(this.dumpFile(id), { highWaterMark: 1024 * 1024 }) };
+    const file = this.dumpFile(id);
+    if (!manifest || !fs.existsSync(file)) throw new InputError(`there is no backup ${id} in ${this.url}${this.hint()}`);
+    return { manifest, dump: fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), location: file };
   }
 
   async list(): Promise<StoredBackup[]> {
@@ -137,11 +138,6 @@ export class FolderStore implements BackupStore {
     // The manifest first: a dump without one is not a backup, whatever happens next.
     fs.rmSync(this.manifestFile(id), { force: true });
     fs.rmSync(this.dumpFile(id), { force: true });
-  }
-
-  localPath(id: string): string | undefined {
-    checkBackupId(id);
-    return fs.existsSync(this.dumpFile(id)) ? this.dumpFile(id) : undefined;
   }
 
   /**

@@ -3,21 +3,21 @@ import type { Readable } from "node:stream";
 import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
 import { redactText } from "../redact";
-import { fileChunks, writeWhole } from "./dump-file";
-import { DumpMeter, countBytes } from "./dump-meter";
+import { writeWhole } from "./dump-file";
+import { DumpMeter } from "./dump-meter";
 import { PgDumpError, type PgTool, connectionFor, findPgTool } from "./pg-dump";
 import type { BackupManifest, BackupStore } from "./store";
 
 /**
  * Restoring a backup into a database: the dump's size and sha256 are checked against its manifest
  * before the restore can commit, a target that already holds objects is refused unless forced, and
- * pg_restore runs in one transaction, so a failing restore leaves the target as it was. A dump on
- * this machine's disk is checked before pg_restore starts; a dump in a remote store (S3) streams
- * into pg_restore as it downloads, its last bytes held back until the check passes.
+ * pg_restore runs in one transaction, so a failing restore leaves the target as it was. The dump
+ * streams into pg_restore as it is read (from the folder or the bucket alike), its last bytes held
+ * back until the check passes: one pass over the dump.
  */
 
-/** What is being done, for progress: a local dump is verified, then restored; a remote one is restored as it downloads ("restoring"). "downloading" is not reported any more. */
-export type RestorePhase = "verifying" | "downloading" | "restoring";
+/** What is being done, for progress: the dump is restored as it is read and checked, in one phase. */
+export type RestorePhase = "restoring";
 
 /** How far a restore has got. */
 export interface RestoreProgress {
@@ -39,7 +39,7 @@ export interface RestoreOptions {
   client: Client;
   /** Restore into a database that already holds objects: pg_restore `--clean --if-exists` drops what the dump recreates. Default false. */
   force?: boolean;
-  /** Called as the dump is verified, downloaded and restored. */
+  /** Called as the dump is read, checked and restored. */
   onProgress?(progress: RestoreProgress): void;
 }
 
@@ -57,11 +57,11 @@ export class BackupIntegrityError extends FailureError {}
 /**
  * Restores backup `id` of `store` into the database `options.to`: checks the target (refusing a
  * non-empty one unless `force`), finds a pg_restore able to read the dump and write to the server,
- * and runs it on the dump, which must have the manifest's size and sha256 (a local dump is checked
- * first; a remote one as it streams in, see {@link restoreStreamed}).
+ * and runs it on the dump, which must have the manifest's size and sha256, checked as it streams in
+ * (see {@link restoreStreamed}).
  */
 export async function restoreBackup(store: BackupStore, id: string, options: RestoreOptions): Promise<RestoreResult> {
-  const { manifest, dump } = await store.open(id);
+  const { manifest, dump, location } = await store.open(id);
   try {
     const contents = await databaseContents(options.client);
     if (contents.length > 0 && !options.force) {
@@ -76,28 +76,7 @@ export async function restoreBackup(store: BackupStore, id: string, options: Res
     // pg_restore must read the archive pg_dump wrote and talk to the target server.
     const pgRestore = findPgTool("pg_restore", Math.max(targetMajor, Number.parseInt(manifest.pgDumpVersion, 10) || 0));
 
-    const local = store.localPath?.(id);
-    if (!local) return { manifest, restoreMs: await restoreStreamed(store, id, manifest, dump, pgRestore, options) };
-
-    // A local dump is verified first and restored after: reading it twice costs little.
-    dump.destroy();
-    const started = performance.now();
-    const meter = new DumpMeter((bytes) => options.onProgress?.({ phase: "verifying", bytes, total: manifest.bytes, elapsedMs: performance.now() - started }));
-    for await (const chunk of fileChunks(local)) meter.add(chunk);
-    checkIntegrity(store, id, manifest, meter.bytes, meter.sha256());
-    const restoreStarted = performance.now();
-    const restore = startPgRestore(pgRestore, options);
-    const fed = (async () => {
-      // Each chunk is written whole before the buffer is filled again: memory is one chunk.
-      for await (const chunk of countBytes(fileChunks(local), (bytes) => options.onProgress?.({ phase: "restoring", bytes, total: manifest.bytes, elapsedMs: performance.now() - restoreStarted }))) {
-        if (!(await restore.write(chunk))) break;
-      }
-      restore.end();
-    })().catch(() => restore.kill());
-    await restore.exited;
-    await fed;
-    await restore.finished();
-    return { manifest, restoreMs: Math.round(performance.now() - restoreStarted) };
+    return { manifest, restoreMs: await restoreStreamed(store, id, manifest, dump, location, pgRestore, options) };
   } finally {
     dump.destroy();
   }
@@ -107,15 +86,24 @@ export async function restoreBackup(store: BackupStore, id: string, options: Res
 export const HELD_BYTES = 1024 * 1024;
 
 /**
- * Restores a dump as it is downloaded: pg_restore reads it as it arrives while its size and sha256
+ * Restores a dump as it is read (from a file or a download): pg_restore reads it as it arrives while its size and sha256
  * are counted, but its last {@link HELD_BYTES} bytes (and anything past the manifest's size) are
  * held back until the whole dump matches the manifest. pg_restore cannot read the archive to its
  * end before that, so it cannot finish, nor commit its one transaction; on a mismatch (or a failed
  * download) it is killed and the server rolls the transaction back. A pg_restore that fails
  * first is reported as damage when the rest of the dump does not match either. Memory is the
- * held bytes and a chunk. Resolves to the time taken, ms.
+ * held bytes and a chunk. A folder's dump is read this way too, once (it used to be read twice:
+ * a sha256 pass, then pg_restore fed from the file). Resolves to the time taken, ms.
  */
-async function restoreStreamed(store: BackupStore, id: string, manifest: BackupManifest, dump: Readable, pgRestore: PgTool, options: RestoreOptions): Promise<number> {
+async function restoreStreamed(
+  store: BackupStore,
+  id: string,
+  manifest: BackupManifest,
+  dump: Readable,
+  location: string | undefined,
+  pgRestore: PgTool,
+  options: RestoreOptions,
+): Promise<number> {
   const started = performance.now();
   const meter = new DumpMeter((bytes) => options.onProgress?.({ phase: "restoring", bytes, total: manifest.bytes, elapsedMs: performance.now() - started }));
   const restore = startPgRestore(pgRestore, options);
@@ -144,9 +132,9 @@ async function restoreStreamed(store: BackupStore, id: string, manifest: BackupM
         }
       }
     } catch (error) {
-      throw new FailureError(`could not download backup ${id} from ${store.url}: ${(error as Error).message}`, { cause: error });
+      throw new FailureError(`could not read backup ${id} from ${store.url}: ${(error as Error).message}`, { cause: error });
     }
-    checkIntegrity(store, id, manifest, meter.bytes, meter.sha256());
+    checkIntegrity(store, id, manifest, location, meter.bytes, meter.sha256());
     for (const chunk of held.splice(0)) if (!(await restore.write(chunk))) break;
     restore.end();
     await restore.finished();
@@ -158,11 +146,11 @@ async function restoreStreamed(store: BackupStore, id: string, manifest: BackupM
   }
 }
 
-/** Throws a BackupIntegrityError unless the dump read has the manifest's size and sha256. */
-function checkIntegrity(store: BackupStore, id: string, manifest: BackupManifest, bytes: number, sha256: string): void {
+/** Throws a BackupIntegrityError unless the dump read has the manifest's size and sha256; the message names the dump's `location` when known. */
+function checkIntegrity(store: BackupStore, id: string, manifest: BackupManifest, location: string | undefined, bytes: number, sha256: string): void {
   if (bytes !== manifest.bytes || sha256 !== manifest.sha256) {
     throw new BackupIntegrityError(
-      `backup ${id} in ${store.url} is damaged: its dump has ${bytes} bytes with sha256 ${sha256}, its manifest says ${manifest.bytes} bytes with sha256 ${manifest.sha256}; nothing was restored`,
+      `backup ${id} in ${store.url} is damaged: its dump${location ? ` ${location}` : ""} has ${bytes} bytes with sha256 ${sha256}, its manifest says ${manifest.bytes} bytes with sha256 ${manifest.sha256}; nothing was restored`,
     );
   }
 }

@@ -104,14 +104,14 @@ export class S3Store implements BackupStore {
     return { manifest, ref: `s3://${this.bucket}/${dumpKey}` };
   }
 
-  async open(id: string): Promise<{ manifest: BackupManifest; dump: Readable }> {
+  async open(id: string): Promise<{ manifest: BackupManifest; dump: Readable; location: string }> {
     checkBackupId(id);
     const manifest = await this.readManifest(this.key(`${id}.json`));
     if (!manifest) throw new InputError(`there is no backup ${id} in ${this.url} (dbpipe backups lists them)`);
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
     try {
       const got = await (await this.s3()).send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(`${id}.dump`) }));
-      return { manifest, dump: got.Body as Readable };
+      return { manifest, dump: got.Body as Readable, location: `s3://${this.bucket}/${this.key(`${id}.dump`)}` };
     } catch (error) {
       if (isNotFound(error)) throw new InputError(`backup ${id} in ${this.url} has a manifest but no dump`);
       throw this.failure(`could not download backup ${id} from ${this.url}`, error);

@@ -60,18 +60,15 @@ export interface BackupStore {
    * fails stops the iteration, which stops pg_dump.
    */
   put(id: string, dump: DumpChunks, describe: (facts: StoredFacts) => BackupManifest): Promise<StoredBackup>;
-  /** The backup `id`: its manifest and a stream of its dump. Fails with an InputError naming the id when there is none. */
-  open(id: string): Promise<{ manifest: BackupManifest; dump: Readable }>;
+  /**
+   * The backup `id`: its manifest, a stream of its dump, and where the dump is, for messages (its
+   * file's path, `s3://bucket/key`). Fails with an InputError naming the id when there is none.
+   */
+  open(id: string): Promise<{ manifest: BackupManifest; dump: Readable; location?: string }>;
   /** Every complete backup (those with a manifest), newest first. */
   list(): Promise<StoredBackup[]>;
   /** Deletes backup `id`: its dump and its manifest. */
   delete(id: string): Promise<void>;
-  /**
-   * The path of backup `id`'s dump when this store keeps it on this machine's disk (a restore
-   * then verifies and reads it in place instead of downloading a copy). Optional: remote stores
-   * leave it out.
-   */
-  localPath?(id: string): string | undefined;
 }
 
 /** What a backup id may hold: it names files and object keys, so no `/`, no `..`, nothing odd. */

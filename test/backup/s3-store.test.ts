@@ -13,6 +13,7 @@ import type { BackupManifest, BackupStore, StoredFacts } from "../../src/backup/
 import { takeBackup } from "../../src/backup/take-backup";
 import { freshDatabase, withClient } from "../helpers/database";
 import { tempFolder } from "../helpers/project";
+import { flippedAt, tableCounts } from "./table-counts";
 
 /**
  * The S3 store against an S3-protocol server on loopback (s3rver), through the AWS SDK as in the
@@ -191,16 +192,6 @@ describe("the S3 store", () => {
 });
 
 
-/** Every table outside the system schemas with its exact row count. */
-async function tableCounts(url: string): Promise<Record<string, number>> {
-  return withClient(url, async (c) => {
-    const { rows } = await c.query<{ t: string }>("SELECT format('%I.%I', schemaname, relname) AS t FROM pg_stat_user_tables ORDER BY 1");
-    const out: Record<string, number> = {};
-    for (const { t } of rows) out[t] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
-    return out;
-  });
-}
-
 /** A database of `rows` rows of hashes (which compress badly): a dump of about 45 bytes a row. */
 async function hashesDatabase(rows: number): Promise<string> {
   const url = await freshDatabase("s3restore");
@@ -304,11 +295,7 @@ describe("restoring from the S3 store while the dump downloads", () => {
     const whole = await read(backup.manifest.id);
     const [shorterDump, longerDump] = [await read(shorter.manifest.id), await read(longer.manifest.id)];
     expect(shorterDump.length).toBeGreaterThan(2 * HELD_BYTES);
-    const flipped = (at: number) => {
-      const copy = Buffer.from(whole);
-      copy[at] ^= 0xff;
-      return copy;
-    };
+    const flipped = (at: number) => flippedAt(whole, at);
     const cases: [string, Buffer][] = [
       ["its last byte flipped", flipped(whole.length - 1)],
       ["a byte flipped before the held-back bytes", flipped(whole.length - HELD_BYTES - 4096)],
@@ -329,7 +316,7 @@ describe("restoring from the S3 store while the dump downloads", () => {
       );
       expect(failed, what).toBeInstanceOf(BackupIntegrityError);
       expect((failed as Error).message, what).toBe(
-        `backup ${backup.manifest.id} in s3://${BUCKET}/damaged is damaged: its dump has ${body.length} bytes with sha256 ${createHash("sha256").update(body).digest("hex")}, ` +
+        `backup ${backup.manifest.id} in s3://${BUCKET}/damaged is damaged: its dump s3://${BUCKET}/${key} has ${body.length} bytes with sha256 ${createHash("sha256").update(body).digest("hex")}, ` +
           `its manifest says ${whole.length} bytes with sha256 ${backup.manifest.sha256}; nothing was restored`,
       );
       expect(await tableCounts(target), what).toEqual({});

@@ -4,9 +4,11 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FolderStore } from "../../src/backup/folder-store";
 import { findPgDump, findPgTool } from "../../src/backup/pg-dump";
+import { BackupIntegrityError, HELD_BYTES, restoreBackup } from "../../src/backup/restore";
 import { takeBackup } from "../../src/backup/take-backup";
 import { freshDatabase, withClient } from "../helpers/database";
 import { tempFolder } from "../helpers/project";
+import { flippedAt, tableCounts } from "./table-counts";
 
 /** A database with a table of `rows` rows. */
 async function seededDatabase(rows: number): Promise<string> {
@@ -74,5 +76,47 @@ describe("takeBackup into a local folder", () => {
     expect(() => findPgTool("pg_restore", 15, { PATH: "", DBPIPE_PG_RESTORE: "/nowhere/pg_restore" })).toThrow(
       "pg_restore is needed to restore a backup and was not found at DBPIPE_PG_RESTORE=/nowhere/pg_restore: install the PostgreSQL 15 client",
     );
+  });
+});
+
+describe("restoreBackup from a local folder", () => {
+  it("a dump damaged before or within its held-back bytes, or cut short, restores nothing and names its file; the intact dump restores with progress", { timeout: 120_000 }, async () => {
+    const url = await freshDatabase("bkfolder");
+    // Hashes compress badly: a dump of several MiB, more than the bytes held back.
+    await withClient(url, (c) => c.query("CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 120000) g"));
+    const folder = path.join(tempFolder(), "backups");
+    const store = new FolderStore(folder);
+    const backup = await withClient(url, (client) => takeBackup(store, { url, client, stack: "test", head: null, pending: [] }));
+    const file = path.join(folder, `${backup.manifest.id}.dump`);
+    const whole = fs.readFileSync(file);
+    expect(whole.length).toBeGreaterThan(2 * HELD_BYTES);
+    const flipped = (at: number) => flippedAt(whole, at);
+    const cases: [string, Buffer][] = [
+      ["a byte flipped before the held-back bytes", flipped(whole.length - HELD_BYTES - 4096)],
+      ["its last byte flipped", flipped(whole.length - 1)],
+      ["cut short by 100 bytes", whole.subarray(0, whole.length - 100)],
+    ];
+    for (const [what, body] of cases) {
+      fs.writeFileSync(file, body);
+      const target = await freshDatabase("bkfolderbad");
+      const failed = await withClient(target, (client) => restoreBackup(store, backup.manifest.id, { to: target, client })).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failed, what).toBeInstanceOf(BackupIntegrityError);
+      expect((failed as Error).message, what).toBe(
+        `backup ${backup.manifest.id} in ${store.url} is damaged: its dump ${file} has ${body.length} bytes with sha256 ${createHash("sha256").update(body).digest("hex")}, ` +
+          `its manifest says ${whole.length} bytes with sha256 ${backup.manifest.sha256}; nothing was restored`,
+      );
+      expect(await tableCounts(target), what).toEqual({});
+    }
+    fs.writeFileSync(file, whole);
+    const target = await freshDatabase("bkfolderok");
+    const seen: { phase: string; bytes: number; total: number }[] = [];
+    await withClient(target, (client) => restoreBackup(store, backup.manifest.id, { to: target, client, onProgress: ({ phase, bytes, total }) => seen.push({ phase, bytes, total }) }));
+    expect(await tableCounts(target)).toEqual({ "public.notes": 120_000 });
+    expect(new Set(seen.map((p) => p.phase))).toEqual(new Set(["restoring"]));
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.at(-1)).toEqual({ phase: "restoring", bytes: whole.length, total: whole.length });
   });
 });

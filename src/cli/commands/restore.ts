@@ -19,7 +19,7 @@ interface RestoreFlags extends StoreFlags {
   drill?: boolean;
 }
 
-const VERB: Record<RestorePhase, string> = { verifying: "verifying", downloading: "downloading and verifying", restoring: "restoring" };
+const VERB: Record<RestorePhase, string> = { restoring: "restoring" };
 
 /** `dbpipe restore <id> --to <url>` and `dbpipe restore --drill`. */
 export const register: RegisterCommand = (program, io) => {
@@ -31,7 +31,7 @@ export const register: RegisterCommand = (program, io) => {
     .option("--drill", "restore the backup into a scratch database on the stack's server, compare each table's row count with the stack's database, drop the scratch database, report")
     .addHelpText(
       "after",
-      "\nThe dump's sha256 is checked against its manifest before the restore can commit (a local dump before pg_restore starts; a dump in a bucket as it streams in, its last MiB held back until it matches), and pg_restore runs in one transaction: a failed restore leaves the target as it was.\n" +
+      "\nThe dump's sha256 is checked against its manifest before the restore can commit (as it streams into pg_restore, its last MiB held back until it matches), and pg_restore runs in one transaction: a failed restore leaves the target as it was.\n" +
         "Exit codes: 0 restored (drill: row counts match), 2 invalid input (no such backup, a non-empty target without --force), 3 failure (a damaged backup, pg_restore failed, drill: counts differ).",
     );
   addJsonOption(addDatabaseOption(addStoreOptions(command)));
