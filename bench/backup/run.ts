@@ -260,7 +260,7 @@ async function main(): Promise<void> {
       "CPU is user + system of the whole process tree (dbpipe's node and the pg_dump or pg_restore it runs); the server's side (COPY) is the same for every contender and not counted.",
       "dbpipe's restore checks the dump's sha256 against its manifest as the dump streams into pg_restore (from the folder store and from S3 alike: one read of the dump), its last MiB held back until the sha256 matches (so pg_restore cannot commit before), pg_restore in one transaction. The peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file.",
       s3 ? "The S3 store is an s3rver on loopback in the benchmark's own process (its CPU is not counted for dbpipe), reached through the AWS SDK's S3 client with dbpipe's multipart upload (8 MiB parts, two in flight) as in the cloud." : "The S3 store was left out (--no-s3).",
-      "Peak RSS is VmHWM of dbpipe's own node process, polled every 25 ms; pg_dump and pg_restore are separate processes. dbpipe reads pg_dump's output through a FIFO into one reused buffer and uploads from part buffers allocated once, so its peak is set by configuration, not by the dump's size.",
+      "Peak RSS is VmHWM of dbpipe's own node process, polled every 25 ms; pg_dump and pg_restore are separate processes. dbpipe reads pg_dump's output through a FIFO into two reused buffers and uploads from part buffers allocated once, so its peak is set by configuration, not by the dump's size.",
     ],
     versions: { "PostgreSQL server": serverVersion, "pg_dump (used)": `${pgDump.version} (${pgDump.path})`, "pg_restore (used)": `${pgRestore.version} (${pgRestore.path})`, s3rver: packageVersion("s3rver"), "@aws-sdk/client-s3": packageVersion("@aws-sdk/client-s3") },
   });

@@ -51,18 +51,18 @@ export interface LintJob {
 export interface ParsedAnswer {
   /** The indexes of the files it took, ascending. */
   indexes: number[];
-  /** The schema events of each of them. */
-  events: SchemaEvent[][];
+  /** The schema events of each of them, as JSON (see {@link Claimed}). */
+  events: string[];
   /** The first error it met, if any (it took no file after it). */
   failure?: { index: number; error: WorkerError };
 }
 
 /** What a worker is told next: the schema events of every file, and where to stop. */
 export interface HistoryMessage {
-  /** The events of the history before the linted files. */
-  before: SchemaEvent[];
-  /** The events of each linted file, by index (undefined past `stopAt`). */
-  events: (SchemaEvent[] | undefined)[];
+  /** The events of the history before the linted files, as JSON. */
+  before: string;
+  /** The events of each file the worker did not take, as JSON, by index (undefined for its own and past `stopAt`). */
+  events: (string | undefined)[];
   /** Lint only files before this index (the earliest error's, or all of them). */
   stopAt: number;
 }
@@ -74,11 +74,16 @@ export interface LintedAnswer {
   failure?: { index: number; error: WorkerError };
 }
 
-/** The files a lane took and parsed. */
+/**
+ * The files a lane took and parsed, with their schema events as JSON: the other lanes need them,
+ * and a JSON string crosses to another thread in a copy of its bytes, where a structured clone of
+ * the events (some 12,000 small objects for 1,000 files) took 2-3 times as long as
+ * `JSON.stringify` and `JSON.parse` of them.
+ */
 export interface Claimed {
   indexes: number[];
   parsed: (ParsedSection | SqlSyntaxError)[];
-  events: SchemaEvent[][];
+  events: string[];
   failure?: { index: number; error: unknown };
 }
 
@@ -88,7 +93,7 @@ export function parseClaimed(migrations: readonly Migration[], next: Int32Array)
   for (let index = Atomics.add(next, 0, 1); index < migrations.length; index = Atomics.add(next, 0, 1)) {
     try {
       const p = tryParseMigration(migrations[index]);
-      claimed.events.push(p instanceof SqlSyntaxError ? [] : schemaEventsOf(p));
+      claimed.events.push(p instanceof SqlSyntaxError ? "[]" : JSON.stringify(schemaEventsOf(p)));
       claimed.parsed.push(p);
       claimed.indexes.push(index);
     } catch (error) {
@@ -103,12 +108,15 @@ export function parseClaimed(migrations: readonly Migration[], next: Int32Array)
  * Lints a lane's files in version order with `linter` (whose history holds the events before the
  * first file), applying the other files' `events` in between; stops before `stopAt`.
  */
-export function lintClaimed(linter: Linter, migrations: readonly Migration[], claimed: Claimed, events: readonly (readonly SchemaEvent[] | undefined)[], stopAt: number): { linted: LintedMigration[]; failure?: { index: number; error: unknown } } {
+export function lintClaimed(linter: Linter, migrations: readonly Migration[], claimed: Claimed, events: readonly (string | undefined)[], stopAt: number): { linted: LintedMigration[]; failure?: { index: number; error: unknown } } {
   const linted: LintedMigration[] = [];
   let k = 0;
   for (let own = 0; own < claimed.indexes.length && claimed.indexes[own] < stopAt; own++) {
     const index = claimed.indexes[own];
-    for (; k < index; k++) linter.history.apply(events[k] ?? []);
+    for (; k < index; k++) {
+      const json = events[k];
+      if (json !== undefined && json !== "[]") linter.history.apply(JSON.parse(json) as SchemaEvent[]);
+    }
     k = index + 1;
     try {
       linted.push(linter.lint(migrations[index], claimed.parsed[own]));
@@ -188,7 +196,7 @@ export class LintPool {
     const parsed = await Promise.all(parsedAnswers);
 
     // Every file's events, by index; lint only up to the earliest error (a one-thread run stops there).
-    const events: (SchemaEvent[] | undefined)[] = new Array(sorted.length);
+    const events: (string | undefined)[] = new Array(sorted.length);
     const failures: { index: number; error: unknown }[] = [];
     own.indexes.forEach((index, i) => (events[index] = own.events[i]));
     if (own.failure) failures.push(own.failure);
@@ -197,9 +205,12 @@ export class LintPool {
       if (answer.failure) failures.push({ index: answer.failure.index, error: rebuildError(answer.failure.error) });
     }
     const stopAt = Math.min(sorted.length, ...failures.map((f) => f.index));
-    const lintedAnswers = this.workers.map((worker) => {
+    const beforeJson = JSON.stringify(before);
+    const lintedAnswers = this.workers.map((worker, lane) => {
       const answer = receive<LintedAnswer>(worker);
-      const message: HistoryMessage = { before, events, stopAt };
+      const theirs = events.slice();
+      for (const index of parsed[lane].indexes) theirs[index] = undefined;
+      const message: HistoryMessage = { before: beforeJson, events: theirs, stopAt };
       worker.postMessage(message);
       return answer;
     });
@@ -225,8 +236,9 @@ export class LintPool {
 
 /**
  * One lane per core, at most 8, on machines with 4 cores or more; else 1. On 2 cores a second lane
- * costs more than it saves (each worker loads the parser and the rules itself, and results are
- * copied back): 1,000 files took 1.78 s of CPU on two lanes against 1.16 s on one (bench/lint/RESULTS.md).
+ * costs more than it saves (each worker loads the parser and the rules itself and runs them cold,
+ * and the schema events and results are copied between threads): 1,000 files took 2.96 s of CPU
+ * on two lanes against 2.35 s on one, and no less wall time, on a shared machine (bench/lint/RESULTS.md).
  */
 export function defaultJobs(): number {
   const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;

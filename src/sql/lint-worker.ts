@@ -2,6 +2,7 @@ import { parentPort } from "node:worker_threads";
 import { type HistoryMessage, type LintJob, type LintedAnswer, type ParsedAnswer, lintClaimed, parseClaimed, serializeError } from "./lint-parallel";
 import { Linter } from "./lint";
 import { loadParser } from "./parse";
+import type { SchemaEvent } from "./schema-history";
 
 /**
  * A lint worker (see lint-parallel.ts): takes and parses files while there are any left, sends
@@ -26,7 +27,7 @@ async function run(job: LintJob): Promise<void> {
   let answer: LintedAnswer;
   try {
     const linter = new Linter(job.options);
-    linter.history.apply(before);
+    linter.history.apply(JSON.parse(before) as SchemaEvent[]);
     const { linted, failure } = lintClaimed(linter, job.migrations, claimed, events, stopAt);
     answer = { linted, ...(failure ? { failure: { index: failure.index, error: serializeError(failure.error) } } : {}) };
   } catch (error) {
