@@ -1,11 +1,13 @@
 import type { AlterTableCmd, AlterTableStmt, ColumnDef, Constraint, Node, RangeVar, TypeName } from "libpg-query";
-import type { StatementKind } from "./parse";
 import { durationTextMs } from "../text/duration";
 
 /**
  * Reading the parser's tree: the few shapes the rules ask about (tables, columns, types,
  * constraints, expressions), named in the words of the SQL rather than of the parser.
  */
+
+/** The name of a statement's node type, as the parser names it: `IndexStmt`, `AlterTableStmt`, ... */
+export type StatementKind = Node extends infer N ? (N extends Record<infer K, unknown> ? K & string : never) : never;
 
 /** The inner object of a node of kind `K`, e.g. `NodeOf<"IndexStmt">` is `IndexStmt`. */
 export type NodeOf<K extends StatementKind> = Extract<Node, Record<K, unknown>> extends Record<K, infer T> ? T : never;

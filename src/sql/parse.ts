@@ -2,7 +2,8 @@ import type { Node, ParseResult, RawStmt } from "libpg-query";
 import { InputError } from "../errors";
 import type { SqlSection } from "../migration";
 import { caretSnippet } from "../text/snippet";
-import { kindOf } from "./ast";
+import { type StatementKind, kindOf } from "./ast";
+import { tuneV8ForTheParser } from "./check-parse";
 
 /**
  * The PostgreSQL parser (libpg-query, the server's own grammar compiled to WebAssembly), wrapped so
@@ -11,8 +12,7 @@ import { kindOf } from "./ast";
  * columns, so a migration with `'é'` or `'😀'` in it still points at the right column.
  */
 
-/** The name of a statement's node type, as the parser names it: `IndexStmt`, `AlterTableStmt`, ... */
-export type StatementKind = Node extends infer N ? (N extends Record<infer K, unknown> ? K & string : never) : never;
+export type { StatementKind } from "./ast";
 
 /** A comment in a migration, outside any statement. */
 export interface SqlComment {
@@ -103,22 +103,7 @@ let parser: LibpgQuery | undefined;
  */
 export async function loadParser(): Promise<void> {
   if (parser) return;
-  // The parser is a large WebAssembly module. V8 compiles it at once with its baseline compiler
-  // (Liftoff), then recompiles the hot functions with its optimising one on background threads;
-  // in a run of seconds that second compile costs more CPU than it saves (parsing 1,000 files:
-  // 0.86 s of CPU with it, 0.52 s without, and less wall time too). The flag only affects
-  // WebAssembly compiled from now on, and the parser is the only module dbpipe compiles.
-  // Both flags are process-wide and set once, the first time the parser loads.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const v8 = require("node:v8") as typeof import("node:v8");
-  v8.setFlagsFromString("--liftoff-only");
-  // The same holds for JavaScript: V8 (Node 20) sends a function to its optimising compiler, on a
-  // background thread, once it has run through its interrupt budget (66 KB of bytecode executed) a
-  // few times; linting 1,000 files then pays for about 210 such compiles (`--trace-opt`), most
-  // finishing too late to repay their CPU. A budget nine times larger optimises only what stays
-  // hot (86 compiles; the same files then take 0.91 s of CPU instead of 1.13 s, in the same wall
-  // time or less). A process that runs for minutes still optimises its hot code, a little later.
-  v8.setFlagsFromString("--interrupt-budget=600000");
+  tuneV8ForTheParser();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const module = require("libpg-query") as LibpgQuery;
   await module.loadModule();
