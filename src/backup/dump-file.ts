@@ -1,6 +1,6 @@
 import * as fsp from "node:fs/promises";
 import type { Writable } from "node:stream";
-import type { DumpChunks } from "./dump-meter";
+import type { DumpChunks, DumpReader } from "./dump-meter";
 
 /** How much of a dump is read or handed on at a time: every stage after a read costs something per chunk. */
 export const DUMP_CHUNK_BYTES = 1024 * 1024;
@@ -60,6 +60,18 @@ export async function* fileChunks(file: string, chunkBytes = DUMP_CHUNK_BYTES): 
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The file's contents as a {@link DumpReader} of lent chunks ({@link fileChunks}): the file is
+ * opened when the first chunk is asked for and closed when the reading ends or is destroyed.
+ */
+export function fileReader(file: string, chunkBytes = DUMP_CHUNK_BYTES): DumpReader {
+  let chunks: AsyncGenerator<Buffer> | undefined;
+  return {
+    [Symbol.asyncIterator]: () => (chunks ??= fileChunks(file, chunkBytes)),
+    destroy: () => void chunks?.return(undefined).catch(() => undefined),
+  };
 }
 
 /**

@@ -52,3 +52,11 @@ export async function* countBytes(chunks: DumpChunks, onBytes: (bytes: number) =
  * is left for the garbage collector, however large the dump.
  */
 export type DumpChunks = AsyncIterable<Buffer>;
+
+/**
+ * A stored dump as a store opens it: its chunks (which may be lent, see {@link DumpChunks}), and
+ * `destroy` to let go of what it holds when it is not read to its end. A `Readable` is one.
+ */
+export interface DumpReader extends DumpChunks {
+  destroy(): void;
+}

@@ -1,12 +1,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { FailureError, InputError } from "../errors";
 import { processRunning, processStart } from "../local/embedded";
-import { writeChunksToFile } from "./dump-file";
-import { type DumpChunks, DumpMeter } from "./dump-meter";
+import { fileReader, writeChunksToFile } from "./dump-file";
+import { type DumpChunks, DumpMeter, type DumpReader } from "./dump-meter";
 import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFacts, checkBackupId, parseManifest } from "./store";
 
 /**
@@ -106,12 +105,12 @@ export class FolderStore implements BackupStore {
     return stored;
   }
 
-  async open(id: string): Promise<{ manifest: BackupManifest; dump: Readable; location: string }> {
+  async open(id: string): Promise<{ manifest: BackupManifest; dump: DumpReader; location: string }> {
     checkBackupId(id);
     const manifest = this.readManifest(id);
     const file = this.dumpFile(id);
     if (!manifest || !fs.existsSync(file)) throw new InputError(`there is no backup ${id} in ${this.url}${this.hint()}`);
-    return { manifest, dump: fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), location: file };
+    return { manifest, dump: fileReader(file), location: file };
   }
 
   async list(): Promise<StoredBackup[]> {

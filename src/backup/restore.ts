@@ -1,10 +1,9 @@
 import { spawn } from "node:child_process";
-import type { Readable } from "node:stream";
 import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
 import { redactText } from "../redact";
 import { writeWhole } from "./dump-file";
-import { DumpMeter } from "./dump-meter";
+import { DumpMeter, type DumpReader } from "./dump-meter";
 import { PgDumpError, type PgTool, connectionFor, findPgTool } from "./pg-dump";
 import type { BackupManifest, BackupStore } from "./store";
 
@@ -91,15 +90,18 @@ export const HELD_BYTES = 1024 * 1024;
  * held back until the whole dump matches the manifest. pg_restore cannot read the archive to its
  * end before that, so it cannot finish, nor commit its one transaction; on a mismatch (or a failed
  * download) it is killed and the server rolls the transaction back. A pg_restore that fails
- * first is reported as damage when the rest of the dump does not match either. Memory is the
- * held bytes and a chunk. A folder's dump is read this way too, once (it used to be read twice:
- * a sha256 pass, then pg_restore fed from the file). Resolves to the time taken, ms.
+ * first is reported as damage when the rest of the dump does not match either. The dump's chunks
+ * (which may be lent) are copied into one buffer of twice {@link HELD_BYTES}, allocated once: when
+ * it is full, all but its last {@link HELD_BYTES} go to pg_restore (and are taken before the buffer
+ * is written into again), so memory stays the same however large the dump. A folder's dump is read
+ * this way too, once (it used to be read twice: a sha256 pass, then pg_restore fed from the file).
+ * Resolves to the time taken, ms.
  */
 async function restoreStreamed(
   store: BackupStore,
   id: string,
   manifest: BackupManifest,
-  dump: Readable,
+  dump: DumpReader,
   location: string | undefined,
   pgRestore: PgTool,
   options: RestoreOptions,
@@ -107,35 +109,40 @@ async function restoreStreamed(
   const started = performance.now();
   const meter = new DumpMeter((bytes) => options.onProgress?.({ phase: "restoring", bytes, total: manifest.bytes, elapsedMs: performance.now() - started }));
   const restore = startPgRestore(pgRestore, options);
-  const held: Buffer[] = [];
+  const held = Buffer.allocUnsafeSlow(2 * HELD_BYTES);
   let heldBytes = 0;
   let feeding = true;
   try {
     try {
-      for await (const chunk of dump as AsyncIterable<Buffer>) {
+      for await (const chunk of dump) {
         meter.add(chunk);
         if (!feeding) continue;
         if (meter.bytes > manifest.bytes) {
           // Longer than the manifest says: damaged whatever follows; read on for the message.
           feeding = false;
           restore.kill();
-          held.length = 0;
+          heldBytes = 0;
           continue;
         }
-        held.push(chunk);
-        heldBytes += chunk.length;
-        while (held.length > 0 && heldBytes - held[0].length >= HELD_BYTES) {
-          const next = held.shift()!;
-          heldBytes -= next.length;
-          // pg_restore gone (it failed): read on, to tell damage from its own failure.
-          if (!(await restore.write(next))) feeding = false;
+        for (let at = 0; at < chunk.length && feeding; ) {
+          const n = Math.min(chunk.length - at, held.length - heldBytes);
+          chunk.copy(held, heldBytes, at, at + n);
+          heldBytes += n;
+          at += n;
+          if (heldBytes < held.length) continue;
+          // Full: pg_restore gets all but the last HELD_BYTES, and has taken them when the write
+          // resolves; those are then moved to the front. pg_restore gone (it failed): read on,
+          // to tell damage from its own failure.
+          if (!(await restore.write(held.subarray(0, held.length - HELD_BYTES)))) feeding = false;
+          held.copyWithin(0, held.length - HELD_BYTES);
+          heldBytes = HELD_BYTES;
         }
       }
     } catch (error) {
       throw new FailureError(`could not read backup ${id} from ${store.url}: ${(error as Error).message}`, { cause: error });
     }
     checkIntegrity(store, id, manifest, location, meter.bytes, meter.sha256());
-    for (const chunk of held.splice(0)) if (!(await restore.write(chunk))) break;
+    if (feeding && heldBytes > 0) await restore.write(held.subarray(0, heldBytes));
     restore.end();
     await restore.finished();
     return Math.round(performance.now() - started);

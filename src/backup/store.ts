@@ -1,6 +1,5 @@
-import type { Readable } from "node:stream";
 import { InputError } from "../errors";
-import type { DumpChunks } from "./dump-meter";
+import type { DumpChunks, DumpReader } from "./dump-meter";
 
 /**
  * Where backups go: one interface for every destination (a local folder, an S3 bucket). A store
@@ -61,10 +60,11 @@ export interface BackupStore {
    */
   put(id: string, dump: DumpChunks, describe: (facts: StoredFacts) => BackupManifest): Promise<StoredBackup>;
   /**
-   * The backup `id`: its manifest, a stream of its dump, and where the dump is, for messages (its
-   * file's path, `s3://bucket/key`). Fails with an InputError naming the id when there is none.
+   * The backup `id`: its manifest, its dump's chunks (which may be lent: each used or copied before
+   * the next is asked for), and where the dump is, for messages (its file's path,
+   * `s3://bucket/key`). Fails with an InputError naming the id when there is none.
    */
-  open(id: string): Promise<{ manifest: BackupManifest; dump: Readable; location?: string }>;
+  open(id: string): Promise<{ manifest: BackupManifest; dump: DumpReader; location?: string }>;
   /** Every complete backup (those with a manifest), newest first. */
   list(): Promise<StoredBackup[]>;
   /** Deletes backup `id`: its dump and its manifest. */

@@ -9,6 +9,7 @@ import { openBackupStore } from "../../src/backup/open-store";
 import { S3Store } from "../../src/backup/s3-store";
 import type { BackupManifest, StoredFacts } from "../../src/backup/store";
 import { tempFolder } from "../helpers/project";
+import { readDump } from "./table-counts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -38,7 +39,7 @@ describe("the local folder store", () => {
     expect((await store.list()).map((b) => b.manifest.id)).toEqual(["dev-b", "dev-a"]);
     const opened = await store.open("dev-a");
     expect(opened.manifest).toMatchObject({ bytes: 5, sha256: "a7937b64b8caa58f03721bb6bacf5c78cb235febe0e70b1b84cd99541461a08e" });
-    expect(Buffer.concat(await opened.dump.toArray()).toString()).toBe("first");
+    expect((await readDump(opened.dump)).toString()).toBe("first");
     await expect(store.open("dev-c")).rejects.toThrow(`there is no backup dev-c in file://${folder} (dbpipe backups lists them)`);
     await expect(store.put("dev-a", Readable.from([Buffer.from("again")]), manifestFor("dev-a", new Date()))).rejects.toThrow("backup dev-a already exists");
     await expect(store.open("../etc/passwd")).rejects.toThrow('"../etc/passwd" is not a backup id');

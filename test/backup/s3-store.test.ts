@@ -13,7 +13,7 @@ import type { BackupManifest, BackupStore, StoredFacts } from "../../src/backup/
 import { takeBackup } from "../../src/backup/take-backup";
 import { freshDatabase, withClient } from "../helpers/database";
 import { tempFolder } from "../helpers/project";
-import { flippedAt, tableCounts } from "./table-counts";
+import { flippedAt, readDump, tableCounts } from "./table-counts";
 
 /**
  * The S3 store against an S3-protocol server on loopback (s3rver), through the AWS SDK as in the
@@ -177,7 +177,7 @@ describe("the S3 store", () => {
     const second = await withClient(url, (client) => takeBackup(store, { url, client, stack: "dev", head: "0001", pending: [] }));
     expect((await store.list()).map((b) => b.manifest.id)).toEqual([second.manifest.id, first.manifest.id]);
     const { dump } = await store.open(first.manifest.id);
-    const body = Buffer.concat(await dump.toArray());
+    const body = await readDump(dump);
     expect(body.subarray(0, 5).toString()).toBe("PGDMP");
     expect(createHash("sha256").update(body).digest("hex")).toBe(first.manifest.sha256);
     await store.delete(first.manifest.id);
@@ -220,7 +220,7 @@ describe("restoring from the S3 store while the dump downloads", () => {
     const url = await hashesDatabase(60_000);
     const store = openBackupStore(`s3://${BUCKET}/premise`);
     const backup = await withClient(url, (client) => takeBackup(store, { url, client, stack: "dev", head: null, pending: [] }));
-    const whole = Buffer.concat(await (await store.open(backup.manifest.id)).dump.toArray());
+    const whole = await readDump((await store.open(backup.manifest.id)).dump);
     const target = await freshDatabase("s3premise");
     const { dbname, env } = connectionFor(target);
     for (const held of [HELD_BYTES, 1]) {
@@ -243,7 +243,7 @@ describe("restoring from the S3 store while the dump downloads", () => {
       return withClient(url, (client) => takeBackup(store, { url, client, stack: "dev", head: null, pending: [] }));
     };
     const [backup, other] = [await backupOf(100_000), await backupOf(70_000)];
-    const otherDump = Buffer.concat(await (await store.open(other.manifest.id)).dump.toArray());
+    const otherDump = await readDump((await store.open(other.manifest.id)).dump);
     await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: `held/${backup.manifest.id}.dump`, Body: otherDump }));
     const target = await freshDatabase("s3held");
     const database = new URL(target).pathname.slice(1);
@@ -291,7 +291,7 @@ describe("restoring from the S3 store while the dump downloads", () => {
       return withClient(url, (client) => takeBackup(store, { url, client, stack: "dev", head: null, pending: [] }));
     };
     const [backup, shorter, longer] = [await backupOf(120_000), await backupOf(80_000), await backupOf(160_000)];
-    const read = async (id: string) => Buffer.concat(await (await store.open(id)).dump.toArray());
+    const read = async (id: string) => await readDump((await store.open(id)).dump);
     const whole = await read(backup.manifest.id);
     const [shorterDump, longerDump] = [await read(shorter.manifest.id), await read(longer.manifest.id)];
     expect(shorterDump.length).toBeGreaterThan(2 * HELD_BYTES);

@@ -16,3 +16,10 @@ export function flippedAt(dump: Buffer, at: number): Buffer {
   copy[at] ^= 0xff;
   return copy;
 }
+
+/** The whole of an opened dump, each chunk copied as it comes (a store may lend its chunks: a buffer read into again for the next). */
+export async function readDump(dump: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of dump) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}

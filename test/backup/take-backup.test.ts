@@ -115,6 +115,9 @@ describe("restoreBackup from a local folder", () => {
     const seen: { phase: string; bytes: number; total: number }[] = [];
     await withClient(target, (client) => restoreBackup(store, backup.manifest.id, { to: target, client, onProgress: ({ phase, bytes, total }) => seen.push({ phase, bytes, total }) }));
     expect(await tableCounts(target)).toEqual({ "public.notes": 120_000 });
+    // Every byte came through the restore's fixed buffer (several MiB through 2 MiB) unchanged.
+    const digest = (db: string) => withClient(db, async (c) => (await c.query<{ d: string }>("SELECT md5(string_agg(id || ':' || body, ',' ORDER BY id)) AS d FROM notes")).rows[0].d);
+    expect(await digest(target)).toBe(await digest(url));
     expect(new Set(seen.map((p) => p.phase))).toEqual(new Set(["restoring"]));
     expect(seen.length).toBeGreaterThan(1);
     expect(seen.at(-1)).toEqual({ phase: "restoring", bytes: whole.length, total: whole.length });
