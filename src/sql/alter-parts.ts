@@ -1,5 +1,6 @@
 import type { AlterTableStmt } from "libpg-query";
-import { type ParsedSection, type SqlStatement, SqlTokens, isSpace, quotedEnd } from "./parse";
+import { type ParsedSection, type SqlStatement, SqlTokens, quotedEnd } from "./parse";
+import { isSpace } from "./sql-text";
 
 /**
  * Where each part of a multi-part ALTER TABLE stands in its statement (`ALTER TABLE t ADD COLUMN a

@@ -1,4 +1,5 @@
 import type { Migration, SqlSection } from "../migration";
+import { DIRECTIVE_MARK, isBlank, parserText } from "./sql-text";
 
 /**
  * A check-only parse: whether a section's SQL parses, and whether it holds a transaction
@@ -36,8 +37,6 @@ const encoder = new TextEncoder();
 
 /** The key of a transaction statement in the parser's JSON. */
 const TRANSACTION_KEY = Buffer.from('"TransactionStmt"');
-/** What every `dbpipe:allow` directive contains (as `parse.ts` looks for it). */
-const DIRECTIVE_MARK = "dbpipe:allow";
 
 /** Loads the parser's WebAssembly module for {@link checkSection}; later calls return at once. */
 export async function loadSectionChecker(): Promise<void> {
@@ -81,8 +80,8 @@ function run(source: string): SectionCheck {
   if (!instance) throw new Error("the SQL parser is not loaded: await loadSectionChecker() before checkSection()");
   // As parse.ts does: a byte order mark is blanked out (the parser rejects it), a blank section
   // has no statement; text that is blank only to JavaScript is left to the full parse.
-  const text = source.charCodeAt(0) === 0xfeff ? ` ${source.slice(1)}` : source;
-  if (/^[ \n\t\r\f\v]*$/.test(text)) return { parses: true, transactionStatement: false };
+  const text = parserText(source);
+  if (isBlank(text)) return { parses: true, transactionStatement: false };
   if (text.trim() === "") return { parses: false, transactionStatement: false };
   const m = instance;
   // Node's own UTF-8 encoder, straight into the module's memory (Emscripten's helpers encode in JavaScript).

@@ -4,6 +4,7 @@ import type { SqlSection } from "../migration";
 import { caretSnippet } from "../text/snippet";
 import { type StatementKind, kindOf } from "./ast";
 import { tuneV8ForTheParser } from "./check-parse";
+import { DIRECTIVE_MARK, isBlank, isSpace, parserText } from "./sql-text";
 
 /**
  * The PostgreSQL parser (libpg-query, the server's own grammar compiled to WebAssembly), wrapped so
@@ -147,8 +148,7 @@ export function parseSqlSection(section: SqlSection, file: string, options: Pars
 
 function parseText(section: SqlSection, file: string): ParsedSection {
   if (!parser) throw new Error("the SQL parser is not loaded: await loadParser() before parseSection()");
-  // A byte order mark is one UTF-16 unit but three UTF-8 bytes, and the parser rejects it: blank it out.
-  const text = section.text.charCodeAt(0) === 0xfeff ? ` ${section.text.slice(1)}` : section.text;
+  const text = parserText(section.text);
   const lines = new LineIndex(text, section.line);
   const bytes = ByteIndex.of(text);
 
@@ -230,15 +230,6 @@ function afterStatement(text: string, end: number): number {
   return text.charCodeAt(i) === 59 /* ; */ ? i + 1 : end;
 }
 
-function isBlank(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) return false;
-  return true;
-}
-
-export function isSpace(code: number): boolean {
-  return code === 32 || code === 10 || code === 9 || code === 13 || code === 12 || code === 11;
-}
-
 interface RawComment {
   start: number;
   end: number;
@@ -288,9 +279,6 @@ export function blockCommentEnd(text: string, i: number, limit: number): number 
   }
   return limit;
 }
-
-/** What every `dbpipe:allow` directive contains (see allow.ts). */
-const DIRECTIVE_MARK = "dbpipe:allow";
 
 /**
  * Offset just past the last token of the statement in `[start, limit)`: drops trailing whitespace
