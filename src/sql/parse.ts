@@ -458,64 +458,79 @@ class LineIndex {
 }
 
 /**
- * Maps UTF-8 byte offsets (the parser's) to UTF-16 offsets (JavaScript's). The parser's offsets
- * mostly grow (statement after statement), so a cursor walks forward from the last answer and
- * the whole text is walked about once.
+ * Maps UTF-8 byte offsets (the parser's) to UTF-16 offsets (JavaScript's). Outside its runs of
+ * non-ASCII characters a text has one byte per unit, so the runs are found once (by a regular
+ * expression) with the bytes and units at their ends, and an offset is placed by a binary search
+ * over them, walking character by character only inside a run. A migration with one `é` in a
+ * comment costs one run, not a walk over the whole file.
  */
 class ByteIndex {
-  private byte = 0;
-  private char = 0;
-  /** Places the cursor passed, as (byte, char) pairs in increasing order, to resume from when asked about an earlier place. */
-  private readonly marks: number[] = [0, 0];
-
   private constructor(
     private readonly text: string,
-    private readonly ascii: boolean,
+    /** Per run of non-ASCII characters: its first unit, its first byte, the unit and the byte just past it. */
+    private readonly runs: number[],
   ) {}
 
   static of(text: string): ByteIndex {
-    // Pure ASCII, by far the common case: byte offsets are string offsets.
-    return new ByteIndex(text, Buffer.byteLength(text, "utf8") === text.length);
+    const runs: number[] = [];
+    // Pure ASCII, by far the common case, has no runs: byte offsets are string offsets.
+    const nonAscii = /[^\0-\x7f]+/g;
+    let bytesOver = 0; // bytes minus units so far
+    for (let match = nonAscii.exec(text); match !== null; match = nonAscii.exec(text)) {
+      const char = match.index;
+      const byte = char + bytesOver;
+      const end = stepUtf8(text, char, byte, char + match[0].length, Infinity);
+      runs.push(char, byte, end.char, end.byte);
+      bytesOver = end.byte - end.char;
+      // A high surrogate at a run's end takes the unit after it along (four bytes, two units).
+      nonAscii.lastIndex = end.char;
+    }
+    return new ByteIndex(text, runs);
   }
 
   charOffset(target: number): number {
-    if (this.ascii) return Math.min(Math.max(target, 0), this.text.length);
-    const text = this.text;
-    if (target < this.byte) {
-      // Rules ask about places inside the statement just placed: walk on from the latest place
-      // already passed that is not past the target, rather than from the start of the text.
-      const marks = this.marks;
-      let lo = 0;
-      let hi = marks.length / 2 - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (marks[mid * 2] <= target) lo = mid;
-        else hi = mid - 1;
-      }
-      this.byte = marks[lo * 2];
-      this.char = marks[lo * 2 + 1];
-    } else if (this.byte > this.marks[this.marks.length - 2]) {
-      this.marks.push(this.byte, this.char);
+    const length = this.text.length;
+    const runs = this.runs;
+    // The last run that starts before the target.
+    let lo = 0;
+    let hi = runs.length / 4;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (runs[mid * 4 + 1] < target) lo = mid + 1;
+      else hi = mid;
     }
-    while (this.byte < target && this.char < text.length) {
-      const code = text.charCodeAt(this.char);
-      if (code < 0x80) {
-        this.byte += 1;
-        this.char += 1;
-      } else if (code < 0x800) {
-        this.byte += 2;
-        this.char += 1;
-      } else if (code >= 0xd800 && code <= 0xdbff) {
-        // A surrogate pair: one code point, four bytes, two UTF-16 units.
-        this.byte += 4;
-        this.char += 2;
-      } else {
-        this.byte += 3;
-        this.char += 1;
-      }
-    }
-    return this.char;
+    if (lo === 0) return Math.min(Math.max(target, 0), length);
+    const at = (lo - 1) * 4;
+    const runEndChar = runs[at + 2];
+    const runEndByte = runs[at + 3];
+    if (target >= runEndByte) return runEndChar >= length ? runEndChar : Math.min(runEndChar + (target - runEndByte), length);
+    return stepUtf8(this.text, runs[at], runs[at + 1], length, target).char;
   }
+}
+
+/**
+ * Walks `text` from unit `char` (at byte `byte`) a character at a time while before unit `limit`
+ * and byte `target`; where it stops. Rounds up: a target inside a character's bytes gives the unit after it.
+ */
+function stepUtf8(text: string, char: number, byte: number, limit: number, target: number): { char: number; byte: number } {
+  while (byte < target && char < limit) {
+    const code = text.charCodeAt(char);
+    if (code < 0x80) {
+      byte += 1;
+      char += 1;
+    } else if (code < 0x800) {
+      byte += 2;
+      char += 1;
+    } else if (code >= 0xd800 && code <= 0xdbff) {
+      // A surrogate pair: one code point, four bytes, two UTF-16 units.
+      byte += 4;
+      char += 2;
+    } else {
+      byte += 3;
+      char += 1;
+    }
+  }
+  return { char, byte };
 }
 
 /** Turns the parser's error into a {@link SqlSyntaxError} at the right line and column of the file. */
