@@ -126,14 +126,21 @@ export function engineOptions(project: Project, database: DatabaseTarget, events
   };
 }
 
-/** The deploy's options for a project and database: the backups go to the stack's store, as for `dbpipe backup` (by default the local folder `.dbpipe/<stack>/backups/`). */
+/**
+ * The deploy's options for a project and database: the backups go to the stack's store, as for
+ * `dbpipe backup` (by default the local folder `.dbpipe/<stack>/backups/`). A stack that backs up
+ * before no migration (`dbpipe:backupBefore: never`, the dev tier's default) gets no store: the
+ * deploy could never use it, so it is not opened (its modules, and the `pulumi stack output` that
+ * looks for the stack's bucket, cost every `up` 20 to 45 ms), and a `DBPIPE_BACKUP_STORE` meant
+ * for other stacks does not stop the run.
+ */
 export async function deployOptions(project: Project, database: DatabaseTarget): Promise<Pick<DeployOptions, "settings" | "migrationsDir" | "layout" | "databaseUrl" | "backupStore">> {
   return {
     settings: project.settings,
     migrationsDir: project.migrationsDir,
     layout: project.layout,
     databaseUrl: database.url,
-    backupStore: (await projectBackupStore(project)).store,
+    backupStore: project.settings.risk.backupBefore === "never" ? undefined : (await projectBackupStore(project)).store,
   };
 }
 

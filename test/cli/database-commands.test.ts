@@ -263,6 +263,19 @@ describe("the stack's verdict on up and plan", () => {
     expect(plan.stdout).toContain("Stack dev (tier dev): allowed.");
   });
 
+  it("a DBPIPE_BACKUP_STORE that is not a URL stops test's up (exit 2, nothing applied) but not dev's, which never backs up", async () => {
+    const project = sampleProject();
+    const env = { DBPIPE_BACKUP_STORE: "not-a-store" };
+    const url = await freshDatabase();
+    const refused = await runCli(["up", "--stack", "test", "--database-url", url], { cwd: project, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('DBPIPE_BACKUP_STORE "not-a-store" is not a URL');
+    expect(await withClient(url, async (c) => (await c.query("SELECT to_regclass('dbpipe.schema_migrations') AS t")).rows[0].t)).toBeNull();
+    const dev = await runCli(["up", "--json", "--database-url", url], { cwd: project, env });
+    expect(dev.code).toBe(0);
+    expect(JSON.parse(dev.stdout).applied).toHaveLength(5);
+  });
+
   it("plan --rehearse runs the pending migrations and rolls them back", async () => {
     const url = await freshDatabase();
     const project = sampleProject();
