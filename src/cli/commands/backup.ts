@@ -1,6 +1,5 @@
 import { Command } from "commander";
 import { formatBytes, formatRate, throttledProgress } from "../../backup/progress";
-import { takeBackup } from "../../backup/take-backup";
 import { formatElapsed } from "../../text/duration";
 import { readHistory } from "../../migrate/history";
 import { withSession } from "../../migrate/session";
@@ -44,6 +43,7 @@ export const register: RegisterCommand = (program, io) => {
         const backup = await withSession(database.url, async (client) => {
           const history = await readHistory(client);
           const head = history.filter((r) => r.success).at(-1)?.version ?? null;
+          const { takeBackup } = await import("../../backup/take-backup.js");
           return takeBackup(store, {
             url: database.url,
             client,

@@ -1,7 +1,6 @@
 import * as path from "node:path";
 import { Command } from "commander";
 import { loadMigrations } from "../../migrate/files";
-import { assess } from "../../pipeline/assess";
 import { checkDraftName, draftMigration } from "../../schema/draft-migration";
 import { formatText } from "../format/text";
 import type { RegisterCommand } from "../command-io";
@@ -36,7 +35,7 @@ export const register: RegisterCommand = (program, io) => {
           // The new file goes through the stack's risk rules like any other, after the files before it.
           const assessment =
             result.file && !flags.dryRun
-              ? await assess({ settings: project.settings, migrations: loadMigrations(project.migrationsDir, { layout: result.layout }).migrations, pending: [result.version!] })
+              ? await (await import("../../pipeline/assess.js")).assess({ settings: project.settings, migrations: loadMigrations(project.migrationsDir, { layout: result.layout }).migrations, pending: [result.version!] })
               : undefined;
           if (flags.json) {
             output.json({

@@ -3,7 +3,7 @@ import { DbpipeError, InputError } from "../../errors";
 import { EXIT, exitCodeOf } from "../exit-codes";
 import type { DownTarget } from "../../migrate/verbs/down";
 import { formatElapsed } from "../../text/duration";
-import { type DeployedMigration, deploy } from "../../pipeline/deploy";
+import type { DeployedMigration } from "../../pipeline/deploy";
 import type { RegisterCommand } from "../command-io";
 import { errorJson } from "../render";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withDatabase } from "../project";
@@ -42,6 +42,7 @@ export const register: RegisterCommand = (program, io) => {
       return withDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe down ${label} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         try {
+          const { deploy } = await import("../../pipeline/deploy.js");
           const result = await deploy({
             ...(await deployOptions(project, database)),
             action: { verb: "down", target },

@@ -1,6 +1,5 @@
 import * as path from "node:path";
 import { Command, Option } from "commander";
-import { newEnvironment } from "../../settings/env-new";
 import { NETWORK_PATHS, type NetworkPath, SERVER_MODES, type ServerMode } from "../../settings/stack-settings-types";
 import { TIERS, type Tier } from "../../settings/tiers";
 import type { RegisterCommand } from "../command-io";
@@ -27,6 +26,7 @@ export const register: RegisterCommand = (program, io) => {
     .action(
       io.run(async (name: string, flags: { tier: Tier; region?: string; server: ServerMode; networkPath?: NetworkPath }) => {
         const projectDir = findProjectDir();
+        const { newEnvironment } = await import("../../settings/env-new.js");
         const created = newEnvironment({ projectDir, name, tier: flags.tier, region: flags.region, server: flags.server, networkPath: flags.networkPath });
         const { infra } = created.settings;
         const { output } = io;

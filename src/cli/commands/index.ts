@@ -11,7 +11,8 @@ export interface CommandEntry {
 /**
  * Every `dbpipe` command, in the order `--help` lists them. Adding a command: one file, one line
  * here. A run loads only the module of the command it runs, so `up` never loads what `restore` or
- * `diff` need.
+ * `diff` need; and a command's module loads the core it runs (the deploy, the linter, the backup)
+ * inside its action, so `--help`, which registers every command and runs none, loads none of it.
  */
 export const COMMANDS: readonly CommandEntry[] = [
   { name: "up", load: async () => (await import("./up.js")).register },

@@ -3,14 +3,10 @@ import * as path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { InputError } from "../../errors";
 import { EXIT } from "../exit-codes";
-import { type Assessment, assess } from "../../pipeline/assess";
-import { type ParseErrorRecord, parseErrorOf } from "../../sql/lint";
-import { defaultJobs } from "../../sql/lint-parallel";
-import { formatJson } from "../format/json";
-import { formatMarkdown } from "../format/markdown";
-import { type LintProblem, type SarifOptions, formatSarif, formatSarifProblem } from "../format/sarif";
+import type { Assessment } from "../../pipeline/assess";
+import type { ParseErrorRecord } from "../../sql/lint";
+import type { LintProblem, SarifOptions } from "../format/sarif";
 import { SqlSyntaxError } from "../../sql/parse";
-import { formatText } from "../format/text";
 import type { RegisterCommand } from "../command-io";
 import { type ProjectFlags, addProjectOptions, openProject } from "../project";
 
@@ -40,6 +36,15 @@ export const register: RegisterCommand = (program, io) => {
   command.action(
     io.run(async (paths: string[], flags: LintFlags) => {
       const project = openProject(flags);
+      const [{ assess }, { parseErrorOf }, { defaultJobs }, { formatJson }, { formatMarkdown }, { formatSarif, formatSarifProblem }, { formatText }] = await Promise.all([
+        import("../../pipeline/assess.js"),
+        import("../../sql/lint.js"),
+        import("../../sql/lint-parallel.js"),
+        import("../format/json.js"),
+        import("../format/markdown.js"),
+        import("../format/sarif.js"),
+        import("../format/text.js"),
+      ]);
       let assessment: Assessment;
       try {
         assessment = await assess({

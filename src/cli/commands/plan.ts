@@ -1,7 +1,6 @@
 import { Command } from "commander";
 import { EXIT, type ExitCode, exitCodeOf } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
-import { planWithRisk } from "../../pipeline/plan";
 import { formatText } from "../format/text";
 import type { RegisterCommand } from "../command-io";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
@@ -27,6 +26,7 @@ export const register: RegisterCommand = (program, io) => {
       const { output } = io;
       const s = output.style;
       return withDatabase(project, flags, async (database): Promise<ExitCode> => {
+        const { planWithRisk } = await import("../../pipeline/plan.js");
         const planned = await planWithRisk(engineOptions(project, database), { rehearse: flags.rehearse });
         const { plan, report } = planned;
         const { verdict } = planned.assessment;

@@ -1,8 +1,7 @@
 import { Command } from "commander";
-import { type DrillReport, restoreDrill } from "../../backup/drill";
+import type { DrillReport } from "../../backup/drill";
 import { formatBytes, throttledProgress } from "../../backup/progress";
 import type { RestorePhase, RestoreProgress } from "../../backup/restore";
-import { restoreBackup } from "../../backup/restore";
 import { InputError } from "../../errors";
 import { EXIT } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
@@ -52,6 +51,7 @@ export const register: RegisterCommand = (program, io) => {
       if (flags.drill) {
         return withDatabase(project, flags, async (database) => {
           if (!flags.json) output.line(`dbpipe restore --drill · stack ${output.style.bold(project.settings.stack)} · ${database.shown} · ${store.url} (${source})`);
+          const { restoreDrill } = await import("../../backup/drill.js");
           const report = await withSession(database.url, (client) =>
             restoreDrill(store, {
               url: database.url,
@@ -72,6 +72,7 @@ export const register: RegisterCommand = (program, io) => {
       if (!flags.json) output.line(`dbpipe restore ${id} · ${store.url} (${source}) → ${redactUrl(to)}`);
       // A wrong id is reported before connecting to the target.
       (await store.open(id!)).dump.destroy();
+      const { restoreBackup } = await import("../../backup/restore.js");
       const result = await withSession(to, (client) => restoreBackup(store, id!, { to, client, force: flags.force, onProgress }));
       const { manifest } = result;
       if (flags.json) {

@@ -3,7 +3,7 @@ import { DbpipeError, databaseFailure } from "../../errors";
 import { EXIT, exitCodeOf } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
 import { MigrationFailedError } from "../../migrate/sql-error";
-import { type DeployedMigration, deploy } from "../../pipeline/deploy";
+import type { DeployedMigration } from "../../pipeline/deploy";
 import type { RegisterCommand } from "../command-io";
 import { errorJson, formatBytes } from "../render";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withDatabase } from "../project";
@@ -30,6 +30,7 @@ export const register: RegisterCommand = (program, io) => {
         // The migration running now: shown on a terminal while it runs, marked ✗ if it fails.
         let running: { version: string; name: string } | undefined;
         try {
+          const { deploy } = await import("../../pipeline/deploy.js");
           const result = await deploy({
             ...(await deployOptions(project, database)),
             action: { verb: "up", rehearse: flags.rehearse },

@@ -1,7 +1,6 @@
 import { Command } from "commander";
 import { EXIT } from "../exit-codes";
 import { type SchemaDifference, shortValue, sqlToMatch } from "../../schema/compare";
-import { schemaDrift } from "../../schema/schema-drift";
 import type { RegisterCommand } from "../command-io";
 import type { Output } from "../output";
 import { addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
@@ -24,6 +23,7 @@ export const register: RegisterCommand = (program, io) => {
       const { output } = io;
       return withDatabase(project, flags, (database) =>
         withScratchServer(project, flags, database, async (scratchServerUrl, scratchShown) => {
+          const { schemaDrift } = await import("../../schema/schema-drift.js");
           const result = await schemaDrift({ ...engineOptions(project, database), scratchServerUrl });
           const sql = flags.sql ? sqlToMatch(result.expected, result.actual, result.differences) : undefined;
           const drift = result.differences.length > 0;
