@@ -1,4 +1,5 @@
 import * as fsp from "node:fs/promises";
+import { type OnReadOpts, Socket, type SocketConstructorOpts } from "node:net";
 import type { Writable } from "node:stream";
 import type { DumpChunks, DumpReader } from "./dump-meter";
 
@@ -35,6 +36,98 @@ export async function* readAhead(fill: (buffer: Buffer) => Promise<number>, chun
     // let the read end before the caller closes what it reads from.
     if (!ended) stopped?.();
     await pending.catch(() => 0);
+  }
+}
+
+/**
+ * Lent chunks (see {@link DumpChunks}) of what arrives on the pipe `fd` (a FIFO's read end, which
+ * this takes over and closes), each of `chunkBytes` but the last, from two buffers allocated once.
+ * The event loop reads the pipe straight into the buffer being filled, as data arrives (no thread
+ * pool: a blocking read through it costs a hand-off to a thread and back for each of the few KiB
+ * pg_dump writes at a time). A full buffer is handed on once the reader is done with the chunk
+ * before it; until then reading stops, so the writer waits (backpressure). A reader that stops
+ * early calls `stopped` (which should end the writer).
+ */
+export async function* pipeChunks(fd: number, chunkBytes = DUMP_CHUNK_BYTES, stopped?: () => void): AsyncGenerator<Buffer> {
+  const buffers = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
+  /** The buffer being filled, and how far. */
+  let fill = 0;
+  let filled = 0;
+  /** Whether the other buffer is lent: handed on (or about to be) and not yet given back by the reader. */
+  let lent = false;
+  /** A full buffer waiting for the lent one to come back (reading is stopped meanwhile). */
+  let waiting = false;
+  let handed: Buffer | undefined;
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    wake?.();
+    wake = undefined;
+  };
+  // Node's Socket takes `onread` (documented for the constructor) though its types list it only for connect().
+  const options: SocketConstructorOpts & { onread: OnReadOpts } = {
+    fd,
+    readable: true,
+    writable: false,
+    onread: {
+      // The next read's room: the rest of the buffer being filled, or, while a full one waits, the
+      // lent buffer, the next to fill (reading resumes only once it is given back).
+      buffer: () => (waiting ? buffers[fill ^ 1] : buffers[fill].subarray(filled)),
+      callback: (n: number) => {
+        filled += n;
+        if (filled < chunkBytes) return true;
+        if (lent) {
+          waiting = true;
+          return false;
+        }
+        handed = buffers[fill];
+        lent = true;
+        fill ^= 1;
+        filled = 0;
+        signal();
+        return true;
+      },
+    },
+  };
+  const pipe = new Socket(options);
+  pipe.on("end", () => {
+    ended = true;
+    signal();
+  });
+  pipe.on("error", (error) => {
+    failure = error;
+    signal();
+  });
+  let done = false;
+  try {
+    for (;;) {
+      while (!handed && !ended && !failure) await new Promise<void>((resolve) => (wake = resolve));
+      if (failure) throw failure;
+      if (handed) {
+        const chunk = handed;
+        handed = undefined;
+        yield chunk;
+        // The reader is done with the chunk: its buffer is free again.
+        lent = false;
+        if (waiting) {
+          waiting = false;
+          handed = buffers[fill];
+          lent = true;
+          fill ^= 1;
+          filled = 0;
+          pipe.resume();
+        }
+        continue;
+      }
+      // Ended, and nothing is lent (the reader asked for more): the last, partial chunk.
+      if (filled > 0) yield buffers[fill].subarray(0, filled);
+      done = true;
+      return;
+    }
+  } finally {
+    if (!done) stopped?.();
+    pipe.destroy();
   }
 }
 

@@ -1,11 +1,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FailureError } from "../errors";
 import { redactText } from "../redact";
-import { DUMP_CHUNK_BYTES, fillFrom, readAhead } from "./dump-file";
+import { DUMP_CHUNK_BYTES, pipeChunks } from "./dump-file";
 import { parseDatabaseUrl } from "../database-url";
 
 /**
@@ -139,10 +138,13 @@ export function connectionFor(url: string): { dbname: string; env: NodeJS.Proces
  */
 export async function* pgDumpChunks(pgDump: PgTool, url: string, chunkBytes = DUMP_CHUNK_BYTES): AsyncGenerator<Buffer> {
   const { dbname, env, password } = connectionFor(url);
-  const fifo = await openFifo();
+  const fifo = openFifo();
   let child: ReturnType<typeof spawn>;
   try {
     child = spawn(pgDump.path, ["--format=custom", "--no-password", `--dbname=${dbname}`], { env, stdio: ["ignore", fifo?.writeFd ?? "pipe", "pipe"] });
+  } catch (error) {
+    if (fifo) fs.closeSync(fifo.readFd);
+    throw error;
   } finally {
     // pg_dump holds the write end now: the pipe ends when it exits.
     if (fifo) fs.closeSync(fifo.writeFd);
@@ -162,7 +164,7 @@ export async function* pgDumpChunks(pgDump: PgTool, url: string, chunkBytes = DU
     if (fifo) {
       // Each buffer is filled before it is handed on: pg_dump writes a few KiB at a time, and every
       // later stage costs something per chunk.
-      yield* readAhead((buffer) => fillFrom(fifo.read, buffer), chunkBytes, () => stop());
+      yield* pipeChunks(fifo.readFd, chunkBytes, () => stop());
     } else {
       for await (const chunk of child.stdout!) yield chunk as Buffer;
     }
@@ -170,26 +172,24 @@ export async function* pgDumpChunks(pgDump: PgTool, url: string, chunkBytes = DU
     if (failure) throw failure;
   } finally {
     stop();
-    await fifo?.read.close();
   }
 }
 
 /**
- * A FIFO opened at both ends, its name already removed: the read end as a FileHandle (blocking
- * reads, in libuv's thread pool), the write end as a descriptor for a child's stdout. Undefined
- * where none can be made (no `mkfifo`: Windows).
+ * A FIFO opened at both ends, its name already removed: the read end (non-blocking, for
+ * {@link pipeChunks}) and the write end, for a child's stdout. Undefined where none can be made (no
+ * `mkfifo`: Windows).
  */
-async function openFifo(): Promise<{ read: fsp.FileHandle; writeFd: number } | undefined> {
+function openFifo(): { readFd: number; writeFd: number } | undefined {
   if (process.platform === "win32") return undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbpipe-dump-"));
   try {
     const fifo = path.join(dir, "dump");
     if (spawnSync("mkfifo", ["-m", "600", fifo], { stdio: "ignore" }).status !== 0) return undefined;
-    // Each open of a FIFO waits for the other end: the read end opens in the thread pool while the
-    // write end opens here, so both complete.
-    const reading = fsp.open(fifo, "r");
-    const writeFd = fs.openSync(fifo, "w");
-    return { read: await reading, writeFd };
+    // A non-blocking open of the read end does not wait for a writer, and then the write end's
+    // open finds a reader.
+    const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    return { readFd, writeFd: fs.openSync(fifo, "w") };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
