@@ -128,7 +128,7 @@ export function connectionFor(url: string): { dbname: string; env: NodeJS.Proces
 /**
  * Runs `pg_dump -Fc` on the database at `url` and yields its output as lent chunks of up to
  * `chunkBytes` (see {@link DumpChunks}), read as they come. pg_dump's stdout is a named pipe (a FIFO,
- * removed as soon as both ends are open) read into two reused buffers (see {@link readAhead}):
+ * removed as soon as both ends are open) read into two reused buffers (see {@link pipeChunks}):
  * however large the database, reading the dump allocates nothing per chunk (a child's ordinary
  * stdout pipe hands over a new buffer for every read, left to the garbage collector). Where no FIFO can be made (Windows) the
  * ordinary pipe is read instead. The chunks end only when pg_dump succeeded; when it fails the
