@@ -11,6 +11,7 @@ import {
   type ProcessRun,
   REPO_ROOT,
   compared,
+  fail,
   intFlag,
   log,
   median,
@@ -39,6 +40,11 @@ const HELP = `usage: node -r ts-node/register/transpile-only bench/backup/run.ts
   --large-mb <n>  the large database, MB (default 1000; --quick 200)
   --runs <n>      rounds at each size, order rotated each round; medians are reported (default 1)
   --no-s3         leave out the S3 store
+  --no-folder     leave out the folder store
+  --no-restore    backups only (no restore figures)
+  --baseline <dir>  another dbpipe checkout (its dist/ built) whose backups run as more
+                  contenders in the same rotation, to compare two builds in the same minutes;
+                  their medians are logged at the end, not reported as figures
   --quick         smaller databases
 `;
 const WORK = path.join(REPO_ROOT, "bench", "work", PART);
@@ -103,6 +109,13 @@ async function main(): Promise<void> {
   const largeMb = intFlag(flags, "large-mb", flags.quick ? 200 : 1000);
   const rounds = intFlag(flags, "runs", 1);
   const s3 = !flags.rest.has("no-s3");
+  const folder = !flags.rest.has("no-folder");
+  const restore = !flags.rest.has("no-restore");
+  const baselineFlag = flags.rest.get("baseline");
+  if (baselineFlag === true) fail("--baseline needs a dbpipe checkout's folder");
+  const baseline = baselineFlag === undefined ? undefined : path.join(path.resolve(baselineFlag), "bin", "dbpipe.js");
+  if (!s3 && !folder) fail("--no-s3 and --no-folder leave no store to back up to");
+  if (baseline && !fs.existsSync(path.join(path.dirname(baseline), "..", "dist", "cli", "main.js"))) fail(`--baseline ${baselineFlag}: no dist/cli/main.js there (run npm run build in it)`);
   if (!fs.existsSync(path.join(REPO_ROOT, "dist", "cli", "main.js"))) throw new Error("dist/ is not built: run `npm run build` first (npm run bench does)");
   fs.rmSync(WORK, { recursive: true, force: true });
   fs.mkdirSync(WORK, { recursive: true });
@@ -135,7 +148,8 @@ async function main(): Promise<void> {
     });
     Object.assign(env, { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${address.port}` });
   }
-  const stores: Record<string, string> = { folder: pathToFileURL(path.join(WORK, "store")).toString() };
+  const stores: Record<string, string> = {};
+  if (folder) stores.folder = pathToFileURL(path.join(WORK, "store")).toString();
   if (s3) stores.s3 = `s3://${BUCKET}/bench`;
   /** Without the password: it reaches the tools through PGPASSWORD, as dbpipe passes it. */
   const bare = (url: string) => {
@@ -172,6 +186,12 @@ async function main(): Promise<void> {
           `dbpipe backup → ${name}`,
           () => mustRun(`dbpipe backup --store ${store}`, process.execPath, [DBPIPE, "backup", "--json", "--database-url", url, "--store", store], { cwd: project, env }),
         ]),
+        ...(baseline
+          ? Object.entries(stores).map(([name, store]): [string, () => Promise<ProcessRun>] => [
+              `baseline backup → ${name}`,
+              () => mustRun(`baseline backup --store ${store}`, process.execPath, [baseline, "backup", "--json", "--database-url", url, "--store", store], { cwd: project, env }),
+            ])
+          : []),
       ];
       const ids: Record<string, string> = {};
       for (let i = 0; i < dumps.length; i++) {
@@ -199,6 +219,7 @@ async function main(): Promise<void> {
         ]),
       ];
       for (let i = 0; i < restores.length; i++) {
+        if (!restore) break;
         const [id, run] = restores[(i + r) % restores.length];
         const target = `bench_restore_${mb}`;
         await admin.query(`DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
@@ -214,6 +235,16 @@ async function main(): Promise<void> {
     }
     await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
     sizes.push({ mb, dbBytes, dumpBytes, runs });
+  }
+
+  for (const s of sizes) {
+    const dump = median(s.runs.pg_dump.map((x) => x.wallMs));
+    for (const [id, runs] of Object.entries(s.runs)) {
+      const wall = median(runs.map((x) => x.wallMs));
+      const cpu = median(runs.map((x) => x.cpuMs));
+      const ratio = id.includes("backup") ? `, ${(dump / wall).toFixed(2)}× pg_dump's throughput` : "";
+      log(PART, `${s.mb} MB, ${id}, median of ${runs.length}: ${(wall / 1000).toFixed(1)} s wall, ${(cpu / 1000).toFixed(1)} s cpu, peak ${mib(median(runs.map((x) => x.peakKiB)))} MiB${ratio}`);
+    }
   }
 
   const figures: Figure[] = [];
@@ -233,7 +264,8 @@ async function main(): Promise<void> {
         compared(`backup.${name}.${s.mb}mb.throughput-cpu`, `backup to the ${name} store, ${size} — throughput per CPU second (node + pg_dump)`, throughput(s.dbBytes, med(s, b, "cpuMs")), "MB/s", "`pg_dump -Fc` to a file", throughput(s.dbBytes, med(s, "pg_dump", "cpuMs"))),
       );
       const rs = `dbpipe restore ← ${name}`;
-      figures.push(
+      if (restore)
+        figures.push(
         compared(`restore.${name}.${s.mb}mb.throughput`, `restore from the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, rs, "wallMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "wallMs")), goal ? atLeast90r : undefined),
         compared(`restore.${name}.${s.mb}mb.throughput-cpu`, `restore from the ${name} store, ${size} — throughput per CPU second (node + pg_restore)`, throughput(s.dbBytes, med(s, rs, "cpuMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "cpuMs"))),
       );
@@ -242,7 +274,7 @@ async function main(): Promise<void> {
   const [small, large] = sizes;
   const flat = { text: "≤ 1.20× (flat as the database grows)", met: (ratio: number) => ratio <= 1.2 };
   for (const name of Object.keys(stores)) {
-    for (const id of [`dbpipe backup → ${name}`, `dbpipe restore ← ${name}`]) {
+    for (const id of [`dbpipe backup → ${name}`, ...(restore ? [`dbpipe restore ← ${name}`] : [])]) {
       const what = id.startsWith("dbpipe backup") ? `backup to the ${name} store` : `restore from the ${name} store`;
       figures.push(
         compared(`${id.startsWith("dbpipe backup") ? "backup" : "restore"}.${name}.peak-rss`, `${what}: dbpipe's peak RSS at ${(large.dbBytes / 1e6).toFixed(0)} MB`, mib(med(large, id, "peakKiB")), "MiB", `the same at ${(small.dbBytes / 1e6).toFixed(0)} MB`, mib(med(small, id, "peakKiB")), flat),
@@ -258,6 +290,7 @@ async function main(): Promise<void> {
     notes: [
       `Throughput is the database's size (pg_database_size) over the time the command took, spawn to exit; ${rounds} round(s) at each size${rounds > 1 ? " (medians; order rotated)" : ""}. pg_dump's custom format at its default compression wrote ${sizes.map((s) => `${(s.dumpBytes / 1e6).toFixed(0)} MB`).join(" and ")}.`,
       "CPU is user + system of the whole process tree (dbpipe's node and the pg_dump or pg_restore it runs); the server's side (COPY) is the same for every contender and not counted.",
+      ...(restore ? [] : ["The restores were left out (--no-restore)."]),
       "dbpipe's restore checks the dump's sha256 against its manifest as the dump streams into pg_restore (from the folder store and from S3 alike: one read of the dump), its last MiB held back until the sha256 matches (so pg_restore cannot commit before), pg_restore in one transaction. The peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file.",
       s3 ? "The S3 store is an s3rver on loopback in the benchmark's own process (its CPU is not counted for dbpipe), reached through the AWS SDK's S3 client with dbpipe's multipart upload (8 MiB parts, two in flight) as in the cloud." : "The S3 store was left out (--no-s3).",
       "Peak RSS is VmHWM of dbpipe's own node process, polled every 25 ms; pg_dump and pg_restore are separate processes. dbpipe reads pg_dump's output through a FIFO into two reused buffers and uploads from part buffers allocated once, so its peak is set by configuration, not by the dump's size.",
