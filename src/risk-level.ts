@@ -19,10 +19,30 @@ export type RiskThreshold = (typeof RISK_THRESHOLDS)[number];
 /** What `dbpipe:ruleSeverity` can give a rule: the risk of its findings, or `off`. */
 export const RULE_SEVERITIES = [...RISK_LEVELS, "off"] as const;
 
+/** A threshold's rank: low, medium, high, then `never` above every level (a higher threshold requires less). */
+export function thresholdRank(threshold: RiskThreshold): number {
+  return threshold === "never" ? RISK_LEVELS.length : RISK_LEVELS.indexOf(threshold);
+}
+
 /** Returns true when `level` is at or above `threshold` (never when the threshold is `never`). */
 export function reaches(level: RiskLevel, threshold: RiskThreshold): boolean {
-  if (threshold === "never") return false;
-  return RISK_LEVELS.indexOf(level) >= RISK_LEVELS.indexOf(threshold);
+  return RISK_LEVELS.indexOf(level) >= thresholdRank(threshold);
+}
+
+/** A stack's risk thresholds (`dbpipe:backupBefore`, `dbpipe:requireApprovalAt`). */
+export interface RiskThresholds {
+  backupBefore: RiskThreshold;
+  requireApprovalAt: RiskThreshold;
+}
+
+/** Whether a stack with these thresholds can ever need a backup before a migration: false for `backupBefore: never` (the dev tier's default), whose deploys need no backup store. */
+export function backupCanBeRequired(thresholds: Pick<RiskThresholds, "backupBefore">): boolean {
+  return reaches("high", thresholds.backupBefore);
+}
+
+/** Whether the thresholds make risk matter: if neither a backup nor an approval can be required, assessing before a run changes nothing. */
+export function riskMatters(thresholds: RiskThresholds): boolean {
+  return backupCanBeRequired(thresholds) || reaches("high", thresholds.requireApprovalAt);
 }
 
 /** The higher of two risk levels. */

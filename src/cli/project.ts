@@ -7,6 +7,7 @@ import type { EngineEvents, EngineOptions } from "../migrate/run";
 import { display } from "../migrate/files";
 import type { DeployOptions } from "../pipeline/deploy";
 import { redactUrl, rememberUrlSecrets } from "../redact";
+import { backupCanBeRequired } from "../risk-level";
 import { loadStackSettings } from "../settings/stack-file";
 import { MIGRATION_LAYOUTS, type MigrationLayoutSetting, type StackSettings } from "../settings/stack-settings";
 
@@ -140,7 +141,7 @@ export async function deployOptions(project: Project, database: DatabaseTarget):
     migrationsDir: project.migrationsDir,
     layout: project.layout,
     databaseUrl: database.url,
-    backupStore: project.settings.risk.backupBefore === "never" ? undefined : (await projectBackupStore(project)).store,
+    backupStore: backupCanBeRequired(project.settings.risk) ? (await projectBackupStore(project)).store : undefined,
   };
 }
 

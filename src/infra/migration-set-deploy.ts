@@ -3,6 +3,7 @@ import { type HistoryRow, readHistory } from "../migrate/history";
 import type { MigrationLayout } from "../migrate/files";
 import { withSession } from "../migrate/session";
 import { deploy } from "../pipeline/deploy";
+import { backupCanBeRequired } from "../risk-level";
 import type { StackSettings } from "../settings/stack-settings";
 import { type MigrationManifest, parseManifestEntry } from "./migration-set-manifest";
 
@@ -51,9 +52,10 @@ export function expectedChecksums(manifest: MigrationManifest): Map<string, stri
 
 /** Deploys through the pipeline's deploy: the manifest check, lock, integrity, verdict, backup when the tier asks, apply. */
 export async function deployMigrationSet(request: MigrationSetDeploy): Promise<MigrationSetOutcome> {
-  // The backup store's code (and the AWS SDK behind an S3 store) only for a stack that backs up.
+  // The backup store's code (and the AWS SDK behind an S3 store) only for a stack that backs up:
+  // one whose `backupBefore` is `never` (the dev tier's default) never uses its store.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS module of this package
-  const openBackupStore = request.backup ? (require("../backup/open-store") as typeof OpenStoreModule).openBackupStore : undefined;
+  const openBackupStore = request.backup && backupCanBeRequired(request.settings.risk) ? (require("../backup/open-store") as typeof OpenStoreModule).openBackupStore : undefined;
   const result = await deploy({
     settings: request.settings,
     migrationsDir: request.migrationsDir,

@@ -7,7 +7,7 @@ import { upMigrations } from "../migrate/verbs/up";
 import type { Migration } from "../migration";
 import type { Verdict } from "../risk/verdict";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
-import type { RiskLevel } from "../risk-level";
+import { type RiskLevel, riskMatters } from "../risk-level";
 import { parseWithoutDirectives } from "../sql/check-parse";
 import type { Assessment } from "./assess";
 
@@ -127,11 +127,6 @@ export class PolicyRefusedError extends RefusedError {
   }
 }
 
-/** Whether the stack's thresholds make risk matter: if neither a backup nor an approval can be required, assessing before a run changes nothing. */
-export function riskMatters(settings: Pick<StackSettings, "risk">): boolean {
-  return settings.risk.backupBefore !== "never" || settings.risk.requireApprovalAt !== "never";
-}
-
 /** Runs the deploy. Throws what stops it (an InputError, a PolicyRefusedError, a failed migration); events report what ran before. */
 export async function deploy(options: DeployOptions): Promise<DeployResult> {
   const action: DeployAction = options.action ?? { verb: "up" };
@@ -165,7 +160,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     // The files are checked as lint checks them on every tier (a bad `dbpipe:allow`, a syntax
     // error): the same input gets the same answer. Table sizes and the verdict only matter where
     // the tier can require a backup or an approval.
-    const matters = riskMatters(options.settings);
+    const matters = riskMatters(options.settings.risk);
     // Where risk cannot matter, no rule runs: the findings would change nothing. Then, when every
     // file parses and has no `dbpipe:allow` to check (and no rule severity needs checking), the
     // check-only lint can refuse nothing, and neither it nor the linter is loaded.

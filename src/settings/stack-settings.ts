@@ -8,7 +8,7 @@ import {
   type SettingsProblem,
   type StackSettings,
 } from "./stack-settings-types";
-import { RISK_LEVELS, type RiskThreshold } from "../risk-level";
+import { RISK_LEVELS, type RiskThreshold, thresholdRank } from "../risk-level";
 import { MIN_BACKUP_RETENTION_DAYS, TIERS, isTier, type Tier } from "./tiers";
 import { ValueProblem } from "./values";
 
@@ -125,7 +125,6 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
     }
     // A stack may ask for backups earlier than its tier does, never later.
     const tierBackupBefore = tierDefault(keyEntry("backupBefore"), tier) as RiskThreshold;
-    const thresholdRank = (x: RiskThreshold) => (x === "never" ? RISK_LEVELS.length : RISK_LEVELS.indexOf(x));
     if (thresholdRank(risk.backupBefore) > thresholdRank(tierBackupBefore)) {
       problem("backupBefore", `cannot be ${risk.backupBefore} in ${tier}: the tier takes a backup before every migration of ${tierBackupBefore} risk or above (allowed: ${RISK_LEVELS.slice(0, thresholdRank(tierBackupBefore) + 1).join(", ")})`);
     }

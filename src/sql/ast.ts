@@ -38,18 +38,13 @@ export interface TableRef {
   temporary: boolean;
 }
 
-/** Tables already read from a RangeVar: every rule asks about the same statement's table. */
-const tables = new WeakMap<RangeVar, TableRef>();
-
-/** A {@link TableRef} from the parser's RangeVar. */
+/**
+ * A {@link TableRef} from the parser's RangeVar. Made afresh on each call: remembering them per
+ * RangeVar in a WeakMap cost more than making them (and kept them past the young generation).
+ */
 export function tableOf(relation: RangeVar | undefined): TableRef | undefined {
   if (!relation?.relname) return undefined;
-  let table = tables.get(relation);
-  if (!table) {
-    table = makeTableRef(relation.schemaname, relation.relname, relation.relpersistence === "t");
-    tables.set(relation, table);
-  }
-  return table;
+  return makeTableRef(relation.schemaname, relation.relname, relation.relpersistence === "t");
 }
 
 /** A {@link TableRef} from a qualified name given as a list of String nodes (`DROP TABLE a.b`). */
@@ -92,18 +87,12 @@ export function strings(nodes: Node[] | undefined): string[] {
   return out;
 }
 
-const commands = new WeakMap<AlterTableStmt, AlterTableCmd[]>();
-
-/** The subcommands of an ALTER TABLE (read once per statement, however many rules ask). */
+/** The subcommands of an ALTER TABLE. */
 export function alterTableCommands(stmt: AlterTableStmt): AlterTableCmd[] {
-  let out = commands.get(stmt);
-  if (!out) {
-    out = [];
-    for (const c of stmt.cmds ?? []) {
-      const cmd = nodeAs(c, "AlterTableCmd");
-      if (cmd) out.push(cmd);
-    }
-    commands.set(stmt, out);
+  const out: AlterTableCmd[] = [];
+  for (const c of stmt.cmds ?? []) {
+    const cmd = nodeAs(c, "AlterTableCmd");
+    if (cmd) out.push(cmd);
   }
   return out;
 }

@@ -208,7 +208,7 @@ function codeFingerprint(): string {
   if (fingerprint) return fingerprint;
   const hash = createHash("sha256");
   const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort(byName)) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (/\.(js|ts)$/.test(entry.name)) hash.update(entry.name).update(fs.readFileSync(full));
@@ -218,4 +218,9 @@ function codeFingerprint(): string {
   hash.update(fs.readFileSync(path.join(__dirname, "../risk-level" + path.extname(__filename))));
   fingerprint = hash.digest("hex");
   return fingerprint;
+}
+
+/** Directory entries in code-unit order: the same on every machine, and no collator to load (localeCompare's first call costs 12 ms). */
+function byName(a: fs.Dirent, b: fs.Dirent): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

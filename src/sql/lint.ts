@@ -599,6 +599,11 @@ export async function applyTableSizes(linted: LintedMigration[], lookup: TableRo
 }
 
 function oneLine(sql: string): string {
+  // Most statements are short and on one line already: nothing to collapse, trim or cut.
+  if (sql.length <= 160 && !NOT_ONE_LINE.test(sql)) return sql;
   const flat = sql.slice(0, 400).replace(/\s+/g, " ").trim();
   return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
 }
+
+/** Whitespace that {@link oneLine} would change: any but a single space between words. */
+const NOT_ONE_LINE = /[^\S ]| {2}|^ | $/;

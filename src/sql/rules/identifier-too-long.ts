@@ -35,6 +35,7 @@ function check(_node: unknown, context: RuleContext): void {
 function longIdentifiers(statement: SqlStatement): { name: string; offset: number }[] {
   const text = statement.text;
   const out: { name: string; offset: number }[] = [];
+  if (!mayHoldLongIdentifier(text)) return out;
   const tokens = new SqlTokens(text, 0, text.length);
   while (tokens.next()) {
     const { kind, start, end } = tokens;
@@ -49,6 +50,28 @@ function longIdentifiers(statement: SqlStatement): { name: string; offset: numbe
     }
   }
   return out;
+}
+
+/**
+ * False when no identifier in `text` can be over 63 bytes: it holds no quote (no quoted
+ * identifier) and no run of characters that may make up a word (letters, digits, `_`, `$`, any
+ * non-ASCII character) over 63 bytes in UTF-8. Most statements hold neither, and this spares
+ * reading their tokens.
+ */
+function mayHoldLongIdentifier(text: string): boolean {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36) bytes += 1;
+    else if (c >= 128) bytes += c < 0x800 ? 2 : 3;
+    else if (c === 34) return true;
+    else {
+      bytes = 0;
+      continue;
+    }
+    if (bytes > MAX_IDENTIFIER_BYTES) return true;
+  }
+  return false;
 }
 
 /**
