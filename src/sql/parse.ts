@@ -385,7 +385,7 @@ function isIdentifierStart(c: number): boolean {
 }
 
 /** A character that may continue an unquoted identifier: also digits and `$`. */
-function isIdentifierPart(c: number): boolean {
+export function isIdentifierPart(c: number): boolean {
   return isIdentifierStart(c) || (c >= 48 && c <= 57) || c === 36;
 }
 

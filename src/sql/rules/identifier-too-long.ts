@@ -1,4 +1,4 @@
-import { type SqlStatement, SqlTokens } from "../parse";
+import { type SqlStatement, SqlTokens, isIdentifierPart } from "../parse";
 import type { Rule, RuleContext } from "./rule";
 
 /** PostgreSQL's longest identifier, in bytes (NAMEDATALEN - 1). */
@@ -54,21 +54,20 @@ function longIdentifiers(statement: SqlStatement): { name: string; offset: numbe
 
 /**
  * False when no identifier in `text` can be over 63 bytes: it holds no quote (no quoted
- * identifier) and no run of characters that may make up a word (letters, digits, `_`, `$`, any
- * non-ASCII character) over 63 bytes in UTF-8. Most statements hold neither, and this spares
+ * identifier) and no run of characters that may make up a word (the tokenizer's
+ * {@link isIdentifierPart}) over 63 bytes in UTF-8. Most statements hold neither, and this spares
  * reading their tokens.
  */
 function mayHoldLongIdentifier(text: string): boolean {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36) bytes += 1;
-    else if (c >= 128) bytes += c < 0x800 ? 2 : 3;
-    else if (c === 34) return true;
-    else {
+    if (c === 34) return true;
+    if (!isIdentifierPart(c)) {
       bytes = 0;
       continue;
     }
+    bytes += c < 128 ? 1 : c < 0x800 ? 2 : 3;
     if (bytes > MAX_IDENTIFIER_BYTES) return true;
   }
   return false;
