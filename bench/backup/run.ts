@@ -116,6 +116,8 @@ async function main(): Promise<void> {
   const baseline = baselineFlag === undefined ? undefined : path.join(path.resolve(baselineFlag), "bin", "dbpipe.js");
   if (!s3 && !folder) fail("--no-s3 and --no-folder leave no store to back up to");
   if (baseline && !fs.existsSync(path.join(path.dirname(baseline), "..", "dist", "cli", "main.js"))) fail(`--baseline ${baselineFlag}: no dist/cli/main.js there (run npm run build in it)`);
+  /** The builds whose backups are measured: this one and, with --baseline, another checkout's. */
+  const builds: [string, string][] = [["dbpipe", DBPIPE], ...(baseline ? [["baseline", baseline] as [string, string]] : [])];
   if (!fs.existsSync(path.join(REPO_ROOT, "dist", "cli", "main.js"))) throw new Error("dist/ is not built: run `npm run build` first (npm run bench does)");
   fs.rmSync(WORK, { recursive: true, force: true });
   fs.mkdirSync(WORK, { recursive: true });
@@ -182,16 +184,12 @@ async function main(): Promise<void> {
             return run;
           },
         ],
-        ...Object.entries(stores).map(([name, store]): [string, () => Promise<ProcessRun>] => [
-          `dbpipe backup → ${name}`,
-          () => mustRun(`dbpipe backup --store ${store}`, process.execPath, [DBPIPE, "backup", "--json", "--database-url", url, "--store", store], { cwd: project, env }),
-        ]),
-        ...(baseline
-          ? Object.entries(stores).map(([name, store]): [string, () => Promise<ProcessRun>] => [
-              `baseline backup → ${name}`,
-              () => mustRun(`baseline backup --store ${store}`, process.execPath, [baseline, "backup", "--json", "--database-url", url, "--store", store], { cwd: project, env }),
-            ])
-          : []),
+        ...builds.flatMap(([build, bin]) =>
+          Object.entries(stores).map(([name, store]): [string, () => Promise<ProcessRun>] => [
+            `${build} backup → ${name}`,
+            () => mustRun(`${build} backup --store ${store}`, process.execPath, [bin, "backup", "--json", "--database-url", url, "--store", store], { cwd: project, env }),
+          ]),
+        ),
       ];
       const ids: Record<string, string> = {};
       for (let i = 0; i < dumps.length; i++) {
@@ -218,8 +216,7 @@ async function main(): Promise<void> {
             }),
         ]),
       ];
-      for (let i = 0; i < restores.length; i++) {
-        if (!restore) break;
+      for (let i = 0; restore && i < restores.length; i++) {
         const [id, run] = restores[(i + r) % restores.length];
         const target = `bench_restore_${mb}`;
         await admin.query(`DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
@@ -237,19 +234,17 @@ async function main(): Promise<void> {
     sizes.push({ mb, dbBytes, dumpBytes, runs });
   }
 
+  const med = (s: SizeRuns, id: string, key: "wallMs" | "cpuMs" | "peakKiB" | "childPeakKiB") => median((s.runs[id] ?? []).map((x) => x[key]));
   for (const s of sizes) {
-    const dump = median(s.runs.pg_dump.map((x) => x.wallMs));
     for (const [id, runs] of Object.entries(s.runs)) {
-      const wall = median(runs.map((x) => x.wallMs));
-      const cpu = median(runs.map((x) => x.cpuMs));
-      const ratio = id.includes("backup") ? `, ${(dump / wall).toFixed(2)}× pg_dump's throughput` : "";
-      log(PART, `${s.mb} MB, ${id}, median of ${runs.length}: ${(wall / 1000).toFixed(1)} s wall, ${(cpu / 1000).toFixed(1)} s cpu, peak ${mib(median(runs.map((x) => x.peakKiB)))} MiB${ratio}`);
+      const wall = med(s, id, "wallMs");
+      const ratio = id.includes("backup") ? `, ${(med(s, "pg_dump", "wallMs") / wall).toFixed(2)}× pg_dump's throughput` : "";
+      log(PART, `${s.mb} MB, ${id}, median of ${runs.length}: ${(wall / 1000).toFixed(1)} s wall, ${(med(s, id, "cpuMs") / 1000).toFixed(1)} s cpu, peak ${mib(med(s, id, "peakKiB"))} MiB${ratio}`);
     }
   }
 
   const figures: Figure[] = [];
   const throughput = (bytes: number, ms: number) => Number((bytes / 1e6 / (ms / 1000)).toFixed(1));
-  const med = (s: SizeRuns, id: string, key: "wallMs" | "cpuMs" | "peakKiB" | "childPeakKiB") => median((s.runs[id] ?? []).map((x) => x[key]));
   const atLeast90 = { text: "≥ 0.90× pg_dump's", met: (ratio: number) => ratio >= 0.9 };
   const atLeast90r = { text: "≥ 0.90× pg_restore's", met: (ratio: number) => ratio >= 0.9 };
   for (const s of sizes) {
@@ -264,11 +259,12 @@ async function main(): Promise<void> {
         compared(`backup.${name}.${s.mb}mb.throughput-cpu`, `backup to the ${name} store, ${size} — throughput per CPU second (node + pg_dump)`, throughput(s.dbBytes, med(s, b, "cpuMs")), "MB/s", "`pg_dump -Fc` to a file", throughput(s.dbBytes, med(s, "pg_dump", "cpuMs"))),
       );
       const rs = `dbpipe restore ← ${name}`;
-      if (restore)
+      if (restore) {
         figures.push(
-        compared(`restore.${name}.${s.mb}mb.throughput`, `restore from the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, rs, "wallMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "wallMs")), goal ? atLeast90r : undefined),
-        compared(`restore.${name}.${s.mb}mb.throughput-cpu`, `restore from the ${name} store, ${size} — throughput per CPU second (node + pg_restore)`, throughput(s.dbBytes, med(s, rs, "cpuMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "cpuMs"))),
-      );
+          compared(`restore.${name}.${s.mb}mb.throughput`, `restore from the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, rs, "wallMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "wallMs")), goal ? atLeast90r : undefined),
+          compared(`restore.${name}.${s.mb}mb.throughput-cpu`, `restore from the ${name} store, ${size} — throughput per CPU second (node + pg_restore)`, throughput(s.dbBytes, med(s, rs, "cpuMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "cpuMs"))),
+        );
+      }
     }
   }
   const [small, large] = sizes;
@@ -290,8 +286,9 @@ async function main(): Promise<void> {
     notes: [
       `Throughput is the database's size (pg_database_size) over the time the command took, spawn to exit; ${rounds} round(s) at each size${rounds > 1 ? " (medians; order rotated)" : ""}. pg_dump's custom format at its default compression wrote ${sizes.map((s) => `${(s.dumpBytes / 1e6).toFixed(0)} MB`).join(" and ")}.`,
       "CPU is user + system of the whole process tree (dbpipe's node and the pg_dump or pg_restore it runs); the server's side (COPY) is the same for every contender and not counted.",
-      ...(restore ? [] : ["The restores were left out (--no-restore)."]),
-      "dbpipe's restore checks the dump's sha256 against its manifest as the dump streams into pg_restore (from the folder store and from S3 alike: one read of the dump), its last MiB held back until the sha256 matches (so pg_restore cannot commit before), pg_restore in one transaction. The peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file.",
+      restore
+        ? "dbpipe's restore checks the dump's sha256 against its manifest as the dump streams into pg_restore (from the folder store and from S3 alike: one read of the dump), its last MiB held back until the sha256 matches (so pg_restore cannot commit before), pg_restore in one transaction. The peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file."
+        : "The restores were left out (--no-restore).",
       s3 ? "The S3 store is an s3rver on loopback in the benchmark's own process (its CPU is not counted for dbpipe), reached through the AWS SDK's S3 client with dbpipe's multipart upload (8 MiB parts, two in flight) as in the cloud." : "The S3 store was left out (--no-s3).",
       "Peak RSS is VmHWM of dbpipe's own node process, polled every 25 ms; pg_dump and pg_restore are separate processes. dbpipe reads pg_dump's output through a FIFO into two reused buffers and uploads from part buffers allocated once, so its peak is set by configuration, not by the dump's size.",
     ],
