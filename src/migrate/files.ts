@@ -246,6 +246,22 @@ export function loadMigrationFile(file: string, options: LoadOptions = {}): Migr
   return migration;
 }
 
+/**
+ * Whether a path given on the command line is a folder of migrations (or nothing, which
+ * {@link loadMigrations} reports as a missing folder) rather than one migration file. Throws
+ * {@link MigrationFilesError} for what is neither: a missing `.sql` file, a broken or looping
+ * symbolic link, a named pipe, socket or device (reading one would hang), a path that cannot be read.
+ */
+export function targetIsFolder(target: string, options: Pick<LoadOptions, "displayBase"> = {}): boolean {
+  const abs = path.resolve(target);
+  const looked = look(abs);
+  // Nothing there: a `.sql` name was meant as a file; anything else is reported as a missing folder.
+  if ("missing" in looked && !/\.sql$/i.test(abs)) return true;
+  const problem = "problem" in looked ? looked.problem : looked.stat.isDirectory() ? undefined : notAPlainFile(looked.stat, fs.lstatSync(abs).isSymbolicLink());
+  if (problem) throw new MigrationFilesError([{ file: display(abs, options.displayBase ?? process.cwd()), message: problem }]);
+  return "stat" in looked && looked.stat.isDirectory();
+}
+
 /** Detects the layout of a folder from what is in it. */
 export function detectLayout(absDir: string, entries: fs.Dirent[] = fs.readdirSync(absDir, { withFileTypes: true })): MigrationLayout {
   const hasPrismaFolder = entries.some((e) => e.isDirectory() && PRISMA_FOLDER.test(e.name) && prismaMigrationFile(path.join(absDir, e.name)) !== undefined);
@@ -298,16 +314,26 @@ function flatCandidates(absDir: string, entries: fs.Dirent[], layout: FlatLayout
 /** Why an entry named like a migration is not a readable plain file, or undefined when it is one. */
 function fileKindProblem(full: string, entry: fs.Dirent): string | undefined {
   if (entry.isFile()) return undefined;
-  let stat: fs.Stats;
+  const looked = look(full);
+  return "problem" in looked ? looked.problem : notAPlainFile(looked.stat, entry.isSymbolicLink());
+}
+
+/** What is at a path, links followed; or why nothing usable is: a broken or looping link, no entry, an error. */
+function look(full: string): { stat: fs.Stats } | { problem: string; missing?: true } {
   try {
-    stat = fs.statSync(full);
+    return { stat: fs.statSync(full) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return `is a symbolic link to ${fs.readlinkSync(full)}, which does not exist: fix or remove the link`;
-    if (code === "ELOOP") return "is a symbolic link that loops back on itself: fix or remove the link";
-    return `cannot be read (${code ?? (error as Error).message})`;
+    if (code === "ELOOP") return { problem: "is a symbolic link that loops back on itself: fix or remove the link" };
+    if (code !== "ENOENT") return { problem: `cannot be read (${code ?? (error as Error).message})` };
+    if (fs.lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink()) return { problem: `is a symbolic link to ${fs.readlinkSync(full)}, which does not exist: fix or remove the link` };
+    return { problem: "no such file", missing: true };
   }
-  const what = entry.isSymbolicLink() ? "is a symbolic link to " : "is ";
+}
+
+/** Why `stat` (reached through a symbolic link when `viaLink`) is not a plain file, or undefined when it is one. */
+function notAPlainFile(stat: fs.Stats, viaLink: boolean): string | undefined {
+  const what = viaLink ? "is a symbolic link to " : "is ";
   if (stat.isFile()) return undefined;
   if (stat.isDirectory()) return `${what}a folder, not a migration file: rename or move it`;
   return `${what}${stat.isFIFO() ? "a named pipe" : stat.isSocket() ? "a socket" : "a device"}, not a plain file: a migration must be a plain file`;

@@ -1,7 +1,6 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Client } from "pg";
-import { loadMigrationFile, loadMigrations } from "../migrate/files";
+import { loadMigrationFile, loadMigrations, targetIsFolder } from "../migrate/files";
 import { readHistory } from "../migrate/history";
 import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
@@ -142,8 +141,7 @@ function readTargets(targets: readonly string[], layout: MigrationLayoutSetting,
   const byPath = new Map<string, Migration>();
   const history = new Map<string, Migration>(given.map((m) => [m.path, m]));
   for (const target of targets) {
-    const stat = fs.statSync(target, { throwIfNoEntry: false });
-    if (stat?.isDirectory() || !stat) {
+    if (targetIsFolder(target)) {
       for (const m of loadMigrations(target, { layout }).migrations) byPath.set(m.path, m);
       continue;
     }

@@ -113,4 +113,22 @@ describe("files that are not plain files", () => {
     expect(lint.stderr).toContain("0002_x.sql");
     expect(lint.stderr).not.toContain("bug in dbpipe");
   });
+
+  const targets: [string, (dir: string) => void, string, RegExp][] = [
+    ["a symlink loop", (d) => fs.symlinkSync("0002_x.sql", path.join(d, "0002_x.sql")), "0002_x.sql", /loops back on itself/],
+    ["a dangling symlink", (d) => fs.symlinkSync("nowhere.sql", path.join(d, "0002_x.sql")), "0002_x.sql", /symbolic link to nowhere\.sql, which does not exist/],
+    ["a dangling symlink without .sql", (d) => fs.symlinkSync("nowhere", path.join(d, "more")), "more", /symbolic link to nowhere, which does not exist/],
+    ["a FIFO (reading it would hang)", (d) => execFileSync("mkfifo", [path.join(d, "0002_x.sql")]), "0002_x.sql", /is a named pipe, not a plain file/],
+    ["a missing .sql file", () => undefined, "0002_x.sql", /0002_x\.sql: no such file$/m],
+    ["a missing folder", () => undefined, "more", /more: no such folder/],
+  ];
+  it.each(targets)("lint given %s as its target names it: exit 2, never a database failure", async (_what, make, name, why) => {
+    const project = tempFolder({ "d/0001_a.sql": "SELECT 1;\n" }, "dbpipe-project-");
+    make(path.join(project, "d"));
+    const lint = await runCli(["lint", path.join("d", name)], { cwd: project });
+    expect(lint.code).toBe(2);
+    expect(lint.stderr).toContain(`d/${name}`);
+    expect(lint.stderr).toMatch(why);
+    expect(lint.stderr).not.toMatch(/database|bug in dbpipe|ELOOP/);
+  });
 });
