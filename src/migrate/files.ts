@@ -255,11 +255,17 @@ export function loadMigrationFile(file: string, options: LoadOptions = {}): Migr
 export function targetIsFolder(target: string, options: Pick<LoadOptions, "displayBase"> = {}): boolean {
   const abs = path.resolve(target);
   const looked = look(abs);
-  // Nothing there: a `.sql` name was meant as a file; anything else is reported as a missing folder.
-  if ("missing" in looked && !/\.sql$/i.test(abs)) return true;
-  const problem = "problem" in looked ? looked.problem : looked.stat.isDirectory() ? undefined : notAPlainFile(looked.stat, fs.lstatSync(abs).isSymbolicLink());
-  if (problem) throw new MigrationFilesError([{ file: display(abs, options.displayBase ?? process.cwd()), message: problem }]);
-  return "stat" in looked && looked.stat.isDirectory();
+  let problem: string | undefined;
+  if ("stat" in looked) {
+    if (looked.stat.isDirectory()) return true;
+    problem = notAPlainFile(looked.stat, fs.lstatSync(abs).isSymbolicLink());
+    if (!problem) return false;
+  } else {
+    // Nothing there: a `.sql` name was meant as a file; anything else is reported as a missing folder.
+    if (looked.missing && !/\.sql$/i.test(abs)) return true;
+    problem = looked.problem;
+  }
+  throw new MigrationFilesError([{ file: display(abs, options.displayBase ?? process.cwd()), message: problem }]);
 }
 
 /** Detects the layout of a folder from what is in it. */
