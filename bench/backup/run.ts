@@ -1,8 +1,9 @@
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Client } from "pg";
-import S3rver from "s3rver";
 import { findPgTool } from "../../src/backup/pg-dump";
 import { startEmbedded } from "../../src/local/embedded";
 import {
@@ -17,6 +18,7 @@ import {
   median,
   mib,
   mustRun,
+  processCpu,
   packageVersion,
   partFlags,
   runPart,
@@ -52,6 +54,35 @@ const WORK = path.join(REPO_ROOT, "bench", "work", PART);
 const BUCKET = "dbpipe-bench-backups";
 
 let cleanups: (() => Promise<void>)[] = [];
+
+/**
+ * Starts s3rver in a process of its own (bench/backup/s3-server.js), serving the bucket from `dir`,
+ * and resolves once it listens. Its CPU is read from /proc around each S3 contender and reported
+ * apart from the contender's.
+ */
+function startS3Server(dir: string): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, "s3-server.js"), dir, BUCKET], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    const exited = new Promise<void>((done) => child.once("exit", () => done()));
+    const stop = async () => {
+      child.stdin.end();
+      child.kill("SIGTERM");
+      await exited;
+    };
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`the S3 server exited with ${code} before it listened: ${err.trim()}`)));
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n")) resolve({ pid: child.pid as number, port: (JSON.parse(line) as { port: number }).port, stop });
+    });
+  });
+}
+/** The S3 server's pid, when it runs. */
+let s3pid: number | undefined;
 
 /**
  * Fills `database` to about `mb` MB (pg_database_size): a wide table (numbers, short text, hex
@@ -102,6 +133,8 @@ interface SizeRuns {
   dbBytes: number;
   dumpBytes: number;
   runs: Record<string, ProcessRun[]>;
+  /** The S3 server's CPU ms during each S3 contender's runs. */
+  serverCpuMs: Record<string, number[]>;
 }
 
 async function main(): Promise<void> {
@@ -144,12 +177,10 @@ async function main(): Promise<void> {
   if (s3) {
     const s3dir = path.join(WORK, "s3");
     fs.mkdirSync(s3dir, { recursive: true });
-    const s3rver = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: s3dir, configureBuckets: [{ name: BUCKET, configs: [] }] });
-    const address = await s3rver.run();
-    cleanups.push(async () => {
-      await s3rver.close();
-    });
-    Object.assign(env, { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${address.port}` });
+    const s3server = await startS3Server(s3dir);
+    s3pid = s3server.pid;
+    cleanups.push(s3server.stop);
+    Object.assign(env, { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3server.port}` });
   }
   const stores: Record<string, string> = {};
   if (folder) stores.folder = pathToFileURL(path.join(WORK, "store")).toString();
@@ -171,7 +202,19 @@ async function main(): Promise<void> {
     const dbBytes = await generate(admin, url, mb);
     log(PART, `${database}: ${(dbBytes / 1e6).toFixed(0)} MB`);
     const runs: Record<string, ProcessRun[]> = {};
+    const serverCpuMs: Record<string, number[]> = {};
     const keep = (id: string, run: ProcessRun) => (runs[id] ??= []).push(run);
+    /** Runs one contender; for an S3 one, also notes the S3 server's CPU meanwhile. */
+    const measured = async (id: string, run: () => Promise<ProcessRun>): Promise<ProcessRun> => {
+      const server = s3pid !== undefined && id.endsWith("s3") ? s3pid : undefined;
+      const cpu0 = server === undefined ? 0 : processCpu(server);
+      const result = await run();
+      keep(id, result);
+      if (server !== undefined) (serverCpuMs[id] ??= []).push(processCpu(server) - cpu0);
+      const serverNote = server === undefined ? "" : `; the S3 server ${((processCpu(server) - cpu0) / 1000).toFixed(1)} s cpu`;
+      log(PART, `${mb} MB, ${id}: ${(result.wallMs / 1000).toFixed(1)} s wall, ${(result.cpuMs / 1000).toFixed(1)} s cpu, peak ${mib(result.peakKiB)} MiB${serverNote}`);
+      return result;
+    };
     let dumpBytes = 0;
     for (let r = 0; r < rounds; r++) {
       const dumpFile = path.join(WORK, "plain.dump");
@@ -195,10 +238,8 @@ async function main(): Promise<void> {
       const ids: Record<string, string> = {};
       for (let i = 0; i < dumps.length; i++) {
         const [id, run] = dumps[(i + r) % dumps.length];
-        const result = await run();
+        const result = await measured(id, run);
         if (id.startsWith("dbpipe")) ids[id.slice("dbpipe backup → ".length)] = (JSON.parse(result.stdout) as { id: string }).id;
-        keep(id, result);
-        log(PART, `${mb} MB, ${id}: ${(result.wallMs / 1000).toFixed(1)} s wall, ${(result.cpuMs / 1000).toFixed(1)} s cpu, peak ${mib(result.peakKiB)} MiB`);
       }
       const restores: [string, (target: string) => Promise<ProcessRun>][] = [
         [
@@ -222,25 +263,29 @@ async function main(): Promise<void> {
         const target = `bench_restore_${mb}`;
         await admin.query(`DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
         await admin.query(`CREATE DATABASE ${target}`);
-        const result = await run(target);
+        await measured(id, () => run(target));
         await admin.query(`DROP DATABASE ${target} WITH (FORCE)`);
-        keep(id, result);
-        log(PART, `${mb} MB, ${id}: ${(result.wallMs / 1000).toFixed(1)} s wall, ${(result.cpuMs / 1000).toFixed(1)} s cpu, peak ${mib(result.peakKiB)} MiB`);
       }
       // The stores' copies are not needed again: free the disk.
       fs.rmSync(path.join(WORK, "store"), { recursive: true, force: true });
       fs.rmSync(dumpFile, { force: true });
     }
     await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
-    sizes.push({ mb, dbBytes, dumpBytes, runs });
+    sizes.push({ mb, dbBytes, dumpBytes, runs, serverCpuMs });
   }
 
+  /** The S3 server's median CPU during each S3 contender at one size, as text. */
+  const serverCpuText = (s: SizeRuns) =>
+    `${Object.entries(s.serverCpuMs)
+      .map(([id, ms]) => `${id.replace(/^dbpipe /, "")} at ${(s.dbBytes / 1e6).toFixed(0)} MB: ${(median(ms) / 1000).toFixed(1)} s`)
+      .join("; ")}`;
   const med = (s: SizeRuns, id: string, key: "wallMs" | "cpuMs" | "peakKiB" | "childPeakKiB") => median((s.runs[id] ?? []).map((x) => x[key]));
   for (const s of sizes) {
     for (const [id, runs] of Object.entries(s.runs)) {
       const wall = med(s, id, "wallMs");
       const ratio = id.includes("backup") ? `, ${(med(s, "pg_dump", "wallMs") / wall).toFixed(2)}× pg_dump's throughput` : "";
-      log(PART, `${s.mb} MB, ${id}, median of ${runs.length}: ${(wall / 1000).toFixed(1)} s wall, ${(med(s, id, "cpuMs") / 1000).toFixed(1)} s cpu, peak ${mib(med(s, id, "peakKiB"))} MiB${ratio}`);
+      const server = s.serverCpuMs[id] ? `; the S3 server ${(median(s.serverCpuMs[id]) / 1000).toFixed(1)} s cpu` : "";
+      log(PART, `${s.mb} MB, ${id}, median of ${runs.length}: ${(wall / 1000).toFixed(1)} s wall, ${(med(s, id, "cpuMs") / 1000).toFixed(1)} s cpu, peak ${mib(med(s, id, "peakKiB"))} MiB${ratio}${server}`);
     }
   }
 
@@ -290,7 +335,9 @@ async function main(): Promise<void> {
       restore
         ? "dbpipe's restore checks the dump's sha256 against its manifest as the dump streams into pg_restore (from the folder store and from S3 alike: one read of the dump), its last MiB held back until the sha256 matches (so pg_restore cannot commit before), pg_restore in one transaction. The peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file."
         : "The restores were left out (--no-restore).",
-      s3 ? "The S3 store is an s3rver on loopback in the benchmark's own process (its CPU is not counted for dbpipe), reached through the AWS SDK's S3 client with dbpipe's multipart upload (8 MiB parts, two in flight) as in the cloud." : "The S3 store was left out (--no-s3).",
+      s3
+        ? `The S3 store is an s3rver on loopback in a process of its own, reached through the AWS SDK's S3 client with dbpipe's multipart upload (8 MiB parts, two in flight) as in the cloud. Its CPU is not counted for dbpipe, but it shares the machine's ${os.cpus().length} cores: s3rver writes every part and hashes it, then copies the parts into the object and hashes that on CompleteMultipartUpload, which dbpipe waits for. Its CPU (median) during ${serverCpuText(sizes[sizes.length - 1])}.`
+        : "The S3 store was left out (--no-s3).",
       "Peak RSS is VmHWM of dbpipe's own node process, polled every 25 ms; pg_dump and pg_restore are separate processes. dbpipe reads pg_dump's output through a FIFO into two reused buffers and uploads from part buffers allocated once, so its peak is set by configuration, not by the dump's size.",
     ],
     versions: { "PostgreSQL server": serverVersion, "pg_dump (used)": `${pgDump.version} (${pgDump.path})`, "pg_restore (used)": `${pgRestore.version} (${pgRestore.path})`, s3rver: packageVersion("s3rver"), "@aws-sdk/client-s3": packageVersion("@aws-sdk/client-s3") },
