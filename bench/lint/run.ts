@@ -247,7 +247,7 @@ async function main(): Promise<void> {
         `Machine: ${machine}.`,
         `${files.length} generated files of about ${options.statements} statements (${(bytes / 1024).toFixed(0)} KiB); medians of ${options.runs} runs after ${options.warmup} warm-up, each a new process, output to a pipe.`,
         `Findings: dbpipe ${dbpipeFindings}, squawk ${squawkFindings} (different rule sets).`,
-        "Cold: `dbpipe lint --jobs 1` without the lint cache. CPU is user + system time of the process, its threads included.",
+        "Cold: `dbpipe lint --jobs 1` without the lint cache: one lint thread, and (on 2 cores or more) a second that runs the parser over the files ahead of it. CPU is user + system time of the process, its threads included. Parse only is libpg-query's own `parseSync` over every file in one thread.",
       ],
       versions: { dbpipe: (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version, squawk: SQUAWK_VERSION, "libpg-query": version("libpg-query"), node: process.version },
     };

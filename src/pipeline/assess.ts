@@ -8,7 +8,8 @@ import { type Verdict, computeVerdict } from "../risk/verdict";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
 import { DEFAULT_LARGE_TABLE_ROWS, type LintOptions, type LintedMigration, applyTableSizes, parseErrorOf } from "../sql/lint";
 import { LintCache } from "../sql/lint-cache";
-import { LintPool, PARALLEL_THRESHOLD, defaultJobs } from "../sql/lint-parallel";
+import { defaultJobs } from "../sql/lanes";
+import { LintPool, PARALLEL_THRESHOLD } from "../sql/lint-parallel";
 import { tableRowsLookup } from "../sql/table-sizes";
 
 /**
@@ -97,7 +98,7 @@ export async function assess(input: AssessInput): Promise<Assessment> {
       : readTargets(input.paths ?? [], input.layout ?? settings.migrations.layout, input.history ?? []);
     const options: LintOptions = input.checkOnly ? { ...lintOptionsFor(settings), checkOnly: true } : lintOptionsFor(settings, { history });
     const lint = (list: readonly Migration[], o: LintOptions) => {
-      pool ??= LintPool.start(list.length >= PARALLEL_THRESHOLD ? jobs : 1);
+      pool ??= LintPool.start(jobs, list.length >= PARALLEL_THRESHOLD);
       return pool.lint(list, o);
     };
     linted = cache ? await cache.lint(migrations, options, lint) : await lint(migrations, options);

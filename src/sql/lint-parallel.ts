@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { DbpipeError, type ErrorKind, FailureError, InputError } from "../errors";
@@ -18,6 +17,8 @@ import {
   tryParseMigration,
 } from "./lint";
 import { type ParsedSection, SqlSyntaxError, loadParser } from "./parse";
+import { defaultJobs, parsesAhead } from "./lanes";
+import { ParseAhead, nextOrError } from "./parse-ahead";
 import type { SchemaEvent } from "./schema-history";
 
 /**
@@ -145,23 +146,28 @@ function receive<T>(worker: Worker): Promise<T> {
 
 /** Workers started ahead of the files they will lint, so their start-up overlaps reading the files. */
 export class LintPool {
-  private readonly workers: Worker[];
-
-  private constructor(workers: Worker[]) {
-    this.workers = workers;
-  }
+  private constructor(
+    private readonly workers: Worker[],
+    /** With one lane on two cores or more: the thread that parses ahead of it. */
+    private readonly ahead?: ParseAhead,
+  ) {}
 
   /**
-   * Starts `jobs - 1` workers (this thread is the first lane). Starts none when `jobs` is 1 or
-   * when the worker script is not there (running the TypeScript sources): linting then runs here.
+   * Starts `jobs - 1` workers (this thread is the first lane). With one lane on a machine of two
+   * cores or more, starts instead a thread that parses ahead of this one (see parse-ahead.ts),
+   * unless `threads` is false. Starts nothing when the worker scripts are not there (running the
+   * TypeScript sources): linting then runs here.
    */
-  static start(jobs: number = defaultJobs()): LintPool {
-    if (jobs <= 1 || !fs.existsSync(WORKER_SCRIPT)) return new LintPool([]);
+  static start(jobs: number = defaultJobs(), threads = true): LintPool {
+    if (!threads) return new LintPool([]);
+    if (jobs <= 1) return new LintPool([], parsesAhead(jobs) ? ParseAhead.start() : undefined);
+    if (!fs.existsSync(WORKER_SCRIPT)) return new LintPool([]);
     return new LintPool(Array.from({ length: jobs - 1 }, () => new Worker(WORKER_SCRIPT)));
   }
 
-  /** Lints `migrations` as {@link lintMigrations} does, on every lane when there are enough of them. */
+  /** Lints `migrations` as {@link lintMigrations} does, on every lane (or parsed ahead) when there are enough of them. */
   async lint(migrations: readonly Migration[], options: LintOptions = {}): Promise<LintedMigration[]> {
+    if (this.ahead && migrations.length >= PARALLEL_THRESHOLD) return lintParsedAhead(this.ahead, migrations, options);
     if (this.workers.length === 0 || migrations.length < PARALLEL_THRESHOLD) return lintMigrations(migrations, options);
     checkRuleSeverity(options.ruleSeverity ?? {}, options.settingsSource);
     const sorted = sortByVersion(migrations);
@@ -230,19 +236,36 @@ export class LintPool {
 
   /** Stops the workers. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all([...this.workers.map((w) => w.terminate()), this.ahead?.close()]);
   }
 }
 
 /**
- * One lane per core, at most 8, on machines with 4 cores or more; else 1. On 2 cores a second lane
- * costs more than it saves (each worker loads the parser and the rules itself and runs them cold,
- * and the schema events and results are copied between threads): 1,000 files took 2.96 s of CPU
- * on two lanes against 2.35 s on one, and no less wall time, on a shared machine (bench/lint/RESULTS.md).
+ * {@link lintMigrations} with every section parsed by `ahead`'s thread: the same results, in the
+ * same order, with the same first error; this thread builds the trees and lints as the parses arrive.
  */
-export function defaultJobs(): number {
-  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-  return cores >= 4 ? Math.min(8, cores) : 1;
+async function lintParsedAhead(ahead: ParseAhead, migrations: readonly Migration[], options: LintOptions): Promise<LintedMigration[]> {
+  const linter = new Linter(options);
+  const sorted = sortByVersion(migrations);
+  const history = options.checkOnly ? [] : sortByVersion(options.history ?? []);
+  const end = ahead.submit([
+    ...history.map((m) => ({ section: m.up, file: m.file })),
+    ...sorted.flatMap((m) => [{ section: m.up, file: m.file }, ...(m.down ? [{ section: m.down, file: m.file }] : [])]),
+  ]);
+  const linted: LintedMigration[] = [];
+  try {
+    for (const m of history) linter.learn(m, await ahead.next());
+    if (!options.checkOnly) linter.history.apply(options.historyEvents ?? []);
+    for (const m of sorted) {
+      const up = await nextOrError(ahead);
+      linted.push(linter.lint(m, up, m.down ? await nextOrError(ahead) : undefined));
+    }
+  } finally {
+    // Stopped by an error: what is left of this submission is not for the next one.
+    ahead.skip(end);
+  }
+  if (options.tableRows) await applyTableSizes(linted, options.tableRows, options.largeTableRows ?? DEFAULT_LARGE_TABLE_ROWS);
+  return linted;
 }
 
 /** An error as a worker sends it: its message and kind, and where a syntax error is. */

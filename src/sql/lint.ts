@@ -226,16 +226,19 @@ export class Linter {
   }
 
   /**
-   * Lints a migration (parsed already, or parsed here; a {@link SqlSyntaxError} when parsing it
-   * failed). SQL that does not parse, in its up or its down section, gives a result with a
-   * `parseError` and no findings.
+   * Lints a migration (its up section and its down section parsed already, or parsed here; a
+   * {@link SqlSyntaxError} when parsing one failed). SQL that does not parse, in its up or its
+   * down section, gives a result with a `parseError` and no findings.
    */
-  lint(migration: Migration, parsed?: ParsedSection | SqlSyntaxError): LintedMigration {
+  lint(migration: Migration, parsed?: ParsedSection | SqlSyntaxError, down?: ParsedSection | SqlSyntaxError): LintedMigration {
     try {
       if (parsed === undefined) parsed = parseMigration(migration);
       if (parsed instanceof SqlSyntaxError) throw parsed;
       // The down section runs on `dbpipe down`: SQL that does not parse must fail lint, not the rollback.
-      if (migration.down) parseSqlSection(migration.down, migration.file);
+      if (migration.down) {
+        const d = down ?? parseSqlSection(migration.down, migration.file);
+        if (d instanceof SqlSyntaxError) throw d;
+      }
     } catch (error) {
       if (error instanceof SqlSyntaxError) return unparsable(migration, error);
       throw error;

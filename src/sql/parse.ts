@@ -3,7 +3,7 @@ import { InputError } from "../errors";
 import type { SqlSection } from "../migration";
 import { caretSnippet } from "../text/snippet";
 import { type StatementKind, kindOf } from "./ast";
-import { tuneV8ForTheParser } from "./check-parse";
+import { type RawParse, type RawParseError, loadParserWasm, parseToJson, parserWasmLoaded } from "./parser-wasm";
 import { DIRECTIVE_MARK, isBlank, isSpace, parserText } from "./sql-text";
 
 /**
@@ -90,25 +90,13 @@ export class SqlSyntaxError extends InputError {
   }
 }
 
-interface LibpgQuery {
-  loadModule(): Promise<void>;
-  parseSync(query: string): ParseResult;
-}
-
-let parser: LibpgQuery | undefined;
-
 /**
  * Loads the parser's WebAssembly module. Call (and await) it once before {@link parseSection};
  * later calls return at once. Loading is deferred to here so that commands which never parse SQL
  * do not pay for compiling the parser.
  */
 export async function loadParser(): Promise<void> {
-  if (parser) return;
-  tuneV8ForTheParser();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const module = require("libpg-query") as LibpgQuery;
-  await module.loadModule();
-  parser = module;
+  await loadParserWasm();
 }
 
 /**
@@ -130,6 +118,21 @@ export interface ParseOptions {
   keep?: boolean;
 }
 
+/**
+ * Like {@link parseSqlSection}, from the parser's answer for the section's {@link sectionParserText}
+ * got elsewhere (in another thread: see parse-ahead.ts); `undefined` when there was nothing to
+ * parse. The parser need not be loaded in this thread.
+ */
+export function parseSqlSectionFrom(section: SqlSection, file: string, answer: RawParse<string> | undefined): ParsedSection {
+  return parseText(section, file, answer);
+}
+
+/** The text of `section` to give the parser, or `undefined` when it has nothing the parser need read (see {@link parseSqlSectionFrom}). */
+export function sectionParserText(section: SqlSection): string | undefined {
+  const text = parserText(section.text);
+  return isBlank(text) || text.trim() === "" ? undefined : text;
+}
+
 /** Parses kept by `keep` for the next parse of the same section; gone with the section. */
 const kept = new WeakMap<SqlSection, { file: string; parsed: ParsedSection }>();
 
@@ -146,8 +149,7 @@ export function parseSqlSection(section: SqlSection, file: string, options: Pars
   return parsed;
 }
 
-function parseText(section: SqlSection, file: string): ParsedSection {
-  if (!parser) throw new Error("the SQL parser is not loaded: await loadParser() before parseSection()");
+function parseText(section: SqlSection, file: string, answer?: RawParse<string>): ParsedSection {
   const text = parserText(section.text);
   const lines = new LineIndex(text, section.line);
   const bytes = ByteIndex.of(text);
@@ -156,12 +158,14 @@ function parseText(section: SqlSection, file: string): ParsedSection {
   const positionAt = (offset: number) => lines.position(offset);
   if (isBlank(text)) return { statements: [], trailingComments: [], positionOf, positionAt };
 
-  let result: ParseResult;
-  try {
-    result = parser.parseSync(text);
-  } catch (error) {
-    throw syntaxError(error, text, file, lines);
+  // As libpg-query's own entry point refuses it: text that is blank only to JavaScript.
+  if (text.trim() === "") throw new Error("Query cannot be empty");
+  if (!answer) {
+    if (!parserWasmLoaded()) throw new Error("the SQL parser is not loaded: await loadParser() before parseSection()");
+    answer = parseToJson(text);
   }
+  if (answer.error) throw syntaxError(answer.error, text, file, lines);
+  const result = JSON.parse(answer.tree) as ParseResult;
 
   const raw: RawStmt[] = result.stmts ?? [];
   const statements: SqlStatement[] = [];
@@ -534,9 +538,7 @@ function stepUtf8(text: string, char: number, byte: number, limit: number, targe
 }
 
 /** Turns the parser's error into a {@link SqlSyntaxError} at the right line and column of the file. */
-function syntaxError(error: unknown, text: string, file: string, lines: LineIndex): Error {
-  const details = (error as { sqlDetails?: { message: string; cursorPosition?: number } }).sqlDetails;
-  if (!details) return error instanceof Error ? error : new Error(String(error));
+function syntaxError(details: RawParseError, text: string, file: string, lines: LineIndex): Error {
   // The parser's cursor counts characters (code points), from 0; JavaScript counts UTF-16 units.
   const offset = codePointToOffset(text, details.cursorPosition ?? 0);
   const at = lines.position(offset);
