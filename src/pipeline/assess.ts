@@ -102,8 +102,12 @@ export async function assess(input: AssessInput): Promise<Assessment> {
       return pool.lint(list, o);
     };
     linted = cache ? await cache.lint(migrations, options, lint) : await lint(migrations, options);
+    // The threads stop while the cache is written.
+    const closing = pool?.close();
+    pool = undefined;
     // Before the data-aware pass: a reused result is shared with its cache entry.
     cache?.save();
+    await closing;
   } finally {
     await pool?.close();
   }
