@@ -159,15 +159,20 @@ export class LintPool {
    * TypeScript sources): linting then runs here.
    */
   static start(jobs: number = defaultJobs(), threads = true): LintPool {
-    if (!threads) return new LintPool([]);
+    if (!threads) {
+      // Too few files for a thread to pay: one started ahead of the count is not needed.
+      ParseAhead.dropPrestarted();
+      return new LintPool([]);
+    }
     if (jobs <= 1) return new LintPool([], parsesAhead(jobs) ? ParseAhead.start() : undefined);
     if (!fs.existsSync(WORKER_SCRIPT)) return new LintPool([]);
     return new LintPool(Array.from({ length: jobs - 1 }, () => new Worker(WORKER_SCRIPT)));
   }
 
-  /** Lints `migrations` as {@link lintMigrations} does, on every lane (or parsed ahead) when there are enough of them. */
+  /** Lints `migrations` as {@link lintMigrations} does: parsed ahead when the pool has that thread, else on every lane when there are enough of them. */
   async lint(migrations: readonly Migration[], options: LintOptions = {}): Promise<LintedMigration[]> {
-    if (this.ahead && migrations.length >= PARALLEL_THRESHOLD) return lintParsedAhead(this.ahead, migrations, options);
+    // A thread started ahead (the files were still to be read) is used however few they turned out to be: it has already loaded the parser, which this thread has not.
+    if (this.ahead) return lintParsedAhead(this.ahead, migrations, options);
     if (this.workers.length === 0 || migrations.length < PARALLEL_THRESHOLD) return lintMigrations(migrations, options);
     checkRuleSeverity(options.ruleSeverity ?? {}, options.settingsSource);
     const sorted = sortByVersion(migrations);

@@ -52,6 +52,13 @@ export class ParseAhead {
     return ahead;
   }
 
+  /** Stops the thread {@link prestartParseAhead} started, if no lint took it. */
+  static dropPrestarted(): void {
+    const unused = prestarted;
+    prestarted = undefined;
+    if (unused) void unused.close();
+  }
+
   /** A new thread (none without its script); one not `held` does not keep the process open. */
   static started(held: boolean): ParseAhead | undefined {
     if (!fs.existsSync(WORKER_SCRIPT)) return undefined;
