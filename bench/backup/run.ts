@@ -29,7 +29,7 @@ import {
 
 /**
  * The backup part of `npm run bench`: dbpipe's backup of a generated database to the local folder
- * store and to the S3 store (s3rver on loopback, through the AWS SDK as in the cloud), beside plain
+ * store and to the S3 store (a server on loopback, through the AWS SDK as in the cloud), beside plain
  * `pg_dump -Fc` to a file; and dbpipe's restore from each store beside plain `pg_restore`. Each
  * contender is a new process, run one after the other, at two sizes (about 100 MB and 1 GB of
  * database), so dbpipe's peak memory at both shows whether it grows with the database.
@@ -43,6 +43,9 @@ const HELP = `usage: node -r ts-node/register/transpile-only bench/backup/run.ts
   --runs <n>      rounds at each size, order rotated each round; medians are reported (default 3; --quick 1):
                   one round says little (pg_dump alone: 39.9-47.1 s over three rounds at 1 GB)
   --no-s3         leave out the S3 store
+  --s3-server <lean|s3rver>  the S3 server on loopback (default lean: bench/backup/s3-lean-server.js,
+                  which keeps the parts where they landed on CompleteMultipartUpload, as S3 does;
+                  s3rver copies and hashes the whole object again there, on this machine's cores)
   --no-folder     leave out the folder store
   --no-restore    backups only (no restore figures)
   --baseline <dir>  another dbpipe checkout (its dist/ built) whose backups run as more
@@ -55,14 +58,17 @@ const BUCKET = "dbpipe-bench-backups";
 
 let cleanups: (() => Promise<void>)[] = [];
 
+/** The S3 servers the benchmark can run on loopback, by `--s3-server` name: their script here. */
+const S3_SERVERS: Record<string, string> = { lean: "s3-lean-server.js", s3rver: "s3-server.js" };
+
 /**
- * Starts s3rver in a process of its own (bench/backup/s3-server.js), serving the bucket from `dir`,
- * and resolves once it listens. Its CPU is read from /proc around each S3 contender and reported
- * apart from the contender's.
+ * Starts an S3 server (`kind`, one of {@link S3_SERVERS}) in a process of its own, serving the
+ * bucket from `dir`, and resolves once it listens. Its CPU is read from /proc around each S3
+ * contender and reported apart from the contender's.
  */
-function startS3Server(dir: string): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
+function startS3Server(kind: string, dir: string): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, "s3-server.js"), dir, BUCKET], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [path.join(__dirname, S3_SERVERS[kind]), dir, BUCKET], { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
     const exited = new Promise<void>((done) => child.once("exit", () => done()));
@@ -143,6 +149,9 @@ async function main(): Promise<void> {
   const largeMb = intFlag(flags, "large-mb", flags.quick ? 200 : 1000);
   const rounds = intFlag(flags, "runs", flags.quick ? 1 : 3);
   const s3 = !flags.rest.has("no-s3");
+  const s3ServerFlag = flags.rest.get("s3-server") ?? "lean";
+  if (typeof s3ServerFlag !== "string" || !(s3ServerFlag in S3_SERVERS)) fail(`--s3-server: one of ${Object.keys(S3_SERVERS).join(", ")}`);
+  const s3Server = s3ServerFlag as string;
   const folder = !flags.rest.has("no-folder");
   const restore = !flags.rest.has("no-restore");
   const baselineFlag = flags.rest.get("baseline");
@@ -177,7 +186,7 @@ async function main(): Promise<void> {
   if (s3) {
     const s3dir = path.join(WORK, "s3");
     fs.mkdirSync(s3dir, { recursive: true });
-    const s3server = await startS3Server(s3dir);
+    const s3server = await startS3Server(s3Server, s3dir);
     s3pid = s3server.pid;
     cleanups.push(s3server.stop);
     Object.assign(env, { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3server.port}` });
@@ -336,11 +345,15 @@ async function main(): Promise<void> {
         ? "dbpipe's restore checks the dump's sha256 against its manifest as the dump streams into pg_restore (from the folder store and from S3 alike: one read of the dump), its last MiB held back until the sha256 matches (so pg_restore cannot commit before), pg_restore in one transaction. The peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file."
         : "The restores were left out (--no-restore).",
       s3
-        ? `The S3 store is an s3rver on loopback in a process of its own, reached through the AWS SDK's S3 client with dbpipe's multipart upload (8 MiB parts, two in flight) as in the cloud. Its CPU is not counted for dbpipe, but it shares the machine's ${os.cpus().length} cores: s3rver writes every part and hashes it, then copies the parts into the object and hashes that on CompleteMultipartUpload, which dbpipe waits for. Its CPU (median) during ${serverCpuText(sizes[sizes.length - 1])}.`
+        ? `The S3 store is ${s3Server === "lean" ? "bench/backup/s3-lean-server.js" : "s3rver"} on loopback in a process of its own, reached through the AWS SDK's S3 client with dbpipe's multipart upload (8 MiB parts, two in flight) as in the cloud. Its CPU is not counted for dbpipe, but it shares the machine's ${os.cpus().length} cores. ${
+            s3Server === "lean"
+              ? "It streams each part to a file as it arrives and, on CompleteMultipartUpload, records the parts' order as S3 does (GetObject streams them in order); its ETags are tokens, not MD5s, since S3 hashes on its own machines. (s3rver, --s3-server s3rver, also hashes every part, then copies and hashes the whole object again on CompleteMultipartUpload, which dbpipe waits for: 3.6–4.8 s of these 2 cores at 1 GB.)"
+              : "s3rver writes every part and hashes it, then copies the parts into the object and hashes that on CompleteMultipartUpload, which dbpipe waits for."
+          } Its CPU (median) during ${serverCpuText(sizes[sizes.length - 1])}.`
         : "The S3 store was left out (--no-s3).",
       "Peak RSS is VmHWM of dbpipe's own node process, polled every 25 ms; pg_dump and pg_restore are separate processes. dbpipe reads pg_dump's output through a FIFO into two reused buffers and uploads from part buffers allocated once, so its peak is set by configuration, not by the dump's size.",
     ],
-    versions: { "PostgreSQL server": serverVersion, "pg_dump (used)": `${pgDump.version} (${pgDump.path})`, "pg_restore (used)": `${pgRestore.version} (${pgRestore.path})`, s3rver: packageVersion("s3rver"), "@aws-sdk/client-s3": packageVersion("@aws-sdk/client-s3") },
+    versions: { "PostgreSQL server": serverVersion, "pg_dump (used)": `${pgDump.version} (${pgDump.path})`, "pg_restore (used)": `${pgRestore.version} (${pgRestore.path})`, ...(s3 && s3Server === "s3rver" ? { s3rver: packageVersion("s3rver") } : {}), "@aws-sdk/client-s3": packageVersion("@aws-sdk/client-s3") },
   });
 }
 
