@@ -1,9 +1,11 @@
 import { parentPort } from "node:worker_threads";
-import { type RawParse, loadParserWasm, parseToJson } from "./parser-wasm";
+import { type SectionParse, parseSectionAhead } from "./parse";
+import { loadParserWasm } from "./parser-wasm";
 
 /**
  * The parse-ahead thread (see parse-ahead.ts): runs PostgreSQL's parser over the texts it is sent,
- * in order, and sends back the parser's JSON (or its error) for each, in batches.
+ * in order, and sends back the parser's JSON (or its error) for each, with where its statements
+ * stand in the text (parse.ts's Placement), in batches.
  */
 
 /** What the thread is sent: texts to parse, in order (`null`: nothing to parse, answered `null`). */
@@ -13,7 +15,7 @@ export interface ParseAheadJob {
 
 /** What it answers: the next answers, in the order of the texts. */
 export interface ParseAheadAnswer {
-  answers: (RawParse<string> | null)[];
+  answers: (SectionParse | null)[];
   /** Set when parsing failed in a way that is not the SQL's fault; no answers follow. */
   failure?: string;
 }
@@ -34,16 +36,16 @@ CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END
 GRANT SELECT ON w TO r; COMMENT ON TABLE w IS 'w';`;
 
 // Compiled (and warmed up) while the main thread reads the files, before the first job arrives.
-const loaded = loadParserWasm().then(() => void parseToJson(WARM_UP));
+const loaded = loadParserWasm().then(() => void parseSectionAhead(WARM_UP));
 
 parentPort?.on("message", (job: ParseAheadJob) => void run(job));
 
 async function run(job: ParseAheadJob): Promise<void> {
-  let batch: (RawParse<string> | null)[] = [];
+  let batch: (SectionParse | null)[] = [];
   try {
     await loaded;
     for (const text of job.texts) {
-      batch.push(text === null ? null : parseToJson(text));
+      batch.push(text === null ? null : parseSectionAhead(text));
       if (batch.length === BATCH) {
         parentPort?.postMessage({ answers: batch } satisfies ParseAheadAnswer);
         batch = [];

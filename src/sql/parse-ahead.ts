@@ -3,17 +3,17 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { SqlSection } from "../migration";
 import type { ParseAheadAnswer, ParseAheadJob } from "./parse-ahead-worker";
-import { type ParsedSection, SqlSyntaxError, parseSqlSectionFrom, sectionParserText } from "./parse";
+import { type ParsedSection, type SectionParse, SqlSyntaxError, parseSqlSectionFrom, sectionParserText } from "./parse";
 import { parsesAhead } from "./lanes";
-import type { RawParse } from "./parser-wasm";
 
 /**
  * Parsing one thread ahead of the lint. On a machine of two cores, a second lint lane costs more
  * than it saves (it loads the rules and lints cold, and the lanes exchange schema events and
  * results); but the parser's own run over the SQL — half of a cold lint — needs nothing from the
  * lint. So one thread parses every section in order and sends the parser's JSON text (a string
- * crosses threads in one copy), while this thread builds each tree from it and lints, file after
- * file, as the answers arrive. The trees and every message are the ones a parse in this thread
+ * crosses threads in one copy) with where the section's statements and comments stand in its text
+ * (worked out there from the text and the JSON, without building the tree: parse.ts's Placement),
+ * while this thread builds each tree from it and lints, file after file, as the answers arrive. The trees and every message are the ones a parse in this thread
  * gives (parse.ts turns the same answer into the same statements and errors).
  */
 
@@ -22,7 +22,7 @@ const WORKER_SCRIPT = path.join(__dirname, "parse-ahead-worker.js");
 
 /** A parse-ahead thread, started before the files are read so that its start-up overlaps the reading. */
 export class ParseAhead {
-  private readonly answers: (RawParse<string> | null)[] = [];
+  private readonly answers: (SectionParse | null)[] = [];
   /** The index of the next answer {@link next} gives. */
   private taken = 0;
   private waiting?: () => void;

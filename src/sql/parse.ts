@@ -123,7 +123,7 @@ export interface ParseOptions {
  * got elsewhere (in another thread: see parse-ahead.ts); `undefined` when there was nothing to
  * parse. The parser need not be loaded in this thread.
  */
-export function parseSqlSectionFrom(section: SqlSection, file: string, answer: RawParse<string> | undefined): ParsedSection {
+export function parseSqlSectionFrom(section: SqlSection, file: string, answer: SectionParse | undefined): ParsedSection {
   return parseText(section, file, answer);
 }
 
@@ -149,80 +149,183 @@ export function parseSqlSection(section: SqlSection, file: string, options: Pars
   return parsed;
 }
 
-function parseText(section: SqlSection, file: string, answer?: RawParse<string>): ParsedSection {
+/**
+ * Where a section's statements and comments stand in its text, worked out from the text and the
+ * parser's statement spans alone (no tree): plain numbers, so that the parse-ahead thread works it
+ * out beside the parse and sends it with the tree, and the thread that lints only builds the
+ * statements from it. Offsets are in UTF-16 code units of the section's parser text.
+ */
+export interface Placement {
+  /**
+   * Per statement that has a node, in order: its start and end, the number of its comments, then
+   * each comment's start and end (comments before it, a directive inside it, one after it on its
+   * last line).
+   */
+  statements: number[];
+  /** The comments after the last statement, as start and end pairs. */
+  trailing: number[];
+  /** The text's runs of non-ASCII characters, as {@link ByteIndex} keeps them. */
+  runs: number[];
+}
+
+/** A statement as the parser spans it: where it starts and how long it is, in UTF-8 bytes (0: to the end), and whether it has a node. */
+export interface StatementSpan {
+  location: number;
+  length: number;
+  node: boolean;
+}
+
+/** A section parsed elsewhere: the parser's answer and, with a tree, where its statements stand. */
+export type SectionParse = RawParse<string> & { placement?: Placement };
+
+/**
+ * Parses `text` (a {@link sectionParserText}) and works out its {@link Placement} from the
+ * parser's JSON without building the tree: what the parse-ahead thread sends for
+ * {@link parseSqlSectionFrom}.
+ */
+export function parseSectionAhead(text: string): SectionParse {
+  const answer = parseToJson(text);
+  if (answer.error) return answer;
+  return { tree: answer.tree, placement: placeStatements(text, statementSpans(answer.tree)) };
+}
+
+function parseText(section: SqlSection, file: string, answer?: SectionParse): ParsedSection {
   const text = parserText(section.text);
   const lines = new LineIndex(text, section.line);
-  const bytes = ByteIndex.of(text);
-
-  const positionOf = (byte: number) => lines.position(bytes.charOffset(byte));
   const positionAt = (offset: number) => lines.position(offset);
-  if (isBlank(text)) return { statements: [], trailingComments: [], positionOf, positionAt };
+  if (isBlank(text)) {
+    const bytes = ByteIndex.of(text);
+    return { statements: [], trailingComments: [], positionOf: (byte: number) => lines.position(bytes.charOffset(byte)), positionAt };
+  }
 
   // As libpg-query's own entry point refuses it: text that is blank only to JavaScript.
   if (text.trim() === "") throw new Error("Query cannot be empty");
   if (!answer) {
-    if (!parserWasmLoaded()) throw new Error("the SQL parser is not loaded: await loadParser() before parseSection()");
+    if (!parserWasmLoaded()) throw new Error("the SQL parser is not loaded: await loadParserWasm() before parseSection()");
     answer = parseToJson(text);
   }
   if (answer.error) throw syntaxError(answer.error, text, file, lines);
   const result = JSON.parse(answer.tree) as ParseResult;
-
   const raw: RawStmt[] = result.stmts ?? [];
+  const placement = answer.placement ?? placeStatements(text, raw.map((r) => ({ location: r.stmt_location ?? 0, length: r.stmt_len ?? 0, node: r.stmt !== undefined && r.stmt !== null })));
+  const bytes = ByteIndex.from(text, placement.runs);
+  const positionOf = (byte: number) => lines.position(bytes.charOffset(byte));
+  const comments = (flat: readonly number[], from: number, count: number): SqlComment[] => {
+    const out: SqlComment[] = [];
+    for (let k = 0; k < count; k++) out.push(lines.comment(text, { start: flat[from + 2 * k], end: flat[from + 2 * k + 1] }));
+    return out;
+  };
+
   const statements: SqlStatement[] = [];
-  let pendingComments: SqlComment[] = [];
-  let previous: SqlStatement | undefined;
-  // The next `dbpipe:allow` in the text: looked up again only once the statements pass it.
-  let directiveAt = text.indexOf(DIRECTIVE_MARK);
+  const placed = placement.statements;
+  let at = 0;
   for (const item of raw) {
     const node = item.stmt;
     if (!node) continue;
-    const rawStart = bytes.charOffset(item.stmt_location ?? 0);
-    // stmt_len 0 (or absent) means "to the end of the input": the last statement without a semicolon.
-    const rawEnd = item.stmt_len ? bytes.charOffset((item.stmt_location ?? 0) + item.stmt_len) : text.length;
+    const start = placed[at];
+    const end = placed[at + 1];
+    const count = placed[at + 2];
+    const position = lines.position(start);
+    statements.push({
+      text: text.slice(start, end),
+      offset: start,
+      end,
+      line: position.line,
+      column: position.column,
+      node,
+      kind: kindOf(node) as StatementKind,
+      comments: comments(placed, at + 3, count),
+    });
+    at += 3 + 2 * count;
+  }
+  if (at !== placed.length) throw new Error("the statements' placement does not match the parse tree");
+  return { statements, trailingComments: comments(placement.trailing, 0, placement.trailing.length / 2), positionOf, positionAt };
+}
+
+/**
+ * The {@link Placement} of the statements the parser spanned in `text`: each statement's leading
+ * comments and whitespace are cut off (the parser starts a statement right after the previous
+ * semicolon), and so are its trailing ones; a comment stays with the statement it is about.
+ */
+export function placeStatements(text: string, spans: readonly StatementSpan[]): Placement {
+  const bytes = ByteIndex.of(text);
+  const statements: number[] = [];
+  let pending: RawComment[] = [];
+  let previous: { end: number; comments: RawComment[] } | undefined;
+  const placed: { start: number; end: number; comments: RawComment[] }[] = [];
+  // The next `dbpipe:allow` in the text: looked up again only once the statements pass it.
+  let directiveAt = text.indexOf(DIRECTIVE_MARK);
+  for (const span of spans) {
+    if (!span.node) continue;
+    const rawStart = bytes.charOffset(span.location);
+    // A length of 0 means "to the end of the input": the last statement without a semicolon.
+    const rawEnd = span.length ? bytes.charOffset(span.location + span.length) : text.length;
     const leading = scanTrivia(text, rawStart, rawEnd);
-    for (const c of leading.comments) pendingComments.push(lines.comment(text, c));
-    attachSameLineComment(previous, pendingComments, text);
+    for (const c of leading.comments) pending.push(c);
+    attachSameLineComment(previous, pending, text);
     const start = leading.end;
     const end = lastTokenEnd(text, start, rawEnd);
     // A directive may also stand inside the statement (before the clause it is about); reading
     // the statement's comments costs a walk over its tokens, so only when one may be there.
     if (directiveAt !== -1 && directiveAt < start) directiveAt = text.indexOf(DIRECTIVE_MARK, start);
-    if (directiveAt !== -1 && directiveAt < end) {
-      scanTokens(text, start, end, (c) => pendingComments.push(lines.comment(text, c)));
-    }
-    const at = lines.position(start);
-    const statement: SqlStatement = {
-      text: text.slice(start, end),
-      offset: start,
-      end,
-      line: at.line,
-      column: at.column,
-      node,
-      kind: kindOf(node) as StatementKind,
-      comments: pendingComments,
-    };
-    statements.push(statement);
-    pendingComments = [];
+    if (directiveAt !== -1 && directiveAt < end) scanTokens(text, start, end, (c) => pending.push(c));
+    const statement = { start, end, comments: pending };
+    placed.push(statement);
+    pending = [];
     previous = statement;
     // Comments between this statement's end and the next statement are picked up by the next
-    // statement's leading scan (the parser starts the next statement right after the semicolon);
-    // after the last statement they are scanned below.
+    // statement's leading scan; after the last statement they are scanned below.
   }
   const tailStart = previous ? afterStatement(text, previous.end) : 0;
-  const tail = scanTrivia(text, tailStart, text.length);
-  const trailing = tail.comments.map((c) => lines.comment(text, c));
-  attachSameLineComment(previous, trailing, text);
-  return { statements, trailingComments: trailing, positionOf, positionAt };
+  const tail = scanTrivia(text, tailStart, text.length).comments;
+  attachSameLineComment(previous, tail, text);
+  for (const p of placed) {
+    statements.push(p.start, p.end, p.comments.length);
+    for (const c of p.comments) statements.push(c.start, c.end);
+  }
+  return { statements, trailing: tail.flatMap((c) => [c.start, c.end]), runs: bytes.runs };
+}
+
+/**
+ * The statements' spans in the parser's JSON (`{"version":…,"stmts":[{"stmt":…,"stmt_location":…,
+ * "stmt_len":…},…]}`), read without building the tree. In that JSON a `"` inside a string is
+ * always escaped (`\"`), so `{"stmt":` and `,"stmt_len":` never match inside one; and of the nodes
+ * of a raw parse only the top-level statement (RawStmt) has the keys `stmt`, `stmt_location` and
+ * `stmt_len`, written in that order, each left out when empty (0). So each statement starts at a
+ * `{"stmt":`, and its location and length are the last of those keys before the next statement (they
+ * close its object). (parseText checks that the statements it places are as many as the tree's.)
+ */
+export function statementSpans(json: string): StatementSpan[] {
+  const starts: number[] = [];
+  for (let i = json.indexOf('{"stmt":'); i !== -1; i = json.indexOf('{"stmt":', i + 8)) starts.push(i);
+  const spans: StatementSpan[] = [];
+  for (let k = 0; k < starts.length; k++) {
+    const limit = k + 1 < starts.length ? starts[k + 1] : json.length;
+    spans.push({ location: keyValue(json, ',"stmt_location":', starts[k], limit), length: keyValue(json, ',"stmt_len":', starts[k], limit), node: true });
+  }
+  return spans;
+}
+
+/**
+ * The whole number after `key` in `json` between `from` and `limit`, or 0 when there is none;
+ * looked for from `limit` back, as the keys close the statement's object.
+ */
+function keyValue(json: string, key: string, from: number, limit: number): number {
+  const at = json.lastIndexOf(key, limit);
+  if (at < from) return 0;
+  let value = 0;
+  for (let k = at + key.length, d = json.charCodeAt(k); d >= 48 && d <= 57; d = json.charCodeAt(++k)) value = value * 10 + (d - 48);
+  return value;
 }
 
 /**
  * Moves the first of `comments` to `previous` when it starts on the line where `previous` ends
- * (`DROP TABLE t; -- dbpipe:allow ...`): such a comment is about the statement before it.
+ * (`DROP TABLE t; -- like this`): such a comment is about the statement before it.
  */
-function attachSameLineComment(previous: SqlStatement | undefined, comments: SqlComment[], text: string): void {
+function attachSameLineComment(previous: { end: number; comments: RawComment[] } | undefined, comments: RawComment[], text: string): void {
   if (!previous || comments.length === 0) return;
   const first = comments[0];
-  if (text.slice(previous.end, first.offset).includes("\n")) return;
+  if (text.slice(previous.end, first.start).includes("\n")) return;
   previous.comments.push(first);
   comments.shift();
 }
@@ -472,8 +575,13 @@ class ByteIndex {
   private constructor(
     private readonly text: string,
     /** Per run of non-ASCII characters: its first unit, its first byte, the unit and the byte just past it. */
-    private readonly runs: number[],
+    readonly runs: number[],
   ) {}
+
+  /** The index of `text` whose runs {@link of} found already (in another thread, say). */
+  static from(text: string, runs: number[]): ByteIndex {
+    return new ByteIndex(text, runs);
+  }
 
   static of(text: string): ByteIndex {
     const runs: number[] = [];

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors";
-import { SqlSyntaxError, loadParser, parseSection, parseSqlSection } from "../../src/sql/parse";
+import { SqlSyntaxError, loadParser, parseSection, parseSectionAhead, parseSqlSection, parseSqlSectionFrom, sectionParserText, statementSpans } from "../../src/sql/parse";
+import { parseToJson } from "../../src/sql/parser-wasm";
 
 beforeAll(async () => {
   await loadParser();
@@ -160,5 +161,41 @@ describe("parseSection", () => {
 
   it("reports unterminated input at its end", () => {
     expect(() => parseSection({ text: "CREATE TABLE t (\n  id int,", line: 1 }, "m.sql")).toThrow(/^m\.sql:2:10: syntax error at end of input/);
+  });
+});
+
+describe("parsing ahead (the parse-ahead thread's half of a parse)", () => {
+  /** SQL whose statements' spans are easy to get wrong when read off the parser's JSON as text. */
+  const TRICKY = [
+    // Strings and identifiers holding the very text the spans are read by.
+    `INSERT INTO t (a) VALUES ('{"stmt":{"x":1},"stmt_location":99,"stmt_len":7}');\nSELECT '\\",\\"stmt_len\\":5' AS "{""stmt"":", E'\\\\",\\"stmt_len\\":3'`,
+    // Nested statements that are not top-level ones: a rule's actions, CREATE SCHEMA's elements, EXPLAIN, a function body.
+    "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO u VALUES (1); UPDATE u SET a = 2);\nCREATE SCHEMA s CREATE TABLE s.a (i int) CREATE VIEW s.v AS SELECT 1;\nEXPLAIN SELECT 1;",
+    "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; SELECT 2 $$; -- after it\n/* between */ SELECT 3",
+    // Non-ASCII text before and between statements, several on one line, no final semicolon.
+    "-- 'é' 😀\nCREATE TABLE \"tä\" (\"ü\" text DEFAULT 'ß'); SELECT 'ñ'; SELECT 1\n",
+    // A directive inside a statement and one after it on its line.
+    "ALTER TABLE t\n  -- dbpipe:allow drop-column: gone\n  DROP COLUMN c; -- dbpipe:allow table-lock: small\nSELECT 1;;\n-- the end\n",
+  ];
+
+  it("reads each statement's span off the parser's JSON as the tree gives it", () => {
+    for (const sql of TRICKY) {
+      const answer = parseToJson(sql);
+      if (answer.error) throw new Error(`${sql}: ${answer.error.message}`);
+      const tree = JSON.parse(answer.tree) as { stmts: { stmt?: unknown; stmt_location?: number; stmt_len?: number }[] };
+      const fromTree = tree.stmts.map((s) => ({ location: s.stmt_location ?? 0, length: s.stmt_len ?? 0, node: s.stmt !== undefined }));
+      expect(statementSpans(answer.tree), sql).toEqual(fromTree);
+    }
+  });
+
+  it("gives, from what it sends, the statements and comments a parse in one thread gives", () => {
+    for (const sql of TRICKY) {
+      const section = { text: sql, line: 3 };
+      const here = parseSqlSection(section, "m.sql");
+      const ahead = parseSqlSectionFrom(section, "m.sql", parseSectionAhead(sectionParserText(section) as string));
+      expect(ahead.statements, sql).toEqual(here.statements);
+      expect(ahead.trailingComments, sql).toEqual(here.trailingComments);
+      for (const s of here.statements) expect(ahead.positionOf(Buffer.byteLength(sql.slice(0, s.end), "utf8"))).toEqual(here.positionOf(Buffer.byteLength(sql.slice(0, s.end), "utf8")));
+    }
   });
 });
