@@ -197,11 +197,7 @@ export function loadMigrations(dir: string, options: LoadOptions = {}): Migratio
   try {
     entries = fs.readdirSync(absDir, { withFileTypes: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const shown = display(absDir, base);
-    if (code === "ENOENT") throw new MigrationFilesError([{ file: shown, message: "no such folder: create it, or point --dir at your migrations" }]);
-    if (code === "ENOTDIR") throw new MigrationFilesError([{ file: shown, message: "is a file, not a folder of migrations" }]);
-    throw new MigrationFilesError([{ file: shown, message: `cannot read the folder (${code ?? (error as Error).message})` }]);
+    throw new MigrationFilesError([{ file: display(absDir, base), message: notAFolder(absDir, error) }]);
   }
   const layout = options.layout && options.layout !== "auto" ? options.layout : detectLayout(absDir, entries);
   const problems: FileProblem[] = [];
@@ -335,6 +331,21 @@ function look(full: string): { stat: fs.Stats } | { problem: string; missing?: t
     if (fs.lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink()) return { problem: `is a symbolic link to ${fs.readlinkSync(full)}, which does not exist: fix or remove the link` };
     return { problem: "no such file", missing: true };
   }
+}
+
+/** Why `absDir`, which could not be read as a folder (`error`), is not a folder of migrations. */
+function notAFolder(absDir: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOTDIR") {
+    const stat = fs.statSync(absDir, { throwIfNoEntry: false });
+    const what = !stat || stat.isFile() ? "a file" : stat.isFIFO() ? "a named pipe" : stat.isSocket() ? "a socket" : "a device";
+    return `${fs.lstatSync(absDir, { throwIfNoEntry: false })?.isSymbolicLink() ? "is a symbolic link to " : "is "}${what}, not a folder of migrations`;
+  }
+  // A symbolic link that loops or leads nowhere is said to be one, as for a file.
+  const looked = look(absDir);
+  if ("problem" in looked && !looked.missing) return looked.problem;
+  if (code === "ENOENT") return "no such folder: create it, or point --dir at your migrations";
+  return `cannot read the folder (${code ?? (error as Error).message})`;
 }
 
 /** Why `stat` (reached through a symbolic link when `viaLink`) is not a plain file, or undefined when it is one. */

@@ -1,5 +1,5 @@
 import type { AlterTableStmt } from "libpg-query";
-import { type ParsedSection, type SqlStatement, SqlTokens, quotedEnd } from "./parse";
+import { type ParsedSection, type SqlStatement, SqlTokens, isIdentifierPart, quotedEnd } from "./parse";
 import { isSpace } from "./sql-text";
 
 /**
@@ -56,7 +56,7 @@ export function alterTableParts(statement: SqlStatement, parsed: ParsedSection, 
 function afterName(text: string, i: number): number {
   for (;;) {
     if (text.charCodeAt(i) === 34) i = quotedEnd(text, i, text.length, 34, false);
-    else while (i < text.length && isNameChar(text.charCodeAt(i))) i++;
+    else while (i < text.length && isIdentifierPart(text.charCodeAt(i))) i++;
     let j = i;
     while (j < text.length && isSpace(text.charCodeAt(j))) j++;
     if (text.charCodeAt(j) !== 46 /* . */) break;
@@ -66,8 +66,4 @@ function afterName(text: string, i: number): number {
   let j = i;
   while (j < text.length && isSpace(text.charCodeAt(j))) j++;
   return text.charCodeAt(j) === 42 /* * */ ? j + 1 : i;
-}
-
-function isNameChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c >= 128;
 }

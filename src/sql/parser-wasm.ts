@@ -60,6 +60,9 @@ export function parserWasmLoaded(): boolean {
 export function parseRaw<T>(text: string, read: (heap: Uint8Array, start: number, end: number) => T): RawParse<T> {
   const m = instance;
   if (!m) throw new Error("the SQL parser is not loaded: await loadParserWasm() first");
+  // The parser answers an empty query with no result at all (libpg-query's entry point refuses
+  // one); a blank holds no statement either, and gets the empty list of statements it should.
+  if (text === "") text = " ";
   const size = Buffer.byteLength(text, "utf8") + 1;
   const query = m._malloc(size);
   let result = 0;

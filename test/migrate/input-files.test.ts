@@ -114,6 +114,38 @@ describe("files that are not plain files", () => {
     expect(lint.stderr).not.toContain("bug in dbpipe");
   });
 
+  const folders: [string, (at: string) => void, RegExp][] = [
+    ["a symlink loop", (at) => fs.symlinkSync(path.basename(at), at), /: is a symbolic link that loops back on itself: fix or remove the link$/],
+    ["a dangling symlink", (at) => fs.symlinkSync("nowhere", at), /: is a symbolic link to nowhere, which does not exist: fix or remove the link$/],
+    ["a FIFO", (at) => execFileSync("mkfifo", [at]), /: is a named pipe, not a folder of migrations$/],
+    ["a file", (at) => fs.writeFileSync(at, "SELECT 1;\n"), /: is a file, not a folder of migrations$/],
+    ["a symlink to a file", (at) => (fs.writeFileSync(`${at}.sql`, "SELECT 1;\n"), fs.symlinkSync(`${path.basename(at)}.sql`, at)), /: is a symbolic link to a file, not a folder of migrations$/],
+    ["missing", () => undefined, /: no such folder: create it, or point --dir at your migrations$/],
+  ];
+  it.each(folders)("refuses a migrations folder that is %s, naming it", (_what, make, why) => {
+    const dir = tempFolder();
+    const at = path.join(dir, "migrations");
+    make(at);
+    let message = "";
+    try {
+      loadMigrations(at, { displayBase: dir });
+    } catch (error) {
+      expect(error).toBeInstanceOf(MigrationFilesError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^migrations: /);
+    expect(message).toMatch(why);
+  });
+
+  it("plan --dir on a symlink loop names it: exit 2, never a database failure", async () => {
+    const project = tempFolder({ "d/0001_a.sql": "SELECT 1;\n" }, "dbpipe-project-");
+    fs.symlinkSync("loop", path.join(project, "loop"));
+    const plan = await runCli(["plan", "--dir", "loop", "--database-url", "postgres://nobody@127.0.0.1:9/none"], { cwd: project });
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toContain("loop: is a symbolic link that loops back on itself");
+    expect(plan.stderr).not.toMatch(/database|bug in dbpipe|ELOOP/);
+  });
+
   const targets: [string, (dir: string) => void, string, RegExp][] = [
     ["a symlink loop", (d) => fs.symlinkSync("0002_x.sql", path.join(d, "0002_x.sql")), "0002_x.sql", /loops back on itself/],
     ["a dangling symlink", (d) => fs.symlinkSync("nowhere.sql", path.join(d, "0002_x.sql")), "0002_x.sql", /symbolic link to nowhere\.sql, which does not exist/],

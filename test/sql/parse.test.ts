@@ -178,6 +178,15 @@ describe("parsing ahead (the parse-ahead thread's half of a parse)", () => {
     "ALTER TABLE t\n  -- dbpipe:allow drop-column: gone\n  DROP COLUMN c; -- dbpipe:allow table-lock: small\nSELECT 1;;\n-- the end\n",
   ];
 
+  it("gives an empty text no statements, as it does a blank one", () => {
+    for (const sql of ["", " ", "-- only a comment"]) {
+      const answer = parseToJson(sql);
+      if (answer.error) throw new Error(`${JSON.stringify(sql)}: ${answer.error.message}`);
+      expect((JSON.parse(answer.tree) as { stmts: unknown[] }).stmts, JSON.stringify(sql)).toEqual([]);
+      expect(statementSpans(answer.tree)).toEqual([]);
+    }
+  });
+
   it("reads each statement's span off the parser's JSON as the tree gives it", () => {
     for (const sql of TRICKY) {
       const answer = parseToJson(sql);
