@@ -4,7 +4,7 @@ import { type Command, Option } from "commander";
 import { DbpipeError, InputError, databaseFailure } from "../errors";
 import type { StackStore } from "../backup/stack-store";
 import type { EngineEvents, EngineOptions } from "../migrate/run";
-import { display } from "../migrate/files";
+import { checkMigrationsFolder, display } from "../migrate/files";
 import type { DeployOptions } from "../pipeline/deploy";
 import { redactUrl, rememberUrlSecrets } from "../redact";
 import { backupCanBeRequired } from "../risk-level";
@@ -156,6 +156,16 @@ export async function projectBackupStore(project: Project, store?: string): Prom
     retentionDays: project.settings.infra.backupRetentionDays,
     awsRegion: project.settings.infra.awsRegion,
   });
+}
+
+/**
+ * {@link withDatabase} for a command that reads the migrations folder: a folder that cannot be
+ * read is refused first, before the embedded server starts (seconds, on a new project) or
+ * anything connects.
+ */
+export function withMigrationsAndDatabase<T>(project: Project, flags: ProjectFlags, fn: (database: DatabaseTarget) => Promise<T>): Promise<T> {
+  checkMigrationsFolder(project.migrationsDir);
+  return withDatabase(project, flags, fn);
 }
 
 /**

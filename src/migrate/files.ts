@@ -193,12 +193,7 @@ export interface MigrationFolder {
 export function loadMigrations(dir: string, options: LoadOptions = {}): MigrationFolder {
   const base = options.displayBase ?? process.cwd();
   const absDir = path.resolve(dir);
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(absDir, { withFileTypes: true });
-  } catch (error) {
-    throw new MigrationFilesError([{ file: display(absDir, base), message: notAFolder(absDir, error) }]);
-  }
+  const entries = readFolder(absDir, base);
   const layout = options.layout && options.layout !== "auto" ? options.layout : detectLayout(absDir, entries);
   const problems: FileProblem[] = [];
   const migrations: Migration[] = [];
@@ -330,6 +325,23 @@ function look(full: string): { stat: fs.Stats } | { problem: string; missing?: t
     if (code !== "ENOENT") return { problem: `cannot be read (${code ?? (error as Error).message})` };
     if (fs.lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink()) return { problem: `is a symbolic link to ${fs.readlinkSync(full)}, which does not exist: fix or remove the link` };
     return { problem: "no such file", missing: true };
+  }
+}
+
+/**
+ * Refuses a migrations folder that cannot be read as one (missing, a file, a looping or dangling
+ * symbolic link), as {@link loadMigrations} would, without reading its files: for a front end to
+ * check before it starts or connects to a database.
+ */
+export function checkMigrationsFolder(dir: string, options: Pick<LoadOptions, "displayBase"> = {}): void {
+  readFolder(path.resolve(dir), options.displayBase ?? process.cwd());
+}
+
+function readFolder(absDir: string, base: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(absDir, { withFileTypes: true });
+  } catch (error) {
+    throw new MigrationFilesError([{ file: display(absDir, base), message: notAFolder(absDir, error) }]);
   }
 }
 

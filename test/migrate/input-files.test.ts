@@ -137,6 +137,14 @@ describe("files that are not plain files", () => {
     expect(message).toMatch(why);
   });
 
+  it.each([["up"], ["status"], ["down", "--to", "0"]])("%s --dir on a missing folder refuses it before the embedded server starts", async (...command) => {
+    const project = tempFolder({ "d/0001_a.sql": "SELECT 1;\n" }, "dbpipe-project-");
+    const run = await runCli([...command, "--dir", "nosuch"], { cwd: project });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("nosuch: no such folder");
+    expect(fs.existsSync(path.join(project, ".dbpipe")), "the embedded server's folder").toBe(false);
+  });
+
   it("plan --dir on a symlink loop names it: exit 2, never a database failure", async () => {
     const project = tempFolder({ "d/0001_a.sql": "SELECT 1;\n" }, "dbpipe-project-");
     fs.symlinkSync("loop", path.join(project, "loop"));

@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { adoptHistory } from "../../adopt/adopt";
 import { OTHER_TOOLS, type OtherTool, TOOL_NAMES } from "../../adopt/other-history";
 import type { RegisterCommand } from "../command-io";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withMigrationsAndDatabase } from "../project";
 
 interface AdoptFlags extends ProjectFlags {
   from?: OtherTool;
@@ -22,7 +22,7 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: AdoptFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      return withDatabase(project, flags, async (database) => {
+      return withMigrationsAndDatabase(project, flags, async (database) => {
         const result = await adoptHistory(engineOptions(project, database), { from: flags.from, table: flags.table, dryRun: flags.dryRun });
         if (flags.json) {
           output.json({ stack: project.settings.stack, database: database.shown, ...result });

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { baselineMigrations } from "../../migrate/verbs/baseline";
 import type { RegisterCommand } from "../command-io";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withMigrationsAndDatabase } from "../project";
 
 interface BaselineFlags extends ProjectFlags {
   version: string;
@@ -16,7 +16,7 @@ export const register: RegisterCommand = (program, io) => {
   command.action(
     io.run(async (flags: BaselineFlags) => {
       const project = openProject(flags);
-      return withDatabase(project, flags, async (database) => {
+      return withMigrationsAndDatabase(project, flags, async (database) => {
         const result = await baselineMigrations(engineOptions(project, database), flags.version);
         if (flags.json) {
           io.output.json({ stack: project.settings.stack, database: database.shown, baselined: result.recorded });

@@ -4,7 +4,7 @@ import { loadMigrations } from "../../migrate/files";
 import { checkDraftName, draftMigration } from "../../schema/draft-migration";
 import { formatText } from "../format/text";
 import type { RegisterCommand } from "../command-io";
-import { addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withMigrationsAndDatabase } from "../project";
 import { type ScratchFlags, withScratchServer } from "../scratch";
 import { printDifferences } from "./verify";
 
@@ -29,7 +29,7 @@ export const register: RegisterCommand = (program, io) => {
       if (flags.name !== undefined) checkDraftName(flags.name);
       const project = openProject(flags);
       const { output } = io;
-      return withDatabase(project, flags, (database) =>
+      return withMigrationsAndDatabase(project, flags, (database) =>
         withScratchServer(project, flags, database, async (scratchServerUrl) => {
           const result = await draftMigration({ ...engineOptions(project, database), scratchServerUrl }, { name: flags.name, dryRun: flags.dryRun, markApplied: flags.markApplied });
           // The new file goes through the stack's risk rules like any other, after the files before it.

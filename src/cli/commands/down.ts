@@ -6,7 +6,7 @@ import { formatElapsed } from "../../text/duration";
 import type { DeployedMigration } from "../../pipeline/deploy";
 import type { RegisterCommand } from "../command-io";
 import { errorJson } from "../render";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withDatabase } from "../project";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withMigrationsAndDatabase } from "../project";
 
 interface DownFlags extends ProjectFlags {
   to?: string;
@@ -39,7 +39,7 @@ export const register: RegisterCommand = (program, io) => {
       const s = output.style;
       const reverted: Pick<DeployedMigration, "version" | "name" | "file" | "executionMs">[] = [];
       const label = "all" in target ? "--all" : `--to ${target.to}`;
-      return withDatabase(project, flags, async (database) => {
+      return withMigrationsAndDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe down ${label} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         try {
           const { deploy } = await import("../../pipeline/deploy.js");

@@ -3,7 +3,7 @@ import { EXIT, type ExitCode, exitCodeOf } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
 import { formatText } from "../format/text";
 import type { RegisterCommand } from "../command-io";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withMigrationsAndDatabase } from "../project";
 import { errorJson, printEntries, printProblems, summaryLine } from "../render";
 
 interface PlanFlags extends ProjectFlags {
@@ -25,7 +25,7 @@ export const register: RegisterCommand = (program, io) => {
       const project = openProject(flags);
       const { output } = io;
       const s = output.style;
-      return withDatabase(project, flags, async (database): Promise<ExitCode> => {
+      return withMigrationsAndDatabase(project, flags, async (database): Promise<ExitCode> => {
         const { planWithRisk } = await import("../../pipeline/plan.js");
         const planned = await planWithRisk(engineOptions(project, database), { rehearse: flags.rehearse });
         const { plan, report } = planned;

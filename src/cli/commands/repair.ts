@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { repairHistory } from "../../migrate/verbs/repair";
 import type { RegisterCommand } from "../command-io";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withMigrationsAndDatabase } from "../project";
 
 interface RepairFlags extends ProjectFlags {
   dryRun?: boolean;
@@ -23,7 +23,7 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: RepairFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      return withDatabase(project, flags, async (database) => {
+      return withMigrationsAndDatabase(project, flags, async (database) => {
         // Which database is about to change, said before anything changes (stderr with --json).
         const heading = `dbpipe repair${flags.dryRun ? " --dry-run" : ""} · stack ${project.settings.stack} (tier ${project.settings.tier}) · ${database.shown}`;
         if (flags.json) output.error(heading);

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { planMigrations } from "../../migrate/verbs/plan";
 import type { RegisterCommand } from "../command-io";
 import { EXIT } from "../exit-codes";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withMigrationsAndDatabase } from "../project";
 import { entriesJson } from "../../migrate/plan";
 import { printEntries, printProblems, summary, summaryLine } from "../render";
 
@@ -14,7 +14,7 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: ProjectFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      return withDatabase(project, flags, async (database) => {
+      return withMigrationsAndDatabase(project, flags, async (database) => {
         const result = await planMigrations(engineOptions(project, database));
         const { plan } = result;
         if (flags.json) {

@@ -6,7 +6,7 @@ import { MigrationFailedError } from "../../migrate/sql-error";
 import type { DeployedMigration } from "../../pipeline/deploy";
 import type { RegisterCommand } from "../command-io";
 import { errorJson, formatBytes } from "../render";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withDatabase } from "../project";
+import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withMigrationsAndDatabase } from "../project";
 
 interface UpFlags extends ProjectFlags {
   rehearse?: boolean;
@@ -25,7 +25,7 @@ export const register: RegisterCommand = (program, io) => {
       const s = output.style;
       const applied: Omit<DeployedMigration, "checksum" | "finishedAt">[] = [];
       const verb = flags.rehearse ? "rehearsed" : "applied";
-      return withDatabase(project, flags, async (database) => {
+      return withMigrationsAndDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe up${flags.rehearse ? " --rehearse" : ""} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         // The migration running now: shown on a terminal while it runs, marked ✗ if it fails.
         let running: { version: string; name: string } | undefined;

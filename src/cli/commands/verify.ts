@@ -3,7 +3,7 @@ import { EXIT } from "../exit-codes";
 import { type SchemaDifference, shortValue, sqlToMatch } from "../../schema/compare";
 import type { RegisterCommand } from "../command-io";
 import type { Output } from "../output";
-import { addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withDatabase } from "../project";
+import { addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withMigrationsAndDatabase } from "../project";
 import { type ScratchFlags, withScratchServer } from "../scratch";
 
 interface VerifyFlags extends ScratchFlags {
@@ -21,7 +21,7 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: VerifyFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      return withDatabase(project, flags, (database) =>
+      return withMigrationsAndDatabase(project, flags, (database) =>
         withScratchServer(project, flags, database, async (scratchServerUrl, scratchShown) => {
           const { schemaDrift } = await import("../../schema/schema-drift.js");
           const result = await schemaDrift({ ...engineOptions(project, database), scratchServerUrl });
