@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Client } from "pg";
 import { startEmbedded } from "../../src/local/embedded";
-import { loadFiles } from "../../src/migrate/run";
+import { loadFiles } from "../../src/migrate/files";
 import { readHistory } from "../../src/migrate/history";
 import { connect } from "../../src/migrate/session";
 import { loadStackSettings } from "../../src/settings/stack-file";

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Client } from "pg";
 import { InputError } from "../errors";
-import { type MigrationLayout, display, loadMigrations } from "../migrate/files";
+import { type MigrationLayout, display, loadFiles } from "../migrate/files";
 import { HISTORY_TABLE, ensureHistory, readHistory, recordBaseline } from "../migrate/history";
 import { acquireRunLock, releaseRunLock } from "../migrate/lock";
 import type { Migration } from "../migration";
@@ -108,7 +108,7 @@ interface Matching {
 /** Adopts the other tool's history: records dbpipe's to match. Refuses, changing nothing, on any disagreement. */
 export async function adoptHistory(options: AdoptOptions, run: AdoptRun = {}): Promise<AdoptResult> {
   const base = options.displayBase ?? process.cwd();
-  const files = loadMigrations(path.resolve(options.migrationsDir), { layout: options.layout ?? options.settings.migrations.layout, displayBase: base });
+  const files = loadFiles({ ...options, displayBase: base });
   return withSession(options.databaseUrl, async (client) => {
     await acquireRunLock(client, options.settings.migrations.lockWaitMs);
     try {

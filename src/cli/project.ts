@@ -3,8 +3,8 @@ import * as path from "node:path";
 import { type Command, Option } from "commander";
 import { DbpipeError, InputError, databaseFailure } from "../errors";
 import type { StackStore } from "../backup/stack-store";
-import type { EngineEvents, EngineOptions } from "../migrate/run";
-import { checkMigrationsFolder, display } from "../migrate/files";
+import type { EngineOptions } from "../migrate/run";
+import { type MigrationFolder, display, loadFiles } from "../migrate/files";
 import type { DeployOptions } from "../pipeline/deploy";
 import { redactUrl, rememberUrlSecrets } from "../redact";
 import { backupCanBeRequired } from "../risk-level";
@@ -117,13 +117,13 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 /** The engine's options for a project and database. */
-export function engineOptions(project: Project, database: DatabaseTarget, events?: EngineEvents): EngineOptions {
+export function engineOptions(project: Project, database: DatabaseTarget, files?: MigrationFolder): EngineOptions {
   return {
     settings: project.settings,
     migrationsDir: project.migrationsDir,
     layout: project.layout,
     databaseUrl: database.url,
-    events,
+    files,
   };
 }
 
@@ -135,12 +135,13 @@ export function engineOptions(project: Project, database: DatabaseTarget, events
  * looks for the stack's bucket, cost every `up` 20 to 45 ms), and a `DBPIPE_BACKUP_STORE` meant
  * for other stacks does not stop the run.
  */
-export async function deployOptions(project: Project, database: DatabaseTarget): Promise<Pick<DeployOptions, "settings" | "migrationsDir" | "layout" | "databaseUrl" | "backupStore">> {
+export async function deployOptions(project: Project, database: DatabaseTarget, files?: MigrationFolder): Promise<Pick<DeployOptions, "settings" | "migrationsDir" | "layout" | "databaseUrl" | "backupStore" | "files">> {
   return {
     settings: project.settings,
     migrationsDir: project.migrationsDir,
     layout: project.layout,
     databaseUrl: database.url,
+    files,
     backupStore: backupCanBeRequired(project.settings.risk) ? (await projectBackupStore(project)).store : undefined,
   };
 }
@@ -159,13 +160,15 @@ export async function projectBackupStore(project: Project, store?: string): Prom
 }
 
 /**
- * {@link withDatabase} for a command that reads the migrations folder: a folder that cannot be
- * read is refused first, before the embedded server starts (seconds, on a new project) or
- * anything connects.
+ * {@link withDatabase} for a command that reads the migrations folder: the files are read first,
+ * and one that is refused (a folder that cannot be read, a file that is not valid UTF-8, an
+ * unknown directive, a duplicate version…) stops the command before the embedded server starts
+ * (seconds, on a new project) or anything connects. `fn` gets the files, to pass on in the
+ * engine's options so they are not read again.
  */
-export function withMigrationsAndDatabase<T>(project: Project, flags: ProjectFlags, fn: (database: DatabaseTarget) => Promise<T>): Promise<T> {
-  checkMigrationsFolder(project.migrationsDir);
-  return withDatabase(project, flags, fn);
+export function withMigrationsAndDatabase<T>(project: Project, flags: ProjectFlags, fn: (database: DatabaseTarget, files: MigrationFolder) => Promise<T>): Promise<T> {
+  const files = loadFiles({ settings: project.settings, migrationsDir: project.migrationsDir, layout: project.layout });
+  return withDatabase(project, flags, (database) => fn(database, files));
 }
 
 /**

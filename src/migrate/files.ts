@@ -217,6 +217,50 @@ export function loadMigrations(dir: string, options: LoadOptions = {}): Migratio
   return { layout, migrations };
 }
 
+/** Where a run's migrations are and how to read them: the part of the engine's options that {@link loadFiles} reads. */
+export interface FilesOptions {
+  /** The stack's settings: the layout when `layout` is not given. */
+  settings: { migrations: { layout: MigrationLayoutSetting } };
+  /** The migrations folder. */
+  migrationsDir: string;
+  /** The folder's layout; default the stack's. */
+  layout?: MigrationLayoutSetting;
+  /** Base for file names in messages. Default: the working directory. */
+  displayBase?: string;
+  /** The checksum of every file, by version, the caller planned with: any difference is refused. */
+  expectedChecksums?: ReadonlyMap<string, string>;
+  /** The files, when the caller has read them already: not read again. */
+  files?: MigrationFolder;
+}
+
+/** Loads the migration files (before any connection: bad files never reach the database). */
+export function loadFiles(options: FilesOptions): MigrationFolder {
+  const files =
+    options.files ??
+    loadMigrations(path.resolve(options.migrationsDir), {
+      layout: options.layout ?? options.settings.migrations.layout,
+      displayBase: options.displayBase,
+    });
+  if (options.expectedChecksums) checkExpectedChecksums(files.migrations, options.expectedChecksums);
+  return files;
+}
+
+/** Refuses files that differ from the checksums the caller planned with, naming each. */
+function checkExpectedChecksums(migrations: readonly Migration[], expected: ReadonlyMap<string, string>): void {
+  const problems: string[] = [];
+  const found = new Set<string>();
+  for (const m of migrations) {
+    const checksum = expected.get(m.version);
+    found.add(m.version);
+    if (checksum === undefined) problems.push(`${m.file}: not in the migrations the run was planned with (a file added since)`);
+    else if (checksum !== m.checksum) problems.push(`${m.file}: changed since the run was planned (checksum ${checksum.slice(0, 12)} planned, ${m.checksum.slice(0, 12)} now)`);
+  }
+  for (const version of expected.keys()) if (!found.has(version)) problems.push(`version ${version}: planned, but no file has it any more`);
+  if (problems.length > 0) {
+    throw new InputError(`the migration files differ from the ones the run was planned with; nothing was run. Plan again to review the change:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
 /** Reads one migration file on its own (for `dbpipe lint <file>`): its version comes from its name. */
 export function loadMigrationFile(file: string, options: LoadOptions = {}): Migration {
   const base = options.displayBase ?? process.cwd();
@@ -326,15 +370,6 @@ function look(full: string): { stat: fs.Stats } | { problem: string; missing?: t
     if (fs.lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink()) return { problem: `is a symbolic link to ${fs.readlinkSync(full)}, which does not exist: fix or remove the link` };
     return { problem: "no such file", missing: true };
   }
-}
-
-/**
- * Refuses a migrations folder that cannot be read as one (missing, a file, a looping or dangling
- * symbolic link), as {@link loadMigrations} would, without reading its files: for a front end to
- * check before it starts or connects to a database.
- */
-export function checkMigrationsFolder(dir: string, options: Pick<LoadOptions, "displayBase"> = {}): void {
-  readFolder(path.resolve(dir), options.displayBase ?? process.cwd());
 }
 
 function readFolder(absDir: string, base: string): fs.Dirent[] {

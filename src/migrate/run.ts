@@ -1,10 +1,8 @@
-import * as path from "node:path";
 import type { Client } from "pg";
-import { InputError } from "../errors";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
 import type { RiskLevel } from "../risk-level";
 import type { Timeouts } from "./batch";
-import { type MigrationLayout, loadMigrations } from "./files";
+import type { MigrationFolder, MigrationLayout } from "./files";
 import type { HistoryRow } from "./history";
 import { acquireRunLock, releaseRunLock } from "./lock";
 import type { Migration } from "../migration";
@@ -37,6 +35,12 @@ export interface EngineOptions {
    * checksum differs, a file not in it and a version in it without a file. Default: not checked.
    */
   expectedChecksums?: ReadonlyMap<string, string>;
+  /**
+   * The migration files of `migrationsDir`, when the caller has read them already (the CLI reads
+   * them before it starts or connects to a database, so that a bad file is refused first). Default:
+   * read from `migrationsDir`.
+   */
+  files?: MigrationFolder;
 }
 
 /** Progress of a run. */
@@ -96,44 +100,12 @@ export interface BeforeApplyContext {
 export type BeforeApply = (context: BeforeApplyContext) => Promise<Map<string, { risk?: RiskLevel | null; backupRef?: string | null }>>;
 
 
-/** The loaded migration files. */
-export interface LoadedFiles {
-  /** The layout that was read. */
-  layout: MigrationLayout;
-  /** Every migration file, in order. */
-  migrations: Migration[];
-}
 
 /** The stack's timeouts for each migration. */
 export function timeoutsOf(settings: StackSettings): Timeouts {
   return { lockTimeoutMs: settings.migrations.lockTimeoutMs, statementTimeoutMs: settings.migrations.statementTimeoutMs };
 }
 
-/** Loads the migration files (before any connection: bad files never reach the database). */
-export function loadFiles(options: EngineOptions): LoadedFiles {
-  const files = loadMigrations(path.resolve(options.migrationsDir), {
-    layout: options.layout ?? options.settings.migrations.layout,
-    displayBase: options.displayBase,
-  });
-  if (options.expectedChecksums) checkExpectedChecksums(files.migrations, options.expectedChecksums);
-  return files;
-}
-
-/** Refuses files that differ from the checksums the caller planned with, naming each. */
-function checkExpectedChecksums(migrations: readonly Migration[], expected: ReadonlyMap<string, string>): void {
-  const problems: string[] = [];
-  const found = new Set<string>();
-  for (const m of migrations) {
-    const checksum = expected.get(m.version);
-    found.add(m.version);
-    if (checksum === undefined) problems.push(`${m.file}: not in the migrations the run was planned with (a file added since)`);
-    else if (checksum !== m.checksum) problems.push(`${m.file}: changed since the run was planned (checksum ${checksum.slice(0, 12)} planned, ${m.checksum.slice(0, 12)} now)`);
-  }
-  for (const version of expected.keys()) if (!found.has(version)) problems.push(`version ${version}: planned, but no file has it any more`);
-  if (problems.length > 0) {
-    throw new InputError(`the migration files differ from the ones the run was planned with; nothing was run. Plan again to review the change:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-  }
-}
 
 
 /** Runs `fn` on a session to the options' database holding the run lock, and releases both whatever happens. */

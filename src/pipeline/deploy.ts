@@ -1,6 +1,7 @@
 import type { Client } from "pg";
 import type { BackupStore, StoredBackup } from "../backup/store";
 import { RefusedError } from "../errors";
+import type { MigrationFolder } from "../migrate/files";
 import type { BeforeApply, EngineEvents, EngineOptions, PlanResult } from "../migrate/run";
 import type { DownTarget } from "../migrate/verbs/down";
 import { upMigrations } from "../migrate/verbs/up";
@@ -65,6 +66,8 @@ export interface DeployOptions {
    * version in it without a file refuses the run (an InputError naming the file) before connecting.
    */
   expectedChecksums?: ReadonlyMap<string, string>;
+  /** The migration files, when the caller has read them already (see `EngineOptions.files`). */
+  files?: MigrationFolder;
   /** Progress callbacks. */
   events?: DeployEvents;
 }
@@ -142,6 +145,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     databaseUrl: options.databaseUrl,
     displayBase: options.displayBase,
     expectedChecksums: options.expectedChecksums,
+    files: options.files,
     events: {
       waitingForLock: events.waitingForLock,
       migrationStarted: events.migrationStarted,

@@ -1,5 +1,6 @@
 import { DbpipeError } from "../errors";
-import { type AppliedMigration, type EngineOptions, type PlanResult, loadFiles } from "../migrate/run";
+import { type AppliedMigration, type EngineOptions, type PlanResult } from "../migrate/run";
+import { loadFiles } from "../migrate/files";
 import { planOn } from "../migrate/verbs/plan";
 import { upMigrations } from "../migrate/verbs/up";
 import { withSession } from "../migrate/session";

@@ -1,8 +1,7 @@
-import * as path from "node:path";
 import type { Client } from "pg";
 import { FailureError } from "../errors";
 import { applyMigration } from "../migrate/apply";
-import { type MigrationLayout, loadMigrations } from "../migrate/files";
+import { type MigrationLayout, loadFiles } from "../migrate/files";
 import { ensureHistory, readHistory } from "../migrate/history";
 import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
@@ -59,7 +58,7 @@ export function projectRoles(settings: StackSettings): string[] {
 
 /** Compares the live database's schema with the one its applied migrations give. */
 export async function schemaDrift(options: SchemaDriftOptions): Promise<SchemaDrift> {
-  const files = loadMigrations(path.resolve(options.migrationsDir), { layout: options.layout ?? options.settings.migrations.layout, displayBase: options.displayBase });
+  const files = loadFiles(options);
   const roles = options.roles ?? projectRoles(options.settings);
   const notes: string[] = [];
   const live = await withSession(options.databaseUrl, async (client) => {

@@ -145,6 +145,15 @@ describe("files that are not plain files", () => {
     expect(fs.existsSync(path.join(project, ".dbpipe")), "the embedded server's folder").toBe(false);
   });
 
+  it.each([["up"], ["plan"], ["baseline", "--version", "1"]])("%s refuses a bad file before the embedded server starts", async (...command) => {
+    const project = tempFolder({ "migrations/0001_a.sql": "SELECT 1;\n", "migrations/0002_b.sql": "SELECT 1;\n-- dbpipe:Down\nSELECT 2;\n" }, "dbpipe-project-");
+    const run = await runCli(command, { cwd: project });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("migrations/0002_b.sql:2:");
+    expect(run.stderr).toContain("did you mean -- dbpipe:down");
+    expect(fs.existsSync(path.join(project, ".dbpipe")), "the embedded server's folder").toBe(false);
+  });
+
   it("plan --dir on a symlink loop names it: exit 2, never a database failure", async () => {
     const project = tempFolder({ "d/0001_a.sql": "SELECT 1;\n" }, "dbpipe-project-");
     fs.symlinkSync("loop", path.join(project, "loop"));

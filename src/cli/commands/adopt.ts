@@ -22,8 +22,8 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: AdoptFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      return withMigrationsAndDatabase(project, flags, async (database) => {
-        const result = await adoptHistory(engineOptions(project, database), { from: flags.from, table: flags.table, dryRun: flags.dryRun });
+      return withMigrationsAndDatabase(project, flags, async (database, files) => {
+        const result = await adoptHistory(engineOptions(project, database, files), { from: flags.from, table: flags.table, dryRun: flags.dryRun });
         if (flags.json) {
           output.json({ stack: project.settings.stack, database: database.shown, ...result });
           return;

@@ -16,8 +16,8 @@ export const register: RegisterCommand = (program, io) => {
   command.action(
     io.run(async (flags: BaselineFlags) => {
       const project = openProject(flags);
-      return withMigrationsAndDatabase(project, flags, async (database) => {
-        const result = await baselineMigrations(engineOptions(project, database), flags.version);
+      return withMigrationsAndDatabase(project, flags, async (database, files) => {
+        const result = await baselineMigrations(engineOptions(project, database, files), flags.version);
         if (flags.json) {
           io.output.json({ stack: project.settings.stack, database: database.shown, baselined: result.recorded });
           return;

@@ -29,9 +29,9 @@ export const register: RegisterCommand = (program, io) => {
       if (flags.name !== undefined) checkDraftName(flags.name);
       const project = openProject(flags);
       const { output } = io;
-      return withMigrationsAndDatabase(project, flags, (database) =>
+      return withMigrationsAndDatabase(project, flags, (database, files) =>
         withScratchServer(project, flags, database, async (scratchServerUrl) => {
-          const result = await draftMigration({ ...engineOptions(project, database), scratchServerUrl }, { name: flags.name, dryRun: flags.dryRun, markApplied: flags.markApplied });
+          const result = await draftMigration({ ...engineOptions(project, database, files), scratchServerUrl }, { name: flags.name, dryRun: flags.dryRun, markApplied: flags.markApplied });
           // The new file goes through the stack's risk rules like any other, after the files before it.
           const assessment =
             result.file && !flags.dryRun

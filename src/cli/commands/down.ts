@@ -39,12 +39,12 @@ export const register: RegisterCommand = (program, io) => {
       const s = output.style;
       const reverted: Pick<DeployedMigration, "version" | "name" | "file" | "executionMs">[] = [];
       const label = "all" in target ? "--all" : `--to ${target.to}`;
-      return withMigrationsAndDatabase(project, flags, async (database) => {
+      return withMigrationsAndDatabase(project, flags, async (database, files) => {
         if (!flags.json) output.line(`dbpipe down ${label} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         try {
           const { deploy } = await import("../../pipeline/deploy.js");
           const result = await deploy({
-            ...(await deployOptions(project, database)),
+            ...(await deployOptions(project, database, files)),
             action: { verb: "down", target },
             events: {
               waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),

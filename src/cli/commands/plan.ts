@@ -25,9 +25,9 @@ export const register: RegisterCommand = (program, io) => {
       const project = openProject(flags);
       const { output } = io;
       const s = output.style;
-      return withMigrationsAndDatabase(project, flags, async (database): Promise<ExitCode> => {
+      return withMigrationsAndDatabase(project, flags, async (database, files): Promise<ExitCode> => {
         const { planWithRisk } = await import("../../pipeline/plan.js");
-        const planned = await planWithRisk(engineOptions(project, database), { rehearse: flags.rehearse });
+        const planned = await planWithRisk(engineOptions(project, database, files), { rehearse: flags.rehearse });
         const { plan, report } = planned;
         const { verdict } = planned.assessment;
         let code: ExitCode = plan.problems.length > 0 ? EXIT.invalidInput : verdict.allowed ? EXIT.ok : EXIT.refused;

@@ -23,12 +23,12 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: RepairFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      return withMigrationsAndDatabase(project, flags, async (database) => {
+      return withMigrationsAndDatabase(project, flags, async (database, files) => {
         // Which database is about to change, said before anything changes (stderr with --json).
         const heading = `dbpipe repair${flags.dryRun ? " --dry-run" : ""} · stack ${project.settings.stack} (tier ${project.settings.tier}) · ${database.shown}`;
         if (flags.json) output.error(heading);
         else output.line(heading);
-        const changes = await repairHistory(engineOptions(project, database), { dryRun: flags.dryRun, markApplied: flags.markApplied, forgetAll: flags.forgetAll });
+        const changes = await repairHistory(engineOptions(project, database, files), { dryRun: flags.dryRun, markApplied: flags.markApplied, forgetAll: flags.forgetAll });
         if (flags.json) {
           output.json({ stack: project.settings.stack, database: database.shown, dryRun: Boolean(flags.dryRun), changes });
           return;

@@ -14,8 +14,8 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: ProjectFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      return withMigrationsAndDatabase(project, flags, async (database) => {
-        const result = await planMigrations(engineOptions(project, database));
+      return withMigrationsAndDatabase(project, flags, async (database, files) => {
+        const result = await planMigrations(engineOptions(project, database, files));
         const { plan } = result;
         if (flags.json) {
           output.json({

@@ -25,14 +25,14 @@ export const register: RegisterCommand = (program, io) => {
       const s = output.style;
       const applied: Omit<DeployedMigration, "checksum" | "finishedAt">[] = [];
       const verb = flags.rehearse ? "rehearsed" : "applied";
-      return withMigrationsAndDatabase(project, flags, async (database) => {
+      return withMigrationsAndDatabase(project, flags, async (database, files) => {
         if (!flags.json) output.line(`dbpipe up${flags.rehearse ? " --rehearse" : ""} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         // The migration running now: shown on a terminal while it runs, marked ✗ if it fails.
         let running: { version: string; name: string } | undefined;
         try {
           const { deploy } = await import("../../pipeline/deploy.js");
           const result = await deploy({
-            ...(await deployOptions(project, database)),
+            ...(await deployOptions(project, database, files)),
             action: { verb: "up", rehearse: flags.rehearse },
             events: {
               waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),

@@ -21,10 +21,10 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: VerifyFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      return withMigrationsAndDatabase(project, flags, (database) =>
+      return withMigrationsAndDatabase(project, flags, (database, files) =>
         withScratchServer(project, flags, database, async (scratchServerUrl, scratchShown) => {
           const { schemaDrift } = await import("../../schema/schema-drift.js");
-          const result = await schemaDrift({ ...engineOptions(project, database), scratchServerUrl });
+          const result = await schemaDrift({ ...engineOptions(project, database, files), scratchServerUrl });
           const sql = flags.sql ? sqlToMatch(result.expected, result.actual, result.differences) : undefined;
           const drift = result.differences.length > 0;
           if (flags.json) {

@@ -1,7 +1,8 @@
 import { InputError } from "../../errors";
 import { ensureHistory, readHistory, recordBaseline } from "../history";
 import type { Migration } from "../../migration";
-import { type EngineOptions, loadFiles, withLockedSession } from "../run";
+import { type EngineOptions, withLockedSession } from "../run";
+import { loadFiles } from "../files";
 
 /** `baseline`: adopt a database that already has the schema. */
 

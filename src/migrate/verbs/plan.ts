@@ -1,7 +1,8 @@
 import type { Client } from "pg";
 import { readHistory } from "../history";
 import { buildPlan } from "../plan";
-import { type EngineOptions, type LoadedFiles, type PlanResult, loadFiles } from "../run";
+import { type EngineOptions, type PlanResult } from "../run";
+import { type MigrationFolder, loadFiles } from "../files";
 import { withSession } from "../session";
 
 /** `plan` (and `status`): the files set against the history, without writing anything. */
@@ -13,7 +14,7 @@ export async function planMigrations(options: EngineOptions): Promise<PlanResult
 }
 
 /** The plan of the loaded `files` against the history on `client`, without writing anything. */
-export async function planOn(client: Client, files: LoadedFiles, options: Pick<EngineOptions, "settings">): Promise<PlanResult> {
+export async function planOn(client: Client, files: MigrationFolder, options: Pick<EngineOptions, "settings">): Promise<PlanResult> {
   const history = await readHistory(client);
   return { ...files, history, plan: buildPlan(files.migrations, history, { outOfOrder: options.settings.migrations.outOfOrder }) };
 }

@@ -2,7 +2,8 @@ import * as path from "node:path";
 import { InputError } from "../../errors";
 import { HISTORY_TABLE, readHistory } from "../history";
 import { buildPlan, compareVersions } from "../plan";
-import { type EngineOptions, loadFiles, withLockedSession } from "../run";
+import { type EngineOptions, withLockedSession } from "../run";
+import { loadFiles } from "../files";
 
 /** `repair`: mend the history when the history itself is wrong. */
 

@@ -3,7 +3,8 @@ import { applyMigration, prepareHistoryInsert, runInOpenTransaction } from "../a
 import { appliedBy, ensureHistory, readHistory } from "../history";
 import type { Migration } from "../../migration";
 import { assertRunnable, buildPlan } from "../plan";
-import { type AppliedMigration, type BeforeApply, type EngineOptions, type PlanResult, loadFiles, timeoutsOf, withLockedSession } from "../run";
+import { type AppliedMigration, type BeforeApply, type EngineOptions, type PlanResult, timeoutsOf, withLockedSession } from "../run";
+import { loadFiles } from "../files";
 import { inOwnTransaction } from "../transaction-control";
 import { withServerVersion } from "../batch";
 
