@@ -193,7 +193,12 @@ export interface MigrationFolder {
 export function loadMigrations(dir: string, options: LoadOptions = {}): MigrationFolder {
   const base = options.displayBase ?? process.cwd();
   const absDir = path.resolve(dir);
-  const entries = readFolder(absDir, base);
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(absDir, { withFileTypes: true });
+  } catch (error) {
+    throw new MigrationFilesError([{ file: display(absDir, base), message: notAFolder(absDir, error) }]);
+  }
   const layout = options.layout && options.layout !== "auto" ? options.layout : detectLayout(absDir, entries);
   const problems: FileProblem[] = [];
   const migrations: Migration[] = [];
@@ -372,21 +377,13 @@ function look(full: string): { stat: fs.Stats } | { problem: string; missing?: t
   }
 }
 
-function readFolder(absDir: string, base: string): fs.Dirent[] {
-  try {
-    return fs.readdirSync(absDir, { withFileTypes: true });
-  } catch (error) {
-    throw new MigrationFilesError([{ file: display(absDir, base), message: notAFolder(absDir, error) }]);
-  }
-}
-
 /** Why `absDir`, which could not be read as a folder (`error`), is not a folder of migrations. */
 function notAFolder(absDir: string, error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOTDIR") {
     const stat = fs.statSync(absDir, { throwIfNoEntry: false });
-    const what = !stat || stat.isFile() ? "a file" : stat.isFIFO() ? "a named pipe" : stat.isSocket() ? "a socket" : "a device";
-    return `${fs.lstatSync(absDir, { throwIfNoEntry: false })?.isSymbolicLink() ? "is a symbolic link to " : "is "}${what}, not a folder of migrations`;
+    const viaLink = fs.lstatSync(absDir, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+    return `${isWhat(viaLink)}${!stat || stat.isFile() ? "a file" : specialFileKind(stat)}, not a folder of migrations`;
   }
   // A symbolic link that loops or leads nowhere is said to be one, as for a file.
   const looked = look(absDir);
@@ -397,10 +394,19 @@ function notAFolder(absDir: string, error: unknown): string {
 
 /** Why `stat` (reached through a symbolic link when `viaLink`) is not a plain file, or undefined when it is one. */
 function notAPlainFile(stat: fs.Stats, viaLink: boolean): string | undefined {
-  const what = viaLink ? "is a symbolic link to " : "is ";
   if (stat.isFile()) return undefined;
-  if (stat.isDirectory()) return `${what}a folder, not a migration file: rename or move it`;
-  return `${what}${stat.isFIFO() ? "a named pipe" : stat.isSocket() ? "a socket" : "a device"}, not a plain file: a migration must be a plain file`;
+  if (stat.isDirectory()) return `${isWhat(viaLink)}a folder, not a migration file: rename or move it`;
+  return `${isWhat(viaLink)}${specialFileKind(stat)}, not a plain file: a migration must be a plain file`;
+}
+
+/** How a problem's sentence starts for a path reached through a symbolic link (`viaLink`) or not. */
+function isWhat(viaLink: boolean): string {
+  return viaLink ? "is a symbolic link to " : "is ";
+}
+
+/** What `stat` is, when it is neither a plain file nor a folder. */
+function specialFileKind(stat: fs.Stats): string {
+  return stat.isFIFO() ? "a named pipe" : stat.isSocket() ? "a socket" : "a device";
 }
 
 function prismaCandidates(absDir: string, entries: fs.Dirent[], base: string, problems: FileProblem[]): Candidate[] {

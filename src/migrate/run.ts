@@ -66,7 +66,6 @@ export interface AppliedMigration {
   risk?: RiskLevel | null;
 }
 
-
 /** The loaded files and the plan against the database. */
 export interface PlanResult {
   /** The layout that was read. */
@@ -78,7 +77,6 @@ export interface PlanResult {
   /** Files against history. */
   plan: Plan;
 }
-
 
 /** What the risk gate sees: the migrations about to run, the applied ones (for schema context) and the session. */
 export interface BeforeApplyContext {
@@ -99,14 +97,10 @@ export interface BeforeApplyContext {
  */
 export type BeforeApply = (context: BeforeApplyContext) => Promise<Map<string, { risk?: RiskLevel | null; backupRef?: string | null }>>;
 
-
-
 /** The stack's timeouts for each migration. */
 export function timeoutsOf(settings: StackSettings): Timeouts {
   return { lockTimeoutMs: settings.migrations.lockTimeoutMs, statementTimeoutMs: settings.migrations.statementTimeoutMs };
 }
-
-
 
 /** Runs `fn` on a session to the options' database holding the run lock, and releases both whatever happens. */
 export async function withLockedSession<T>(options: EngineOptions, fn: (client: Client) => Promise<T>): Promise<T> {

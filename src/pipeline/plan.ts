@@ -1,5 +1,5 @@
 import { DbpipeError } from "../errors";
-import { type AppliedMigration, type EngineOptions, type PlanResult } from "../migrate/run";
+import type { AppliedMigration, EngineOptions, PlanResult } from "../migrate/run";
 import { loadFiles } from "../migrate/files";
 import { planOn } from "../migrate/verbs/plan";
 import { upMigrations } from "../migrate/verbs/up";

@@ -1,7 +1,7 @@
 import type { Client } from "pg";
 import { readHistory } from "../history";
 import { buildPlan } from "../plan";
-import { type EngineOptions, type PlanResult } from "../run";
+import type { EngineOptions, PlanResult } from "../run";
 import { type MigrationFolder, loadFiles } from "../files";
 import { withSession } from "../session";
 
