@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
-import { type MigrationLayout, display, loadFiles, loadMigrations } from "../migrate/files";
+import { type MigrationLayout, display, loadMigrations } from "../migrate/files";
 import { ensureHistory, readHistory, recordBaseline } from "../migrate/history";
 import { acquireRunLock, releaseRunLock } from "../migrate/lock";
 import type { Migration } from "../migration";
@@ -65,8 +65,7 @@ export async function draftMigration(options: SchemaDriftOptions, draft: DraftOp
   result.sql = sqlToMatch(drift.actual, drift.expected, reverse);
 
   const dir = path.resolve(options.migrationsDir);
-  // The files as the caller read them, when it did (the CLI does), else read again here.
-  const { migrations } = loadFiles({ ...options, layout: drift.layout });
+  const { migrations } = drift;
   const version = nextVersion(migrations, drift.layout, draft.now ?? new Date());
   const relative = fileFor(drift.layout, version, name);
   const file = path.join(dir, relative);

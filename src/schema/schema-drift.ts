@@ -38,6 +38,8 @@ export interface SchemaDriftOptions {
 /** The result of a comparison. */
 export interface SchemaDrift {
   layout: MigrationLayout;
+  /** Every migration file the comparison was made from, in version order. */
+  migrations: Migration[];
   /** Versions applied to the scratch database. */
   applied: string[];
   /** Every difference, expected (the migrations) against actual (the live database). */
@@ -87,7 +89,7 @@ export async function schemaDrift(options: SchemaDriftOptions): Promise<SchemaDr
       return inspectSchema(client, { roles });
     });
   });
-  return { layout: files.layout, applied: toApply.map((m) => m.version), differences: compareSchemas(expected, live.actual), notes, expected, actual: live.actual };
+  return { layout: files.layout, migrations: files.migrations, applied: toApply.map((m) => m.version), differences: compareSchemas(expected, live.actual), notes, expected, actual: live.actual };
 }
 
 /** What of the live session a scratch database copies. */
