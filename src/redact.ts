@@ -39,6 +39,16 @@ export const EXAMPLE_URL = "postgres://USER:PASSWORD@HOST:5432/DATABASE";
 const MIN_SECRET_LENGTH = 4;
 const remembered = new Set<string>();
 
+/**
+ * False when {@link redactText} (with no `secrets`) would give `text` back unchanged, and so every
+ * part of it: nothing is remembered and no pattern can match. One check on a whole report spares
+ * the one per line.
+ */
+export function mayNeedRedacting(text: string): boolean {
+  for (const secret of remembered) if (secret.length >= MIN_SECRET_LENGTH) return true;
+  return MAY_HOLD_PASSWORD.test(text);
+}
+
 /** Returns `url` with its password replaced by `***` (and a `password=` query parameter too). */
 export function redactUrl(url: string): string {
   return redactText(url);

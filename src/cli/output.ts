@@ -1,4 +1,4 @@
-import { redactText } from "../redact";
+import { mayNeedRedacting, redactText } from "../redact";
 
 /**
  * Where the CLI writes. Colour is decided per stream: stdout's on stdout being a terminal, stderr's
@@ -104,6 +104,12 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
     lines: (texts) => {
       if (texts.length === 0) return;
       clearProgress();
+      const whole = `${texts.join("\n")}\n`;
+      // Most reports (thousands of lines) hold nothing to redact or strip: one check on the whole spares one per line.
+      if (!mayNeedRedacting(whole) && (colourOut || !whole.includes("\u001b"))) {
+        stdout.write(whole);
+        return;
+      }
       let chunk = "";
       for (const text of texts) chunk += outLine(redactText(text));
       stdout.write(chunk);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type OutputStream, streamOutput } from "../../src/cli/output";
+import { forgetSecrets, rememberUrlSecrets } from "../../src/redact";
 
 const ESC = String.fromCharCode(27);
 const CLEAR = `\r${ESC}[2K`;
@@ -100,5 +101,37 @@ describe("progress", () => {
     const output = streamOutput(out, stream(true), {});
     output.progress("connecting to postgres://u:hunter2@db/x…");
     expect(out.text).toBe(`${CLEAR}connecting to postgres://u:***@db/x…`);
+  });
+});
+
+describe("a report of many lines", () => {
+  it("writes them in one piece as given, and still redacts and strips colour per line when any line needs it", () => {
+    const plain = Array.from({ length: 1000 }, (_, i) => `  0001_a.sql:${i + 1}:1 drop-table: DROP TABLE t${i} deletes the table`);
+    const out = stream(false);
+    const output = streamOutput(out, stream(false), {});
+    output.lines(plain);
+    expect(out.text).toBe(`${plain.join("\n")}\n`);
+
+    // One line of thousands holding a URL with its password, one coloured on a stream that takes no colour.
+    const mixed = [...plain, "  see postgres://app:s3cret-pw@db.internal:5432/app", `  ${output.style.red("x")} ${ESC}[1mbold${ESC}[22m`, "  PASSWORD 'hunter22' in SQL"];
+    const out2 = stream(false);
+    streamOutput(out2, stream(false), {}).lines(mixed);
+    const written = out2.text.split("\n");
+    expect(written.slice(0, 1000)).toEqual(plain);
+    expect(written.slice(1000)).toEqual(["  see postgres://app:***@db.internal:5432/app", "  x bold", "  PASSWORD '***' in SQL", ""]);
+    expect(out2.text).not.toContain("s3cret-pw");
+    expect(out2.text).not.toContain("hunter22");
+    expect(out2.text).not.toContain(ESC);
+  });
+
+  it("removes a password the run remembered from a report with no other sign of one", () => {
+    rememberUrlSecrets("postgres://app:Tr0ub4dor-x@db.internal/app");
+    try {
+      const out = stream(false);
+      streamOutput(out, stream(false), {}).lines(["  one", "  the value Tr0ub4dor-x came back", "  two"]);
+      expect(out.text).toBe("  one\n  the value *** came back\n  two\n");
+    } finally {
+      forgetSecrets();
+    }
   });
 });

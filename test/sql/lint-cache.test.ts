@@ -59,4 +59,25 @@ describe("the lint cache", () => {
     again.save();
     expectSame(await LintCache.open(file).lint(changed, {}, lintMigrations), await lintMigrations(changed));
   });
+
+  it("writes each distinct column type once and gives every column its own type back", async () => {
+    const file = path.join(tempFolder(), "lint.json");
+    const typed = (last: string): Migration[] => [
+      migration("CREATE TABLE a (v10 varchar(10), v20 varchar(20), t text, ts text[], n numeric(10,2), c public.citext, u uuid);", { version: "0001", name: "a" }),
+      migration("CREATE TABLE b (v10 varchar(10), v20 varchar(20), t text, ts text[], n numeric(10,2), c public.citext, u uuid);\nALTER TABLE a ADD COLUMN w varchar(10);", { version: "0002", name: "b" }),
+      migration(last, { version: "0003", name: "change" }),
+    ];
+    const cache = LintCache.open(file);
+    await cache.lint(typed("SELECT 1;"), {}, lintMigrations);
+    cache.save();
+    const types = (JSON.parse(fs.readFileSync(file, "utf8")) as { types: { display: string }[] }).types.map((t) => t.display);
+    expect(types).toEqual(["varchar(10)", "varchar(20)", "text", "text[]", "numeric(10,2)", "public.citext", "uuid"]);
+
+    // Linted afresh on the cached history: each column's type as the first run recorded it.
+    const changes = ["v10", "v20", "t", "ts", "n", "c", "u", "w"].map((c) => `ALTER TABLE a ALTER COLUMN ${c} TYPE varchar(15);`).join("\n");
+    const reused = await LintCache.open(file).lint(typed(changes), {}, lintMigrations);
+    const fresh = await lintMigrations(typed(changes));
+    expectSame(reused, fresh);
+    expect(fresh[2].findings.filter((f) => f.rule === "change-column-type").length).toBeGreaterThan(0);
+  });
 });
