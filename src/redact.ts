@@ -45,8 +45,13 @@ const remembered = new Set<string>();
  * the one per line.
  */
 export function mayNeedRedacting(text: string): boolean {
-  for (const secret of remembered) if (secret.length >= MIN_SECRET_LENGTH) return true;
-  return MAY_HOLD_PASSWORD.test(text);
+  return knownSecrets([]).length > 0 || MAY_HOLD_PASSWORD.test(text);
+}
+
+/** The secrets {@link redactText} replaces verbatim: `secrets` and the remembered ones, long enough to replace, longest first. */
+function knownSecrets(secrets: readonly string[]): string[] {
+  if (secrets.length === 0 && remembered.size === 0) return [];
+  return [...new Set([...secrets, ...remembered])].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
 }
 
 /** Returns `url` with its password replaced by `***` (and a `password=` query parameter too). */
@@ -62,10 +67,7 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
   if (text.includes(EXAMPLE_URL)) return text.split(EXAMPLE_URL).map((part) => redactText(part, secrets)).join(EXAMPLE_URL);
   let out = text;
   // Known secrets first: a pattern would otherwise cut a password with odd characters in two.
-  if (secrets.length > 0 || remembered.size > 0) {
-    const known = [...new Set([...secrets, ...remembered])].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
-    for (const secret of known) out = out.split(secret).join("***");
-  }
+  for (const secret of knownSecrets(secrets)) out = out.split(secret).join("***");
   // Most text (every line of a lint report) holds nothing any pattern below could match.
   if (!MAY_HOLD_PASSWORD.test(out)) return out;
   return redactSql(

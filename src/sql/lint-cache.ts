@@ -130,7 +130,7 @@ export class LintCache {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       const temporary = `${this.file}.${process.pid}.tmp`;
       const hints = new Distinct<string>();
-      const types = new DistinctTypes();
+      const types = new Distinct<ColumnType>(sameType);
       // The hints and types are replaced by their indexes in place, in the results themselves, for
       // as long as JSON.stringify takes, and put back after: each key keeps its place among its
       // object's keys, and no copy of 10,000 findings is made for the one write.
@@ -145,8 +145,8 @@ export class LintCache {
         for (const [key, { linted, events }] of this.used) {
           for (const f of linted.findings) if (typeof f.hint === "string") swap(f, "hint", hints.id(f.hint, f.hint));
           for (const e of events) {
-            if ((e.event === "add-column" || e.event === "set-type") && e.type && typeof e.type === "object") swap(e, "type", types.id(e.type));
-            else if (e.event === "create-table" && e.columns) for (const c of e.columns) if (c.type && typeof c.type === "object") swap(c, "type", types.id(c.type));
+            if ((e.event === "add-column" || e.event === "set-type") && e.type && typeof e.type === "object") swap(e, "type", types.id(e.type, e.type.display));
+            else if (e.event === "create-table" && e.columns) for (const c of e.columns) if (c.type && typeof c.type === "object") swap(c, "type", types.id(c.type, c.type.display));
           }
           entries[key] = { linted, events } as unknown as StoredEntry;
         }
@@ -166,39 +166,31 @@ export class LintCache {
   }
 }
 
-/** Distinct values, each written once and referred to by its index. */
+/**
+ * Distinct values, each written once and referred to by its index. Values are looked up by a key
+ * and told apart within it by `same`: a hint is its own key; a column type is looked up by its
+ * display text and compared field by field (a history of a thousand files has some 12,000 column
+ * types and a handful of distinct ones; making a key of every field for each cost the save about
+ * 30 ms).
+ */
 class Distinct<T> {
   readonly values: T[] = [];
-  private readonly ids = new Map<string, number>();
+  private readonly ids = new Map<string, number[]>();
 
-  /** The index of `value`, whose identity is `key`. */
+  constructor(private readonly same: (a: T, b: T) => boolean = () => true) {}
+
+  /** The index of `value`, looked up by `key`. */
   id(value: T, key: string): number {
-    let id = this.ids.get(key);
-    if (id === undefined) this.ids.set(key, (id = this.values.push(value) - 1));
-    return id;
-  }
-}
-
-/**
- * Distinct column types, each written once (a history of a thousand files has some 12,000 column
- * types and a handful of distinct ones). Looked up by their display text, then compared field by
- * field: making a key of every field for each type cost the save some 25 ms.
- */
-class DistinctTypes {
-  readonly values: ColumnType[] = [];
-  private readonly byDisplay = new Map<string, number[]>();
-
-  /** The index of a type equal to `t` in every field (ast.ts makes them all with one object literal, so in one key order). */
-  id(t: ColumnType): number {
-    let ids = this.byDisplay.get(t.display);
-    if (!ids) this.byDisplay.set(t.display, (ids = []));
-    for (const id of ids) if (sameType(this.values[id], t)) return id;
-    const id = this.values.push(t) - 1;
+    let ids = this.ids.get(key);
+    if (!ids) this.ids.set(key, (ids = []));
+    for (const id of ids) if (this.same(this.values[id], value)) return id;
+    const id = this.values.push(value) - 1;
     ids.push(id);
     return id;
   }
 }
 
+/** Whether two column types are equal in every field (ast.ts makes them all with one object literal, so in one key order). */
 function sameType(a: ColumnType, b: ColumnType): boolean {
   if (a.name !== b.name || a.schema !== b.schema || a.array !== b.array || a.opaque !== b.opaque || a.display !== b.display) return false;
   if (a.modifiers.length !== b.modifiers.length) return false;
