@@ -156,9 +156,15 @@ function register(indexFile: string, id: string, name: string): void {
   if (close === -1) fail(`${indexFile}: no RULES list found`);
   lines.splice(lastGroup !== -1 ? lastGroup : close, 0, `  ${name},`);
   fs.writeFileSync(indexFile, lines.join("\n"));
-  // The leaf list of ids the stack settings check dbpipe:ruleSeverity against.
+  // The leaf table of ids and default severities the stack settings check dbpipe:ruleSeverity against
+  // (the scaffold's severity: a change of the rule's severity changes its line too).
   const idsFile = path.join(path.dirname(indexFile), "ids.ts");
-  if (fs.existsSync(idsFile)) fs.writeFileSync(idsFile, fs.readFileSync(idsFile, "utf8").replace(/\n\];\n*$/, `\n  "${id}",\n];\n`));
+  if (fs.existsSync(idsFile)) {
+    const ids = fs.readFileSync(idsFile, "utf8");
+    const end = ids.indexOf("\n};", ids.indexOf("export const RULE_SEVERITY"));
+    if (end === -1) fail(`${idsFile}: no RULE_SEVERITY table found`);
+    fs.writeFileSync(idsFile, `${ids.slice(0, end)}\n  "${id}": "medium",${ids.slice(end)}`);
+  }
 }
 
 function main(): void {

@@ -8,7 +8,8 @@ import type * as SessionModule from "../migrate/session";
 import { MIGRATION_LAYOUTS, type StackSettings } from "../settings/stack-settings-types";
 import { RISK_THRESHOLDS, RULE_SEVERITIES } from "../risk-level";
 import { ruleIdProblem } from "../sql/rules/ids";
-import { TIERS } from "../settings/tiers";
+import { type TierRiskSettings, tierLimitProblems } from "../settings/tier-limits";
+import { TIERS, type Tier } from "../settings/tiers";
 import { rememberUrlSecrets, redactText } from "../redact";
 import type { MigrationSetInputs, MigrationSetProvider, MigrationSetSettings, MigrationSetState } from "./migration-set";
 import { MANIFEST_KEY, MANIFEST_VALUE, type MigrationManifest, readManifest } from "./migration-set-manifest";
@@ -137,6 +138,10 @@ function checkSettings(settings: unknown, fail: (property: string, reason: strin
       else if (typeof v !== "string" || !SEVERITIES.includes(v)) fail(at(`ruleSeverity.${rule}`), `must be one of ${SEVERITIES.join(", ")}; got ${describe(v)}`);
     }
   }
+  // Whoever declares the resource, its settings stay within the tier's limits (the stack settings
+  // parser refuses the same, naming the stack file's keys).
+  const shaped = (TIERS as readonly string[]).includes(s.tier as string) && THRESHOLDS.includes(s.backupBefore as string) && THRESHOLDS.includes(s.requireApprovalAt as string) && isRecord(s.ruleSeverity);
+  if (shaped) for (const p of tierLimitProblems(s.tier as Tier, s as unknown as TierRiskSettings)) fail(at(p.key), p.message);
   if (typeof s.backupRetentionDays !== "number" || !Number.isInteger(s.backupRetentionDays) || s.backupRetentionDays < 1) fail(at("backupRetentionDays"), `must be a whole number of days, 1 or more; got ${describe(s.backupRetentionDays)}`);
   if (!Array.isArray(s.extensions) || s.extensions.some((e) => typeof e !== "string" || e === "")) fail(at("extensions"), `must list the extensions the stack declares; got ${describe(s.extensions)}`);
 }
@@ -288,19 +293,35 @@ function passwordsOf(url: unknown): string[] {
  * files, a refused plan, a changed file) is the user's to act on, so it carries no stack trace;
  * anything else keeps its stack, redacted too, for the provider's log.
  */
-function userFacing(error: unknown, url: unknown): Error {
-  const secrets = passwordsOf(url);
-  const message = redactText(error instanceof Error ? error.message : String(error), secrets);
+function userFacing(error: unknown, props: Record<string, unknown> | undefined): Error {
+  const secrets = passwordsOf(props?.databaseUrl);
+  const message = withCliHint(redactText(error instanceof Error ? error.message : String(error), secrets), props);
   const out = new Error(message);
   out.stack = error instanceof DbpipeError || !(error instanceof Error) ? message : redactText(error.stack ?? message, secrets);
   return out;
 }
 
-async function guarded<T>(url: unknown, fn: () => Promise<T>): Promise<T> {
+/**
+ * A message of the core that asks for a `dbpipe` command (`dbpipe repair` after a failed
+ * no-transaction migration), with how to run it on the database this `pulumi up` migrates: the CLI
+ * does not know that database unless it is told.
+ */
+function withCliHint(message: string, props: Record<string, unknown> | undefined): string {
+  if (!/`dbpipe (repair|baseline|down)\b/.test(message)) return message;
+  const settings = props?.settings;
+  const stack = isRecord(settings) && typeof settings.stack === "string" && settings.stack !== "" ? settings.stack : "<stack>";
+  return (
+    `${message}\nRun that dbpipe command from this project's folder, on the database pulumi up migrates: add ` +
+    `--stack ${stack} --database-url "$(pulumi stack output migrationUrl --show-secrets --stack ${stack})" ` +
+    `(an rds stack reached through \`dbpipe tunnel\`: the tunnel's local end as the URL's host, with sslmode=verify-ca); then run pulumi up again.`
+  );
+}
+
+async function guarded<T>(props: Record<string, unknown> | undefined, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    throw userFacing(error, url);
+    throw userFacing(error, props);
   }
 }
 
@@ -309,8 +330,13 @@ function inputsOf(props: Record<string, unknown>): MigrationSetInputs {
   return props as unknown as MigrationSetInputs;
 }
 
-/** Runs the core's deploy and returns the full outputs: everything, since what `update` leaves out is wiped from the state. */
-async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs> {
+/**
+ * Runs the core's deploy and returns the full outputs: everything, since what `update` leaves out is
+ * wiped from the state. An update that applies nothing (a changed setting, approval or URL) keeps
+ * what the last run that did apply migrations recorded, as a `pulumi up` that does not update the
+ * resource keeps it: `lastApplied` and `backupKey` name the last migrations applied, whatever ran since.
+ */
+async function run(props: Record<string, unknown>, olds?: Record<string, unknown>): Promise<MigrationSetOutputs> {
   const inputs = inputsOf(props);
   // Check has made sure it reads.
   const manifest = readManifest(inputs.manifest) as MigrationManifest;
@@ -336,38 +362,43 @@ async function run(props: Record<string, unknown>): Promise<MigrationSetOutputs>
     backup: inputs.backup,
     manifestSha256: manifestSha256(manifest),
     ...historyState(outcome.history),
-    lastApplied: outcome.applied,
-    backupKey: outcome.backupKey,
+    ...(outcome.applied.length === 0 && olds !== undefined ? lastRunOf(olds) : { lastApplied: outcome.applied, backupKey: outcome.backupKey }),
     lastRunAt: new Date().toISOString(),
   };
+}
+
+/** What a previous state says the last run that applied migrations did. */
+function lastRunOf(olds: Record<string, unknown>): Pick<MigrationSetState, "lastApplied" | "backupKey"> {
+  const lastApplied = Array.isArray(olds.lastApplied) && olds.lastApplied.every((v) => typeof v === "string") ? (olds.lastApplied as string[]) : [];
+  return { lastApplied, backupKey: lastApplied.length > 0 && typeof olds.backupKey === "string" ? olds.backupKey : null };
 }
 
 /** The provider. */
 export const migrationSetProvider: MigrationSetProvider = {
   async check(_olds, news) {
-    return guarded(news.databaseUrl, async () => ({ inputs: news, failures: checkInputs(news) }));
+    return guarded(news, async () => ({ inputs: news, failures: checkInputs(news) }));
   },
 
   async diff(_id, olds, news) {
-    return guarded(news.databaseUrl, async () => {
+    return guarded(news, async () => {
       const changed = changedProperties(olds, news);
       return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
     });
   },
 
   async create(inputs) {
-    return guarded(inputs.databaseUrl, async () => {
+    return guarded(inputs, async () => {
       const outs = await run(inputs);
       return { id: `${outs.settings.stack}:${HISTORY_TABLE}`, outs };
     });
   },
 
-  async update(_id, _olds, news) {
-    return guarded(news.databaseUrl, async () => ({ outs: await run(news) }));
+  async update(_id, olds, news) {
+    return guarded(news, async () => ({ outs: await run(news, olds) }));
   },
 
   async read(id, props = {}) {
-    return guarded(props.databaseUrl, async () => {
+    return guarded(props, async () => {
       const url = props.databaseUrl;
       if (typeof url !== "string") throw new Error("the resource's state has no databaseUrl: run `pulumi up` to record it");
       // Loaded here: Check and Diff need no session.

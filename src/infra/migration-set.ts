@@ -108,7 +108,7 @@ export interface MigrationSetState {
   applied: Record<string, string>;
   /** The newest applied migration (`0006_add_invoices`); null when none is. */
   head: string | null;
-  /** The versions the last create or update applied, in order. */
+  /** The versions the last create or update that applied any applied, in order (an update that applies nothing keeps them). */
   lastApplied: string[];
   /** The key (in the `backup` store) of the backup taken before them; null when none was needed. */
   backupKey: string | null;

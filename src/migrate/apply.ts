@@ -97,7 +97,7 @@ export async function applyMigration(client: Client, m: Migration, timeouts: Tim
 }
 
 async function applyInTransaction(client: Client, m: Migration, timeouts: Timeouts, record: ApplyRecord): Promise<number> {
-  return runInOwnTransaction(client, m, m.up, timeouts, [successRow(client, m, record)], "Its transaction was rolled back: the migration left no changes and will run again on the next `dbpipe up`.");
+  return runInOwnTransaction(client, m, m.up, timeouts, [successRow(client, m, record)], "Its transaction was rolled back: the migration left no changes and runs again on the next `dbpipe up` or `pulumi up`.");
 }
 
 /**

@@ -388,7 +388,7 @@ function notAFolder(absDir: string, error: unknown): string {
   // A symbolic link that loops or leads nowhere is said to be one, as for a file.
   const looked = look(absDir);
   if ("problem" in looked && !looked.missing) return looked.problem;
-  if (code === "ENOENT") return "no such folder: create it, or point --dir at your migrations";
+  if (code === "ENOENT") return "no such folder: create it, or point dbpipe at your migrations (dbpipe:migrationsDir in the stack file, or --dir)";
   return `cannot read the folder (${code ?? (error as Error).message})`;
 }
 

@@ -111,7 +111,8 @@ export function computeVerdict(migrations: readonly LintedMigration[], settings:
       decisions.push({ version: m.version, risk: m.risk, backupRequired, approval: "not-needed" });
       continue;
     }
-    const forVersion = approvals.filter((a) => a.version === m.version);
+    // By the version's value, as migrations are told apart everywhere: "5" approves 0005_x.sql.
+    const forVersion = approvals.filter((a) => BigInt(a.version) === BigInt(m.version));
     const valid = forVersion.find((a) => a.checksum === m.checksum);
     if (valid) {
       decisions.push({ version: m.version, risk: m.risk, backupRequired, approval: "approved", approvedBy: valid });

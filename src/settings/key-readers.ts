@@ -130,6 +130,11 @@ export function readApprovals(value: unknown): Approval[] {
         throw new ValueProblem(`[${i}].${name} ${(error as Error).message === "must not be empty" || entry[name] === undefined ? "is required" : (error as Error).message}`);
       }
     };
+    // An unquoted version is a YAML number: 0005 arrives as 5, and some YAML readers take a leading
+    // 0 for octal (0010 as 8). What the reviewer approved must be what dbpipe reads: refuse it.
+    if (typeof entry.version === "number") {
+      throw new ValueProblem(`[${i}].version must be quoted, as in version: "0005": unquoted, YAML reads it as the number ${entry.version}, which drops leading zeros (some YAML readers even take a leading 0 for octal)`);
+    }
     const version = field("version");
     if (!/^\d+$/.test(version)) throw new ValueProblem(`[${i}].version must be a migration version (digits), got ${describe(version)}`);
     const checksum = field("checksum");

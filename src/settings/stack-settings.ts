@@ -1,6 +1,6 @@
 import { didYouMean } from "../text/did-you-mean";
 import { RDS_INSTANCE_CLASS_MEMORY_GIB, maxConnections } from "./rds-instance-classes";
-import { KEYS, KEYS_BY_NAME, isUnsetValue, keyEntry, tierDefault } from "./keys";
+import { KEYS, KEYS_BY_NAME, isUnsetValue, tierDefault } from "./keys";
 import {
   CONFIG_NAMESPACE,
   type RawStackConfig,
@@ -8,9 +8,9 @@ import {
   type SettingsProblem,
   type StackSettings,
 } from "./stack-settings-types";
-import { RISK_LEVELS, type RiskThreshold, thresholdRank } from "../risk-level";
+import { tierLimitProblems } from "./tier-limits";
 import { MIN_BACKUP_RETENTION_DAYS, TIERS, isTier, type Tier } from "./tiers";
-import { ValueProblem } from "./values";
+import { ValueProblem, withoutSecretValue } from "./values";
 
 /**
  * A stack's settings, parsed once at the boundary. Untrusted config in (from `Pulumi.<stack>.yaml`
@@ -71,7 +71,9 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
 
   function problem(name: string, message: string): void {
     const fullKey = prefix + name;
-    problems.push({ key: fullKey, message, line: lineOf(fullKey) });
+    const key = name.split(".")[0];
+    const shown = raw.secretKeys.has(prefix + key) ? withoutSecretValue(message, values.get(key)) : message;
+    problems.push({ key: fullKey, message: shown, line: lineOf(fullKey) });
   }
 
   /** Reads one key with its reader, recording its problems (and returning undefined) when it does not fit. */
@@ -79,12 +81,14 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
     const entry = KEYS_BY_NAME.get(name);
     if (entry === undefined || !values.has(name)) return undefined;
     const fullKey = prefix + name;
+    const secret = raw.secretKeys.has(fullKey);
     try {
-      return entry.read(values.get(name), { stack: raw.stack, fullKey, secret: raw.secretKeys.has(fullKey) });
+      return entry.read(values.get(name), { stack: raw.stack, fullKey, secret });
     } catch (error) {
       if (!(error instanceof ValueProblem)) throw error;
       for (const part of error.parts ?? [{ suffix: "", message: error.message }]) {
-        problems.push({ key: fullKey + part.suffix, message: part.message, line: lineOf(fullKey + part.suffix) ?? lineOf(fullKey) });
+        const message = secret ? withoutSecretValue(part.message, values.get(name)) : part.message;
+        problems.push({ key: fullKey + part.suffix, message, line: lineOf(fullKey + part.suffix) ?? lineOf(fullKey) });
       }
       return undefined;
     }
@@ -123,11 +127,8 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
     if (values.has("backupRetentionDays") && infra.backupRetentionDays < MIN_BACKUP_RETENTION_DAYS[tier]) {
       problem("backupRetentionDays", `${infra.backupRetentionDays} is below the ${tier} tier's minimum of ${MIN_BACKUP_RETENTION_DAYS[tier]} days`);
     }
-    // A stack may ask for backups earlier than its tier does, never later.
-    const tierBackupBefore = tierDefault(keyEntry("backupBefore"), tier) as RiskThreshold;
-    if (thresholdRank(risk.backupBefore) > thresholdRank(tierBackupBefore)) {
-      problem("backupBefore", `cannot be ${risk.backupBefore} in ${tier}: the tier takes a backup before every migration of ${tierBackupBefore} risk or above (allowed: ${RISK_LEVELS.slice(0, thresholdRank(tierBackupBefore) + 1).join(", ")})`);
-    }
+    // A stack may ask for backups and approvals earlier than its tier does, never later.
+    for (const p of tierLimitProblems(tier, risk)) problem(p.key, p.message);
     if (tier === "prod") {
       for (const entry of KEYS) {
         if (entry.prodRequires === undefined || entry.lands === "tier") continue;
@@ -135,7 +136,6 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
         const value = (settings[area] as unknown as Record<string, unknown>)[field];
         if (value !== entry.prodRequires.value) problem(entry.name, `must be ${String(entry.prodRequires.value)} in prod: ${entry.prodRequires.because}`);
       }
-      if (risk.requireApprovalAt === "never") problem("requireApprovalAt", "cannot be never in prod: high-risk migrations need an approval");
       // Not for the tier's bare defaults the CLI falls back to without a stack file (no values at
       // all): nothing is deployed from those, and `pulumi up` always has Pulumi.yaml's defaults.
       if (infra.awsRegion === undefined && Object.keys(raw.values).length > 0) {

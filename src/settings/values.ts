@@ -109,3 +109,35 @@ export function describe(value: unknown): string {
   }
   return String(value);
 }
+
+/**
+ * `message` about a value set with `pulumi config set --secret`, without the value: each string in
+ * it (as {@link describe} shows it, and verbatim) gives way to "a secret value (not shown)". A
+ * secret's problem says what is wrong with it, never what it is.
+ */
+export function withoutSecretValue(message: string, value: unknown): string {
+  const strings: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === "string") {
+      // A list or map given as JSON text (how Pulumi hands one over) holds the strings to hide.
+      if (/^\s*[[{]/.test(v)) {
+        try {
+          collect(JSON.parse(v));
+        } catch {
+          // Not JSON: the text itself is the secret.
+        }
+      }
+      strings.push(v, v.trim());
+    } else if (typeof v === "number" || typeof v === "boolean") strings.push(String(v));
+    else if (v !== null && typeof v === "object") for (const item of Object.values(v)) collect(item);
+  };
+  collect(value);
+  const hidden = "a secret value (not shown)";
+  const unique = [...new Set(strings)].filter((s) => s !== "").sort((a, b) => b.length - a.length);
+  let out = message;
+  for (const s of unique) out = out.split(describe(s)).join(hidden);
+  // Written into a sentence as it is (`db.x.y is not an instance class ...`), or cut short; not the
+  // shortest strings, which would match ordinary words.
+  for (const s of unique.flatMap((s) => [s, s.slice(0, 37)]).filter((s) => s.length >= 4)) out = out.split(s).join(hidden);
+  return out;
+}

@@ -174,6 +174,37 @@ describe("a prod MigrationSet", () => {
     inputs = news;
   });
 
+  it("Update with nothing to apply (a setting changed) keeps naming the last migrations applied and their backup", async () => {
+    const registered = await registerMigrationSet("prod", { databaseUrl, migrationsDir, backup: pathToFileURL(storeDir).href }, { "dbpipe:lockTimeout": "7s" });
+    const { inputs: news } = await provider.check(URN, {}, registered.inputs);
+    expect(await provider.diff(URN, id, outputs, news)).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
+    const updated = await provider.update(URN, id, outputs, news);
+    states.push(updated);
+    expect((updated.settings as { lockTimeoutMs: number }).lockTimeoutMs).toBe(7000);
+    expect({ lastApplied: updated.lastApplied, backupKey: updated.backupKey, head: updated.head }).toEqual({ lastApplied: ["0004"], backupKey: outputs.backupKey, head: "0004_drop_legacy_code" });
+    expect(updated.lastRunAt).not.toBe(outputs.lastRunAt);
+    outputs = updated;
+    inputs = news;
+  });
+
+  it("Update fails a no-transaction migration part way, and says how to repair it from the project, which works as said", async () => {
+    write("0005_index_customers.sql", "-- dbpipe:no-transaction\nCREATE INDEX CONCURRENTLY customers_email ON customers (email);\nCREATE INDEX CONCURRENTLY broken ON no_such_table (x);\n");
+    const message = await failure(provider.update(URN, id, outputs, await preview()));
+    expect(message).toContain("the migration is recorded as failed. Fix the database by hand, then run `dbpipe repair`.");
+    const hint = `Run that dbpipe command from this project's folder, on the database pulumi up migrates: add --stack prod --database-url "$(pulumi stack output migrationUrl --show-secrets --stack prod)"`;
+    expect(message).toContain(hint);
+    // What the hint says, with the URL `pulumi stack output` would print (a local server: no tunnel).
+    await withClient(adminUrl, (c) => c.query("DROP INDEX customers_email"));
+    const repair = spawnSync(process.execPath, [path.join(clone, "bin/dbpipe.js"), "repair", "--stack", "prod", "--dir", migrationsDir, "--database-url", databaseUrl], {
+      cwd: clone,
+      env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "", DATABASE_URL_DIRECT: "" },
+      encoding: "utf8",
+    });
+    expect({ status: repair.status, stderr: repair.stderr }).toEqual({ status: 0, stderr: "" });
+    expect((await history()).map((r) => r.version)).toEqual(["0001", "0002", "0003", "0004"]);
+    fs.rmSync(path.join(migrationsDir, "0005_index_customers.sql"));
+  });
+
   it("Read shows migrations applied, changed or removed outside Pulumi, and the next Diff updates", async () => {
     await withClient(adminUrl, async (c) => {
       await c.query("UPDATE dbpipe.schema_migrations SET checksum = repeat('e', 64) WHERE version = '0002'");
@@ -213,7 +244,7 @@ describe("a prod MigrationSet", () => {
       expect(rest).not.toContain(PASSWORD);
       for (const sql of SQL_PIECES) expect(rest).not.toContain(sql);
     }
-    expect(errors).toHaveLength(2);
+    expect(errors).toHaveLength(3);
     for (const text of [...errors, provider.stderr]) {
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain(encodeURIComponent(PASSWORD));

@@ -178,11 +178,22 @@ describe("Check", () => {
   });
 
   it("refuses a rule id that is not a rule with the sentence every command gives", async () => {
-    const settings = { ...(registered.inputs.settings as { ruleSeverity: object }), ruleSeverity: { "drop-tabel": "low", "drop-table": "medium" } };
+    const settings = { ...(registered.inputs.settings as { ruleSeverity: object }), ruleSeverity: { "drop-tabel": "low", "drop-table": "high" } };
     const { failures } = await provider.check(URN, {}, news({ settings }));
     expect(failures).toEqual([
       { property: "settings.ruleSeverity.drop-tabel", reason: "no such rule (did you mean drop-table?); `dbpipe lint` prints rule ids beside each finding" },
     ]);
+  });
+
+  it("refuses settings that loosen the tier, whoever declares the resource: a prod set without approvals, or with a high rule lowered", async () => {
+    const prod = { ...(registered.inputs.settings as object), tier: "prod", requireApprovalAt: "never", ruleSeverity: { "drop-table": "off", "drop-column": "low" } };
+    const { failures } = await provider.check(URN, {}, news({ settings: prod }));
+    expect(failures?.map((f) => `${f.property}: ${f.reason}`)).toEqual([
+      "settings.requireApprovalAt: cannot be never in prod: the tier refuses high-risk migrations without an approval (allowed: low, medium, high)",
+      "settings.ruleSeverity.drop-table: cannot be off in prod: drop-table findings are high risk, and the tier refuses high-risk migrations without an approval, so a rule may be raised there but not lowered below high; approve the migration in dbpipe:approvals instead (`dbpipe lint` prints the entry to add when it refuses one)",
+    ]);
+    const dev = { ...prod, tier: "dev", backupBefore: "never" };
+    expect((await provider.check(URN, {}, news({ settings: dev }))).failures).toEqual([]);
   });
 
   it("refuses a manifest that is not the JSON text of a map, and takes the map a state from before holds", async () => {

@@ -82,7 +82,7 @@ describe("loading migrations", () => {
 
   it("says so when the folder does not exist", () => {
     const dir = tempFolder();
-    expect(() => loadMigrations(path.join(dir, "nope"), { displayBase: dir })).toThrow("nope: no such folder: create it, or point --dir at your migrations");
+    expect(() => loadMigrations(path.join(dir, "nope"), { displayBase: dir })).toThrow("nope: no such folder: create it, or point dbpipe at your migrations (dbpipe:migrationsDir in the stack file, or --dir)");
   });
 
   it("reads plain numbered SQL with dashes", () => {

@@ -120,7 +120,7 @@ describe("files that are not plain files", () => {
     ["a FIFO", (at) => execFileSync("mkfifo", [at]), /: is a named pipe, not a folder of migrations$/],
     ["a file", (at) => fs.writeFileSync(at, "SELECT 1;\n"), /: is a file, not a folder of migrations$/],
     ["a symlink to a file", (at) => (fs.writeFileSync(`${at}.sql`, "SELECT 1;\n"), fs.symlinkSync(`${path.basename(at)}.sql`, at)), /: is a symbolic link to a file, not a folder of migrations$/],
-    ["missing", () => undefined, /: no such folder: create it, or point --dir at your migrations$/],
+    ["missing", () => undefined, /: no such folder: create it, or point dbpipe at your migrations \(dbpipe:migrationsDir in the stack file, or --dir\)$/],
   ];
   it.each(folders)("refuses a migrations folder that is %s, naming it", (_what, make, why) => {
     const dir = tempFolder();

@@ -165,6 +165,28 @@ describe("infra settings", () => {
     expect(parse({ "dbpipe:tier": "dev", "dbpipe:backupBefore": "never" }, { stack: "dev" }).risk.backupBefore).toBe("never");
   });
 
+  it("refuse approvals later than the tier asks for them, in prod, and accept earlier ones", () => {
+    expect(problems({ ...prodConfig(), "dbpipe:requireApprovalAt": "never" })).toBe(
+      only("dbpipe:requireApprovalAt: cannot be never in prod: the tier refuses high-risk migrations without an approval (allowed: low, medium, high)"),
+    );
+    expect(parse({ ...prodConfig(), "dbpipe:requireApprovalAt": "medium" }).risk.requireApprovalAt).toBe("medium");
+    expect(parse({ "dbpipe:tier": "test", "dbpipe:requireApprovalAt": "never" }, { stack: "staging" }).risk.requireApprovalAt).toBe("never");
+  });
+
+  it("refuse lowering or turning off a high rule in prod (it would skip the approval), and accept raising rules and lowering the others", () => {
+    const lowered = { ...prodConfig(), "dbpipe:ruleSeverity": JSON.stringify({ "drop-table": "low", truncate: "off", "update-without-where": "high", "drop-column": "low", "missing-lock-timeout": "off", "create-extension": "high" }) };
+    const because = "findings are high risk, and the tier refuses high-risk migrations without an approval, so a rule may be raised there but not lowered below high; approve the migration in dbpipe:approvals instead (`dbpipe lint` prints the entry to add when it refuses one)";
+    expect(problems(lowered)).toBe(
+      "Pulumi config: invalid stack settings:\n" +
+        `  Pulumi config: dbpipe:ruleSeverity.drop-table: cannot be low in prod: drop-table ${because}\n` +
+        `  Pulumi config: dbpipe:ruleSeverity.truncate: cannot be off in prod: truncate ${because}`,
+    );
+    const accepted = { ...prodConfig(), "dbpipe:ruleSeverity": JSON.stringify({ "update-without-where": "high", "drop-column": "low", "missing-lock-timeout": "off", "create-extension": "high" }) };
+    expect(parse(accepted).risk.ruleSeverity).toEqual({ "update-without-where": "high", "drop-column": "low", "missing-lock-timeout": "off", "create-extension": "high" });
+    // Other tiers do not require approvals: there a rule may be lowered or turned off.
+    expect(parse({ "dbpipe:tier": "test", "dbpipe:ruleSeverity": JSON.stringify({ "drop-table": "off" }) }, { stack: "staging" }).risk.ruleSeverity).toEqual({ "drop-table": "off" });
+  });
+
   it("refuse a retention below the tier's minimum", () => {
     expect(problems({ ...prodConfig(), "dbpipe:backupRetentionDays": "14" })).toBe(only("dbpipe:backupRetentionDays: 14 is below the prod tier's minimum of 30 days"));
   });

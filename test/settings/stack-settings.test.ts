@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RULES } from "../../src/sql/rules";
-import { RULE_IDS } from "../../src/sql/rules/ids";
+import { RULE_IDS, RULE_SEVERITY } from "../../src/sql/rules/ids";
 import { KEYS, keyDescription, keyEntry, tierDefault } from "../../src/settings/keys";
 import { loadStackSettings, readStackFile } from "../../src/settings/stack-file";
 import { SettingsError, type StackSettings, parseStackSettings } from "../../src/settings/stack-settings";
@@ -84,8 +84,9 @@ describe("dbpipe:ruleSeverity", () => {
     expect(parse).toThrow("dbpipe:ruleSeverity.drop-tabel: no such rule (did you mean drop-table?)");
   });
 
-  it("checks against the rule registry's own ids", () => {
+  it("checks against the rule registry's own ids and default severities", () => {
     expect([...RULE_IDS].sort()).toEqual(RULES.map((r) => r.id).sort());
+    expect(Object.fromEntries(RULES.map((r) => [r.id, r.severity]))).toEqual(RULE_SEVERITY);
   });
 });
 
