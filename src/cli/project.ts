@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { DbpipeError, InputError, databaseFailure } from "../errors";
 import type { StackStore } from "../backup/stack-store";
 import type { EngineOptions } from "../migrate/run";
@@ -30,8 +30,14 @@ export interface ProjectFlags {
 export function addProjectOptions(command: Command): Command {
   return command
     .option("--stack <name>", "stack whose settings apply (Pulumi.<name>.yaml)", "dev")
-    .option("--dir <folder>", "migrations folder (default: the stack's dbpipe:migrationsDir, migrations/)")
+    .option("--dir <folder>", "migrations folder (default: the stack's dbpipe:migrationsDir, migrations/)", nonEmptyFolder)
     .addOption(new Option("--layout <layout>", "migrations layout (default: detected)").choices([...MIGRATION_LAYOUTS]));
+}
+
+/** `--dir=` (an empty value, as a shell variable that is not set gives) names no folder: refused rather than read as the default. */
+function nonEmptyFolder(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("must name a folder, got an empty value");
+  return value;
 }
 
 /** Adds `--database-url`. */

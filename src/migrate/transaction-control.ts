@@ -1,7 +1,7 @@
 import { InputError } from "../errors";
 import { checkSection, loadSectionChecker } from "../sql/check-parse";
 import { type SqlStatement, SqlSyntaxError, loadParser, parseSqlSection } from "../sql/parse";
-import { ENDS_TRANSACTION, plainWrapper, transactionKind } from "../sql/transactions";
+import { plainWrapper, transactionEnding, transactionEndingProblem } from "../sql/transactions";
 import type { Migration, SqlSection } from "../migration";
 
 /**
@@ -37,11 +37,7 @@ export class TransactionControlError extends InputError {
     /** What was left undone, e.g. `Nothing was applied.` */
     consequence: string,
   ) {
-    super(
-      `${file}:${line}:${column}: \`${statement}\` would end the transaction dbpipe runs this migration in: what comes before it would be committed apart from the migration's history row, and a later failure could not roll it back. ` +
-        "Split the migration into separate files at this point, or mark the file `-- dbpipe:no-transaction` to run its statements one by one. " +
-        `(A file wrapped whole in a plain \`BEGIN; ... COMMIT;\` is fine: dbpipe runs it without those two statements.) ${consequence}`,
-    );
+    super(`${file}:${line}:${column}: ${transactionEndingProblem(statement)} ${consequence}`);
   }
 }
 
@@ -69,11 +65,10 @@ export async function withoutTransactionControl(section: SqlSection, file: strin
     if (error instanceof SqlSyntaxError) return section;
     throw error;
   }
-  const ending = statements.filter((s) => ENDS_TRANSACTION.has(transactionKind(s) ?? ""));
-  if (ending.length === 0) return section;
   const wrapper = plainWrapper(statements);
   if (wrapper) return blank(section, wrapper);
-  const first = ending[0];
+  const first = transactionEnding(statements);
+  if (first === undefined) return section;
   throw new TransactionControlError(file, first.line, first.column, oneLine(first.text), consequence);
 }
 

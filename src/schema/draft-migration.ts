@@ -12,7 +12,8 @@ import { type SchemaDriftOptions, schemaDrift } from "./schema-drift";
 /**
  * `diff`: the changes made by hand on a (dev) database, as a new migration file to review — the
  * SQL that takes the schema its migrations give to the schema it has — with the next version, in
- * the folder's layout. The file is then linted and judged like any other migration.
+ * the folder's layout. The file is then linted and judged like any other migration. Refused while
+ * migrations are pending: the comparison leaves them out, so the new file would repeat them.
  */
 
 /** Options of {@link draftMigration}. */
@@ -44,6 +45,8 @@ export interface DraftedMigration {
   notes: string[];
   /** True when the new migration was recorded as applied on the database. */
   markedApplied: boolean;
+  /** How to delete the new migration again (`delete migrations/0004_x.sql`); null with no file. */
+  removal: string | null;
 }
 
 const NAME = /^[A-Za-z0-9_]+$/;
@@ -60,7 +63,7 @@ export async function draftMigration(options: SchemaDriftOptions, draft: DraftOp
   const drift = await schemaDrift(options);
   // The other way round from `verify`: what turns the migrations' schema into the database's.
   const reverse = compareSchemas(drift.actual, drift.expected);
-  const result: DraftedMigration = { differences: drift.differences, file: null, version: null, sql: [], layout: drift.layout, notes: drift.notes, markedApplied: false };
+  const result: DraftedMigration = { differences: drift.differences, file: null, version: null, sql: [], layout: drift.layout, notes: drift.notes, markedApplied: false, removal: null };
   if (reverse.length === 0) return result;
   result.sql = sqlToMatch(drift.actual, drift.expected, reverse);
 
@@ -71,11 +74,15 @@ export async function draftMigration(options: SchemaDriftOptions, draft: DraftOp
   const file = path.join(dir, relative);
   result.version = version;
   result.file = display(file, options.displayBase ?? process.cwd());
+  // The comparison leaves pending migrations out: a new file would repeat what they do.
   const pending = migrations.filter((m) => !drift.applied.includes(m.version));
-  if (draft.markApplied && pending.length > 0) {
-    throw new InputError(`--mark-applied: ${pending.length} migration(s) (${pending.map((m) => m.version).join(", ")}) are not applied to this database yet; run \`dbpipe up\` first, then diff again`);
+  const journal = drift.layout === "drizzle" && fs.existsSync(path.join(dir, "meta", "_journal.json")) ? display(path.join(dir, "meta", "_journal.json"), options.displayBase ?? process.cwd()) : undefined;
+  result.removal = removal(result.file, drift.layout, journal);
+  if (pending.length > 0 && (draft.markApplied || !draft.dryRun)) throw pendingError(pending, drift.layout, journal, draft.markApplied);
+  if (draft.dryRun) {
+    if (pending.length > 0) result.notes = [...result.notes, "without --dry-run, diff refuses to write it while migrations are pending: it would repeat their changes"];
+    return result;
   }
-  if (draft.dryRun) return result;
 
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, render(result.sql, drift.layout), { flag: "wx" });
@@ -86,6 +93,22 @@ export async function draftMigration(options: SchemaDriftOptions, draft: DraftOp
     result.markedApplied = true;
   }
   return result;
+}
+
+function pendingError(pending: readonly Migration[], layout: MigrationLayout, journal: string | undefined, markApplied: boolean | undefined): InputError {
+  const files = pending.map((m) => m.file).join(", ");
+  const [it, its] = pending.length === 1 ? ["it", "its"] : ["them", "their"];
+  return new InputError(
+    `${markApplied ? "--mark-applied: " : ""}${pending.length} migration(s) (${files}) are not applied to this database yet, and a new migration would repeat ${its} changes. ` +
+      `Apply ${it} with \`dbpipe up\` if the database should get ${it}; if ${its} changes are already in this database (a file \`dbpipe diff\` wrote, say), ` +
+      `${pending.map((m) => removal(m.file, layout, journal)).join(" and ")} instead. Then diff again. Nothing was written.`,
+  );
+}
+
+/** How to delete the migration in `file` (as displayed) in the folder's layout: its Prisma folder; its entry in Drizzle's `journal` too. */
+function removal(file: string, layout: MigrationLayout, journal: string | undefined): string {
+  if (layout === "prisma") return `delete the folder ${path.dirname(file)}`;
+  return journal ? `delete ${file} and its entry in ${journal}` : `delete ${file}`;
 }
 
 /** The next version: one more than the newest, as wide; a UTC timestamp where versions are timestamps (and for Prisma). */

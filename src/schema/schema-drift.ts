@@ -1,8 +1,9 @@
 import type { Client } from "pg";
-import { FailureError } from "../errors";
+import { FailureError, InputError } from "../errors";
 import { applyMigration } from "../migrate/apply";
 import { type MigrationLayout, loadFiles } from "../migrate/files";
-import { ensureHistory, readHistory } from "../migrate/history";
+import { type HistoryRow, ensureHistory, readHistory } from "../migrate/history";
+import { buildPlan } from "../migrate/plan";
 import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
 import { inOwnTransaction } from "../migrate/transaction-control";
@@ -17,6 +18,8 @@ import { withScratchDatabase } from "./scratch";
  * history) are applied, so pending migrations are not drift; with no history, all of them are.
  * The scratch database gets the live session's `search_path` (creating its schemas) and the
  * default privileges the live user's objects get, so that migrations land where they land live.
+ * An applied migration whose file was changed since, or is gone, is refused (as `up` and `status`
+ * refuse it): a replay of other files than the ones applied gives no schema to compare with.
  */
 
 /** What the comparison needs. */
@@ -65,6 +68,7 @@ export async function schemaDrift(options: SchemaDriftOptions): Promise<SchemaDr
   const notes: string[] = [];
   const live = await withSession(options.databaseUrl, async (client) => {
     const history = await readHistory(client);
+    assertReplayable(files.migrations, history);
     const actual = await inspectSchema(client, { roles });
     const setup = await sessionSetup(client);
     return { history, actual, setup };
@@ -78,8 +82,6 @@ export async function schemaDrift(options: SchemaDriftOptions): Promise<SchemaDr
     toApply = files.migrations.filter((m) => applied.has(m.order));
     const pending = files.migrations.filter((m) => !applied.has(m.order));
     if (pending.length > 0) notes.push(`${pending.length} pending migration(s) (${pending.map((m) => m.version).join(", ")}) not applied to the database were left out`);
-    const gone = live.history.filter((h) => h.success && !files.migrations.some((m) => m.order === BigInt(h.version)));
-    if (gone.length > 0) notes.push(`applied migration(s) ${gone.map((h) => h.version).join(", ")} have no file any more, so the comparison cannot include them`);
   }
   const expected = await withScratchDatabase(options.scratchServerUrl, async (scratchUrl) => {
     await withSession(scratchUrl, (client) => prepareScratch(client, live.setup, roles, scratchUrl));
@@ -90,6 +92,27 @@ export async function schemaDrift(options: SchemaDriftOptions): Promise<SchemaDr
     });
   });
   return { layout: files.layout, migrations: files.migrations, applied: toApply.map((m) => m.version), differences: compareSchemas(expected, live.actual), notes, expected, actual: live.actual };
+}
+
+/**
+ * Refuses (exit 2) when an applied migration's file is not what was applied: its checksum differs
+ * from the history's, or it is gone. The problems are the plan's, worded as `status` and `up` word them.
+ */
+function assertReplayable(migrations: readonly Migration[], history: readonly HistoryRow[]): void {
+  const plan = buildPlan(migrations, history, { outOfOrder: true });
+  const versions = new Set(
+    plan.entries
+      .filter((e) => (e.status === "modified" && e.history!.checksum !== e.migration!.checksum) || e.status === "missing")
+      .map((e) => e.version),
+  );
+  const problems = plan.problems.filter((p) => versions.has(p.version));
+  if (problems.length === 0) return;
+  const why = "Nothing was compared: replaying files other than the ones the database applied gives no schema to compare it with.";
+  throw new InputError(
+    problems.length === 1
+      ? `${problems[0].message}\n${why}`
+      : `${problems.length} applied migrations differ from their files:\n${problems.map((p) => `  - ${p.message}`).join("\n")}\n${why}`,
+  );
 }
 
 /** What of the live session a scratch database copies. */

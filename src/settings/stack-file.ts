@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
+import { didYouMean } from "../text/did-you-mean";
 import type { LineCounter } from "yaml";
 import { type ParseOptions, type RawStackConfig, type StackSettings, SettingsError, parseStackSettings, tierOfStackName } from "./stack-settings";
 
@@ -9,6 +10,9 @@ import { type ParseOptions, type RawStackConfig, type StackSettings, SettingsErr
  * encrypted (`secure: v1:...`): the CLI sees that they are secrets but cannot read them, which is
  * all it needs: migrations take their URL from `--database-url` or the environment.
  */
+
+/** The top-level keys of a Pulumi stack file (Pulumi's ProjectStack). */
+const STACK_FILE_KEYS: readonly string[] = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
 
 /** Valid stack names: what Pulumi accepts, and safe as a file and folder name. */
 export const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -44,7 +48,8 @@ export function readStackFile(projectDir: string, stack: string): RawStackConfig
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
-    const line = first.linePos?.[0]?.line;
+    // Without pretty errors (which would add a code frame to the message) the line is the counter's.
+    const line = first.linePos?.[0]?.line ?? (first.pos?.[0] !== undefined ? lineCounter.linePos(first.pos[0]).line : undefined);
     throw new SettingsError(source, [{ key: "(file)", message: `not valid YAML: ${first.message.split("\n")[0]}`, line }]);
   }
   const values: Record<string, unknown> = {};
@@ -55,6 +60,17 @@ export function readStackFile(projectDir: string, stack: string): RawStackConfig
     return { stack, source, values, secretKeys, lines };
   }
   if (!isMap(root)) throw new SettingsError(source, [{ key: "(file)", message: "must be a YAML map with a config: section", line: 1 }]);
+  // A misspelt `config:` would drop every setting of the stack (a prod stack's approvals too) without a word.
+  const unknown = root.items.filter((i) => !STACK_FILE_KEYS.includes(String(isScalar(i.key) ? i.key.value : i.key)));
+  if (unknown.length > 0) {
+    throw new SettingsError(
+      source,
+      unknown.map((i) => {
+        const name = String(isScalar(i.key) ? i.key.value : i.key);
+        return { key: name, message: `is not a key of a stack file${didYouMean(name, STACK_FILE_KEYS, { ignoreCase: true, maxDistance: 3 })} (a stack file holds ${STACK_FILE_KEYS.join(", ")}; dbpipe's settings go under config:)`, line: lineOf(lineCounter, i.key) };
+      }),
+    );
+  }
   const config = root.get("config", true);
   if (config === undefined || config === null || (isScalar(config) && config.value === null)) {
     return { stack, source, values, secretKeys, lines };
@@ -96,7 +112,7 @@ function lineOf(counter: LineCounter, node: unknown): number | undefined {
  */
 export function loadStackSettings(projectDir: string, stack: string, options: ParseOptions = {}): StackSettings {
   if (!STACK_NAME.test(stack)) {
-    throw new SettingsError("--stack", [{ key: "--stack", message: `"${stack}" is not a valid stack name (letters, digits, _ . -)` }]);
+    throw new InputError(`--stack: "${stack}" is not a valid stack name (letters, digits, _ . -)`);
   }
   const raw = readStackFile(projectDir, stack);
   if (raw) return parseStackSettings(raw, options);

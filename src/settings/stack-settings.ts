@@ -59,7 +59,11 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
     const entry = KEYS_BY_NAME.get(name);
     if (entry === undefined) {
       const known = KEYS.map((k) => k.name);
-      problems.push({ key: fullKey, message: `unknown key${didYouMean(name, known, { ignoreCase: true, maxDistance: 2, show: (k) => prefix + k })}`, line: lineOf(fullKey) });
+      const message =
+        name === CONFIG_NAMESPACE
+          ? `is not a key: write each setting on its own line under config: as ${prefix}<key>: <value> (${prefix}tier: dev), not nested under ${prefix}`
+          : `unknown key${didYouMean(name, known, { ignoreCase: true, maxDistance: 2, show: (k) => prefix + k })}`;
+      problems.push({ key: fullKey, message, line: lineOf(fullKey) });
       continue;
     }
     // Pulumi applies Pulumi.yaml's defaults before the program sees its config, so a key without a

@@ -71,18 +71,18 @@ export function readDuration(value: unknown, limits?: DurationLimits): number {
 }
 
 /** Reads a structured value: as is from YAML, JSON-decoded from a string. */
-export function readStructured(value: unknown): unknown {
+export function readStructured(value: unknown, what: "list" | "map" | "list or map" = "list or map"): unknown {
   if (typeof value !== "string") return value;
   try {
     return JSON.parse(value);
   } catch {
-    throw new ValueProblem(`must be a YAML list or map (or JSON text of one), got ${describe(value)}`);
+    throw new ValueProblem(`must be a YAML ${what} (or the JSON text of one), got ${describe(value)}`);
   }
 }
 
 /** Reads a list of strings. */
 export function readStringList(value: unknown): string[] {
-  const list = readStructured(value);
+  const list = readStructured(value, "list");
   if (!Array.isArray(list)) throw new ValueProblem(`must be a list, got ${describe(list)}`);
   return list.map((item, i) => {
     if (typeof item !== "string" || item.trim() === "") throw new ValueProblem(`[${i}] must be a non-empty string, got ${describe(item)}`);
@@ -92,7 +92,7 @@ export function readStringList(value: unknown): string[] {
 
 /** Reads a map (a plain object). */
 export function readMap(value: unknown): Record<string, unknown> {
-  const map = readStructured(value);
+  const map = readStructured(value, "map");
   if (map === null || typeof map !== "object" || Array.isArray(map)) throw new ValueProblem(`must be a map, got ${describe(map)}`);
   return map as Record<string, unknown>;
 }

@@ -11,6 +11,8 @@ import { ruleIdProblem } from "./rules/ids";
 import type { AlterCommandContext, CommandScope, MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
 import { unusedAllow } from "./rules/unused-allow";
 import { type ColumnEvent, type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
+import { transactionEnding, transactionEndingProblem } from "./transactions";
+import { caretSnippet } from "../text/snippet";
 
 /**
  * Linting: every statement of every migration through every rule, into findings. A finding is
@@ -85,6 +87,8 @@ export interface ParseErrorRecord {
   message: string;
   /** The offending line with a caret under the column. */
   snippet: string;
+  /** True when the SQL parses but dbpipe cannot run it as it is (a COMMIT inside a transactional migration). */
+  cannotRun?: true;
 }
 
 /** The error a parse-error record stands for (its message is the one the parser's error had). */
@@ -238,6 +242,15 @@ export class Linter {
       if (migration.down) {
         const d = down ?? parseSqlSection(migration.down, migration.file);
         if (d instanceof SqlSyntaxError) throw d;
+        down = d;
+      }
+      // A file `dbpipe up` (or `down`) refuses to run fails lint as SQL that does not parse does,
+      // whatever the stack's rule settings: it is not a risk to weigh, it cannot run.
+      if (!migration.noTransaction) {
+        for (const section of [parsed, down]) {
+          const ending = section === undefined ? undefined : transactionEnding((section as ParsedSection).statements);
+          if (ending !== undefined) throw unrunnable(migration, ending);
+        }
       }
     } catch (error) {
       if (error instanceof SqlSyntaxError) return unparsable(migration, error);
@@ -531,13 +544,23 @@ function lintedMigration(migration: Migration, findings: Finding[], statements: 
   };
 }
 
-/** The result for a migration whose SQL does not parse. */
+/** The result for a migration whose SQL does not parse, or cannot run. */
 function unparsable(migration: Migration, error: SqlSyntaxError): LintedMigration {
   const snippet = error.message.slice(error.message.indexOf("\n") + 1);
   return {
     ...lintedMigration(migration, [], 0),
-    parseError: { file: error.file, line: error.line, column: error.column, message: error.parserMessage, snippet },
+    parseError: { file: error.file, line: error.line, column: error.column, message: error.parserMessage, snippet, ...(error instanceof UnrunnableSqlError ? { cannotRun: true as const } : {}) },
   };
+}
+
+/** SQL that parses but that dbpipe cannot run as it is: reported where a syntax error would be. */
+class UnrunnableSqlError extends SqlSyntaxError {}
+
+/** The error of a transactional migration with a statement that would end its transaction, at that statement. */
+function unrunnable(migration: Migration, statement: SqlStatement): SqlSyntaxError {
+  const first = statement.text.split("\n")[0];
+  const snippet = caretSnippet(" ".repeat(statement.column - 1) + first, statement.line, statement.column);
+  return new UnrunnableSqlError(migration.file, statement.line, statement.column, `${transactionEndingProblem(oneLine(statement.text))} \`dbpipe up\` refuses this file.`, snippet);
 }
 
 /** Parses a migration's up section, or the error when it does not parse (for callers that lint it later). */

@@ -35,3 +35,22 @@ export function plainWrapper(statements: readonly SqlStatement[]): [SqlStatement
   const plain = STARTS_TRANSACTION.has(start.kind!) && (start.options ?? []).length === 0 && end.kind === "TRANS_STMT_COMMIT" && !end.chain;
   return plain ? [control[0], control[1]] : undefined;
 }
+
+/**
+ * The first statement that would end the transaction a transactional migration runs in, once a
+ * plain wrapper around the whole section is set aside; undefined when there is none. What
+ * `dbpipe up` refuses a file for, and `dbpipe lint` too.
+ */
+export function transactionEnding(statements: readonly SqlStatement[]): SqlStatement | undefined {
+  const first = statements.find((s) => ENDS_TRANSACTION.has(transactionKind(s) ?? ""));
+  return first === undefined || plainWrapper(statements) ? undefined : first;
+}
+
+/** Why a transactional migration may not hold `statement` (on one line), and what to do instead. */
+export function transactionEndingProblem(statement: string): string {
+  return (
+    `\`${statement}\` would end the transaction dbpipe runs this migration in: what comes before it would be committed apart from the migration's history row, and a later failure could not roll it back. ` +
+    "Split the migration into separate files at this point, or mark the file `-- dbpipe:no-transaction` to run its statements one by one. " +
+    "(A file wrapped whole in a plain `BEGIN; ... COMMIT;` is fine: dbpipe runs it without those two statements.)"
+  );
+}

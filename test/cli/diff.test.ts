@@ -41,6 +41,48 @@ describe("dbpipe diff", () => {
     expect(again.stdout).toContain("No changes by hand");
   });
 
+  it("refuses to write another migration while one is pending (2), and the hint it prints after writing one works as written", async () => {
+    const { url, project, args } = await migrated({ "migrations/0001_customers.sql": "CREATE TABLE customers (id bigint PRIMARY KEY, total integer);\n" });
+    await withClient(url, (c) => c.query("ALTER TABLE customers ALTER COLUMN total TYPE bigint; ALTER TABLE customers ADD COLUMN phone text"));
+    const first = await runCli(["diff", "--name", "keep_phone", ...args], { cwd: project });
+    expect(first.code).toBe(0);
+    expect(fs.existsSync(path.join(project, "migrations/0002_keep_phone.sql"))).toBe(true);
+
+    const again = await runCli(["diff", "--name", "again", ...args], { cwd: project });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("1 migration(s) (migrations/0002_keep_phone.sql) are not applied to this database yet");
+    expect(again.stderr).toContain("Apply it with `dbpipe up` if the database should get it");
+    expect(again.stderr).toContain("delete migrations/0002_keep_phone.sql instead");
+    expect(fs.readdirSync(path.join(project, "migrations"))).toEqual(["0001_customers.sql", "0002_keep_phone.sql"]);
+    // A dry run writes nothing either way, and says that the real run refuses.
+    const dry = await runCli(["diff", "--dry-run", ...args], { cwd: project });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("without --dry-run, diff refuses to write it while migrations are pending");
+
+    // The hint, followed word for word (with this test's --database-url and --scratch-url).
+    const hint = /To record it as applied here instead, delete (\S+), then run `dbpipe ([^`]+)` with the same --database-url and --scratch-url\./.exec(first.stdout);
+    expect(hint, first.stdout).not.toBeNull();
+    expect(hint![2]).toBe("diff --name keep_phone --mark-applied");
+    fs.rmSync(path.join(project, hint![1]));
+    const marked = await runCli([...hint![2].split(" "), ...args], { cwd: project });
+    expect(marked.stderr).toBe("");
+    expect(marked.code).toBe(0);
+    expect(marked.stdout).toContain("Recorded 0002 as applied");
+    expect(fs.readFileSync(path.join(project, "migrations/0002_keep_phone.sql"), "utf8")).toContain("ALTER TABLE public.customers ADD COLUMN phone text;");
+    expect((await runCli(["up", "--json", ...args.slice(0, 2)], { cwd: project })).stdout).toContain('"applied": []');
+    expect((await runCli(["verify", ...args], { cwd: project })).code).toBe(0);
+  });
+
+  it("refuses (2) when an applied migration's file was changed, writing nothing", async () => {
+    const { url, project, args } = await migrated({ "migrations/0001_customers.sql": "CREATE TABLE customers (id bigint PRIMARY KEY);\n" });
+    await withClient(url, (c) => c.query("ALTER TABLE customers ADD COLUMN phone text"));
+    fs.writeFileSync(path.join(project, "migrations/0001_customers.sql"), "CREATE TABLE customers (id bigint PRIMARY KEY, phone text);\n");
+    const run = await runCli(["diff", ...args], { cwd: project });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("migrations/0001_customers.sql was changed after it was applied");
+    expect(fs.readdirSync(path.join(project, "migrations"))).toEqual(["0001_customers.sql"]);
+  });
+
   it("follows the folder's layout: a Prisma folder gets a timestamped folder; a bad --name is refused", async () => {
     const { url, project, args } = await migrated({
       "migrations/migration_lock.toml": 'provider = "postgresql"\n',

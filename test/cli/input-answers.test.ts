@@ -137,6 +137,15 @@ describe("help and messages", () => {
     }
   });
 
+  it("refuses an empty --dir (an unset shell variable) rather than reading the default folder", async () => {
+    for (const args of [["up", "--dir="], ["lint", "--dir", ""], ["status", "--dir", "  "]]) {
+      const run = await runCli(args, { cwd: dir });
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 2, stderr: expect.stringContaining("error: option '--dir <folder>' argument") });
+      expect(run.stderr).toContain("is invalid. must name a folder, got an empty value");
+    }
+    expect(fs.existsSync(path.join(dir, ".dbpipe"))).toBe(false);
+  });
+
   it("says once that a stack has no settings file", async () => {
     const run = await runCli(["status", "--stack", "nosuch"], { cwd: dir });
     expect(run.code).toBe(2);

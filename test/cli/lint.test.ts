@@ -98,6 +98,28 @@ describe("dbpipe lint", () => {
     expect(md.stdout).toContain("`drop-table`");
   });
 
+  it("refuses, as up does, a transactional migration with a COMMIT part way: exit 2 from lint and from plan, on every tier", async () => {
+    const files = { "migrations/0003_split.sql": "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n" };
+    for (const stack of ["dev", "prod"]) {
+      const run = await runCli(["lint", "--stack", stack], { cwd: project(undefined, files) });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("error: migrations/0003_split.sql:3:1: `COMMIT` would end the transaction dbpipe runs this migration in");
+      expect(run.stdout).toContain("migrations/0003_split.sql:3:1 error cannot run: `COMMIT` would end the transaction");
+      expect(run.stdout).toContain("3 migrations (1 that dbpipe cannot run)");
+    }
+    const json = await runCli(["lint", "--format", "json"], { cwd: project(undefined, files) });
+    expect(json.code).toBe(2);
+    expect((JSON.parse(json.stdout) as { verdict: { allowed: boolean } }).verdict.allowed).toBe(false);
+    const dir = project(undefined, files);
+    const url = await freshDatabase("lintsplit");
+    for (const command of ["plan", "up"]) {
+      const run = await runCli([command, "--database-url", url], { cwd: dir });
+      expect({ command, code: run.code }).toEqual({ command, code: 2 });
+      expect(run.stderr).toContain("migrations/0003_split.sql:3:1: `COMMIT` would end the transaction dbpipe runs this migration in");
+    }
+    await withClient(url, async (c) => expect((await c.query("SELECT to_regclass('public.a') AS a, to_regclass('dbpipe.schema_migrations') AS h")).rows).toEqual([{ a: null, h: null }]));
+  });
+
   it("reports an unknown rule in the stack's ruleSeverity by its key", async () => {
     const run = await runCli(["lint", "--stack", "prod"], { cwd: project("  aws:region: eu-west-1\n  dbpipe:ruleSeverity:\n    drop-tables: low\n") });
     expect(run.code).toBe(2);

@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { runCli } from "../helpers/cli";
 import { freshDatabase, withClient } from "../helpers/database";
@@ -45,6 +47,32 @@ describe("dbpipe verify", () => {
     // --sql never runs it.
     const still = await runCli(["verify", "--database-url", url, ...scratch], { cwd: project });
     expect(still.code).toBe(1);
+  });
+
+  it("refuses (2), as status does, when an applied migration's file was changed or is gone, and prints no SQL from it", async () => {
+    const { url, project, scratch } = await migrated();
+    const file = path.join(project, "migrations/0002_index.sql");
+    fs.writeFileSync(file, "DROP TABLE customers;\n");
+    const status = await runCli(["status", "--database-url", url], { cwd: project });
+    expect(status.code).toBe(2);
+    const changed = /migrations\/0002_index\.sql was changed after it was applied on [^\n]*/.exec(status.stdout)![0];
+
+    const sql = await runCli(["verify", "--sql", "--database-url", url, ...scratch], { cwd: project });
+    expect(sql.code).toBe(2);
+    expect(sql.stdout).toBe("");
+    expect(sql.stderr).toContain(changed);
+    expect(sql.stderr).toContain("Nothing was compared");
+    const json = await runCli(["verify", "--json", "--database-url", url, ...scratch], { cwd: project });
+    expect(json.code).toBe(2);
+    expect(json.stdout).not.toContain("DROP TABLE");
+
+    fs.rmSync(file);
+    const gone = await runCli(["verify", "--database-url", url, ...scratch], { cwd: project });
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toMatch(/version 0002 \(index\) was applied on .* but its file is gone/);
+
+    fs.writeFileSync(file, MIGRATIONS["migrations/0002_index.sql"]);
+    expect((await runCli(["verify", "--database-url", url, ...scratch], { cwd: project })).code).toBe(0);
   });
 
   it("wrong input: a bad --scratch-url (2), an unreachable one (3), a missing migrations folder (2), an unreachable database (3)", async () => {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -94,17 +95,34 @@ describe("pulumi refresh of a MigrationSet", () => {
     outputs = read.outputs;
   });
 
-  it("says why when the migrations cannot be compared, without the password", async () => {
-    fs.writeFileSync(path.join(migrationsDir, "0002_add_score.sql"), "ALTER TABLE customers ADD COLUMN score integer REFERENCES nowhere(id);\n");
-    try {
-      const message = await provider.read(URN, id, outputs).then(
+  it("says why when the migrations cannot be compared, without the password: an applied file changed, or one that does not apply to an empty database", async () => {
+    const read = () =>
+      provider.read(URN, id, outputs).then(
         () => "no error",
         (error: { details?: string }) => error.details ?? String(error),
       );
-      expect(message).toMatch(/^the migrations do not apply to an empty scratch database, so there is nothing to compare with: .*nowhere/);
+    const changed = "ALTER TABLE customers ADD COLUMN score integer REFERENCES nowhere(id);\n";
+    fs.writeFileSync(path.join(migrationsDir, "0002_add_score.sql"), changed);
+    try {
+      const message = await read();
+      expect(message).toContain("0002_add_score.sql was changed after it was applied");
       expect(message).not.toContain(PASSWORD);
     } finally {
       fs.writeFileSync(path.join(migrationsDir, "0002_add_score.sql"), "ALTER TABLE customers ADD COLUMN score integer;\n");
+    }
+    // Recorded as applied (by hand, say) with its checksum, but it needs what only that database has.
+    const outside = "ALTER TABLE customers ADD COLUMN region integer REFERENCES nowhere(id);\n";
+    fs.writeFileSync(path.join(migrationsDir, "0003_add_region.sql"), outside);
+    await withClient(adminUrl, (c) =>
+      c.query("INSERT INTO dbpipe.schema_migrations (version, name, checksum, success) VALUES ('0003', 'add_region', $1, true)", [createHash("sha256").update(outside).digest("hex")]),
+    );
+    try {
+      const message = await read();
+      expect(message).toMatch(/^the migrations do not apply to an empty scratch database, so there is nothing to compare with: .*nowhere/);
+      expect(message).not.toContain(PASSWORD);
+    } finally {
+      await withClient(adminUrl, (c) => c.query("DELETE FROM dbpipe.schema_migrations WHERE version = '0003'"));
+      fs.rmSync(path.join(migrationsDir, "0003_add_region.sql"));
     }
   });
 });

@@ -79,9 +79,9 @@ async function connectError(target: string): Promise<Error> {
 }
 
 /** libpq's answer (psql, as pg_dump connects): exit status and stderr. */
-function libpq(target: string): { status: number | null; stderr: string } {
+function libpq(target: string): { status: number | null; stdout: string; stderr: string } {
   const run = spawnSync("psql", [target, "-Atc", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"], { encoding: "utf8", env: { ...process.env, PGCONNECT_TIMEOUT: "10" } });
-  return { status: run.status, stderr: run.stderr };
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 const hasPsql = spawnSync("psql", ["--version"]).status === 0;
 
@@ -147,5 +147,59 @@ describe("require (an external host's documented URL)", () => {
   it("names a missing CA file instead of crashing", async () => {
     const error = await connectError(url("localhost", "verify-full", "certs/no-such-bundle.pem"));
     expect(error.message).toMatch(/sslrootcert certs\/no-such-bundle\.pem does not exist/);
+  });
+});
+
+describe("prefer and allow (libpq's modes that node-postgres lacks)", () => {
+  it("prefer encrypts without verifying the server (a host its certificate does not name, a CA nobody trusts)", async () => {
+    expect(await sessionIsEncrypted(url("127.0.0.1", "prefer"))).toBe(true);
+  });
+
+  it("allow connects without TLS when the server accepts that", async () => {
+    expect(await sessionIsEncrypted(url("127.0.0.1", "allow"))).toBe(false);
+  });
+
+  it.runIf(hasPsql)("libpq agrees", () => {
+    expect(libpq(url("127.0.0.1", "prefer"))).toMatchObject({ status: 0, stdout: "t\n" });
+    expect(libpq(url("127.0.0.1", "allow"))).toMatchObject({ status: 0, stdout: "f\n" });
+  });
+});
+
+describe("a TLS-only server (pg_hba.conf hostssl)", () => {
+  const hba = () => path.join(server.dataDir, "pg_hba.conf");
+  let saved: string;
+  const reload = () => withSession(url("127.0.0.1", "require"), (c) => c.query("SELECT pg_reload_conf()"));
+
+  beforeAll(async () => {
+    saved = fs.readFileSync(hba(), "utf8");
+    fs.writeFileSync(hba(), saved.replace(/^host(\s)/gm, "hostssl$1"));
+    await reload();
+  });
+
+  afterAll(async () => {
+    fs.writeFileSync(hba(), saved);
+    await reload();
+  });
+
+  it("refuses an unencrypted connection (sslmode disable) with pg_hba.conf's 'no encryption'", async () => {
+    const error = await connectError(url("127.0.0.1", "disable"));
+    expect(error.message).toMatch(/no pg_hba\.conf entry for host "127\.0\.0\.1", user "postgres", database "postgres", no encryption/);
+    expect(error.message).not.toContain(password);
+  });
+
+  it("is reached with allow (refused without TLS, then with it) and prefer", async () => {
+    expect(await sessionIsEncrypted(url("127.0.0.1", "allow"))).toBe(true);
+    expect(await sessionIsEncrypted(url("127.0.0.1", "prefer"))).toBe(true);
+  });
+
+  it("reports a wrong password with allow as it is", async () => {
+    const u = new URL(url("127.0.0.1", "allow"));
+    u.password = "wrong-pass-123";
+    expect((await connectError(u.toString())).message).toContain("password authentication failed");
+  });
+
+  it.runIf(hasPsql)("libpq agrees", () => {
+    expect(libpq(url("127.0.0.1", "allow"))).toMatchObject({ status: 0, stdout: "t\n" });
+    expect(libpq(url("127.0.0.1", "disable")).stderr).toMatch(/no pg_hba\.conf entry .*no encryption/);
   });
 });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { InputError } from "../../src/errors";
 import { sqlToMatch } from "../../src/schema/compare";
 import { schemaDrift } from "../../src/schema/schema-drift";
 import { upMigrations } from "../../src/migrate/verbs/up";
@@ -181,5 +182,15 @@ describe("schemaDrift", () => {
     const result = await schemaDrift({ ...engineFor(withPending, url), scratchServerUrl: inject("adminUrl") });
     expect(result.differences).toEqual([]);
     expect(result.notes).toEqual(["1 pending migration(s) (0002) not applied to the database were left out"]);
+  });
+
+  it("refuses when an applied migration's file is not what was applied: changed, or gone", async () => {
+    const url = await liveDatabase();
+    const changed = tempFolder({ "0001_schema.sql": `${SCHEMA}\nDROP TABLE crm.orders CASCADE;\n` });
+    const edited = schemaDrift({ ...engineFor(changed, url), scratchServerUrl: inject("adminUrl") });
+    await expect(edited).rejects.toBeInstanceOf(InputError);
+    await expect(edited).rejects.toThrow(/^0001_schema\.sql was changed after it was applied on .*\nNothing was compared/s);
+    const gone = tempFolder({ "0002_more.sql": "CREATE TABLE crm.later (id int);" });
+    await expect(schemaDrift({ ...engineFor(gone, url), scratchServerUrl: inject("adminUrl") })).rejects.toThrow(/^version 0001 \(schema\) was applied on .* but its file is gone/);
   });
 });

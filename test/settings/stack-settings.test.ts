@@ -166,6 +166,31 @@ describe("the stack file", () => {
     );
   });
 
+  it("refuses a top-level key Pulumi's stack files do not have, such as a misspelt config: (which would drop every setting), naming its line", async () => {
+    const dir = tempFolder({ "Pulumi.prod.yaml": "secretsprovider: passphrase\nconfigg:\n  dbpipe:approvals: []\nextra: 1\n" });
+    expect(() => loadStackSettings(dir, "prod")).toThrow(
+      "Pulumi.prod.yaml: invalid stack settings:\n" +
+        "  Pulumi.prod.yaml:2: configg: is not a key of a stack file (did you mean config?) (a stack file holds config, secretsprovider, encryptedkey, encryptionsalt, environment; dbpipe's settings go under config:)\n" +
+        "  Pulumi.prod.yaml:4: extra: is not a key of a stack file (a stack file holds config, secretsprovider, encryptedkey, encryptionsalt, environment; dbpipe's settings go under config:)",
+    );
+    const pulumiOwn = tempFolder({ "Pulumi.dev.yaml": "secretsprovider: passphrase\nencryptionsalt: v1:abc\nenvironment:\n  - shared\nconfig:\n  dbpipe:lockTimeout: 2s\n" });
+    expect(loadStackSettings(pulumiOwn, "dev").migrations.lockTimeoutMs).toBe(2000);
+  });
+
+  it("says what is wrong with settings nested under dbpipe:, a list given as a word, and a stack name that is a path", async () => {
+    expect(refusal("dev", "  dbpipe:\n    tier: dev\n")).toBe(
+      "Pulumi.dev.yaml: invalid stack settings:\n  Pulumi.dev.yaml:2: dbpipe:dbpipe: is not a key: write each setting on its own line under config: as dbpipe:<key>: <value> (dbpipe:tier: dev), not nested under dbpipe:",
+    );
+    expect(refusal("dev", "  dbpipe:extensions: pgcrypto\n")).toContain('Pulumi.dev.yaml:2: dbpipe:extensions: must be a YAML list (or the JSON text of one), got "pgcrypto"');
+    const run = await runCli(["status", "--stack", "../../etc"], { cwd: tempFolder({}) });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 2, stderr: 'error: --stack: "../../etc" is not a valid stack name (letters, digits, _ . -)\n' });
+  });
+
+  it("that is not valid YAML is refused at the line of the mistake", () => {
+    expect(() => loadStackSettings(tempFolder({ "Pulumi.dev.yaml": "config:\n\tdbpipe:tier: dev\n" }), "dev")).toThrow("Pulumi.dev.yaml:2: (file): not valid YAML: Tabs are not allowed as indentation");
+    expect(() => loadStackSettings(tempFolder({ "Pulumi.dev.yaml": "config:\n  dbpipe:tier: dev\n  dbpipe:tier: test\n" }), "dev")).toThrow(/Pulumi\.dev\.yaml:3: \(file\): not valid YAML: Map keys must be unique/);
+  });
+
   it("that is a directory, or a link that loops, is named with exit 2", async () => {
     const dir = tempFolder({ "migrations/0001_a.sql": "SELECT 1;\n" });
     fs.mkdirSync(path.join(dir, "Pulumi.dev.yaml"));

@@ -38,10 +38,11 @@ export const register: RegisterCommand = (program, io) => {
               ? await (await import("../../pipeline/assess.js")).assess({ settings: project.settings, migrations: loadMigrations(project.migrationsDir, { layout: result.layout }).migrations, pending: [result.version!] })
               : undefined;
           if (flags.json) {
+            const { removal: _removal, ...drafted } = result;
             output.json({
               stack: project.settings.stack,
               database: database.shown,
-              ...result,
+              ...drafted,
               lint: assessment ? { findings: assessment.judged[0]?.findings ?? [], risk: assessment.judged[0]?.risk, verdict: assessment.verdict } : null,
             });
             return;
@@ -61,7 +62,7 @@ export const register: RegisterCommand = (program, io) => {
           }
           output.line(`Wrote ${output.style.bold(result.file)} (${result.sql.length} statement${result.sql.length === 1 ? "" : "s"}); review it before you commit it.`);
           if (result.markedApplied) output.line(`Recorded ${result.version} as applied on ${database.shown}: its changes are already there.`);
-          else output.line(`On this database its changes are already there: \`dbpipe up\` would run them again; \`dbpipe diff --mark-applied\` records it instead.`);
+          else output.line(`On this database its changes are already there: \`dbpipe up\` would run them again. To record it as applied here instead, ${result.removal}, then run ${againWithMarkApplied(flags)}.`);
           output.line();
           output.line(`dbpipe lint ${path.relative(process.cwd(), project.migrationsDir) || "."} (stack ${project.settings.stack}) on it:`);
           for (const line of formatText(assessment!.judged, assessment!.verdict, output.style)) output.line(line);
@@ -71,3 +72,21 @@ export const register: RegisterCommand = (program, io) => {
   );
   program.addCommand(command);
 };
+
+/**
+ * The `diff --mark-applied` that writes the same migration again and records it, once the one
+ * just written is deleted: this run's options, but for the URLs, which may hold passwords.
+ */
+function againWithMarkApplied(flags: DiffFlags): string {
+  const quote = (v: string) => (/^[\w./:@%+=,-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`);
+  const args = [
+    ...(flags.stack !== "dev" ? ["--stack", flags.stack] : []),
+    ...(flags.dir !== undefined ? ["--dir", flags.dir] : []),
+    ...(flags.layout !== undefined ? ["--layout", flags.layout] : []),
+    "--name",
+    flags.name ?? "changes_by_hand",
+    "--mark-applied",
+  ];
+  const urls = [...(flags.databaseUrl !== undefined ? ["--database-url"] : []), ...(flags.scratchUrl !== undefined ? ["--scratch-url"] : [])];
+  return `\`dbpipe diff ${args.map(quote).join(" ")}\`${urls.length > 0 ? ` with the same ${urls.join(" and ")}` : ""}`;
+}

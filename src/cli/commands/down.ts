@@ -72,7 +72,7 @@ export const register: RegisterCommand = (program, io) => {
             output.json({ stack: project.settings.stack, database: database.shown, reverted, error: errorJson(error) });
             return exitCodeOf(error);
           }
-          if (!flags.json && reverted.length > 0) output.error(`${reverted.length} migration${reverted.length === 1 ? "" : "s"} reverted before the failure stay reverted.`);
+          if (!flags.json && reverted.length > 0) output.error(`${reverted.length} migration${reverted.length === 1 ? "" : "s"} reverted before the failure ${reverted.length === 1 ? "stays" : "stay"} reverted.`);
           throw error;
         }
       });

@@ -37,7 +37,7 @@ export const register: RegisterCommand = (program, io) => {
           output.line("The history matches the files: nothing to repair.");
           return;
         }
-        for (const c of changes) output.line(`  ${flags.dryRun ? "would" : output.style.green("✓")} ${c.description}`);
+        for (const c of changes) output.line(`  ${flags.dryRun ? "-" : output.style.green("✓")} ${c.description}`);
         output.line(flags.dryRun ? `${changes.length} change(s) would be made; run without --dry-run to make them.` : `Repaired ${changes.length} record(s).`);
       });
     }),

@@ -89,7 +89,7 @@ export const register: RegisterCommand = (program, io) => {
             return exitCodeOf(failure);
           }
           if (!flags.json && applied.length > 0 && error instanceof MigrationFailedError) {
-            output.error(`${applied.length} migration${applied.length === 1 ? "" : "s"} ${verb} before the failure${flags.rehearse ? " (rolled back)" : " stay applied"}.`);
+            output.error(`${applied.length} migration${applied.length === 1 ? "" : "s"} ${verb} before the failure${flags.rehearse ? " (rolled back)" : applied.length === 1 ? " stays applied" : " stay applied"}.`);
           }
           throw failure ?? error;
         }

@@ -15,7 +15,10 @@ export function formatMarkdown(migrations: readonly LintedMigration[], verdict: 
     `${migrations.length} migration${migrations.length === 1 ? "" : "s"} checked, ${withFindings.length} with findings; highest risk **${verdict.risk}**.${verdict.backupReason ? ` ${cell(verdict.backupReason)}` : ""}`,
   );
   if (unparsable.length > 0) {
-    out.push("", `#### ${unparsable.length === 1 ? "A file does" : `${unparsable.length} files do`} not parse`, "", "| File | Line | Error |", "|---|---|---|");
+    const heading = unparsable.every((m) => !m.parseError?.cannotRun)
+      ? `${unparsable.length === 1 ? "A file does" : `${unparsable.length} files do`} not parse`
+      : `${unparsable.length === 1 ? "A file" : `${unparsable.length} files`} dbpipe cannot run`;
+    out.push("", `#### ${heading}`, "", "| File | Line | Error |", "|---|---|---|");
     for (const m of unparsable) {
       const e = m.parseError as NonNullable<typeof m.parseError>;
       out.push(`| \`${e.file}\` | ${e.line}:${e.column} | ${cell(e.message)} |`);

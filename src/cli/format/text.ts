@@ -15,7 +15,7 @@ export function formatText(migrations: readonly LintedMigration[], verdict: Verd
   for (const m of migrations) {
     if (m.parseError) {
       const e = m.parseError;
-      lines.push(`${style.bold(`${e.file}:${e.line}:${e.column}`)} ${style.red("error")} does not parse: ${e.message}`);
+      lines.push(`${style.bold(`${e.file}:${e.line}:${e.column}`)} ${style.red("error")} ${e.cannotRun ? "cannot run" : "does not parse"}: ${e.message}`);
       for (const l of e.snippet.split("\n")) if (l) lines.push(`    ${l}`);
     }
     for (const f of m.findings) {
@@ -28,11 +28,13 @@ export function formatText(migrations: readonly LintedMigration[], verdict: Verd
   }
   if (lines.length > 0) lines.push("");
   const found = counts.high + counts.medium + counts.low + acknowledged;
-  const unparsable = migrations.filter((m) => m.parseError).length;
+  const unparsable = migrations.filter((m) => m.parseError && !m.parseError.cannotRun).length;
+  const unrunnable = migrations.filter((m) => m.parseError?.cannotRun).length;
+  const errors = [unparsable > 0 ? `${unparsable} that ${unparsable === 1 ? "does" : "do"} not parse` : "", unrunnable > 0 ? `${unrunnable} that dbpipe cannot run` : ""].filter(Boolean);
   const parts = (["high", "medium", "low"] as const).filter((l) => counts[l] > 0).map((l) => `${counts[l]} ${l}`);
   if (acknowledged > 0) parts.push(`${acknowledged} acknowledged`);
   lines.push(
-    `${plural(migrations.length, "migration")}${unparsable > 0 ? ` (${unparsable} that ${unparsable === 1 ? "does" : "do"} not parse)` : ""}, ${plural(found, "finding")}${parts.length ? ` (${parts.join(", ")})` : ""}; highest risk ${colour[verdict.risk](verdict.risk)}.`,
+    `${plural(migrations.length, "migration")}${errors.length > 0 ? ` (${errors.join(", ")})` : ""}, ${plural(found, "finding")}${parts.length ? ` (${parts.join(", ")})` : ""}; highest risk ${colour[verdict.risk](verdict.risk)}.`,
   );
   const stack = `Stack ${verdict.stack} (tier ${verdict.tier})`;
   if (verdict.allowed) {

@@ -60,10 +60,10 @@ export async function downMigrations(options: EngineOptions, target: string | Do
     const problems: string[] = [];
     for (const e of toRevert) {
       if (e.status === "missing") problems.push(`${e.version} (${e.name}): its file is gone, so there is no down part to run`);
-      else if (e.status === "modified") problems.push(`${e.migration!.file}: changed since it was applied, so its down part may not undo what ran`);
+      else if (e.status === "modified") problems.push(`${e.migration!.file}: changed since it was applied, so its down part may not undo what ran (if only its down part was added or changed, \`dbpipe repair\` records the file's new checksum)`);
       else if (e.status === "failed") problems.push(`${e.migration!.file}: recorded as failed; run \`dbpipe repair\` first`);
       else if (e.history!.kind === "baseline") problems.push(`${e.migration!.file}: recorded by baseline, never run by dbpipe; its down part may not match the database`);
-      else if (!e.migration!.down) problems.push(`${e.migration!.file}: has no down part (add one after a line -- dbpipe:down, or write a new migration that undoes it)`);
+      else if (!e.migration!.down) problems.push(`${e.migration!.file}: has no down part (add one after a line -- dbpipe:down, then run \`dbpipe repair\` to record the file's new checksum; or write a new migration that undoes it)`);
     }
     if (problems.length > 0) {
       throw new InputError(`cannot ${what}; nothing was reverted:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

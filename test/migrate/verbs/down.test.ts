@@ -1,4 +1,7 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { repairHistory } from "../../../src/migrate/verbs/repair";
 import { downMigrations } from "../../../src/migrate/verbs/down";
 import { upMigrations } from "../../../src/migrate/verbs/up";
 import { MigrationFailedError } from "../../../src/migrate/sql-error";
@@ -25,8 +28,17 @@ describe("down", () => {
     await upMigrations(engineFor(dir, url));
     const error = await failure(downMigrations(engineFor(dir, url), "0001"));
     expect(error.message).toContain("cannot revert to 0001; nothing was reverted");
-    expect(error.message).toContain("0004_nodown.sql: has no down part");
+    expect(error.message).toContain("0004_nodown.sql: has no down part (add one after a line -- dbpipe:down, then run `dbpipe repair` to record the file's new checksum");
     expect(await tables(url)).toEqual(["customers", "orders", "products"]);
+
+    // What the message says to do, done: the down part added, the file is changed since it was applied...
+    fs.writeFileSync(path.join(dir, "0004_nodown.sql"), "CREATE TABLE orders (id int);\n-- dbpipe:down\nDROP TABLE orders;\n");
+    const changed = await failure(downMigrations(engineFor(dir, url), "0003"));
+    expect(changed.message).toContain("0004_nodown.sql: changed since it was applied, so its down part may not undo what ran (if only its down part was added or changed, `dbpipe repair` records the file's new checksum)");
+    // ... and once repair has recorded its checksum, down runs it.
+    expect((await repairHistory(engineFor(dir, url))).length).toBe(1);
+    expect((await downMigrations(engineFor(dir, url), "0003")).reverted.map((r) => r.version)).toEqual(["0004"]);
+    expect(await tables(url)).toEqual(["customers", "products"]);
   });
 
   it("rolls back a failing down part, keeping the migration applied", async () => {
