@@ -24,6 +24,12 @@ export function thresholdRank(threshold: RiskThreshold): number {
   return threshold === "never" ? RISK_LEVELS.length : RISK_LEVELS.indexOf(threshold);
 }
 
+/** A threshold in a sentence, before "migrations": `high-risk`, `medium- or higher-risk`, `no` for `never`. */
+export function thresholdWords(threshold: RiskThreshold): string {
+  if (threshold === "never") return "no";
+  return threshold === "high" ? "high-risk" : `${threshold}- or higher-risk`;
+}
+
 /** Returns true when `level` is at or above `threshold` (never when the threshold is `never`). */
 export function reaches(level: RiskLevel, threshold: RiskThreshold): boolean {
   return RISK_LEVELS.indexOf(level) >= thresholdRank(threshold);

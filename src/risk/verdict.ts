@@ -1,5 +1,5 @@
 import type { Approval, StackSettings } from "../settings/stack-settings";
-import { type RiskLevel, type RiskThreshold, maxRisk, reaches } from "../risk-level";
+import { type RiskLevel, maxRisk, reaches, thresholdWords } from "../risk-level";
 import type { Tier } from "../settings/tiers";
 import type { Finding, LintedMigration } from "../sql/lint";
 
@@ -180,11 +180,6 @@ function refusal(b: BlockedMigration, settings: VerdictSettings, stackFile: stri
       ? `Review the change; if it may still run, update the approval's checksum in ${stackFile}:\n${indent(b.howToApprove)}`
       : `To approve it, add this entry to ${stackFile} (the checksum binds the approval to this exact file; editing the file voids it):\n${indent(b.howToApprove)}`;
   return `${head}\n${findings}\n${approve}`;
-}
-
-function thresholdWords(threshold: RiskThreshold): string {
-  if (threshold === "never") return "no";
-  return threshold === "high" ? "high-risk" : `${threshold}- or higher-risk`;
 }
 
 function indent(text: string): string {

@@ -61,14 +61,15 @@ export function readStackFile(projectDir: string, stack: string): RawStackConfig
   }
   if (!isMap(root)) throw new SettingsError(source, [{ key: "(file)", message: "must be a YAML map with a config: section", line: 1 }]);
   // A misspelt `config:` would drop every setting of the stack (a prod stack's approvals too) without a word.
-  const unknown = root.items.filter((i) => !STACK_FILE_KEYS.includes(String(isScalar(i.key) ? i.key.value : i.key)));
+  const unknown = root.items.map((i) => ({ name: String(isScalar(i.key) ? i.key.value : i.key), key: i.key })).filter((i) => !STACK_FILE_KEYS.includes(i.name));
   if (unknown.length > 0) {
     throw new SettingsError(
       source,
-      unknown.map((i) => {
-        const name = String(isScalar(i.key) ? i.key.value : i.key);
-        return { key: name, message: `is not a key of a stack file${didYouMean(name, STACK_FILE_KEYS, { ignoreCase: true, maxDistance: 3 })} (a stack file holds ${STACK_FILE_KEYS.join(", ")}; dbpipe's settings go under config:)`, line: lineOf(lineCounter, i.key) };
-      }),
+      unknown.map(({ name, key }) => ({
+        key: name,
+        message: `is not a key of a stack file${didYouMean(name, STACK_FILE_KEYS, { ignoreCase: true, maxDistance: 3 })} (a stack file holds ${STACK_FILE_KEYS.join(", ")}; dbpipe's settings go under config:)`,
+        line: lineOf(lineCounter, key),
+      })),
     );
   }
   const config = root.get("config", true);

@@ -1,4 +1,4 @@
-import { RISK_LEVELS, RULE_SEVERITIES, type RiskLevel, type RiskThreshold, reaches, thresholdRank } from "../risk-level";
+import { RISK_LEVELS, RULE_SEVERITIES, type RiskLevel, type RiskThreshold, reaches, thresholdRank, thresholdWords } from "../risk-level";
 import { RULE_SEVERITY } from "../sql/rules/ids";
 import { keyEntry, tierDefault } from "./keys";
 import type { Tier } from "./tiers";
@@ -65,8 +65,4 @@ export function tierLimitProblems(tier: Tier, risk: TierRiskSettings): TierLimit
 
 function allowedUpTo(threshold: RiskThreshold): string {
   return RISK_LEVELS.slice(0, thresholdRank(threshold) + 1).join(", ");
-}
-
-function thresholdWords(threshold: RiskLevel): string {
-  return threshold === "high" ? "high-risk" : `${threshold}- or higher-risk`;
 }

@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCliInProcess } from "../helpers/cli-in-process";
-import { PROJECT_DIR, engineConfig } from "../infra/helpers/engine-config";
-import { loadProgram } from "../infra/helpers/run-with-mocks";
+import { PROJECT_DIR } from "../infra/helpers/engine-config";
+import { loadProgramIn } from "../infra/helpers/run-with-mocks";
 
 /**
  * Prod refuses a high-risk migration without an approval; lowering the rule that makes it high would
@@ -79,14 +79,8 @@ describe("what a prod stack file cannot loosen by mistake", () => {
   // Last: loading the program resets the module registry, which the in-process CLI runs above share.
   it("stops pulumi up before anything is declared, with the same sentence", async () => {
     stackFile("  dbpipe:ruleSeverity:\n    drop-table: low\n");
-    const cwd = process.cwd();
-    process.chdir(prod);
-    try {
-      const { error, recorder } = await loadProgram("prod", engineConfig("prod", { projectDir: prod }));
-      expect(error?.message).toBe(`Pulumi.prod.yaml: invalid stack settings:\n  Pulumi.prod.yaml:5: ${REFUSED}`);
-      expect(recorder.registrations).toEqual([]);
-    } finally {
-      process.chdir(cwd);
-    }
+    const { error, recorder } = await loadProgramIn(prod, "prod");
+    expect(error?.message).toBe(`Pulumi.prod.yaml: invalid stack settings:\n  Pulumi.prod.yaml:5: ${REFUSED}`);
+    expect(recorder.registrations).toEqual([]);
   });
 });

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lintMigrations } from "../../src/sql/lint";
 import { ruleIdProblem } from "../../src/sql/rules/ids";
 import { runCliInProcess } from "../helpers/cli-in-process";
-import { PROJECT_DIR, engineConfig } from "../infra/helpers/engine-config";
-import { loadProgram } from "../infra/helpers/run-with-mocks";
+import { PROJECT_DIR } from "../infra/helpers/engine-config";
+import { loadProgramIn } from "../infra/helpers/run-with-mocks";
 
 /**
  * A misspelt rule id in `dbpipe:ruleSeverity` is one mistake with one answer: every command that
@@ -52,15 +52,9 @@ describe("a misspelt rule id in dbpipe:ruleSeverity", () => {
   });
 
   it("stops pulumi up before anything is declared, with the same sentence", async () => {
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-      const { error, recorder } = await loadProgram("dev", engineConfig("dev", { projectDir: dir }));
-      expect(error?.message).toBe(`Pulumi.dev.yaml: invalid stack settings:\n  Pulumi.dev.yaml:4: ${PROBLEM}`);
-      expect(recorder.registrations).toEqual([]);
-    } finally {
-      process.chdir(cwd);
-    }
+    const { error, recorder } = await loadProgramIn(dir, "dev");
+    expect(error?.message).toBe(`Pulumi.dev.yaml: invalid stack settings:\n  Pulumi.dev.yaml:4: ${PROBLEM}`);
+    expect(recorder.registrations).toEqual([]);
   });
 
   it("is refused by the linter, given the overrides directly, with the same sentence", async () => {

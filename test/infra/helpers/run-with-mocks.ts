@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
-import { type EngineConfig, withoutTunnelWait } from "./engine-config";
+import { type EngineConfig, engineConfig, withoutTunnelWait } from "./engine-config";
 import { Recorder, type RegisterResourceRequestLike } from "./pulumi-mocks";
 
 /** What a mocked run of the program produced. */
@@ -78,6 +78,21 @@ export async function loadProgram(stack: string, config: EngineConfig): Promise<
     return { error: undefined, recorder };
   } catch (error) {
     return { error: error as Error, recorder };
+  }
+}
+
+/**
+ * {@link loadProgram} run from `projectDir`, as `pulumi up` runs the program in the project's folder
+ * (the stack file there is read, relative paths resolve there), with the config the engine builds
+ * from that folder's Pulumi.yaml and stack file.
+ */
+export async function loadProgramIn(projectDir: string, stack: string): Promise<{ error: Error | undefined; recorder: Recorder }> {
+  const cwd = process.cwd();
+  process.chdir(projectDir);
+  try {
+    return await loadProgram(stack, engineConfig(stack, { projectDir }));
+  } finally {
+    process.chdir(cwd);
   }
 }
 
