@@ -106,6 +106,10 @@ export function urlSecrets(url: string): string[] {
   const written = (/^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:([^/?#]*)@/is.exec(trimmed) ?? toLastAt.exec(trimmed))?.[1];
   const candidates: string[] = [];
   if (written) candidates.push(written);
+  // A password written unencoded with `@` and `/` (`pa@ss/word`) parses as a password, a host and a
+  // path; the text up to the last `@` is hidden too.
+  const toLast = toLastAt.exec(trimmed)?.[1];
+  if (toLast && toLast !== written) candidates.push(toLast);
   try {
     const parsed = new URL(trimmed);
     if (parsed.password) candidates.push(parsed.password);
@@ -113,10 +117,7 @@ export function urlSecrets(url: string): string[] {
     const param = parsed.searchParams.get("password");
     if (param) candidates.push(param, encodeURIComponent(param));
   } catch {
-    // Not a URL: a password written unencoded (`pa@ss/word`) may run to the last `@`, past a `/`
-    // where the first pattern stopped; hide all of it.
-    const whole = toLastAt.exec(trimmed)?.[1];
-    if (whole) candidates.push(whole);
+    // Not a URL: its password, to the last `@`, is already a candidate.
   }
   for (const raw of candidates) {
     out.add(raw);

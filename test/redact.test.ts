@@ -93,6 +93,9 @@ describe("known secrets", () => {
     expect(urlSecrets("postgres://u:p%40ss%20w@host/db")).toEqual(expect.arrayContaining(["p%40ss%20w", "p@ss w"]));
     expect(urlSecrets("postgres://u:p@ss w@host/db")).toEqual(expect.arrayContaining(["p@ss w", "p%40ss%20w"]));
     expect(urlSecrets("postgres://host/db")).toEqual([]);
+    // Unencoded @ and / in a URL that still parses (host "Pw99"): the password runs to the last @.
+    expect(urlSecrets("postgres://u:Sekr3t@Pw99/x@127.0.0.1:5499/db")).toEqual(expect.arrayContaining(["Sekr3t", "Sekr3t@Pw99/x"]));
+    expect(redactText("→ postgres://u:Sekr3t@Pw99/x@127.0.0.1:5499/db", urlSecrets("postgres://u:Sekr3t@Pw99/x@127.0.0.1:5499/db"))).toBe("→ postgres://u:***@127.0.0.1:5499/db");
   });
 
   it("removes a remembered password wherever it appears, however odd", () => {

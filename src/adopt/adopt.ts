@@ -310,15 +310,51 @@ function matchAlembic(files: Migration[], heads: string[]): Matching {
   return result;
 }
 
-/** Flyway: versioned rows with a CRC-32 each; a baseline row stands for every version up to it. */
+/** Flyway's row types that only its history has (`CoreMigrationType.isSynthetic()`): no `DELETE` row cancels one. */
+const FLYWAY_SYNTHETIC = new Set(["SCHEMA", "BASELINE", "DELETE"]);
+
+/**
+ * The rows `flyway repair` marked as deleted, read as Flyway reads them
+ * (`MigrationInfoServiceImpl.markAsDeleted`): a successful `DELETE` row cancels the latest earlier
+ * row of its version (of its description, for a repeatable one), so that a migration deleted and
+ * applied again counts once, by its latest row. A second `DELETE` with no row left to cancel is what
+ * Flyway reports as a corrupted history.
+ */
+function flywayDeleted(records: Awaited<ReturnType<typeof readFlywayHistory>>, problems: string[]): Set<(typeof records)[number]> {
+  const deleted = new Set<(typeof records)[number]>();
+  records.forEach((r, index) => {
+    if (r.type !== "DELETE" || !r.success) return;
+    // Repair writes the DELETE row as a copy of the row it deletes: the same version, or description.
+    const same = (e: (typeof records)[number]) => !FLYWAY_SYNTHETIC.has(e.type) && e.version === r.version && (r.version !== null || e.description === r.description);
+    const target = records.slice(0, index).reverse().find(same);
+    if (!target) return;
+    if (deleted.has(target) && r.version !== null) {
+      problems.push(`${r.script} (version ${r.version}): Flyway's history has more than one DELETE row for it (installed_rank ${r.installedRank}), which Flyway itself refuses as a corrupted history`);
+      return;
+    }
+    deleted.add(target);
+  });
+  return deleted;
+}
+
+/**
+ * Flyway: versioned rows with a CRC-32 each; a baseline row stands for every version up to it; a
+ * row that `flyway repair` marked as deleted counts as never applied.
+ */
 function matchFlyway(files: Migration[], records: Awaited<ReturnType<typeof readFlywayHistory>>): Matching {
   const result: Matching = { matched: [], problems: [], notes: [] };
   const byOrder = new Map(files.map((m) => [m.order, m]));
   const done = new Set<Migration>();
   let baseline: bigint | undefined;
   const byVersionOnly: string[] = [];
+  const deleted = flywayDeleted(records, result.problems);
   for (const r of records) {
     if (r.type === "SCHEMA" || r.type === "DELETE") continue;
+    // Flyway keeps a baseline even when its row is later marked as deleted.
+    if (deleted.has(r) && r.type !== "SQL_BASELINE") {
+      result.notes.push(`Flyway's history marks ${r.script}${r.version === null ? "" : ` (version ${r.version})`} as deleted (\`flyway repair\`): it counts as never applied`);
+      continue;
+    }
     if (!r.success) {
       result.problems.push(`${r.script}: Flyway recorded it as failed on ${day(r.installedOn)}: repair it with \`flyway repair\` (or finish it) first`);
       continue;

@@ -19,8 +19,14 @@ import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFa
  * listing removes those whose writer is dead (a killed run), and leaves those of a backup running
  * now in another process, or on another machine sharing the folder, to it (or to retention).
  *
- * With `retentionDays`, every backup stored prunes the ones older than that (the bucket's lifecycle
- * rule does the same in the cloud).
+ * With `retentionDays`, every backup stored prunes its stack's backups older than that (the bucket's
+ * lifecycle rule does the same in the cloud). A folder may hold several stacks' backups (one
+ * `DBPIPE_BACKUP_STORE` for all): each stack's retention deletes only its own.
+ *
+ * A `<id>.json` that is not a manifest (someone's notes, a manifest cut short) never stops a listing,
+ * a backup or a drill: without a dump beside it, it is not a backup and is skipped; with one, it is
+ * an unusable backup, skipped with a warning (`onWarning`) and never deleted (its dump may still be
+ * restored by hand with pg_restore).
  */
 
 /** Options of a {@link FolderStore}. */
@@ -34,6 +40,12 @@ export interface FolderStoreOptions {
   refBase?: string;
   /** The clock, for retention. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Told, in a sentence naming the files, what the store skipped or could not do without failing:
+   * a backup whose manifest it cannot read, a retention pass that could not finish after a backup
+   * was stored. Default: nobody is told.
+   */
+  onWarning?: (message: string) => void;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -60,6 +72,22 @@ function deadPartial(name: string): boolean {
   return !processRunning(Number(m[3]), m[4] === "0" ? undefined : m[4]);
 }
 
+/** The first of `folder` and the folders above it that exists and is not a folder, if any. */
+function fileOnPath(folder: string): string | undefined {
+  for (let at = folder; ; at = path.dirname(at)) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(at);
+    } catch (error) {
+      // ENOENT, or ENOTDIR under a file: look further up. Anything else (a folder above that may not be entered): no file found.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") return undefined;
+    }
+    if (stat) return stat.isDirectory() ? undefined : at;
+    if (path.dirname(at) === at) return undefined;
+  }
+}
+
 /** A {@link BackupStore} in a local folder. */
 export class FolderStore implements BackupStore {
   readonly url: string;
@@ -77,7 +105,7 @@ export class FolderStore implements BackupStore {
     checkBackupId(id);
     const file = this.dumpFile(id);
     if (fs.existsSync(file) || fs.existsSync(this.manifestFile(id))) throw new InputError(`backup ${id} already exists in ${this.url}`);
-    fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+    this.makeFolder();
     this.removeDeadPartials();
     const partial = partialOf(file);
     const meter = new DumpMeter();
@@ -101,7 +129,14 @@ export class FolderStore implements BackupStore {
       throw new FailureError(`could not write the manifest of backup ${id} to ${this.folder}: ${(error as Error).message}`, { cause: error });
     }
     const stored = { manifest, ref: this.refOf(id) };
-    if (this.options.retentionDays !== undefined) await this.prune(this.options.retentionDays, id);
+    if (this.options.retentionDays !== undefined) {
+      try {
+        await this.prune(this.options.retentionDays, { stack: manifest.stack, keep: id });
+      } catch (error) {
+        // The backup is stored: a retention pass that fails (a file it may not delete) does not undo that.
+        this.warn(`backup ${id} is stored, but deleting ${manifest.stack}'s backups older than ${this.options.retentionDays} days from ${this.folder} failed: ${(error as Error).message}`);
+      }
+    }
     return stored;
   }
 
@@ -119,15 +154,29 @@ export class FolderStore implements BackupStore {
       names = fs.readdirSync(this.folder);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw new FailureError(`could not read the backup folder ${this.folder}: ${(error as Error).message}`, { cause: error });
+      throw this.folderFailure("cannot be read", error);
     }
     this.removeDeadPartials(names);
     const backups: StoredBackup[] = [];
     for (const name of names) {
       if (!name.endsWith(".json")) continue;
       const id = name.slice(0, -".json".length);
-      const manifest = this.readManifest(id);
-      if (manifest && fs.existsSync(this.dumpFile(id))) backups.push({ manifest, ref: this.refOf(id) });
+      // A .json without a dump beside it is no backup, whatever it holds (notes, another tool's file).
+      if (!fs.existsSync(this.dumpFile(id))) continue;
+      let manifest: BackupManifest | undefined;
+      try {
+        manifest = this.readManifest(id);
+      } catch (error) {
+        this.warn(`${this.dumpFile(id)} is not listed as a backup: ${(error as Error).message}; dbpipe leaves both files as they are (pg_restore can still read the dump by hand)`);
+        continue;
+      }
+      if (!manifest) continue;
+      if (manifest.id !== id) {
+        // Listing it under the manifest's id would make a restore, or retention, act on another backup's files.
+        this.warn(`${this.dumpFile(id)} is not listed as a backup: its manifest ${this.manifestFile(id)} names backup ${JSON.stringify(manifest.id)}; dbpipe leaves both files as they are`);
+        continue;
+      }
+      backups.push({ manifest, ref: this.refOf(id) });
     }
     return backups.sort((a, b) => b.manifest.createdAt.localeCompare(a.manifest.createdAt) || b.manifest.id.localeCompare(a.manifest.id));
   }
@@ -140,16 +189,18 @@ export class FolderStore implements BackupStore {
   }
 
   /**
-   * Deletes the backups created more than `days` days ago (never `keep`, the one just taken), and
-   * `.partial` files that old (those of dead runs on this machine go sooner: see
-   * `removeDeadPartials`; these are another machine's, or an older dbpipe's). Returns the ids it deleted.
+   * Deletes `only.stack`'s backups created more than `days` days ago (never `only.keep`, the one
+   * just taken; never another stack's, which keeps to its own retention; never one whose manifest
+   * cannot be read), and `.partial` files that old (those of dead runs on this machine go sooner:
+   * see `removeDeadPartials`; these are another machine's, or an older dbpipe's). Returns the ids
+   * it deleted.
    */
-  async prune(days: number, keep?: string): Promise<string[]> {
+  async prune(days: number, only: { stack: string; keep?: string }): Promise<string[]> {
     const cutoff = (this.options.now ?? Date.now)() - days * DAY_MS;
     const deleted: string[] = [];
     for (const backup of await this.list()) {
       const created = Date.parse(backup.manifest.createdAt);
-      if (backup.manifest.id !== keep && Number.isFinite(created) && created < cutoff) {
+      if (backup.manifest.stack === only.stack && backup.manifest.id !== only.keep && Number.isFinite(created) && created < cutoff) {
         await this.delete(backup.manifest.id);
         deleted.push(backup.manifest.id);
       }
@@ -168,7 +219,14 @@ export class FolderStore implements BackupStore {
    * vanishes meanwhile (its run finished, or another run removed it) is no error, and neither is one
    * that cannot be removed (a read-only folder still lists; retention or its owner cleans it).
    */
-  private removeDeadPartials(names: readonly string[] = fs.readdirSync(this.folder)): void {
+  private removeDeadPartials(names?: readonly string[]): void {
+    if (names === undefined) {
+      try {
+        names = fs.readdirSync(this.folder);
+      } catch {
+        return; // a folder that may be written but not read (mode 0300): nothing to tidy that this run can see
+      }
+    }
     for (const name of names) {
       if (!name.endsWith(".partial") || !deadPartial(name)) continue;
       try {
@@ -177,6 +235,43 @@ export class FolderStore implements BackupStore {
         // Not ours to remove here (EACCES, EROFS): it never lists, whatever happens to it.
       }
     }
+  }
+
+  /**
+   * Makes the folder (and its parents) if missing; a path that is a file, or a folder this user may
+   * not write, is a {@link FailureError} that says so, before anything is dumped.
+   */
+  private makeFolder(): void {
+    try {
+      fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+      fs.accessSync(this.folder, fs.constants.W_OK | fs.constants.X_OK);
+    } catch (error) {
+      throw this.folderFailure("cannot be written", error);
+    }
+  }
+
+  /**
+   * The {@link FailureError} for `error` (from the file system) on the folder itself: what is wrong
+   * with it in words (a file where the folder should be, no permission), the system's message last.
+   */
+  private folderFailure(what: "cannot be written" | "cannot be read", error: unknown): FailureError {
+    const code = (error as NodeJS.ErrnoException).code;
+    const file = fileOnPath(this.folder);
+    const why =
+      file === this.folder
+        ? "it is a file, not a folder"
+        : file !== undefined
+          ? `${file} is a file, not a folder`
+          : code === "EACCES" || code === "EPERM"
+            ? `permission denied: this user may not ${what === "cannot be read" ? "read it" : "create files in it (or create it)"}`
+            : code === "EROFS"
+              ? "it is on a read-only file system"
+              : (error as Error).message;
+    return new FailureError(`the backup folder ${this.folder} ${what}: ${why} (${code ?? (error as Error).message})`, { cause: error });
+  }
+
+  private warn(message: string): void {
+    this.options.onWarning?.(message);
   }
 
   private dumpFile(id: string): string {

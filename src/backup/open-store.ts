@@ -7,7 +7,7 @@ import { S3Store, type S3StoreOptions } from "./s3-store";
 import type { BackupStore } from "./store";
 
 /** Options of {@link openBackupStore}. */
-export interface OpenBackupStoreOptions extends Pick<S3StoreOptions, "region" | "endpoint" | "partSize" | "env"> {
+export interface OpenBackupStoreOptions extends Pick<S3StoreOptions, "region" | "endpoint" | "partSize" | "env" | "onWarning"> {
   /** A local folder prunes backups older than this many days after each new one; the bucket's lifecycle does it in S3. Default: none pruned. */
   retentionDays?: number;
   /** A local folder's refs are relative to this folder (the project). Default: absolute. */
@@ -34,7 +34,7 @@ export function openBackupStore(url: string, options: OpenBackupStoreOptions = {
     if (parsed.host !== "" && parsed.host !== "localhost") throw new InputError(`${source} ${shown} names a host: a folder is file:///absolute/folder (three slashes)`);
     if (parsed.search || parsed.hash) throw new InputError(`${source} ${shown}: a folder URL takes no ?query or #fragment`);
     const folder = path.resolve(fileURLToPath(parsed));
-    return new FolderStore(folder, { retentionDays: options.retentionDays, refBase: options.refBase });
+    return new FolderStore(folder, { retentionDays: options.retentionDays, refBase: options.refBase, onWarning: options.onWarning });
   }
   if (parsed.protocol === "s3:") {
     const bucket = parsed.hostname;
@@ -43,7 +43,7 @@ export function openBackupStore(url: string, options: OpenBackupStoreOptions = {
     if (parsed.username || parsed.password) throw new InputError(`${source}: an s3:// URL takes no credentials; they come from the AWS environment (AWS_PROFILE, AWS_ACCESS_KEY_ID, a role)`);
     if (parsed.port || parsed.search || parsed.hash) throw new InputError(`${source} ${shown}: an s3:// URL is s3://bucket/prefix, without port, ?query or #fragment (AWS_ENDPOINT_URL_S3 sets another endpoint)`);
     const prefix = decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, "");
-    return new S3Store(bucket, prefix, { region: options.region, endpoint: options.endpoint, partSize: options.partSize, env: options.env });
+    return new S3Store(bucket, prefix, { region: options.region, endpoint: options.endpoint, partSize: options.partSize, env: options.env, onWarning: options.onWarning });
   }
   throw new InputError(`${source} ${shown} has an unknown scheme ${JSON.stringify(parsed.protocol)}: ${accepted}`);
 }

@@ -10,7 +10,9 @@ import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFa
  * fixed set of part buffers ({@link PartUpload}): memory is `partSize × (queueSize + 1)`, set by the
  * options, however large the database. The manifest is put only once the upload completed; a
  * failure part way aborts the upload, leaving neither.
- * Retention is the bucket's lifecycle rule, not this code's.
+ * Retention is the bucket's lifecycle rule, not this code's: this store deletes no backup but the
+ * one `delete` names (and a failed upload's dump). A `<id>.json` beside a `<id>.dump` that is not a
+ * manifest is skipped by `list` with a warning (`onWarning`), never deleted.
  *
  * Credentials, region and endpoint come from the usual AWS places (`AWS_PROFILE`,
  * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `~/.aws/config`, an instance or task role;
@@ -37,6 +39,8 @@ export interface S3StoreOptions {
   queueSize?: number;
   /** The environment to read the endpoint from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Told, in a sentence naming the objects, what `list` skipped: a backup whose manifest it cannot read. Default: nobody is told. */
+  onWarning?: (message: string) => void;
 }
 
 /** S3's smallest part (but the last). */
@@ -137,8 +141,22 @@ export class S3Store implements BackupStore {
       if (!key.endsWith(".json") || key.slice(this.keyPrefix().length).includes("/")) continue;
       const dumpKey = `${key.slice(0, -".json".length)}.dump`;
       if (!keys.has(dumpKey)) continue;
-      const manifest = await this.readManifest(key);
-      if (manifest) backups.push({ manifest, ref: `s3://${this.bucket}/${dumpKey}` });
+      const id = key.slice(this.keyPrefix().length, -".json".length);
+      let manifest: BackupManifest | undefined;
+      try {
+        manifest = await this.readManifest(key);
+      } catch (error) {
+        // Damaged, cut short, or not dbpipe's: not a backup, but a dump someone may still want.
+        if (!(error instanceof InputError)) throw error;
+        this.options.onWarning?.(`s3://${this.bucket}/${dumpKey} is not listed as a backup: ${error.message}; dbpipe leaves both objects as they are (pg_restore can still read the dump by hand)`);
+        continue;
+      }
+      if (!manifest) continue;
+      if (manifest.id !== id) {
+        this.options.onWarning?.(`s3://${this.bucket}/${dumpKey} is not listed as a backup: its manifest s3://${this.bucket}/${key} names backup ${JSON.stringify(manifest.id)}; dbpipe leaves both objects as they are`);
+        continue;
+      }
+      backups.push({ manifest, ref: `s3://${this.bucket}/${dumpKey}` });
     }
     return backups.sort((a, b) => b.manifest.createdAt.localeCompare(a.manifest.createdAt) || b.manifest.id.localeCompare(a.manifest.id));
   }

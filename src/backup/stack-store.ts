@@ -38,6 +38,8 @@ export interface StackStoreOptions {
   awsRegion?: string;
   /** Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Told what the store skipped without failing (a backup whose manifest it cannot read, a retention pass that failed after a backup was stored). Default: nobody is told. */
+  onWarning?: (message: string) => void;
 }
 
 /** A stack's store, and where its URL came from (for the output). */
@@ -51,7 +53,7 @@ export interface StackStore {
 export function stackBackupStore(options: StackStoreOptions): StackStore {
   const env = options.env ?? process.env;
   const open = (url: string, source: string): StackStore => ({
-    store: openBackupStore(url, { source, retentionDays: options.retentionDays, refBase: options.projectDir, region: options.awsRegion, env }),
+    store: openBackupStore(url, { source, retentionDays: options.retentionDays, refBase: options.projectDir, region: options.awsRegion, env, onWarning: options.onWarning }),
     source,
   });
   if (options.store !== undefined) return open(options.store, "--store");
@@ -60,7 +62,7 @@ export function stackBackupStore(options: StackStoreOptions): StackStore {
   const bucket = deployedBucket(options.projectDir, options.stack, env);
   if (bucket) return open(bucketStoreUrl(bucket), "the stack's bucket");
   const folder = localBackupFolder(options.projectDir, options.stack);
-  return { store: openBackupStore(pathToFileURL(folder).toString(), { retentionDays: options.retentionDays, refBase: options.projectDir }), source: "the local folder" };
+  return { store: openBackupStore(pathToFileURL(folder).toString(), { retentionDays: options.retentionDays, refBase: options.projectDir, onWarning: options.onWarning }), source: "the local folder" };
 }
 
 /** The deployed stack's `backupBucket` output, when the Pulumi CLI is installed and the stack has one. */

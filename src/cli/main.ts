@@ -13,8 +13,16 @@ import { givenDatabaseUrl } from "./project";
  */
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
-export async function main(argv: readonly string[], output: Output = processOutput()): Promise<number> {
+export async function main(argv: readonly string[], given: Output = processOutput()): Promise<number> {
   let exitCode: number = EXIT.ok;
+  // How many JSON documents the command printed: a failed `--json` command that printed none gets one.
+  let jsonPrinted = 0;
+  const output: Output = Object.assign(Object.create(given) as Output, {
+    json: (value: unknown) => {
+      jsonPrinted++;
+      given.json(value);
+    },
+  });
   const io: CommandIO = {
     output,
     run:
@@ -25,10 +33,17 @@ export async function main(argv: readonly string[], output: Output = processOutp
         const command = args.at(-1);
         const database = command instanceof Command ? databaseOf(command) : undefined;
         rememberUrlSecrets(database);
+        const printedJson = jsonPrinted;
         try {
           exitCode = (await action(...args)) ?? EXIT.ok;
         } catch (error) {
-          exitCode = report(error, output, database);
+          const reported = report(error, output, database);
+          exitCode = reported.code;
+          // `--json` prints one object on stdout, a refusal too: a command that failed before
+          // printing its own gets `{"error": {"message": ...}}`, so `| jq` still reads one.
+          if (command instanceof Command && command.opts<{ json?: boolean }>().json === true && jsonPrinted === printedJson) {
+            output.json({ error: { message: reported.message }, exitCode });
+          }
         }
       },
   };
@@ -58,7 +73,7 @@ export async function main(argv: readonly string[], output: Output = processOutp
       // --help and --version end with code 0; a bad flag or argument is invalid input.
       return error.exitCode === 0 ? EXIT.ok : EXIT.invalidInput;
     }
-    return report(error, output);
+    return report(error, output).code;
   }
   return exitCode;
 }
@@ -69,8 +84,8 @@ function databaseOf(command: Command): string | undefined {
   return givenDatabaseUrl(command.opts<{ databaseUrl?: string }>());
 }
 
-/** Reports an error and returns its exit code. `database` is the URL the command used, if known. */
-function report(error: unknown, output: Output, database?: string): number {
+/** Reports an error on stderr and returns its exit code and message (redacted). `database` is the URL the command used, if known. */
+function report(error: unknown, output: Output, database?: string): { code: number; message: string } {
   const label = output.errorStyle.red("error:");
   // The network or the server failed outside a migration (a refused connection, a dropped one, an
   // SQL error reading the history): a database failure, not a bug.
@@ -78,14 +93,14 @@ function report(error: unknown, output: Output, database?: string): number {
   if (failure) {
     output.error(`${label} ${failure.message}`);
     if (process.env.DBPIPE_DEBUG && failure !== error && error instanceof Error && error.stack) output.error(redactText(error.stack));
-    return exitCodeOf(failure);
+    return { code: exitCodeOf(failure), message: redactText(failure.message) };
   }
   // Not ours: a bug, or a failure we did not anticipate. Say so plainly; the stack only on request.
-  const message = error instanceof Error ? error.message : String(error);
-  output.error(`${label} ${redactText(message)}`);
+  const message = redactText(error instanceof Error ? error.message : String(error));
+  output.error(`${label} ${message}`);
   if (process.env.DBPIPE_DEBUG && error instanceof Error && error.stack) output.error(redactText(error.stack));
   else output.error("(this looks like a bug in dbpipe; set DBPIPE_DEBUG=1 for details)");
-  return EXIT.failure;
+  return { code: EXIT.failure, message };
 }
 
 function packageVersion(): string {

@@ -6,7 +6,8 @@ import type { StackStore } from "../backup/stack-store";
 import type { EngineOptions } from "../migrate/run";
 import { type MigrationFolder, display, loadFiles } from "../migrate/files";
 import type { DeployOptions } from "../pipeline/deploy";
-import { redactUrl, rememberUrlSecrets } from "../redact";
+import { redactText, redactUrl, rememberUrlSecrets } from "../redact";
+import { notAPostgresUrl } from "../database-url";
 import { backupCanBeRequired } from "../risk-level";
 import { loadStackSettings } from "../settings/stack-file";
 import { MIGRATION_LAYOUTS, type MigrationLayoutSetting, type StackSettings } from "../settings/stack-settings";
@@ -99,7 +100,7 @@ export async function openDatabase(project: Project, flags: ProjectFlags, env: N
   if (given !== undefined) {
     if (!/^postgres(ql)?:\/\//.test(given)) {
       const source = flags.databaseUrl !== undefined ? "--database-url" : nonEmpty(env.DATABASE_URL_DIRECT) !== undefined ? "DATABASE_URL_DIRECT" : "DATABASE_URL";
-      throw new InputError(`${source} must be a postgres:// or postgresql:// URL, got ${JSON.stringify(redactUrl(given).slice(0, 40))}`);
+      throw new InputError(redactText(notAPostgresUrl(source, given)));
     }
     return { url: given, shown: redactUrl(given), close: async () => {} };
   }
@@ -141,19 +142,27 @@ export function engineOptions(project: Project, database: DatabaseTarget, files?
  * looks for the stack's bucket, cost every `up` 20 to 45 ms), and a `DBPIPE_BACKUP_STORE` meant
  * for other stacks does not stop the run.
  */
-export async function deployOptions(project: Project, database: DatabaseTarget, files?: MigrationFolder): Promise<Pick<DeployOptions, "settings" | "migrationsDir" | "layout" | "databaseUrl" | "backupStore" | "files">> {
+export async function deployOptions(
+  project: Project,
+  database: DatabaseTarget,
+  files?: MigrationFolder,
+  warn?: (message: string) => void,
+): Promise<Pick<DeployOptions, "settings" | "migrationsDir" | "layout" | "databaseUrl" | "backupStore" | "files">> {
   return {
     settings: project.settings,
     migrationsDir: project.migrationsDir,
     layout: project.layout,
     databaseUrl: database.url,
     files,
-    backupStore: backupCanBeRequired(project.settings.risk) ? (await projectBackupStore(project)).store : undefined,
+    backupStore: backupCanBeRequired(project.settings.risk) ? (await projectBackupStore(project, undefined, warn)).store : undefined,
   };
 }
 
-/** The stack's backup store: `store` (`--store`) when given, else as `stackBackupStore` decides. */
-export async function projectBackupStore(project: Project, store?: string): Promise<StackStore> {
+/**
+ * The stack's backup store: `store` (`--store`) when given, else as `stackBackupStore` decides.
+ * `warn` hears of what the store passes over (a backup whose manifest it cannot read).
+ */
+export async function projectBackupStore(project: Project, store?: string, warn?: (message: string) => void): Promise<StackStore> {
   // Loaded here, not on import (the backup stores are several modules): `lint` never uses them.
   const { stackBackupStore } = await import("../backup/stack-store.js");
   return stackBackupStore({
@@ -162,6 +171,7 @@ export async function projectBackupStore(project: Project, store?: string): Prom
     store,
     retentionDays: project.settings.infra.backupRetentionDays,
     awsRegion: project.settings.infra.awsRegion,
+    onWarning: warn,
   });
 }
 

@@ -29,15 +29,16 @@ export function printEntries(output: Output, entries: readonly PlanEntry[]): voi
     e.name,
     e.status + (e.outOfOrder ? " (out of order)" : "") + (e.history?.kind === "baseline" ? " (baseline)" : ""),
     e.history ? e.history.appliedAt.toISOString().replace("T", " ").slice(0, 19) : "",
+    e.history?.appliedBy ?? "",
     e.history && e.history.kind !== "baseline" ? formatElapsed(e.history.executionMs) : "",
   ]);
-  const header = ["VERSION", "NAME", "STATUS", "APPLIED AT (UTC)", "TIME"];
+  const header = ["VERSION", "NAME", "STATUS", "APPLIED AT (UTC)", "BY", "TIME"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const pad = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
   output.line(s.dim(`  ${pad(header)}`));
   rows.forEach((r, i) => {
     const colour = statusColour(output, entries[i].status);
-    output.line(`  ${pad([r[0], r[1], colour(r[2].padEnd(widths[2])), r[3], r[4]])}`);
+    output.line(`  ${pad([r[0], r[1], colour(r[2].padEnd(widths[2])), r[3], r[4], r[5]])}`);
   });
 }
 

@@ -340,6 +340,18 @@ function flatCandidates(absDir: string, entries: fs.Dirent[], layout: FlatLayout
       });
       continue;
     }
+    if (entry.isDirectory() && !entry.name.startsWith(".") && !entry.name.toLowerCase().endsWith(".sql")) {
+      // dbpipe reads the files directly in the folder; migrations in a subfolder would never run.
+      const folder = path.join(absDir, entry.name);
+      const nested = nestedMigrationFiles(folder, FLAT_NAME[layout]);
+      if (nested.length > 0) {
+        problems.push({
+          file: display(folder, base),
+          message: `holds ${nested.length === 1 ? "a file" : `${nested.length} files`} named like ${layout} migrations (${display(nested[0], base)}${nested.length > 1 ? ", …" : ""}), which never run${nested.length === 1 ? "s" : ""}: dbpipe reads only the files directly in ${display(absDir, base)}. Move ${nested.length === 1 ? "it" : "them"} up into that folder, or the folder out of it`,
+        });
+      }
+      continue;
+    }
     if (entry.name.startsWith(".") || !entry.name.toLowerCase().endsWith(".sql")) continue;
     const full = path.join(absDir, entry.name);
     const kind = fileKindProblem(full, entry);
@@ -355,6 +367,34 @@ function flatCandidates(absDir: string, entries: fs.Dirent[], layout: FlatLayout
     out.push({ path: full, version: m[1], name: m[2] });
   }
   return out;
+}
+
+/** Most folders {@link nestedMigrationFiles} looks into below one subfolder: a bound on what a stray tree (a checkout, node_modules) costs. */
+const NESTED_FOLDER_LIMIT = 200;
+
+/**
+ * The files under `folder` (its subfolders too, not through links or hidden folders) whose names
+ * match `name`: migrations a flat layout would skip, since it reads only the folder's own files.
+ */
+function nestedMigrationFiles(folder: string, name: RegExp): string[] {
+  const found: string[] = [];
+  const queue = [folder];
+  for (let seen = 0; queue.length > 0 && seen < NESTED_FOLDER_LIMIT; seen++) {
+    const current = queue.shift() as string;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(current, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (entry.name.startsWith(".")) continue;
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) queue.push(full);
+      else if (name.test(entry.name)) found.push(full);
+    }
+  }
+  return found;
 }
 
 /** Why an entry named like a migration is not a readable plain file, or undefined when it is one. */
@@ -411,6 +451,16 @@ function specialFileKind(stat: fs.Stats): string {
 
 function prismaCandidates(absDir: string, entries: fs.Dirent[], base: string, problems: FileProblem[]): Candidate[] {
   const out: Candidate[] = [];
+  const visible = entries.filter((e) => !e.name.startsWith("."));
+  if (!visible.some((e) => e.isDirectory()) && visible.some((e) => e.name.toLowerCase().endsWith(".sql"))) {
+    // A flat folder read as Prisma's: one problem for the layout, not one per file.
+    problems.push({
+      file: display(absDir, base),
+      message:
+        "is read as the prisma layout (--layout, or dbpipe:migrationsLayout), but holds .sql files and no Prisma migration folder (<timestamp>_<name>/migration.sql): give its real layout (dbpipe, plain, drizzle or flyway), or leave the layout out to have it detected",
+    });
+    return out;
+  }
   for (const entry of entries) {
     if (entry.name.startsWith(".")) continue;
     if (!entry.isDirectory()) {

@@ -1,4 +1,5 @@
-import type { Client } from "pg";
+import type { Client, QueryResult, QueryResultRow } from "pg";
+import { InputError } from "../errors";
 import type { Migration } from "../migration";
 import type { RiskLevel } from "../risk-level";
 
@@ -77,7 +78,7 @@ export async function ensureHistory(client: Client): Promise<void> {
 export async function readHistory(client: Client): Promise<HistoryRow[]> {
   const { rows: exists } = await client.query<{ exists: boolean }>("SELECT to_regclass($1) IS NOT NULL AS exists", [HISTORY_TABLE]);
   if (!exists[0].exists) return [];
-  const { rows } = await client.query<{
+  const { rows } = await queryHistory<{
     version: string;
     name: string;
     checksum: string;
@@ -89,7 +90,7 @@ export async function readHistory(client: Client): Promise<HistoryRow[]> {
     risk: RiskLevel | null;
     backup_ref: string | null;
     error: string | null;
-  }>(`SELECT version, name, checksum, applied_at, applied_by, execution_ms, success, kind, risk, backup_ref, error
+  }>(client, `SELECT version, name, checksum, applied_at, applied_by, execution_ms, success, kind, risk, backup_ref, error
         FROM ${HISTORY_TABLE} ORDER BY version::numeric, version`);
   return rows.map((r) => ({
     version: r.version,
@@ -104,6 +105,27 @@ export async function readHistory(client: Client): Promise<HistoryRow[]> {
     backupRef: r.backup_ref,
     error: r.error,
   }));
+}
+
+/**
+ * Runs a query on the history table, refusing (exit 2) a table of that name that is not dbpipe's
+ * (a column missing, or of another type): a table another tool or a person made, which dbpipe must
+ * neither read as its history nor write to.
+ */
+async function queryHistory<R extends QueryResultRow>(client: Client, sql: string): Promise<QueryResult<R>> {
+  try {
+    return await client.query<R>(sql);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    // undefined_column, undefined_function (an operator on a column of another type), cannot_coerce, invalid text representation
+    if (code === "42703" || code === "42883" || code === "42846" || code === "22P02") {
+      throw new InputError(
+        `${HISTORY_TABLE} is not dbpipe's history table (${(error as Error).message}): dbpipe keeps its history in a table of that name with its own columns. ` +
+          "If another tool or a person made it, rename it (or its schema) and run again; nothing was changed.",
+      );
+    }
+    throw error;
+  }
 }
 
 /** Who is applying: `DBPIPE_APPLIED_BY` (e.g. the CI actor) when set, else the database user. */

@@ -1,7 +1,7 @@
 import type { Client } from "pg";
 import { FailureError, InputError } from "../errors";
 import { loadPg } from "../pg";
-import { EXAMPLE_URL, redactText, redactUrl } from "../redact";
+import { EXAMPLE_URL, redactText, redactUrl, urlSecrets } from "../redact";
 import { nodePostgresConnectionString } from "../tls";
 import { parseDatabaseUrl } from "../database-url";
 
@@ -20,6 +20,18 @@ export async function connect(url: string): Promise<Client> {
   }
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
     throw new InputError(`the database URL must start with postgres:// or postgresql://, got ${parsed.protocol}//...`);
+  }
+  if (parsed.pathname.includes("@")) {
+    // `postgres://u:pa@ss/word@host/db`: the URL parser takes `ss` for the host and connects there.
+    throw new InputError(`the database URL has an @ after its host: a user name or password holding @ / : ? # must have them percent-encoded (%40 %2F %3A %3F %23); the URL: ${redactText(url, urlSecrets(url))}`);
+  }
+  for (const [part, value] of [
+    ["user name", parsed.username],
+    ["password", parsed.password],
+  ] as const) {
+    if (!validPercentEncoding(value)) {
+      throw new InputError(`the database URL's ${part} holds a % that is not percent-encoding (%XX): write % as %25 there, and @ : / ? # as %40 %3A %2F %3F %23 (the URL: ${redactUrl(url)})`);
+    }
   }
   // Loaded here, not at the top: commands that never connect (lint, env, --help) skip it.
   const { Client } = loadPg();
@@ -48,6 +60,16 @@ export async function connect(url: string): Promise<Client> {
     throw new FailureError(`cannot connect to ${redactUrl(url)}: ${message}${hint ? ` (${hint})` : ""}`, { cause: error });
   }
   return client;
+}
+
+/** True when `text` decodes as a URL component (every `%` starts a valid escape of UTF-8). */
+function validPercentEncoding(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Node's codes for a server certificate that does not verify. */

@@ -78,9 +78,11 @@ export async function draftMigration(options: SchemaDriftOptions, draft: DraftOp
   const pending = migrations.filter((m) => !drift.applied.includes(m.version));
   const journal = drift.layout === "drizzle" && fs.existsSync(path.join(dir, "meta", "_journal.json")) ? display(path.join(dir, "meta", "_journal.json"), options.displayBase ?? process.cwd()) : undefined;
   result.removal = removal(result.file, drift.layout, journal);
+  if (drift.historyEmpty && migrations.length > 0 && (draft.markApplied || !draft.dryRun)) throw noHistoryError(migrations, draft.markApplied);
   if (pending.length > 0 && (draft.markApplied || !draft.dryRun)) throw pendingError(pending, drift.layout, journal, draft.markApplied);
   if (draft.dryRun) {
-    if (pending.length > 0) result.notes = [...result.notes, "without --dry-run, diff refuses to write it while migrations are pending: it would repeat their changes"];
+    if (drift.historyEmpty && migrations.length > 0) result.notes = [...result.notes, "without --dry-run, diff refuses to write it while the database has no dbpipe history: its migrations are all pending there"];
+    else if (pending.length > 0) result.notes = [...result.notes, "without --dry-run, diff refuses to write it while migrations are pending: it would repeat their changes"];
     return result;
   }
 
@@ -102,6 +104,18 @@ function pendingError(pending: readonly Migration[], layout: MigrationLayout, jo
     `${markApplied ? "--mark-applied: " : ""}${pending.length} migration(s) (${files}) are not applied to this database yet, and a new migration would repeat ${its} changes. ` +
       `Apply ${it} with \`dbpipe up\` if the database should get ${it}; if ${its} changes are already in this database (a file \`dbpipe diff\` wrote, say), ` +
       `${pending.map((m) => removal(m.file, layout, journal)).join(" and ")} instead. Then diff again. Nothing was written.`,
+  );
+}
+
+/**
+ * A database without dbpipe's history has none of the migrations applied as far as dbpipe knows:
+ * a migration drafted against the files would undo (or repeat) all of them.
+ */
+function noHistoryError(migrations: readonly Migration[], markApplied: boolean | undefined): InputError {
+  const last = migrations[migrations.length - 1];
+  return new InputError(
+    `${markApplied ? "--mark-applied: " : ""}the database has no dbpipe history, so its ${migrations.length} migration(s) are all pending there, and a migration drafted now would undo or repeat their changes. ` +
+      `Apply them with \`dbpipe up\`; or, if the database already has their schema, record them with \`dbpipe baseline --version ${last.version}\`. Then diff again. Nothing was written.`,
   );
 }
 

@@ -4,6 +4,7 @@ import { applyMigration } from "../migrate/apply";
 import { type MigrationLayout, loadFiles } from "../migrate/files";
 import { type HistoryRow, ensureHistory, readHistory } from "../migrate/history";
 import { buildPlan } from "../migrate/plan";
+import { MigrationFailedError } from "../migrate/sql-error";
 import type { Migration } from "../migration";
 import { withSession } from "../migrate/session";
 import { inOwnTransaction } from "../migrate/transaction-control";
@@ -47,6 +48,8 @@ export interface SchemaDrift {
   applied: string[];
   /** Every difference, expected (the migrations) against actual (the live database). */
   differences: SchemaDifference[];
+  /** True when the database has no dbpipe history: it was compared with every migration. */
+  historyEmpty: boolean;
   /** What the user should know: pending migrations left out, a database without history. */
   notes: string[];
   /** The schema the migrations give. */
@@ -74,8 +77,9 @@ export async function schemaDrift(options: SchemaDriftOptions): Promise<SchemaDr
     return { history, actual, setup };
   });
   const applied = new Set(live.history.filter((h) => h.success).map((h) => BigInt(h.version)));
+  const historyEmpty = applied.size === 0;
   let toApply: Migration[];
-  if (applied.size === 0) {
+  if (historyEmpty) {
     toApply = files.migrations;
     if (files.migrations.length > 0) notes.push("the database has no dbpipe history: it was compared with every migration");
   } else {
@@ -91,7 +95,7 @@ export async function schemaDrift(options: SchemaDriftOptions): Promise<SchemaDr
       return inspectSchema(client, { roles });
     });
   });
-  return { layout: files.layout, migrations: files.migrations, applied: toApply.map((m) => m.version), differences: compareSchemas(expected, live.actual), notes, expected, actual: live.actual };
+  return { layout: files.layout, migrations: files.migrations, applied: toApply.map((m) => m.version), historyEmpty, differences: compareSchemas(expected, live.actual), notes, expected, actual: live.actual };
 }
 
 /**
@@ -102,12 +106,15 @@ function assertReplayable(migrations: readonly Migration[], history: readonly Hi
   const plan = buildPlan(migrations, history, { outOfOrder: true });
   const versions = new Set(
     plan.entries
-      .filter((e) => (e.status === "modified" && e.history!.checksum !== e.migration!.checksum) || e.status === "missing")
+      .filter((e) => (e.status === "modified" && e.history!.checksum !== e.migration!.checksum) || e.status === "missing" || e.status === "failed")
       .map((e) => e.version),
   );
   const problems = plan.problems.filter((p) => versions.has(p.version));
   if (problems.length === 0) return;
-  const why = "Nothing was compared: replaying files other than the ones the database applied gives no schema to compare it with.";
+  const failed = plan.entries.some((e) => e.status === "failed" && versions.has(e.version));
+  const why = failed
+    ? "Nothing was compared: a migration that stopped part way leaves a schema that no replay of the files gives."
+    : "Nothing was compared: replaying files other than the ones the database applied gives no schema to compare it with.";
   throw new InputError(
     problems.length === 1
       ? `${problems[0].message}\n${why}`
@@ -170,7 +177,9 @@ async function applyToScratch(client: Client, migrations: readonly Migration[], 
     try {
       await applyMigration(client, m, timeouts, {});
     } catch (error) {
-      throw new FailureError(`the migrations do not apply to an empty scratch database, so there is nothing to compare with: ${(error as Error).message}`, { cause: error });
+      // What the failure did to the scratch database (rolled back, recorded as failed) is nobody's concern: it is dropped.
+      const said = error instanceof MigrationFailedError ? error.message.slice(0, error.message.lastIndexOf(`\n  ${error.consequence}`)) : (error as Error).message;
+      throw new FailureError(`the migrations do not apply to an empty scratch database, so there is nothing to compare with (the scratch database was dropped; your database was not changed): ${said}`, { cause: error });
     }
   }
 }

@@ -56,6 +56,13 @@ export function tableOfNames(names: Node[] | undefined): TableRef | undefined {
   return makeTableRef(schema, name, false);
 }
 
+/** The {@link TableRef} of a key (`schema.name`, as {@link TableRef.key} makes it): `public.` is left out of its display. */
+export function tableOfKey(key: string): TableRef {
+  const dot = key.indexOf(".");
+  const schema = key.slice(0, dot);
+  return makeTableRef(schema === "public" ? undefined : schema, key.slice(dot + 1), false);
+}
+
 function makeTableRef(schema: string | undefined, name: string, temporary: boolean): TableRef {
   return {
     schema,

@@ -1,5 +1,5 @@
 import type { Node } from "libpg-query";
-import { type TableRef, alterTableCommands, nodeAs, tableOf } from "./ast";
+import { type TableRef, alterTableCommands, nodeAs, optionEnabled, tableOf } from "./ast";
 
 /**
  * Which table lock a statement takes, from PostgreSQL's documentation of explicit locking
@@ -71,14 +71,21 @@ export function tableLock(node: Node): TableLock | undefined {
   if (truncate) return lock("ACCESS EXCLUSIVE", tableOf(nodeAs(truncate.relations?.[0], "RangeVar")));
   const reindex = nodeAs(node, "ReindexStmt");
   if (reindex) {
-    const concurrent = (reindex.params ?? []).some((p) => nodeAs(p, "DefElem")?.defname === "concurrently");
-    return concurrent ? undefined : lock("ACCESS EXCLUSIVE", tableOf(reindex.relation));
+    if (optionEnabled(reindex.params, "concurrently")) return undefined;
+    // SHARE on the table, ACCESS EXCLUSIVE on each index it rebuilds; planning any query on the
+    // table opens its indexes, so reads wait too (checked on PostgreSQL 15 with pg_locks).
+    const onTable = reindex.kind === "REINDEX_OBJECT_TABLE";
+    return {
+      mode: "SHARE",
+      table: onTable ? tableOf(reindex.relation) : undefined,
+      blocks: `writes, and reads too: ${onTable ? "its indexes are" : reindex.kind === "REINDEX_OBJECT_INDEX" ? "the index is" : "the indexes it rebuilds are"} held ACCESS EXCLUSIVE, which every query on the table waits for while it is planned`,
+    };
   }
   const cluster = nodeAs(node, "ClusterStmt");
   if (cluster) return lock("ACCESS EXCLUSIVE", tableOf(cluster.relation));
   const vacuum = nodeAs(node, "VacuumStmt");
   if (vacuum) {
-    const full = (vacuum.options ?? []).some((o) => nodeAs(o, "DefElem")?.defname === "full");
+    const full = optionEnabled(vacuum.options, "full");
     return full ? lock("ACCESS EXCLUSIVE", tableOf(nodeAs(vacuum.rels?.[0], "VacuumRelation")?.relation)) : undefined;
   }
   const explicit = nodeAs(node, "LockStmt");

@@ -1,4 +1,4 @@
-import type { AlterTableStmt, ColumnDef, Constraint, CreateStmt, DropStmt, Node, RenameStmt } from "libpg-query";
+import type { AlterDomainStmt, AlterTableStmt, ColumnDef, Constraint, CreateDomainStmt, CreateStmt, DropStmt, Node, RenameStmt } from "libpg-query";
 import {
   type ColumnType,
   alterTableCommands,
@@ -39,6 +39,12 @@ export type SchemaEvent =
       checks?: CheckEvent[];
       /** CREATE ... IF NOT EXISTS or CREATE OR REPLACE: when the table already exists, it is left as it is. */
       ifNotExists?: boolean;
+      /** CREATE TABLE ... PARTITION BY: a partitioned table, which holds no rows itself. */
+      partitioned?: boolean;
+      /** CREATE TABLE ... PARTITION OF: the partitioned table (key) it is a partition of. */
+      partitionOf?: string;
+      /** CREATE TABLE ... PARTITION OF ... DEFAULT: the parent's DEFAULT partition. */
+      defaultPartition?: boolean;
     }
   | { event: "drop-table"; table: string }
   | { event: "rename-table"; table: string; to: string }
@@ -57,10 +63,33 @@ export type SchemaEvent =
       table: string;
       /** CREATE INDEX IF NOT EXISTS: when an index of that name already exists, nothing is built. */
       ifNotExists?: boolean;
+      /** Its columns, when each of its keys is a plain column (no expression). */
+      columns?: string[];
     }
   | { event: "drop-index"; index: string }
   | { event: "rename-index"; index: string; to: string }
-  | { event: "create-type"; type: string };
+  | {
+      event: "attach-partition";
+      /** The partitioned table. */
+      table: string;
+      partition: string;
+      /** ATTACH PARTITION ... DEFAULT. */
+      defaultPartition?: boolean;
+    }
+  | { event: "detach-partition"; table: string; partition: string }
+  | {
+      event: "create-type";
+      type: string;
+      /** For a domain, the names of its own CHECK constraints (`NOT NULL` for a NOT NULL one); absent when it has none, and for other types. */
+      domainConstraints?: string[];
+      /** For a domain, its base type (key): a domain over a domain has the base domain's constraints too. */
+      domainBase?: string;
+    }
+  | { event: "create-function"; function: string }
+  | { event: "drop-type"; type: string }
+  | { event: "rename-type"; type: string; to: string }
+  | { event: "add-domain-constraint"; type: string; name: string }
+  | { event: "drop-domain-constraint"; type: string; name: string };
 
 /** A CHECK constraint as a statement adds it. */
 export interface CheckEvent {
@@ -100,7 +129,16 @@ interface TableFacts {
   /** Undefined when the table was created in a way that hides its columns (LIKE, PARTITION OF, AS SELECT). */
   columns: Map<string, ColumnFacts> | undefined;
   checks: Map<string, { notNullColumn?: string; columns?: string[]; validated: boolean }>;
+  /** True when known to be partitioned (PARTITION BY, or named as the parent of a partition). */
+  partitioned?: boolean;
+  /** Its DEFAULT partition (key), when known. */
+  defaultPartition?: string;
+  /** For a DEFAULT partition, the partitioned table (key) it is the default of. */
+  defaultOf?: string;
 }
+
+/** The NOT NULL constraint of a domain, among its named CHECK constraints. */
+const DOMAIN_NOT_NULL = "NOT NULL";
 
 /**
  * The schema as the migrations so far describe it. A table or index is in one of three states:
@@ -115,6 +153,14 @@ export class SchemaHistory {
   /** The same indexes by table (those whose table is known): a DROP TABLE finds its indexes without a scan of them all. */
   private readonly indexesOf = new Map<string, Set<string>>();
   private readonly goneIndexes = new Set<string>();
+  /** The columns of indexes known to be on plain columns only. */
+  private readonly indexColumnsOf = new Map<string, string[]>();
+  /** Indexes known to be on a partitioned table (partitioned indexes). */
+  private readonly partitionedIndexes = new Set<string>();
+  /** Functions (keys, arguments aside) a migration created with CREATE FUNCTION: code dbpipe does not follow. */
+  private readonly functions = new Set<string>();
+  /** Domains known to exist, with their constraints and base type. */
+  private readonly domains = new Map<string, { constraints: Set<string>; base?: string }>();
 
   /** What is known about `column` of `table`, or undefined when nothing is. */
   column(table: string, column: string): ColumnFacts | undefined {
@@ -134,6 +180,47 @@ export class SchemaHistory {
     const names: string[] = [];
     for (const [name, check] of this.tables.get(table)?.checks ?? []) if (check.columns?.includes(column)) names.push(name);
     return names;
+  }
+
+  /** The columns of index `index`, when it is known and on plain columns only. */
+  indexColumns(index: string): readonly string[] | undefined {
+    return this.indexColumnsOf.get(index);
+  }
+
+  /** True when a migration created a function named `key` (`schema.name`, whatever its arguments). */
+  isMigrationFunction(key: string): boolean {
+    return this.functions.has(key);
+  }
+
+  /** True when `table` is known to be partitioned: created with PARTITION BY, or named as the parent of a partition. */
+  isPartitioned(table: string): boolean {
+    return this.tables.get(table)?.partitioned === true;
+  }
+
+  /** The DEFAULT partition (key) of the partitioned table `table`, when the history knows one. */
+  defaultPartitionOf(table: string): string | undefined {
+    return this.tables.get(table)?.defaultPartition;
+  }
+
+  /** True when the index `index` is known to be on a partitioned table (a partitioned index). */
+  isPartitionedIndex(index: string): boolean {
+    return this.partitionedIndexes.has(index);
+  }
+
+  /**
+   * True when `type` is a domain known to have a CHECK or NOT NULL constraint, its own or its base
+   * domain's: a column of it is checked row by row (ADD COLUMN of one rewrites the table).
+   */
+  isConstrainedDomain(type: string): boolean {
+    const seen = new Set<string>();
+    for (let key: string | undefined = type; key !== undefined && !seen.has(key); ) {
+      seen.add(key);
+      const domain = this.domains.get(key);
+      if (!domain) return false;
+      if (domain.constraints.size > 0) return true;
+      key = domain.base;
+    }
+    return false;
   }
 
   /**
@@ -165,11 +252,16 @@ export class SchemaHistory {
         }
         const columns = e.columns ? new Map(e.columns.map((c) => [c.column, facts(c)])) : undefined;
         const checks = new Map((e.checks ?? []).map((c) => [c.name, { notNullColumn: c.notNullColumn, columns: c.columns, validated: c.validated }]));
-        this.tables.set(e.table, { columns, checks });
+        this.tables.set(e.table, { columns, checks, ...(e.partitioned ? { partitioned: true } : {}) });
         this.goneTables.delete(e.table);
+        if (e.partitionOf !== undefined) this.attach(e.partitionOf, e.table, e.defaultPartition === true);
         return;
       }
-      case "drop-table":
+      case "drop-table": {
+        const t = this.tables.get(e.table);
+        if (t?.defaultOf !== undefined) this.detach(t.defaultOf, e.table);
+        // A partitioned table goes with its partitions.
+        if (t?.defaultPartition !== undefined) this.applyOne({ event: "drop-table", table: t.defaultPartition });
         this.tables.delete(e.table);
         this.goneTables.add(e.table);
         for (const index of this.indexesOf.get(e.table) ?? []) {
@@ -178,13 +270,18 @@ export class SchemaHistory {
         }
         this.indexesOf.delete(e.table);
         return;
+      }
       case "rename-table": {
         const t = this.table(e.table);
         this.tables.delete(e.table);
         this.goneTables.add(e.table);
         this.tables.set(e.to, t);
         this.goneTables.delete(e.to);
-        for (const index of [...(this.indexesOf.get(e.table) ?? [])]) this.setIndex(index, e.to);
+        for (const index of [...(this.indexesOf.get(e.table) ?? [])]) this.setIndex(index, e.to, this.partitionedIndexes.has(index));
+        const parent = t.defaultOf !== undefined ? this.tables.get(t.defaultOf) : undefined;
+        if (parent) parent.defaultPartition = e.to;
+        const defaultPartition = t.defaultPartition !== undefined ? this.tables.get(t.defaultPartition) : undefined;
+        if (defaultPartition) defaultPartition.defaultOf = e.to;
         return;
       }
       case "add-column":
@@ -224,7 +321,8 @@ export class SchemaHistory {
         return;
       case "create-index":
         if (!this.creates(e) && this.indexes.has(e.index)) return;
-        this.setIndex(e.index, e.table);
+        this.setIndex(e.index, e.table, this.isPartitioned(e.table));
+        if (e.columns) this.indexColumnsOf.set(e.index, e.columns);
         this.goneIndexes.delete(e.index);
         return;
       case "drop-index":
@@ -233,21 +331,74 @@ export class SchemaHistory {
         return;
       case "rename-index": {
         const table = this.indexes.get(e.index);
+        const partitioned = this.partitionedIndexes.has(e.index);
+        const columns = this.indexColumnsOf.get(e.index);
         this.deleteIndex(e.index);
         this.goneIndexes.add(e.index);
-        this.setIndex(e.to, table);
+        this.setIndex(e.to, table, partitioned);
+        if (columns) this.indexColumnsOf.set(e.to, columns);
         this.goneIndexes.delete(e.to);
         return;
       }
+      case "attach-partition":
+        this.attach(e.table, e.partition, e.defaultPartition === true);
+        return;
+      case "detach-partition":
+        this.detach(e.table, e.partition);
+        return;
       case "create-type":
+        if (e.domainConstraints !== undefined || e.domainBase !== undefined) {
+          this.domains.set(e.type, { constraints: new Set(e.domainConstraints), ...(e.domainBase !== undefined ? { base: e.domainBase } : {}) });
+        } else {
+          this.domains.delete(e.type);
+        }
+        return;
+      case "create-function":
+        this.functions.add(e.function);
+        return;
+      case "drop-type":
+        this.domains.delete(e.type);
+        return;
+      case "rename-type": {
+        const domain = this.domains.get(e.type);
+        this.domains.delete(e.type);
+        if (domain) this.domains.set(e.to, domain);
+        return;
+      }
+      case "add-domain-constraint":
+        // A domain the history never saw created gets an entry: it is known to have this constraint.
+        if (!this.domains.has(e.type)) this.domains.set(e.type, { constraints: new Set() });
+        this.domains.get(e.type)?.constraints.add(e.name);
+        return;
+      case "drop-domain-constraint":
+        this.domains.get(e.type)?.constraints.delete(e.name);
         return;
     }
   }
 
-  /** Records that index `index` exists, on `table` when known (in both maps). */
-  private setIndex(index: string, table: string | undefined): void {
+  /** Records that `partition` is a partition of `parent` (which is therefore partitioned), its DEFAULT one when `isDefault`. */
+  private attach(parent: string, partition: string, isDefault: boolean): void {
+    const p = this.table(parent);
+    p.partitioned = true;
+    if (!isDefault) return;
+    p.defaultPartition = partition;
+    this.table(partition).defaultOf = parent;
+  }
+
+  /** Records that `partition` is no longer a partition of `parent`. */
+  private detach(parent: string, partition: string): void {
+    const p = this.tables.get(parent);
+    if (p?.defaultPartition !== partition) return;
+    delete p.defaultPartition;
+    const t = this.tables.get(partition);
+    if (t) delete t.defaultOf;
+  }
+
+  /** Records that index `index` exists, on `table` when known (in both maps), and whether `table` is partitioned. */
+  private setIndex(index: string, table: string | undefined, partitioned: boolean): void {
     this.deleteIndex(index);
     this.indexes.set(index, table);
+    if (partitioned) this.partitionedIndexes.add(index);
     if (table === undefined) return;
     let set = this.indexesOf.get(table);
     if (!set) {
@@ -262,6 +413,8 @@ export class SchemaHistory {
     const table = this.indexes.get(index);
     if (table !== undefined) this.indexesOf.get(table)?.delete(index);
     this.indexes.delete(index);
+    this.partitionedIndexes.delete(index);
+    this.indexColumnsOf.delete(index);
   }
 
   /** The facts of `key`; a table the history never saw created gets an entry with unknown columns. */
@@ -309,15 +462,26 @@ export function schemaEvents(node: Node, kind: string | undefined = kindOf(node)
       const index = nodeAs(node, "IndexStmt");
       const table = tableOf(index?.relation);
       if (!table || !index?.idxname) return [];
-      const event: SchemaEvent = { event: "create-index", index: `${table.schema ?? "public"}.${index.idxname}`, table: table.key };
+      const keys = (index.indexParams ?? []).map((p) => nodeAs(p, "IndexElem"));
+      const columns = keys.length > 0 && keys.every((k) => k?.name !== undefined && k.expr === undefined) ? keys.map((k) => k!.name as string) : undefined;
+      const event: SchemaEvent = { event: "create-index", index: `${table.schema ?? "public"}.${index.idxname}`, table: table.key, ...(columns ? { columns } : {}) };
       return [index.if_not_exists ? { ...event, ifNotExists: true } : event];
     }
-    case "CreateEnumStmt":
     case "CreateDomainStmt":
+      return domainEvents(nodeAs(node, "CreateDomainStmt"));
+    case "AlterDomainStmt":
+      return alterDomainEvents(nodeAs(node, "AlterDomainStmt"));
+    case "CreateEnumStmt":
     case "CreateRangeStmt":
     case "CompositeTypeStmt": {
       const type = createdType(node);
       return type ? [{ event: "create-type", type: type.key }] : [];
+    }
+    case "CreateFunctionStmt": {
+      // A function, not a procedure (CALL is unanalyzable-code's already): SELECT f() runs its code.
+      const fn = nodeAs(node, "CreateFunctionStmt");
+      const name = fn && !fn.is_procedure ? tableOfNames(fn.funcname) : undefined;
+      return name ? [{ event: "create-function", function: name.key }] : [];
     }
     case "DropStmt":
       return dropEvents(nodeAs(node, "DropStmt"));
@@ -347,10 +511,29 @@ function createEvents(create: CreateStmt | undefined): SchemaEvent[] {
     if (constraint) checks.push(...checkEvents(table.name, constraint));
     if (nodeAs(element, "TableLikeClause")) return [createTable(table.key, undefined, [], ifNotExists)];
   }
-  return [createTable(table.key, hidesColumns ? undefined : columns, checks, ifNotExists)];
+  const event = createTable(table.key, hidesColumns ? undefined : columns, checks, ifNotExists);
+  return [{ ...event, ...partitionFacts(create) }];
+}
+
+/** What a CREATE TABLE says about partitioning: PARTITION BY, PARTITION OF (its parent), DEFAULT. */
+function partitionFacts(create: CreateStmt): { partitioned?: boolean; partitionOf?: string; defaultPartition?: boolean } {
+  const parent = create.partbound ? tableOf(nodeAs(create.inhRelations?.[0], "RangeVar")) : undefined;
+  return {
+    ...(create.partspec ? { partitioned: true } : {}),
+    ...(parent ? { partitionOf: parent.key } : {}),
+    ...(parent && create.partbound?.is_default ? { defaultPartition: true } : {}),
+  };
 }
 
 function dropEvents(drop: DropStmt | undefined): SchemaEvent[] {
+  if (drop?.removeType === "OBJECT_DOMAIN" || drop?.removeType === "OBJECT_TYPE") {
+    const events: SchemaEvent[] = [];
+    for (const object of drop.objects ?? []) {
+      const type = tableOfNames(nodeAs(object, "TypeName")?.names);
+      if (type) events.push({ event: "drop-type", type: type.key });
+    }
+    return events;
+  }
   if (!drop || !(drop.removeType === "OBJECT_TABLE" || drop.removeType === "OBJECT_VIEW" || drop.removeType === "OBJECT_MATVIEW" || drop.removeType === "OBJECT_INDEX")) return [];
   const events: SchemaEvent[] = [];
   for (const object of drop.objects ?? []) {
@@ -362,6 +545,10 @@ function dropEvents(drop: DropStmt | undefined): SchemaEvent[] {
 }
 
 function renameEvents(rename: RenameStmt | undefined): SchemaEvent[] {
+  if ((rename?.renameType === "OBJECT_DOMAIN" || rename?.renameType === "OBJECT_TYPE") && rename.newname) {
+    const type = tableOfNames(nodeAs(rename.object, "List")?.items);
+    return type ? [{ event: "rename-type", type: type.key, to: `${type.schema ?? "public"}.${rename.newname}` }] : [];
+  }
   const table = tableOf(rename?.relation);
   if (!rename || !table || !rename.newname) return [];
   const to = `${table.schema ?? "public"}.${rename.newname}`;
@@ -410,6 +597,15 @@ function alterEvents(alter: AlterTableStmt | undefined): SchemaEvent[] {
       case "AT_DropConstraint":
         events.push({ event: "drop-constraint", table: table.key, name: column });
         break;
+      case "AT_AttachPartition":
+      case "AT_DetachPartition": {
+        const partition = nodeAs(cmd.def, "PartitionCmd");
+        const name = tableOf(partition?.name);
+        if (!partition || !name) break;
+        if (cmd.subtype === "AT_DetachPartition") events.push({ event: "detach-partition", table: table.key, partition: name.key });
+        else events.push({ event: "attach-partition", table: table.key, partition: name.key, ...(partition.bound?.is_default ? { defaultPartition: true } : {}) });
+        break;
+      }
     }
   }
   return events;
@@ -430,12 +626,53 @@ function createTable(table: string, columns: ColumnEvent[] | undefined, checks: 
   return { event: "create-table", table, columns, ...(checks.length > 0 ? { checks } : {}), ...(ifNotExists ? { ifNotExists } : {}) };
 }
 
-/** The type a CREATE TYPE (enum, composite, range) or CREATE DOMAIN statement makes. */
+/** A CREATE DOMAIN: the type, its base type, and the names of its CHECK and NOT NULL constraints. */
+function domainEvents(domain: CreateDomainStmt | undefined): SchemaEvent[] {
+  const type = tableOfNames(domain?.domainname);
+  if (!domain || !type) return [];
+  const constraints: string[] = [];
+  for (const node of domain.constraints ?? []) {
+    const c = nodeAs(node, "Constraint");
+    if (c?.contype === "CONSTR_CHECK") {
+      // PostgreSQL names unnamed checks d_check, d_check1, ...
+      let name = c.conname ?? `${type.name}_check`;
+      for (let i = 1; !c.conname && constraints.includes(name); i++) name = `${type.name}_check${i}`;
+      constraints.push(name);
+    } else if (c?.contype === "CONSTR_NOTNULL") {
+      constraints.push(DOMAIN_NOT_NULL);
+    }
+  }
+  // A domain over an array type is over no domain: the element domain's checks are not its own.
+  const base = domain.typeName?.arrayBounds?.length ? undefined : tableOfNames(domain.typeName?.names);
+  return [{ event: "create-type", type: type.key, ...(constraints.length > 0 ? { domainConstraints: constraints } : {}), ...(base ? { domainBase: base.key } : {}) }];
+}
+
+/** ALTER DOMAIN ... ADD CONSTRAINT / DROP CONSTRAINT / SET NOT NULL / DROP NOT NULL. */
+function alterDomainEvents(alter: AlterDomainStmt | undefined): SchemaEvent[] {
+  const type = tableOfNames(alter?.typeName);
+  if (!alter || !type) return [];
+  switch (alter.subtype) {
+    case "C": {
+      const c = nodeAs(alter.def, "Constraint");
+      if (c?.contype === "CONSTR_CHECK") return [{ event: "add-domain-constraint", type: type.key, name: c.conname ?? `${type.name}_check` }];
+      if (c?.contype === "CONSTR_NOTNULL") return [{ event: "add-domain-constraint", type: type.key, name: DOMAIN_NOT_NULL }];
+      return [];
+    }
+    case "X":
+      return alter.name ? [{ event: "drop-domain-constraint", type: type.key, name: alter.name }] : [];
+    case "O":
+      return [{ event: "add-domain-constraint", type: type.key, name: DOMAIN_NOT_NULL }];
+    case "N":
+      return [{ event: "drop-domain-constraint", type: type.key, name: DOMAIN_NOT_NULL }];
+    default:
+      return [];
+  }
+}
+
+/** The type a CREATE TYPE (enum, composite, range) statement makes. */
 function createdType(node: Node) {
   const createEnum = nodeAs(node, "CreateEnumStmt");
   if (createEnum) return tableOfNames(createEnum.typeName);
-  const domain = nodeAs(node, "CreateDomainStmt");
-  if (domain) return tableOfNames(domain.domainname);
   const range = nodeAs(node, "CreateRangeStmt");
   if (range) return tableOfNames(range.typeName);
   const composite = nodeAs(node, "CompositeTypeStmt");

@@ -277,6 +277,55 @@ describe("adopt", () => {
   });
 });
 
+describe("adopting a Flyway history that `flyway repair` marked as deleted", () => {
+  const PHONE = "ALTER TABLE customers ADD COLUMN phone text;\n";
+  /** Appends a row to Flyway's history at `rank`, as Flyway writes it. */
+  const flywayRow = (url: string, rank: number, type: string, version: string, script: string, text: string) =>
+    withClient(url, (c) =>
+      c.query(
+        `INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success)
+         VALUES ($1, $2, 'add phone', $3, $4, $5, 'flyway_user', 3, true)`,
+        [rank, version, type, script, flywayCrc(text)],
+      ),
+    );
+
+  it("reads version 3 as never applied: its DELETE row cancels its earlier row, whose file is gone", async () => {
+    const db = await flywayDatabase();
+    await db.recordWithoutFile();
+    // What repair appends for an applied migration whose file is gone: a copy of its row, type DELETE.
+    await flywayRow(db.url, 4, "DELETE", "3", "V3__add_phone.sql", PHONE);
+    const result = await adoptHistory(engineFor(db.dir, db.url));
+    expect(result.recorded.map((r) => r.version)).toEqual(["1", "2"]);
+    expect(result.notes).toContain("Flyway's history marks V3__add_phone.sql (version 3) as deleted (`flyway repair`): it counts as never applied");
+  });
+
+  it("counts the latest row of a version deleted, then added and applied again", async () => {
+    const db = await flywayDatabase();
+    await db.recordWithoutFile();
+    await flywayRow(db.url, 4, "DELETE", "3", "V3__add_phone.sql", PHONE);
+    writeFiles(db.dir, { "V3__add_phone.sql": PHONE });
+    await flywayRow(db.url, 5, "SQL", "3", "V3__add_phone.sql", PHONE);
+    const result = await adoptHistory(engineFor(db.dir, db.url));
+    expect(result.recorded.map((r) => [r.version, r.matchedBy])).toEqual([
+      ["1", "checksum"],
+      ["2", "checksum"],
+      ["3", "checksum"],
+    ]);
+  });
+
+  it("refuses a version with two DELETE rows for one applied row, as Flyway does (a corrupted history)", async () => {
+    const db = await flywayDatabase();
+    await db.recordWithoutFile();
+    await flywayRow(db.url, 4, "DELETE", "3", "V3__add_phone.sql", PHONE);
+    await flywayRow(db.url, 5, "DELETE", "3", "V3__add_phone.sql", PHONE);
+    const error = (await adoptHistory(engineFor(db.dir, db.url)).catch((e: unknown) => e)) as AdoptRefusedError;
+    expect(error).toBeInstanceOf(AdoptRefusedError);
+    expect(error.problems).toEqual([
+      "V3__add_phone.sql (version 3): Flyway's history has more than one DELETE row for it (installed_rank 5), which Flyway itself refuses as a corrupted history",
+    ]);
+  });
+});
+
 describe("flywayChecksum", () => {
   it("is CRC-32 of the lines without their endings, signed, so CRLF, LF and a BOM give the same value", () => {
     expect(flywayChecksum(Buffer.from("123456789"))).toBe(0xcbf43926 | 0);

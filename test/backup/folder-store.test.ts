@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { FolderStore } from "../../src/backup/folder-store";
+import { FailureError } from "../../src/errors";
 import { openBackupStore } from "../../src/backup/open-store";
 import { S3Store } from "../../src/backup/s3-store";
 import type { BackupManifest, StoredFacts } from "../../src/backup/store";
@@ -13,10 +14,10 @@ import { readDump } from "./table-counts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
-function manifestFor(id: string, createdAt: Date) {
+function manifestFor(id: string, createdAt: Date, stack = "dev") {
   return (facts: StoredFacts): BackupManifest => ({
     id,
-    stack: "dev",
+    stack,
     createdAt: createdAt.toISOString(),
     head: "0003",
     before: [],
@@ -108,6 +109,98 @@ describe("the local folder store", () => {
     await store.put("dev-new", Readable.from([Buffer.from("today")]), manifestFor("dev-new", new Date(now)));
     expect((await store.list()).map((b) => b.manifest.id)).toEqual(["dev-new", "dev-recent"]);
     expect(fs.readdirSync(folder).sort()).toEqual(["dev-new.dump", "dev-new.json", "dev-recent.dump", "dev-recent.json"]);
+  });
+});
+
+describe("a folder shared by several stacks", () => {
+  it("each stack's retention deletes only its own backups", async () => {
+    const folder = tempFolder();
+    const now = new Date("2026-12-01T12:00:00Z").getTime();
+    const shared = new FolderStore(folder);
+    await shared.put("test-10d", Readable.from([Buffer.from("test, 10 days old")]), manifestFor("test-10d", new Date(now - 10 * DAY), "test"));
+    await shared.put("prod-20d", Readable.from([Buffer.from("prod, 20 days old")]), manifestFor("prod-20d", new Date(now - 20 * DAY), "prod"));
+    await shared.put("dev-8d", Readable.from([Buffer.from("dev, 8 days old")]), manifestFor("dev-8d", new Date(now - 8 * DAY), "dev"));
+    const dev = new FolderStore(folder, { retentionDays: 7, now: () => now });
+    await dev.put("dev-new", Readable.from([Buffer.from("dev, today")]), manifestFor("dev-new", new Date(now), "dev"));
+    expect((await shared.list()).map((b) => b.manifest.id)).toEqual(["dev-new", "test-10d", "prod-20d"]);
+    const test = new FolderStore(folder, { retentionDays: 14, now: () => now });
+    await test.put("test-new", Readable.from([Buffer.from("test, today")]), manifestFor("test-new", new Date(now), "test"));
+    expect((await shared.list()).map((b) => b.manifest.id)).toEqual(["test-new", "dev-new", "test-10d", "prod-20d"]);
+  });
+});
+
+describe("files in the folder that are not backups", () => {
+  /** A folder with one backup, notes.json, a manifest cut short beside its dump, and a manifest copied under another backup's name. */
+  async function folderWithStrangers(): Promise<{ folder: string; good: string }> {
+    const folder = tempFolder();
+    const now = Date.now();
+    const store = new FolderStore(folder);
+    await store.put("dev-good", Readable.from([Buffer.from("good")]), manifestFor("dev-good", new Date(now - 30 * DAY)));
+    await store.put("dev-cut", Readable.from([Buffer.from("cut")]), manifestFor("dev-cut", new Date(now - 30 * DAY)));
+    const cut = path.join(folder, "dev-cut.json");
+    fs.writeFileSync(cut, fs.readFileSync(cut, "utf8").slice(0, 40));
+    fs.writeFileSync(path.join(folder, "notes.json"), JSON.stringify({ note: "dev backups live here" }));
+    fs.writeFileSync(path.join(folder, "dev-copy.dump"), "another dump");
+    fs.copyFileSync(path.join(folder, "dev-good.json"), path.join(folder, "dev-copy.json"));
+    return { folder, good: "dev-good" };
+  }
+
+  it("lists past them: a .json without a dump silently, a damaged or misnamed manifest beside a dump with a warning", async () => {
+    const { folder } = await folderWithStrangers();
+    const warnings: string[] = [];
+    const store = new FolderStore(folder, { onWarning: (w) => warnings.push(w) });
+    expect((await store.list()).map((b) => b.manifest.id)).toEqual(["dev-good"]);
+    expect(warnings.sort()).toEqual([
+      `${folder}/dev-copy.dump is not listed as a backup: its manifest ${folder}/dev-copy.json names backup "dev-good"; dbpipe leaves both files as they are`,
+      expect.stringMatching(new RegExp(`^${folder}/dev-cut\\.dump is not listed as a backup: ${folder}/dev-cut\\.json is not a backup manifest: .+; dbpipe leaves both files as they are \\(pg_restore can still read the dump by hand\\)$`)),
+    ]);
+  });
+
+  it("a backup into such a folder succeeds, and its retention deletes none of what it cannot read", async () => {
+    const { folder } = await folderWithStrangers();
+    const before = fs.readdirSync(folder).sort();
+    const store = new FolderStore(folder, { retentionDays: 7 });
+    const stored = await store.put("dev-new", Readable.from([Buffer.from("new")]), manifestFor("dev-new", new Date()));
+    expect(stored.manifest.id).toBe("dev-new");
+    // dev-good is 30 days old: retention deletes it, and nothing else.
+    expect(fs.readdirSync(folder).sort()).toEqual([...before.filter((n) => !n.startsWith("dev-good.")), "dev-new.dump", "dev-new.json"].sort());
+  });
+});
+
+describe("a backup folder that cannot be one", () => {
+  it("a file where the folder, or a folder above it, should be: a FailureError naming it, before anything is dumped", async () => {
+    const file = path.join(tempFolder(), "afile");
+    fs.writeFileSync(file, "not a folder");
+    let dumped = false;
+    async function* dump(): AsyncGenerator<Buffer> {
+      dumped = true;
+      yield Buffer.from("x");
+    }
+    const atFile = await new FolderStore(file).put("dev-a", dump(), manifestFor("dev-a", new Date())).catch((e: unknown) => e);
+    expect(atFile).toBeInstanceOf(FailureError);
+    expect((atFile as Error).message).toBe(`the backup folder ${file} cannot be written: it is a file, not a folder (EEXIST)`);
+    const below = await new FolderStore(path.join(file, "sub")).put("dev-a", dump(), manifestFor("dev-a", new Date())).catch((e: unknown) => e);
+    expect(below).toBeInstanceOf(FailureError);
+    expect((below as Error).message).toBe(`the backup folder ${file}/sub cannot be written: ${file} is a file, not a folder (ENOTDIR)`);
+    expect(dumped).toBe(false);
+    await expect(new FolderStore(file).list()).rejects.toThrow(`the backup folder ${file} cannot be read: it is a file, not a folder (ENOTDIR)`);
+    expect(fs.readFileSync(file, "utf8")).toBe("not a folder");
+  });
+
+  it("a folder this user may not write: a FailureError saying so", () => {
+    const parent = tempFolder();
+    fs.chmodSync(parent, 0o555);
+    // As root every folder is writable: the check runs as nobody then.
+    const script = `
+      const { Readable } = require("node:stream");
+      const { FolderStore } = require("./src/backup/folder-store");
+      new FolderStore(${JSON.stringify(path.join(parent, "backups"))})
+        .put("dev-a", Readable.from([Buffer.from("x")]), () => { throw new Error("dumped"); })
+        .then(() => console.log("stored"), (e) => console.log(e.constructor.name + ": " + e.message));`;
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", ...asNobody });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim()).toBe(`FailureError: the backup folder ${parent}/backups cannot be written: permission denied: this user may not create files in it (or create it) (EACCES)`);
   });
 });
 

@@ -185,6 +185,25 @@ describe("the S3 store", () => {
     await expect(store.open(first.manifest.id)).rejects.toThrow(`there is no backup ${first.manifest.id} in s3://${BUCKET}/dev`);
   });
 
+  it("lists past objects that are not backups: a .json without a dump silently, a damaged or misnamed manifest beside a dump with a warning", async () => {
+    const warnings: string[] = [];
+    const store = new S3Store(BUCKET, "strangers", { onWarning: (w) => warnings.push(w) });
+    await store.put("prod-good", Readable.from([Buffer.from("good")]), manifestFor("prod-good"));
+    const put = (key: string, body: string) => s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: `strangers/${key}`, Body: body }));
+    await put("notes.json", JSON.stringify({ note: "prod backups live here" }));
+    await put("prod-cut.dump", "a dump");
+    await put("prod-cut.json", '{"id": "prod-cut", "stack": "pr');
+    await put("prod-copy.dump", "another dump");
+    const good = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: "strangers/prod-good.json" }));
+    await put("prod-copy.json", await good.Body!.transformToString());
+    expect((await store.list()).map((b) => b.manifest.id)).toEqual(["prod-good"]);
+    expect(warnings.sort()).toEqual([
+      `s3://${BUCKET}/strangers/prod-copy.dump is not listed as a backup: its manifest s3://${BUCKET}/strangers/prod-copy.json names backup "prod-good"; dbpipe leaves both objects as they are`,
+      expect.stringMatching(new RegExp(`^s3://${BUCKET}/strangers/prod-cut\\.dump is not listed as a backup: s3://${BUCKET}/strangers/prod-cut\\.json is not a backup manifest: .+; dbpipe leaves both objects as they are \\(pg_restore can still read the dump by hand\\)$`)),
+    ]);
+    expect(await keys("strangers/")).toHaveLength(7);
+  });
+
   it("names the missing bucket", async () => {
     const store = new S3Store("no-such-bucket-here", "x");
     await expect(store.list()).rejects.toThrow("could not list the backups in s3://no-such-bucket-here/x: NoSuchBucket");

@@ -74,6 +74,12 @@ describe("dbpipe adopt", () => {
     expect(down.stderr).toContain("cannot connect to postgres://u:***@127.0.0.1:1/x");
     expect(down.stderr).not.toContain("secret-pw");
 
+    await withClient(url, (c) => c.query("ALTER TABLE flyway_schema_history DROP COLUMN installed_rank"));
+    const wrongShape = await runCli(["adopt", "--database-url", url], { cwd: project });
+    expect(wrongShape.code).toBe(2);
+    expect(wrongShape.stderr).toContain("error: public.flyway_schema_history does not have Flyway's columns: installed_rank.");
+    expect(wrongShape.stderr).not.toContain("the database failed");
+
     const badFlag = await runCli(["adopt", "--from", "liquibase", "--database-url", url], { cwd: project });
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain("Allowed choices are prisma, drizzle, alembic, flyway");

@@ -248,6 +248,15 @@ describe("the stack's verdict on up and plan", () => {
     expect(manifest).toMatchObject({ stack: "test", id, serverMajor: 15, before: expect.arrayContaining([expect.objectContaining({ version: "0005" })]) });
     const refs = await withClient(url, async (c) => (await c.query("SELECT DISTINCT backup_ref, risk FROM dbpipe.schema_migrations WHERE version = '0005'")).rows);
     expect(refs).toEqual([{ backup_ref: `file:.dbpipe/test/backups/${dumps[0]}`, risk: "high" }]);
+
+    // --json names the backup it took, as down --json does.
+    const other = await freshDatabase();
+    const json = await runCli(["up", "--stack", "test", "--json", "--database-url", other], { cwd: project });
+    expect(json.code, json.stderr).toBe(0);
+    const printed = JSON.parse(json.stdout) as { backupRef: string | null };
+    const recorded = await withClient(other, async (c) => (await c.query("SELECT DISTINCT backup_ref FROM dbpipe.schema_migrations WHERE version = '0005'")).rows[0].backup_ref);
+    expect(printed.backupRef).toBe(recorded);
+    expect(printed.backupRef).toMatch(/^file:\.dbpipe\/test\/backups\/.+\.dump$/);
   });
 
   it("dev neither classifies nor backs up on up, and plan still shows the findings", async () => {
@@ -346,12 +355,18 @@ describe("errors people can act on", () => {
 
   it("reports an SQL error outside a migration as a database failure, not as a bug", async () => {
     const url = await freshDatabase();
-    // A history table dbpipe did not create: reading it fails on the server.
-    await withClient(url, (c) => c.query("CREATE SCHEMA dbpipe; CREATE TABLE dbpipe.schema_migrations (id int)"));
-    const run = await runCli(["status", "--database-url", url], { cwd: sampleProject() });
+    // The history exists, but the role the command logs in as may not read it: the server refuses.
+    const project = sampleProject();
+    expect((await runCli(["up", "--database-url", url], { cwd: project })).code).toBe(0);
+    const role = `nohistory_${Date.now()}`;
+    await withClient(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD 'N0Hist0ryPw'; GRANT USAGE ON SCHEMA dbpipe TO ${role}`));
+    const asRole = new URL(url);
+    asRole.username = role;
+    asRole.password = "N0Hist0ryPw";
+    const run = await runCli(["status", "--database-url", asRole.toString()], { cwd: project });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^error: the database failed \(postgres:\/\/[^:]+:\*\*\*@[^)]+\): column "\w+" does not exist \[SQLSTATE 42703\]/);
-    expect(run.stderr).not.toContain("bug");
+    expect(run.stderr).toMatch(/^error: the database failed \(postgres:\/\/[^:]+:\*\*\*@[^)]+\): permission denied for table schema_migrations \[SQLSTATE 42501\]/);
+    expect(run.stderr).not.toMatch(/bug|N0Hist0ryPw/);
   });
 
   it("exits 2 for an unknown flag and for a missing required flag", async () => {

@@ -83,6 +83,39 @@ describe("dbpipe diff", () => {
     expect(fs.readdirSync(path.join(project, "migrations"))).toEqual(["0001_customers.sql"]);
   });
 
+  it("refuses (2) on a database without dbpipe's history, whose migrations are all pending there, writing nothing", async () => {
+    const url = await freshDatabase("diffnohist");
+    const project = tempFolder({ "migrations/0001_t1.sql": "CREATE TABLE t1 (id int);\n", "migrations/0002_t2.sql": "CREATE TABLE t2 (id int);\n" }, "dbpipe-project-");
+    const args = ["--database-url", url, "--scratch-url", inject("adminUrl")];
+    const run = await runCli(["diff", ...args], { cwd: project });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain("the database has no dbpipe history, so its 2 migration(s) are all pending there, and a migration drafted now would undo or repeat their changes. Apply them with `dbpipe up`; or, if the database already has their schema, record them with `dbpipe baseline --version 0002`.");
+    expect(fs.readdirSync(path.join(project, "migrations"))).toEqual(["0001_t1.sql", "0002_t2.sql"]);
+    const dry = await runCli(["diff", "--dry-run", ...args], { cwd: project });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("without --dry-run, diff refuses to write it while the database has no dbpipe history");
+    // What it says works: after `up`, nothing to write.
+    expect((await runCli(["up", "--database-url", url], { cwd: project })).code).toBe(0);
+    expect((await runCli(["diff", ...args], { cwd: project })).code).toBe(0);
+    expect(fs.readdirSync(path.join(project, "migrations"))).toEqual(["0001_t1.sql", "0002_t2.sql"]);
+  });
+
+  it("refuses (2), as status does, while a migration is recorded as failed part way: verify and diff compare nothing", async () => {
+    const url = await freshDatabase("difffailed");
+    const project = tempFolder({ "migrations/0001_a.sql": "CREATE TABLE a (id int);\n", "migrations/0002_nt.sql": "-- dbpipe:no-transaction\nCREATE TABLE c1 (id int);\nSELECT 1/0;\n" }, "dbpipe-project-");
+    const args = ["--database-url", url, "--scratch-url", inject("adminUrl")];
+    expect((await runCli(["up", "--database-url", url], { cwd: project })).code).toBe(3);
+    fs.writeFileSync(path.join(project, "migrations/0002_nt.sql"), "-- dbpipe:no-transaction\nCREATE TABLE c1 (id int);\nCREATE TABLE c3 (id int);\n");
+    for (const command of ["verify", "diff"]) {
+      const run = await runCli([command, ...args], { cwd: project });
+      expect({ command, code: run.code }).toEqual({ command, code: 2 });
+      expect(run.stderr).toContain("migrations/0002_nt.sql failed on");
+      expect(run.stderr).toContain("then run `dbpipe repair` to clear the failed record");
+      expect(run.stderr).toContain("Nothing was compared: a migration that stopped part way leaves a schema that no replay of the files gives.");
+    }
+    expect(fs.readdirSync(path.join(project, "migrations"))).toEqual(["0001_a.sql", "0002_nt.sql"]);
+  });
+
   it("follows the folder's layout: a Prisma folder gets a timestamped folder; a bad --name is refused", async () => {
     const { url, project, args } = await migrated({
       "migrations/migration_lock.toml": 'provider = "postgresql"\n',

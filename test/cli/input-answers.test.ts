@@ -17,6 +17,36 @@ async function tableExists(url: string, table: string): Promise<boolean> {
 }
 
 describe("the database a command works on", () => {
+  it("--json prints one JSON object on stdout when a command is refused before it printed its own", async () => {
+    const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n" });
+    const commands = [["status"], ["plan"], ["up"], ["down", "--all"], ["verify"], ["diff"], ["baseline", "--version", "0001"], ["repair"], ["backup"], ["backups"], ["restore", "x", "--to", "postgres://u@127.0.0.1:1/db"], ["adopt"]];
+    for (const command of commands) {
+      const run = await runCli([...command, "--stack", "nosuch", "--json"], { cwd: dir });
+      expect({ command, code: run.code }).toEqual({ command, code: 2 });
+      const printed = JSON.parse(run.stdout) as { error: { message: string }; exitCode: number };
+      expect({ command, message: printed.error.message.split("\n")[0], exitCode: printed.exitCode }).toEqual({ command, message: expect.stringContaining("Pulumi.nosuch.yaml"), exitCode: 2 });
+      expect(run.stderr).toContain("error: ");
+    }
+  });
+
+  it("a mistyped URL is refused naming what was typed, never its password; a stray % in the password is explained, not a bug", async () => {
+    const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n" });
+    const cases: [string[], NodeJS.ProcessEnv, string][] = [
+      [["status", "--database-url", "postgres:/app:Sekr3tPw77@127.0.0.1:5499/app"], {}, 'error: --database-url must be a postgres:// or postgresql:// URL such as postgres://USER:PASSWORD@HOST:5432/DATABASE, got "postgres:/***@127.0.0.1:5499/app"'],
+      [["up", "--database-url", "app:Sekr3tPw77@127.0.0.1/app"], {}, 'got "app:***@127.0.0.1/app"'],
+      [["status"], { DATABASE_URL_DIRECT: "postgresql//app:Sekr3tPw77@db/app" }, 'error: DATABASE_URL_DIRECT must be a postgres:// or postgresql:// URL such as postgres://USER:PASSWORD@HOST:5432/DATABASE, got "postgresql//***@db/app"'],
+      [["restore", "x", "--to", "postgres//u:Sekr3tPw77@h/db"], {}, 'error: --to must be a postgres:// or postgresql:// URL such as postgres://USER:PASSWORD@HOST:5432/DATABASE, got "postgres//***@h/db"'],
+      [["status", "--database-url", "postgres://app:Sekr3t%Pw77@127.0.0.1:1/app"], {}, "error: the database URL's password holds a % that is not percent-encoding (%XX): write % as %25 there"],
+      [["status", "--database-url", "postgres://app:Sekr3t@Pw77/x@127.0.0.1:1/app"], {}, "error: the database URL has an @ after its host: a user name or password holding @ / : ? # must have them percent-encoded (%40 %2F %3A %3F %23); the URL: postgres://app:***@127.0.0.1:1/app"],
+    ];
+    for (const [args, env, said] of cases) {
+      const run = await runCli(args, { cwd: dir, env });
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toContain(said);
+      expect(run.stdout + run.stderr).not.toMatch(/Sekr3t|Pw77|bug/);
+    }
+  });
+
   it("repair --mark-applied 0002 --database-url URL repairs that database, named before it changes anything", async () => {
     const url = await freshDatabase();
     const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n", "0002_b.sql": "-- dbpipe:no-transaction\nCREATE TABLE b (i int);\nSELECT 1/0;\n" });
@@ -94,8 +124,11 @@ describe("one answer per input", () => {
   it("status exits 2 when it shows a modified or a missing migration, 0 when the history matches", async () => {
     const url = await freshDatabase();
     const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n", "0002_b.sql": "CREATE TABLE b (i int);\n" });
-    expect((await runCli(["up", "--database-url", url], { cwd: dir })).code).toBe(0);
-    expect((await runCli(["status", "--database-url", url], { cwd: dir })).code).toBe(0);
+    expect((await runCli(["up", "--database-url", url], { cwd: dir, env: { DBPIPE_APPLIED_BY: "ci:deploy-42" } })).code).toBe(0);
+    const clean = await runCli(["status", "--database-url", url], { cwd: dir });
+    expect(clean.code).toBe(0);
+    // When, by whom and how long, as the README says.
+    expect(clean.stdout).toMatch(/VERSION +NAME +STATUS +APPLIED AT \(UTC\) +BY +TIME\n +0001 +a +applied +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +ci:deploy-42 +\d+ms\n/);
 
     fs.writeFileSync(path.join(dir, "migrations/0002_b.sql"), "CREATE TABLE b (i bigint);\n");
     const modified = await runCli(["status", "--database-url", url], { cwd: dir });

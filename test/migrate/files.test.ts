@@ -112,7 +112,9 @@ describe("loading migrations", () => {
       "hotfix.sql: is a .sql file beside Prisma migration folders, where Prisma never runs it",
     );
     const dir = tempFolder({ "0001_a.sql": "SELECT 1;" });
-    expect(() => loadMigrations(dir, { layout: "prisma", displayBase: dir })).toThrow(/0001_a\.sql: is a \.sql file beside Prisma migration folders/);
+    expect(() => loadMigrations(dir, { layout: "prisma", displayBase: path.dirname(dir) })).toThrow(
+      `${path.basename(dir)}: is read as the prisma layout (--layout, or dbpipe:migrationsLayout), but holds .sql files and no Prisma migration folder (<timestamp>_<name>/migration.sql): give its real layout (dbpipe, plain, drizzle or flyway), or leave the layout out to have it detected`,
+    );
   });
 
   it("names a Prisma-like folder without migration.sql that auto-detect did not read as Prisma, instead of skipping it", () => {
@@ -121,6 +123,28 @@ describe("loading migrations", () => {
     );
     const dir = tempFolder({ "0001_a.sql": "SELECT 1;", "20240101120000_init/migration.sql": "SELECT 2;" });
     expect(() => loadMigrations(dir, { layout: "dbpipe", displayBase: dir })).toThrow(/20240101120000_init: is a Prisma migration folder in a folder read as the dbpipe layout, where it never runs: give the layout with --layout prisma/);
+  });
+
+  it("names a subfolder holding migrations that would never run, and leaves other subfolders alone", () => {
+    const base = tempFolder({
+      "db/0001_a.sql": "SELECT 1;",
+      "db/2024/0002_b.sql": "SELECT 2;",
+      "db/2024/q3/0003_c.sql": "SELECT 3;",
+      "db/seeds/users.sql": "INSERT INTO u VALUES (1);",
+      "db/notes/README.md": "notes",
+    });
+    expect(() => loadMigrations(path.join(base, "db"), { displayBase: base })).toThrow(
+      new MigrationFilesError([
+        {
+          file: path.join("db", "2024"),
+          message: `holds 2 files named like dbpipe migrations (${path.join("db", "2024", "0002_b.sql")}, …), which never run: dbpipe reads only the files directly in db. Move them up into that folder, or the folder out of it`,
+        },
+      ]),
+    );
+    const flyway = tempFolder({ "V1__init.sql": "SELECT 1;", "archive/V0__old.sql": "SELECT 0;" });
+    expect(() => loadMigrations(flyway, { layout: "flyway", displayBase: path.dirname(flyway) })).toThrow(/archive: holds a file named like flyway migrations \(.*V0__old\.sql\), which never runs/);
+    // A folder of seeds or notes beside the migrations is not theirs to judge.
+    expect(load({ "0001_a.sql": "SELECT 1;", "seeds/users.sql": "SELECT 2;", "meta/notes.md": "x" }).migrations.map((m) => m.version)).toEqual(["0001"]);
   });
 
   it("reads Drizzle's files and checks them against its journal", () => {

@@ -79,3 +79,20 @@ describe("a migration recorded as applied without running it", () => {
     expect(rows).toEqual([{ version: "1", name: "customers", checksum: m.checksum, applied_at: "2024-03-01 10:00", applied_by: "flyway_admin", execution_ms: 42, success: true, kind: "baseline" }]);
   });
 });
+
+describe("a table named like dbpipe's history that is not dbpipe's", () => {
+  it("is refused by every command that reads the history (exit 2), and nothing is written to it", async () => {
+    const url = await freshDatabase();
+    await withClient(url, (c) => c.query("CREATE SCHEMA dbpipe; CREATE TABLE dbpipe.schema_migrations (version int, foo text); INSERT INTO dbpipe.schema_migrations VALUES (1, 'x')"));
+    const dir = tempFolder({ "migrations/0001_a.sql": "CREATE TABLE a (id int);\n" });
+    for (const command of [["status"], ["up"], ["plan"], ["repair"], ["baseline", "--version", "0001"]]) {
+      const run = await runCliInProcess([...command, "--database-url", url], { cwd: dir });
+      expect({ command, code: run.code }).toEqual({ command, code: 2 });
+      expect(run.stderr).toContain('error: dbpipe.schema_migrations is not dbpipe\'s history table (column "name" does not exist)');
+    }
+    await withClient(url, async (c) => {
+      expect((await c.query("SELECT * FROM dbpipe.schema_migrations")).rows).toEqual([{ version: 1, foo: "x" }]);
+      expect((await c.query("SELECT to_regclass('public.a') AS a")).rows[0].a).toBeNull();
+    });
+  });
+});

@@ -62,4 +62,83 @@ describe("the schema history", () => {
   it("names an unnamed check after its first column, as PostgreSQL does", () => {
     expect(eventsOf("ALTER TABLE orders ADD CHECK (total > 0 AND qty > 0) NOT VALID;")).toEqual([{ event: "add-check", table: "public.orders", name: "orders_total_check", notNullColumn: undefined, columns: ["total", "qty"], validated: false }]);
   });
+
+  it("knows which tables are partitioned, their DEFAULT partitions, and the indexes on them", () => {
+    const history = new SchemaHistory();
+    history.apply(
+      eventsOf(
+        [
+          "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);",
+          "CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
+          "CREATE TABLE events_default PARTITION OF events DEFAULT;",
+          "CREATE INDEX events_at ON events (at);",
+          "CREATE INDEX events_2025_id ON events_2025 (id);",
+          "ALTER TABLE logs ATTACH PARTITION logs_rest DEFAULT;",
+        ].join("\n"),
+      ),
+    );
+    expect(history.isPartitioned("public.events")).toBe(true);
+    expect(history.isPartitioned("public.events_2025")).toBe(false);
+    expect(history.isPartitioned("public.logs")).toBe(true);
+    expect(history.isPartitioned("public.unknown")).toBe(false);
+    expect(history.defaultPartitionOf("public.events")).toBe("public.events_default");
+    expect(history.defaultPartitionOf("public.logs")).toBe("public.logs_rest");
+    expect(history.isPartitionedIndex("public.events_at")).toBe(true);
+    expect(history.isPartitionedIndex("public.events_2025_id")).toBe(false);
+
+    history.apply(eventsOf("ALTER TABLE events_default RENAME TO events_rest;\nALTER INDEX events_at RENAME TO events_on_at;\nALTER TABLE logs DETACH PARTITION logs_rest;"));
+    expect(history.defaultPartitionOf("public.events")).toBe("public.events_rest");
+    expect(history.isPartitionedIndex("public.events_on_at")).toBe(true);
+    expect(history.defaultPartitionOf("public.logs")).toBeUndefined();
+
+    history.apply(eventsOf("ALTER TABLE events RENAME TO old_events;\nDROP TABLE events_rest;"));
+    expect(history.isPartitioned("public.old_events")).toBe(true);
+    expect(history.defaultPartitionOf("public.old_events")).toBeUndefined();
+
+    history.apply(eventsOf("DROP TABLE old_events;\nCREATE TABLE old_events (id int);\nCREATE INDEX events_on_at ON old_events (id);"));
+    expect(history.isPartitioned("public.old_events")).toBe(false);
+    expect(history.isPartitionedIndex("public.events_on_at")).toBe(false);
+  });
+
+  it("drops a partitioned table's DEFAULT partition with it", () => {
+    const history = new SchemaHistory();
+    history.apply(eventsOf("CREATE TABLE e (at date) PARTITION BY RANGE (at);\nCREATE TABLE e_rest PARTITION OF e DEFAULT;\nDROP TABLE e;\nCREATE TABLE e (at date) PARTITION BY RANGE (at);"));
+    expect(history.defaultPartitionOf("public.e")).toBeUndefined();
+  });
+
+  it("learns nothing about partitioning from a CREATE TABLE IF NOT EXISTS of a table that may exist", () => {
+    const history = new SchemaHistory();
+    history.apply(eventsOf("CREATE TABLE IF NOT EXISTS events (at date) PARTITION BY RANGE (at);"));
+    expect(history.isPartitioned("public.events")).toBe(false);
+  });
+
+  it("knows which domains have CHECK or NOT NULL constraints, their own or their base domain's", () => {
+    const history = new SchemaHistory();
+    history.apply(
+      eventsOf(
+        [
+          "CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);",
+          "CREATE DOMAIN required AS text NOT NULL;",
+          "CREATE DOMAIN plain AS int;",
+          "CREATE DOMAIN small_positive AS positive_int;",
+          "CREATE DOMAIN positives AS positive_int[];",
+          "CREATE DOMAIN twice AS int CHECK (VALUE > 0) CHECK (VALUE < 10);",
+          "ALTER DOMAIN twice DROP CONSTRAINT twice_check;",
+          "CREATE DOMAIN dropped AS int CONSTRAINT dropped_positive CHECK (VALUE > 0);",
+          "ALTER DOMAIN dropped DROP CONSTRAINT dropped_positive;",
+          "ALTER DOMAIN plain SET NOT NULL;",
+          "ALTER DOMAIN required DROP NOT NULL;",
+          "CREATE DOMAIN renamed AS int CHECK (VALUE > 0);",
+          "ALTER DOMAIN renamed RENAME TO new_name;",
+          "CREATE DOMAIN gone AS int CHECK (VALUE > 0);",
+          "DROP DOMAIN gone;",
+          "ALTER DOMAIN elsewhere ADD CONSTRAINT elsewhere_positive CHECK (VALUE > 0);",
+        ].join("\n"),
+      ),
+    );
+    const constrained = ["positive_int", "required", "plain", "small_positive", "positives", "twice", "dropped", "renamed", "new_name", "gone", "elsewhere", "unknown"].filter((d) =>
+      history.isConstrainedDomain(`public.${d}`),
+    );
+    expect(constrained).toEqual(["positive_int", "plain", "small_positive", "twice", "new_name", "elsewhere"]);
+  });
 });

@@ -74,7 +74,9 @@ export const register: RegisterCommand = (program, io) => {
       // A file that does not parse is reported beside the others' findings, and the run exits 2.
       const unparsable = linted.filter((m) => m.parseError).map((m) => parseErrorOf(m.parseError as ParseErrorRecord));
       const verdict = unparsable.length === 0 ? assessment.verdict : { ...assessment.verdict, allowed: false, reasons: [...unparsable.map(syntaxProblemText), ...assessment.verdict.reasons] };
-      for (const error of unparsable) output.error(`${output.errorStyle.red("error:")} ${error.message}`);
+      // Each such file is also named on stderr, as every refusal with exit 2 is; the text report
+      // already shows its snippet, a report in another format (to a file, read by a tool) does not.
+      for (const error of unparsable) output.error(`${output.errorStyle.red("error:")} ${flags.format === "text" ? syntaxProblemText(error) : error.message}`);
       switch (flags.format) {
         case "json":
           output.json({ ...formatJson(linted, verdict), ...(unparsable.length > 0 ? { errors: unparsable.map(inputProblem) } : {}) });

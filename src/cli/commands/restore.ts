@@ -6,7 +6,8 @@ import { InputError } from "../../errors";
 import { EXIT } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
 import { withSession } from "../../migrate/session";
-import { redactUrl, rememberUrlSecrets } from "../../redact";
+import { redactText, redactUrl, rememberUrlSecrets } from "../../redact";
+import { notAPostgresUrl } from "../../database-url";
 import type { Output } from "../output";
 import type { RegisterCommand } from "../command-io";
 import { addDatabaseOption, addJsonOption, openProject, projectBackupStore, withDatabase } from "../project";
@@ -41,10 +42,10 @@ export const register: RegisterCommand = (program, io) => {
       if (flags.drill && flags.force) throw new InputError("--force does not apply to --drill: the scratch database is always new");
       if (!flags.drill && id === undefined) throw new InputError("give the backup to restore (dbpipe backups lists them) and --to <url>, or --drill");
       if (!flags.drill && flags.to === undefined) throw new InputError(`--to <url> is required: the database to restore ${id} into`);
-      if (flags.to !== undefined && !/^postgres(ql)?:\/\//.test(flags.to)) throw new InputError(`--to must be a postgres:// or postgresql:// URL, got ${JSON.stringify(redactUrl(flags.to).slice(0, 40))}`);
+      if (flags.to !== undefined && !/^postgres(ql)?:\/\//.test(flags.to)) throw new InputError(redactText(notAPostgresUrl("--to", flags.to)));
       const project = openProject(flags);
       const { output } = io;
-      const { store, source } = await projectBackupStore(project, flags.store);
+      const { store, source } = await projectBackupStore(project, flags.store, (message) => io.output.error(`warning: ${message}`));
       const progress = throttledProgress((text) => output.transferProgress(`  ${text}`));
       const onProgress = flags.json ? undefined : (p: RestoreProgress) => progress(VERB[p.phase], p.bytes, p.elapsedMs, p.total);
 
@@ -89,13 +90,22 @@ export const register: RegisterCommand = (program, io) => {
 };
 
 function drillJson(report: DrillReport): Record<string, unknown> {
-  return { id: report.backup.manifest.id, createdAt: report.backup.manifest.createdAt, scratchDatabase: report.scratchDatabase, restoreMs: report.restoreMs, matches: report.matches, tables: report.tables };
+  return {
+    id: report.backup.manifest.id,
+    createdAt: report.backup.manifest.createdAt,
+    scratchDatabase: report.scratchDatabase,
+    restoreMs: report.restoreMs,
+    matches: report.matches,
+    tables: report.tables,
+    leftoversDropped: report.leftoversDropped,
+  };
 }
 
 function printDrill(output: Output, report: DrillReport): void {
   const s = output.style;
   const width = Math.max("table".length, ...report.tables.map((t) => t.table.length));
   const n = (v: number | null) => (v === null ? "missing" : String(v));
+  for (const leftover of report.leftoversDropped) output.line(`  dropped ${leftover}, the scratch database an interrupted drill left`);
   output.line(`  ${s.green("✓")} restored in ${formatElapsed(report.restoreMs)} into ${report.scratchDatabase} (dropped again)`);
   output.line(`  ${"table".padEnd(width)}  ${"source".padStart(10)}  ${"restored".padStart(10)}`);
   for (const t of report.tables) {

@@ -32,7 +32,7 @@ export const register: RegisterCommand = (program, io) => {
         try {
           const { deploy } = await import("../../pipeline/deploy.js");
           const result = await deploy({
-            ...(await deployOptions(project, database, files)),
+            ...(await deployOptions(project, database, files, (message) => io.output.error(`warning: ${message}`))),
             action: { verb: "up", rehearse: flags.rehearse },
             events: {
               waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
@@ -62,6 +62,7 @@ export const register: RegisterCommand = (program, io) => {
               applied: result.applied.map(({ version, name, file, executionMs, risk }) => ({ version, name, file, executionMs, risk: result.rehearsal ? null : risk })),
               skipped: result.skipped,
               version: result.head?.version ?? null,
+              backupRef: result.backup?.ref ?? null,
             });
             return EXIT.ok;
           }

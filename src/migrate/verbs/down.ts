@@ -101,6 +101,8 @@ function keptVersion(target: DownTarget, history: readonly HistoryRow[]): bigint
     );
   }
   if (!named) {
+    // Version 0 spelled with more zeros, where no migration has it: the same as --to 0.
+    if (version === 0n) return undefined;
     throw new InputError(`--to ${target.to}: that version is not applied; applied versions are ${history.map((r) => r.version).join(", ") || "none"} (use --all to revert everything)`);
   }
   return version;

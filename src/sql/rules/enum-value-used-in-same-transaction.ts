@@ -1,5 +1,6 @@
-import { nodeAs, tableOfNames, walk } from "../ast";
-import type { Rule } from "./rule";
+import type { Node } from "libpg-query";
+import { type ColumnType, type TableRef, columnTypeOf, nodeAs, tableOf, tableOfNames, walk } from "../ast";
+import type { Rule, RuleContext } from "./rule";
 
 /** ALTER TYPE ... ADD VALUE, then a use of the new value in the same transaction. */
 export const enumValueUsedInSameTransaction: Rule = {
@@ -19,8 +20,9 @@ export const enumValueUsedInSameTransaction: Rule = {
         const ends = nodeAs(later.node, "TransactionStmt")?.kind;
         if (ends === "TRANS_STMT_COMMIT" || ends === "TRANS_STMT_ROLLBACK") return;
         let at: number | undefined;
+        const notTheType = constantsOfOtherTypes(later.node, type, context);
         walk(later.node, (kind, inner) => {
-          if (at !== undefined || kind !== "A_Const") return;
+          if (at !== undefined || kind !== "A_Const" || notTheType.has(inner)) return;
           const text = (inner.sval as { sval?: string } | undefined)?.sval;
           if (text === value) at = (inner.location as number | undefined) ?? -1;
         });
@@ -34,3 +36,53 @@ export const enumValueUsedInSameTransaction: Rule = {
     },
   },
 };
+
+/** Whether `t` is the enum type `type` (or an array of it). */
+function isType(t: ColumnType, type: TableRef): boolean {
+  return t.name === type.name && (t.schema ?? "public") === (type.schema ?? "public");
+}
+
+/**
+ * The string constants of `node` that are known to be of another type than the enum, so that
+ * the same text is no use of the new value: a constant cast to another type (`'shipped'::text`),
+ * or written to a column whose type the history knows is another (an INSERT's VALUES, an UPDATE's
+ * SET). Any other constant with the value's text may be the enum's, and counts as a use.
+ */
+function constantsOfOtherTypes(node: Node, type: TableRef, context: RuleContext): Set<unknown> {
+  const other = new Set<unknown>();
+  const constantOf = (value: Node | undefined) => nodeAs(value, "A_Const");
+  walk(node, (kind, inner) => {
+    if (kind === "TypeCast") {
+      const target = columnTypeOf(inner.typeName as Parameters<typeof columnTypeOf>[0]);
+      const constant = constantOf(inner.arg as Node | undefined);
+      if (constant && target && !isType(target, type)) other.add(constant);
+    }
+  });
+  const columnIsOther = (table: TableRef | undefined, column: string | undefined) => {
+    if (!table || !column) return false;
+    const known = context.history.column(table.key, column)?.type;
+    return known !== undefined && !isType(known, type);
+  };
+  const insert = nodeAs(node, "InsertStmt");
+  if (insert) {
+    const table = tableOf(insert.relation);
+    const columns = (insert.cols ?? []).map((c) => nodeAs(c, "ResTarget")?.name);
+    for (const row of nodeAs(insert.selectStmt, "SelectStmt")?.valuesLists ?? []) {
+      (nodeAs(row, "List")?.items ?? []).forEach((item, i) => {
+        const constant = constantOf(item);
+        if (constant && columnIsOther(table, columns[i])) other.add(constant);
+      });
+    }
+  }
+  const update = nodeAs(node, "UpdateStmt");
+  if (update) {
+    const table = tableOf(update.relation);
+    for (const target of update.targetList ?? []) {
+      const set = nodeAs(target, "ResTarget");
+      const constant = constantOf(set?.val);
+      if (constant && columnIsOther(table, set?.name)) other.add(constant);
+    }
+  }
+  return other;
+}
+

@@ -66,6 +66,7 @@ export const RULE_SEVERITY: Readonly<Record<string, RiskLevel>> = {
   "enable-row-level-security": "medium",
   "identifier-too-long": "medium",
   "missing-statement-timeout": "low",
+  "rejected-by-postgres": "high",
 };
 
 /** The id of every rule in the registry. */

@@ -40,6 +40,7 @@ import { multipleConcurrently } from "./multiple-concurrently";
 import { notNullColumnWithoutDefault } from "./not-null-column-without-default";
 import { refreshMaterializedViewWithoutConcurrently } from "./refresh-materialized-view-without-concurrently";
 import { reindexWithoutConcurrently } from "./reindex-without-concurrently";
+import { rejectedByPostgres } from "./rejected-by-postgres";
 import { renameColumn } from "./rename-column";
 import { renameEnumValue } from "./rename-enum-value";
 import { renameSchema } from "./rename-schema";
@@ -80,6 +81,7 @@ export const RULES: readonly Rule[] = [
   // Fails when it runs.
   concurrentlyInTransaction,
   cannotRunInTransaction,
+  rejectedByPostgres,
   notNullColumnWithoutDefault,
   transactionControl,
   multipleConcurrently,

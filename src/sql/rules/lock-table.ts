@@ -11,6 +11,11 @@ export const lockTable: Rule = {
   instead: "Let each statement take the lock it needs, briefly; if you must lock, keep the migration tiny and set a short lock_timeout first.",
   on: {
     LockStmt(stmt, context) {
+      if (!context.inTransaction) {
+        // PostgreSQL refuses LOCK TABLE outside a transaction block (checked on 15): the migration fails there.
+        context.report({ message: "LOCK TABLE can only be used in a transaction block, and this migration runs without one (-- dbpipe:no-transaction): it fails, and locks nothing for the statements after it.", at: stmt.relations?.[0] ? nodeAs(stmt.relations[0], "RangeVar")?.location : undefined });
+        return;
+      }
       const mode = LOCK_MODES[(stmt.mode ?? 8) - 1] ?? "ACCESS EXCLUSIVE";
       if (!blocksTraffic(mode)) return;
       for (const r of stmt.relations ?? []) {

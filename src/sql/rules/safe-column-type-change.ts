@@ -6,7 +6,7 @@ import { type Rule } from "./rule";
 export const safeColumnTypeChange: Rule = {
   id: "safe-column-type-change",
   severity: "low",
-  summary: "ALTER COLUMN ... TYPE that needs no table rewrite (varchar(n) to text or to a longer varchar, numeric(p,s) to a larger precision, cidr to inet).",
+  summary: "ALTER COLUMN ... TYPE that needs no table rewrite (varchar(n) to text or to a longer varchar, numeric(p,s) to a larger precision, cidr to inet, xml to text).",
   why: "PostgreSQL only updates the catalog, under a brief ACCESS EXCLUSIVE lock, so the change is cheap; but the column's type still changes, and clients that map or validate it (ORM models, generated types, length checks) may see something new. Reviewers want to see every type change.",
   instead: "Nothing to change in the migration; check that clients handle the new type.",
   on: {

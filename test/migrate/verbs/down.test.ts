@@ -96,6 +96,9 @@ describe("down targets", () => {
     const result = await downMigrations(engineFor(dir, url), "0");
     expect(result.reverted.map((r) => r.version)).toEqual(["0003", "0002", "0001"]);
     expect(result.at).toBeNull();
+    // Versions compare as numbers: 0000 is 0, which no migration has here.
+    await upMigrations(engineFor(dir, url));
+    expect((await downMigrations(engineFor(dir, url), "0000")).reverted.map((r) => r.version)).toEqual(["0003", "0002", "0001"]);
   });
 
   it("refuses a down part that would commit on its own, before reverting anything", async () => {

@@ -20,4 +20,19 @@ describe("cannot-run-in-transaction", () => {
   it("does not report ANALYZE on its own, which runs fine in a transaction", async () => {
     expect(await findingsOf("cannot-run-in-transaction", "ANALYZE orders;")).toEqual([]);
   });
+
+  it("reports REINDEX SCHEMA, SYSTEM and DATABASE and CLUSTER without a table, which PostgreSQL refuses in a transaction block; not the forms that run in one", async () => {
+    const sql = "REINDEX SCHEMA public;\nREINDEX DATABASE app;\nREINDEX SYSTEM app;\nCLUSTER;\nREINDEX TABLE orders;\nCLUSTER orders USING orders_pkey;\nREINDEX (CONCURRENTLY false) SCHEMA public;";
+    expect(describeFindings(await findingsOf("cannot-run-in-transaction", sql))).toEqual([
+      "1:1 high REINDEX SCHEMA cannot run inside a transaction block, and this migration runs in one: it will fail.",
+      "2:1 high REINDEX DATABASE cannot run inside a transaction block, and this migration runs in one: it will fail.",
+      "3:1 high REINDEX SYSTEM cannot run inside a transaction block, and this migration runs in one: it will fail.",
+      "4:1 high CLUSTER without a table cannot run inside a transaction block, and this migration runs in one: it will fail.",
+      "7:1 high REINDEX SCHEMA cannot run inside a transaction block, and this migration runs in one: it will fail.",
+    ]);
+    // REINDEX SCHEMA CONCURRENTLY is concurrently-in-transaction's to report, once.
+    expect(await findingsOf("cannot-run-in-transaction", "REINDEX SCHEMA CONCURRENTLY public;")).toEqual([]);
+    expect(await findingsOf("concurrently-in-transaction", "REINDEX SCHEMA CONCURRENTLY public;")).toHaveLength(1);
+    expect(await findingsOf("cannot-run-in-transaction", "REINDEX SCHEMA public;\nCLUSTER;", { noTransaction: true })).toEqual([]);
+  });
 });

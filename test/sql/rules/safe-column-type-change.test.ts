@@ -34,6 +34,20 @@ describe("safe-column-type-change", () => {
     expect(await findingsOf("safe-column-type-change", [CREATE, sql])).toEqual([]);
   });
 
+  it("reports xml to text, a binary-coercible cast", async () => {
+    const findings = await findingsOf("safe-column-type-change", ["CREATE TABLE pages (body xml);", "ALTER TABLE pages ALTER COLUMN body TYPE text;"]);
+    expect(findings.map((f) => f.message)).toEqual(["ALTER COLUMN body TYPE text (from xml) on pages needs no table rewrite; clients may still see a different type."]);
+  });
+
+  it("leaves an array's element type change to change-column-type: PostgreSQL rewrites it even when the element widens", async () => {
+    const sql = ["CREATE TABLE products (tags varchar(10)[], labels varchar[]);", "ALTER TABLE products ALTER COLUMN tags TYPE varchar(20)[];\nALTER TABLE products ALTER COLUMN labels TYPE text[];"];
+    expect(await findingsOf("safe-column-type-change", sql)).toEqual([]);
+  });
+
+  it("leaves timestamp to timestamptz, which rewrites unless the session's TimeZone is UTC, to change-column-type", async () => {
+    expect(await findingsOf("safe-column-type-change", ["CREATE TABLE events (at timestamp);", "ALTER TABLE events ALTER COLUMN at TYPE timestamptz;"])).toEqual([]);
+  });
+
   it("does not report a table created earlier in the same migration", async () => {
     expect(await findingsOf("safe-column-type-change", `${CREATE}\nALTER TABLE products ALTER COLUMN sku TYPE text;`)).toEqual([]);
   });

@@ -25,4 +25,16 @@ describe("unanalyzable-code", () => {
   it("does not report functions being created, only code being run", async () => {
     expect(await findingsOf("unanalyzable-code", "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DELETE FROM users; END $$;")).toEqual([]);
   });
+
+  it("reports a SELECT that runs a function a migration created, in this file or an earlier one; not built-ins nor functions it never saw created", async () => {
+    const create = "CREATE FUNCTION cleanup_legacy() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE customers; END $$;";
+    const expected = ["1:1 medium SELECT cleanup_legacy(): runs cleanup_legacy, a function a migration created: dbpipe cannot check what its code does (schema changes, data changes, locks), so nothing it does is reported."];
+    expect(describeFindings(await findingsOf("unanalyzable-code", [create, "SELECT cleanup_legacy();"]))).toEqual(expected);
+    expect(describeFindings(await findingsOf("unanalyzable-code", [create, "SELECT public.cleanup_legacy() FROM generate_series(1, 2);"]))).toHaveLength(1);
+    expect(describeFindings(await findingsOf("unanalyzable-code", `${create}\nSELECT cleanup_legacy();`))).toEqual([expected[0].replace(/^1:1/, "2:1")]);
+    expect(await findingsOf("unanalyzable-code", "SELECT setval('orders_id_seq', 42);\nSELECT pg_catalog.set_config('search_path', '', false);\nSELECT create_hypertable('events', 'at');")).toEqual([]);
+    // A function of the same name in another schema is another function.
+    expect(await findingsOf("unanalyzable-code", [create, "SELECT ops.cleanup_legacy();"])).toEqual([]);
+  });
 });
+
