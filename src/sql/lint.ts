@@ -2,9 +2,9 @@ import type { Migration } from "../migration";
 import { SettingsError } from "../errors";
 import { type RiskLevel, maxRisk } from "../risk-level";
 import { type Acknowledgement, acknowledgementsIn, rejectDanglingDirectives } from "./allow";
-import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
+import type { AlterTableCmd, AlterTableStmt, FuncCall } from "libpg-query";
 import { type AlterPart, alterTableParts } from "./alter-parts";
-import { type TableRef, alterTableCommands, durationMs, formatRows, nodeAs, tableOf } from "./ast";
+import { type TableRef, alterTableCommands, durationMs, formatRows, nodeAs, strings, tableOf, walk } from "./ast";
 import { type ParsedSection, SqlSyntaxError, type SqlPosition, type SqlStatement, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
 import { ruleIdProblem } from "./rules/ids";
@@ -303,11 +303,12 @@ export class Linter {
         this.history.applyOne(e);
         kept?.push(e);
         if (e.event === "create-table") {
-          if (isNew) created.tables.add(e.table);
+          if (isNew) created.tables.set(e.table, run.searchPathEpoch);
         } else if (e.event === "drop-table") {
           created.tables.delete(e.table);
         } else if (e.event === "rename-table") {
-          if (created.tables.delete(e.table)) created.tables.add(e.to);
+          const epoch = created.tables.get(e.table);
+          if (epoch !== undefined && created.tables.delete(e.table)) created.tables.set(e.to, epoch);
         } else if (e.event === "create-index") {
           if (isNew && created.tables.has(e.table)) created.indexes.add(e.index);
         } else if (e.event === "add-column") {
@@ -321,6 +322,7 @@ export class Linter {
           created.types.add(e.type);
         }
       }
+      if (changesSearchPath(statement)) run.searchPathEpoch++;
       if (statement.kind === "VariableSetStmt") {
         lockTimeoutMs = nextTimeout(statement, "lock_timeout", lockTimeoutMs, this.lockTimeoutMs);
         statementTimeoutMs = nextTimeout(statement, "statement_timeout", statementTimeoutMs, this.statementTimeoutMs);
@@ -377,7 +379,14 @@ class MigrationRun {
   /** The once-per-migration rules that already reported. */
   readonly reportedOnce = new Set<string>();
   /** What earlier statements of this migration created. */
-  readonly created = { tables: new Set<string>(), indexes: new Set<string>(), types: new Set<string>(), columns: new Map<string, ColumnEvent>() };
+  readonly created = { tables: new Map<string, number>(), indexes: new Set<string>(), types: new Set<string>(), columns: new Map<string, ColumnEvent>() };
+  /**
+   * How many times the migration changed its search_path so far: the tables it created are keyed
+   * by their `public.` name, so an unqualified name counts as one of them only under the search_path
+   * it was created with (`SET search_path TO app; CREATE TABLE events ...; SET search_path TO
+   * public; DROP TABLE events` drops another table).
+   */
+  searchPathEpoch = 0;
   readonly info: MigrationInfo;
 
   constructor(
@@ -444,7 +453,10 @@ class StatementContext implements AlterCommandContext {
   }
 
   isNewTable(table: TableRef | undefined): boolean {
-    return table !== undefined && (table.temporary || this.run.created.tables.has(table.key));
+    if (table === undefined) return false;
+    if (table.temporary) return true;
+    const epoch = this.run.created.tables.get(table.key);
+    return epoch !== undefined && (table.schema !== undefined || epoch === this.run.searchPathEpoch);
   }
 
   isNewIndex(key: string): boolean {
@@ -633,3 +645,25 @@ function oneLine(sql: string): string {
 
 /** Whitespace that {@link oneLine} would change: any but a single space between words. */
 const NOT_ONE_LINE = /[^\S ]| {2}|^ | $/;
+
+/** True when `statement` may change the session's search_path: SET / RESET search_path, RESET ALL, set_config('search_path', ...). */
+function changesSearchPath(statement: SqlStatement): boolean {
+  if (statement.kind === "VariableSetStmt") {
+    const set = nodeAs(statement.node, "VariableSetStmt");
+    return set?.kind === "VAR_RESET_ALL" || set?.name === "search_path";
+  }
+  if (statement.kind !== "SelectStmt") return false;
+  let changes = false;
+  walk(statement.node, (kind, inner) => {
+    if (changes || kind !== "FuncCall") return;
+    const call = inner as FuncCall;
+    const name = strings(call.funcname);
+    if (name[name.length - 1] !== "set_config") return;
+    const first = nodeAs(call.args?.[0], "A_Const");
+    const setting = (first?.sval as { sval?: string } | undefined)?.sval;
+    // A setting named by anything but a constant may be the search_path.
+    changes = setting === undefined || setting.toLowerCase() === "search_path";
+  });
+  return changes;
+}
+

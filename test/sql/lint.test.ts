@@ -197,6 +197,20 @@ describe("what earlier migrations did", () => {
   });
 });
 
+describe("a table created earlier in the same migration", () => {
+  it("is only the table an unqualified name means under the search_path it was created with", async () => {
+    const rules = async (sql: string) => (await lintMigrations([migration(sql, { version: "0002" })]))[0].findings.map((f) => f.rule);
+    // The tester's case: the DROP names public.events, with its data, not the app.events just created.
+    expect(await rules("SET search_path TO app;\nCREATE TABLE events (id bigint PRIMARY KEY, payload text);\nSET search_path TO public;\nDROP TABLE events;")).toContain("drop-table");
+    expect(await rules("CREATE TABLE events (id bigint);\nSELECT pg_catalog.set_config('search_path', 'app', false);\nDROP TABLE events;")).toContain("drop-table");
+    expect(await rules("CREATE TABLE events (id bigint);\nRESET ALL;\nDROP TABLE events;")).toContain("drop-table");
+    // Under one search_path, or named with its schema, it is the new table: nothing to report.
+    expect(await rules("SET search_path TO app;\nCREATE TABLE events (id bigint);\nDROP TABLE events;")).not.toContain("drop-table");
+    expect(await rules("CREATE TABLE public.events (id bigint);\nSET search_path TO app;\nDROP TABLE public.events;")).not.toContain("drop-table");
+    expect(await rules("CREATE TABLE events (id bigint);\nSET lock_timeout = '2s';\nDROP TABLE events;")).not.toContain("drop-table");
+  });
+});
+
 describe("SQL that does not parse", () => {
   it("is recorded on its migration at its file, line and column; the other migrations are still linted", async () => {
     const [broken, good] = await lintSql(["CREATE TABLE ok (id int);\nDROP TABEL x;", "DROP TABLE ok;"]);
