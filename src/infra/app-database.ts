@@ -154,7 +154,10 @@ export class AppDatabase extends pulumi.ComponentResource {
     );
     const schema = new postgresql.Schema(
       `${name}-schema`,
-      { name: schemaName, database: database.name, owner: owner.name, ifNotExists: false, dropCascade: false },
+      // Outside prod (kept, never dropped), `pulumi destroy` drops what the migrations made in the
+      // schema with it: RESTRICT fails on the first table ("other objects depend on it"), after the
+      // grants are gone.
+      { name: schemaName, database: database.name, owner: owner.name, ifNotExists: false, dropCascade: !(args.protect ?? false) },
       kept,
     );
     // Extensions go to public, which every role can use; the roles find them through search_path.
@@ -199,25 +202,22 @@ export class AppDatabase extends pulumi.ComponentResource {
         inDb,
       );
     }
+    // The grants on the schema and on its tables and sequences, one after another: the provider
+    // locks only the grantee around its REVOKE + GRANT, so two roles' grants on the same schema (or
+    // tables) at once rewrite the same catalog rows, and one fails with "tuple concurrently updated"
+    // (checked on PostgreSQL 15; cyrilgdn/terraform-provider-postgresql#178). Pulumi runs
+    // independent resources in parallel: each of these waits for the one before.
+    let previousGrant: postgresql.Grant | undefined;
+    const inSeries = (grantName: string, grantArgs: postgresql.GrantArgs) => {
+      previousGrant = new postgresql.Grant(grantName, grantArgs, { ...inDb, dependsOn: previousGrant ? [previousGrant] : [] });
+    };
     for (const role of ["app", "readonly"] as const) {
       const grantee = loginRoles[role].name;
       const privileges = DATA_PRIVILEGES[role];
-      new postgresql.Grant(
-        `${name}-${role}-schema-usage`,
-        { database: database.name, schema: schema.name, role: grantee, objectType: "schema", privileges: ["USAGE"] },
-        inDb,
-      );
+      inSeries(`${name}-${role}-schema-usage`, { database: database.name, schema: schema.name, role: grantee, objectType: "schema", privileges: ["USAGE"] });
       // What exists already (an adopted database, objects made by hand): empty `objects` means all.
-      new postgresql.Grant(
-        `${name}-${role}-tables`,
-        { database: database.name, schema: schema.name, role: grantee, objectType: "table", objects: [], privileges: privileges.table },
-        inDb,
-      );
-      new postgresql.Grant(
-        `${name}-${role}-sequences`,
-        { database: database.name, schema: schema.name, role: grantee, objectType: "sequence", objects: [], privileges: privileges.sequence },
-        inDb,
-      );
+      inSeries(`${name}-${role}-tables`, { database: database.name, schema: schema.name, role: grantee, objectType: "table", objects: [], privileges: privileges.table });
+      inSeries(`${name}-${role}-sequences`, { database: database.name, schema: schema.name, role: grantee, objectType: "sequence", objects: [], privileges: privileges.sequence });
       // What migrations create later. The owner is who creates objects (the migrator acts as it);
       // the migrator is covered too, for a session that resets its role.
       for (const [creatorName, creator] of [
