@@ -38,7 +38,7 @@ function insertHistory(m: Migration, record: ApplyRecord, success: boolean, exec
       literal(m.version),
       literal(m.name),
       literal(m.checksum),
-      record.appliedBy ? literal(record.appliedBy) : "current_user",
+      record.appliedBy ? literal(record.appliedBy) : "session_user",
       executionMs,
       success ? "true" : "false",
       "'migrate'",
@@ -75,7 +75,7 @@ export async function prepareHistoryInsert(client: Client): Promise<void> {
   if (prepared.has(client)) return;
   await client.query(
     `PREPARE ${HISTORY_INSERT} (text, text, text, text, text, text) AS INSERT INTO ${HISTORY_TABLE} ${HISTORY_COLUMNS} ` +
-      `VALUES ($1, $2, $3, coalesce($4, current_user), ${SERVER_ELAPSED_MS}, true, 'migrate', $5, $6, NULL)`,
+      `VALUES ($1, $2, $3, coalesce($4, session_user), ${SERVER_ELAPSED_MS}, true, 'migrate', $5, $6, NULL)`,
   );
   prepared.add(client);
 }

@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
   name          text        NOT NULL,
   checksum      text        NOT NULL,
   applied_at    timestamptz NOT NULL DEFAULT now(),
-  applied_by    text        NOT NULL DEFAULT current_user,
+  applied_by    text        NOT NULL DEFAULT session_user,
   execution_ms  integer     NOT NULL DEFAULT 0,
   success       boolean     NOT NULL,
   kind          text        NOT NULL DEFAULT 'migrate' CHECK (kind IN ('migrate', 'baseline')),
@@ -164,7 +164,7 @@ export async function recordBaseline(
   const origin = (m: { version: string }) => origins.get(m.version) ?? {};
   await client.query(
     `INSERT INTO ${HISTORY_TABLE} (version, name, checksum, applied_at, applied_by, execution_ms, success, kind)
-     SELECT version, name, checksum, coalesce(applied_at, now()), coalesce(applied_by, $7, current_user), coalesce(execution_ms, 0), true, 'baseline'
+     SELECT version, name, checksum, coalesce(applied_at, now()), coalesce(applied_by, $7, session_user), coalesce(execution_ms, 0), true, 'baseline'
        FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::integer[]) AS r (version, name, checksum, applied_at, applied_by, execution_ms)`,
     [
       migrations.map((m) => m.version),

@@ -42,6 +42,26 @@ describe("up", () => {
     expect((await historyRows(url))[0].applied_by).toBe("ci:github-actions");
   });
 
+  it("records the login that applied, not the role it acts as (the Pulumi program's migrator runs as the owner)", async () => {
+    const url = await freshDatabase();
+    const suffix = Date.now();
+    const [owner, migrator] = [`own_${suffix}`, `mig_${suffix}`];
+    await withClient(url, (c) =>
+      c.query(
+        `CREATE ROLE ${owner}; CREATE ROLE ${migrator} LOGIN PASSWORD 'M1gratorPw' IN ROLE ${owner}; ALTER ROLE ${migrator} SET role = ${owner};` +
+          ` GRANT CREATE ON DATABASE "${new URL(url).pathname.slice(1)}" TO ${owner}; GRANT CREATE ON SCHEMA public TO ${owner};`,
+      ),
+    );
+    const asMigrator = new URL(url);
+    asMigrator.username = migrator;
+    asMigrator.password = "M1gratorPw";
+    const dir = tempFolder({ "0001_a.sql": "CREATE TABLE a (id int);" });
+    await upMigrations(engineFor(dir, asMigrator.toString()));
+    expect((await historyRows(url))[0].applied_by).toBe(migrator);
+    // It acted as the owner: the table is the owner's.
+    await withClient(url, async (c) => expect((await c.query("SELECT tableowner FROM pg_tables WHERE tablename = 'a'")).rows[0].tableowner).toBe(owner));
+  });
+
   it("stops at a failing statement, naming file, line, column, SQLSTATE, detail and hint; earlier migrations stay", async () => {
     const url = await freshDatabase();
     const dir = tempFolder({
