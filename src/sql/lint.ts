@@ -13,6 +13,7 @@ import { unusedAllow } from "./rules/unused-allow";
 import { type ColumnEvent, type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
 import { transactionEnding, transactionEndingProblem } from "./transactions";
 import { caretSnippet } from "../text/snippet";
+import { durationTextMs } from "../text/duration";
 
 /**
  * Linting: every statement of every migration through every rule, into findings. A finding is
@@ -323,7 +324,10 @@ export class Linter {
         }
       }
       if (changesSearchPath(statement)) run.searchPathEpoch++;
-      if (statement.kind === "VariableSetStmt") {
+      if (statement.kind === "SelectStmt") {
+        lockTimeoutMs = timeoutFromSetConfig(statement, "lock_timeout", lockTimeoutMs);
+        statementTimeoutMs = timeoutFromSetConfig(statement, "statement_timeout", statementTimeoutMs);
+      } else if (statement.kind === "VariableSetStmt") {
         lockTimeoutMs = nextTimeout(statement, "lock_timeout", lockTimeoutMs, this.lockTimeoutMs);
         statementTimeoutMs = nextTimeout(statement, "statement_timeout", statementTimeoutMs, this.statementTimeoutMs);
       } else if (statement.kind === "TransactionStmt") {
@@ -598,11 +602,34 @@ export function schemaEventsOf(parsed: ParsedSection): SchemaEvent[] {
 }
 
 /** The timeout `name` (lock_timeout, statement_timeout) after `statement`: a SET changes it, a RESET restores the runner's. */
-function nextTimeout(statement: SqlStatement, name: string, current: number, runner: number): number {
+function nextTimeout(statement: SqlStatement, name: string, current: number, _runner: number): number {
   const set = nodeAs(statement.node, "VariableSetStmt");
-  if (!set || set.name !== name) return current;
-  if (set.kind === "VAR_RESET" || set.kind === "VAR_SET_DEFAULT") return runner;
+  if (!set) return current;
+  // RESET, SET ... TO DEFAULT and RESET ALL go back to the server's default, not to the runner's
+  // SET LOCAL: on PostgreSQL 15 the runner's lock_timeout is gone after them (0 unless the server
+  // or role sets one), so the statements after wait without a limit.
+  if (set.kind === "VAR_RESET_ALL") return 0;
+  if (set.name !== name) return current;
+  if (set.kind === "VAR_RESET" || set.kind === "VAR_SET_DEFAULT") return 0;
   return durationMs(set.args) ?? current;
+}
+
+/** The timeout `name` after a `SELECT set_config(name, value, ...)` in `statement`, or `current`. */
+function timeoutFromSetConfig(statement: SqlStatement, name: string, current: number): number {
+  if (statement.kind !== "SelectStmt") return current;
+  let next = current;
+  walk(statement.node, (kind, inner) => {
+    if (kind !== "FuncCall") return;
+    const call = inner as FuncCall;
+    const fn = strings(call.funcname);
+    if (fn[fn.length - 1] !== "set_config") return;
+    const text = (i: number) => (nodeAs(call.args?.[i], "A_Const")?.sval as { sval?: string } | undefined)?.sval;
+    if (text(0)?.toLowerCase() !== name) return;
+    const value = text(1);
+    // A value that is not a constant may be anything: no limit is the safe reading.
+    next = value === undefined ? 0 : (durationTextMs(value) ?? 0);
+  });
+  return next;
 }
 
 /** A migration's risk: its highest non-acknowledged finding, `low` when none. */

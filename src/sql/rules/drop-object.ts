@@ -38,9 +38,16 @@ export const dropObject: Rule = {
       for (const object of drop.objects ?? []) {
         const name = objectName(object, onTable);
         if (!name) continue;
-        if (recreated.has(name.key) || context.isNewType(name.key) || context.isNewTable(onTable ? name.table : tableOfNames(nodeAs(object, "List")?.items))) continue;
-        const cascade = drop.behavior === "DROP_CASCADE" ? " CASCADE also drops everything that depends on it." : "";
-        context.report({ message: `DROP ${what} ${name.display}: whatever still uses it breaks.${cascade}` });
+        if (context.isNewType(name.key) || context.isNewTable(onTable ? name.table : tableOfNames(nodeAs(object, "List")?.items))) continue;
+        const cascade = drop.behavior === "DROP_CASCADE";
+        // Re-creating the object brings back none of what CASCADE took with it (a column of the type,
+        // a trigger on the function, a column's default on the sequence, a view on the view).
+        if (recreated.has(name.key) && !cascade) continue;
+        context.report({
+          message: recreated.has(name.key)
+            ? `DROP ${what} ${name.display} CASCADE, then re-created: re-creating it brings back nothing CASCADE dropped with it (columns of the type, triggers on the function, defaults on the sequence, views on the view), so what used it is gone for good.`
+            : `DROP ${what} ${name.display}: whatever still uses it breaks.${cascade ? " CASCADE also drops everything that depends on it." : ""}`,
+        });
       }
     },
   },

@@ -41,4 +41,21 @@ describe("drop-object with triggers", () => {
     const sql = "DROP TRIGGER orders_audit ON orders;\nCREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION audit();";
     expect(await findingsOf("drop-object", sql)).toEqual([]);
   });
+
+  it("reports a drop with CASCADE even when the object is re-created: what CASCADE took stays gone (checked on PostgreSQL 15)", async () => {
+    for (const sql of [
+      "DROP EXTENSION citext CASCADE;\nCREATE EXTENSION citext;",
+      "DROP TYPE mood CASCADE;\nCREATE TYPE mood AS ENUM ('ok', 'sad');",
+      "DROP FUNCTION set_updated_at() CASCADE;\nCREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;",
+      "DROP SEQUENCE users_id_seq CASCADE;\nCREATE SEQUENCE users_id_seq;",
+      "DROP VIEW active_users CASCADE;\nCREATE VIEW active_users AS SELECT 1 AS id;",
+    ]) {
+      const findings = await findingsOf("drop-object", sql);
+      expect({ sql, findings: findings.map((f) => f.message.replace(/^DROP \w+ \S+ /, "")) }).toEqual({
+        sql,
+        findings: ["CASCADE, then re-created: re-creating it brings back nothing CASCADE dropped with it (columns of the type, triggers on the function, defaults on the sequence, views on the view), so what used it is gone for good."],
+      });
+    }
+  });
 });
+

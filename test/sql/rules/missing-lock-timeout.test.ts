@@ -33,6 +33,15 @@ describe("missing-lock-timeout", () => {
     `);
   });
 
+  it("reads RESET, TO DEFAULT, RESET ALL and set_config as PostgreSQL does: the runner's SET LOCAL is gone after them", async () => {
+    for (const reset of ["RESET lock_timeout;", "SET lock_timeout TO DEFAULT;", "RESET ALL;", "SELECT set_config('lock_timeout', '0', false);"]) {
+      const findings = await findingsOf("missing-lock-timeout", `SET lock_timeout = '2s';\n${reset}\n${ALTER}`, { lockTimeoutMs: 5_000 });
+      expect({ reset, findings: findings.length }).toEqual({ reset, findings: 1 });
+    }
+    expect(await findingsOf("missing-lock-timeout", `SELECT set_config('lock_timeout', '3s', true);\n${ALTER}`, { lockTimeoutMs: 0 })).toEqual([]);
+    expect(await findingsOf("missing-statement-timeout", `SELECT set_config('statement_timeout', '0', true);\n${ALTER}`, { statementTimeoutMs: 60_000 })).toHaveLength(1);
+  });
+
   it("does not report locks on tables created earlier in the same migration, or non-blocking statements", async () => {
     const sql = "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN note text;\nCREATE INDEX CONCURRENTLY i ON orders (total);";
     expect(await findingsOf("missing-lock-timeout", sql, { lockTimeoutMs: 0, noTransaction: true })).toEqual([]);

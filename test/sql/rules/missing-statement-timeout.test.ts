@@ -25,7 +25,8 @@ describe("missing-statement-timeout", () => {
         "2:1 low This statement holds a SHARE lock on orders (blocking writes) for as long as it runs, with no statement_timeout: on a table larger than expected nothing stops it.",
       ]
     `);
-    expect(describeFindings(await findingsOf("missing-statement-timeout", `SET statement_timeout = 0;\nRESET statement_timeout;\n${ALTER}`))).toEqual([]);
+    // RESET goes back to the server's default (none), not to the runner's SET LOCAL, as on PostgreSQL 15.
+    expect(await findingsOf("missing-statement-timeout", `SET statement_timeout = 0;\nRESET statement_timeout;\n${ALTER}`)).toHaveLength(1);
   });
 
   it("reports an UPDATE or DELETE of an existing table", async () => {
