@@ -6,7 +6,7 @@
  * the authority may name a user and no host (`postgresql://user:password@/db?host=/var/run/postgresql`).
  */
 
-import { EXAMPLE_URL } from "./redact";
+import { EXAMPLE_URL, redactText } from "./redact";
 
 /**
  * Parses a connection URL as `new URL` does, and also the form with a user but no host before a
@@ -48,7 +48,7 @@ function safeDecode(text: string): string {
 }
 
 /**
- * The refusal of `text`, given as `source` (a flag or a variable), which is not a postgres URL:
+ * The refusal (redacted) of `text`, given as `source` (a flag or a variable), which is not a postgres URL:
  * quoted so that the typo shows (`postgres:/user…`, `postgresql//…`), without what may be a password.
  * Text that is not a URL escapes the URL patterns of redaction, so whatever precedes an `@` (the
  * user and password of a mistyped URL) is hidden here, all but the scheme the user typed.
@@ -56,5 +56,6 @@ function safeDecode(text: string): string {
 export function notAPostgresUrl(source: string, text: string): string {
   const at = text.lastIndexOf("@");
   const shown = at === -1 ? text : `${/^[a-z][a-z0-9+.-]*(?::\/*|\/+)/i.exec(text)?.[0] ?? ""}***${text.slice(at)}`;
-  return `${source} must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}, got ${JSON.stringify(shown.length > 60 ? `${shown.slice(0, 59)}…` : shown)}`;
+  // Redacted still: a remembered password may stand in what is shown (text without an @).
+  return redactText(`${source} must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}, got ${JSON.stringify(shown.length > 60 ? `${shown.slice(0, 59)}…` : shown)}`);
 }

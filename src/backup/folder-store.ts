@@ -6,7 +6,7 @@ import { FailureError, InputError } from "../errors";
 import { processRunning, processStart } from "../local/embedded";
 import { fileReader, writeChunksToFile } from "./dump-file";
 import { type DumpChunks, DumpMeter, type DumpReader } from "./dump-meter";
-import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFacts, checkBackupId, parseManifest } from "./store";
+import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFacts, checkBackupId, listedManifest, newestFirst, parseManifest } from "./store";
 
 /**
  * Backups in a local folder (`file:///abs/path`), the CLI's default: `.dbpipe/<stack>/backups/`.
@@ -163,22 +163,10 @@ export class FolderStore implements BackupStore {
       const id = name.slice(0, -".json".length);
       // A .json without a dump beside it is no backup, whatever it holds (notes, another tool's file).
       if (!fs.existsSync(this.dumpFile(id))) continue;
-      let manifest: BackupManifest | undefined;
-      try {
-        manifest = this.readManifest(id);
-      } catch (error) {
-        this.warn(`${this.dumpFile(id)} is not listed as a backup: ${(error as Error).message}; dbpipe leaves both files as they are (pg_restore can still read the dump by hand)`);
-        continue;
-      }
-      if (!manifest) continue;
-      if (manifest.id !== id) {
-        // Listing it under the manifest's id would make a restore, or retention, act on another backup's files.
-        this.warn(`${this.dumpFile(id)} is not listed as a backup: its manifest ${this.manifestFile(id)} names backup ${JSON.stringify(manifest.id)}; dbpipe leaves both files as they are`);
-        continue;
-      }
-      backups.push({ manifest, ref: this.refOf(id) });
+      const manifest = await listedManifest(id, () => this.readManifest(id), { dump: this.dumpFile(id), manifest: this.manifestFile(id), things: "files" }, this.options.onWarning);
+      if (manifest) backups.push({ manifest, ref: this.refOf(id) });
     }
-    return backups.sort((a, b) => b.manifest.createdAt.localeCompare(a.manifest.createdAt) || b.manifest.id.localeCompare(a.manifest.id));
+    return newestFirst(backups);
   }
 
   async delete(id: string): Promise<void> {

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { FailureError, InputError } from "../errors";
 import { type DumpChunks, DumpMeter } from "./dump-meter";
-import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFacts, checkBackupId, parseManifest } from "./store";
+import { type BackupManifest, type BackupStore, type StoredBackup, type StoredFacts, checkBackupId, listedManifest, newestFirst, parseManifest } from "./store";
 
 /**
  * Backups in an S3 bucket (`s3://<bucket>/<prefix>`), the environment's backup bucket: objects
@@ -142,23 +142,18 @@ export class S3Store implements BackupStore {
       const dumpKey = `${key.slice(0, -".json".length)}.dump`;
       if (!keys.has(dumpKey)) continue;
       const id = key.slice(this.keyPrefix().length, -".json".length);
-      let manifest: BackupManifest | undefined;
-      try {
-        manifest = await this.readManifest(key);
-      } catch (error) {
-        // Damaged, cut short, or not dbpipe's: not a backup, but a dump someone may still want.
-        if (!(error instanceof InputError)) throw error;
-        this.options.onWarning?.(`s3://${this.bucket}/${dumpKey} is not listed as a backup: ${error.message}; dbpipe leaves both objects as they are (pg_restore can still read the dump by hand)`);
-        continue;
-      }
-      if (!manifest) continue;
-      if (manifest.id !== id) {
-        this.options.onWarning?.(`s3://${this.bucket}/${dumpKey} is not listed as a backup: its manifest s3://${this.bucket}/${key} names backup ${JSON.stringify(manifest.id)}; dbpipe leaves both objects as they are`);
-        continue;
-      }
-      backups.push({ manifest, ref: `s3://${this.bucket}/${dumpKey}` });
+      // Damaged, cut short, or not dbpipe's (an InputError): not a backup, but a dump someone may
+      // still want. Any other failure (the network, the credentials) fails the listing.
+      const manifest = await listedManifest(
+        id,
+        () => this.readManifest(key),
+        { dump: `s3://${this.bucket}/${dumpKey}`, manifest: `s3://${this.bucket}/${key}`, things: "objects" },
+        this.options.onWarning,
+        (error) => error instanceof InputError,
+      );
+      if (manifest) backups.push({ manifest, ref: `s3://${this.bucket}/${dumpKey}` });
     }
-    return backups.sort((a, b) => b.manifest.createdAt.localeCompare(a.manifest.createdAt) || b.manifest.id.localeCompare(a.manifest.id));
+    return newestFirst(backups);
   }
 
   async delete(id: string): Promise<void> {

@@ -101,3 +101,46 @@ export function parseManifest(text: string, source: string): BackupManifest {
   if (!Array.isArray(m.before)) throw bad("before");
   return m as BackupManifest;
 }
+
+/** Where a listed backup's files (or objects) are, for the warnings of {@link listedManifest}. */
+export interface ListedPlace {
+  /** The dump, as shown: a path or an `s3://` URL. */
+  dump: string;
+  /** The manifest beside it, as shown. */
+  manifest: string;
+  /** `files` or `objects`: what the two are called. */
+  things: string;
+}
+
+/**
+ * The manifest of backup `id` (whose dump exists), for a listing: undefined when `read` finds none,
+ * or when it cannot be used — `read` failed with an error `damaged` accepts (a manifest cut short,
+ * edited, not dbpipe's), or it names another backup (listing it as `id` would make a restore, or
+ * retention, act on the other's files). Each unusable one is told to `warn`, and left as it is.
+ */
+export async function listedManifest(
+  id: string,
+  read: () => BackupManifest | undefined | Promise<BackupManifest | undefined>,
+  place: ListedPlace,
+  warn: ((message: string) => void) | undefined,
+  damaged: (error: unknown) => boolean = () => true,
+): Promise<BackupManifest | undefined> {
+  let manifest: BackupManifest | undefined;
+  try {
+    manifest = await read();
+  } catch (error) {
+    if (!damaged(error)) throw error;
+    warn?.(`${place.dump} is not listed as a backup: ${(error as Error).message}; dbpipe leaves both ${place.things} as they are (pg_restore can still read the dump by hand)`);
+    return undefined;
+  }
+  if (manifest && manifest.id !== id) {
+    warn?.(`${place.dump} is not listed as a backup: its manifest ${place.manifest} names backup ${JSON.stringify(manifest.id)}; dbpipe leaves both ${place.things} as they are`);
+    return undefined;
+  }
+  return manifest;
+}
+
+/** Backups newest first (then by id, for backups taken in the same millisecond): how every store lists them. */
+export function newestFirst(backups: StoredBackup[]): StoredBackup[] {
+  return backups.sort((a, b) => b.manifest.createdAt.localeCompare(a.manifest.createdAt) || b.manifest.id.localeCompare(a.manifest.id));
+}

@@ -6,8 +6,9 @@ import type { StackStore } from "../backup/stack-store";
 import type { EngineOptions } from "../migrate/run";
 import { type MigrationFolder, display, loadFiles } from "../migrate/files";
 import type { DeployOptions } from "../pipeline/deploy";
-import { redactText, redactUrl, rememberUrlSecrets } from "../redact";
+import { redactUrl, rememberUrlSecrets } from "../redact";
 import { notAPostgresUrl } from "../database-url";
+import type { Output } from "./output";
 import { backupCanBeRequired } from "../risk-level";
 import { loadStackSettings } from "../settings/stack-file";
 import { MIGRATION_LAYOUTS, type MigrationLayoutSetting, type StackSettings } from "../settings/stack-settings";
@@ -100,7 +101,7 @@ export async function openDatabase(project: Project, flags: ProjectFlags, env: N
   if (given !== undefined) {
     if (!/^postgres(ql)?:\/\//.test(given)) {
       const source = flags.databaseUrl !== undefined ? "--database-url" : nonEmpty(env.DATABASE_URL_DIRECT) !== undefined ? "DATABASE_URL_DIRECT" : "DATABASE_URL";
-      throw new InputError(redactText(notAPostgresUrl(source, given)));
+      throw new InputError(notAPostgresUrl(source, given));
     }
     return { url: given, shown: redactUrl(given), close: async () => {} };
   }
@@ -146,7 +147,7 @@ export async function deployOptions(
   project: Project,
   database: DatabaseTarget,
   files?: MigrationFolder,
-  warn?: (message: string) => void,
+  warnings?: WarningOutput,
 ): Promise<Pick<DeployOptions, "settings" | "migrationsDir" | "layout" | "databaseUrl" | "backupStore" | "files">> {
   return {
     settings: project.settings,
@@ -154,15 +155,18 @@ export async function deployOptions(
     layout: project.layout,
     databaseUrl: database.url,
     files,
-    backupStore: backupCanBeRequired(project.settings.risk) ? (await projectBackupStore(project, undefined, warn)).store : undefined,
+    backupStore: backupCanBeRequired(project.settings.risk) ? (await projectBackupStore(project, undefined, warnings)).store : undefined,
   };
 }
 
+/** Where a command's warnings go: stderr, as `warning: ...` lines. */
+export type WarningOutput = Pick<Output, "error">;
+
 /**
  * The stack's backup store: `store` (`--store`) when given, else as `stackBackupStore` decides.
- * `warn` hears of what the store passes over (a backup whose manifest it cannot read).
+ * What the store passes over (a backup whose manifest it cannot read) is told to `warnings`.
  */
-export async function projectBackupStore(project: Project, store?: string, warn?: (message: string) => void): Promise<StackStore> {
+export async function projectBackupStore(project: Project, store?: string, warnings?: WarningOutput): Promise<StackStore> {
   // Loaded here, not on import (the backup stores are several modules): `lint` never uses them.
   const { stackBackupStore } = await import("../backup/stack-store.js");
   return stackBackupStore({
@@ -171,7 +175,7 @@ export async function projectBackupStore(project: Project, store?: string, warn?
     store,
     retentionDays: project.settings.infra.backupRetentionDays,
     awsRegion: project.settings.infra.awsRegion,
-    onWarning: warn,
+    onWarning: warnings && ((message) => warnings.error(`warning: ${message}`)),
   });
 }
 

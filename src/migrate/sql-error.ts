@@ -68,17 +68,18 @@ export class MigrationFailedError extends FailureError {
     options?: { cause?: unknown },
   ) {
     const where = position ? `${migration.file}:${position.line}:${position.column}` : migration.file;
-    super(
-      [
-        `${where}: migration ${migration.version} (${migration.name}) failed: ${pgMessage}${code ? ` [SQLSTATE ${code}]` : ""}`,
-        ...(excerpt ? [excerpt] : []),
-        ...(detail ? [`  detail: ${detail}`] : []),
-        ...(hint ? [`  hint: ${hint}`] : []),
-        `  ${consequence}`,
-      ].join("\n"),
-      options,
-    );
+    const failure = [
+      `${where}: migration ${migration.version} (${migration.name}) failed: ${pgMessage}${code ? ` [SQLSTATE ${code}]` : ""}`,
+      ...(excerpt ? [excerpt] : []),
+      ...(detail ? [`  detail: ${detail}`] : []),
+      ...(hint ? [`  hint: ${hint}`] : []),
+    ].join("\n");
+    super(`${failure}\n  ${consequence}`, options);
+    this.failure = failure;
   }
+
+  /** The message without its consequence: where and how it failed, with the excerpt, detail and hint. */
+  readonly failure: string;
 }
 
 /** True for an error that came from the PostgreSQL server (it has a SQLSTATE). */

@@ -178,7 +178,7 @@ async function applyToScratch(client: Client, migrations: readonly Migration[], 
       await applyMigration(client, m, timeouts, {});
     } catch (error) {
       // What the failure did to the scratch database (rolled back, recorded as failed) is nobody's concern: it is dropped.
-      const said = error instanceof MigrationFailedError ? error.message.slice(0, error.message.lastIndexOf(`\n  ${error.consequence}`)) : (error as Error).message;
+      const said = error instanceof MigrationFailedError ? error.failure : (error as Error).message;
       throw new FailureError(`the migrations do not apply to an empty scratch database, so there is nothing to compare with (the scratch database was dropped; your database was not changed): ${said}`, { cause: error });
     }
   }

@@ -309,7 +309,10 @@ export class Linter {
           created.tables.delete(e.table);
         } else if (e.event === "rename-table") {
           const epoch = created.tables.get(e.table);
-          if (epoch !== undefined && created.tables.delete(e.table)) created.tables.set(e.to, epoch);
+          if (epoch !== undefined) {
+            created.tables.delete(e.table);
+            created.tables.set(e.to, epoch);
+          }
         } else if (e.event === "create-index") {
           if (isNew && created.tables.has(e.table)) created.indexes.add(e.index);
         } else if (e.event === "add-column") {
@@ -323,13 +326,17 @@ export class Linter {
           created.types.add(e.type);
         }
       }
-      if (changesSearchPath(statement)) run.searchPathEpoch++;
       if (statement.kind === "SelectStmt") {
-        lockTimeoutMs = timeoutFromSetConfig(statement, "lock_timeout", lockTimeoutMs);
-        statementTimeoutMs = timeoutFromSetConfig(statement, "statement_timeout", statementTimeoutMs);
+        const configs = setConfigCalls(statement);
+        // A setting named by anything but a constant may be the search_path.
+        if (configs.some((c) => c.setting === undefined || c.setting === "search_path")) run.searchPathEpoch++;
+        lockTimeoutMs = timeoutFromSetConfig(configs, "lock_timeout", lockTimeoutMs);
+        statementTimeoutMs = timeoutFromSetConfig(configs, "statement_timeout", statementTimeoutMs);
       } else if (statement.kind === "VariableSetStmt") {
-        lockTimeoutMs = nextTimeout(statement, "lock_timeout", lockTimeoutMs, this.lockTimeoutMs);
-        statementTimeoutMs = nextTimeout(statement, "statement_timeout", statementTimeoutMs, this.statementTimeoutMs);
+        const set = nodeAs(statement.node, "VariableSetStmt");
+        if (set?.kind === "VAR_RESET_ALL" || set?.name === "search_path") run.searchPathEpoch++;
+        lockTimeoutMs = nextTimeout(statement, "lock_timeout", lockTimeoutMs);
+        statementTimeoutMs = nextTimeout(statement, "statement_timeout", statementTimeoutMs);
       } else if (statement.kind === "TransactionStmt") {
         const transaction = nodeAs(statement.node, "TransactionStmt")?.kind;
         if (transaction === "TRANS_STMT_BEGIN" || transaction === "TRANS_STMT_START") explicitTransaction = true;
@@ -601,8 +608,8 @@ export function schemaEventsOf(parsed: ParsedSection): SchemaEvent[] {
   return events;
 }
 
-/** The timeout `name` (lock_timeout, statement_timeout) after `statement`: a SET changes it, a RESET restores the runner's. */
-function nextTimeout(statement: SqlStatement, name: string, current: number, _runner: number): number {
+/** The timeout `name` (lock_timeout, statement_timeout) after `statement`: a SET changes it, a RESET ends it. */
+function nextTimeout(statement: SqlStatement, name: string, current: number): number {
   const set = nodeAs(statement.node, "VariableSetStmt");
   if (!set) return current;
   // RESET, SET ... TO DEFAULT and RESET ALL go back to the server's default, not to the runner's
@@ -614,22 +621,35 @@ function nextTimeout(statement: SqlStatement, name: string, current: number, _ru
   return durationMs(set.args) ?? current;
 }
 
-/** The timeout `name` after a `SELECT set_config(name, value, ...)` in `statement`, or `current`. */
-function timeoutFromSetConfig(statement: SqlStatement, name: string, current: number): number {
-  if (statement.kind !== "SelectStmt") return current;
+/** The timeout `name` after the `set_config(name, value, ...)` calls `configs` of a SELECT, or `current`. */
+function timeoutFromSetConfig(configs: readonly SetConfigCall[], name: string, current: number): number {
   let next = current;
+  for (const { setting, value } of configs) {
+    if (setting !== name) continue;
+    // A value that is not a constant may be anything: no limit is the safe reading.
+    next = value === undefined ? 0 : (durationTextMs(value) ?? 0);
+  }
+  return next;
+}
+
+/** A `set_config(setting, value, ...)` call: its setting (lower case) and value, each undefined when not a constant. */
+interface SetConfigCall {
+  setting: string | undefined;
+  value: string | undefined;
+}
+
+/** The `set_config` calls anywhere in `statement` (a SELECT), in order. */
+function setConfigCalls(statement: SqlStatement): SetConfigCall[] {
+  const calls: SetConfigCall[] = [];
   walk(statement.node, (kind, inner) => {
     if (kind !== "FuncCall") return;
     const call = inner as FuncCall;
     const fn = strings(call.funcname);
     if (fn[fn.length - 1] !== "set_config") return;
     const text = (i: number) => (nodeAs(call.args?.[i], "A_Const")?.sval as { sval?: string } | undefined)?.sval;
-    if (text(0)?.toLowerCase() !== name) return;
-    const value = text(1);
-    // A value that is not a constant may be anything: no limit is the safe reading.
-    next = value === undefined ? 0 : (durationTextMs(value) ?? 0);
+    calls.push({ setting: text(0)?.toLowerCase(), value: text(1) });
   });
-  return next;
+  return calls;
 }
 
 /** A migration's risk: its highest non-acknowledged finding, `low` when none. */
@@ -672,25 +692,3 @@ function oneLine(sql: string): string {
 
 /** Whitespace that {@link oneLine} would change: any but a single space between words. */
 const NOT_ONE_LINE = /[^\S ]| {2}|^ | $/;
-
-/** True when `statement` may change the session's search_path: SET / RESET search_path, RESET ALL, set_config('search_path', ...). */
-function changesSearchPath(statement: SqlStatement): boolean {
-  if (statement.kind === "VariableSetStmt") {
-    const set = nodeAs(statement.node, "VariableSetStmt");
-    return set?.kind === "VAR_RESET_ALL" || set?.name === "search_path";
-  }
-  if (statement.kind !== "SelectStmt") return false;
-  let changes = false;
-  walk(statement.node, (kind, inner) => {
-    if (changes || kind !== "FuncCall") return;
-    const call = inner as FuncCall;
-    const name = strings(call.funcname);
-    if (name[name.length - 1] !== "set_config") return;
-    const first = nodeAs(call.args?.[0], "A_Const");
-    const setting = (first?.sval as { sval?: string } | undefined)?.sval;
-    // A setting named by anything but a constant may be the search_path.
-    changes = setting === undefined || setting.toLowerCase() === "search_path";
-  });
-  return changes;
-}
-

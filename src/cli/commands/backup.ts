@@ -35,7 +35,7 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: StoreFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      const { store, source } = await projectBackupStore(project, flags.store, (message) => io.output.error(`warning: ${message}`));
+      const { store, source } = await projectBackupStore(project, flags.store, io.output);
       return withDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe backup · stack ${output.style.bold(project.settings.stack)} · ${database.shown} → ${store.url} (${source})`);
         const progress = throttledProgress((text) => output.transferProgress(`  ${text}`));

@@ -13,7 +13,7 @@ export const register: RegisterCommand = (program, io) => {
       const project = openProject(flags);
       const { output } = io;
       const s = output.style;
-      const { store, source } = await projectBackupStore(project, flags.store, (message) => io.output.error(`warning: ${message}`));
+      const { store, source } = await projectBackupStore(project, flags.store, io.output);
       const backups = await store.list();
       if (flags.json) {
         output.json({ stack: project.settings.stack, store: store.url, backups: backups.map((b) => ({ ...b.manifest, ref: b.ref })) });

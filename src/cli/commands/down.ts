@@ -44,7 +44,7 @@ export const register: RegisterCommand = (program, io) => {
         try {
           const { deploy } = await import("../../pipeline/deploy.js");
           const result = await deploy({
-            ...(await deployOptions(project, database, files, (message) => io.output.error(`warning: ${message}`))),
+            ...(await deployOptions(project, database, files, io.output)),
             action: { verb: "down", target },
             events: {
               waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),

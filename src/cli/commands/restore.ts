@@ -6,7 +6,7 @@ import { InputError } from "../../errors";
 import { EXIT } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
 import { withSession } from "../../migrate/session";
-import { redactText, redactUrl, rememberUrlSecrets } from "../../redact";
+import { redactUrl, rememberUrlSecrets } from "../../redact";
 import { notAPostgresUrl } from "../../database-url";
 import type { Output } from "../output";
 import type { RegisterCommand } from "../command-io";
@@ -42,10 +42,10 @@ export const register: RegisterCommand = (program, io) => {
       if (flags.drill && flags.force) throw new InputError("--force does not apply to --drill: the scratch database is always new");
       if (!flags.drill && id === undefined) throw new InputError("give the backup to restore (dbpipe backups lists them) and --to <url>, or --drill");
       if (!flags.drill && flags.to === undefined) throw new InputError(`--to <url> is required: the database to restore ${id} into`);
-      if (flags.to !== undefined && !/^postgres(ql)?:\/\//.test(flags.to)) throw new InputError(redactText(notAPostgresUrl("--to", flags.to)));
+      if (flags.to !== undefined && !/^postgres(ql)?:\/\//.test(flags.to)) throw new InputError(notAPostgresUrl("--to", flags.to));
       const project = openProject(flags);
       const { output } = io;
-      const { store, source } = await projectBackupStore(project, flags.store, (message) => io.output.error(`warning: ${message}`));
+      const { store, source } = await projectBackupStore(project, flags.store, io.output);
       const progress = throttledProgress((text) => output.transferProgress(`  ${text}`));
       const onProgress = flags.json ? undefined : (p: RestoreProgress) => progress(VERB[p.phase], p.bytes, p.elapsedMs, p.total);
 
