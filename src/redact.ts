@@ -48,10 +48,17 @@ export function mayNeedRedacting(text: string): boolean {
   return knownSecrets([]).length > 0 || MAY_HOLD_PASSWORD.test(text);
 }
 
+/** The remembered secrets in {@link knownSecrets}' order, while `remembered` is unchanged (every line printed asks). */
+let rememberedInOrder: string[] | undefined;
+
 /** The secrets {@link redactText} replaces verbatim: `secrets` and the remembered ones, long enough to replace, longest first. */
-function knownSecrets(secrets: readonly string[]): string[] {
-  if (secrets.length === 0 && remembered.size === 0) return [];
-  return [...new Set([...secrets, ...remembered])].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+function knownSecrets(secrets: readonly string[]): readonly string[] {
+  if (secrets.length === 0) return (rememberedInOrder ??= inReplacingOrder(remembered));
+  return inReplacingOrder([...secrets, ...remembered]);
+}
+
+function inReplacingOrder(secrets: Iterable<string>): string[] {
+  return [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
 }
 
 /** Returns `url` with its password replaced by `***` (and a `password=` query parameter too). */
@@ -136,11 +143,13 @@ export function urlSecrets(url: string): string[] {
 export function rememberUrlSecrets(url: string | undefined): void {
   if (!url) return;
   for (const secret of urlSecrets(url)) remembered.add(secret);
+  rememberedInOrder = undefined;
 }
 
 /** Forgets every remembered secret (for tests). */
 export function forgetSecrets(): void {
   remembered.clear();
+  rememberedInOrder = undefined;
 }
 
 function safeDecode(text: string): string {

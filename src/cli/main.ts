@@ -74,6 +74,9 @@ export async function main(argv: readonly string[], given: Output = processOutpu
       return error.exitCode === 0 ? EXIT.ok : EXIT.invalidInput;
     }
     return report(error, output).code;
+  } finally {
+    // Off a terminal, stdout holds lines back for a moment: all of them are out before the exit code.
+    given.flush();
   }
   return exitCode;
 }

@@ -30,7 +30,19 @@ export interface Output {
   readonly style: Style;
   /** Colour helpers for stderr; identity functions when stderr is not coloured. */
   readonly errorStyle: Style;
+  /**
+   * Writes what stdout holds back. Off a terminal, lines are written together (at most
+   * {@link HOLD_MS} ms late, or once {@link HOLD_BYTES} bytes wait): 1,000 migrations applied were
+   * 1,000 writes to a pipe. Everything is written before anything goes to stderr, so a log of both
+   * keeps their order; the CLI flushes before it exits.
+   */
+  flush(): void;
 }
+
+/** How long a line for stdout off a terminal may wait for the next ones, in ms. */
+export const HOLD_MS = 100;
+/** How much stdout off a terminal may hold back, in characters. */
+export const HOLD_BYTES = 64 * 1024;
 
 /** Colour helpers. */
 export interface Style {
@@ -78,13 +90,43 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
   const interactiveErr = Boolean(stderr.isTTY) && env.TERM !== "dumb";
   let progressShown = false;
   let transferShown = false;
+  // Off a terminal, stdout's lines wait here for the next ones (see Output.flush).
+  let held = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (held === "") return;
+    const text = held;
+    held = "";
+    stdout.write(text);
+  };
+  const writeOut = (text: string) => {
+    if (interactive) {
+      stdout.write(text);
+      return;
+    }
+    held += text;
+    if (held.length >= HOLD_BYTES) flush();
+    else if (timer === undefined) {
+      timer = setTimeout(flush, HOLD_MS);
+      // A line waiting to be written never keeps the process alive: the CLI flushes as it ends.
+      timer.unref?.();
+    }
+  };
+  const writeErr = (text: string) => {
+    flush();
+    stderr.write(text);
+  };
   const clearProgress = () => {
     if (progressShown) {
-      stdout.write(CLEAR_LINE);
+      writeOut(CLEAR_LINE);
       progressShown = false;
     }
     if (transferShown) {
-      stderr.write(CLEAR_LINE);
+      writeErr(CLEAR_LINE);
       transferShown = false;
     }
   };
@@ -97,7 +139,7 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
   const outLine = (text: string) => `${colourOut ? text : text.replace(SGR, "")}\n`;
   const out = (text: string) => {
     clearProgress();
-    stdout.write(outLine(text));
+    writeOut(outLine(text));
   };
   return {
     line: (text = "") => out(redactText(text)),
@@ -107,17 +149,17 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
       const whole = `${texts.join("\n")}\n`;
       // Most reports (thousands of lines) hold nothing to redact or strip: one check on the whole spares one per line.
       if (!mayNeedRedacting(whole) && (colourOut || !whole.includes("\u001b"))) {
-        stdout.write(whole);
+        writeOut(whole);
         return;
       }
       let chunk = "";
       for (const text of texts) chunk += outLine(redactText(text));
-      stdout.write(chunk);
+      writeOut(chunk);
     },
     error: (text) => {
       clearProgress();
       const clean = redactText(text);
-      stderr.write(`${colourErr ? clean : clean.replace(SGR, "")}\n`);
+      writeErr(`${colourErr ? clean : clean.replace(SGR, "")}\n`);
     },
     json: (value) => out(redactedJson(value)),
     progress: (text) => {
@@ -125,18 +167,19 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
       if (transferShown) clearProgress();
       // A line wider than the terminal wraps, and `\r` would then erase only its last part.
       const shown = fit(redactText(text), stdout);
-      stdout.write(`${CLEAR_LINE}${colourOut ? shown : shown.replace(SGR, "")}`);
+      writeOut(`${CLEAR_LINE}${colourOut ? shown : shown.replace(SGR, "")}`);
       progressShown = true;
     },
     transferProgress: (text) => {
       if (!interactiveErr) return;
       if (progressShown) clearProgress();
       const shown = fit(redactText(text), stderr);
-      stderr.write(`${CLEAR_LINE}${colourErr ? shown : shown.replace(SGR, "")}`);
+      writeErr(`${CLEAR_LINE}${colourErr ? shown : shown.replace(SGR, "")}`);
       transferShown = true;
     },
     style: makeStyle(colourOut),
     errorStyle: makeStyle(colourErr),
+    flush,
   };
 }
 
@@ -146,7 +189,10 @@ export function processOutput(): Output {
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
   });
-  return streamOutput(process.stdout, process.stderr);
+  const output = streamOutput(process.stdout, process.stderr);
+  // Whatever way the process ends (process.exit after Ctrl-C too), held lines are written.
+  process.on("exit", () => output.flush());
+  return output;
 }
 
 /**
@@ -171,6 +217,7 @@ export function memoryOutput(options: { interactive?: boolean } = {}): Output & 
     transferProgress: (text) => void (options.interactive && progressLines.push(redactText(text))),
     style: makeStyle(false),
     errorStyle: makeStyle(false),
+    flush: () => undefined,
   };
 }
 

@@ -186,8 +186,15 @@ export async function projectBackupStore(project: Project, store?: string, warni
  * (seconds, on a new project) or anything connects. `fn` gets the files, to pass on in the
  * engine's options so they are not read again.
  */
-export function withMigrationsAndDatabase<T>(project: Project, flags: ProjectFlags, fn: (database: DatabaseTarget, files: MigrationFolder) => Promise<T>): Promise<T> {
+export function withMigrationsAndDatabase<T>(
+  project: Project,
+  flags: ProjectFlags,
+  fn: (database: DatabaseTarget, files: MigrationFolder) => Promise<T>,
+  /** Told the files as soon as they are read, before the database is opened. */
+  filesRead?: (files: MigrationFolder) => void,
+): Promise<T> {
   const files = loadFiles({ settings: project.settings, migrationsDir: project.migrationsDir, layout: project.layout });
+  filesRead?.(files);
   return withDatabase(project, flags, (database) => fn(database, files));
 }
 

@@ -1,5 +1,5 @@
 import { InputError } from "../errors";
-import { checkSection, loadSectionChecker } from "../sql/check-parse";
+import { type CheckSource, checkedSection } from "../sql/check-parse";
 import { type SqlStatement, SqlSyntaxError, loadParser, parseSqlSection } from "../sql/parse";
 import { plainWrapper, transactionEnding, transactionEndingProblem } from "../sql/transactions";
 import type { Migration, SqlSection } from "../migration";
@@ -44,14 +44,14 @@ export class TransactionControlError extends InputError {
 /**
  * The section as it must be sent inside dbpipe's own transaction: unchanged, or with a whole-file
  * `BEGIN; ... COMMIT;` wrapper blanked out. Throws {@link TransactionControlError} for any other
- * statement that would end the transaction. `consequence` ends the error's message.
+ * statement that would end the transaction. `consequence` ends the error's message. `ahead` may
+ * have the check-only parse done already (see check-parse.ts's CheckSource).
  */
-export async function withoutTransactionControl(section: SqlSection, file: string, consequence: string): Promise<SqlSection> {
+export async function withoutTransactionControl(section: SqlSection, file: string, consequence: string, ahead?: CheckSource): Promise<SqlSection> {
   if (!MAY_END_TRANSACTION.test(section.text)) return section;
   // `END` also ends every PL/pgSQL block: most files the words match hold no transaction
   // statement at all, which the check-only parse tells without building the tree.
-  await loadSectionChecker();
-  const check = checkSection(section);
+  const check = await checkedSection(section, ahead);
   if (check.parses && !check.transactionStatement) return section;
   await loadParser();
   let statements: SqlStatement[];
@@ -77,7 +77,7 @@ export async function withoutTransactionControl(section: SqlSection, file: strin
  * {@link withoutTransactionControl} (`part` picks the up or the down section), no-transaction ones
  * unchanged. Throws before returning anything, so a refused file stops the whole run.
  */
-export async function inOwnTransaction(migrations: readonly Migration[], part: "up" | "down", consequence: string): Promise<Migration[]> {
+export async function inOwnTransaction(migrations: readonly Migration[], part: "up" | "down", consequence: string, ahead?: CheckSource): Promise<Migration[]> {
   const out: Migration[] = [];
   for (const m of migrations) {
     const section = part === "up" ? m.up : m.down;
@@ -85,7 +85,7 @@ export async function inOwnTransaction(migrations: readonly Migration[], part: "
       out.push(m);
       continue;
     }
-    const runnable = await withoutTransactionControl(section, m.file, consequence);
+    const runnable = await withoutTransactionControl(section, m.file, consequence, ahead);
     out.push(runnable === section ? m : { ...m, [part]: runnable });
   }
   return out;

@@ -9,7 +9,7 @@ import type { Migration } from "../migration";
 import type { Verdict } from "../risk/verdict";
 import type { MigrationLayoutSetting, StackSettings } from "../settings/stack-settings";
 import { type RiskLevel, riskMatters } from "../risk-level";
-import { parseWithoutDirectives } from "../sql/check-parse";
+import { type CheckSource, parseWithoutDirectives } from "../sql/check-parse";
 import type { Assessment } from "./assess";
 
 /**
@@ -68,6 +68,12 @@ export interface DeployOptions {
   expectedChecksums?: ReadonlyMap<string, string>;
   /** The migration files, when the caller has read them already (see `EngineOptions.files`). */
   files?: MigrationFolder;
+  /**
+   * Check-only parses of those files done elsewhere (`sql/check-ahead.ts`: a thread that checks
+   * them while this one connects), for a stack where risk cannot matter; any file it has no answer
+   * for is parsed here.
+   */
+  checkAhead?: CheckSource;
   /** Progress callbacks. */
   events?: DeployEvents;
 }
@@ -130,6 +136,15 @@ export class PolicyRefusedError extends RefusedError {
   }
 }
 
+/**
+ * Whether a deploy on `settings` only needs to know that the files parse (and hold no `dbpipe:allow`
+ * to check): risk cannot matter, and no rule severity needs checking. Then a front end may have the
+ * files checked ahead (DeployOptions.checkAhead).
+ */
+export function checksOnly(settings: StackSettings): boolean {
+  return !riskMatters(settings.risk) && Object.keys(settings.risk.ruleSeverity).length === 0;
+}
+
 /** Runs the deploy. Throws what stops it (an InputError, a PolicyRefusedError, a failed migration); events report what ran before. */
 export async function deploy(options: DeployOptions): Promise<DeployResult> {
   const action: DeployAction = options.action ?? { verb: "up" };
@@ -168,7 +183,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     // Where risk cannot matter, no rule runs: the findings would change nothing. Then, when every
     // file parses and has no `dbpipe:allow` to check (and no rule severity needs checking), the
     // check-only lint can refuse nothing, and neither it nor the linter is loaded.
-    if (!matters && Object.keys(options.settings.risk.ruleSeverity).length === 0 && (await parseWithoutDirectives(toRun))) return out;
+    if (checksOnly(options.settings) && (await parseWithoutDirectives(toRun, options.checkAhead))) return out;
     const { assess } = await import("./assess.js");
     const assessment = await assess({
       settings: options.settings,
@@ -208,7 +223,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     const result = await downMigrations(engine, action.target, { beforeRevert: gate });
     return done(result, result.at);
   }
-  const result = await upMigrations(engine, { rehearse, beforeApply: gate });
+  const result = await upMigrations(engine, { rehearse, beforeApply: gate, checks: options.checkAhead });
   const newest = result.plan.entries.filter((e) => e.status === "applied" || (!rehearse && e.status === "pending")).at(-1);
   return done(result, newest ? { version: newest.version, name: newest.name } : null, result.skipped);
 

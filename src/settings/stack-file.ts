@@ -41,7 +41,67 @@ export function readStackFile(projectDir: string, stack: string): RawStackConfig
     if (code === "EACCES") throw new InputError(`${file} cannot be read (permission denied)`);
     throw error;
   }
-  // Loaded only when there is a file to read: the YAML reader is the largest module `dbpipe lint` would load.
+  return plainStackConfig(text, stack, source) ?? yamlStackConfig(text, stack, source);
+}
+
+/** `key: value` of a plain stack file: an indented key (`dbpipe:tier`, `aws:region`, `tier`), a value, maybe a comment. */
+const PLAIN_ENTRY = /^( +)([A-Za-z][\w.-]*(?::[A-Za-z][\w.-]*)?):(?: +(\S+?))?(?: +#.*)? *$/;
+/** A value the YAML reader takes as a string without quotes: none of its core schema's null, booleans or numbers, no `:` or `#`. */
+const PLAIN_STRING = /^[A-Za-z_/][\w./@+-]*$/;
+const NOT_PLAIN_STRINGS = new Set(["null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"]);
+
+/**
+ * The config of a stack file written the way `dbpipe env new` writes it (comments, `config:`, one
+ * line per key with a plain, quoted, boolean or integer value), read without the YAML reader, which
+ * `up` and `lint` would otherwise load for three lines (some 40 ms of a start of 300). Anything
+ * else (a list, a map, a secret, an escape, a tab, a line it does not know) gives `undefined`, and
+ * the YAML reader reads the file. Where it gives a result, the result is the YAML reader's:
+ * test/settings/stack-file-plain.test.ts compares the two on every stack file `env new` writes.
+ */
+export function plainStackConfig(text: string, stack: string, source: string): RawStackConfig | undefined {
+  if (/[\r\t\uFEFF]/.test(text)) return undefined;
+  const values: Record<string, unknown> = {};
+  const lines = new Map<string, number>();
+  let inConfig = false;
+  let indent: string | undefined;
+  const all = text.split("\n");
+  for (let i = 0; i < all.length; i++) {
+    const line = all[i];
+    if (/^ *(#.*)?$/.test(line)) continue;
+    if (/^config: *(?: #.*)?$/.test(line)) {
+      if (inConfig) return undefined;
+      inConfig = true;
+      continue;
+    }
+    const entry = inConfig ? PLAIN_ENTRY.exec(line) : null;
+    if (!entry) return undefined;
+    const [, spaces, key, written] = entry;
+    indent ??= spaces;
+    const value = written === undefined ? undefined : plainValue(written);
+    if (spaces !== indent || value === undefined) return undefined;
+    const fullKey = key.includes(":") ? key : `dbpipe:${key}`;
+    if (fullKey in values) return undefined;
+    values[fullKey] = value;
+    lines.set(fullKey, i + 1);
+  }
+  return { stack, source, values, secretKeys: new Set(), lines };
+}
+
+/** A value as the YAML reader's core schema reads it, for the forms {@link plainStackConfig} takes; `undefined` for any other. */
+function plainValue(written: string): string | number | boolean | undefined {
+  // Printable characters only between the quotes (PLAIN_ENTRY already keeps out spaces): no escapes, no control characters.
+  const quoted = /^"([^"\\]*)"$/.exec(written) ?? /^'([^']*)'$/.exec(written);
+  if (quoted && /^[^\p{Cc}]*$/u.test(quoted[1])) return quoted[1];
+  if (quoted) return undefined;
+  if (/^(?:true|True|TRUE)$/.test(written)) return true;
+  if (/^(?:false|False|FALSE)$/.test(written)) return false;
+  if (/^(?:0|[1-9][0-9]{0,14})$/.test(written)) return Number(written);
+  return PLAIN_STRING.test(written) && !NOT_PLAIN_STRINGS.has(written) ? written : undefined;
+}
+
+/** The config of a stack file as the YAML reader reads it, with the line of each key. */
+export function yamlStackConfig(text: string, stack: string, source: string): RawStackConfig {
+  // Loaded only for a file plainStackConfig does not read: the YAML reader is the largest module `dbpipe lint` would load.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { LineCounter, isMap, isScalar, parseDocument } = require("yaml") as typeof import("yaml");
   const lineCounter = new LineCounter();

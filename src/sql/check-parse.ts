@@ -21,6 +21,15 @@ export interface SectionCheck {
   transactionStatement: boolean;
 }
 
+/**
+ * Check-only parses answered somewhere else, before this thread would parse the section itself:
+ * a thread that parsed the files while this one connected (`check-ahead.ts`). An answer is the
+ * one {@link checkText} gives; `undefined` means "parse it here".
+ */
+export interface CheckSource {
+  answer(section: SqlSection): Promise<SectionCheck | undefined>;
+}
+
 const checked = new WeakMap<SqlSection, SectionCheck>();
 
 /** The key of a transaction statement in the parser's JSON. */
@@ -35,27 +44,40 @@ export async function loadSectionChecker(): Promise<void> {
 export function checkSection(section: SqlSection): SectionCheck {
   const earlier = checked.get(section);
   if (earlier) return earlier;
-  const result = run(section.text);
+  const result = checkText(section.text);
   checked.set(section, result);
   return result;
+}
+
+/** {@link checkSection}, taking the answer from `ahead` when it has one, and loading the parser only when it has none. */
+export async function checkedSection(section: SqlSection, ahead?: CheckSource): Promise<SectionCheck> {
+  const earlier = checked.get(section);
+  if (earlier) return earlier;
+  const answered = await ahead?.answer(section);
+  if (answered) {
+    checked.set(section, answered);
+    return answered;
+  }
+  await loadSectionChecker();
+  return checkSection(section);
 }
 
 /**
  * Whether every migration's up and down sections parse and none mentions `dbpipe:allow`: then the
  * check-only lint of them (`LintOptions.checkOnly`) can find nothing to refuse.
  */
-export async function parseWithoutDirectives(migrations: readonly Migration[]): Promise<boolean> {
-  await loadSectionChecker();
+export async function parseWithoutDirectives(migrations: readonly Migration[], ahead?: CheckSource): Promise<boolean> {
   for (const m of migrations) {
     for (const section of [m.up, m.down]) {
       if (!section) continue;
-      if (section.text.includes(DIRECTIVE_MARK) || !checkSection(section).parses) return false;
+      if (section.text.includes(DIRECTIVE_MARK) || !(await checkedSection(section, ahead)).parses) return false;
     }
   }
   return true;
 }
 
-function run(source: string): SectionCheck {
+/** The check-only parse of a section's text (in whichever thread has the parser loaded). Requires {@link loadSectionChecker}. */
+export function checkText(source: string): SectionCheck {
   if (!parserWasmLoaded()) throw new Error("the SQL parser is not loaded: await loadSectionChecker() before checkSection()");
   // As parse.ts does: a byte order mark is blanked out (the parser rejects it), a blank section
   // has no statement; text that is blank only to JavaScript is left to the full parse.

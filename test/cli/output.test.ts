@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type OutputStream, streamOutput } from "../../src/cli/output";
+import { HOLD_BYTES, HOLD_MS, type OutputStream, streamOutput } from "../../src/cli/output";
 import { forgetSecrets, rememberUrlSecrets } from "../../src/redact";
 
 const ESC = String.fromCharCode(27);
@@ -67,6 +67,7 @@ describe("progress", () => {
     const output = streamOutput(out, stream(false), {});
     output.progress("  → 0001 create…");
     output.line("  ✓ 0001 create 5ms");
+    output.flush();
     expect(out.text).toBe("  ✓ 0001 create 5ms\n");
   });
 
@@ -110,12 +111,15 @@ describe("a report of many lines", () => {
     const out = stream(false);
     const output = streamOutput(out, stream(false), {});
     output.lines(plain);
+    output.flush();
     expect(out.text).toBe(`${plain.join("\n")}\n`);
 
     // One line of thousands holding a URL with its password, one coloured on a stream that takes no colour.
     const mixed = [...plain, "  see postgres://app:s3cret-pw@db.internal:5432/app", `  ${output.style.red("x")} ${ESC}[1mbold${ESC}[22m`, "  PASSWORD 'hunter22' in SQL"];
     const out2 = stream(false);
-    streamOutput(out2, stream(false), {}).lines(mixed);
+    const output2 = streamOutput(out2, stream(false), {});
+    output2.lines(mixed);
+    output2.flush();
     const written = out2.text.split("\n");
     expect(written.slice(0, 1000)).toEqual(plain);
     expect(written.slice(1000)).toEqual(["  see postgres://app:***@db.internal:5432/app", "  x bold", "  PASSWORD '***' in SQL", ""]);
@@ -128,10 +132,58 @@ describe("a report of many lines", () => {
     rememberUrlSecrets("postgres://app:Tr0ub4dor-x@db.internal/app");
     try {
       const out = stream(false);
-      streamOutput(out, stream(false), {}).lines(["  one", "  the value Tr0ub4dor-x came back", "  two"]);
+      const output = streamOutput(out, stream(false), {});
+      output.lines(["  one", "  the value Tr0ub4dor-x came back", "  two"]);
+      output.flush();
       expect(out.text).toBe("  one\n  the value *** came back\n  two\n");
     } finally {
       forgetSecrets();
     }
+  });
+});
+
+describe("stdout off a terminal", () => {
+  /** A stream that records each write apart. */
+  function writes(isTTY: boolean): OutputStream & { chunks: string[] } {
+    const s = { isTTY, chunks: [] as string[], write: (chunk: string) => s.chunks.push(chunk) };
+    return s;
+  }
+
+  it("writes a run's lines together, in their order, each of them before anything goes to stderr", () => {
+    const out = writes(false);
+    const err = writes(false);
+    const output = streamOutput(out, err, {});
+    for (let i = 1; i <= 1000; i++) output.line(`  ✓ ${String(i).padStart(4, "0")} m 2ms`);
+    // 1,000 lines were not 1,000 writes.
+    expect(out.chunks.length).toBeLessThan(3);
+    output.error("error: 1001 failed");
+    // A log of both streams (2>&1) still reads every applied migration before the error.
+    const all = out.chunks.join("").split("\n");
+    expect(all).toHaveLength(1001);
+    expect(all[999]).toBe("  ✓ 1000 m 2ms");
+    expect(err.chunks).toEqual(["error: 1001 failed\n"]);
+    output.line("done");
+    output.flush();
+    expect(out.chunks.at(-1)).toBe("done\n");
+  });
+
+  it("writes a held line by itself a moment later, so a log shows a migration as it ends", async () => {
+    const out = writes(false);
+    const output = streamOutput(out, writes(false), {});
+    output.line("  ✓ 0001 create 5ms");
+    expect(out.chunks).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, HOLD_MS + 50));
+    expect(out.chunks).toEqual(["  ✓ 0001 create 5ms\n"]);
+  });
+
+  it("writes at once once a report fills what it may hold, and at once on a terminal", () => {
+    const out = writes(false);
+    const output = streamOutput(out, writes(false), {});
+    output.line("x".repeat(HOLD_BYTES));
+    expect(out.chunks).toHaveLength(1);
+
+    const tty = writes(true);
+    streamOutput(tty, writes(true), { NO_COLOR: "1" }).line("  ✓ 0001 create 5ms");
+    expect(tty.chunks).toEqual(["  ✓ 0001 create 5ms\n"]);
   });
 });

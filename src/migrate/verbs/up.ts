@@ -7,6 +7,7 @@ import { type AppliedMigration, type BeforeApply, type EngineOptions, type PlanR
 import { loadFiles } from "../files";
 import { inOwnTransaction } from "../transaction-control";
 import { withServerVersion } from "../batch";
+import type { CheckSource } from "../../sql/check-parse";
 
 /** `up`: apply the pending migrations, or rehearse them. */
 
@@ -24,8 +25,9 @@ export interface UpResult extends PlanResult {
  * Applies every pending migration, in order, each in its own transaction with its history row.
  * Stops at the first failure: migrations before it stay applied. With `rehearse`, runs every
  * pending transactional migration inside one transaction and rolls it back: nothing changes.
+ * `checks` may have the check-only parses of the pending files done already.
  */
-export async function upMigrations(options: EngineOptions, run: { rehearse?: boolean; beforeApply?: BeforeApply } = {}): Promise<UpResult> {
+export async function upMigrations(options: EngineOptions, run: { rehearse?: boolean; beforeApply?: BeforeApply; checks?: CheckSource } = {}): Promise<UpResult> {
   const files = loadFiles(options);
   return withLockedSession(options, async (client) => {
     const history = await readHistory(client);
@@ -35,7 +37,7 @@ export async function upMigrations(options: EngineOptions, run: { rehearse?: boo
     if (plan.pending.length === 0) return result;
     // A file whose own COMMIT would split it from its history row never starts, nor does any
     // other migration of this run (a whole-file BEGIN/COMMIT wrapper is dropped instead).
-    const runnable = await inOwnTransaction(plan.pending, "up", run.rehearse ? "Nothing was rehearsed." : "Nothing was applied.");
+    const runnable = await inOwnTransaction(plan.pending, "up", run.rehearse ? "Nothing was rehearsed." : "Nothing was applied.", run.checks);
     // Nothing is written before the gate: a refused plan leaves the database as it was. The gate
     // classifies the files as written.
     const applied = plan.entries.filter((e) => e.status === "applied" && e.migration).map((e) => e.migration!);
