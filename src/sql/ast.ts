@@ -388,6 +388,45 @@ export function constraintName(tableName: string, c: Constraint, columnName?: st
   return `${tableName}_${first ? `${first}_` : ""}${c.contype === "CONSTR_CHECK" ? "check" : c.contype === "CONSTR_UNIQUE" ? "key" : c.contype === "CONSTR_PRIMARY" ? "pkey" : "constraint"}`;
 }
 
+/**
+ * The INSERT, UPDATE, DELETE and MERGE statements PostgreSQL runs as part of `statement`, besides
+ * `statement` itself (each one before those of its WITH):
+ * - the INSERT, UPDATE and DELETE of its WITH: each runs once, to completion, whether the query
+ *   reads its rows or not (`WITH d AS (DELETE FROM t) SELECT 1` empties t);
+ * - the statement EXPLAIN ANALYZE runs to time it (plain EXPLAIN, or ANALYZE false, runs nothing);
+ * - the query of COPY (...) TO, and of CREATE TABLE ... AS and SELECT ... INTO;
+ * and theirs in turn. PostgreSQL 15 refuses a data-modifying WITH anywhere else (in a CTE, a
+ * subquery, a branch of a UNION, the SELECT of an INSERT, a view or a cursor), and MERGE in a WITH,
+ * so those run nothing and are not listed.
+ */
+export function nestedDataChanges(statement: Node): Node[] {
+  const changes: Node[] = [];
+  addDataChanges(statement, changes, false);
+  return changes;
+}
+
+/** Adds what {@link nestedDataChanges} lists for `node`, and `node` itself first when `self` and it changes data. */
+function addDataChanges(node: Node | undefined, changes: Node[], self: boolean): void {
+  if (!node) return;
+  const explain = nodeAs(node, "ExplainStmt");
+  if (explain) {
+    if (optionEnabled(explain.options, "analyze")) addDataChanges(explain.query, changes, true);
+    return;
+  }
+  const createAs = nodeAs(node, "CreateTableAsStmt");
+  const query = nodeAs(node, "CopyStmt")?.query ?? (createAs?.objtype === "OBJECT_TABLE" ? createAs.query : undefined);
+  if (query) {
+    addDataChanges(query, changes, true);
+    return;
+  }
+  const dataChange = nodeAs(node, "InsertStmt") ?? nodeAs(node, "UpdateStmt") ?? nodeAs(node, "DeleteStmt") ?? nodeAs(node, "MergeStmt");
+  if (self && dataChange) changes.push(node);
+  for (const cte of (dataChange ?? nodeAs(node, "SelectStmt"))?.withClause?.ctes ?? []) {
+    const inner = nodeAs(cte, "CommonTableExpr")?.ctequery;
+    if (nodeAs(inner, "InsertStmt") || nodeAs(inner, "UpdateStmt") || nodeAs(inner, "DeleteStmt")) changes.push(inner as Node);
+  }
+}
+
 /** The WHERE of an UPDATE or DELETE when it filters rows; undefined when there is none or it filters nothing (`WHERE true`, `WHERE 1 = 1`). */
 export function rowFilter(where: Node | undefined): Node | undefined {
   return where && !isAlwaysTrue(where) ? where : undefined;

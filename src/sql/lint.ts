@@ -4,7 +4,7 @@ import { type RiskLevel, maxRisk } from "../risk-level";
 import { type Acknowledgement, acknowledgementsIn, rejectDanglingDirectives } from "./allow";
 import type { AlterTableCmd, AlterTableStmt, FuncCall } from "libpg-query";
 import { type AlterPart, alterTableParts } from "./alter-parts";
-import { type TableRef, alterTableCommands, durationMs, formatRows, nodeAs, strings, tableOf, walk } from "./ast";
+import { type TableRef, alterTableCommands, durationMs, formatRows, kindOf, nestedDataChanges, nodeAs, strings, tableOf, walk } from "./ast";
 import { type ParsedSection, SqlSyntaxError, type SqlPosition, type SqlStatement, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
 import { ruleIdProblem } from "./rules/ids";
@@ -272,12 +272,12 @@ export class Linter {
       const acknowledgements = statement.comments.length > 0 ? acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule) : [];
       const context = new StatementContext(run, statement, index, acknowledgements, !migration.noTransaction || explicitTransaction, lockTimeoutMs, statementTimeoutMs);
       const inner = (statement.node as Record<string, unknown>)[statement.kind];
-      for (const l of this.onStatement.get(statement.kind) ?? NONE) {
-        // A once-per-migration rule that already reported would have its next report dropped: its
-        // listeners report and do nothing else, so they need not run.
-        if (l.rule.oncePerMigration && run.reportedOnce.has(l.rule.id)) continue;
-        context.rule = l.rule;
-        l.listener(inner, context);
+      this.dispatchStatement(statement.kind, inner, context);
+      // What PostgreSQL runs inside the statement (a DELETE in its WITH, the UPDATE that EXPLAIN
+      // ANALYZE runs) is checked as if it stood alone, and reported on the statement that holds it.
+      for (const nested of nestedDataChanges(statement.node)) {
+        const kind = kindOf(nested) ?? "";
+        this.dispatchStatement(kind, (nested as Record<string, unknown>)[kind], context);
       }
       if (statement.kind === "AlterTableStmt" && this.onCommand.size > 0) {
         this.dispatchCommands(inner as AlterTableStmt, context);
@@ -353,6 +353,17 @@ export class Linter {
       if (statement.comments.length > 0) acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule);
     }
     return { ...lintedMigration(migration, [], parsed.statements.length), ...(this.keepSchemaEvents ? { schemaEvents: [] } : {}) };
+  }
+
+  /** Calls the listeners of `kind` on `inner`, a statement of that kind (the one written, or one it runs), with the context of the one written. */
+  private dispatchStatement(kind: string, inner: unknown, context: StatementContext): void {
+    for (const l of this.onStatement.get(kind) ?? NONE) {
+      // A once-per-migration rule that already reported would have its next report dropped: its
+      // listeners report and do nothing else, so they need not run.
+      if (l.rule.oncePerMigration && context.run.reportedOnce.has(l.rule.id)) continue;
+      context.rule = l.rule;
+      l.listener(inner, context);
+    }
   }
 
   /**

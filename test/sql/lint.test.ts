@@ -298,3 +298,27 @@ describe("CREATE ... IF NOT EXISTS", () => {
     expect(m.findings.map((f) => f.rule)).toEqual(["drop-object"]);
   });
 });
+
+describe("statements PostgreSQL runs inside another (checked on PostgreSQL 15)", () => {
+  it("are checked by every rule as if they stood alone: a DELETE in a WITH, the UPDATE that EXPLAIN ANALYZE runs", async () => {
+    const [m] = await lintSql("WITH d AS (DELETE FROM sessions RETURNING user_id) UPDATE users SET active = false WHERE id IN (SELECT user_id FROM d);\nEXPLAIN ANALYZE UPDATE users SET active = true;");
+    expect(m.findings.map((f) => `${f.rule} ${f.severity} ${f.line}:${f.column} ${f.table}`)).toEqual([
+      "bulk-data-change high 1:59 users",
+      "delete-without-where high 1:24 sessions",
+      "update-without-where high 2:24 users",
+    ]);
+    expect(m.findings[1]).toMatchObject({ endLine: 1, endColumn: 119, sql: m.findings[0].sql });
+  });
+
+  it("are acknowledged by a dbpipe:allow on the statement that holds them", async () => {
+    const sql = "-- dbpipe:allow delete-without-where the table is emptied on purpose\nWITH d AS (DELETE FROM sessions RETURNING 1) SELECT count(*) FROM d;";
+    const [m] = await lintSql(sql);
+    expect(m.findings.map((f) => [f.rule, f.acknowledged])).toEqual([["delete-without-where", true]]);
+    expect(m.risk).toBe("low");
+  });
+
+  it("are none for a plain EXPLAIN, or a WITH that only reads", async () => {
+    const [m] = await lintSql("EXPLAIN DELETE FROM sessions;\nEXPLAIN (ANALYZE false) UPDATE users SET active = true;\nWITH s AS (SELECT * FROM sessions) SELECT count(*) FROM s;");
+    expect(m.findings).toEqual([]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { Node, RangeVar } from "libpg-query";
+import type { DeleteStmt, Node, RangeVar, UpdateStmt } from "libpg-query";
 import { hasSubquery, nodeAs, rowFilter, strings, tableOf } from "../ast";
 import type { Rule, RuleContext } from "./rule";
 
@@ -22,10 +22,10 @@ export const bulkDataChange: Rule = {
       }
     },
     UpdateStmt(update, context) {
-      reportJoin(context, bulkSource(context.statement.node), update.relation, "UPDATE", "rewrites");
+      reportJoin(context, bulkSource(update), update.relation, "UPDATE", "rewrites");
     },
     DeleteStmt(del, context) {
-      reportJoin(context, bulkSource(context.statement.node), del.relation, "DELETE FROM", "deletes");
+      reportJoin(context, bulkSource(del), del.relation, "DELETE FROM", "deletes");
     },
     MergeStmt(merge, context) {
       const table = tableOf(merge.relation);
@@ -52,18 +52,19 @@ function reportJoin(context: RuleContext, source: ReturnType<typeof bulkSource>,
 
 /**
  * What makes an UPDATE or DELETE set-based: a join (`FROM` / `USING`) or a subquery in its WHERE.
- * Undefined for other statements, and for an UPDATE or DELETE without a WHERE that filters
- * (update-without-where and delete-without-where report those).
+ * Undefined for an UPDATE or DELETE without a WHERE that filters (update-without-where and
+ * delete-without-where report those). `stmt` is the statement itself, which may be one that
+ * another runs (a DELETE in a WITH): the statement written may have another WHERE.
  */
-export function bulkSource(node: Node): "FROM" | "USING" | "subquery" | undefined {
-  const update = nodeAs(node, "UpdateStmt");
-  const del = nodeAs(node, "DeleteStmt");
-  const where = rowFilter((update ?? del)?.whereClause);
+export function bulkSource(stmt: UpdateStmt | DeleteStmt): "FROM" | "USING" | "subquery" | undefined {
+  const where = rowFilter(stmt.whereClause);
   if (!where) return undefined;
-  const join = (update?.fromClause?.length ?? 0) > 0 ? "FROM" : (del?.usingClause?.length ?? 0) > 0 ? "USING" : undefined;
+  const from = "fromClause" in stmt ? stmt.fromClause : undefined;
+  const using = "usingClause" in stmt ? stmt.usingClause : undefined;
+  const join = (from?.length ?? 0) > 0 ? "FROM" : (using?.length ?? 0) > 0 ? "USING" : undefined;
   // A join whose WHERE pins the target's rows to constants (`WHERE orders.id = 42 AND ...`)
   // changes those rows only: a data change of known rows, not a bulk one.
-  if (join) return pinsTargetRows(where, (update ?? del)?.relation) ? undefined : join;
+  if (join) return pinsTargetRows(where, stmt.relation) ? undefined : join;
   return hasSubquery(where) ? "subquery" : undefined;
 }
 

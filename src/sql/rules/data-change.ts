@@ -20,7 +20,7 @@ export const dataChange: Rule = {
 function check(context: RuleContext, stmt: UpdateStmt | DeleteStmt, verb: string): void {
   // Without a WHERE that filters it is update-without-where / delete-without-where; with a join or
   // a subquery it is bulk-data-change.
-  if (!rowFilter(stmt.whereClause) || bulkSource(context.statement.node)) return;
+  if (!rowFilter(stmt.whereClause) || bulkSource(stmt)) return;
   const table = tableOf(stmt.relation);
   if (!table || context.isNewTable(table)) return;
   context.report({ message: `${verb} ${table.display} changes existing rows; how many depends on the data.`, table, at: stmt.relation?.location });

@@ -1,5 +1,5 @@
 import type { Node } from "libpg-query";
-import { nodeAs, strings, tableOf, tableOfNames, type TableRef } from "../ast";
+import { nodeAs, quoteIdent, strings, tableOf, tableOfNames, type TableRef } from "../ast";
 import type { Rule } from "./rule";
 
 const DROPPED: Record<string, string> = {
@@ -19,22 +19,38 @@ const DROPPED: Record<string, string> = {
 };
 
 /**
+ * Objects whose DROP ... CASCADE drops table columns, with their data: every column of the type (or
+ * of an array of it, or of a domain over it), of the domain, of a type the extension defines.
+ */
+const DROPS_COLUMNS: Record<string, string> = {
+  OBJECT_TYPE: "every column of that type (or of an array of it, or of a domain over it)",
+  OBJECT_DOMAIN: "every column of that domain",
+  OBJECT_EXTENSION: "every column of a type the extension defines",
+};
+
+/**
  * DROP of a view, function, type, sequence, trigger, policy or extension that existed before this
  * migration, and that the migration does not create again (drop-and-recreate is how a function's
- * signature or a view's columns change, and is not reported).
+ * signature or a view's columns change, and is not reported); and what a CASCADE drops with it,
+ * there or in ALTER TABLE ... DROP CONSTRAINT ... CASCADE.
+ *
+ * Medium, as drop-column: a CASCADE that drops columns loses their data as DROP COLUMN does, and
+ * one that drops foreign keys loses no rows, only what kept them consistent.
  */
 export const dropObject: Rule = {
   id: "drop-object",
   severity: "medium",
-  summary: "DROP VIEW, FUNCTION, TYPE, SEQUENCE, TRIGGER, POLICY or EXTENSION of an existing object that the migration does not re-create.",
-  why: "Clients and other objects that use it break (CASCADE silently drops those other objects too); a dropped trigger or policy silently stops enforcing what it enforced.",
-  instead: "Stop using the object first, then drop it in a later migration; avoid CASCADE so PostgreSQL tells you what still depends on it.",
+  summary:
+    "DROP VIEW, FUNCTION, TYPE, DOMAIN, SEQUENCE, TRIGGER, POLICY or EXTENSION of an existing object that the migration does not re-create, and what CASCADE drops with it (columns of a type, the foreign keys on a primary key).",
+  why: "Clients and other objects that use it break, and CASCADE silently drops those other objects too, for good: DROP TYPE or DOMAIN ... CASCADE drops every column of the type with its data, and DROP CONSTRAINT ... CASCADE of a primary key or unique constraint drops every foreign key that references it. A dropped trigger or policy silently stops enforcing what it enforced.",
+  instead: "Stop using the object first, then drop it in a later migration; avoid CASCADE so PostgreSQL tells you what still depends on it, and drop those by name.",
   on: {
     DropStmt(drop, context) {
       const what = DROPPED[drop.removeType ?? ""];
       if (!what) return;
       const recreated = new Set(context.following.map((s) => createdName(s.node)).filter((n) => n !== undefined));
       const onTable = drop.removeType === "OBJECT_TRIGGER" || drop.removeType === "OBJECT_POLICY" || drop.removeType === "OBJECT_RULE";
+      const columns = DROPS_COLUMNS[drop.removeType ?? ""];
       for (const object of drop.objects ?? []) {
         const name = objectName(object, onTable);
         if (!name) continue;
@@ -43,12 +59,34 @@ export const dropObject: Rule = {
         // Re-creating the object brings back none of what CASCADE took with it (a column of the type,
         // a trigger on the function, a column's default on the sequence, a view on the view).
         if (recreated.has(name.key) && !cascade) continue;
+        const dropped = `DROP ${what} ${name.display}`;
+        if (cascade && columns) {
+          // Without CASCADE, PostgreSQL refuses the drop while a column uses the type: no data goes.
+          context.report({
+            message: recreated.has(name.key)
+              ? `${dropped} CASCADE, then re-created: CASCADE dropped ${columns} from every table, with the column's data, and re-creating it brings none of them back.`
+              : `${dropped} CASCADE drops ${columns} from every table, with the column's data, and everything else that depends on it (views, functions).`,
+            hint: `Drop without CASCADE: PostgreSQL then names the columns that still use it. Drop those with ALTER TABLE ... DROP COLUMN (or change their type) first, in their own migration.`,
+          });
+          continue;
+        }
         context.report({
           message: recreated.has(name.key)
-            ? `DROP ${what} ${name.display} CASCADE, then re-created: re-creating it brings back nothing CASCADE dropped with it (columns of the type, triggers on the function, defaults on the sequence, views on the view), so what used it is gone for good.`
-            : `DROP ${what} ${name.display}: whatever still uses it breaks.${cascade ? " CASCADE also drops everything that depends on it." : ""}`,
+            ? `${dropped} CASCADE, then re-created: re-creating it brings back nothing CASCADE dropped with it (columns of the type, triggers on the function, defaults on the sequence, views on the view), so what used it is gone for good.`
+            : `${dropped}: whatever still uses it breaks.${cascade ? " CASCADE also drops everything that depends on it." : ""}`,
         });
       }
+    },
+    "AlterTableCmd:AT_DropConstraint"(cmd, context) {
+      // A CHECK or a foreign key has nothing that depends on it: CASCADE drops nothing more. dbpipe
+      // cannot tell which kind of constraint the name is, so a CASCADE is reported whatever it is.
+      if (cmd.behavior !== "DROP_CASCADE") return;
+      const { table } = context;
+      context.report({
+        message: `DROP CONSTRAINT ${quoteIdent(cmd.name ?? "")} CASCADE on ${table.display}: if it is a primary key or unique constraint, CASCADE also drops, without naming them, every foreign key that references it (rows without a match are accepted from then on) and every view that relies on it; adding the constraint back restores none of them.`,
+        hint: "Drop it without CASCADE: PostgreSQL then names what depends on it. Drop those foreign keys and views by name first, or keep the constraint.",
+        table,
+      });
     },
   },
 };

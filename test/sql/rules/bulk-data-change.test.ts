@@ -64,3 +64,27 @@ describe("bulk-data-change and a WHERE that pins the target's rows", () => {
     expect(await findingsOf("bulk-data-change", other)).toHaveLength(1);
   });
 });
+
+describe("bulk-data-change in a WITH or under EXPLAIN ANALYZE (checked on PostgreSQL 15)", () => {
+  it("reports INSERT ... SELECT and a joined UPDATE in a WITH, and the MERGE or INSERT ... SELECT that EXPLAIN ANALYZE runs", async () => {
+    const sql = [
+      "WITH i AS (INSERT INTO archived_orders SELECT * FROM orders RETURNING id) SELECT count(*) FROM i;",
+      "WITH u AS (UPDATE orders SET x = 1 FROM customers c WHERE c.id = orders.customer_id RETURNING orders.id) SELECT 1;",
+      "EXPLAIN ANALYZE MERGE INTO stock s USING deliveries d ON s.sku = d.sku WHEN MATCHED THEN DELETE;",
+      "EXPLAIN (ANALYZE) INSERT INTO archived_orders SELECT * FROM orders;",
+    ].join("\n");
+    expect(describeFindings(await findingsOf("bulk-data-change", sql))).toMatchInlineSnapshot(`
+      [
+        "1:24 high INSERT INTO archived_orders ... SELECT copies every row the query returns in one transaction.",
+        "2:19 high UPDATE orders ... FROM rewrites every row the join matches, in one transaction.",
+        "3:28 high MERGE INTO stock changes every row the source matches in one transaction.",
+        "4:31 high INSERT INTO archived_orders ... SELECT copies every row the query returns in one transaction.",
+      ]
+    `);
+  });
+
+  it("does not report a plain EXPLAIN of a bulk change", async () => {
+    const sql = "EXPLAIN INSERT INTO archived_orders SELECT * FROM orders;\nEXPLAIN (ANALYZE false) MERGE INTO stock s USING deliveries d ON s.sku = d.sku WHEN MATCHED THEN DELETE;";
+    expect(await findingsOf("bulk-data-change", sql)).toEqual([]);
+  });
+});

@@ -44,8 +44,6 @@ describe("drop-object with triggers", () => {
 
   it("reports a drop with CASCADE even when the object is re-created: what CASCADE took stays gone (checked on PostgreSQL 15)", async () => {
     for (const sql of [
-      "DROP EXTENSION citext CASCADE;\nCREATE EXTENSION citext;",
-      "DROP TYPE mood CASCADE;\nCREATE TYPE mood AS ENUM ('ok', 'sad');",
       "DROP FUNCTION set_updated_at() CASCADE;\nCREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;",
       "DROP SEQUENCE users_id_seq CASCADE;\nCREATE SEQUENCE users_id_seq;",
       "DROP VIEW active_users CASCADE;\nCREATE VIEW active_users AS SELECT 1 AS id;",
@@ -59,3 +57,62 @@ describe("drop-object with triggers", () => {
   });
 });
 
+describe("drop-object and the columns DROP TYPE, DOMAIN or EXTENSION ... CASCADE drops (checked on PostgreSQL 15)", () => {
+  it("reports the data loss: every column of the type goes, with its data, as DROP COLUMN's would (drop-column's severity)", async () => {
+    const sql = "DROP TYPE mood CASCADE;\nDROP DOMAIN email_address CASCADE;\nDROP TYPE IF EXISTS billing.currency CASCADE;\nDROP EXTENSION citext CASCADE;";
+    expect(describeFindings(await findingsOf("drop-object", sql))).toMatchInlineSnapshot(`
+      [
+        "1:1 medium DROP TYPE mood CASCADE drops every column of that type (or of an array of it, or of a domain over it) from every table, with the column's data, and everything else that depends on it (views, functions).",
+        "2:1 medium DROP DOMAIN email_address CASCADE drops every column of that domain from every table, with the column's data, and everything else that depends on it (views, functions).",
+        "3:1 medium DROP TYPE billing.currency CASCADE drops every column of that type (or of an array of it, or of a domain over it) from every table, with the column's data, and everything else that depends on it (views, functions).",
+        "4:1 medium DROP EXTENSION citext CASCADE drops every column of a type the extension defines from every table, with the column's data, and everything else that depends on it (views, functions).",
+      ]
+    `);
+    const [dropColumn] = await findingsOf("drop-column", "ALTER TABLE t DROP COLUMN c;");
+    expect((await findingsOf("drop-object", sql)).map((f) => f.severity)).toEqual(Array(4).fill(dropColumn.severity));
+  });
+
+  it("reports it when the type is re-created: re-creating it brings none of the columns back", async () => {
+    const sql = "DROP TYPE mood CASCADE;\nCREATE TYPE mood AS ENUM ('ok', 'sad');\nDROP DOMAIN email_address CASCADE;\nCREATE DOMAIN email_address AS text;\nDROP EXTENSION citext CASCADE;\nCREATE EXTENSION citext;";
+    expect(describeFindings(await findingsOf("drop-object", sql))).toMatchInlineSnapshot(`
+      [
+        "1:1 medium DROP TYPE mood CASCADE, then re-created: CASCADE dropped every column of that type (or of an array of it, or of a domain over it) from every table, with the column's data, and re-creating it brings none of them back.",
+        "3:1 medium DROP DOMAIN email_address CASCADE, then re-created: CASCADE dropped every column of that domain from every table, with the column's data, and re-creating it brings none of them back.",
+        "5:1 medium DROP EXTENSION citext CASCADE, then re-created: CASCADE dropped every column of a type the extension defines from every table, with the column's data, and re-creating it brings none of them back.",
+      ]
+    `);
+  });
+
+  it("does not report the CASCADE drop of a type or domain created earlier in the same migration", async () => {
+    const sql = "CREATE TYPE mood AS ENUM ('ok');\nALTER TABLE people ADD COLUMN m mood;\nDROP TYPE mood CASCADE;\nCREATE DOMAIN email_address AS text;\nDROP DOMAIN email_address CASCADE;";
+    expect(await findingsOf("drop-object", sql)).toEqual([]);
+  });
+
+  it("keeps the message of a drop without CASCADE, which PostgreSQL refuses while a column uses the type", async () => {
+    expect(describeFindings(await findingsOf("drop-object", "DROP TYPE mood;\nDROP DOMAIN email_address;"))).toEqual([
+      "1:1 medium DROP TYPE mood: whatever still uses it breaks.",
+      "2:1 medium DROP DOMAIN email_address: whatever still uses it breaks.",
+    ]);
+  });
+});
+
+describe("drop-object and ALTER TABLE ... DROP CONSTRAINT ... CASCADE (checked on PostgreSQL 15)", () => {
+  it("reports the foreign keys and views CASCADE drops with a primary key or unique constraint, at its part of the ALTER", async () => {
+    const sql = "ALTER TABLE users DROP CONSTRAINT users_pkey CASCADE;\nALTER TABLE users ADD COLUMN note text, DROP CONSTRAINT IF EXISTS users_email_key CASCADE;";
+    expect(describeFindings(await findingsOf("drop-object", sql))).toMatchInlineSnapshot(`
+      [
+        "1:1 medium DROP CONSTRAINT users_pkey CASCADE on users: if it is a primary key or unique constraint, CASCADE also drops, without naming them, every foreign key that references it (rows without a match are accepted from then on) and every view that relies on it; adding the constraint back restores none of them.",
+        "2:41 medium DROP CONSTRAINT users_email_key CASCADE on users: if it is a primary key or unique constraint, CASCADE also drops, without naming them, every foreign key that references it (rows without a match are accepted from then on) and every view that relies on it; adding the constraint back restores none of them.",
+      ]
+    `);
+    expect((await findingsOf("drop-constraint", sql)).map((f) => f.severity)).toEqual(["low", "low"]);
+  });
+
+  it("does not report DROP CONSTRAINT without CASCADE (PostgreSQL refuses it while a foreign key references the constraint)", async () => {
+    expect(await findingsOf("drop-object", "ALTER TABLE orders DROP CONSTRAINT orders_total_check;\nALTER TABLE users DROP CONSTRAINT users_pkey;")).toEqual([]);
+  });
+
+  it("does not report a CASCADE on a table created earlier in the same migration", async () => {
+    expect(await findingsOf("drop-object", "CREATE TABLE t (id int PRIMARY KEY);\nALTER TABLE t DROP CONSTRAINT t_pkey CASCADE;")).toEqual([]);
+  });
+});

@@ -39,3 +39,27 @@ describe("update-without-where", () => {
     expect(await findingsOf("update-without-where", "CREATE TABLE flags (on_off boolean);\nUPDATE flags SET on_off = true;")).toEqual([]);
   });
 });
+
+describe("update-without-where in a WITH or under EXPLAIN ANALYZE (checked on PostgreSQL 15)", () => {
+  it("reports an UPDATE in a WITH, and the UPDATE that EXPLAIN ANALYZE runs, at its table", async () => {
+    const sql = [
+      "WITH x AS (UPDATE users SET active = false RETURNING id) SELECT count(*) FROM x;",
+      "WITH u AS (UPDATE users SET active = false RETURNING id) INSERT INTO log SELECT id FROM u;",
+      "EXPLAIN (ANALYZE) UPDATE users SET active = true;",
+      "EXPLAIN (ANALYZE true, COSTS off) UPDATE users SET active = true;",
+    ].join("\n");
+    expect(describeFindings(await findingsOf("update-without-where", sql))).toMatchInlineSnapshot(`
+      [
+        "1:19 high UPDATE users has no WHERE: it rewrites every row.",
+        "2:19 high UPDATE users has no WHERE: it rewrites every row.",
+        "3:26 high UPDATE users has no WHERE: it rewrites every row.",
+        "4:42 high UPDATE users has no WHERE: it rewrites every row.",
+      ]
+    `);
+  });
+
+  it("does not report a plain EXPLAIN, or a WITH that only reads", async () => {
+    const sql = "EXPLAIN UPDATE users SET active = true;\nEXPLAIN (ANALYZE false) UPDATE users SET active = true;\nWITH u AS (SELECT id FROM users) SELECT count(*) FROM u;";
+    expect(await findingsOf("update-without-where", sql)).toEqual([]);
+  });
+});
