@@ -323,7 +323,7 @@ export class Linter {
           const added = created.columns.get(`${e.table}\0${e.column}`);
           if (added) created.columns.set(`${e.table}\0${e.column}`, { ...added, type: e.type });
         } else if (e.event === "create-type") {
-          created.types.add(e.type);
+          created.types.set(e.type, run.searchPathEpoch);
         }
       }
       if (statement.kind === "SelectStmt") {
@@ -401,7 +401,7 @@ class MigrationRun {
   /** The once-per-migration rules that already reported. */
   readonly reportedOnce = new Set<string>();
   /** What earlier statements of this migration created. */
-  readonly created = { tables: new Map<string, number>(), indexes: new Set<string>(), types: new Set<string>(), columns: new Map<string, ColumnEvent>() };
+  readonly created = { tables: new Map<string, number>(), indexes: new Set<string>(), types: new Map<string, number>(), columns: new Map<string, ColumnEvent>() };
   /**
    * How many times the migration changed its search_path so far: the tables it created are keyed
    * by their `public.` name, so an unqualified name counts as one of them only under the search_path
@@ -489,8 +489,10 @@ class StatementContext implements AlterCommandContext {
     return this.run.created.columns.get(`${table.key}\0${column}`);
   }
 
-  isNewType(key: string): boolean {
-    return this.run.created.types.has(key);
+  isNewType(type: { key: string; schema?: string }): boolean {
+    // As for tables: an unqualified name is the created type only under the search_path it was created with.
+    const epoch = this.run.created.types.get(type.key);
+    return epoch !== undefined && (type.schema !== undefined || epoch === this.run.searchPathEpoch);
   }
 
   /** This context for the listeners of the `commandIndex`th subcommand of `alter`. */

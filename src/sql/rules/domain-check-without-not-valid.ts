@@ -16,7 +16,7 @@ export const domainCheckWithoutNotValid: Rule = {
       const constraint = nodeAs(stmt.def, "Constraint");
       if (constraint?.contype !== "CONSTR_CHECK" || constraint.skip_validation) return;
       const domain = tableOfNames(stmt.typeName);
-      if (!domain || context.isNewType(domain.key)) return;
+      if (!domain || context.isNewType(domain)) return;
       context.report({
         message: `ALTER DOMAIN ${domain.display} ADD ${constraint.conname ? `CONSTRAINT ${quoteIdent(constraint.conname)} ` : ""}CHECK checks every value of the domain in every table that uses it, blocking writes to those tables while it scans.`,
         at: constraint.location,

@@ -54,7 +54,7 @@ export const dropObject: Rule = {
       for (const object of drop.objects ?? []) {
         const name = objectName(object, onTable);
         if (!name) continue;
-        if (context.isNewType(name.key) || context.isNewTable(onTable ? name.table : tableOfNames(nodeAs(object, "List")?.items))) continue;
+        if (context.isNewType(name) || context.isNewTable(onTable ? name.table : tableOfNames(nodeAs(object, "List")?.items))) continue;
         const cascade = drop.behavior === "DROP_CASCADE";
         // Re-creating the object brings back none of what CASCADE took with it (a column of the type,
         // a trigger on the function, a column's default on the sequence, a view on the view).
@@ -92,7 +92,7 @@ export const dropObject: Rule = {
 };
 
 /** The dropped object's name: how to show it, and its key to compare with what the migration creates. */
-function objectName(object: Node, onTable: boolean): { display: string; key: string; table?: TableRef } | undefined {
+function objectName(object: Node, onTable: boolean): { display: string; key: string; schema?: string; table?: TableRef } | undefined {
   const list = nodeAs(object, "List");
   const parts = list ? strings(list.items) : strings(nodeAs(object, "ObjectWithArgs")?.objname ?? nodeAs(object, "TypeName")?.names ?? [object]);
   if (parts.length === 0) return undefined;
@@ -103,7 +103,7 @@ function objectName(object: Node, onTable: boolean): { display: string; key: str
     return table ? { display: `${name} ON ${table.display}`, key: `${table.key}.${name}`, table } : undefined;
   }
   const display = parts.join(".");
-  return { display, key: parts.length > 1 ? display : `public.${display}` };
+  return parts.length > 1 ? { display, key: display, schema: parts[0] } : { display, key: `public.${display}` };
 }
 
 /** The `schema.name` key of the object a CREATE statement makes, for the kinds drop-object knows. */

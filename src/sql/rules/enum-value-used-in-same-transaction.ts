@@ -15,7 +15,7 @@ export const enumValueUsedInSameTransaction: Rule = {
       if (!value || stmt.oldVal || !context.inTransaction) return;
       const type = tableOfNames(stmt.typeName);
       // Values of a type created in the same transaction can be used at once.
-      if (!type || context.isNewType(type.key)) return;
+      if (!type || context.isNewType(type)) return;
       for (const later of context.following) {
         const ends = nodeAs(later.node, "TransactionStmt")?.kind;
         if (ends === "TRANS_STMT_COMMIT" || ends === "TRANS_STMT_ROLLBACK") return;

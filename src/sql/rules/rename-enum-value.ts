@@ -12,7 +12,7 @@ export const renameEnumValue: Rule = {
     AlterEnumStmt(stmt, context) {
       if (!stmt.oldVal) return;
       const type = tableOfNames(stmt.typeName);
-      if (!type || context.isNewType(type.key)) return;
+      if (!type || context.isNewType(type)) return;
       context.report({ message: `ALTER TYPE ${type.display} RENAME VALUE '${stmt.oldVal}' TO '${stmt.newVal ?? ""}' breaks clients that still use '${stmt.oldVal}'.` });
     },
   },

@@ -108,8 +108,11 @@ export interface RuleContext {
   newColumn(table: TableRef, column: string): { type?: ColumnType; hasDefault: boolean; notNull: boolean } | undefined;
   /** True when the index `key` (`schema.name`) was created on a new table earlier in this migration. */
   isNewIndex(key: string): boolean;
-  /** True when the type `key` (`schema.name`) was created earlier in this migration. */
-  isNewType(key: string): boolean;
+  /**
+   * True when the type (`key`: `schema.name`; `schema` when the statement qualifies the name) was
+   * created earlier in this migration, under the same search_path when the name is unqualified.
+   */
+  isNewType(type: { key: string; schema?: string }): boolean;
   /** What earlier statements and migrations said about the schema. */
   readonly history: SchemaHistory;
   /** The lock_timeout in force for this statement, in ms (0: none): the runner's, or the migration's own SET. */

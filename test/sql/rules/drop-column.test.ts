@@ -19,4 +19,14 @@ describe("drop-column", () => {
   it("does not report a table created earlier in the same migration", async () => {
     expect(await findingsOf("drop-column", "CREATE TABLE drafts (id int, body text);\nALTER TABLE drafts DROP COLUMN body;")).toEqual([]);
   });
+
+  it("reports DROP ATTRIBUTE of an existing composite type: PostgreSQL 15 strips the value from every row of every column of the type, without CASCADE", async () => {
+    // Checked: CREATE TYPE addr AS (street text, zip text); a table's row ('main st', '123'); after ALTER TYPE addr DROP ATTRIBUTE zip it reads ("main st").
+    expect((await findingsOf("drop-column", "ALTER TYPE addr DROP ATTRIBUTE zip;")).map((f) => f.message)).toEqual([
+      'ALTER TYPE addr DROP ATTRIBUTE zip deletes that value from every column of type addr, in every table and row that holds it; clients still using it break.',
+    ]);
+    expect(await findingsOf("drop-column", "CREATE TYPE addr AS (street text, zip text);\nALTER TYPE addr DROP ATTRIBUTE zip;")).toEqual([]);
+    // Neither a view's nor a foreign table's column: nothing of either is dropped this way.
+    expect(await findingsOf("drop-column", "ALTER FOREIGN TABLE remote_orders DROP COLUMN note;")).toEqual([]);
+  });
 });

@@ -83,6 +83,14 @@ describe("drop-object and the columns DROP TYPE, DOMAIN or EXTENSION ... CASCADE
     `);
   });
 
+  it("reports the CASCADE drop of an existing type that an earlier statement only shadowed under another search_path (checked on PostgreSQL 15: the column of public.mood went)", async () => {
+    const sql = "SET search_path TO app;\nCREATE TYPE mood AS ENUM ('b');\nSET search_path TO public;\nDROP TYPE mood CASCADE;";
+    expect((await findingsOf("drop-object", sql)).map((f) => `${f.line} ${f.message.slice(0, 28)}`)).toEqual(["4 DROP TYPE mood CASCADE drops"]);
+    // Qualified, or under the search_path it was created with, it is the type the migration created.
+    expect(await findingsOf("drop-object", "SET search_path TO app;\nCREATE TYPE mood AS ENUM ('b');\nDROP TYPE mood CASCADE;")).toEqual([]);
+    expect(await findingsOf("drop-object", "CREATE TYPE app.mood AS ENUM ('b');\nSET search_path TO public;\nDROP TYPE app.mood CASCADE;")).toEqual([]);
+  });
+
   it("does not report the CASCADE drop of a type or domain created earlier in the same migration", async () => {
     const sql = "CREATE TYPE mood AS ENUM ('ok');\nALTER TABLE people ADD COLUMN m mood;\nDROP TYPE mood CASCADE;\nCREATE DOMAIN email_address AS text;\nDROP DOMAIN email_address CASCADE;";
     expect(await findingsOf("drop-object", sql)).toEqual([]);
