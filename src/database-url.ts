@@ -48,6 +48,16 @@ function safeDecode(text: string): string {
 }
 
 /**
+ * Whether `text` starts as a connection URL: `postgres://` or `postgresql://`, the scheme in any
+ * case, as pg and WHATWG URLs read it. (libpq reads only the lower-case scheme as a URL; the client
+ * tools dbpipe runs are given the URL as parsed, whose scheme is lower case: see pg-dump.ts's
+ * connectionFor.)
+ */
+export function isPostgresUrl(text: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(text);
+}
+
+/**
  * The refusal (redacted) of `text`, given as `source` (a flag or a variable), which is not a postgres URL:
  * quoted so that the typo shows (`postgres:/user…`, `postgresql//…`), without what may be a password.
  * Text that is not a URL escapes the URL patterns of redaction, so whatever precedes an `@` (the

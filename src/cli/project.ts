@@ -7,7 +7,7 @@ import type { EngineOptions } from "../migrate/run";
 import { type MigrationFolder, display, loadFiles } from "../migrate/files";
 import type { DeployOptions } from "../pipeline/deploy";
 import { redactUrl, rememberUrlSecrets } from "../redact";
-import { notAPostgresUrl } from "../database-url";
+import { isPostgresUrl, notAPostgresUrl } from "../database-url";
 import type { Output } from "./output";
 import { backupCanBeRequired } from "../risk-level";
 import { loadStackSettings } from "../settings/stack-file";
@@ -99,7 +99,7 @@ export async function openDatabase(project: Project, flags: ProjectFlags, env: N
   const given = givenDatabaseUrl(flags, env);
   rememberUrlSecrets(given);
   if (given !== undefined) {
-    if (!/^postgres(ql)?:\/\//.test(given)) {
+    if (!isPostgresUrl(given)) {
       const source = flags.databaseUrl !== undefined ? "--database-url" : nonEmpty(env.DATABASE_URL_DIRECT) !== undefined ? "DATABASE_URL_DIRECT" : "DATABASE_URL";
       throw new InputError(notAPostgresUrl(source, given));
     }

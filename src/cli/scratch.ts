@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { isPostgresUrl } from "../database-url";
 import { InputError } from "../errors";
 import { startEmbedded } from "../local/embedded";
 import { rememberUrlSecrets } from "../redact";
@@ -17,7 +18,7 @@ export interface ScratchFlags extends ProjectFlags {
 export async function withScratchServer<T>(project: Project, flags: ScratchFlags, database: DatabaseTarget, fn: (serverUrl: string, shown: string) => Promise<T>): Promise<T> {
   if (flags.scratchUrl !== undefined) {
     rememberUrlSecrets(flags.scratchUrl);
-    if (!/^postgres(ql)?:\/\//.test(flags.scratchUrl)) throw new InputError("--scratch-url must be a postgres:// or postgresql:// URL of a server where dbpipe may create (and drop) a scratch database");
+    if (!isPostgresUrl(flags.scratchUrl)) throw new InputError(`--scratch-url must be a postgres:// or postgresql:// URL of a server where dbpipe may create (and drop) a scratch database`);
     return fn(flags.scratchUrl, "the --scratch-url server");
   }
   if (givenDatabaseUrl(flags) === undefined) return fn(database.url, "the embedded PostgreSQL");

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type * as OpenStoreModule from "../backup/open-store";
+import { isPostgresUrl } from "../database-url";
 import { DbpipeError, InputError } from "../errors";
 import { HISTORY_TABLE, type HistoryRow, readHistory } from "../migrate/history";
 import type * as SessionModule from "../migrate/session";
@@ -62,7 +63,7 @@ export function checkInputs(news: Record<string, unknown>): Failure[] {
   if (known(url)) {
     // Never quote the URL: it holds the migrator's password.
     if (typeof url !== "string" || url === "") fail("databaseUrl", `must be the migrator's PostgreSQL URL, got ${typeof url === "string" ? "an empty string" : describe(url)}`);
-    else if (!/^postgres(ql)?:\/\//i.test(url)) fail("databaseUrl", "must be a postgres:// or postgresql:// URL (the value is not shown: it is a secret)");
+    else if (!isPostgresUrl(url)) fail("databaseUrl", `must be a postgres:// or postgresql:// URL (the value is not shown: it is a secret)`);
   }
   if (known(news.migrationsDir) && (typeof news.migrationsDir !== "string" || news.migrationsDir.trim() === "")) {
     fail("migrationsDir", `must be the migrations folder, relative to the project; got ${describe(news.migrationsDir)}`);

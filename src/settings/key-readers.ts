@@ -5,7 +5,7 @@ import { RDS_INSTANCE_CLASS_MEMORY_GIB } from "./rds-instance-classes";
 import type { Approval, HostPort, ReadContext, SecretValue } from "./stack-settings-types";
 import { RULE_SEVERITIES, type RiskLevel } from "../risk-level";
 import { ValueProblem, describe, readChoice, readMap, readNonEmptyString, readString, readStringList, readStructured } from "./values";
-import { databaseHost, parseDatabaseUrl } from "../database-url";
+import { databaseHost, isPostgresUrl, parseDatabaseUrl } from "../database-url";
 
 /** Readers of the keys whose values have a shape of their own (ids, URLs, approvals); see ./values.ts for the generic ones. */
 
@@ -98,7 +98,7 @@ export function readHostPort(value: unknown): HostPort {
  * (see {@link databaseHost}). Never quotes the URL: it holds a password.
  */
 export function postgresUrlProblem(text: string): string | undefined {
-  if (!/^postgres(ql)?:\/\//.test(text)) return `must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}`;
+  if (!isPostgresUrl(text)) return `must be a postgres:// or postgresql:// URL such as ${EXAMPLE_URL}`;
   let url: URL;
   try {
     url = parseDatabaseUrl(text);

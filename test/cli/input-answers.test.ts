@@ -65,6 +65,18 @@ describe("the database a command works on", () => {
     ]);
   });
 
+  it("accepts the scheme in upper case, as pg does, and backs up that database (pg_dump gets the URL as parsed, in lower case)", async () => {
+    const url = await freshDatabase();
+    const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n" });
+    const upper = url.replace(/^postgres(ql)?:/, "POSTGRESQL:");
+    const up = await runCli(["up", "--database-url", upper], { cwd: dir });
+    expect(up.code, up.stderr).toBe(0);
+    expect(await tableExists(url, "a")).toBe(true);
+    const backup = await runCli(["backup", "--database-url", upper, "--store", `file://${path.join(dir, "backups")}`], { cwd: dir });
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.stdout).toContain("Backed up at 0001");
+  });
+
   it("accepts a URL whose host is a query parameter (postgres:///db?host=...)", async () => {
     const url = new URL(await freshDatabase());
     const password = decodeURIComponent(url.password);

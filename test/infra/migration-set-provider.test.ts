@@ -177,6 +177,11 @@ describe("Check", () => {
     expect(JSON.stringify(failures)).not.toContain(PASSWORD);
   });
 
+  it("takes a URL whose scheme is in upper case, as the CLI does", async () => {
+    const { failures } = await provider.check(URN, {}, news({ databaseUrl: `POSTGRES://migrator:${PASSWORD}@db/app` }));
+    expect(failures).toEqual([]);
+  });
+
   it("refuses a rule id that is not a rule with the sentence every command gives", async () => {
     const settings = { ...(registered.inputs.settings as { ruleSeverity: object }), ruleSeverity: { "drop-tabel": "low", "drop-table": "high" } };
     const { failures } = await provider.check(URN, {}, news({ settings }));

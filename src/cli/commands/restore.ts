@@ -7,7 +7,7 @@ import { EXIT } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
 import { withSession } from "../../migrate/session";
 import { redactUrl, rememberUrlSecrets } from "../../redact";
-import { notAPostgresUrl } from "../../database-url";
+import { isPostgresUrl, notAPostgresUrl } from "../../database-url";
 import type { Output } from "../output";
 import type { RegisterCommand } from "../command-io";
 import { addDatabaseOption, addJsonOption, openProject, projectBackupStore, withDatabase } from "../project";
@@ -42,7 +42,7 @@ export const register: RegisterCommand = (program, io) => {
       if (flags.drill && flags.force) throw new InputError("--force does not apply to --drill: the scratch database is always new");
       if (!flags.drill && id === undefined) throw new InputError("give the backup to restore (dbpipe backups lists them) and --to <url>, or --drill");
       if (!flags.drill && flags.to === undefined) throw new InputError(`--to <url> is required: the database to restore ${id} into`);
-      if (flags.to !== undefined && !/^postgres(ql)?:\/\//.test(flags.to)) throw new InputError(notAPostgresUrl("--to", flags.to));
+      if (flags.to !== undefined && !isPostgresUrl(flags.to)) throw new InputError(notAPostgresUrl("--to", flags.to));
       const project = openProject(flags);
       const { output } = io;
       const { store, source } = await projectBackupStore(project, flags.store, io.output);
