@@ -96,6 +96,12 @@ export function tableLock(node: Node): TableLock | undefined {
   if (trigger) return lock("SHARE ROW EXCLUSIVE", tableOf(trigger.relation));
   const move = nodeAs(node, "AlterObjectSchemaStmt");
   if (move?.relation) return lock("ACCESS EXCLUSIVE", tableOf(move.relation));
+  // On the sequence, whatever it changes; nextval() needs ROW EXCLUSIVE on it, so inserts that use
+  // the sequence wait until the migration commits (checked on PostgreSQL 15 with pg_locks).
+  const sequence = nodeAs(node, "AlterSeqStmt");
+  if (sequence) return { mode: "SHARE ROW EXCLUSIVE", table: tableOf(sequence.sequence), blocks: "nextval() on the sequence (the inserts that use it wait)" };
+  // ACCESS EXCLUSIVE on every table, index, view and sequence the roles own, all held until commit.
+  if (nodeAs(node, "ReassignOwnedStmt")) return { mode: "ACCESS EXCLUSIVE", blocks: "reads and writes of every table, view and sequence it hands over" };
   return undefined;
 }
 

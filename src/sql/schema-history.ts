@@ -1,6 +1,7 @@
 import type { AlterDomainStmt, AlterTableStmt, ColumnDef, Constraint, CreateDomainStmt, CreateStmt, DropStmt, Node, RenameStmt } from "libpg-query";
 import {
   type ColumnType,
+  type TableRef,
   alterTableCommands,
   columnConstraints,
   columnTypeOf,
@@ -27,7 +28,8 @@ import {
 
 /**
  * One fact a statement establishes about the schema. Tables, indexes and types are named by key
- * (`schema.name`). Views and materialized views count as tables: they share their namespace.
+ * (`schema.name`). Views, materialized views and sequences count as tables: they share their
+ * namespace (a sequence's create-table event has no columns).
  */
 export type SchemaEvent =
   | {
@@ -458,6 +460,11 @@ export function schemaEvents(node: Node, kind: string | undefined = kindOf(node)
       const table = tableOf(view?.view);
       return table ? [createTable(table.key, undefined, [], view?.replace === true)] : [];
     }
+    case "CreateSeqStmt": {
+      const sequence = nodeAs(node, "CreateSeqStmt");
+      const name = tableOf(sequence?.sequence);
+      return name ? [createTable(name.key, undefined, [], sequence?.if_not_exists === true)] : [];
+    }
     case "IndexStmt": {
       const index = nodeAs(node, "IndexStmt");
       const table = tableOf(index?.relation);
@@ -501,18 +508,39 @@ function createEvents(create: CreateStmt | undefined): SchemaEvent[] {
   const hidesColumns = (create.inhRelations?.length ?? 0) > 0 || create.partbound !== undefined || create.ofTypename !== undefined;
   const columns: ColumnEvent[] = [];
   const checks: CheckEvent[] = [];
+  const sequences: SchemaEvent[] = [];
   for (const element of create.tableElts ?? []) {
     const column = nodeAs(element, "ColumnDef");
     if (column) {
       columns.push(columnEvent(column));
       for (const c of columnConstraints(column)) checks.push(...checkEvents(table.name, c, column.colname));
+      const sequence = implicitSequence(table, column);
+      if (sequence) sequences.push(createTable(sequence, undefined, [], ifNotExists));
     }
     const constraint = nodeAs(element, "Constraint");
     if (constraint) checks.push(...checkEvents(table.name, constraint));
-    if (nodeAs(element, "TableLikeClause")) return [createTable(table.key, undefined, [], ifNotExists)];
+    if (nodeAs(element, "TableLikeClause")) return [createTable(table.key, undefined, [], ifNotExists), ...sequences];
   }
   const event = createTable(table.key, hidesColumns ? undefined : columns, checks, ifNotExists);
-  return [{ ...event, ...partitionFacts(create) }];
+  return [{ ...event, ...partitionFacts(create) }, ...sequences];
+}
+
+/** PostgreSQL's longest identifier, in bytes (NAMEDATALEN - 1). */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * The key of the sequence a serial or identity column of a new table gets: the identity's
+ * `SEQUENCE NAME`, or `<table>_<column>_seq` in the table's schema. Undefined for other columns, and
+ * when that name is too long (PostgreSQL then shortens it in ways not worth guessing).
+ */
+function implicitSequence(table: TableRef, column: ColumnDef): string | undefined {
+  const identity = columnConstraints(column).find((c) => c.contype === "CONSTR_IDENTITY");
+  if (!identity && !isSerialType(columnTypeOf(column.typeName))) return undefined;
+  const named = (identity?.options ?? []).map((o) => nodeAs(o, "DefElem")).find((d) => d?.defname === "sequence_name");
+  const explicit = tableOfNames(nodeAs(named?.arg, "List")?.items);
+  if (explicit) return explicit.schema ? explicit.key : `${table.schema ?? "public"}.${explicit.name}`;
+  const name = `${table.name}_${column.colname ?? ""}_seq`;
+  return Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES ? `${table.schema ?? "public"}.${name}` : undefined;
 }
 
 /** What a CREATE TABLE says about partitioning: PARTITION BY, PARTITION OF (its parent), DEFAULT. */
@@ -534,7 +562,7 @@ function dropEvents(drop: DropStmt | undefined): SchemaEvent[] {
     }
     return events;
   }
-  if (!drop || !(drop.removeType === "OBJECT_TABLE" || drop.removeType === "OBJECT_VIEW" || drop.removeType === "OBJECT_MATVIEW" || drop.removeType === "OBJECT_INDEX")) return [];
+  if (!drop || !(drop.removeType === "OBJECT_TABLE" || drop.removeType === "OBJECT_VIEW" || drop.removeType === "OBJECT_MATVIEW" || drop.removeType === "OBJECT_SEQUENCE" || drop.removeType === "OBJECT_INDEX")) return [];
   const events: SchemaEvent[] = [];
   for (const object of drop.objects ?? []) {
     const name = tableOfNames(nodeAs(object, "List")?.items);
@@ -552,7 +580,7 @@ function renameEvents(rename: RenameStmt | undefined): SchemaEvent[] {
   const table = tableOf(rename?.relation);
   if (!rename || !table || !rename.newname) return [];
   const to = `${table.schema ?? "public"}.${rename.newname}`;
-  if (rename.renameType === "OBJECT_TABLE" || rename.renameType === "OBJECT_VIEW" || rename.renameType === "OBJECT_MATVIEW") return [{ event: "rename-table", table: table.key, to }];
+  if (rename.renameType === "OBJECT_TABLE" || rename.renameType === "OBJECT_VIEW" || rename.renameType === "OBJECT_MATVIEW" || rename.renameType === "OBJECT_SEQUENCE") return [{ event: "rename-table", table: table.key, to }];
   if (rename.renameType === "OBJECT_INDEX") return [{ event: "rename-index", index: table.key, to }];
   if (rename.renameType === "OBJECT_COLUMN" && rename.subname) return [{ event: "rename-column", table: table.key, column: rename.subname, to: rename.newname }];
   return [];

@@ -67,6 +67,10 @@ export const RULE_SEVERITY: Readonly<Record<string, RiskLevel>> = {
   "identifier-too-long": "medium",
   "missing-statement-timeout": "low",
   "rejected-by-postgres": "high",
+  "disable-row-level-security": "medium",
+  "change-policy": "medium",
+  "change-owner": "medium",
+  "change-sequence": "medium",
 };
 
 /** The id of every rule in the registry. */

@@ -7,6 +7,9 @@ import { bulkDataChange } from "./bulk-data-change";
 import { cannotRunInTransaction } from "./cannot-run-in-transaction";
 import { changeColumnType } from "./change-column-type";
 import { changeDefault } from "./change-default";
+import { changeOwner } from "./change-owner";
+import { changePolicy } from "./change-policy";
+import { changeSequence } from "./change-sequence";
 import { checkWithoutNotValid } from "./check-without-not-valid";
 import { cluster } from "./cluster";
 import { concurrentlyInTransaction } from "./concurrently-in-transaction";
@@ -16,6 +19,7 @@ import { createUniqueIndex } from "./create-unique-index";
 import { dataChange } from "./data-change";
 import { deleteWithoutWhere } from "./delete-without-where";
 import { detachPartitionWithoutConcurrently } from "./detach-partition-without-concurrently";
+import { disableRowLevelSecurity } from "./disable-row-level-security";
 import { disableTrigger } from "./disable-trigger";
 import { domainCheckWithoutNotValid } from "./domain-check-without-not-valid";
 import { dropColumn } from "./drop-column";
@@ -118,15 +122,19 @@ export const RULES: readonly Rule[] = [
   renameEnumValue,
   safeColumnTypeChange,
   changeDefault,
+  changeSequence,
   dropIndex,
   dropObject,
   disableTrigger,
   enableRowLevelSecurity,
+  disableRowLevelSecurity,
+  changePolicy,
   identifierTooLong,
   dropConstraint,
   dropNotNull,
   // Infrastructure in a migration.
   grantRevoke,
+  changeOwner,
   roleChange,
   createExtension,
   missingStatementTimeout,
