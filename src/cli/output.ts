@@ -32,7 +32,7 @@ export interface Output {
   readonly errorStyle: Style;
   /**
    * Writes what stdout holds back. Off a terminal, lines are written together (at most
-   * {@link HOLD_MS} ms late, or once {@link HOLD_BYTES} bytes wait): 1,000 migrations applied were
+   * {@link HOLD_MS} ms late, or once {@link HOLD_CHARS} characters wait): 1,000 migrations applied were
    * 1,000 writes to a pipe. Everything is written before anything goes to stderr, so a log of both
    * keeps their order; the CLI flushes before it exits.
    */
@@ -42,7 +42,7 @@ export interface Output {
 /** How long a line for stdout off a terminal may wait for the next ones, in ms. */
 export const HOLD_MS = 100;
 /** How much stdout off a terminal may hold back, in characters. */
-export const HOLD_BYTES = 64 * 1024;
+export const HOLD_CHARS = 64 * 1024;
 
 /** Colour helpers. */
 export interface Style {
@@ -109,7 +109,7 @@ export function streamOutput(stdout: OutputStream, stderr: OutputStream, env: No
       return;
     }
     held += text;
-    if (held.length >= HOLD_BYTES) flush();
+    if (held.length >= HOLD_CHARS) flush();
     else if (timer === undefined) {
       timer = setTimeout(flush, HOLD_MS);
       // A line waiting to be written never keeps the process alive: the CLI flushes as it ends.

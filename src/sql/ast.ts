@@ -1,4 +1,4 @@
-import type { AlterTableCmd, AlterTableStmt, ColumnDef, Constraint, Node, RangeVar, TypeName } from "libpg-query";
+import type { AlterTableCmd, AlterTableStmt, ColumnDef, Constraint, FuncCall, Node, RangeVar, TypeName } from "libpg-query";
 import { durationTextMs } from "../text/duration";
 
 /**
@@ -169,6 +169,20 @@ export function walk(value: unknown, visit: (kind: string, inner: Record<string,
     if (first >= 65 && first <= 90 && !Array.isArray(child)) visit(key, child as Record<string, unknown>);
     walk(child, visit);
   }
+}
+
+/** The calls anywhere below `value` of a function whose name (without its schema) is `name`, in order. */
+export function functionCalls(value: unknown, name: string): FuncCall[] {
+  const calls: FuncCall[] = [];
+  walk(value, (kind, inner) => {
+    if (kind === "FuncCall" && strings((inner as FuncCall).funcname).at(-1) === name) calls.push(inner as FuncCall);
+  });
+  return calls;
+}
+
+/** The text of a string constant (`'replica'`), or undefined for any other node. */
+export function constantText(node: Node | undefined): string | undefined {
+  return nodeAs(node, "A_Const")?.sval?.sval;
 }
 
 /**

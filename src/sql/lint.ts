@@ -2,9 +2,9 @@ import type { Migration } from "../migration";
 import { SettingsError } from "../errors";
 import { type RiskLevel, maxRisk } from "../risk-level";
 import { type Acknowledgement, acknowledgementsIn, rejectDanglingDirectives } from "./allow";
-import type { AlterTableCmd, AlterTableStmt, FuncCall } from "libpg-query";
+import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
 import { type AlterPart, alterTableParts } from "./alter-parts";
-import { type TableRef, alterTableCommands, durationMs, formatRows, kindOf, nestedDataChanges, nodeAs, strings, tableOf, walk } from "./ast";
+import { type TableRef, alterTableCommands, constantText, durationMs, formatRows, functionCalls, kindOf, nestedDataChanges, nodeAs, tableOf } from "./ast";
 import { type ParsedSection, SqlSyntaxError, type SqlPosition, type SqlStatement, loadParser, parseSqlSection } from "./parse";
 import { RULES, ruleById, suggestRule } from "./rules";
 import { ruleIdProblem } from "./rules/ids";
@@ -653,16 +653,7 @@ interface SetConfigCall {
 
 /** The `set_config` calls anywhere in `statement` (a SELECT), in order. */
 function setConfigCalls(statement: SqlStatement): SetConfigCall[] {
-  const calls: SetConfigCall[] = [];
-  walk(statement.node, (kind, inner) => {
-    if (kind !== "FuncCall") return;
-    const call = inner as FuncCall;
-    const fn = strings(call.funcname);
-    if (fn[fn.length - 1] !== "set_config") return;
-    const text = (i: number) => (nodeAs(call.args?.[i], "A_Const")?.sval as { sval?: string } | undefined)?.sval;
-    calls.push({ setting: text(0)?.toLowerCase(), value: text(1) });
-  });
-  return calls;
+  return functionCalls(statement.node, "set_config").map((call) => ({ setting: constantText(call.args?.[0])?.toLowerCase(), value: constantText(call.args?.[1]) }));
 }
 
 /** A migration's risk: its highest non-acknowledged finding, `low` when none. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HOLD_BYTES, HOLD_MS, type OutputStream, streamOutput } from "../../src/cli/output";
+import { HOLD_CHARS, HOLD_MS, type OutputStream, streamOutput } from "../../src/cli/output";
 import { forgetSecrets, rememberUrlSecrets } from "../../src/redact";
 
 const ESC = String.fromCharCode(27);
@@ -179,7 +179,7 @@ describe("stdout off a terminal", () => {
   it("writes at once once a report fills what it may hold, and at once on a terminal", () => {
     const out = writes(false);
     const output = streamOutput(out, writes(false), {});
-    output.line("x".repeat(HOLD_BYTES));
+    output.line("x".repeat(HOLD_CHARS));
     expect(out.chunks).toHaveLength(1);
 
     const tty = writes(true);

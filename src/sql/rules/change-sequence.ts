@@ -1,5 +1,5 @@
 import type { FuncCall, Node } from "libpg-query";
-import { type TableRef, alterTableCommands, nodeAs, quoteIdent, strings, tableOf, tableOfNames, walk } from "../ast";
+import { type TableRef, alterTableCommands, constantText, functionCalls, nodeAs, quoteIdent, strings, tableOf, tableOfNames, walk } from "../ast";
 import { tableLock } from "../locks";
 import type { SqlStatement } from "../parse";
 import type { AlterCommandContext, Rule } from "./rule";
@@ -32,23 +32,21 @@ export const changeSequence: Rule = {
       });
     },
     SelectStmt(_, context) {
-      walk(context.statement.node, (kind, inner) => {
-        if (kind !== "FuncCall") return;
-        const call = inner as FuncCall;
+      for (const call of setvalCalls(context.statement)) {
         const name = strings(call.funcname);
-        if (name[name.length - 1] !== "setval" || (name.length > 1 && name[0] !== "pg_catalog")) return;
+        if (name.length > 1 && name[0] !== "pg_catalog") continue;
         const value = call.args?.[1];
         // A value computed from the data (max(id), a subquery) is the usual fix-up after a backfill.
-        if (!value || !isConstant(value)) return;
+        if (!value || !isConstant(value)) continue;
         const target = setvalTarget(call.args?.[0]);
-        if (target.table && context.isNewTable(target.table)) return;
+        if (target.table && context.isNewTable(target.table)) continue;
         const number = numberOf(value);
         context.report({
           message: `setval() sets ${target.display} to ${number ?? "a constant"}, whatever it was: dbpipe cannot tell whether that is below the values the table already holds, and if it is, the next inserts fail with duplicate key errors. A rollback of the migration does not undo setval().`,
           ...(target.table ? { table: target.table } : {}),
           at: call.location,
         });
-      });
+      }
     },
     "AlterTableCmd:AT_SetIdentity"(cmd, context) {
       const column = cmd.name ?? "";
@@ -124,19 +122,15 @@ function isConstant(expr: Node): boolean {
 
 /** The sequence setval() names: how to show it, and the relation whose newness decides (the sequence, or the table of pg_get_serial_sequence). */
 function setvalTarget(arg: Node | undefined): { display: string; table?: TableRef } {
-  const sequence = regclassOf(textOf(arg) ?? textOf(nodeAs(arg, "TypeCast")?.arg));
+  const sequence = regclassOf(constantText(arg) ?? constantText(nodeAs(arg, "TypeCast")?.arg));
   if (sequence) return { display: sequence.display, table: sequence };
   const serial = nodeAs(arg, "FuncCall");
   if (serial && strings(serial.funcname).pop() === "pg_get_serial_sequence") {
-    const table = regclassOf(textOf(serial.args?.[0]));
-    const column = textOf(serial.args?.[1]);
+    const table = regclassOf(constantText(serial.args?.[0]));
+    const column = constantText(serial.args?.[1]);
     if (table && column !== undefined) return { display: `the sequence of ${table.display}.${quoteIdent(column)}`, table };
   }
   return { display: "a sequence" };
-}
-
-function textOf(node: Node | undefined): string | undefined {
-  return nodeAs(node, "A_Const")?.sval?.sval;
 }
 
 /**
@@ -161,12 +155,7 @@ function regclassOf(text: string | undefined): TableRef | undefined {
 
 /** The setval() calls of a statement, with their first two arguments. */
 function setvalCalls(statement: SqlStatement): FuncCall[] {
-  const calls: FuncCall[] = [];
-  if (statement.kind !== "SelectStmt") return calls;
-  walk(statement.node, (kind, inner) => {
-    if (kind === "FuncCall" && strings((inner as FuncCall).funcname).pop() === "setval") calls.push(inner as FuncCall);
-  });
-  return calls;
+  return statement.kind === "SelectStmt" ? functionCalls(statement.node, "setval") : [];
 }
 
 /**
@@ -180,7 +169,7 @@ function movedPastLater(context: AlterCommandContext, column: string): boolean {
       const serial = nodeAs(call.args?.[0], "FuncCall");
       if (!serial || strings(serial.funcname).pop() !== "pg_get_serial_sequence") return false;
       const value = call.args?.[1];
-      return value !== undefined && !isConstant(value) && regclassOf(textOf(serial.args?.[0]))?.key === context.table.key && textOf(serial.args?.[1]) === column;
+      return value !== undefined && !isConstant(value) && regclassOf(constantText(serial.args?.[0]))?.key === context.table.key && constantText(serial.args?.[1]) === column;
     }),
   );
 }

@@ -1,5 +1,5 @@
-import type { FuncCall, Node, VariableSetStmt } from "libpg-query";
-import { nodeAs, strings, walk } from "../ast";
+import type { VariableSetStmt } from "libpg-query";
+import { constantText, functionCalls } from "../ast";
 import { roleName } from "./drop-owned";
 import type { AlterCommandContext, Rule, RuleContext } from "./rule";
 
@@ -41,8 +41,8 @@ export const disableTrigger: Rule = {
       context.report({ message: `SET${set.is_local ? " LOCAL" : ""} session_replication_role = replica turns off ${EVERY_CHECK} for ${scope}: ${UNCHECKED} ${SUPERUSER_ONLY}` });
     },
     SelectStmt(_, context) {
-      for (const call of setConfigCalls(context.statement.node)) {
-        const [setting, value] = [textOf(call.args?.[0]), textOf(call.args?.[1])];
+      for (const call of functionCalls(context.statement.node, "set_config")) {
+        const [setting, value] = [constantText(call.args?.[0]), constantText(call.args?.[1])];
         if (setting?.toLowerCase() !== "session_replication_role" || (value !== undefined && value.toLowerCase() !== "replica")) continue;
         const exactly = value === undefined ? "may set session_replication_role to replica (its value is not a constant), which turns off" : "sets session_replication_role to replica, which turns off";
         context.report({ message: `set_config() ${exactly} ${EVERY_CHECK} for the rest of the migration: ${UNCHECKED} ${SUPERUSER_ONLY}`, at: call.location });
@@ -70,18 +70,6 @@ function reportDefault(context: RuleContext, set: VariableSetStmt | undefined, w
 /** True for `SET [LOCAL] session_replication_role = replica` (PostgreSQL reads the value without regard to case). */
 function setsReplica(set: VariableSetStmt): boolean {
   if (set.kind !== "VAR_SET_VALUE" || set.name !== "session_replication_role") return false;
-  return textOf(set.args?.[0])?.toLowerCase() === "replica";
+  return constantText(set.args?.[0])?.toLowerCase() === "replica";
 }
 
-function textOf(node: Node | undefined): string | undefined {
-  return nodeAs(node, "A_Const")?.sval?.sval;
-}
-
-/** The `set_config(...)` calls anywhere in a statement. */
-function setConfigCalls(node: Node): FuncCall[] {
-  const calls: FuncCall[] = [];
-  walk(node, (kind, inner) => {
-    if (kind === "FuncCall" && strings((inner as FuncCall).funcname).pop() === "set_config") calls.push(inner as FuncCall);
-  });
-  return calls;
-}
