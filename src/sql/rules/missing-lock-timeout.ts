@@ -1,6 +1,6 @@
 import { formatDuration } from "../../text/duration";
 import { nodeAs, tableOfNames } from "../ast";
-import { blocksTraffic, tableLock } from "../locks";
+import { LOCKING_STATEMENTS, blocksTraffic, tableLocks } from "../locks";
 import type { Rule, RuleContext } from "./rule";
 
 /** Longest lock_timeout that still counts as set: beyond it, a queue behind a waiting lock is an outage anyway. */
@@ -19,24 +19,25 @@ export const missingLockTimeout: Rule = {
   why: "A lock request waits behind every running query on the table, and every new query queues behind the waiting request: one slow report plus one ALTER TABLE is a site-wide outage. A lock_timeout turns that into a failed, retryable migration.",
   instead: "Keep the stack's dbpipe:lockTimeout (the runner sets it per tier), or SET lock_timeout = '5s' at the top of the migration; retry on timeout instead of waiting.",
   oncePerMigration: true,
-  on: Object.fromEntries(
-    (["AlterTableStmt", "RenameStmt", "IndexStmt", "DropStmt", "TruncateStmt", "ReindexStmt", "ClusterStmt", "VacuumStmt", "LockStmt", "RefreshMatViewStmt", "CreateTrigStmt", "AlterObjectSchemaStmt"] as const).map((kind) => [kind, check]),
-  ),
+  on: Object.fromEntries(LOCKING_STATEMENTS.map((kind) => [kind, check])),
 };
 
 function check(_node: unknown, context: RuleContext): void {
   const timeout = context.lockTimeoutMs;
   if (timeout > 0 && timeout <= LONGEST_SENSIBLE_LOCK_TIMEOUT_MS) return;
   const node = context.statement.node;
-  const lock = tableLock(node);
-  if (!lock || !blocksTraffic(lock.mode)) return;
-  if (lock.table && context.isNewTable(lock.table)) return;
   const drop = nodeAs(node, "DropStmt");
-  if (drop) {
-    const names = (drop.objects ?? []).map((o) => tableOfNames(nodeAs(o, "List")?.items));
-    const isNew = (n: (typeof names)[number]) => n !== undefined && (drop.removeType === "OBJECT_INDEX" ? context.isNewIndex(n.key) : context.isNewTable(n));
-    if (names.length > 0 && names.every(isNew)) return;
+  // DROP INDEX names the index, not the table it locks: indexes created on a new table lock nothing anyone waits on.
+  if (drop?.removeType === "OBJECT_INDEX") {
+    const indexes = (drop.objects ?? []).map((o) => tableOfNames(nodeAs(o, "List")?.items));
+    if (indexes.length > 0 && indexes.every((i) => i !== undefined && context.isNewIndex(i.key))) return;
   }
+  // The tables with a column of a domain created in this migration are new, or already locked by the ALTER TABLE that added the column.
+  const domain = tableOfNames(nodeAs(node, "AlterDomainStmt")?.typeName);
+  if (domain && context.isNewType(domain)) return;
+  // The first lock that blocks traffic on a table other sessions use: a foreign key from a new table still locks the table it references.
+  const lock = tableLocks(node).find((l) => blocksTraffic(l.mode) && !(l.table && context.isNewTable(l.table)));
+  if (!lock) return;
   const on = lock.table ? ` on ${lock.table.display}` : "";
   const setting = timeout === 0 ? "no lock_timeout" : `lock_timeout ${formatDuration(timeout)}`;
   context.report({

@@ -46,4 +46,80 @@ describe("missing-lock-timeout", () => {
     const sql = "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN note text;\nCREATE INDEX CONCURRENTLY i ON orders (total);";
     expect(await findingsOf("missing-lock-timeout", sql, { lockTimeoutMs: 0, noTransaction: true })).toEqual([]);
   });
+
+  it("reports CREATE, ALTER and DROP POLICY and CREATE and DROP RULE: ACCESS EXCLUSIVE on the table (measured on PostgreSQL 15)", async () => {
+    expect(describeFindings(await findingsOf("missing-lock-timeout", "CREATE POLICY own_rows ON orders USING (owner = current_user);", { lockTimeoutMs: 0 }))).toMatchInlineSnapshot(`
+      [
+        "1:1 medium This statement takes an ACCESS EXCLUSIVE lock on orders (blocking reads and writes) with no lock_timeout: while it waits for running queries, every new query on the table queues behind it.",
+      ]
+    `);
+    for (const sql of [
+      "ALTER POLICY own_rows ON orders USING (true);",
+      "DROP POLICY own_rows ON orders;",
+      "CREATE RULE no_delete AS ON DELETE TO orders DO INSTEAD NOTHING;",
+      "DROP RULE no_delete ON orders;",
+    ]) {
+      const findings = await findingsOf("missing-lock-timeout", sql, { lockTimeoutMs: 0 });
+      expect({ sql, messages: findings.map((f) => f.message.replace(/ \(blocking.*/, "")) }).toEqual({ sql, messages: ["This statement takes an ACCESS EXCLUSIVE lock on orders"] });
+    }
+    const created = "CREATE TABLE notes (owner text);\nCREATE POLICY own_rows ON notes USING (owner = current_user);\nCREATE TRIGGER t BEFORE INSERT ON notes FOR EACH ROW EXECUTE FUNCTION f();\nDROP TRIGGER t ON notes;";
+    expect(await findingsOf("missing-lock-timeout", created, { lockTimeoutMs: 0 })).toEqual([]);
+  });
+
+  it("reports a foreign key that locks an existing table SHARE ROW EXCLUSIVE, even from a new table", async () => {
+    expect(describeFindings(await findingsOf("missing-lock-timeout", "CREATE TABLE notes (order_id bigint REFERENCES orders (id));", { lockTimeoutMs: 0 }))).toMatchInlineSnapshot(`
+      [
+        "1:1 medium This statement takes a SHARE ROW EXCLUSIVE lock on orders (blocking writes) with no lock_timeout: while it waits for running queries, every new query on the table queues behind it.",
+      ]
+    `);
+    const alter = "CREATE TABLE notes (order_id bigint);\nALTER TABLE notes ADD CONSTRAINT notes_order FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID;";
+    expect(describeFindings(await findingsOf("missing-lock-timeout", alter, { lockTimeoutMs: 0 }))).toEqual([expect.stringMatching(/^2:1 medium This statement takes a SHARE ROW EXCLUSIVE lock on orders /)]);
+    const own = "CREATE TABLE tree (id bigint PRIMARY KEY, parent_id bigint REFERENCES tree (id));\nCREATE TABLE leaves (tree_id bigint REFERENCES tree (id));";
+    expect(await findingsOf("missing-lock-timeout", own, { lockTimeoutMs: 0 })).toEqual([]);
+  });
+
+  it("reports CREATE TABLE ... PARTITION OF an existing table and ATTACH PARTITION of an existing table, not ATTACH of a new one", async () => {
+    expect(describeFindings(await findingsOf("missing-lock-timeout", "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');", { lockTimeoutMs: 0 }))).toEqual([
+      expect.stringContaining("an ACCESS EXCLUSIVE lock on events (blocking reads and writes)"),
+    ]);
+    expect(describeFindings(await findingsOf("missing-lock-timeout", "ALTER TABLE events ATTACH PARTITION events_old FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');", { lockTimeoutMs: 0 }))).toEqual([
+      expect.stringContaining("an ACCESS EXCLUSIVE lock on events_old (blocking reads and writes)"),
+    ]);
+    const attachNew = "CREATE TABLE events_2026 (LIKE events);\nALTER TABLE events ATTACH PARTITION events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');";
+    expect(await findingsOf("missing-lock-timeout", attachNew, { lockTimeoutMs: 0 })).toEqual([]);
+  });
+
+  it("reads the lock of each storage parameter: ALTER COLUMN SET (n_distinct) lets traffic through, user_catalog_table and a view's security_barrier do not", async () => {
+    for (const sql of ["ALTER TABLE orders ALTER COLUMN total SET (n_distinct = 100);", "ALTER TABLE orders SET (fillfactor = 70, toast.autovacuum_enabled = false);", "ALTER INDEX orders_total SET (fillfactor = 70);"]) {
+      expect({ sql, findings: await findingsOf("missing-lock-timeout", sql, { lockTimeoutMs: 0 }) }).toEqual({ sql, findings: [] });
+    }
+    for (const sql of ["ALTER TABLE orders SET (user_catalog_table = true);", "ALTER VIEW order_totals SET (security_barrier = true);", "ALTER INDEX orders_tags SET (fastupdate = off);"]) {
+      expect({ sql, findings: (await findingsOf("missing-lock-timeout", sql, { lockTimeoutMs: 0 })).length }).toEqual({ sql, findings: 1 });
+    }
+  });
+
+  it("reports ALTER and DROP SEQUENCE, CREATE OR REPLACE VIEW, ALTER DOMAIN checks, DROP OWNED and REASSIGN OWNED", async () => {
+    expect(describeFindings(await findingsOf("missing-lock-timeout", "ALTER SEQUENCE orders_id_seq INCREMENT BY 10;", { lockTimeoutMs: 0 }))).toMatchInlineSnapshot(`
+      [
+        "1:1 medium This statement takes a SHARE ROW EXCLUSIVE lock on orders_id_seq (blocking nextval() on the sequence (the inserts that use it wait)) with no lock_timeout: while it waits for running queries, every new query on the table queues behind it.",
+      ]
+    `);
+    expect(describeFindings(await findingsOf("missing-lock-timeout", "ALTER DOMAIN positive ADD CONSTRAINT positive_check CHECK (VALUE > 0);", { lockTimeoutMs: 0 }))).toMatchInlineSnapshot(`
+      [
+        "1:1 medium This statement takes a SHARE lock (blocking writes to every table with a column of the domain, while it checks their values) with no lock_timeout: while it waits for running queries, every new query on the table queues behind it.",
+      ]
+    `);
+    for (const sql of ["DROP SEQUENCE legacy_seq;", "CREATE OR REPLACE VIEW order_totals AS SELECT 1;", "ALTER DOMAIN positive VALIDATE CONSTRAINT positive_check;", "DROP OWNED BY legacy_app;", "REASSIGN OWNED BY legacy_app TO app_owner;"]) {
+      expect({ sql, findings: (await findingsOf("missing-lock-timeout", sql, { lockTimeoutMs: 0 })).length }).toEqual({ sql, findings: 1 });
+    }
+    const created = "CREATE DOMAIN positive AS int;\nALTER DOMAIN positive ADD CONSTRAINT positive_check CHECK (VALUE > 0);\nCREATE VIEW order_totals AS SELECT 1;\nCREATE OR REPLACE VIEW order_totals AS SELECT 2;";
+    expect(await findingsOf("missing-lock-timeout", created, { lockTimeoutMs: 0 })).toEqual([]);
+  });
+
+  it("looks at every table a TRUNCATE or LOCK TABLE names, not only the first", async () => {
+    for (const statement of ["TRUNCATE scratch, orders;", "LOCK TABLE scratch, orders IN SHARE MODE;"]) {
+      const findings = await findingsOf("missing-lock-timeout", `CREATE TABLE scratch (id int);\n${statement}`, { lockTimeoutMs: 0 });
+      expect({ statement, messages: findings.map((f) => f.message.replace(/ \(blocking.*/, "")) }).toEqual({ statement, messages: [expect.stringMatching(/lock on orders$/)] });
+    }
+  });
 });

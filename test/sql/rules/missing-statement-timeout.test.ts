@@ -49,4 +49,13 @@ describe("missing-statement-timeout", () => {
     ].join("\n");
     expect(await findingsOf("missing-statement-timeout", sql, { statementTimeoutMs: 0, noTransaction: true })).toEqual([]);
   });
+
+  it("reads the lock each statement really takes: ATTACH PARTITION of an existing table holds it ACCESS EXCLUSIVE while it scans, ALTER COLUMN SET (n_distinct) blocks nothing", async () => {
+    expect(describeFindings(await findingsOf("missing-statement-timeout", "ALTER TABLE events ATTACH PARTITION events_old FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');", { statementTimeoutMs: 0 }))).toMatchInlineSnapshot(`
+      [
+        "1:1 low This statement holds an ACCESS EXCLUSIVE lock on events_old (blocking reads and writes) for as long as it runs, with no statement_timeout: on a table larger than expected nothing stops it.",
+      ]
+    `);
+    expect(await findingsOf("missing-statement-timeout", "ALTER TABLE orders ALTER COLUMN total SET (n_distinct = 100);", { statementTimeoutMs: 0 })).toEqual([]);
+  });
 });
