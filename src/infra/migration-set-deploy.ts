@@ -1,6 +1,7 @@
 import type * as OpenStoreModule from "../backup/open-store";
 import { type HistoryRow, readHistory } from "../migrate/history";
 import type { MigrationLayout } from "../migrate/files";
+import { waitingForLockMessage } from "../migrate/lock";
 import { withSession } from "../migrate/session";
 import { deploy } from "../pipeline/deploy";
 import { backupCanBeRequired } from "../risk-level";
@@ -28,6 +29,13 @@ export interface MigrationSetDeploy {
   backup: string;
   /** Days a local folder store keeps backups (the bucket's lifecycle does it in S3). Default: none pruned. */
   retentionDays?: number;
+  /**
+   * Told, one line at a time and in the CLI's words, what `dbpipe up` prints on stderr while the run
+   * goes on: `warning: …` for what the backup store passed over or could not finish (a backup whose
+   * manifest it cannot read, a retention pass that failed after the backup was stored), and that
+   * the run waits for another dbpipe run's lock on the database. Default: nobody is told.
+   */
+  tell?: (line: string) => void;
 }
 
 /** What the run did. */
@@ -56,13 +64,17 @@ export async function deployMigrationSet(request: MigrationSetDeploy): Promise<M
   // one whose `backupBefore` is `never` (the dev tier's default) never uses its store.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load of a CommonJS module of this package
   const openBackupStore = request.backup && backupCanBeRequired(request.settings.risk) ? (require("../backup/open-store") as typeof OpenStoreModule).openBackupStore : undefined;
+  const tell = request.tell;
   const result = await deploy({
     settings: request.settings,
     migrationsDir: request.migrationsDir,
     layout: request.layout,
     databaseUrl: request.databaseUrl,
     expectedChecksums: expectedChecksums(request.manifest),
-    backupStore: openBackupStore ? openBackupStore(request.backup, { source: "the MigrationSet's backup input", retentionDays: request.retentionDays }) : undefined,
+    backupStore: openBackupStore
+      ? openBackupStore(request.backup, { source: "the MigrationSet's backup input", retentionDays: request.retentionDays, onWarning: tell && ((message) => tell(`warning: ${message}`)) })
+      : undefined,
+    events: { waitingForLock: tell && (() => tell(waitingForLockMessage(request.settings.migrations.lockWaitMs))) },
   });
   // Nothing applied (a `pulumi up` with nothing pending): the history deploy read is still the
   // history, so a second session to read it again would only cost a connection.

@@ -318,6 +318,19 @@ function withCliHint(message: string, props: Record<string, unknown> | undefined
   );
 }
 
+/**
+ * Tells the user running `pulumi up` a line of what `dbpipe up` prints on stderr while the run goes
+ * on (a backup store's `warning: …`, a wait for another run's lock), passwords removed as in errors.
+ * Its stderr is a dynamic provider's one way to do that: the host that runs it
+ * (`@pulumi/pulumi/cmd/dynamic-provider`) never connects to the engine, so `pulumi.log` there falls
+ * back to `console.*` as well; the engine shows each line that a dynamic provider's process writes
+ * in the update's diagnostics, under the stack, since the host passes the provider no URN (Pulumi
+ * CLI 3.146 and later; 3.145 hid them, pulumi/pulumi#18249).
+ */
+function tellPulumiUp(line: string, props: Record<string, unknown>): void {
+  process.stderr.write(`${redactText(line, passwordsOf(props.databaseUrl))}\n`);
+}
+
 async function guarded<T>(props: Record<string, unknown> | undefined, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -353,6 +366,7 @@ async function run(props: Record<string, unknown>, olds?: Record<string, unknown
     manifest,
     backup: inputs.backup,
     retentionDays: inputs.settings.backupRetentionDays,
+    tell: (line) => tellPulumiUp(line, props),
   });
   return {
     databaseUrl: inputs.databaseUrl,

@@ -41,6 +41,11 @@ export function deadRunnerCheckExpression(scope: "local" | "session"): string {
 /** Another runner held the lock for longer than the runner was willing to wait. */
 export class LockTimeoutError extends FailureError {}
 
+/** What a front end tells the user when a run starts waiting up to `waitMs` for another run's lock (`onWait` below). */
+export function waitingForLockMessage(waitMs: number): string {
+  return `waiting for another dbpipe run on this database (up to ${formatElapsed(waitMs)})...`;
+}
+
 /**
  * Takes the run's lock, waiting up to `waitMs`; `onWait` is called when it has to wait.
  *

@@ -3,6 +3,7 @@ import { DbpipeError, InputError } from "../../errors";
 import { EXIT, exitCodeOf } from "../exit-codes";
 import type { DownTarget } from "../../migrate/verbs/down";
 import { formatElapsed } from "../../text/duration";
+import { waitingForLockMessage } from "../../migrate/lock";
 import type { DeployedMigration } from "../../pipeline/deploy";
 import type { RegisterCommand } from "../command-io";
 import { errorJson } from "../render";
@@ -47,7 +48,7 @@ export const register: RegisterCommand = (program, io) => {
             ...(await deployOptions(project, database, files, io.output)),
             action: { verb: "down", target },
             events: {
-              waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
+              waitingForLock: () => output.error(waitingForLockMessage(project.settings.migrations.lockWaitMs)),
               backupStarted: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
               backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatElapsed(ms))}`),
               migrationApplied: (m, ms) => {

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { DbpipeError, databaseFailure } from "../../errors";
 import { EXIT, type ExitCode, exitCodeOf } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
+import { waitingForLockMessage } from "../../migrate/lock";
 import { MigrationFailedError } from "../../migrate/sql-error";
 import type { DeployedMigration } from "../../pipeline/deploy";
 import type { CommandIO, RegisterCommand } from "../command-io";
@@ -53,7 +54,7 @@ async function upOn(project: Project, flags: UpFlags, io: CommandIO, checks: Che
         checkAhead: checks,
         action: { verb: "up", rehearse: flags.rehearse },
         events: {
-          waitingForLock: () => output.error(`waiting for another dbpipe run on this database (up to ${formatElapsed(project.settings.migrations.lockWaitMs)})...`),
+          waitingForLock: () => output.error(waitingForLockMessage(project.settings.migrations.lockWaitMs)),
           backupStarted: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
           backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.manifest.bytes)}, ${formatElapsed(ms)}`)}`),
           migrationStarted: (m) => {
