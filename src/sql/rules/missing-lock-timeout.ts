@@ -1,6 +1,6 @@
 import { formatDuration } from "../../text/duration";
 import { nodeAs, tableOfNames } from "../ast";
-import { LOCKING_STATEMENTS, blocksTraffic, tableLocks } from "../locks";
+import { LOCKING_STATEMENTS, type LockMode, blocksTraffic, tableLocks } from "../locks";
 import type { Rule, RuleContext } from "./rule";
 
 /** Longest lock_timeout that still counts as set: beyond it, a queue behind a waiting lock is an outage anyway. */
@@ -16,7 +16,7 @@ export const missingLockTimeout: Rule = {
   id: "missing-lock-timeout",
   severity: "medium",
   summary: "A statement that takes a blocking lock on an existing table with no lock_timeout (or one over a minute) in force.",
-  why: "A lock request waits behind every running query on the table, and every new query queues behind the waiting request: one slow report plus one ALTER TABLE is a site-wide outage. A lock_timeout turns that into a failed, retryable migration.",
+  why: "A lock request waits behind every running query that holds a conflicting lock on the table, and every new query it conflicts with queues behind the waiting request: one slow report plus one ALTER TABLE is a site-wide outage. A lock_timeout turns that into a failed, retryable migration.",
   instead: "Keep the stack's dbpipe:lockTimeout (the runner sets it per tier), or SET lock_timeout = '5s' at the top of the migration; retry on timeout instead of waiting.",
   oncePerMigration: true,
   on: Object.fromEntries(LOCKING_STATEMENTS.map((kind) => [kind, check])),
@@ -41,7 +41,18 @@ function check(_node: unknown, context: RuleContext): void {
   const on = lock.table ? ` on ${lock.table.display}` : "";
   const setting = timeout === 0 ? "no lock_timeout" : `lock_timeout ${formatDuration(timeout)}`;
   context.report({
-    message: `This statement takes ${lock.mode === "ACCESS EXCLUSIVE" || lock.mode === "EXCLUSIVE" ? "an" : "a"} ${lock.mode} lock${on} (blocking ${lock.blocks}) with ${setting}: while it waits for running queries, every new query on the table queues behind it.`,
+    message: `This statement takes ${lock.mode === "ACCESS EXCLUSIVE" || lock.mode === "EXCLUSIVE" ? "an" : "a"} ${lock.mode} lock${on} (blocking ${lock.blocks}) with ${setting}: ${queueing(lock.mode)}.`,
     table: lock.table,
   });
+}
+
+/**
+ * Who queues while a lock of `mode` waits: every query, for ACCESS EXCLUSIVE; for a weaker lock only
+ * what it conflicts with (a SHARE lock waiting for a running UPDATE lets new SELECTs through and
+ * queues new writes: checked on PostgreSQL 15).
+ */
+function queueing(mode: LockMode): string {
+  return mode === "ACCESS EXCLUSIVE"
+    ? "while it waits for the queries running on the table, every new query on the table queues behind it"
+    : "while it waits for the transactions that hold a conflicting lock, every new query it blocks queues behind it";
 }

@@ -11,7 +11,7 @@ describe("missing-lock-timeout", () => {
   it("reports the first blocking lock once per migration when the stack turns lock_timeout off", async () => {
     expect(describeFindings(await findingsOf("missing-lock-timeout", ALTER, { lockTimeoutMs: 0 }))).toMatchInlineSnapshot(`
       [
-        "1:1 medium This statement takes an ACCESS EXCLUSIVE lock on customers (blocking reads and writes) with no lock_timeout: while it waits for running queries, every new query on the table queues behind it.",
+        "1:1 medium This statement takes an ACCESS EXCLUSIVE lock on customers (blocking reads and writes) with no lock_timeout: while it waits for the queries running on the table, every new query on the table queues behind it.",
       ]
     `);
   });
@@ -23,12 +23,12 @@ describe("missing-lock-timeout", () => {
   it("reports a migration that turns the runner's lock_timeout off or sets it over a minute", async () => {
     expect(describeFindings(await findingsOf("missing-lock-timeout", `SET lock_timeout = 0;\n${ALTER}`, { lockTimeoutMs: 5_000 }))).toMatchInlineSnapshot(`
       [
-        "2:1 medium This statement takes an ACCESS EXCLUSIVE lock on customers (blocking reads and writes) with no lock_timeout: while it waits for running queries, every new query on the table queues behind it.",
+        "2:1 medium This statement takes an ACCESS EXCLUSIVE lock on customers (blocking reads and writes) with no lock_timeout: while it waits for the queries running on the table, every new query on the table queues behind it.",
       ]
     `);
     expect(describeFindings(await findingsOf("missing-lock-timeout", `SET LOCAL lock_timeout TO '10min';\nCREATE INDEX i ON orders (total);`))).toMatchInlineSnapshot(`
       [
-        "2:1 medium This statement takes a SHARE lock on orders (blocking writes) with lock_timeout 10min: while it waits for running queries, every new query on the table queues behind it.",
+        "2:1 medium This statement takes a SHARE lock on orders (blocking writes) with lock_timeout 10min: while it waits for the transactions that hold a conflicting lock, every new query it blocks queues behind it.",
       ]
     `);
   });
@@ -50,7 +50,7 @@ describe("missing-lock-timeout", () => {
   it("reports CREATE, ALTER and DROP POLICY and CREATE and DROP RULE: ACCESS EXCLUSIVE on the table (measured on PostgreSQL 15)", async () => {
     expect(describeFindings(await findingsOf("missing-lock-timeout", "CREATE POLICY own_rows ON orders USING (owner = current_user);", { lockTimeoutMs: 0 }))).toMatchInlineSnapshot(`
       [
-        "1:1 medium This statement takes an ACCESS EXCLUSIVE lock on orders (blocking reads and writes) with no lock_timeout: while it waits for running queries, every new query on the table queues behind it.",
+        "1:1 medium This statement takes an ACCESS EXCLUSIVE lock on orders (blocking reads and writes) with no lock_timeout: while it waits for the queries running on the table, every new query on the table queues behind it.",
       ]
     `);
     for (const sql of [
@@ -69,7 +69,7 @@ describe("missing-lock-timeout", () => {
   it("reports a foreign key that locks an existing table SHARE ROW EXCLUSIVE, even from a new table", async () => {
     expect(describeFindings(await findingsOf("missing-lock-timeout", "CREATE TABLE notes (order_id bigint REFERENCES orders (id));", { lockTimeoutMs: 0 }))).toMatchInlineSnapshot(`
       [
-        "1:1 medium This statement takes a SHARE ROW EXCLUSIVE lock on orders (blocking writes) with no lock_timeout: while it waits for running queries, every new query on the table queues behind it.",
+        "1:1 medium This statement takes a SHARE ROW EXCLUSIVE lock on orders (blocking writes) with no lock_timeout: while it waits for the transactions that hold a conflicting lock, every new query it blocks queues behind it.",
       ]
     `);
     const alter = "CREATE TABLE notes (order_id bigint);\nALTER TABLE notes ADD CONSTRAINT notes_order FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID;";
@@ -101,12 +101,12 @@ describe("missing-lock-timeout", () => {
   it("reports ALTER and DROP SEQUENCE, CREATE OR REPLACE VIEW, ALTER DOMAIN checks, DROP OWNED and REASSIGN OWNED", async () => {
     expect(describeFindings(await findingsOf("missing-lock-timeout", "ALTER SEQUENCE orders_id_seq INCREMENT BY 10;", { lockTimeoutMs: 0 }))).toMatchInlineSnapshot(`
       [
-        "1:1 medium This statement takes a SHARE ROW EXCLUSIVE lock on orders_id_seq (blocking nextval() on the sequence (the inserts that use it wait)) with no lock_timeout: while it waits for running queries, every new query on the table queues behind it.",
+        "1:1 medium This statement takes a SHARE ROW EXCLUSIVE lock on orders_id_seq (blocking nextval() on the sequence (the inserts that use it wait)) with no lock_timeout: while it waits for the transactions that hold a conflicting lock, every new query it blocks queues behind it.",
       ]
     `);
     expect(describeFindings(await findingsOf("missing-lock-timeout", "ALTER DOMAIN positive ADD CONSTRAINT positive_check CHECK (VALUE > 0);", { lockTimeoutMs: 0 }))).toMatchInlineSnapshot(`
       [
-        "1:1 medium This statement takes a SHARE lock (blocking writes to every table with a column of the domain, while it checks their values) with no lock_timeout: while it waits for running queries, every new query on the table queues behind it.",
+        "1:1 medium This statement takes a SHARE lock (blocking writes to every table with a column of the domain, while it checks their values) with no lock_timeout: while it waits for the transactions that hold a conflicting lock, every new query it blocks queues behind it.",
       ]
     `);
     for (const sql of ["DROP SEQUENCE legacy_seq;", "CREATE OR REPLACE VIEW order_totals AS SELECT 1;", "ALTER DOMAIN positive VALIDATE CONSTRAINT positive_check;", "DROP OWNED BY legacy_app;", "REASSIGN OWNED BY legacy_app TO app_owner;"]) {
