@@ -35,7 +35,18 @@ const SCHEMA = `
   CREATE TABLE dt (x positive);
   ALTER DOMAIN positive ADD CONSTRAINT positive_nv CHECK (VALUE > 0) NOT VALID;
   INSERT INTO t SELECT g, g, 'x' FROM generate_series(1, 10) g;
+  CREATE TABLE q (id int, k int) PARTITION BY RANGE (k);
+  CREATE TABLE q_default PARTITION OF q DEFAULT;
+  CREATE TABLE q1 PARTITION OF q FOR VALUES FROM (0) TO (10);
+  CREATE TABLE q_new (id int, k int);
 `;
+
+/** Statements on q, whose DEFAULT partition q_default none of them names: what missing-lock-timeout adds from the schema history. */
+const DEFAULT_PARTITION_LOCKED = [
+  "ALTER TABLE q ATTACH PARTITION q_new FOR VALUES FROM (10) TO (20)",
+  "CREATE TABLE q2 PARTITION OF q FOR VALUES FROM (20) TO (30)",
+  "ALTER TABLE q DETACH PARTITION q1",
+];
 
 /** Statements that can run in a transaction block, each measured on its own. */
 const STATEMENTS = [
@@ -197,6 +208,24 @@ describe("tableLocks on PostgreSQL 15", () => {
       }
     });
     expect(said).toEqual(took);
+  });
+
+  it("sees ATTACH, PARTITION OF and DETACH lock the DEFAULT partition ACCESS EXCLUSIVE, which the statement does not name", async () => {
+    const took: Record<string, string | undefined> = {};
+    await withClient(url, async (client) => {
+      await client.query(NAMES);
+      const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+      for (const sql of DEFAULT_PARTITION_LOCKED) {
+        await client.query("BEGIN");
+        try {
+          await client.query(sql);
+          took[sql] = (await locksOf(client, pid)).get("q_default")?.mode;
+        } finally {
+          await client.query("ROLLBACK");
+        }
+      }
+    });
+    expect(took).toEqual(Object.fromEntries(DEFAULT_PARTITION_LOCKED.map((sql) => [sql, "ACCESS EXCLUSIVE"])));
   });
 
   it("names the lock of a statement that runs outside a transaction block: the one it waits for behind SHARE UPDATE EXCLUSIVE", async () => {

@@ -1,6 +1,6 @@
 import { formatDuration } from "../../text/duration";
-import { nodeAs, tableOfNames } from "../ast";
-import { LOCKING_STATEMENTS, type LockMode, blocksTraffic, tableLocks } from "../locks";
+import { type TableRef, alterTableCommands, nodeAs, tableOf, tableOfKey, tableOfNames } from "../ast";
+import { LOCKING_STATEMENTS, type LockMode, type TableLock, blockedBy, blocksTraffic, tableLocks } from "../locks";
 import type { Rule, RuleContext } from "./rule";
 
 /** Longest lock_timeout that still counts as set: beyond it, a queue behind a waiting lock is an outage anyway. */
@@ -36,7 +36,7 @@ function check(_node: unknown, context: RuleContext): void {
   const domain = tableOfNames(nodeAs(node, "AlterDomainStmt")?.typeName);
   if (domain && context.isNewType(domain)) return;
   // The first lock that blocks traffic on a table other sessions use: a foreign key from a new table still locks the table it references.
-  const lock = tableLocks(node).find((l) => blocksTraffic(l.mode) && !(l.table && context.isNewTable(l.table)));
+  const lock = [...tableLocks(node), ...defaultPartitionLocks(node, context)].find((l) => blocksTraffic(l.mode) && !(l.table && context.isNewTable(l.table)));
   if (!lock) return;
   const on = lock.table ? ` on ${lock.table.display}` : "";
   const setting = timeout === 0 ? "no lock_timeout" : `lock_timeout ${formatDuration(timeout)}`;
@@ -55,4 +55,29 @@ function queueing(mode: LockMode): string {
   return mode === "ACCESS EXCLUSIVE"
     ? "while it waits for the queries running on the table, every new query on the table queues behind it"
     : "while it waits for the transactions that hold a conflicting lock, every new query it blocks queues behind it";
+}
+
+/**
+ * The lock a new partition or a detach takes on the parent's DEFAULT partition, as the history
+ * knows it (the statement does not name it): ATTACH PARTITION, CREATE TABLE ... PARTITION OF and
+ * DETACH PARTITION lock it ACCESS EXCLUSIVE, the first two while they scan it for rows that belong
+ * in the new partition (checked on PostgreSQL 15 with pg_locks).
+ */
+function defaultPartitionLocks(node: Parameters<typeof tableLocks>[0], context: RuleContext): TableLock[] {
+  const parents: (TableRef | undefined)[] = [];
+  const alter = nodeAs(node, "AlterTableStmt");
+  if (alter?.objtype === "OBJECT_TABLE") {
+    for (const cmd of alterTableCommands(alter)) {
+      const detach = cmd.subtype === "AT_DetachPartition" && !nodeAs(cmd.def, "PartitionCmd")?.concurrent;
+      if (cmd.subtype === "AT_AttachPartition" || detach) parents.push(tableOf(alter.relation));
+    }
+  }
+  const create = nodeAs(node, "CreateStmt");
+  if (create?.partbound && !create.partbound.is_default) parents.push(tableOf(nodeAs(create.inhRelations?.[0], "RangeVar")));
+  const locks: TableLock[] = [];
+  for (const parent of parents) {
+    const key = parent && context.history.defaultPartitionOf(parent.key);
+    if (key !== undefined) locks.push({ mode: "ACCESS EXCLUSIVE", table: tableOfKey(key), blocks: blockedBy("ACCESS EXCLUSIVE") });
+  }
+  return locks;
 }

@@ -89,6 +89,20 @@ describe("missing-lock-timeout", () => {
     expect(await findingsOf("missing-lock-timeout", attachNew, { lockTimeoutMs: 0 })).toEqual([]);
   });
 
+  it("reports the DEFAULT partition that ATTACH, PARTITION OF and DETACH lock, known from an earlier migration, unless it is new", async () => {
+    const partitioned = "CREATE TABLE events (id bigint, at date) PARTITION BY RANGE (at);\nCREATE TABLE events_other PARTITION OF events DEFAULT;";
+    const attachNew = "CREATE TABLE events_2026 (LIKE events);\nALTER TABLE events ATTACH PARTITION events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');";
+    expect(describeFindings(await findingsOf("missing-lock-timeout", [partitioned, attachNew], { lockTimeoutMs: 0 }))).toMatchInlineSnapshot(`
+      [
+        "2:1 medium This statement takes an ACCESS EXCLUSIVE lock on events_other (blocking reads and writes) with no lock_timeout: while it waits for the queries running on the table, every new query on the table queues behind it.",
+      ]
+    `);
+    const detach = "ALTER TABLE events DETACH PARTITION events_2025;";
+    expect(describeFindings(await findingsOf("missing-lock-timeout", [partitioned, detach], { lockTimeoutMs: 0 }))).toEqual([expect.stringContaining("an ACCESS EXCLUSIVE lock on events (blocking")]);
+    // The same migration's DEFAULT partition is empty and nobody else uses it; a DETACH ... CONCURRENTLY is refused there (rejected-by-postgres).
+    expect(await findingsOf("missing-lock-timeout", `${partitioned}\n${attachNew}`, { lockTimeoutMs: 0 })).toEqual([]);
+  });
+
   it("reads the lock of each storage parameter: ALTER COLUMN SET (n_distinct) lets traffic through, user_catalog_table and a view's security_barrier do not", async () => {
     for (const sql of ["ALTER TABLE orders ALTER COLUMN total SET (n_distinct = 100);", "ALTER TABLE orders SET (fillfactor = 70, toast.autovacuum_enabled = false);", "ALTER INDEX orders_total SET (fillfactor = 70);"]) {
       expect({ sql, findings: await findingsOf("missing-lock-timeout", sql, { lockTimeoutMs: 0 }) }).toEqual({ sql, findings: [] });
