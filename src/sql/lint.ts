@@ -474,6 +474,10 @@ class StatementContext implements AlterCommandContext {
     return this.run.linter.extensions;
   }
 
+  get searchPathChanged(): boolean {
+    return this.run.searchPathEpoch > 0;
+  }
+
   isNewTable(table: TableRef | undefined): boolean {
     if (table === undefined) return false;
     if (table.temporary) return true;

@@ -15,6 +15,7 @@ import {
   tableOfNames,
   walk,
 } from "./ast";
+import { type ViewColumns, viewColumns } from "./view-columns";
 
 /**
  * What the migrations linted so far say about the schema: column types, which columns have
@@ -47,6 +48,8 @@ export type SchemaEvent =
       partitionOf?: string;
       /** CREATE TABLE ... PARTITION OF ... DEFAULT: the parent's DEFAULT partition. */
       defaultPartition?: boolean;
+      /** CREATE [OR REPLACE] VIEW (not a temporary one): the view's output columns, as far as its definition names them. */
+      viewColumns?: ViewColumns;
     }
   | { event: "drop-table"; table: string }
   | { event: "rename-table"; table: string; to: string }
@@ -91,7 +94,16 @@ export type SchemaEvent =
   | { event: "drop-type"; type: string }
   | { event: "rename-type"; type: string; to: string }
   | { event: "add-domain-constraint"; type: string; name: string }
-  | { event: "drop-domain-constraint"; type: string; name: string };
+  | { event: "drop-domain-constraint"; type: string; name: string }
+  | {
+      /**
+       * A statement that may drop, move or redefine views without naming them (DROP ... CASCADE,
+       * DROP OWNED, a DO block): what is known of their columns no longer holds.
+       */
+      event: "forget-views";
+      /** The one view concerned (ALTER VIEW ... SET SCHEMA); every view when absent. */
+      view?: string;
+    };
 
 /** A CHECK constraint as a statement adds it. */
 export interface CheckEvent {
@@ -163,6 +175,8 @@ export class SchemaHistory {
   private readonly functions = new Set<string>();
   /** Domains known to exist, with their constraints and base type. */
   private readonly domains = new Map<string, { constraints: Set<string>; base?: string }>();
+  /** The output columns of views a migration created, by view: never changed in place (the events that set them are kept for the cache). */
+  private readonly views = new Map<string, ViewColumns>();
 
   /** What is known about `column` of `table`, or undefined when nothing is. */
   column(table: string, column: string): ColumnFacts | undefined {
@@ -192,6 +206,16 @@ export class SchemaHistory {
   /** True when a migration created a function named `key` (`schema.name`, whatever its arguments). */
   isMigrationFunction(key: string): boolean {
     return this.functions.has(key);
+  }
+
+  /**
+   * The output columns of the view `view` as its last CREATE [OR REPLACE] VIEW in the migrations
+   * named them (and ALTER VIEW ... RENAME COLUMN renamed them), or undefined when nothing is known
+   * of them: a view the migrations did not create, or one a statement may have dropped unseen.
+   */
+  viewColumns(view: string): ViewColumns | undefined {
+    const columns = this.views.get(view);
+    return columns && (columns.names.length > 0 || !columns.more) ? columns : undefined;
   }
 
   /** True when `table` is known to be partitioned: created with PARTITION BY, or named as the parent of a partition. */
@@ -246,6 +270,10 @@ export class SchemaHistory {
   applyOne(e: SchemaEvent): void {
     switch (e.event) {
       case "create-table": {
+        // Whether it replaced a view or made a new one, a view that PostgreSQL accepted has the
+        // new definition's columns: a replacement that does not keep the old ones is refused.
+        if (e.viewColumns) this.views.set(e.table, e.viewColumns);
+        else this.views.delete(e.table);
         if (!this.creates(e)) {
           // Already there, or maybe: what the statement says about columns and checks may not be
           // what the table has, so nothing is learnt beyond the table existing.
@@ -266,6 +294,7 @@ export class SchemaHistory {
         if (t?.defaultPartition !== undefined) this.applyOne({ event: "drop-table", table: t.defaultPartition });
         this.tables.delete(e.table);
         this.goneTables.add(e.table);
+        this.views.delete(e.table);
         for (const index of this.indexesOf.get(e.table) ?? []) {
           this.indexes.delete(index);
           this.goneIndexes.add(index);
@@ -279,6 +308,10 @@ export class SchemaHistory {
         this.goneTables.add(e.table);
         this.tables.set(e.to, t);
         this.goneTables.delete(e.to);
+        const view = this.views.get(e.table);
+        this.views.delete(e.table);
+        if (view) this.views.set(e.to, view);
+        else this.views.delete(e.to);
         for (const index of [...(this.indexesOf.get(e.table) ?? [])]) this.setIndex(index, e.to, this.partitionedIndexes.has(index));
         const parent = t.defaultOf !== undefined ? this.tables.get(t.defaultOf) : undefined;
         if (parent) parent.defaultPartition = e.to;
@@ -297,6 +330,9 @@ export class SchemaHistory {
         const c = columns?.get(e.column);
         columns?.delete(e.column);
         if (c) columns?.set(e.to, c);
+        // ALTER VIEW ... RENAME COLUMN: the next CREATE OR REPLACE VIEW must keep the new name.
+        const view = this.views.get(e.table);
+        if (view?.names.includes(e.column)) this.views.set(e.table, { ...view, names: view.names.map((n) => (n === e.column ? e.to : n)) });
         return;
       }
       case "set-type":
@@ -332,6 +368,8 @@ export class SchemaHistory {
         this.goneIndexes.add(e.index);
         return;
       case "rename-index": {
+        // ALTER INDEX ... RENAME renames any relation, a view too: what that view's name meant is gone.
+        this.views.delete(e.index);
         const table = this.indexes.get(e.index);
         const partitioned = this.partitionedIndexes.has(e.index);
         const columns = this.indexColumnsOf.get(e.index);
@@ -374,6 +412,10 @@ export class SchemaHistory {
         return;
       case "drop-domain-constraint":
         this.domains.get(e.type)?.constraints.delete(e.name);
+        return;
+      case "forget-views":
+        if (e.view === undefined) this.views.clear();
+        else this.views.delete(e.view);
         return;
     }
   }
@@ -458,7 +500,10 @@ export function schemaEvents(node: Node, kind: string | undefined = kindOf(node)
     case "ViewStmt": {
       const view = nodeAs(node, "ViewStmt");
       const table = tableOf(view?.view);
-      return table ? [createTable(table.key, undefined, [], view?.replace === true)] : [];
+      if (!view || !table) return [];
+      const event = createTable(table.key, undefined, [], view.replace === true);
+      // A temporary view is another relation (in pg_temp) than the view of that name it may hide.
+      return [table.temporary ? event : { ...event, viewColumns: viewColumns(view) }];
     }
     case "CreateSeqStmt": {
       const sequence = nodeAs(node, "CreateSeqStmt");
@@ -490,12 +535,29 @@ export function schemaEvents(node: Node, kind: string | undefined = kindOf(node)
       const name = fn && !fn.is_procedure ? tableOfNames(fn.funcname) : undefined;
       return name ? [{ event: "create-function", function: name.key }] : [];
     }
-    case "DropStmt":
-      return dropEvents(nodeAs(node, "DropStmt"));
-    case "RenameStmt":
-      return renameEvents(nodeAs(node, "RenameStmt"));
+    case "DropStmt": {
+      const drop = nodeAs(node, "DropStmt");
+      const events = dropEvents(drop);
+      // CASCADE drops the views that depend on what it drops, unnamed.
+      return drop?.behavior === "DROP_CASCADE" ? [...events, FORGET_VIEWS] : events;
+    }
+    case "RenameStmt": {
+      const rename = nodeAs(node, "RenameStmt");
+      // ALTER SCHEMA ... RENAME moves every view in it.
+      return rename?.renameType === "OBJECT_SCHEMA" ? [FORGET_VIEWS] : renameEvents(rename);
+    }
     case "AlterTableStmt":
       return alterEvents(nodeAs(node, "AlterTableStmt"));
+    case "AlterObjectSchemaStmt": {
+      // ALTER VIEW (or TABLE) ... SET SCHEMA: the view is no longer where its name said.
+      const moved = tableOf(nodeAs(node, "AlterObjectSchemaStmt")?.relation);
+      return moved ? [{ event: "forget-views", view: moved.key }] : [];
+    }
+    // DROP OWNED drops the role's views; a DO block or a procedure may run any DDL.
+    case "DropOwnedStmt":
+    case "DoStmt":
+    case "CallStmt":
+      return [FORGET_VIEWS];
     default:
       return [];
   }
@@ -524,6 +586,9 @@ function createEvents(create: CreateStmt | undefined): SchemaEvent[] {
   const event = createTable(table.key, hidesColumns ? undefined : columns, checks, ifNotExists);
   return [{ ...event, ...partitionFacts(create) }, ...sequences];
 }
+
+/** Forgets the columns of every view the history knows. */
+const FORGET_VIEWS: SchemaEvent = { event: "forget-views" };
 
 /** PostgreSQL's longest identifier, in bytes (NAMEDATALEN - 1). */
 const MAX_IDENTIFIER_BYTES = 63;
@@ -587,10 +652,13 @@ function renameEvents(rename: RenameStmt | undefined): SchemaEvent[] {
 }
 
 function alterEvents(alter: AlterTableStmt | undefined): SchemaEvent[] {
-  if (!alter || alter.objtype !== "OBJECT_TABLE") return [];
+  if (!alter) return [];
+  // DROP COLUMN ... CASCADE, DROP CONSTRAINT ... CASCADE (of a key a GROUP BY view relies on), ALTER TYPE ... DROP ATTRIBUTE ... CASCADE.
+  const cascades = alterTableCommands(alter).some((cmd) => cmd.behavior === "DROP_CASCADE");
+  if (alter.objtype !== "OBJECT_TABLE") return cascades ? [FORGET_VIEWS] : [];
   const table = tableOf(alter.relation);
-  if (!table) return [];
-  const events: SchemaEvent[] = [];
+  if (!table) return cascades ? [FORGET_VIEWS] : [];
+  const events: SchemaEvent[] = cascades ? [FORGET_VIEWS] : [];
   for (const cmd of alterTableCommands(alter)) {
     const column = cmd.name ?? "";
     switch (cmd.subtype) {
@@ -650,7 +718,7 @@ function columnEvent(column: ColumnDef): ColumnEvent {
   return { column: column.colname ?? "", type, hasDefault, notNull };
 }
 
-function createTable(table: string, columns: ColumnEvent[] | undefined, checks: CheckEvent[], ifNotExists: boolean): SchemaEvent {
+function createTable(table: string, columns: ColumnEvent[] | undefined, checks: CheckEvent[], ifNotExists: boolean): Extract<SchemaEvent, { event: "create-table" }> {
   return { event: "create-table", table, columns, ...(checks.length > 0 ? { checks } : {}), ...(ifNotExists ? { ifNotExists } : {}) };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { freshDatabase, withClient } from "../helpers/database";
+import { freshDatabase, migratorUrl, withClient } from "../helpers/database";
 
 /**
  * What the classifier's newer rules claim about PostgreSQL, checked on a real server: each
@@ -61,6 +61,46 @@ describe("PostgreSQL behaviour the rules rely on", () => {
       expect((await client.query("SELECT count(*)::int AS n FROM t")).rows).toEqual([{ n: 0 }]);
       await client.query("RESET ROLE");
       await client.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+    });
+  });
+
+  it("refuses a CREATE OR REPLACE VIEW that drops, renames or retypes a column, and follows renames of the view (rejected-by-postgres)", async () => {
+    const url = await migratorUrl(await freshDatabase("views"), "views-pw");
+    await withClient(url, async (client) => {
+      const refusal = async (sql: string) => client.query(sql).then(() => "accepted", (error: Error) => error.message);
+      await client.query("CREATE TABLE t (a int, b text, c date); CREATE VIEW v AS SELECT a, b FROM t");
+      expect({
+        drop: await refusal("CREATE OR REPLACE VIEW v AS SELECT a FROM t"),
+        // Fewer columns is checked first, whatever else changed.
+        dropAndRename: await refusal("CREATE OR REPLACE VIEW v AS SELECT c FROM t"),
+        rename: await refusal("CREATE OR REPLACE VIEW v AS SELECT a, b AS bee FROM t"),
+        insertBefore: await refusal("CREATE OR REPLACE VIEW v AS SELECT a, c, b FROM t"),
+        retype: await refusal("CREATE OR REPLACE VIEW v AS SELECT a::bigint AS a, b FROM t"),
+        collation: await refusal('CREATE OR REPLACE VIEW v AS SELECT a, b COLLATE "C" AS b FROM t'),
+        addAtEnd: await refusal("CREATE OR REPLACE VIEW v AS SELECT a, b, c FROM t"),
+        replaceMaterialized: await refusal("CREATE OR REPLACE MATERIALIZED VIEW v AS SELECT a FROM t"),
+      }).toMatchInlineSnapshot(`
+        {
+          "addAtEnd": "accepted",
+          "collation": "cannot change collation of view column "b" from "default" to "C"",
+          "drop": "cannot drop columns from view",
+          "dropAndRename": "cannot drop columns from view",
+          "insertBefore": "cannot change name of view column "b" to "c"",
+          "rename": "cannot change name of view column "b" to "bee"",
+          "replaceMaterialized": "syntax error at or near "MATERIALIZED"",
+          "retype": "cannot change data type of view column "a" from integer to bigint",
+        }
+      `);
+      // Renames carry what a replacement must keep; a drop forgets it.
+      await client.query("ALTER VIEW v RENAME COLUMN b TO bee; ALTER TABLE v RENAME TO w");
+      expect(await refusal("CREATE OR REPLACE VIEW w AS SELECT a, b, c FROM t")).toBe('cannot change name of view column "bee" to "b"');
+      expect(await refusal("CREATE OR REPLACE VIEW v AS SELECT c FROM t")).toBe("accepted");
+      await client.query("DROP VIEW v");
+      expect(await refusal("CREATE OR REPLACE VIEW v AS SELECT b FROM t")).toBe("accepted");
+      // A replacement keeps the grants; a DROP VIEW is refused while another view depends on it.
+      await client.query("CREATE VIEW on_w AS SELECT a FROM w; GRANT SELECT ON w TO PUBLIC; CREATE OR REPLACE VIEW w AS SELECT a, b AS bee, c, now() AS at FROM t");
+      expect((await client.query("SELECT relacl::text FROM pg_class WHERE relname = 'w'")).rows[0].relacl).toContain("=r/");
+      expect(await refusal("DROP VIEW w")).toBe("cannot drop view w because other objects depend on it");
     });
   });
 

@@ -159,4 +159,39 @@ describe("the schema history", () => {
     expect(sequences(`CREATE TABLE ${"t".repeat(40)} (${"c".repeat(20)} serial);`)).toEqual([]);
     expect(creates("CREATE SEQUENCE s;\nDROP SEQUENCE s;\nCREATE TABLE IF NOT EXISTS s (id int);")).toEqual([true, true]);
   });
+
+  it("knows a view's columns from its CREATE VIEW, through JSON (as events cross threads), renames and replacements", () => {
+    const history = new SchemaHistory();
+    const columns = (sql: string, view = "public.v") => {
+      history.apply(JSON.parse(JSON.stringify(eventsOf(sql))) as SchemaEvent[]);
+      return history.viewColumns(view);
+    };
+    expect(columns("CREATE VIEW v AS SELECT a, current_user, b FROM t;")).toEqual({ names: ["a", null, "b"] });
+    expect(columns("ALTER VIEW v RENAME COLUMN b TO c;")).toEqual({ names: ["a", null, "c"] });
+    expect(columns("CREATE OR REPLACE VIEW v AS SELECT a, current_user, c, d, * FROM t;")).toEqual({ names: ["a", null, "c", "d"], more: true });
+    expect(columns("ALTER TABLE v RENAME TO w;", "public.w")).toEqual({ names: ["a", null, "c", "d"], more: true });
+    expect(history.viewColumns("public.v")).toBeUndefined();
+    expect(columns("CREATE OR REPLACE VIEW w AS SELECT * FROM t;", "public.w")).toBeUndefined();
+    expect(columns("CREATE VIEW x AS SELECT 1 AS one;\nCREATE TEMP VIEW x AS SELECT 2 AS two;", "public.x")).toBeUndefined();
+  });
+
+  it("forgets the columns of views a statement may drop, move or redefine without naming them", () => {
+    const after = (sql: string) => {
+      const history = new SchemaHistory();
+      history.apply(eventsOf(`CREATE VIEW v AS SELECT a FROM t;\nCREATE VIEW app.w AS SELECT b FROM t;\n${sql}`));
+      return [history.viewColumns("public.v") !== undefined, history.viewColumns("app.w") !== undefined];
+    };
+    expect(after("DROP TABLE t;")).toEqual([true, true]);
+    expect(after("DROP TABLE t CASCADE;")).toEqual([false, false]);
+    expect(after("DROP FUNCTION f CASCADE;")).toEqual([false, false]);
+    expect(after("ALTER TABLE t DROP COLUMN a CASCADE;")).toEqual([false, false]);
+    expect(after("ALTER TYPE pair DROP ATTRIBUTE x CASCADE;")).toEqual([false, false]);
+    expect(after("DROP OWNED BY someone;")).toEqual([false, false]);
+    expect(after("DO $$ BEGIN END $$;")).toEqual([false, false]);
+    expect(after("CALL tidy();")).toEqual([false, false]);
+    expect(after("ALTER SCHEMA app RENAME TO old;")).toEqual([false, false]);
+    expect(after("ALTER VIEW v SET SCHEMA app;")).toEqual([false, true]);
+    expect(after("ALTER INDEX app.w RENAME TO w2;")).toEqual([true, false]);
+    expect(after("DROP VIEW app.w;")).toEqual([true, false]);
+  });
 });

@@ -115,6 +115,12 @@ export interface RuleContext {
   isNewType(type: { key: string; schema?: string }): boolean;
   /** What earlier statements and migrations said about the schema. */
   readonly history: SchemaHistory;
+  /**
+   * True when an earlier statement of this migration changed the search_path (SET, set_config,
+   * RESET ALL): an unqualified name may then be another schema's object than the history's
+   * (which takes unqualified names to be in `public`).
+   */
+  readonly searchPathChanged: boolean;
   /** The lock_timeout in force for this statement, in ms (0: none): the runner's, or the migration's own SET. */
   readonly lockTimeoutMs: number;
   /** The statement_timeout in force for this statement, in ms (0: none): the runner's, or the migration's own SET. */
