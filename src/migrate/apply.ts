@@ -142,7 +142,7 @@ async function applyWithoutTransaction(client: Client, m: Migration, timeouts: T
         await client
           .query(`UPDATE ${HISTORY_TABLE} SET error = $2, execution_ms = $3 WHERE version = $1`, [m.version, summary, Math.round(performance.now() - started)])
           .catch(() => undefined);
-        const done = i === 0 ? "No statement before it had run" : `Statements 1 to ${i} had run and stay applied`;
+        const done = i === 0 ? "No statement before it had run" : i === 1 ? "Statement 1 had run and stays applied" : `Statements 1 to ${i} had run and stay applied`;
         throw migrationFailed(m, m.up, error, { line: statement.line, column: statement.column }, `${done}; the migration is recorded as failed. Fix the database by hand, then run \`dbpipe repair\`.`);
       }
     }

@@ -1,4 +1,5 @@
 import { DbpipeError } from "../errors";
+import type { Migration } from "../migration";
 import type { AppliedMigration, EngineOptions, PlanResult } from "../migrate/run";
 import { loadFiles } from "../migrate/files";
 import { planOn } from "../migrate/verbs/plan";
@@ -16,7 +17,7 @@ import { type Assessment, assess } from "./assess";
 /** How a rehearsal went. */
 export type Rehearsal =
   | { passed: true; ran: AppliedMigration[]; skipped: { version: string; reason: string }[] }
-  | { passed: false; error: DbpipeError };
+  | { passed: false; ran: AppliedMigration[]; skipped: { version: string; reason: string }[]; error: DbpipeError };
 
 /** The plan, its assessment and its report. */
 export interface PlannedRisk extends PlanResult {
@@ -41,11 +42,25 @@ export async function planWithRisk(options: EngineOptions, run: { rehearse?: boo
     return { ...result, assessment, report: buildPlanReport(result.plan, assessment.linted, assessment.verdict) };
   });
   if (!run.rehearse || planned.plan.problems.length > 0 || planned.plan.pending.length === 0) return planned;
+  // What ran before a failure is told as it ran: a failed rehearsal says how far it got.
+  const ran: AppliedMigration[] = [];
+  const skipped: { version: string; reason: string }[] = [];
+  const events = {
+    ...options.events,
+    migrationApplied: (m: Migration, executionMs: number) => {
+      ran.push({ version: m.version, name: m.name, file: m.file, executionMs });
+      options.events?.migrationApplied?.(m, executionMs);
+    },
+    migrationSkipped: (m: Migration, reason: string) => {
+      skipped.push({ version: m.version, reason });
+      options.events?.migrationSkipped?.(m, reason);
+    },
+  };
   try {
-    const result = await upMigrations(options, { rehearse: true });
-    return { ...planned, rehearsal: { passed: true, ran: result.applied, skipped: result.skipped } };
+    await upMigrations({ ...options, events }, { rehearse: true });
+    return { ...planned, rehearsal: { passed: true, ran, skipped } };
   } catch (error) {
     if (!(error instanceof DbpipeError)) throw error;
-    return { ...planned, rehearsal: { passed: false, error } };
+    return { ...planned, rehearsal: { passed: false, ran, skipped, error } };
   }
 }

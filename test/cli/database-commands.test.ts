@@ -342,6 +342,22 @@ describe("errors people can act on", () => {
     for (const run of [text, json, plan]) expect(run.stdout + run.stderr).not.toContain("hunter2secret");
   });
 
+  it("says with --json how far a failing rehearsal got, and puts a failing up's error on stderr too", async () => {
+    const project = sampleProject({ "migrations/0006_broken.sql": "SELECT 1;\nSELECT 1 / 0;\n" });
+    const url = await freshDatabase();
+    const plan = await runCli(["plan", "--rehearse", "--json", "--database-url", url], { cwd: project });
+    expect(plan.code).toBe(3);
+    const { rehearsal } = JSON.parse(plan.stdout);
+    expect(rehearsal.passed).toBe(false);
+    expect(rehearsal.ran.map((r: { version: string }) => r.version)).toEqual(["0001", "0002", "0003", "0005"]);
+    expect(rehearsal.skipped).toEqual([{ version: "0004", reason: expect.stringContaining("cannot be rehearsed") }]);
+    expect(rehearsal.error).toMatchObject({ version: "0006", line: 2, sqlstate: "22012" });
+    const up = await runCli(["up", "--json", "--database-url", url], { cwd: project });
+    expect(up.code).toBe(3);
+    expect(JSON.parse(up.stdout).error).toMatchObject({ version: "0006", line: 2 });
+    expect(up.stderr).toMatch(/^error: .*0006_broken\.sql:2:/m);
+  });
+
   it("reports a refused connection as a database failure naming the (redacted) URL, not as a bug", async () => {
     const project = sampleProject();
     for (const args of [["status"], ["lint"], ["up"]]) {

@@ -7,6 +7,7 @@ import { waitingForLockMessage } from "../../migrate/lock";
 import type { DeployedMigration } from "../../pipeline/deploy";
 import type { RegisterCommand } from "../command-io";
 import { errorJson } from "../render";
+import { interruptible, leftByInterruptedRun } from "../interrupt";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withMigrationsAndDatabase } from "../project";
 
 interface DownFlags extends ProjectFlags {
@@ -42,21 +43,35 @@ export const register: RegisterCommand = (program, io) => {
       const label = "all" in target ? "--all" : `--to ${target.to}`;
       return withMigrationsAndDatabase(project, flags, async (database, files) => {
         if (!flags.json) output.line(`dbpipe down ${label} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
+        let running: { version: string; name: string; noTransaction: boolean } | undefined;
+        let backingUp = false;
+        // Ctrl-C or a cancelled CI job: say what the run leaves before the process ends.
+        const left = () => leftByInterruptedRun({ running, done: reverted.length, verb: "reverted", backingUp });
         try {
           const { deploy } = await import("../../pipeline/deploy.js");
-          const result = await deploy({
+          const result = await interruptible(output, left, async () => deploy({
             ...(await deployOptions(project, database, files, io.output)),
             action: { verb: "down", target },
             events: {
               waitingForLock: () => output.error(waitingForLockMessage(project.settings.migrations.lockWaitMs)),
-              backupStarted: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
-              backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatElapsed(ms))}`),
+              backupStarted: (reason) => {
+                backingUp = true;
+                if (!flags.json) output.line(`  backing up first: ${reason}`);
+              },
+              backupTaken: (backup, ms) => {
+                backingUp = false;
+                if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatElapsed(ms))}`);
+              },
+              migrationStarted: (m) => {
+                running = { version: m.version, name: m.name, noTransaction: m.noTransaction };
+              },
               migrationApplied: (m, ms) => {
+                running = undefined;
                 reverted.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
                 if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatElapsed(ms))}`);
               },
             },
-          });
+          }));
           if (flags.json) {
             output.json({ stack: project.settings.stack, database: database.shown, reverted, version: result.head?.version ?? null, backupRef: result.backup?.ref ?? null });
             return EXIT.ok;
@@ -70,6 +85,8 @@ export const register: RegisterCommand = (program, io) => {
           return EXIT.ok;
         } catch (error) {
           if (flags.json && error instanceof DbpipeError) {
+            // The object on stdout carries the error; stderr gets it too, as for every other refusal.
+            output.error(`${output.errorStyle.red("error:")} ${error.message}`);
             output.json({ stack: project.settings.stack, database: database.shown, reverted, error: errorJson(error) });
             return exitCodeOf(error);
           }

@@ -31,7 +31,7 @@ export const register: RegisterCommand = (program, io) => {
         const { plan, report } = planned;
         const { verdict } = planned.assessment;
         let code: ExitCode = plan.problems.length > 0 ? EXIT.invalidInput : verdict.allowed ? EXIT.ok : EXIT.refused;
-        const rehearsal = planned.rehearsal && (planned.rehearsal.passed ? planned.rehearsal : { passed: false, ran: [], skipped: [], error: errorJson(planned.rehearsal.error) });
+        const rehearsal = planned.rehearsal && (planned.rehearsal.passed ? planned.rehearsal : { passed: false, ran: planned.rehearsal.ran, skipped: planned.rehearsal.skipped, error: errorJson(planned.rehearsal.error) });
         if (planned.rehearsal && !planned.rehearsal.passed && code === EXIT.ok) code = exitCodeOf(planned.rehearsal.error);
 
         if (flags.json) {

@@ -8,6 +8,7 @@ import type { DeployedMigration } from "../../pipeline/deploy";
 import type { CommandIO, RegisterCommand } from "../command-io";
 import type { CheckAhead } from "../../sql/check-ahead";
 import { errorJson, formatBytes } from "../render";
+import { interruptible, leftByInterruptedRun } from "../interrupt";
 import { type Project, type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withMigrationsAndDatabase } from "../project";
 
 interface UpFlags extends ProjectFlags {
@@ -46,21 +47,30 @@ async function upOn(project: Project, flags: UpFlags, io: CommandIO, checks: Che
   return withMigrationsAndDatabase(project, flags, async (database, files) => {
     if (!flags.json) output.line(`dbpipe up${flags.rehearse ? " --rehearse" : ""} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
     // The migration running now: shown on a terminal while it runs, marked ✗ if it fails.
-    let running: { version: string; name: string } | undefined;
+    let running: { version: string; name: string; noTransaction: boolean } | undefined;
+    let backingUp = false;
+    // Ctrl-C or a cancelled CI job: say what the run leaves before the process ends.
+    const left = () => leftByInterruptedRun({ running, done: applied.length, verb: "applied", rehearsal: flags.rehearse, backingUp });
     try {
       const { deploy } = await import("../../pipeline/deploy.js");
-      const result = await deploy({
+      const result = await interruptible(output, left, async () => deploy({
         ...(await deployOptions(project, database, files, io.output)),
         checkAhead: checks,
         action: { verb: "up", rehearse: flags.rehearse },
         events: {
           waitingForLock: () => output.error(waitingForLockMessage(project.settings.migrations.lockWaitMs)),
-          backupStarted: (reason) => !flags.json && output.line(`  backing up first: ${reason}`),
-          backupTaken: (backup, ms) => !flags.json && output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.manifest.bytes)}, ${formatElapsed(ms)}`)}`),
+          backupStarted: (reason) => {
+            backingUp = true;
+            if (!flags.json) output.line(`  backing up first: ${reason}`);
+          },
+          backupTaken: (backup, ms) => {
+            backingUp = false;
+            if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.manifest.bytes)}, ${formatElapsed(ms)}`)}`);
+          },
           migrationStarted: (m) => {
             // Every pending file is checked by now: the second thread has nothing left to do.
             checks?.close();
-            running = m;
+            running = { version: m.version, name: m.name, noTransaction: m.noTransaction };
             if (!flags.json) output.progress(`  ${s.cyan("→")} ${m.version} ${m.name}…`);
           },
           migrationApplied: (m, ms, risk) => {
@@ -73,7 +83,7 @@ async function upOn(project: Project, flags: UpFlags, io: CommandIO, checks: Che
             if (!flags.json) output.line(`  ${s.yellow("-")} ${m.version} ${m.name} ${s.dim(`not rehearsed: ${reason}`)}`);
           },
         },
-      });
+      }));
       if (flags.json) {
         output.json({
           stack: project.settings.stack,
@@ -100,6 +110,8 @@ async function upOn(project: Project, flags: UpFlags, io: CommandIO, checks: Che
       if (!flags.json && running) output.line(`  ${s.red("✗")} ${running.version} ${running.name}`);
       const failure = error instanceof DbpipeError ? error : databaseFailure(error, database.shown);
       if (flags.json && failure) {
+        // The object on stdout carries the error; stderr gets it too, as for every other refusal.
+        output.error(`${output.errorStyle.red("error:")} ${failure.message}`);
         output.json({
           stack: project.settings.stack,
           tier: project.settings.tier,

@@ -206,7 +206,7 @@ describe("no-transaction migrations", () => {
     const error = (await failure(upMigrations(engineFor(dir, url)))) as MigrationFailedError;
     expect(error.position).toEqual({ line: 3, column: 1 });
     expect(error.message).toContain("0002_idx.sql:3:1: migration 0002 (idx) failed: could not create unique index");
-    expect(error.message).toContain("Statements 1 to 1 had run and stay applied; the migration is recorded as failed");
+    expect(error.message).toContain("Statement 1 had run and stays applied; the migration is recorded as failed");
     const rows = await historyRows(url);
     expect(rows.map((r) => [r.version, r.success])).toEqual([
       ["0001", true],
