@@ -3,11 +3,11 @@ import { DbpipeError, InputError } from "../../errors";
 import { EXIT, exitCodeOf } from "../exit-codes";
 import type { DownTarget } from "../../migrate/verbs/down";
 import { formatElapsed } from "../../text/duration";
-import { waitingForLockMessage } from "../../migrate/lock";
 import type { DeployedMigration } from "../../pipeline/deploy";
 import type { RegisterCommand } from "../command-io";
 import { errorJson } from "../render";
 import { interruptible, leftByInterruptedRun } from "../interrupt";
+import { type RunState, sharedDeployEvents } from "../deploy-events";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withMigrationsAndDatabase } from "../project";
 
 interface DownFlags extends ProjectFlags {
@@ -43,30 +43,18 @@ export const register: RegisterCommand = (program, io) => {
       const label = "all" in target ? "--all" : `--to ${target.to}`;
       return withMigrationsAndDatabase(project, flags, async (database, files) => {
         if (!flags.json) output.line(`dbpipe down ${label} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
-        let running: { version: string; name: string; noTransaction: boolean } | undefined;
-        let backingUp = false;
+        const state: RunState = { backingUp: false };
         // Ctrl-C or a cancelled CI job: say what the run leaves before the process ends.
-        const left = () => leftByInterruptedRun({ running, done: reverted.length, verb: "reverted", backingUp });
+        const left = () => leftByInterruptedRun({ running: state.running, done: reverted.length, verb: "reverted", backingUp: state.backingUp });
         try {
           const { deploy } = await import("../../pipeline/deploy.js");
           const result = await interruptible(output, left, async () => deploy({
             ...(await deployOptions(project, database, files, io.output)),
             action: { verb: "down", target },
             events: {
-              waitingForLock: () => output.error(waitingForLockMessage(project.settings.migrations.lockWaitMs)),
-              backupStarted: (reason) => {
-                backingUp = true;
-                if (!flags.json) output.line(`  backing up first: ${reason}`);
-              },
-              backupTaken: (backup, ms) => {
-                backingUp = false;
-                if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(formatElapsed(ms))}`);
-              },
-              migrationStarted: (m) => {
-                running = { version: m.version, name: m.name, noTransaction: m.noTransaction };
-              },
+              ...sharedDeployEvents(output, project.settings.migrations.lockWaitMs, flags.json, state),
               migrationApplied: (m, ms) => {
-                running = undefined;
+                state.running = undefined;
                 reverted.push({ version: m.version, name: m.name, file: m.file, executionMs: ms });
                 if (!flags.json) output.line(`  ${s.yellow("↶")} ${m.version} ${m.name} ${s.dim(formatElapsed(ms))}`);
               },

@@ -2,13 +2,13 @@ import { Command } from "commander";
 import { DbpipeError, databaseFailure } from "../../errors";
 import { EXIT, type ExitCode, exitCodeOf } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
-import { waitingForLockMessage } from "../../migrate/lock";
 import { MigrationFailedError } from "../../migrate/sql-error";
 import type { DeployedMigration } from "../../pipeline/deploy";
 import type { CommandIO, RegisterCommand } from "../command-io";
 import type { CheckAhead } from "../../sql/check-ahead";
-import { errorJson, formatBytes } from "../render";
+import { errorJson } from "../render";
 import { interruptible, leftByInterruptedRun } from "../interrupt";
+import { type RunState, sharedDeployEvents } from "../deploy-events";
 import { type Project, type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withMigrationsAndDatabase } from "../project";
 
 interface UpFlags extends ProjectFlags {
@@ -46,11 +46,11 @@ async function upOn(project: Project, flags: UpFlags, io: CommandIO, checks: Che
   const verb = flags.rehearse ? "rehearsed" : "applied";
   return withMigrationsAndDatabase(project, flags, async (database, files) => {
     if (!flags.json) output.line(`dbpipe up${flags.rehearse ? " --rehearse" : ""} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
-    // The migration running now: shown on a terminal while it runs, marked ✗ if it fails.
-    let running: { version: string; name: string; noTransaction: boolean } | undefined;
-    let backingUp = false;
+    // The migration running now (shown on a terminal while it runs, marked ✗ if it fails), and whether a backup is being taken.
+    const state: RunState = { backingUp: false };
+    const shared = sharedDeployEvents(output, project.settings.migrations.lockWaitMs, flags.json, state);
     // Ctrl-C or a cancelled CI job: say what the run leaves before the process ends.
-    const left = () => leftByInterruptedRun({ running, done: applied.length, verb: "applied", rehearsal: flags.rehearse, backingUp });
+    const left = () => leftByInterruptedRun({ running: state.running, done: applied.length, verb: "applied", rehearsal: flags.rehearse, backingUp: state.backingUp });
     try {
       const { deploy } = await import("../../pipeline/deploy.js");
       const result = await interruptible(output, left, async () => deploy({
@@ -58,23 +58,15 @@ async function upOn(project: Project, flags: UpFlags, io: CommandIO, checks: Che
         checkAhead: checks,
         action: { verb: "up", rehearse: flags.rehearse },
         events: {
-          waitingForLock: () => output.error(waitingForLockMessage(project.settings.migrations.lockWaitMs)),
-          backupStarted: (reason) => {
-            backingUp = true;
-            if (!flags.json) output.line(`  backing up first: ${reason}`);
-          },
-          backupTaken: (backup, ms) => {
-            backingUp = false;
-            if (!flags.json) output.line(`  ${s.green("✓")} backup ${backup.ref.replace(/^file:/, "")} ${s.dim(`${formatBytes(backup.manifest.bytes)}, ${formatElapsed(ms)}`)}`);
-          },
+          ...shared,
           migrationStarted: (m) => {
             // Every pending file is checked by now: the second thread has nothing left to do.
             checks?.close();
-            running = { version: m.version, name: m.name, noTransaction: m.noTransaction };
+            shared.migrationStarted?.(m);
             if (!flags.json) output.progress(`  ${s.cyan("→")} ${m.version} ${m.name}…`);
           },
           migrationApplied: (m, ms, risk) => {
-            running = undefined;
+            state.running = undefined;
             applied.push({ version: m.version, name: m.name, file: m.file, executionMs: ms, risk });
             const riskNote = risk && risk !== "low" ? ` ${(risk === "high" ? s.red : s.yellow)(`${risk} risk`)}` : "";
             if (!flags.json) output.line(`  ${s.green("✓")} ${m.version} ${m.name} ${s.dim(formatElapsed(ms))}${riskNote}`);
@@ -107,7 +99,7 @@ async function upOn(project: Project, flags: UpFlags, io: CommandIO, checks: Che
       }
       return EXIT.ok;
     } catch (error) {
-      if (!flags.json && running) output.line(`  ${s.red("✗")} ${running.version} ${running.name}`);
+      if (!flags.json && state.running) output.line(`  ${s.red("✗")} ${state.running.version} ${state.running.name}`);
       const failure = error instanceof DbpipeError ? error : databaseFailure(error, database.shown);
       if (flags.json && failure) {
         // The object on stdout carries the error; stderr gets it too, as for every other refusal.
