@@ -1,9 +1,9 @@
 import { Command, CommanderError } from "commander";
-import { DbpipeError, databaseFailure } from "../errors";
-import { EXIT, exitCodeOf } from "./exit-codes";
-import { redactText, redactUrl, rememberUrlSecrets } from "../redact";
+import { EXIT, reportedError } from "./exit-codes";
+import { redactText, rememberUrlSecrets } from "../redact";
 import { commandsFor } from "./commands";
-import type { CommandIO } from "./command-io";
+import type { CommandIO, RefusedCommandLineReport } from "./command-io";
+import { flagGiven } from "./command-line";
 import { type Output, processOutput } from "./output";
 import { givenDatabaseUrl } from "./project";
 
@@ -23,8 +23,11 @@ export async function main(argv: readonly string[], given: Output = processOutpu
       given.json(value);
     },
   });
+  // What each command prints on stdout for a command line commander refuses (see CommandIO).
+  const refusedReports = new Map<Command, RefusedCommandLineReport>();
   const io: CommandIO = {
     output,
+    reportRefusedCommandLine: (command, report) => void refusedReports.set(command, report),
     run:
       (action) =>
       async (...args) => {
@@ -71,7 +74,13 @@ export async function main(argv: readonly string[], given: Output = processOutpu
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end with code 0; a bad flag or argument is invalid input.
-      return error.exitCode === 0 ? EXIT.ok : EXIT.invalidInput;
+      if (error.exitCode === 0) return EXIT.ok;
+      // Commander said what is wrong on stderr; a command line that asks for JSON (or a
+      // command's own format) also gets its one document on stdout, as a refused action does.
+      const command = program.commands.find((c) => c.name() === argv[0]);
+      const refused = { argv, message: error.message.replace(/^error: /, ""), exitCode: EXIT.invalidInput };
+      await ((command && refusedReports.get(command)) ?? jsonErrorIfAsked)(refused, output);
+      return EXIT.invalidInput;
     }
     return report(error, output).code;
   } finally {
@@ -80,6 +89,11 @@ export async function main(argv: readonly string[], given: Output = processOutpu
   }
   return exitCode;
 }
+
+/** The default {@link RefusedCommandLineReport}: `{"error": {"message"}, "exitCode"}` when `--json` is anywhere on the command line. */
+const jsonErrorIfAsked: RefusedCommandLineReport = (refused, output) => {
+  if (flagGiven(refused.argv, "--json")) output.json({ error: { message: refused.message }, exitCode: refused.exitCode });
+};
 
 /** The database URL a command was given (its --database-url, else the environment's), if it takes one. */
 function databaseOf(command: Command): string | undefined {
@@ -90,20 +104,17 @@ function databaseOf(command: Command): string | undefined {
 /** Reports an error on stderr and returns its exit code and message (redacted). `database` is the URL the command used, if known. */
 function report(error: unknown, output: Output, database?: string): { code: number; message: string } {
   const label = output.errorStyle.red("error:");
-  // The network or the server failed outside a migration (a refused connection, a dropped one, an
-  // SQL error reading the history): a database failure, not a bug.
-  const failure = error instanceof DbpipeError ? error : databaseFailure(error, database ? redactUrl(database) : "the database");
-  if (failure) {
-    output.error(`${label} ${failure.message}`);
-    if (process.env.DBPIPE_DEBUG && failure !== error && error instanceof Error && error.stack) output.error(redactText(error.stack));
-    return { code: exitCodeOf(failure), message: redactText(failure.message) };
+  const reported = reportedError(error, database);
+  output.error(`${label} ${reported.message}`);
+  if (reported.known) {
+    if (process.env.DBPIPE_DEBUG && reported.known !== error && error instanceof Error && error.stack) output.error(redactText(error.stack));
+  } else if (process.env.DBPIPE_DEBUG && error instanceof Error && error.stack) {
+    output.error(redactText(error.stack));
+  } else {
+    // Not ours: a bug, or a failure we did not anticipate. Said plainly; the stack only on request.
+    output.error("(this looks like a bug in dbpipe; set DBPIPE_DEBUG=1 for details)");
   }
-  // Not ours: a bug, or a failure we did not anticipate. Say so plainly; the stack only on request.
-  const message = redactText(error instanceof Error ? error.message : String(error));
-  output.error(`${label} ${message}`);
-  if (process.env.DBPIPE_DEBUG && error instanceof Error && error.stack) output.error(redactText(error.stack));
-  else output.error("(this looks like a bug in dbpipe; set DBPIPE_DEBUG=1 for details)");
-  return { code: EXIT.failure, message };
+  return { code: reported.exitCode, message: reported.message };
 }
 
 function packageVersion(): string {

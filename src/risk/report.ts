@@ -43,8 +43,12 @@ export interface ReportMigration {
   file: string;
   /** sha256 of the file: what `dbpipe:approvals` must match. */
   checksum: string;
-  /** Highest non-acknowledged finding; `low` when none. */
-  risk: RiskLevel;
+  /**
+   * Highest non-acknowledged finding; `low` when none. `null` when it was not assessed: its SQL
+   * does not parse, or dbpipe cannot run it as written (`dbpipe lint` only: it names the file's
+   * problem in `errors`; `plan` refuses such a file before it reports).
+   */
+  risk: RiskLevel | null;
   /** Whether the stack needs a backup before it runs. */
   backupRequired: boolean;
   /** Where it stands with respect to approval. */
@@ -92,7 +96,8 @@ export function buildRiskReport(migrations: readonly LintedMigration[], verdict:
       name: m.name,
       file: m.file,
       checksum: m.checksum,
-      risk: m.risk,
+      // Not assessed: a file that does not parse has no findings, which must not read as low risk.
+      risk: m.parseError ? null : m.risk,
       backupRequired: decisions.get(m.version)?.backupRequired ?? false,
       approval: decisions.get(m.version)?.approval ?? "not-needed",
       findings: m.findings.map(reportFinding),

@@ -25,8 +25,21 @@ export interface Acknowledgement {
   comment: SqlComment;
 }
 
-/** A malformed `-- dbpipe:allow` directive. */
-export class AllowDirectiveError extends InputError {}
+/** A malformed `-- dbpipe:allow` directive, at its place in the file. */
+export class AllowDirectiveError extends InputError {
+  constructor(
+    /** The file, as users see it in messages. */
+    readonly file: string,
+    /** 1-based line of the directive's comment. */
+    readonly line: number,
+    /** 1-based column of the directive's comment. */
+    readonly column: number,
+    /** What is wrong, and what to write instead. */
+    readonly problem: string,
+  ) {
+    super(`${file}:${line}:${column}: ${problem}`);
+  }
+}
 
 const LINE_DIRECTIVE = /^--\s*dbpipe:allow(?:\s+(.*))?$/;
 const BLOCK_DIRECTIVE = /^\/\*\s*dbpipe:allow(?:\s+([\s\S]*?))?\s*\*\/$/;
@@ -48,21 +61,21 @@ export function acknowledgementsIn(comments: readonly SqlComment[], file: string
   for (const comment of comments) {
     const rest = directive(comment);
     if (rest === undefined) continue;
-    const where = `${file}:${comment.line}:${comment.column}`;
+    const fail = (problem: string) => new AllowDirectiveError(file, comment.line, comment.column, problem);
     const space = rest.search(/\s/);
     const ids = (space === -1 ? rest : rest.slice(0, space)).split(",").filter((id) => id !== "");
     const reason = space === -1 ? "" : rest.slice(space).trim();
     if (ids.length === 0) {
-      throw new AllowDirectiveError(`${where}: dbpipe:allow needs a rule id and a reason: -- dbpipe:allow <rule-id> <why this is safe here>`);
+      throw fail("dbpipe:allow needs a rule id and a reason: -- dbpipe:allow <rule-id> <why this is safe here>");
     }
     for (const id of ids) {
       if (!isRule(id)) {
         const close = suggest(id);
-        throw new AllowDirectiveError(`${where}: dbpipe:allow names unknown rule "${id}"${close ? ` (did you mean ${close}?)` : ""}; \`dbpipe lint\` prints rule ids beside each finding`);
+        throw fail(`dbpipe:allow names unknown rule "${id}"${close ? ` (did you mean ${close}?)` : ""}; \`dbpipe lint\` prints rule ids beside each finding`);
       }
     }
     if (reason === "") {
-      throw new AllowDirectiveError(`${where}: dbpipe:allow ${ids.join(",")} needs a reason: -- dbpipe:allow ${ids.join(",")} <why this is safe here>`);
+      throw fail(`dbpipe:allow ${ids.join(",")} needs a reason: -- dbpipe:allow ${ids.join(",")} <why this is safe here>`);
     }
     for (const rule of ids) out.push({ rule, reason, line: comment.line, comment });
   }
@@ -73,7 +86,7 @@ export function acknowledgementsIn(comments: readonly SqlComment[], file: string
 export function rejectDanglingDirectives(comments: readonly SqlComment[], file: string): void {
   for (const comment of comments) {
     if (directive(comment) !== undefined) {
-      throw new AllowDirectiveError(`${file}:${comment.line}:${comment.column}: dbpipe:allow is not followed by a statement: put it on the line before the statement it acknowledges`);
+      throw new AllowDirectiveError(file, comment.line, comment.column, "dbpipe:allow is not followed by a statement: put it on the line before the statement it acknowledges");
     }
   }
 }

@@ -17,6 +17,7 @@ import {
   tryParseMigration,
 } from "./lint";
 import { type ParsedSection, SqlSyntaxError, loadParser } from "./parse";
+import { AllowDirectiveError } from "./allow";
 import { defaultJobs, parsesAhead } from "./lanes";
 import { ParseAhead, nextOrError } from "./parse-ahead";
 import type { SchemaEvent } from "./schema-history";
@@ -273,12 +274,13 @@ async function lintParsedAhead(ahead: ParseAhead, migrations: readonly Migration
   return linted;
 }
 
-/** An error as a worker sends it: its message and kind, and where a syntax error is. */
+/** An error as a worker sends it: its message and kind, and where a syntax error or a malformed directive is. */
 export interface WorkerError {
   name: string;
   message: string;
   kind?: ErrorKind;
   syntax?: { file: string; line: number; column: number; parserMessage: string; snippet: string };
+  directive?: { file: string; line: number; column: number; problem: string };
 }
 
 /** A worker's error as the error the CLI reports (its message, its kind, its position). */
@@ -287,6 +289,7 @@ function rebuildError(error: WorkerError): Error {
     const { file, line, column, parserMessage, snippet } = error.syntax;
     return new SqlSyntaxError(file, line, column, parserMessage, snippet);
   }
+  if (error.directive) return new AllowDirectiveError(error.directive.file, error.directive.line, error.directive.column, error.directive.problem);
   if (error.kind === "invalid-input") return new InputError(error.message);
   if (error.kind === "failure") return new FailureError(error.message);
   return new Error(error.message);
@@ -297,6 +300,9 @@ export function serializeError(error: unknown): WorkerError {
   if (error instanceof SqlSyntaxError) {
     const snippet = error.message.slice(error.message.indexOf("\n") + 1);
     return { name: error.name, message: error.message, kind: error.kind, syntax: { file: error.file, line: error.line, column: error.column, parserMessage: error.parserMessage, snippet } };
+  }
+  if (error instanceof AllowDirectiveError) {
+    return { name: error.name, message: error.message, kind: error.kind, directive: { file: error.file, line: error.line, column: error.column, problem: error.problem } };
   }
   if (error instanceof DbpipeError) return { name: error.name, message: error.message, kind: error.kind };
   if (error instanceof Error) return { name: error.name, message: error.message };

@@ -29,6 +29,23 @@ describe("the database a command works on", () => {
     }
   });
 
+  it("--json anywhere on a command line commander refuses (a flag it does not know, a bad value, an extra argument) prints the JSON error too", async () => {
+    const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n" });
+    const cases: [string[], string][] = [
+      [["up", "--json", "--bogus"], "unknown option '--bogus'"],
+      [["up", "--bogus", "--json"], "unknown option '--bogus'"],
+      [["status", "extra", "--json"], "too many arguments for 'status'. Expected 0 arguments but got 1."],
+      [["backups", "--json", "--stack"], "option '--stack <name>' argument missing"],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runCli(args, { cwd: dir });
+      expect({ args, code: run.code, stdout: JSON.parse(run.stdout || "null") }).toEqual({ args, code: 2, stdout: { error: { message }, exitCode: 2 } });
+      expect(run.stderr).toContain(`error: ${message}`);
+    }
+    // Without --json (or after `--`, where it is an argument), stdout stays empty.
+    for (const args of [["up", "--bogus"], ["up", "--bogus", "--", "--json"]]) expect((await runCli(args, { cwd: dir })).stdout).toBe("");
+  });
+
   it("a mistyped URL is refused naming what was typed, never its password; a stray % in the password is explained, not a bug", async () => {
     const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n" });
     const cases: [string[], NodeJS.ProcessEnv, string][] = [

@@ -22,6 +22,51 @@ function project(prodConfig = "  aws:region: eu-west-1\n", files: Record<string,
 
 const checksum = (text: string) => createHash("sha256").update(text).digest("hex");
 
+/**
+ * Checks the properties SARIF 2.1.0 requires (the OASIS schema's `required`: the log's version
+ * and runs, a run's tool, the driver's name, a result's and a notification's message, an
+ * invocation's executionSuccessful), and what GitHub code scanning requires on top: each rule's
+ * short and full description and help, and a location with a relative URI, line and column on
+ * every result (an upload holding a result without one is refused whole).
+ */
+function expectValidSarif(log: Record<string, unknown>) {
+  expect(log.$schema).toBe("https://json.schemastore.org/sarif-2.1.0.json");
+  expect(log.version).toBe("2.1.0");
+  const runs = log.runs as Record<string, unknown>[];
+  expect(Array.isArray(runs) && runs.length).toBe(1);
+  for (const run of runs) {
+    const driver = (run.tool as { driver: Record<string, unknown> }).driver;
+    expect(driver.name).toBe("dbpipe");
+    const rules = driver.rules as { id: string; shortDescription: { text: string }; fullDescription: { text: string }; help: { text: string }; defaultConfiguration: { level: string } }[];
+    expect(rules.length).toBeGreaterThanOrEqual(30);
+    for (const rule of rules) {
+      expect(rule.id).toMatch(/^[a-z0-9-]+$/);
+      expect([rule.id, rule.shortDescription?.text, rule.fullDescription?.text, rule.help?.text].every((t) => typeof t === "string" && t !== ""), rule.id).toBe(true);
+      expect(["error", "warning", "note"]).toContain(rule.defaultConfiguration.level);
+    }
+    expect(Array.isArray(run.results)).toBe(true);
+    for (const result of run.results as Record<string, unknown>[]) {
+      expect(rules.map((r) => r.id)).toContain(result.ruleId);
+      expect(rules[result.ruleIndex as number].id).toBe(result.ruleId);
+      expect(["error", "warning", "note"]).toContain(result.level);
+      expect((result.message as { text: string }).text).not.toBe("");
+      const locations = result.locations as { physicalLocation: { artifactLocation: { uri: string }; region: Record<string, number> } }[];
+      expect(locations?.length, JSON.stringify(result)).toBeGreaterThan(0);
+      for (const { physicalLocation } of locations) {
+        expect(physicalLocation.artifactLocation.uri).toMatch(/^[^/]/);
+        expect(physicalLocation.artifactLocation.uri).not.toMatch(/^[a-z]+:/i);
+        expect(physicalLocation.region.startLine).toBeGreaterThanOrEqual(1);
+        expect(physicalLocation.region.startColumn).toBeGreaterThanOrEqual(1);
+      }
+    }
+    for (const invocation of (run.invocations ?? []) as { executionSuccessful: unknown; toolExecutionNotifications?: { level: string; message: { text: string } }[] }[]) {
+      expect(typeof invocation.executionSuccessful).toBe("boolean");
+      for (const n of invocation.toolExecutionNotifications ?? []) expect([n.level, n.message.text !== ""]).toEqual(["error", true]);
+      if (invocation.executionSuccessful === false) expect(invocation.toolExecutionNotifications?.length).toBeGreaterThan(0);
+    }
+  }
+}
+
 describe("dbpipe lint", () => {
   it("refuses a dropped table in prod: exit 1, naming the rule, the line, the hint and how to approve", async () => {
     const run = await runCli(["lint", "--stack", "prod"], { cwd: project() });
@@ -200,38 +245,6 @@ describe("dbpipe lint", () => {
 });
 
 describe("dbpipe lint --format sarif", () => {
-  /** Checks the fields SARIF 2.1.0 requires and GitHub code scanning reads. */
-  function expectValidSarif(log: Record<string, unknown>) {
-    expect(log.$schema).toBe("https://json.schemastore.org/sarif-2.1.0.json");
-    expect(log.version).toBe("2.1.0");
-    const runs = log.runs as Record<string, unknown>[];
-    expect(Array.isArray(runs) && runs.length).toBe(1);
-    for (const run of runs) {
-      const driver = (run.tool as { driver: Record<string, unknown> }).driver;
-      expect(driver.name).toBe("dbpipe");
-      const rules = driver.rules as { id: string; shortDescription: { text: string }; defaultConfiguration: { level: string } }[];
-      expect(rules.length).toBeGreaterThanOrEqual(30);
-      for (const rule of rules) {
-        expect(rule.id).toMatch(/^[a-z0-9-]+$/);
-        expect(rule.shortDescription.text).not.toBe("");
-        expect(["error", "warning", "note"]).toContain(rule.defaultConfiguration.level);
-      }
-      for (const result of run.results as Record<string, unknown>[]) {
-        expect(rules.map((r) => r.id)).toContain(result.ruleId);
-        expect(rules[result.ruleIndex as number].id).toBe(result.ruleId);
-        expect(["error", "warning", "note"]).toContain(result.level);
-        expect((result.message as { text: string }).text).not.toBe("");
-        const locations = result.locations as { physicalLocation: { artifactLocation: { uri: string }; region: Record<string, number> } }[];
-        expect(locations.length).toBeGreaterThan(0);
-        for (const { physicalLocation } of locations) {
-          expect(physicalLocation.artifactLocation.uri).not.toMatch(/^(\/|[a-z]+:)/i);
-          expect(physicalLocation.region.startLine).toBeGreaterThanOrEqual(1);
-          expect(physicalLocation.region.startColumn).toBeGreaterThanOrEqual(1);
-        }
-      }
-    }
-  }
-
   it("is valid SARIF 2.1.0 with URIs relative to the repository root", async () => {
     const repo = tempFolder({ ".git/HEAD": "ref: refs/heads/main\n" });
     const dir = path.join(repo, "services/crm");
@@ -279,9 +292,141 @@ describe("dbpipe lint --format sarif", () => {
     const json = await runCli(["lint", "--format", "json"], { cwd: repo });
     expect(json.code).toBe(2);
     const report = JSON.parse(json.stdout);
-    expect(report).toMatchObject({ errors: [{ file: path.join(repo, "migrations/0002_typo.sql"), line: 2, column: 8 }], verdict: { allowed: false } });
-    expect(report.migrations.map((m: { version: string }) => m.version)).toEqual(["0001", "0002", "0003"]);
+    // The error as every --json error carries it, and each file's problem at its place, the file
+    // relative as in `migrations`.
+    const problem = 'migrations/0002_typo.sql:2:8: syntax error at or near "TABEL"';
+    expect(report).toMatchObject({ error: { message: problem }, exitCode: 2, errors: [{ message: problem, file: "migrations/0002_typo.sql", line: 2, column: 8 }], verdict: { allowed: false } });
+    // The file that does not parse is listed, not assessed: no risk, rather than a low one.
+    expect(report.migrations.map((m: { version: string; file: string; risk: string | null }) => [m.version, m.file, m.risk])).toEqual([
+      ["0001", "migrations/0001_create_sessions.sql", "low"],
+      ["0002", "migrations/0002_typo.sql", null],
+      ["0003", "migrations/0003_drop_sessions.sql", "high"],
+    ]);
     expect(report.migrations[2].findings.map((f: { rule: string }) => f.rule)).toContain("drop-table");
+    // The text report says the same: the highest risk is that of the files it assessed.
+    const text = await runCli(["lint"], { cwd: repo });
+    expect(text.stdout).toContain("3 migrations (1 that does not parse), 1 finding (1 high); highest risk high among the 2 assessed.");
+  });
+});
+
+describe("dbpipe lint when it cannot lint", () => {
+  /** A repository holding the project in services/crm, with these files in the project. */
+  function repository(files: Record<string, string>): { repo: string; dir: string } {
+    const repo = tempFolder({ ".git/HEAD": "ref: refs/heads/main\n" });
+    const dir = path.join(repo, "services/crm");
+    writeFiles(dir, { "Pulumi.yaml": "name: dbpipe\nruntime: nodejs\n", "migrations/0001_create_sessions.sql": CREATE, ...files });
+    return { repo, dir };
+  }
+
+  const lint = (dir: string, format: string, ...args: string[]) => runCli(["lint", "--format", format, ...args], { cwd: dir });
+
+  it("says why in every format when the stack file is in error: one JSON object, a SARIF log on the file's line, a comment; exit 2", async () => {
+    const { dir } = repository({ "Pulumi.dev.yaml": "config:\n  dbpipe:lockTimeot: 5s\n" });
+    const problem = "Pulumi.dev.yaml:2: dbpipe:lockTimeot: unknown key (did you mean dbpipe:lockTimeout?)";
+    const message = `Pulumi.dev.yaml: invalid stack settings:\n  ${problem}`;
+
+    const json = await lint(dir, "json");
+    expect([json.code, json.stderr]).toEqual([2, `error: ${message}\n`]);
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: { message },
+      exitCode: 2,
+      errors: [{ message: problem, file: "Pulumi.dev.yaml", line: 2 }],
+      stack: "dev",
+      verdict: { allowed: false, reasons: [message] },
+      migrations: [],
+    });
+
+    const sarif = await lint(dir, "sarif");
+    expect(sarif.code).toBe(2);
+    const log = JSON.parse(sarif.stdout);
+    expectValidSarif(log);
+    const [run] = log.runs;
+    const where = { artifactLocation: { uri: "services/crm/Pulumi.dev.yaml", uriBaseId: "%SRCROOT%" }, region: { startLine: 2 } };
+    expect(run.invocations).toEqual([{ executionSuccessful: false, exitCode: 2, toolExecutionNotifications: [{ level: "error", message: { text: problem }, locations: [{ physicalLocation: where }] }] }]);
+    // What code scanning shows: a result on the stack file's line.
+    expect(run.results).toEqual([
+      { ruleId: "invalid-stack-settings", ruleIndex: expect.any(Number), level: "error", message: { text: problem }, locations: [{ physicalLocation: { ...where, region: { startLine: 2, startColumn: 1 } } }] },
+    ]);
+
+    const markdown = await lint(dir, "markdown");
+    expect(markdown.code).toBe(2);
+    expect(markdown.stdout).toMatchInlineSnapshot(`
+      "### dbpipe lint · stack \`dev\`: **not linted**
+
+      dbpipe lint stopped before it could lint the migrations (exit 2):
+
+      \`\`\`text
+      Pulumi.dev.yaml: invalid stack settings:
+        Pulumi.dev.yaml:2: dbpipe:lockTimeot: unknown key (did you mean dbpipe:lockTimeout?)
+      \`\`\`
+      "
+    `);
+
+    // Text: the error on stderr alone, as before.
+    expect(await lint(dir, "text")).toEqual({ code: 2, stdout: "", stderr: `error: ${message}\n` });
+  });
+
+  it("reports a malformed dbpipe:allow and a misnamed file at their place, in the one JSON shape, and on the file in SARIF", async () => {
+    const allow = "migrations/0002_allow_typo.sql";
+    const misnamed = "migrations/notes.sql";
+    const cases: { files: Record<string, string>; file: string; line?: number; column?: number; said: string }[] = [
+      { files: { [allow]: "-- typo below\n-- dbpipe:allow drop-tabel sessions moved to Redis\nDROP TABLE sessions;\n" }, file: allow, line: 2, column: 1, said: 'dbpipe:allow names unknown rule "drop-tabel" (did you mean drop-table?)' },
+      { files: { [misnamed]: "SELECT 1;\n" }, file: misnamed, line: undefined, column: undefined, said: "name does not parse as a migration" },
+    ];
+    for (const { files, file, line, column, said } of cases) {
+      const { dir } = repository(files);
+      const json = await lint(dir, "json");
+      expect(json.code).toBe(2);
+      const report = JSON.parse(json.stdout);
+      expect(report).toEqual({
+        error: { message: expect.stringContaining(said) },
+        exitCode: 2,
+        errors: [{ message: report.error.message, file, ...(line ? { line, column } : {}) }],
+        stack: "dev",
+        tier: "dev",
+        verdict: { allowed: false, reasons: [report.error.message] },
+        migrations: [],
+      });
+      expect(report.error.message.startsWith(`${file}:`)).toBe(true);
+      expect(json.stderr).toBe(`error: ${report.error.message}\n`);
+
+      const log = JSON.parse((await lint(dir, "sarif")).stdout);
+      expectValidSarif(log);
+      // At the directive's line and column; a file whose name is the problem, at its top.
+      expect(log.runs[0].results.map((r: { ruleId: string; locations: { physicalLocation: unknown }[] }) => [r.ruleId, r.locations[0].physicalLocation])).toEqual([
+        ["invalid-migration", { artifactLocation: { uri: `services/crm/${file}`, uriBaseId: "%SRCROOT%" }, region: { startLine: line ?? 1, startColumn: column ?? 1 } }],
+      ]);
+      expect(log.runs[0].invocations[0].executionSuccessful).toBe(false);
+
+      const markdown = await lint(dir, "markdown");
+      expect(markdown.code).toBe(2);
+      expect(markdown.stdout).toContain("### dbpipe lint · stack `dev` (tier dev): **not linted**");
+      expect(markdown.stdout).toContain(report.error.message);
+    }
+  });
+
+  it("still prints its document when the command line is refused (a bad value, a flag it does not know)", async () => {
+    const { dir } = repository({});
+    const sarif = await runCli(["lint", "--format", "sarif", "--jobs", "0"], { cwd: dir });
+    expect(sarif.code).toBe(2);
+    expect(sarif.stderr).toContain("error: option '--jobs <n>' argument '0' is invalid. must be a whole number from 1 to 64");
+    const log = JSON.parse(sarif.stdout);
+    expectValidSarif(log);
+    // Nothing to point at: a notification, no result (code scanning refuses a result without a location).
+    expect([log.runs[0].invocations[0].toolExecutionNotifications[0].message.text, log.runs[0].results]).toEqual(["option '--jobs <n>' argument '0' is invalid. must be a whole number from 1 to 64", []]);
+
+    const json = await runCli(["lint", "--bogus", "--format=json", "--stack", "prod"], { cwd: dir });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: { message: "unknown option '--bogus'" },
+      exitCode: 2,
+      errors: [{ message: "unknown option '--bogus'" }],
+      stack: "prod",
+      verdict: { allowed: false, reasons: ["unknown option '--bogus'"] },
+      migrations: [],
+    });
+    expect((await runCli(["lint", "--bogus", "--format", "markdown"], { cwd: dir })).stdout).toContain("unknown option '--bogus'");
+    expect((await runCli(["lint", "--bogus"], { cwd: dir })).stdout).toBe("");
   });
 });
 
@@ -365,6 +510,10 @@ describe("dbpipe lint on a long history", () => {
     expect(run.stderr).toContain("error: migrations/0085_step.sql:1:1: dbpipe:allow drop-table needs a reason");
     expect(run.stderr).not.toContain("0097");
     expect(await runCli(["lint", "--no-cache", "--jobs", "1"], { cwd: dir })).toEqual(run);
+    // The directive's place crosses from the worker that met it: JSON names it, as one thread does.
+    const json = await runCli(["lint", "--no-cache", "--jobs", "3", "--format", "json"], { cwd: dir });
+    expect(JSON.parse(json.stdout).errors).toEqual([{ message: expect.stringContaining("dbpipe:allow drop-table needs a reason"), file: "migrations/0085_step.sql", line: 1, column: 1 }]);
+    expect(await runCli(["lint", "--no-cache", "--jobs", "1", "--format", "json"], { cwd: dir })).toEqual(json);
   });
 });
 

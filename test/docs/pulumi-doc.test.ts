@@ -26,7 +26,7 @@ const OTHER_NAMESPACE_KEYS = ["aws:region"];
 /** Every command as typed (`env new`) with its long flags, from the commands' own definitions. */
 async function cliCommands(): Promise<Map<string, Set<string>>> {
   const program = new Command("dbpipe");
-  const io: CommandIO = { output: memoryOutput(), run: () => async () => undefined };
+  const io: CommandIO = { output: memoryOutput(), run: () => async () => undefined, reportRefusedCommandLine: () => undefined };
   for (const entry of COMMANDS) (await entry.load())(program, io);
   const commands = new Map<string, Set<string>>();
   const walk = (command: Command, prefix: string) => {

@@ -1,21 +1,25 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { InputError } from "../../errors";
-import { EXIT } from "../exit-codes";
-import type { Assessment } from "../../pipeline/assess";
-import type { ParseErrorRecord } from "../../sql/lint";
-import type { LintProblem, SarifOptions } from "../format/sarif";
-import { defaultJobs } from "../../sql/lanes";
-import { SqlSyntaxError } from "../../sql/parse";
+import { EXIT, type ExitCode, reportedError } from "../exit-codes";
 import type { RegisterCommand } from "../command-io";
-import { type ProjectFlags, addProjectOptions, openProject } from "../project";
+import { flagGiven, flagValue } from "../command-line";
+import { type LintFailure, lintProblemsOf, parseProblem } from "../format/lint-problem";
+import type { SarifOptions } from "../format/sarif";
+import type { Output } from "../output";
+import { type Project, type ProjectFlags, addProjectOptions, findProjectDir, givenDatabaseUrl, openProject } from "../project";
+import { stackFilePath } from "../../settings/stack-file";
+import { defaultJobs } from "../../sql/lanes";
+import type { LintedMigration, ParseErrorRecord } from "../../sql/lint";
 
 /** The output formats of `dbpipe lint`. */
 export const LINT_FORMATS = ["text", "json", "markdown", "sarif"] as const;
 
+/** An output format of `dbpipe lint`. */
+type LintFormat = (typeof LINT_FORMATS)[number];
+
 interface LintFlags extends ProjectFlags {
-  format: (typeof LINT_FORMATS)[number];
+  format: LintFormat;
   jobs?: number;
   cache: boolean;
 }
@@ -23,7 +27,10 @@ interface LintFlags extends ProjectFlags {
 /**
  * `dbpipe lint`: classifies every statement of the migrations with the PostgreSQL parser and
  * judges them with the stack's verdict, offline (no database unless --database-url asks for the
- * data-aware pass). For CI: exit 1 when the stack refuses, 2 for invalid input.
+ * data-aware pass). For CI: exit 1 when the stack refuses, 2 for invalid input. `--format json`,
+ * `sarif` and `markdown` print their document whatever happens: a run that stops before it could
+ * lint (a stack file in error, migration files it refuses, a flag it does not know) prints one
+ * that says why, so that a CI step reading stdout (or uploading it) never gets an empty file.
  */
 export const register: RegisterCommand = (program, io) => {
   const command = new Command("lint")
@@ -36,66 +43,106 @@ export const register: RegisterCommand = (program, io) => {
   addProjectOptions(command);
   command.action(
     io.run(async (paths: string[], flags: LintFlags) => {
-      const project = openProject(flags);
-      const jobs = flags.jobs ?? defaultJobs();
-      const cacheFile = flags.cache ? path.join(project.dir, ".dbpipe", "cache", "lint.json") : undefined;
-      // Every file to parse (no cache to spare that): the parser's thread starts while the linter loads.
-      if (!(cacheFile && fs.existsSync(cacheFile))) (await import("../../sql/parse-ahead.js")).prestartParseAhead(jobs);
-      const [{ assess }, { parseErrorOf }, { formatJson }, { formatMarkdown }, { formatSarif, formatSarifProblem }, { formatText }] = await Promise.all([
-        import("../../pipeline/assess.js"),
-        import("../../sql/lint.js"),
-        import("../format/json.js"),
-        import("../format/markdown.js"),
-        import("../format/sarif.js"),
-        import("../format/text.js"),
-      ]);
-      let assessment: Assessment;
+      let project: Project | undefined;
       try {
-        assessment = await assess({
-          settings: project.settings,
-          paths: paths.length > 0 ? paths : [project.migrationsDir],
-          layout: project.layout,
-          databaseUrl: flags.databaseUrl,
-          cacheFile,
-          jobs,
-          keepParseErrors: true,
-        });
+        project = openProject(flags);
+        return await lint(project, paths, flags, io.output);
       } catch (error) {
-        // A CI step that uploads the SARIF file, or reads the JSON, gets a document saying what is
-        // wrong, not an empty file; the message still goes to stderr and the exit code stays 2.
-        if (error instanceof InputError && (flags.format === "json" || flags.format === "sarif")) {
-          const problem = inputProblem(error);
-          io.output.json(flags.format === "json" ? { error: problem, verdict: { allowed: false, reasons: [problem.message] }, migrations: [] } : formatSarifProblem(problem, sarifOptions(project.dir)));
-        }
+        // The message still goes to stderr (main reports it) and the exit code stays; stdout gets
+        // the format's document of the failure.
+        const { message, exitCode } = reportedError(error, givenDatabaseUrl(flags));
+        const dir = project?.dir ?? findProjectDir();
+        const problems = lintProblemsOf(error, { stackFile: stackFilePath(dir, flags.stack) });
+        await printFailure({ stack: flags.stack, tier: project?.settings.tier, message, exitCode, problems }, flags.format, dir, io.output);
         throw error;
       }
-      const { linted } = assessment;
-      const { output } = io;
-      // A file that does not parse is reported beside the others' findings, and the run exits 2.
-      const unparsable = linted.filter((m) => m.parseError).map((m) => parseErrorOf(m.parseError as ParseErrorRecord));
-      const verdict = unparsable.length === 0 ? assessment.verdict : { ...assessment.verdict, allowed: false, reasons: [...unparsable.map(syntaxProblemText), ...assessment.verdict.reasons] };
-      // Each such file is also named on stderr, as every refusal with exit 2 is; the text report
-      // already shows its snippet, a report in another format (to a file, read by a tool) does not.
-      for (const error of unparsable) output.error(`${output.errorStyle.red("error:")} ${flags.format === "text" ? syntaxProblemText(error) : error.message}`);
-      switch (flags.format) {
-        case "json":
-          output.json({ ...formatJson(linted, verdict), ...(unparsable.length > 0 ? { errors: unparsable.map(inputProblem) } : {}) });
-          break;
-        case "sarif":
-          output.json(formatSarif(linted, verdict, sarifOptions(project.dir)));
-          break;
-        case "markdown":
-          output.line(formatMarkdown(linted, verdict));
-          break;
-        default:
-          output.lines(formatText(linted, verdict, output.style));
-      }
-      if (unparsable.length > 0) return EXIT.invalidInput;
-      return verdict.allowed ? EXIT.ok : EXIT.refused;
     }),
   );
+  // A command line commander refuses (`--jobs 0`, a flag it does not know) gets the document of
+  // the format it asks for too: the CI recipe's `> dbpipe.sarif` still uploads a valid log.
+  io.reportRefusedCommandLine(command, ({ argv, message, exitCode }, output) => {
+    const asked = flagValue(argv, "--format") ?? (flagGiven(argv, "--json") ? "json" : undefined);
+    const format = LINT_FORMATS.find((f) => f === asked);
+    if (!format) return;
+    const failure: LintFailure = { stack: flagValue(argv, "--stack") ?? "dev", message, exitCode, problems: [{ message, about: "run" }] };
+    return printFailure(failure, format, findProjectDir(), output);
+  });
   program.addCommand(command);
 };
+
+/** Lints the project's migrations (or `paths`) and prints the report in `flags.format`; returns the exit code. */
+async function lint(project: Project, paths: string[], flags: LintFlags, output: Output): Promise<ExitCode> {
+  const jobs = flags.jobs ?? defaultJobs();
+  const cacheFile = flags.cache ? path.join(project.dir, ".dbpipe", "cache", "lint.json") : undefined;
+  // Every file to parse (no cache to spare that): the parser's thread starts while the linter loads.
+  if (!(cacheFile && fs.existsSync(cacheFile))) (await import("../../sql/parse-ahead.js")).prestartParseAhead(jobs);
+  const [{ assess }, { parseErrorOf }, { formatJson }, { formatMarkdown }, { formatSarif }, { formatText }] = await Promise.all([
+    import("../../pipeline/assess.js"),
+    import("../../sql/lint.js"),
+    import("../format/json.js"),
+    import("../format/markdown.js"),
+    import("../format/sarif.js"),
+    import("../format/text.js"),
+  ]);
+  const assessment = await assess({
+    settings: project.settings,
+    paths: paths.length > 0 ? paths : [project.migrationsDir],
+    layout: project.layout,
+    databaseUrl: flags.databaseUrl,
+    cacheFile,
+    jobs,
+    keepParseErrors: true,
+  });
+  const { linted } = assessment;
+  // A file that does not parse is reported beside the others' findings, and the run exits 2.
+  const unparsable = linted.flatMap((m) => (m.parseError ? [parseProblem(m.parseError)] : []));
+  const verdict = unparsable.length === 0 ? assessment.verdict : { ...assessment.verdict, allowed: false, reasons: [...unparsable.map((p) => p.message), ...assessment.verdict.reasons] };
+  // Each such file is also named on stderr, as every refusal with exit 2 is; the text report
+  // already shows its snippet, a report in another format (to a file, read by a tool) does not.
+  for (const m of linted) {
+    if (m.parseError) output.error(`${output.errorStyle.red("error:")} ${flags.format === "text" ? parseProblem(m.parseError).message : parseErrorOf(m.parseError).message}`);
+  }
+  switch (flags.format) {
+    case "json":
+      output.json(formatJson(linted, verdict, unparsable.length > 0 ? { message: unparsableMessage(linted), exitCode: EXIT.invalidInput, problems: unparsable } : undefined));
+      break;
+    case "sarif":
+      output.json(formatSarif(linted, verdict, sarifOptions(project.dir)));
+      break;
+    case "markdown":
+      output.line(formatMarkdown(linted, verdict));
+      break;
+    default:
+      output.lines(formatText(linted, verdict, output.style));
+  }
+  if (unparsable.length > 0) return EXIT.invalidInput;
+  return verdict.allowed ? EXIT.ok : EXIT.refused;
+}
+
+/** Prints the document of a run that stopped before it could lint, in `format` (text: nothing, stderr says it all). */
+async function printFailure(failure: LintFailure, format: LintFormat, projectDir: string, output: Output): Promise<void> {
+  switch (format) {
+    case "json":
+      output.json((await import("../format/json.js")).formatJsonFailure(failure));
+      break;
+    case "sarif":
+      output.json((await import("../format/sarif.js")).formatSarifFailure(failure, sarifOptions(projectDir)));
+      break;
+    case "markdown":
+      output.line((await import("../format/markdown.js")).formatMarkdownFailure(failure));
+      break;
+    default:
+    // text: stderr says it all.
+  }
+}
+
+/** The error of a run where files do not parse (or cannot run): the one file's problem, or how many and each. */
+function unparsableMessage(linted: readonly LintedMigration[]): string {
+  const failed = linted.filter((m) => m.parseError);
+  if (failed.length === 1) return parseProblem(failed[0].parseError as ParseErrorRecord).message;
+  const what = failed.every((m) => !m.parseError?.cannotRun) ? "do not parse" : failed.every((m) => m.parseError?.cannotRun) ? "cannot run as written" : "do not parse or cannot run as written";
+  return [`${failed.length} migrations ${what}:`, ...failed.map((m) => `  ${parseProblem(m.parseError as ParseErrorRecord).message}`)].join("\n");
+}
 
 /** The repository's root (where `.git` is), for SARIF's relative URIs; the project folder outside a repository. */
 function repositoryRoot(projectDir: string): string {
@@ -105,23 +152,14 @@ function repositoryRoot(projectDir: string): string {
   }
 }
 
-/** An input error as the machine-readable formats report it. */
-function inputProblem(error: InputError): LintProblem {
-  if (error instanceof SqlSyntaxError) {
-    return { message: syntaxProblemText(error), file: path.resolve(error.file), line: error.line, column: error.column };
-  }
-  return { message: error.message };
-}
-
-/** A syntax error on one line: `file:line:column: message`. */
-function syntaxProblemText(error: SqlSyntaxError): string {
-  return `${error.file}:${error.line}:${error.column}: ${error.parserMessage}`;
-}
-
 /** dbpipe's version, and URIs relative to the repository's root, as code scanning wants them. */
 function sarifOptions(projectDir: string): SarifOptions {
   const root = repositoryRoot(projectDir);
-  return { version: packageVersion(), uriOf: (file) => path.relative(root, file).split(path.sep).join("/") };
+  return {
+    version: packageVersion(),
+    uriOf: (file) => path.relative(root, file).split(path.sep).join("/"),
+    isFile: (file) => fs.statSync(file, { throwIfNoEntry: false })?.isFile() ?? false,
+  };
 }
 
 function parseJobs(value: string): number {

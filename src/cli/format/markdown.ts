@@ -1,5 +1,6 @@
 import type { Verdict } from "../../risk/verdict";
 import type { LintedMigration } from "../../sql/lint";
+import type { LintFailure } from "./lint-problem";
 
 /**
  * `--format markdown`: a pull-request comment. The verdict first (what a reviewer needs), then one
@@ -11,9 +12,10 @@ export function formatMarkdown(migrations: readonly LintedMigration[], verdict: 
   out.push(`### dbpipe lint · stack \`${verdict.stack}\` (tier ${verdict.tier}): **${state}**`, "");
   const withFindings = migrations.filter((m) => m.findings.length > 0);
   const unparsable = migrations.filter((m) => m.parseError);
-  out.push(
-    `${migrations.length} migration${migrations.length === 1 ? "" : "s"} checked, ${withFindings.length} with findings; highest risk **${verdict.risk}**.${verdict.backupReason ? ` ${cell(verdict.backupReason)}` : ""}`,
-  );
+  // A file that does not parse was not assessed: the highest risk is that of the others.
+  const assessed = migrations.length - unparsable.length;
+  const highest = unparsable.length === 0 ? `highest risk **${verdict.risk}**` : assessed === 0 ? "none assessed" : `highest risk **${verdict.risk}** among the ${assessed} assessed`;
+  out.push(`${migrations.length} migration${migrations.length === 1 ? "" : "s"} checked, ${withFindings.length} with findings; ${highest}.${verdict.backupReason ? ` ${cell(verdict.backupReason)}` : ""}`);
   if (unparsable.length > 0) {
     const heading = unparsable.every((m) => !m.parseError?.cannotRun)
       ? `${unparsable.length === 1 ? "A file does" : `${unparsable.length} files do`} not parse`
@@ -40,6 +42,16 @@ export function formatMarkdown(migrations: readonly LintedMigration[], verdict: 
     for (const reason of verdict.reasons) out.push("", "```text", reason, "```");
   }
   return out.join("\n");
+}
+
+/**
+ * The comment of a run that stopped before it could lint (a stack file in error, migration files
+ * dbpipe refuses, a flag it does not know): what is wrong, as stderr says it, so that the job
+ * summary or the pull request says why there is no report.
+ */
+export function formatMarkdownFailure(failure: LintFailure): string {
+  const stack = `stack \`${failure.stack}\`${failure.tier ? ` (tier ${failure.tier})` : ""}`;
+  return [`### dbpipe lint · ${stack}: **not linted**`, "", `dbpipe lint stopped before it could lint the migrations (exit ${failure.exitCode}):`, "", "```text", failure.message, "```"].join("\n");
 }
 
 /** Text safe inside a table cell: no pipes or line breaks. */

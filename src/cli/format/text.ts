@@ -33,9 +33,11 @@ export function formatText(migrations: readonly LintedMigration[], verdict: Verd
   const errors = [unparsable > 0 ? `${unparsable} that ${unparsable === 1 ? "does" : "do"} not parse` : "", unrunnable > 0 ? `${unrunnable} that dbpipe cannot run` : ""].filter(Boolean);
   const parts = (["high", "medium", "low"] as const).filter((l) => counts[l] > 0).map((l) => `${counts[l]} ${l}`);
   if (acknowledged > 0) parts.push(`${acknowledged} acknowledged`);
-  lines.push(
-    `${plural(migrations.length, "migration")}${errors.length > 0 ? ` (${errors.join(", ")})` : ""}, ${plural(found, "finding")}${parts.length ? ` (${parts.join(", ")})` : ""}; highest risk ${colour[verdict.risk](verdict.risk)}.`,
-  );
+  // A file that does not parse was not assessed: the highest risk is that of the others.
+  const assessed = migrations.length - unparsable - unrunnable;
+  const risk = `highest risk ${colour[verdict.risk](verdict.risk)}`;
+  const highest = errors.length === 0 ? risk : assessed === 0 ? "none assessed" : `${risk} among the ${assessed} assessed`;
+  lines.push(`${plural(migrations.length, "migration")}${errors.length > 0 ? ` (${errors.join(", ")})` : ""}, ${plural(found, "finding")}${parts.length ? ` (${parts.join(", ")})` : ""}; ${highest}.`);
   const stack = `Stack ${verdict.stack} (tier ${verdict.tier})`;
   if (verdict.allowed) {
     lines.push(`${stack}: ${style.green("allowed")}${verdict.backupRequired ? `, after a backup: ${verdict.backupReason}` : "."}`);
