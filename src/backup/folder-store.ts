@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { FailureError, InputError } from "../errors";
+import { FolderNotMadeError, fileOnPath, makeFolder } from "../make-folder";
 import { processRunning, processStart } from "../local/embedded";
 import { fileReader, writeChunksToFile } from "./dump-file";
 import { type DumpChunks, DumpMeter, type DumpReader } from "./dump-meter";
@@ -46,6 +47,14 @@ export interface FolderStoreOptions {
    * was stored. Default: nobody is told.
    */
   onWarning?: (message: string) => void;
+  /**
+   * Who named this folder, for errors: `--store`, `DBPIPE_BACKUP_STORE`, a MigrationSet's backup
+   * input. A folder someone named must exist to be listed, opened or drilled: a mistyped path is
+   * a {@link FailureError} that says the folder does not exist, not an empty store (a backup into
+   * it still creates it). Default: nobody, a folder dbpipe chose (the CLI's
+   * `.dbpipe/<stack>/backups/`), which lists as empty until the first backup makes it.
+   */
+  namedBy?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -70,22 +79,6 @@ function deadPartial(name: string): boolean {
   const m = PARTIAL.exec(name);
   if (!m || m[5] !== HOST) return false;
   return !processRunning(Number(m[3]), m[4] === "0" ? undefined : m[4]);
-}
-
-/** The first of `folder` and the folders above it that exists and is not a folder, if any. */
-function fileOnPath(folder: string): string | undefined {
-  for (let at = folder; ; at = path.dirname(at)) {
-    let stat: fs.Stats | undefined;
-    try {
-      stat = fs.statSync(at);
-    } catch (error) {
-      // ENOENT, or ENOTDIR under a file: look further up. Anything else (a folder above that may not be entered): no file found.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") return undefined;
-    }
-    if (stat) return stat.isDirectory() ? undefined : at;
-    if (path.dirname(at) === at) return undefined;
-  }
 }
 
 /** A {@link BackupStore} in a local folder. */
@@ -144,7 +137,10 @@ export class FolderStore implements BackupStore {
     checkBackupId(id);
     const manifest = this.readManifest(id);
     const file = this.dumpFile(id);
-    if (!manifest || !fs.existsSync(file)) throw new InputError(`there is no backup ${id} in ${this.url}${this.hint()}`);
+    if (!manifest || !fs.existsSync(file)) {
+      if (this.options.namedBy !== undefined && !fs.existsSync(this.folder)) throw this.missingFolder();
+      throw new InputError(`there is no backup ${id} in ${this.url}${this.hint()}`);
+    }
     return { manifest, dump: fileReader(file), location: file };
   }
 
@@ -153,8 +149,9 @@ export class FolderStore implements BackupStore {
     try {
       names = fs.readdirSync(this.folder);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw this.folderFailure("cannot be read", error);
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw this.folderFailure("cannot be read", error);
+      if (this.options.namedBy !== undefined) throw this.missingFolder();
+      return [];
     }
     this.removeDeadPartials(names);
     const backups: StoredBackup[] = [];
@@ -226,12 +223,13 @@ export class FolderStore implements BackupStore {
   }
 
   /**
-   * Makes the folder (and its parents) if missing; a path that is a file, or a folder this user may
-   * not write, is a {@link FailureError} that says so, before anything is dumped.
+   * Makes the folder (and its parents) if missing; a path that is a file, a folder this user may
+   * not write, or one the file system will not make (/proc) is a {@link FailureError} that says
+   * so, before anything is dumped.
    */
   private makeFolder(): void {
     try {
-      fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+      makeFolder(this.folder, { mode: 0o700 });
       fs.accessSync(this.folder, fs.constants.W_OK | fs.constants.X_OK);
     } catch (error) {
       throw this.folderFailure("cannot be written", error);
@@ -240,22 +238,32 @@ export class FolderStore implements BackupStore {
 
   /**
    * The {@link FailureError} for `error` (from the file system) on the folder itself: what is wrong
-   * with it in words (a file where the folder should be, no permission), the system's message last.
+   * with it in words (a file where the folder should be, no permission, a folder that cannot be
+   * made), the system's code last.
    */
   private folderFailure(what: "cannot be written" | "cannot be read", error: unknown): FailureError {
     const code = (error as NodeJS.ErrnoException).code;
-    const file = fileOnPath(this.folder);
+    const file = error instanceof FolderNotMadeError ? undefined : fileOnPath(this.folder);
     const why =
-      file === this.folder
-        ? "it is a file, not a folder"
-        : file !== undefined
-          ? `${file} is a file, not a folder`
-          : code === "EACCES" || code === "EPERM"
-            ? `permission denied: this user may not ${what === "cannot be read" ? "read it" : "create files in it (or create it)"}`
-            : code === "EROFS"
-              ? "it is on a read-only file system"
-              : (error as Error).message;
+      error instanceof FolderNotMadeError
+        ? error.reason
+        : file === this.folder
+          ? "it is a file, not a folder"
+          : file !== undefined
+            ? `${file} is a file, not a folder`
+            : code === "EACCES" || code === "EPERM"
+              ? `permission denied: this user may not ${what === "cannot be read" ? "read it" : "create files in it"}`
+              : code === "EROFS"
+                ? "it is on a read-only file system"
+                : (error as Error).message;
     return new FailureError(`the backup folder ${this.folder} ${what}: ${why} (${code ?? (error as Error).message})`, { cause: error });
+  }
+
+  /** The {@link FailureError} for a folder someone named that is not there: a mistyped path, most likely. */
+  private missingFolder(): FailureError {
+    return new FailureError(
+      `the backup folder ${this.folder} (${this.options.namedBy}) does not exist: check the path (a backup creates the folder it is given; listing and restoring only read one)`,
+    );
   }
 
   private warn(message: string): void {

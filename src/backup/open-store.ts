@@ -12,7 +12,12 @@ export interface OpenBackupStoreOptions extends Pick<S3StoreOptions, "region" | 
   retentionDays?: number;
   /** A local folder's refs are relative to this folder (the project). Default: absolute. */
   refBase?: string;
-  /** What the URL came from, for errors: `--store`, `the backup input`. Default `the backup store`. */
+  /**
+   * What the URL came from, for errors: `--store`, `the backup input`. Default `the backup store`.
+   * Given, it also says someone named the store: a folder it names must exist to be listed or
+   * restored from (see `FolderStoreOptions.namedBy`). Not given, a folder that does not exist yet
+   * lists as empty (the CLI's own `.dbpipe/<stack>/backups/`).
+   */
   source?: string;
 }
 
@@ -34,7 +39,7 @@ export function openBackupStore(url: string, options: OpenBackupStoreOptions = {
     if (parsed.host !== "" && parsed.host !== "localhost") throw new InputError(`${source} ${shown} names a host: a folder is file:///absolute/folder (three slashes)`);
     if (parsed.search || parsed.hash) throw new InputError(`${source} ${shown}: a folder URL takes no ?query or #fragment`);
     const folder = path.resolve(fileURLToPath(parsed));
-    return new FolderStore(folder, { retentionDays: options.retentionDays, refBase: options.refBase, onWarning: options.onWarning });
+    return new FolderStore(folder, { retentionDays: options.retentionDays, refBase: options.refBase, onWarning: options.onWarning, namedBy: options.source });
   }
   if (parsed.protocol === "s3:") {
     const bucket = parsed.hostname;

@@ -6,6 +6,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FailureError } from "../errors";
+import { makeFolder } from "../make-folder";
 import { loadPg } from "../pg";
 
 /**
@@ -58,7 +59,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const root = path.resolve(options.dataDir);
   // As root the server runs as the postgres user, which must be able to enter the folder: the
   // folder is 0711 (enter, not list) and the password file inside it stays 0600.
-  fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+  makeFolder(root, { mode: 0o711, what: "the embedded PostgreSQL's folder" });
   fs.chmodSync(root, isRoot() ? 0o711 : 0o700);
   const database = options.database ?? "postgres";
   const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
@@ -493,7 +494,7 @@ function breakStaleLock(lock: string): boolean {
 /** Records this user of the server: `<root>/users/<pid>-<random>`. Returns the file name. */
 function registerUser(root: string): string {
   const folder = path.join(root, "users");
-  fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+  makeFolder(folder, { mode: 0o700 });
   const name = `${process.pid}-${randomBytes(4).toString("hex")}`;
   fs.writeFileSync(path.join(folder, name), `${process.pid} start=${processStart(process.pid) ?? "unknown"}\n`);
   return name;
@@ -604,7 +605,7 @@ function dataFolder(root: string): string {
   } catch {
     const hash = createHash("sha256").update(root).digest("hex").slice(0, 16);
     const outside = path.join("/var/lib/dbpipe", hash);
-    fs.mkdirSync(path.dirname(outside), { recursive: true, mode: 0o711 });
+    makeFolder(path.dirname(outside), { mode: 0o711 });
     fs.writeFileSync(pointer, `${outside}\n`);
     return outside;
   }

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors";
+import { makeFolder } from "../make-folder";
 import { type MigrationLayout, display, loadMigrations } from "../migrate/files";
 import { ensureHistory, readHistory, recordBaseline } from "../migrate/history";
 import { acquireRunLock, releaseRunLock } from "../migrate/lock";
@@ -86,7 +87,7 @@ export async function draftMigration(options: SchemaDriftOptions, draft: DraftOp
     return result;
   }
 
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeFolder(path.dirname(file));
   fs.writeFileSync(file, render(result.sql, drift.layout), { flag: "wx" });
   if (drift.layout === "drizzle") addToJournal(dir, `${version}_${name}`, (draft.now ?? new Date()).getTime());
   if (draft.markApplied) {

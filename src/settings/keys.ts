@@ -623,8 +623,9 @@ export const KEYS: readonly KeyEntry[] = [
     type: "string",
     secret: true,
     group: "external",
-    description: "external: direct (unpooled) PostgreSQL URL of an administrator, for migrations and administration. Must be a secret: pulumi config set --secret directUrl <url>.",
-    default: { none: "none; required when dbpipe:server is external" },
+    description:
+      "external: direct (unpooled) PostgreSQL URL of an administrator, for migrations and administration by pulumi up (dbpipe commands connect to --database-url or DATABASE_URL_DIRECT instead). Must be a secret: pulumi config set --secret directUrl <url>.",
+    default: { none: "none; pulumi up requires it when dbpipe:server is external" },
     read: readSecretUrl,
     lands: ["infra", "directUrl"],
   }),

@@ -31,15 +31,20 @@ export function tierOfStackName(stack: string): Tier | undefined {
 export interface ParseOptions {
   /**
    * The settings are for deploying the stack's servers (`pulumi up`, `dbpipe tunnel`), not only for
-   * migrating a database someone gives: an rds stack must then say how `pulumi up` reaches the
-   * private instance (dbpipe:networkPath). Default false: the migration commands, which connect to
-   * the URL they are given, do not need one.
+   * migrating a database someone gives: what `pulumi up` needs to reach the server must then be
+   * there — an rds stack's dbpipe:networkPath (how it reaches the private instance) and, with vpc,
+   * what lets it in; an external stack's dbpipe:directUrl (the server itself). Default false: the
+   * CLI's commands, which connect to the URL they are given (`--database-url`,
+   * `DATABASE_URL_DIRECT`) or to the embedded PostgreSQL and cannot decrypt a secret anyway, do
+   * not need them, and `dbpipe lint`, which connects to nothing, runs on a stack that does not have
+   * them yet. The rules of the tier (prod's) apply either way.
    */
   deploy?: boolean;
   /**
    * The stack file was just written by `dbpipe env new`, whose next steps say to add what it cannot
    * write: the secret dbpipe:directUrl of an external server (set with `pulumi config set --secret`),
-   * and what a vpc network path lets in. Their absence is not a problem then. Default false.
+   * and what a vpc network path lets in. Their absence is not a problem then, even with `deploy`.
+   * Default false.
    */
   newStack?: boolean;
 }
@@ -151,7 +156,8 @@ export function parseStackSettings(raw: RawStackConfig, options: ParseOptions = 
       }
     }
   }
-  if (infra.server === "external" && !values.has("directUrl") && !options.newStack) {
+  // What pulumi up connects to: no CLI command reads it (they connect to the URL they are given).
+  if (infra.server === "external" && !values.has("directUrl") && options.deploy && !options.newStack) {
     problem("directUrl", `is required when dbpipe:server is external: run \`pulumi config set --secret directUrl <url> --stack ${raw.stack}\``);
   }
   if (infra.server === "rds") {
@@ -224,7 +230,7 @@ function networkPathProblems(
     }
     return;
   }
-  if (infra.networkPath === "vpc" && infra.allowedCidrs.length === 0 && infra.allowedSecurityGroupIds.length === 0 && !options.newStack) {
+  if (infra.networkPath === "vpc" && infra.allowedCidrs.length === 0 && infra.allowedSecurityGroupIds.length === 0 && options.deploy && !options.newStack) {
     problem(
       "networkPath",
       "is vpc, but neither dbpipe:allowedCidrs nor dbpipe:allowedSecurityGroupIds lets anything in: list the CIDR or the security group of the runner that runs pulumi up, or use networkPath tunnel",

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { makeFolder } from "../make-folder";
 import type { Migration } from "../migration";
 import type { Finding, LintOptions, LintedMigration } from "./lint";
 import type { ColumnType } from "./ast";
@@ -127,7 +128,7 @@ export class LintCache {
   save(): void {
     if (!this.changed && this.used.size === this.entries.size) return;
     try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      makeFolder(path.dirname(this.file));
       const temporary = `${this.file}.${process.pid}.tmp`;
       const hints = new Distinct<string>();
       const types = new Distinct<ColumnType>(sameType);

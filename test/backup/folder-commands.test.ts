@@ -1,8 +1,11 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { REPO } from "../helpers/cli";
 import { runCliInProcess } from "../helpers/cli-in-process";
-import { freshDatabase, withClient } from "../helpers/database";
+import { createDatabase, withClient } from "../helpers/database";
 import { tempFolder } from "../helpers/project";
 
 /**
@@ -10,8 +13,10 @@ import { tempFolder } from "../helpers/project";
  * backup, or that cannot be a folder: run in this process (the CLI's own `main`, from the sources).
  */
 
+/** A new database with a table of 100 rows, dropped when the test ends. */
 async function databaseWithRows(): Promise<string> {
-  const url = await freshDatabase("bkfolder");
+  const { url, drop } = await createDatabase("bkfolder");
+  onTestFinished(drop);
   await withClient(url, (c) => c.query("CREATE TABLE notes (id int PRIMARY KEY); INSERT INTO notes SELECT generate_series(1, 100)"));
   return url;
 }
@@ -52,5 +57,59 @@ describe("dbpipe backup to a folder that cannot be one", () => {
       expect(run.stderr.trim()).toBe(message);
       expect(run.code).toBe(3);
     }
+  });
+});
+
+describe("dbpipe backup to a folder the file system will not make", () => {
+  it.runIf(fs.existsSync("/proc/self"))("a folder under /proc: says so at once, exit 3 (it hung at 100% CPU)", async () => {
+    const project = tempFolder();
+    const url = await databaseWithRows();
+    // The built CLI in a process of its own, killed after 20 s: the hang was a loop in fs.mkdirSync that no test timeout interrupts.
+    const run = spawnSync(process.execPath, [path.join(REPO, "bin/dbpipe.js"), "backup", "--store", "file:///proc/forbidden", "--database-url", url], {
+      cwd: project,
+      encoding: "utf8",
+      timeout: 20_000,
+      env: { ...process.env, NO_COLOR: "1", DBPIPE_BACKUP_STORE: "" },
+    });
+    expect(run.signal).toBeNull();
+    expect(run.stderr).toBe(
+      'error: the backup folder /proc/forbidden cannot be written: /proc takes no new folders (a virtual file system such as /proc or /sys): mkdir /proc/forbidden says "no such file or directory" although /proc exists (ENOENT)\n',
+    );
+    expect(run.status).toBe(3);
+  });
+});
+
+describe("dbpipe backups and restore from a folder that does not exist", () => {
+  const missing = "/nonexistent/dbpipe-backups";
+  const message = `the backup folder ${missing} (--store) does not exist: check the path (a backup creates the folder it is given; listing and restoring only read one)`;
+
+  it("backups --store: says the folder does not exist, exit 3, in text and JSON (it listed an empty store, exit 0)", async () => {
+    const project = tempFolder();
+    const env = { DBPIPE_BACKUP_STORE: undefined };
+    const text = await runCliInProcess(["backups", "--store", `file://${missing}`], { cwd: project, env });
+    expect(text).toEqual({ code: 3, stdout: "", stderr: `error: ${message}\n` });
+    const json = await runCliInProcess(["backups", "--json", "--store", `file://${missing}`], { cwd: project, env });
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout)).toEqual({ error: { message }, exitCode: 3 });
+    const fromEnv = await runCliInProcess(["backups"], { cwd: project, env: { DBPIPE_BACKUP_STORE: `file://${missing}` } });
+    expect(fromEnv).toEqual({ code: 3, stdout: "", stderr: `error: ${message.replace("(--store)", "(DBPIPE_BACKUP_STORE)")}\n` });
+  });
+
+  it("restore and restore --drill --store: the same, before anything is restored", async () => {
+    const project = tempFolder();
+    const url = await databaseWithRows();
+    const env = { DBPIPE_BACKUP_STORE: undefined };
+    const restore = await runCliInProcess(["restore", "dev-20261201T101500.123Z", "--to", url, "--store", `file://${missing}`], { cwd: project, env });
+    expect(restore.code).toBe(3);
+    expect(restore.stderr).toBe(`error: ${message}\n`);
+    const drill = await runCliInProcess(["restore", "--drill", "--database-url", url, "--store", `file://${missing}`], { cwd: project, env });
+    expect(drill.code).toBe(3);
+    expect(drill.stderr).toBe(`error: ${message}\n`);
+  });
+
+  it("the stack's own folder, before its first backup: no backups yet, exit 0", async () => {
+    const project = tempFolder();
+    const run = await runCliInProcess(["backups"], { cwd: project, env: { DBPIPE_BACKUP_STORE: undefined } });
+    expect(run).toEqual({ code: 0, stdout: `No backups in ${pathToFileURL(path.join(fs.realpathSync(project), ".dbpipe/dev/backups"))} (the local folder). Take one with: dbpipe backup --stack dev\n`, stderr: "" });
   });
 });

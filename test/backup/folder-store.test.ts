@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { FolderStore } from "../../src/backup/folder-store";
 import { FailureError } from "../../src/errors";
@@ -200,7 +201,58 @@ describe("a backup folder that cannot be one", () => {
     const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", ...asNobody });
     expect(run.stderr).toBe("");
-    expect(run.stdout.trim()).toBe(`FailureError: the backup folder ${parent}/backups cannot be written: permission denied: this user may not create files in it (or create it) (EACCES)`);
+    expect(run.stdout.trim()).toBe(`FailureError: the backup folder ${parent}/backups cannot be written: permission denied: this user may not create it in ${parent} (EACCES)`);
+  });
+
+  it.runIf(fs.existsSync("/proc/self"))("a folder under /proc, which takes no new folders: a FailureError saying so, at once, before anything is dumped", () => {
+    // In a child process, killed after 20 s: fs.mkdirSync(..., { recursive: true }) spun there forever at 100% CPU.
+    const script = `
+      const { Readable } = require("node:stream");
+      const { FolderStore } = require("./src/backup/folder-store");
+      new FolderStore("/proc/forbidden/backups")
+        .put("dev-a", Readable.from([Buffer.from("x")]), () => { throw new Error("dumped"); })
+        .then(() => console.log("stored"), (e) => console.log(e.constructor.name + ": " + e.message));`;
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: path.resolve(__dirname, "../.."), encoding: "utf8", timeout: 20_000 });
+    expect(run.signal).toBeNull();
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim()).toBe(
+      'FailureError: the backup folder /proc/forbidden/backups cannot be written: /proc takes no new folders (a virtual file system such as /proc or /sys): mkdir /proc/forbidden says "no such file or directory" although /proc exists (ENOENT)',
+    );
+  });
+});
+
+describe("a backup folder someone named that does not exist", () => {
+  it("is a FailureError naming the folder and who named it, when listed or opened: a mistyped path is not an empty store", async () => {
+    const missing = path.join(tempFolder(), "no", "such");
+    const store = new FolderStore(missing, { namedBy: "--store" });
+    const message = `the backup folder ${missing} (--store) does not exist: check the path (a backup creates the folder it is given; listing and restoring only read one)`;
+    const listed = await store.list().catch((e: unknown) => e);
+    expect(listed).toBeInstanceOf(FailureError);
+    expect((listed as Error).message).toBe(message);
+    await expect(store.open("dev-a")).rejects.toThrow(message);
+    expect(fs.existsSync(missing)).toBe(false);
+  });
+
+  it("is made by the first backup into it, and lists from then on", async () => {
+    const missing = path.join(tempFolder(), "no", "such");
+    const store = new FolderStore(missing, { namedBy: "DBPIPE_BACKUP_STORE" });
+    await store.put("dev-a", Readable.from([Buffer.from("x")]), manifestFor("dev-a", new Date()));
+    expect((await store.list()).map((b) => b.manifest.id)).toEqual(["dev-a"]);
+    await expect(store.open("dev-b")).rejects.toThrow(`there is no backup dev-b in ${store.url} (dbpipe backups lists them)`);
+  });
+
+  it("a folder nobody named (the CLI's own .dbpipe/<stack>/backups/) lists as empty until its first backup", async () => {
+    const missing = path.join(tempFolder(), ".dbpipe", "dev", "backups");
+    expect(await new FolderStore(missing).list()).toEqual([]);
+    await expect(new FolderStore(missing).open("dev-a")).rejects.toThrow(`there is no backup dev-a in ${pathToFileURL(missing)} (dbpipe backups lists them)`);
+  });
+
+  it("openBackupStore: a store URL given with its source is one someone named", async () => {
+    const missing = path.join(tempFolder(), "typo");
+    await expect(openBackupStore(pathToFileURL(missing).toString(), { source: "DBPIPE_BACKUP_STORE" }).list()).rejects.toThrow(
+      `the backup folder ${missing} (DBPIPE_BACKUP_STORE) does not exist`,
+    );
+    expect(await openBackupStore(pathToFileURL(missing).toString()).list()).toEqual([]);
   });
 });
 

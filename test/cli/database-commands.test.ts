@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -464,5 +465,29 @@ describe("help", () => {
     for (const flag of ["--stack <name>", "--database-url <url>", "--dir <folder>", "--json", "--rehearse"]) expect(run.stdout).toContain(flag);
     const top = await runCli(["--help"], { cwd: REPO });
     expect(top.stdout).toContain("Exit codes: 0 done, 1 refused by policy, 2 invalid input");
+  });
+});
+
+describe("a project where no folder can be made (a working directory under /proc)", () => {
+  it.runIf(fs.existsSync("/proc/self"))("the embedded server's .dbpipe/<stack>/ fails at once, naming it; lint, whose cache it cannot write, still lints", () => {
+    const migrations = path.join(sampleProject(), "migrations");
+    // The built CLI in a process of its own, killed after 20 s: fs.mkdirSync(..., { recursive: true }) looped there forever.
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [path.join(REPO, "bin/dbpipe.js"), ...args, "--dir", migrations], {
+        cwd: "/proc/self",
+        encoding: "utf8",
+        timeout: 20_000,
+        env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "", DATABASE_URL_DIRECT: "" },
+      });
+    const status = run("status");
+    expect(status.signal).toBeNull();
+    expect(status.stderr).toMatch(
+      /^error: the embedded PostgreSQL's folder \/proc\/(\d+)\/\.dbpipe\/dev cannot be created: \/proc\/\1 takes no new folders \(a virtual file system such as \/proc or \/sys\): mkdir \/proc\/\1\/\.dbpipe says "no such file or directory" although \/proc\/\1 exists \(ENOENT\)\n$/,
+    );
+    expect(status.status).toBe(3);
+    const lint = run("lint");
+    expect(lint.signal).toBeNull();
+    expect(lint.stderr).toBe("");
+    expect(lint.status).toBe(0);
   });
 });

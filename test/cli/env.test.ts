@@ -66,10 +66,32 @@ describe("dbpipe env new", () => {
       "  3. pulumi up --stack ci   (from inside the VPC, e.g. on a CI runner there)",
     ]);
     expect(loadStackSettings(dir, "ci", { newStack: true }).infra.networkPath).toBe("vpc");
-    // Until that is done, the stack is refused as any other would be: nothing could reach the instance.
-    const status = await dbpipe("status", "--stack", "ci");
-    expect(status.code).toBe(2);
-    expect(status.stderr).toContain("dbpipe:networkPath: is vpc, but neither dbpipe:allowedCidrs nor dbpipe:allowedSecurityGroupIds lets anything in");
+    // Until that is done, pulumi up is refused (nothing could reach the instance); lint, the pull request's gate, runs.
+    expect(() => loadStackSettings(dir, "ci", { deploy: true })).toThrow("dbpipe:networkPath: is vpc, but neither dbpipe:allowedCidrs nor dbpipe:allowedSecurityGroupIds lets anything in");
+    fs.mkdirSync(path.join(dir, "migrations"));
+    fs.writeFileSync(path.join(dir, "migrations", "0001_notes.sql"), "CREATE TABLE notes (id bigint PRIMARY KEY);\n");
+    expect(await dbpipe("lint", "--stack", "ci")).toMatchObject({ code: 0, stderr: "" });
+  });
+
+  it("an external prod stack: lint runs on it before its secret URL is set; pulumi up needs the URL", async () => {
+    expect((await dbpipe("env", "new", "live", "--tier", "prod", "--region", "eu-west-1", "--server", "external")).code).toBe(0);
+    fs.mkdirSync(path.join(dir, "migrations"));
+    fs.writeFileSync(path.join(dir, "migrations", "0001_notes.sql"), "CREATE TABLE notes (id bigint PRIMARY KEY);\n");
+    // It was refused by every command, offline lint too: "dbpipe:directUrl: is required when dbpipe:server is external".
+    const lint = await dbpipe("lint", "--stack", "live");
+    expect(lint).toMatchObject({ code: 0, stderr: "" });
+    expect(lint.stdout).toContain("Stack live (tier prod): allowed.");
+    expect(() => loadStackSettings(dir, "live", { deploy: true })).toThrow(
+      "Pulumi.live.yaml: dbpipe:directUrl: is required when dbpipe:server is external: run `pulumi config set --secret directUrl <url> --stack live`",
+    );
+    // Set as Pulumi sets it (encrypted: the CLI cannot read it), it is there for pulumi up.
+    fs.appendFileSync(path.join(dir, "Pulumi.live.yaml"), "  dbpipe:directUrl:\n    secure: v1:AAAAAAAAAAAAAAAA:BBBB\n");
+    expect(loadStackSettings(dir, "live", { deploy: true }).infra.directUrl).toEqual({ secret: true });
+    // Prod's own rules apply to every command, as before.
+    fs.writeFileSync(path.join(dir, "Pulumi.live.yaml"), fs.readFileSync(path.join(dir, "Pulumi.live.yaml"), "utf8").replace("dbpipe:protectResources: true", "dbpipe:protectResources: false"));
+    const refused = await dbpipe("lint", "--stack", "live");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("dbpipe:protectResources: must be true in prod");
   });
 
   it("with an external server, says to set the secret URLs before pulumi up, and sizes no instance", async () => {

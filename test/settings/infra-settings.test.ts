@@ -40,19 +40,19 @@ function prodConfig(): Record<string, string> {
   };
 }
 
-/** Parses `values` as stack `stack`'s runtime config, with `secretKeys` secret. */
-function parse(values: Record<string, string | undefined>, options: { stack?: string; secretKeys?: string[] } = {}): StackSettings {
+/** Parses `values` as stack `stack`'s runtime config, with `secretKeys` secret; `deploy` as `pulumi up` does. */
+function parse(values: Record<string, string | undefined>, options: { stack?: string; secretKeys?: string[]; deploy?: boolean } = {}): StackSettings {
   const raw: RawStackConfig = {
     stack: options.stack ?? "prod",
     source: "Pulumi config",
     values: Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)),
     secretKeys: new Set(options.secretKeys ?? []),
   };
-  return parseStackSettings(raw);
+  return parseStackSettings(raw, { deploy: options.deploy });
 }
 
 /** The message of the SettingsError `parse` throws, or a failure when it does not throw. */
-function problems(values: Record<string, string | undefined>, options?: { stack?: string; secretKeys?: string[] }): string {
+function problems(values: Record<string, string | undefined>, options?: { stack?: string; secretKeys?: string[]; deploy?: boolean }): string {
   try {
     parse(values, options);
   } catch (error) {
@@ -243,6 +243,17 @@ describe("infra settings", () => {
     );
   });
 
+  it("require of pulumi up, not of the CLI's commands, a network path and, with vpc, something it lets in", () => {
+    const closed = { ...prodConfig(), "dbpipe:networkPath": "vpc", "dbpipe:allowedCidrs": "" };
+    expect(problems(closed, { deploy: true })).toBe(
+      only(
+        "dbpipe:networkPath: is vpc, but neither dbpipe:allowedCidrs nor dbpipe:allowedSecurityGroupIds lets anything in: list the CIDR or the security group of the runner that runs pulumi up, or use networkPath tunnel",
+      ),
+    );
+    expect(parse(closed).infra.networkPath).toBe("vpc");
+    expect(problems({ ...prodConfig() }, { deploy: true })).toMatch(/^Pulumi config: invalid stack settings:\n {2}Pulumi config: dbpipe:networkPath: is required when dbpipe:server is rds: /);
+  });
+
   it("refuse a URL in rds mode", () => {
     expect(problems({ ...prodConfig(), "dbpipe:directUrl": NEON }, { secretKeys: ["dbpipe:directUrl"] })).toBe(
       only("dbpipe:directUrl: is only used when dbpipe:server is external"),
@@ -285,10 +296,19 @@ describe("external mode settings", () => {
     expect(message).not.toContain("pa/ss");
   });
 
-  it("require the direct URL", () => {
-    expect(problems({ ...external(), "dbpipe:directUrl": "" })).toBe(
+  it("require the direct URL for pulumi up", () => {
+    expect(problems({ ...external(), "dbpipe:directUrl": "" }, { deploy: true })).toBe(
       only("dbpipe:directUrl: is required when dbpipe:server is external: run `pulumi config set --secret directUrl <url> --stack prod`"),
     );
+  });
+
+  it("do not require it of the CLI's commands, which connect to the URL they are given (lint to none), and keep prod's rules there", () => {
+    const { infra, tier } = parse({ ...external(), "dbpipe:directUrl": "" });
+    expect([tier, infra.server, infra.directUrl]).toEqual(["prod", "external", undefined]);
+    expect(problems({ ...external(), "dbpipe:directUrl": "", "dbpipe:tier": "dev" })).toBe(
+      only("dbpipe:tier: must be prod in a stack named prod, got dev: a stack named after a tier has that tier (name the stack something else for another tier)"),
+    );
+    expect(problems({ ...external(), "dbpipe:directUrl": "", "dbpipe:protectResources": "false" })).toContain("dbpipe:protectResources: must be true in prod");
   });
 
   it("accept a secret the CLI cannot decrypt", () => {

@@ -32,7 +32,7 @@ export const register: RegisterCommand = (program, io) => {
     .addHelpText(
       "after",
       "\nThe dump's sha256 is checked against its manifest before the restore can commit (as it streams into pg_restore, its last MiB held back until it matches), and pg_restore runs in one transaction: a failed restore leaves the target as it was.\n" +
-        "Exit codes: 0 restored (drill: row counts match), 2 invalid input (no such backup, a non-empty target without --force), 3 failure (a damaged backup, pg_restore failed, drill: counts differ).",
+        "Exit codes: 0 restored (drill: row counts match), 2 invalid input (no such backup, a non-empty target without --force), 3 failure (a damaged backup, a store that cannot be read or a --store folder that does not exist, pg_restore failed, drill: counts differ).",
     );
   addJsonOption(addDatabaseOption(addStoreOptions(command)));
   command.action(
