@@ -50,6 +50,19 @@ export function addDatabaseOption(command: Command): Command {
   );
 }
 
+/**
+ * Adds `--ignore-other-history` (`up`, and `plan` to show what that `up` would do): on a database
+ * with no dbpipe history, another tool's history table no longer stops `up`.
+ */
+export function addIgnoreOtherHistoryOption(command: Command, verb: "up" | "plan"): Command {
+  return command.option(
+    "--ignore-other-history",
+    verb === "up"
+      ? "on a database with no dbpipe history, apply every migration even though another tool's history table (Flyway, Alembic, Prisma Migrate, Drizzle) is there, for a table that is stale (to take over that history, run `dbpipe adopt` instead)"
+      : "show what `dbpipe up --ignore-other-history` would do: another tool's history table in a database with no dbpipe history does not stop it (see `dbpipe up --help`)",
+  );
+}
+
 /** Adds `--json`. */
 export function addJsonOption(command: Command): Command {
   return command.option("--json", "print one JSON object instead of text");

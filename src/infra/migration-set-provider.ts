@@ -304,11 +304,11 @@ function userFacing(error: unknown, props: Record<string, unknown> | undefined):
 
 /**
  * A message of the core that asks for a `dbpipe` command (`dbpipe repair` after a failed
- * no-transaction migration), with how to run it on the database this `pulumi up` migrates: the CLI
- * does not know that database unless it is told.
+ * no-transaction migration, `dbpipe adopt` on a database another tool migrated), with how to run
+ * it on the database this `pulumi up` migrates: the CLI does not know that database unless it is told.
  */
 function withCliHint(message: string, props: Record<string, unknown> | undefined): string {
-  if (!/`dbpipe (repair|baseline|down)\b/.test(message)) return message;
+  if (!/`dbpipe (repair|baseline|down|adopt)\b/.test(message)) return message;
   const settings = props?.settings;
   const stack = isRecord(settings) && typeof settings.stack === "string" && settings.stack !== "" ? settings.stack : "<stack>";
   return (

@@ -1,6 +1,8 @@
+import type { FoundHistoryTable } from "../adopt/other-history";
 import { InputError } from "../errors";
 import type { HistoryRow } from "./history";
 import type { Migration } from "../migration";
+import { unadoptedHistoryMessage } from "./unadopted-history";
 
 /**
  * The plan: the migration files set against the history table. Pure: no I/O, so the CLI, the
@@ -40,8 +42,11 @@ export interface PlanEntry {
 
 /** A problem that stops a run before anything is applied. */
 export interface IntegrityProblem {
-  /** The migration's version. */
-  version: string;
+  /**
+   * The migration's version; absent for a problem of the whole database (another tool's history
+   * that dbpipe has not adopted).
+   */
+  version?: string;
   /** What differs, and what to do. */
   message: string;
 }
@@ -52,7 +57,7 @@ export interface Plan {
   entries: PlanEntry[];
   /** What `up` would apply, in order. */
   pending: Migration[];
-  /** What stops `up` (modified, missing, failed, out of order when not allowed). */
+  /** What stops `up` (modified, missing, failed, out of order when not allowed, another tool's history not adopted). */
   problems: IntegrityProblem[];
 }
 
@@ -60,6 +65,12 @@ export interface Plan {
 export interface PlanOptions {
   /** Whether a pending migration older than the newest applied one may run. */
   outOfOrder: boolean;
+  /**
+   * Other tools' history tables found in a database whose dbpipe history is empty
+   * (`unadopted-history.ts`): with any, a pending migration is a problem, as it would run again
+   * what that tool applied. Default none.
+   */
+  otherHistory?: readonly FoundHistoryTable[];
 }
 
 /** Sets the files against the history. */
@@ -132,8 +143,10 @@ export function buildPlan(migrations: readonly Migration[], history: readonly Hi
     });
   }
   entries.sort((a, b) => compareVersions(a.version, b.version));
-  problems.sort((a, b) => compareVersions(a.version, b.version));
-  return { entries, pending: entries.filter((e) => e.status === "pending").map((e) => e.migration!), problems };
+  problems.sort((a, b) => compareVersions(a.version!, b.version!));
+  const pending = entries.filter((e) => e.status === "pending");
+  if (options.otherHistory?.length && pending.length > 0) problems.unshift({ message: unadoptedHistoryMessage(options.otherHistory) });
+  return { entries, pending: pending.map((e) => e.migration!), problems };
 }
 
 function failedMessage(what: string, row: HistoryRow): string {

@@ -41,6 +41,13 @@ export interface EngineOptions {
    * read from `migrationsDir`.
    */
   files?: MigrationFolder;
+  /**
+   * Run (and plan) as if no other tool's history table were there: on a database with no dbpipe
+   * history, `up` applies every migration even where Flyway, Alembic, Prisma Migrate or Drizzle
+   * left a history (`--ignore-other-history`, for a table that is stale). Default false: `up`
+   * refuses such a database, pointing at `dbpipe adopt` (see `unadopted-history.ts`).
+   */
+  ignoreOtherHistory?: boolean;
 }
 
 /** Progress of a run. */

@@ -76,6 +76,8 @@ export interface DeployOptions {
   checkAhead?: CheckSource;
   /** Progress callbacks. */
   events?: DeployEvents;
+  /** Apply every migration on a database with no dbpipe history even where another tool left one (see `EngineOptions.ignoreOtherHistory`). Default false. */
+  ignoreOtherHistory?: boolean;
 }
 
 /** A migration a deploy ran. */
@@ -161,6 +163,7 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     displayBase: options.displayBase,
     expectedChecksums: options.expectedChecksums,
     files: options.files,
+    ignoreOtherHistory: options.ignoreOtherHistory,
     events: {
       waitingForLock: events.waitingForLock,
       migrationStarted: events.migrationStarted,

@@ -109,7 +109,7 @@ function assertReplayable(migrations: readonly Migration[], history: readonly Hi
       .filter((e) => (e.status === "modified" && e.history!.checksum !== e.migration!.checksum) || e.status === "missing" || e.status === "failed")
       .map((e) => e.version),
   );
-  const problems = plan.problems.filter((p) => versions.has(p.version));
+  const problems = plan.problems.filter((p) => p.version !== undefined && versions.has(p.version));
   if (problems.length === 0) return;
   const failed = plan.entries.some((e) => e.status === "failed" && versions.has(e.version));
   const why = failed

@@ -3,23 +3,24 @@ import { EXIT, type ExitCode, exitCodeOf } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
 import { formatText } from "../format/text";
 import type { RegisterCommand } from "../command-io";
-import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, engineOptions, openProject, withMigrationsAndDatabase } from "../project";
+import { type ProjectFlags, addDatabaseOption, addIgnoreOtherHistoryOption, addJsonOption, addProjectOptions, engineOptions, openProject, withMigrationsAndDatabase } from "../project";
 import { errorJson, printEntries, printProblems, summaryLine } from "../render";
 
 interface PlanFlags extends ProjectFlags {
   rehearse?: boolean;
+  ignoreOtherHistory?: boolean;
 }
 
 /**
  * `dbpipe plan`: what `up` would do — every migration's status, the pending ones' findings, and the
  * stack's verdict. Exit 0 when `up` may run, 1 when the stack refuses, 2 when the history does not
- * match the files, 3 when the rehearsal fails.
+ * match the files (or another tool's history is there and dbpipe has none), 3 when the rehearsal fails.
  */
 export const register: RegisterCommand = (program, io) => {
   const command = new Command("plan")
     .description("show what `up` would apply, each pending migration's risk and findings, and the stack's verdict")
     .option("--rehearse", "also run the pending migrations in one transaction and roll it back, reporting what would fail");
-  addJsonOption(addDatabaseOption(addProjectOptions(command)));
+  addJsonOption(addIgnoreOtherHistoryOption(addDatabaseOption(addProjectOptions(command)), "plan"));
   command.action(
     io.run(async (flags: PlanFlags) => {
       const project = openProject(flags);
@@ -27,7 +28,7 @@ export const register: RegisterCommand = (program, io) => {
       const s = output.style;
       return withMigrationsAndDatabase(project, flags, async (database, files): Promise<ExitCode> => {
         const { planWithRisk } = await import("../../pipeline/plan.js");
-        const planned = await planWithRisk(engineOptions(project, database, files), { rehearse: flags.rehearse });
+        const planned = await planWithRisk({ ...engineOptions(project, database, files), ignoreOtherHistory: flags.ignoreOtherHistory }, { rehearse: flags.rehearse });
         const { plan, report } = planned;
         const { verdict } = planned.assessment;
         let code: ExitCode = plan.problems.length > 0 ? EXIT.invalidInput : verdict.allowed ? EXIT.ok : EXIT.refused;

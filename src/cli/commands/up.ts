@@ -9,10 +9,21 @@ import type { CheckAhead } from "../../sql/check-ahead";
 import { errorJson } from "../render";
 import { interruptible, leftByInterruptedRun } from "../interrupt";
 import { type RunState, sharedDeployEvents } from "../deploy-events";
-import { type Project, type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withMigrationsAndDatabase } from "../project";
+import {
+  type Project,
+  type ProjectFlags,
+  addDatabaseOption,
+  addIgnoreOtherHistoryOption,
+  addJsonOption,
+  addProjectOptions,
+  deployOptions,
+  openProject,
+  withMigrationsAndDatabase,
+} from "../project";
 
 interface UpFlags extends ProjectFlags {
   rehearse?: boolean;
+  ignoreOtherHistory?: boolean;
 }
 
 /** `dbpipe up`: applies every pending migration, each in its own transaction with its history row. */
@@ -20,7 +31,7 @@ export const register: RegisterCommand = (program, io) => {
   const command = new Command("up")
     .description("apply pending migrations in order; stops at the first failure (earlier ones stay applied)")
     .option("--rehearse", "run the pending migrations in one transaction and roll it back: report what would fail, change nothing");
-  addJsonOption(addDatabaseOption(addProjectOptions(command)));
+  addJsonOption(addIgnoreOtherHistoryOption(addDatabaseOption(addProjectOptions(command)), "up"));
   command.action(
     io.run(async (flags: UpFlags) => {
       const project = openProject(flags);
@@ -57,6 +68,7 @@ async function upOn(project: Project, flags: UpFlags, io: CommandIO, checks: Che
         ...(await deployOptions(project, database, files, io.output)),
         checkAhead: checks,
         action: { verb: "up", rehearse: flags.rehearse },
+        ignoreOtherHistory: flags.ignoreOtherHistory,
         events: {
           ...shared,
           migrationStarted: (m) => {

@@ -4,6 +4,7 @@ import { buildPlan } from "../plan";
 import type { EngineOptions, PlanResult } from "../run";
 import { type MigrationFolder, loadFiles } from "../files";
 import { withSession } from "../session";
+import { unadoptedHistory } from "../unadopted-history";
 
 /** `plan` (and `status`): the files set against the history, without writing anything. */
 
@@ -13,9 +14,14 @@ export async function planMigrations(options: EngineOptions): Promise<PlanResult
   return withSession(options.databaseUrl, (client) => planOn(client, files, options));
 }
 
-/** The plan of the loaded `files` against the history on `client`, without writing anything. */
-export async function planOn(client: Client, files: MigrationFolder, options: Pick<EngineOptions, "settings">): Promise<PlanResult> {
+/**
+ * The plan of the loaded `files` against the history on `client`, without writing anything; on a
+ * database with no dbpipe history, another tool's history table is a problem of the plan, as `up`
+ * refuses it (unless `ignoreOtherHistory`).
+ */
+export async function planOn(client: Client, files: MigrationFolder, options: Pick<EngineOptions, "settings" | "ignoreOtherHistory">): Promise<PlanResult> {
   const history = await readHistory(client);
-  return { ...files, history, plan: buildPlan(files.migrations, history, { outOfOrder: options.settings.migrations.outOfOrder }) };
+  const otherHistory = await unadoptedHistory(client, history, options.ignoreOtherHistory);
+  return { ...files, history, plan: buildPlan(files.migrations, history, { outOfOrder: options.settings.migrations.outOfOrder, otherHistory }) };
 }
 

@@ -8,6 +8,7 @@ import { loadFiles } from "../files";
 import { inOwnTransaction } from "../transaction-control";
 import { withServerVersion } from "../batch";
 import type { CheckSource } from "../../sql/check-parse";
+import { unadoptedHistory } from "../unadopted-history";
 
 /** `up`: apply the pending migrations, or rehearse them. */
 
@@ -31,7 +32,8 @@ export async function upMigrations(options: EngineOptions, run: { rehearse?: boo
   const files = loadFiles(options);
   return withLockedSession(options, async (client) => {
     const history = await readHistory(client);
-    const plan = buildPlan(files.migrations, history, { outOfOrder: options.settings.migrations.outOfOrder });
+    const otherHistory = await unadoptedHistory(client, history, options.ignoreOtherHistory);
+    const plan = buildPlan(files.migrations, history, { outOfOrder: options.settings.migrations.outOfOrder, otherHistory });
     assertRunnable(plan);
     const result: UpResult = { ...files, history, plan, applied: [], rehearsal: Boolean(run.rehearse), skipped: [] };
     if (plan.pending.length === 0) return result;
