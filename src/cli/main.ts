@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { EXIT, reportedError } from "./exit-codes";
 import { redactText, rememberUrlSecrets } from "../redact";
 import { commandsFor } from "./commands";
@@ -67,7 +67,10 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     "\nExit codes: 0 done, 1 refused by policy, 2 invalid input (files, config, flags, integrity), 3 database or I/O failure.",
   );
   for (const command of commandsFor(argv)) (await command.load())(program, io);
-  for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput(program.configureOutput());
+    refuseOptionsAsValues(command);
+  }
 
   try {
     await program.parseAsync([...argv], { from: "user" });
@@ -88,6 +91,27 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     given.flush();
   }
   return exitCode;
+}
+
+/**
+ * An option that takes a value refuses one of the command's own options as that value: commander
+ * takes the next word whatever it is, so `down --to --database-url URL` made `--database-url` the
+ * version and `URL` an argument too many, and `env new prod --tier --region eu-west-1` said
+ * `--region` is no tier. A variadic option stops at an option already.
+ */
+function refuseOptionsAsValues(command: Command): void {
+  const names = new Set(command.options.flatMap((o) => [o.long, o.short]).filter((n): n is string => n !== undefined));
+  names.add("--help").add("-h");
+  for (const option of command.options) {
+    if (!option.required || option.variadic) continue;
+    const parse = option.parseArg;
+    option.argParser((value: string, previous: unknown) => {
+      const name = value.split("=")[0];
+      if (names.has(name)) throw new InvalidArgumentError(`${name} is an option of \`${command.name()}\`, not a value: give ${option.long} its value first (${option.flags}).`);
+      return parse ? parse(value, previous) : value;
+    });
+  }
+  for (const sub of command.commands) refuseOptionsAsValues(sub);
 }
 
 /** The default {@link RefusedCommandLineReport}: `{"error": {"message"}, "exitCode"}` when `--json` is anywhere on the command line. */

@@ -82,6 +82,23 @@ describe("the database a command works on", () => {
     ]);
   });
 
+  it("an option given where a value belongs is refused naming both, not taken as the value (down --to --database-url URL)", async () => {
+    const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n" });
+    for (const [args, said] of [
+      [["down", "--to", "--database-url", "postgres://u:Sekr3t@127.0.0.1:1/d"], "--database-url is an option of `down`, not a value: give --to its value first (--to <version>)."],
+      [["baseline", "--version", "--json"], "--json is an option of `baseline`, not a value: give --version its value first (--version <version>)."],
+      [["env", "new", "prod", "--tier", "--region", "eu-west-1"], "--region is an option of `new`, not a value: give --tier its value first (--tier <tier>)."],
+    ] as const) {
+      const run = await runCli([...args], { cwd: dir });
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toContain(said);
+      expect(run.stdout + run.stderr).not.toMatch(/Sekr3t|too many arguments|bug/);
+    }
+    // An option's value written with = is its value, whatever it looks like.
+    expect((await runCli(["down", "--to=0001", "--database-url", "postgres://u:Sekr3t@127.0.0.1:1/d"], { cwd: dir })).code).toBe(3);
+    expect(fs.existsSync(path.join(dir, ".dbpipe"))).toBe(false);
+  });
+
   it("accepts the scheme in upper case, as pg does, and backs up that database (pg_dump gets the URL as parsed, in lower case)", async () => {
     const url = await freshDatabase();
     const dir = project({ "0001_a.sql": "CREATE TABLE a (i int);\n" });
