@@ -6,6 +6,7 @@ import { InputError } from "../errors";
 import { didYouMean } from "../text/did-you-mean";
 import type { MigrationLayoutSetting } from "../settings/stack-settings";
 import type { Migration, SqlSection } from "../migration";
+import { DANGLING_DIRECTIVE, allowDirectiveWords, readAllowDirective } from "../sql/allow";
 
 /**
  * Reading migrations from disk, in the layouts teams already have, so they adopt dbpipe without
@@ -16,6 +17,9 @@ import type { Migration, SqlSection } from "../migration";
  * - `drizzle`: `NNNN_name.sql`, with `meta/_journal.json` when present (checked against the files);
  * - `prisma`: `<timestamp>_<name>/migration.sql`;
  * - `flyway`: `V<version>__<description>.sql`, whole-number versions (`V1__init.sql`).
+ *
+ * `auto` goes by what the folder holds ({@link detectLayout}): Prisma's folders, Drizzle's journal,
+ * else what most of the files' names are written for, the others named as the odd ones out.
  *
  * Directives are comment lines: `-- dbpipe:down` starts the down part, `-- dbpipe:no-transaction`
  * marks a file whose statements cannot run in a transaction, `-- dbpipe:allow <rule> <reason>`
@@ -61,7 +65,22 @@ const NEAR_DIRECTIVE = /^(?:--|\/\*)[ \t]*dbpipe[ \t]*:[ \t]*([A-Za-z_-]*)/i;
 /** What every directive and near-miss holds: scanning a text without it finds nothing. */
 const MENTIONS_DBPIPE = /dbpipe/i;
 
-type ScannedDirective = { kind: "directive"; line: number; name: string; rest: string } | { kind: "near-miss"; line: number; message: string };
+type ScannedDirective =
+  | { kind: "directive"; line: number; column: number; name: "down" | "no-transaction"; rest: string }
+  | {
+      kind: "directive";
+      line: number;
+      column: number;
+      name: "allow";
+      /** What follows `dbpipe:allow`, as the linter reads it (`allowDirectiveWords`). */
+      rest: string;
+      /**
+       * False when no statement of the up part follows the directive and it does not end a
+       * statement's last line: it acknowledges nothing (the linter's `rejectDanglingDirectives`).
+       */
+      followed: boolean;
+    }
+  | { kind: "near-miss"; line: number; message: string };
 
 const KNOWN = () => [...DIRECTIVES].map((d) => `-- dbpipe:${d}`).join(", ");
 
@@ -74,26 +93,55 @@ function nearMissMessage(comment: string, word: string, why: string): string {
 /**
  * The directives of a migration's text, found the way PostgreSQL reads it: only a `--` comment
  * that stands alone on its line, outside any string, quoted identifier, dollar-quoted body or block
- * comment, is one. Anything else that looks like one (other case, `/* dbpipe:... *\/`, a comment
- * after a statement, an unknown name) is reported as a near-miss; `-- dbpipe:allow` may also follow
- * a statement on its line (the linter reads it there).
+ * comment, is one. Anything else that looks like one (other case, `/* dbpipe:down *\/`, a comment
+ * after a statement, an unknown name) is reported as a near-miss. `-- dbpipe:allow` may also
+ * follow a statement on its line, and be a block comment (`/* dbpipe:allow ... *\/`), as the
+ * linter reads it (src/sql/allow.ts); each says whether a statement of the up part follows it.
  */
 export function scanDirectives(text: string): ScannedDirective[] {
   const out: ScannedDirective[] = [];
   // Every directive and near-miss names dbpipe: a text that never does has none (most files).
   if (!MENTIONS_DBPIPE.test(text)) return out;
   let line = 1;
+  let lineStart = 0;
   let lineHasCode = false;
   let i = 0;
   const n = text.length;
+  // Where the up part's statements stand, for the allow directives: the allows no statement
+  // followed yet, the line of the last token of code, and whether a comment came after it.
+  let pendingAllows: { followed: boolean }[] = [];
+  let upEnded = false;
+  let lastCodeLine = 0;
+  let commentSinceCode = true;
   const advance = (to: number): void => {
-    for (let k = i; k < to; k++) if (text.charCodeAt(k) === 10) line++;
+    for (let k = i; k < to; k++) {
+      if (text.charCodeAt(k) === 10) {
+        line++;
+        lineStart = k + 1;
+      }
+    }
     i = to;
+  };
+  const code = (): void => {
+    if (!upEnded && pendingAllows.length > 0) {
+      for (const d of pendingAllows) d.followed = true;
+      pendingAllows = [];
+    }
+    lastCodeLine = line;
+    commentSinceCode = false;
+    lineHasCode = true;
+  };
+  const allow = (rest: string, at: { line: number; column: number }): void => {
+    // The first comment after a statement's last token, on its line, belongs to that statement.
+    const directive = { kind: "directive" as const, ...at, name: "allow" as const, rest, followed: !upEnded && !commentSinceCode && lastCodeLine === at.line };
+    if (!directive.followed && !upEnded) pendingAllows.push(directive);
+    out.push(directive);
   };
   while (i < n) {
     const c = text[i];
     if (c === "\n") {
       line++;
+      lineStart = i + 1;
       lineHasCode = false;
       i++;
     } else if (c === " " || c === "\t" || c === "\r") i++;
@@ -103,17 +151,23 @@ export function scanDirectives(text: string): ScannedDirective[] {
       const near = NEAR_DIRECTIVE.exec(comment);
       if (near) {
         const exact = DIRECTIVE.exec(comment);
-        if (exact && DIRECTIVES.has(exact[1]) && (!lineHasCode || exact[1] === "allow")) {
-          out.push({ kind: "directive", line, name: exact[1], rest: exact[2] });
+        const at = { line, column: i - lineStart + 1 };
+        if (exact && exact[1] === "allow") {
+          allow(allowDirectiveWords(comment) ?? exact[2].trim(), at);
+        } else if (exact && DIRECTIVES.has(exact[1]) && !lineHasCode) {
+          out.push({ kind: "directive", ...at, name: exact[1] as "down" | "no-transaction", rest: exact[2] });
+          // What follows the down directive is the down part: no statement of the up part.
+          if (exact[1] === "down") upEnded = true;
         } else if (lineHasCode) {
           out.push({ kind: "near-miss", line, message: nearMissMessage(comment, near[1], "follows a statement on its line") });
         } else {
           out.push({ kind: "near-miss", line, message: exact ? `unknown directive "dbpipe:${exact[1]}"${didYouMean(exact[1], DIRECTIVES, { show: (d) => `-- dbpipe:${d}` })}: dbpipe knows ${KNOWN()}` : nearMissMessage(comment, near[1], "is not written as a directive (lower case, `-- dbpipe:<name>`)") });
         }
       }
+      commentSinceCode = true;
       i = end === -1 ? n : end;
     } else if (c === "/" && text[i + 1] === "*") {
-      const startLine = line;
+      const at = { line, column: i - lineStart + 1 };
       let depth = 1;
       let j = i + 2;
       while (j < n && depth > 0) {
@@ -127,7 +181,12 @@ export function scanDirectives(text: string): ScannedDirective[] {
       }
       const comment = text.slice(i, j);
       const near = NEAR_DIRECTIVE.exec(comment);
-      if (near) out.push({ kind: "near-miss", line: startLine, message: nearMissMessage(comment, near[1], "is a block comment") });
+      if (near) {
+        const words = allowDirectiveWords(comment);
+        if (words !== undefined) allow(words, at);
+        else out.push({ kind: "near-miss", line: at.line, message: nearMissMessage(comment, near[1], "is a block comment") });
+      }
+      commentSinceCode = true;
       advance(j);
       lineHasCode = true;
     } else if (c === "'" || c === '"') {
@@ -142,7 +201,7 @@ export function scanDirectives(text: string): ScannedDirective[] {
         } else j++;
       }
       advance(Math.min(j + 1, n));
-      lineHasCode = true;
+      code();
     } else if (c === "$") {
       const tag = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(text.slice(i, i + 200));
       const before = i > 0 ? text[i - 1] : "";
@@ -150,9 +209,13 @@ export function scanDirectives(text: string): ScannedDirective[] {
         const close = text.indexOf(tag[0], i + tag[0].length);
         advance(close === -1 ? n : close + tag[0].length);
       } else i++;
+      code();
+    } else if (c === ";") {
+      // A semicolon ends a statement; it is none itself (the parser places no statement there).
       lineHasCode = true;
+      i++;
     } else {
-      lineHasCode = true;
+      code();
       i++;
     }
   }
@@ -187,8 +250,10 @@ export interface MigrationFolder {
 
 /**
  * Reads every migration in `dir`, ordered by version. Throws {@link MigrationFilesError} listing
- * every problem at once: names that don't parse, duplicate versions, empty files, unknown
- * directives, a Drizzle journal that disagrees with the files.
+ * every problem of every file at once, in the files' order: names that don't parse (or are written
+ * for another layout than the folder's), duplicate versions, text that is not UTF-8 or holds a NUL,
+ * empty files, unknown directives, malformed or dangling `dbpipe:allow` directives, a Drizzle
+ * journal that disagrees with the files.
  */
 export function loadMigrations(dir: string, options: LoadOptions = {}): MigrationFolder {
   const base = options.displayBase ?? process.cwd();
@@ -199,11 +264,13 @@ export function loadMigrations(dir: string, options: LoadOptions = {}): Migratio
   } catch (error) {
     throw new MigrationFilesError([{ file: display(absDir, base), message: notAFolder(absDir, error) }]);
   }
-  const layout = options.layout && options.layout !== "auto" ? options.layout : detectLayout(absDir, entries);
+  const detection: LayoutDetection = options.layout && options.layout !== "auto" ? { layout: options.layout } : detectLayout(absDir, entries);
+  const { layout } = detection;
   const problems: FileProblem[] = [];
   const migrations: Migration[] = [];
 
-  const candidates = layout === "prisma" ? prismaCandidates(absDir, entries, base, problems) : flatCandidates(absDir, entries, layout, base, problems);
+  if (detection.mixed) problems.push({ file: display(absDir, base), message: mixedLayoutsProblem(detection.mixed) });
+  const candidates = layout === "prisma" ? prismaCandidates(absDir, entries, base, problems) : flatCandidates(absDir, entries, detection as FlatDetection, base, problems);
   for (const candidate of candidates) {
     const migration = readCandidate(candidate, base, problems);
     if (migration) migrations.push(migration);
@@ -218,8 +285,30 @@ export function loadMigrations(dir: string, options: LoadOptions = {}): Migratio
     }
   }
   if (layout === "drizzle") checkDrizzleJournal(absDir, migrations, base, problems);
-  if (problems.length > 0) throw new MigrationFilesError(problems);
+  if (problems.length > 0) throw new MigrationFilesError(problems.sort(inFileOrder));
   return { layout, migrations };
+}
+
+/** Problems in the order of their files as a listing by version shows them (`9_a.sql` before `10_b.sql`), then by line and column. */
+function inFileOrder(a: FileProblem, b: FileProblem): number {
+  return naturalCompare(a.file, b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+}
+
+/** Compares two names with their runs of digits as numbers. */
+function naturalCompare(a: string, b: string): number {
+  const chunks = (s: string) => s.match(/\d+|\D+/g) ?? [];
+  const x = chunks(a);
+  const y = chunks(b);
+  for (let k = 0; k < Math.min(x.length, y.length); k++) {
+    if (x[k] === y[k]) continue;
+    const numbers = /^\d/.test(x[k]) && /^\d/.test(y[k]);
+    if (numbers) {
+      const d = x[k].replace(/^0+/, "").length - y[k].replace(/^0+/, "").length;
+      if (d !== 0) return d;
+    }
+    return x[k] < y[k] ? -1 : 1;
+  }
+  return x.length - y.length;
 }
 
 /** Where a run's migrations are and how to read them: the part of the engine's options that {@link loadFiles} reads. */
@@ -266,7 +355,10 @@ function checkExpectedChecksums(migrations: readonly Migration[], expected: Read
   }
 }
 
-/** Reads one migration file on its own (for `dbpipe lint <file>`): its version comes from its name. */
+/**
+ * Reads one migration file on its own (for `dbpipe lint <file>`): its version comes from its name,
+ * read as `options.layout` when one is given, else as the layout of the file's folder.
+ */
 export function loadMigrationFile(file: string, options: LoadOptions = {}): Migration {
   const base = options.displayBase ?? process.cwd();
   const abs = path.resolve(file);
@@ -277,9 +369,11 @@ export function loadMigrationFile(file: string, options: LoadOptions = {}): Migr
     const m = PRISMA_FOLDER.exec(parent)!;
     candidate = { path: abs, version: m[1], name: m[2] };
   } else {
-    const m = FLAT_NAME.plain.exec(path.basename(abs));
-    if (m) candidate = { path: abs, version: m[1], name: m[2] };
-    else problems.push({ file: display(abs, base), message: nameProblem("plain") });
+    // Named as the layout of the project (when given) or of the file's folder would read it there.
+    const detection = options.layout && options.layout !== "auto" ? { layout: options.layout } : detectLayoutOf(path.dirname(abs));
+    const named = detection.layout === "prisma" ? nameProblem("prisma") : flatName(path.basename(abs), detection as FlatDetection);
+    if (typeof named === "string") problems.push({ file: display(abs, base), message: named });
+    else candidate = { path: abs, ...named };
   }
   const migration = candidate ? readCandidate(candidate, base, problems) : undefined;
   if (problems.length > 0 || !migration) throw new MigrationFilesError(problems);
@@ -308,15 +402,141 @@ export function targetIsFolder(target: string, options: Pick<LoadOptions, "displ
   throw new MigrationFilesError([{ file: display(abs, options.displayBase ?? process.cwd()), message: problem }]);
 }
 
-/** Detects the layout of a folder from what is in it. */
-export function detectLayout(absDir: string, entries: fs.Dirent[] = fs.readdirSync(absDir, { withFileTypes: true })): MigrationLayout {
+/** How a `.sql` file's name is written, as far as telling the flat layouts apart goes. */
+type NameStyle = "flyway" | "dash" | "underscore";
+
+/** `V1__…` (Flyway's), `0001-…` (plain's alone), `0001_…` (dbpipe's, plain's or Drizzle's); undefined for any other name. */
+function nameStyle(name: string): NameStyle | undefined {
+  const m = /^(?:V\d|\d+([-_]))/.exec(name);
+  return !m ? undefined : m[1] === undefined ? "flyway" : m[1] === "-" ? "dash" : "underscore";
+}
+
+/** The layout a name of each style is written for. */
+const STYLE_LAYOUT: Record<NameStyle, FlatLayout> = { flyway: "flyway", dash: "plain", underscore: "dbpipe" };
+
+/** Whether `layout` reads names of `style`. */
+function styleFits(style: NameStyle, layout: MigrationLayout): boolean {
+  return style === "flyway" ? layout === "flyway" : style === "dash" ? layout === "plain" : layout === "dbpipe" || layout === "plain" || layout === "drizzle";
+}
+
+/** Some of a folder's migration files, named for one layout. */
+export interface NameGroup {
+  /** The layout their names are written for. */
+  layout: FlatLayout;
+  /** Their file names, in no particular order. */
+  names: string[];
+}
+
+/** A folder's layout as {@link detectLayout} tells it, with what decided it. */
+export interface LayoutDetection {
+  /** The layout the folder is read as. */
+  layout: MigrationLayout;
+  /**
+   * The files whose names decided a flat layout (the most files named for one layout): a file
+   * named for another layout is the odd one out, and named as such. Unset when nothing was counted
+   * (a layout given, Prisma's folders, Drizzle's journal, no numbered file).
+   */
+  majority?: NameGroup;
+  /** Set when as many files are named for one layout as for another: both groups. The folder is refused, naming them. */
+  mixed?: readonly [NameGroup, NameGroup];
+}
+
+/** A {@link LayoutDetection} of a flat layout. */
+type FlatDetection = LayoutDetection & { layout: Exclude<MigrationLayout, "prisma"> };
+
+/**
+ * Detects the layout of a folder from what is in it: Prisma's migration folders (or its
+ * `migration_lock.toml`), Drizzle's `meta/_journal.json`, else the names of the `.sql` files, by
+ * majority: one stray file named for another layout does not turn the folder over to that layout
+ * (and the error names the stray, not the files that were right). Plain takes `-` and `_` alike,
+ * so it is the plain layout when at least as many names have a `-` after the version as a `_`; with
+ * fewer, the `-` names are the strays of a dbpipe folder.
+ */
+export function detectLayout(absDir: string, entries: fs.Dirent[] = fs.readdirSync(absDir, { withFileTypes: true })): LayoutDetection {
   const hasPrismaFolder = entries.some((e) => e.isDirectory() && PRISMA_FOLDER.test(e.name) && prismaMigrationFile(path.join(absDir, e.name)) !== undefined);
-  if (hasPrismaFolder || entries.some((e) => e.name === "migration_lock.toml")) return "prisma";
-  if (fs.existsSync(path.join(absDir, "meta", "_journal.json"))) return "drizzle";
-  const sql = entries.filter((e) => e.isFile() && e.name.toLowerCase().endsWith(".sql")).map((e) => e.name);
-  if (sql.some((n) => /^\d+-/.test(n))) return "plain";
-  if (sql.some((n) => /^V\d/.test(n))) return "flyway";
-  return "dbpipe";
+  if (hasPrismaFolder || entries.some((e) => e.name === "migration_lock.toml")) return { layout: "prisma" };
+  if (fs.existsSync(path.join(absDir, "meta", "_journal.json"))) return { layout: "drizzle" };
+  const flyway: string[] = [];
+  const dash: string[] = [];
+  const underscore: string[] = [];
+  for (const e of entries) {
+    if (!(e.isFile() || e.isSymbolicLink()) || !e.name.toLowerCase().endsWith(".sql")) continue;
+    const style = nameStyle(e.name);
+    if (style === "underscore") underscore.push(e.name);
+    else if (style === "dash") dash.push(e.name);
+    else if (style === "flyway") flyway.push(e.name);
+  }
+  const numbered: NameGroup = dash.length > 0 && dash.length >= underscore.length ? { layout: "plain", names: [...dash, ...underscore] } : { layout: "dbpipe", names: underscore };
+  const flywayGroup: NameGroup = { layout: "flyway", names: flyway };
+  if (flyway.length > numbered.names.length) return { layout: "flyway", majority: flywayGroup };
+  if (numbered.names.length === 0) return { layout: "dbpipe" };
+  if (flyway.length === numbered.names.length) return { layout: numbered.layout, mixed: [flywayGroup, numbered] };
+  return { layout: numbered.layout, majority: numbered };
+}
+
+/** {@link detectLayout} of the folder `dir`; the dbpipe layout when it cannot be read. */
+function detectLayoutOf(dir: string): LayoutDetection {
+  try {
+    return detectLayout(dir);
+  } catch {
+    return { layout: "dbpipe" };
+  }
+}
+
+/** Why a folder whose names are as many for one layout as for another is refused, naming both groups. */
+function mixedLayoutsProblem([a, b]: readonly [NameGroup, NameGroup]): string {
+  const group = (g: NameGroup) => `${g.names.length} named for the ${g.layout} layout (${sampleNames(g.names, 3)})`;
+  return (
+    `mixes two layouts, as many files named for each: ${group(a)} and ${group(b)}, so neither can be told to be the odd ones out: ` +
+    `rename one group as the other is named, or give the layout with --layout (or dbpipe:migrationsLayout) to read the folder as that one`
+  );
+}
+
+/** Up to `most` of `names`, in order, then `…` for the rest. */
+function sampleNames(names: readonly string[], most: number): string {
+  const sorted = [...names].sort(naturalCompare);
+  return sorted.length <= most ? sorted.join(", ") : `${sorted.slice(0, most).join(", ")}, …`;
+}
+
+/**
+ * The version and name of a flat layout's file called `fileName`, or why it is not one: a name the
+ * layout does not read (the odd one out, when the other files' names decided the layout), or one
+ * it reads but refuses ({@link namingProblem}). In a folder of mixed layouts, each file is read as
+ * the layout its name is written for (the folder is refused anyway; its files' other problems are
+ * reported with that).
+ */
+function flatName(fileName: string, detection: FlatDetection): { version: string; name: string } | string {
+  const mixedStyle = detection.mixed && nameStyle(fileName);
+  const layout = mixedStyle ? STYLE_LAYOUT[mixedStyle] : detection.layout;
+  const m = FLAT_NAME[layout].exec(fileName);
+  if (m) return namingProblem(layout, fileName, m[1], m[2]) ?? { version: m[1], name: m[2] };
+  const style = nameStyle(fileName);
+  if (detection.majority && style && !styleFits(style, layout)) return oddOneOutProblem(fileName, style, detection.majority);
+  return nameProblem(layout);
+}
+
+/** Why a file named for another layout than the folder's other files is refused, with the name it would have among them. */
+function oddOneOutProblem(fileName: string, style: NameStyle, majority: NameGroup): string {
+  const others = [...majority.names].sort(naturalCompare);
+  const shown = others.length <= 2 ? others.join(" and ") : `${others[0]} … ${others[others.length - 1]}`;
+  const renamed = renamedFor(fileName, majority);
+  return (
+    `is named for the ${STYLE_LAYOUT[style]} layout, but the folder's ${others.length === 1 ? "other migration" : `${others.length} other migrations`} (${shown}) ${others.length === 1 ? "is" : "are"} named for the ${majority.layout} layout, which the folder is read as: ` +
+    `rename it ${renamed ?? `as ${majority.layout} names are (${expectedName(majority.layout)})`}` +
+    (style === "dash" && majority.layout === "dbpipe" ? ", or, if the folder is meant as the plain layout (which takes - and _ alike), give --layout plain (or dbpipe:migrationsLayout: plain)" : "")
+  );
+}
+
+/** `fileName` (a flat layout's name) as the files of `group` are named: same version, same name; undefined when its version is not a whole number. */
+function renamedFor(fileName: string, group: NameGroup): string | undefined {
+  const m = /^V(\d+)__(.+)(\.sql)$/i.exec(fileName) ?? /^(\d+)[-_](.+)(\.sql)$/i.exec(fileName);
+  if (!m) return undefined;
+  const [, digits, name, extension] = m;
+  // As wide as the group's versions when they all are (0008 beside 0001…0004); timestamps are left as they are.
+  const widths = new Set(group.names.map((n) => /\d+/.exec(n)?.[0].length ?? 0));
+  const width = widths.size === 1 ? [...widths][0] : 0;
+  const version = (group.layout === "flyway" ? BigInt(digits).toString() : digits).padStart(width < 12 ? width : 0, "0");
+  return group.layout === "flyway" ? `V${version}__${name}${extension}` : `${version}${group.layout === "plain" ? "-" : "_"}${name}${extension}`;
 }
 
 interface Candidate {
@@ -325,8 +545,11 @@ interface Candidate {
   name: string;
 }
 
-function flatCandidates(absDir: string, entries: fs.Dirent[], layout: FlatLayout, base: string, problems: FileProblem[]): Candidate[] {
+function flatCandidates(absDir: string, entries: fs.Dirent[], detection: FlatDetection, base: string, problems: FileProblem[]): Candidate[] {
   const out: Candidate[] = [];
+  const { layout } = detection;
+  const layouts = detection.mixed ? detection.mixed.map((g) => g.layout) : [layout];
+  const namedLikeMigration = (n: string) => layouts.some((l) => FLAT_NAME[l].test(n));
   for (const entry of entries) {
     if (entry.isDirectory() && PRISMA_FOLDER.test(entry.name) && !entry.name.toLowerCase().endsWith(".sql")) {
       // A folder named like a Prisma migration is never read in a flat layout: say so rather than skip it.
@@ -343,7 +566,7 @@ function flatCandidates(absDir: string, entries: fs.Dirent[], layout: FlatLayout
     if (entry.isDirectory() && !entry.name.startsWith(".") && !entry.name.toLowerCase().endsWith(".sql")) {
       // dbpipe reads the files directly in the folder; migrations in a subfolder would never run.
       const folder = path.join(absDir, entry.name);
-      const nested = nestedMigrationFiles(folder, FLAT_NAME[layout]);
+      const nested = nestedMigrationFiles(folder, namedLikeMigration);
       if (nested.length > 0) {
         problems.push({
           file: display(folder, base),
@@ -359,12 +582,12 @@ function flatCandidates(absDir: string, entries: fs.Dirent[], layout: FlatLayout
       problems.push({ file: display(full, base), message: kind });
       continue;
     }
-    const m = FLAT_NAME[layout].exec(entry.name);
-    if (!m) {
-      problems.push({ file: display(full, base), message: nameProblem(layout) });
+    const named = flatName(entry.name, detection);
+    if (typeof named === "string") {
+      problems.push({ file: display(full, base), message: named });
       continue;
     }
-    out.push({ path: full, version: m[1], name: m[2] });
+    out.push({ path: full, ...named });
   }
   return out;
 }
@@ -376,7 +599,7 @@ const NESTED_FOLDER_LIMIT = 200;
  * The files under `folder` (its subfolders too, not through links or hidden folders) whose names
  * match `name`: migrations a flat layout would skip, since it reads only the folder's own files.
  */
-function nestedMigrationFiles(folder: string, name: RegExp): string[] {
+function nestedMigrationFiles(folder: string, isMigrationName: (name: string) => boolean): string[] {
   const found: string[] = [];
   const queue = [folder];
   for (let seen = 0; queue.length > 0 && seen < NESTED_FOLDER_LIMIT; seen++) {
@@ -391,7 +614,7 @@ function nestedMigrationFiles(folder: string, name: RegExp): string[] {
       if (entry.name.startsWith(".")) continue;
       const full = path.join(current, entry.name);
       if (entry.isDirectory()) queue.push(full);
-      else if (name.test(entry.name)) found.push(full);
+      else if (isMigrationName(entry.name)) found.push(full);
     }
   }
   return found;
@@ -484,6 +707,11 @@ function prismaCandidates(absDir: string, entries: fs.Dirent[], base: string, pr
       problems.push({ file: display(folder, base), message: "has no migration.sql" });
       continue;
     }
+    const naming = namingProblem("prisma", entry.name, m[1], m[2]);
+    if (naming) {
+      problems.push({ file: display(folder, base), message: naming });
+      continue;
+    }
     out.push({ path: file, version: m[1], name: m[2] });
   }
   return out;
@@ -503,16 +731,38 @@ function prismaMigrationFile(folder: string): string | undefined {
   return name === undefined ? undefined : path.join(folder, name);
 }
 
-function nameProblem(layout: MigrationLayout): string {
-  const expected =
-    layout === "plain"
-      ? "<version>-<name>.sql, e.g. 001-create-products-table.sql"
-      : layout === "drizzle"
-        ? "NNNN_<name>.sql, e.g. 0000_create_products.sql"
-        : layout === "flyway"
-          ? "V<version>__<description>.sql, e.g. V1__create_products.sql (whole-number versions; repeatable R__ and undo U files are not supported)"
+/** What a migration of `layout` is named, with an example. */
+function expectedName(layout: MigrationLayout): string {
+  return layout === "plain"
+    ? "<version>-<name>.sql, e.g. 001-create-products-table.sql"
+    : layout === "drizzle"
+      ? "NNNN_<name>.sql, e.g. 0000_create_products.sql"
+      : layout === "flyway"
+        ? "V<version>__<description>.sql, e.g. V1__create_products.sql (whole-number versions; repeatable R__ and undo U files are not supported)"
+        : layout === "prisma"
+          ? "<timestamp>_<name>/migration.sql, e.g. 20240101120000_create_products/migration.sql"
           : "<version>_<name>.sql, e.g. 0001_create_products.sql or 20251106123000_create_products.sql";
-  return `name does not parse as a migration: expected ${expected} (the version is digits)`;
+}
+
+function nameProblem(layout: MigrationLayout): string {
+  return `name does not parse as a migration: expected ${expectedName(layout)} (the version is digits)`;
+}
+
+/**
+ * Why a name `layout` reads is refused, or undefined: a control character (a tab, a line break) in
+ * any layout; whitespace in the dbpipe and plain layouts, whose names are written for shells and
+ * scripts (and `dbpipe diff --name` takes letters, digits and _). Flyway documents spaces between
+ * the words of a description (`V2__Add a new table.sql`), and Drizzle's and Prisma's names are
+ * their tools': those are read as they are.
+ */
+function namingProblem(layout: MigrationLayout, fileName: string, version: string, name: string): string | undefined {
+  if (!/[\s\p{Cc}]/u.test(name)) return undefined;
+  const control = /\p{Cc}/u.exec(name);
+  if (control) return `name holds a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}), which a migration's name cannot: rename the file`;
+  if (layout !== "dbpipe" && layout !== "plain") return undefined;
+  const separator = fileName.charAt(version.length) === "-" ? "-" : "_";
+  const renamed = `${version}${fileName.charAt(version.length)}${name.trim().replace(/\s+/gu, separator)}${fileName.slice(version.length + 1 + name.length)}`;
+  return `name "${name}" holds whitespace, which ${layout} names do not (a file name with a space needs quoting in every shell and script, and the history records the name as it is): rename it ${renamed}`;
 }
 
 /** Line endings normalised to LF, a leading byte-order mark removed. */
@@ -554,12 +804,14 @@ function readCandidate(candidate: Candidate, base: string, problems: FileProblem
   const text = normaliseText(decoded);
   let downLine: number | undefined;
   let noTransaction = false;
-  for (const d of scanDirectives(text)) {
+  const directives = scanDirectives(text);
+  for (const d of directives) {
     const where = { file, line: d.line };
     if (d.kind === "near-miss") {
       problems.push({ ...where, message: d.message });
       continue;
     }
+    if (d.name === "allow") continue;
     if (d.name === "down") {
       if (d.rest.trim() !== "") problems.push({ ...where, message: "-- dbpipe:down takes nothing after it" });
       else if (downLine !== undefined) problems.push({ ...where, message: `a second -- dbpipe:down (the first is on line ${downLine})` });
@@ -574,7 +826,16 @@ function readCandidate(candidate: Candidate, base: string, problems: FileProblem
   const upText = downLine === undefined ? text : lines.slice(0, downLine - 1).join("\n");
   const up: SqlSection = { text: upText, line: 1 };
   const down: SqlSection | undefined = downLine === undefined ? undefined : { text: lines.slice(downLine).join("\n"), line: downLine + 1 };
-  if (!hasSql(up.text)) {
+  const upHasSql = hasSql(up.text);
+  // The linter reads the up part's acknowledgements: a malformed one is refused here, with the
+  // file's other problems and every other file's, rather than when linting reaches it.
+  for (const d of directives) {
+    if (d.kind !== "directive" || d.name !== "allow" || (downLine !== undefined && d.line > downLine)) continue;
+    const read = readAllowDirective(d.rest);
+    if (read.problem !== undefined) problems.push({ file, line: d.line, column: d.column, message: read.problem });
+    else if (!d.followed && upHasSql) problems.push({ file, line: d.line, column: d.column, message: DANGLING_DIRECTIVE });
+  }
+  if (!upHasSql) {
     problems.push({ file, message: downLine === undefined ? "is empty: a migration needs at least one statement" : "has no SQL before -- dbpipe:down" });
     return undefined;
   }

@@ -150,7 +150,7 @@ function readTargets(targets: readonly string[], layout: MigrationLayoutSetting,
       for (const m of loadMigrations(target, { layout }).migrations) byPath.set(m.path, m);
       continue;
     }
-    const m = loadMigrationFile(target);
+    const m = loadMigrationFile(target, { layout });
     byPath.set(m.path, m);
     for (const earlier of folderOf(m, layout)) if (earlier.order < m.order) history.set(earlier.path, earlier);
   }

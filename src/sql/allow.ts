@@ -1,5 +1,7 @@
 import { InputError } from "../errors";
+import { closestName } from "../text/did-you-mean";
 import type { SqlComment } from "./parse";
+import { RULE_IDS } from "./rules/ids";
 
 /**
  * `-- dbpipe:allow <rule-id>[,<rule-id>...] <reason>`: a reviewed acknowledgement, written in the
@@ -44,40 +46,58 @@ export class AllowDirectiveError extends InputError {
 const LINE_DIRECTIVE = /^--\s*dbpipe:allow(?:\s+(.*))?$/;
 const BLOCK_DIRECTIVE = /^\/\*\s*dbpipe:allow(?:\s+([\s\S]*?))?\s*\*\/$/;
 
-/** What follows `dbpipe:allow` in a comment (rule ids and reason, on one line), or undefined when the comment is no directive. */
-function directive(comment: SqlComment): string | undefined {
-  const text = comment.text.trimEnd();
+/**
+ * What follows `dbpipe:allow` in a comment's text (`-- ...` or `/* ... *\/`): the rule ids and the
+ * reason, on one line; undefined when the comment is no directive. The migration files' check
+ * (src/migrate/files.ts) and the linter read directives with this one function.
+ */
+export function allowDirectiveWords(commentText: string): string | undefined {
+  const text = commentText.trimEnd();
   const m = LINE_DIRECTIVE.exec(text) ?? BLOCK_DIRECTIVE.exec(text);
   return m ? (m[1] ?? "").replace(/\s+/g, " ").trim() : undefined;
 }
 
+const RULE_ID_SET: ReadonlySet<string> = new Set(RULE_IDS);
+
+/** A directive's rule ids and reason, or why they do not make a directive. */
+export type AllowDirectiveWords = { ids: string[]; reason: string; problem?: undefined } | { problem: string };
+
+/**
+ * Reads the words of a directive ({@link allowDirectiveWords}): its rule ids and reason, or the
+ * problem — no rule id, a rule that does not exist (with the closest id), no reason.
+ */
+export function readAllowDirective(words: string): AllowDirectiveWords {
+  const space = words.search(/\s/);
+  const ids = (space === -1 ? words : words.slice(0, space)).split(",").filter((id) => id !== "");
+  const reason = space === -1 ? "" : words.slice(space).trim();
+  if (ids.length === 0) return { problem: "dbpipe:allow needs a rule id and a reason: -- dbpipe:allow <rule-id> <why this is safe here>" };
+  for (const id of ids) {
+    if (!RULE_ID_SET.has(id)) {
+      const close = closestName(id, RULE_IDS);
+      return { problem: `dbpipe:allow names unknown rule "${id}"${close ? ` (did you mean ${close}?)` : ""}; \`dbpipe lint\` prints rule ids beside each finding` };
+    }
+  }
+  if (reason === "") return { problem: `dbpipe:allow ${ids.join(",")} needs a reason: -- dbpipe:allow ${ids.join(",")} <why this is safe here>` };
+  return { ids, reason };
+}
+
+/** Why a directive after the last statement of a migration's up part is refused. */
+export const DANGLING_DIRECTIVE = "dbpipe:allow is not followed by a statement: put it on the line before the statement it acknowledges";
+
 /**
  * The acknowledgements in a statement's comments. Throws {@link AllowDirectiveError} for a
  * directive without a reason or naming a rule that does not exist (a typo would otherwise
- * acknowledge nothing, silently).
+ * acknowledge nothing, silently). `loadMigrations` refuses such files before they reach the
+ * linter, every one of them at once; this check stays for migrations linted without it.
  */
-export function acknowledgementsIn(comments: readonly SqlComment[], file: string, isRule: (id: string) => boolean, suggest: (id: string) => string | undefined): Acknowledgement[] {
+export function acknowledgementsIn(comments: readonly SqlComment[], file: string): Acknowledgement[] {
   const out: Acknowledgement[] = [];
   for (const comment of comments) {
-    const rest = directive(comment);
-    if (rest === undefined) continue;
-    const fail = (problem: string) => new AllowDirectiveError(file, comment.line, comment.column, problem);
-    const space = rest.search(/\s/);
-    const ids = (space === -1 ? rest : rest.slice(0, space)).split(",").filter((id) => id !== "");
-    const reason = space === -1 ? "" : rest.slice(space).trim();
-    if (ids.length === 0) {
-      throw fail("dbpipe:allow needs a rule id and a reason: -- dbpipe:allow <rule-id> <why this is safe here>");
-    }
-    for (const id of ids) {
-      if (!isRule(id)) {
-        const close = suggest(id);
-        throw fail(`dbpipe:allow names unknown rule "${id}"${close ? ` (did you mean ${close}?)` : ""}; \`dbpipe lint\` prints rule ids beside each finding`);
-      }
-    }
-    if (reason === "") {
-      throw fail(`dbpipe:allow ${ids.join(",")} needs a reason: -- dbpipe:allow ${ids.join(",")} <why this is safe here>`);
-    }
-    for (const rule of ids) out.push({ rule, reason, line: comment.line, comment });
+    const words = allowDirectiveWords(comment.text);
+    if (words === undefined) continue;
+    const read = readAllowDirective(words);
+    if (read.problem !== undefined) throw new AllowDirectiveError(file, comment.line, comment.column, read.problem);
+    for (const rule of read.ids) out.push({ rule, reason: read.reason, line: comment.line, comment });
   }
   return out;
 }
@@ -85,8 +105,8 @@ export function acknowledgementsIn(comments: readonly SqlComment[], file: string
 /** Throws when a directive stands after the last statement, where it acknowledges nothing. */
 export function rejectDanglingDirectives(comments: readonly SqlComment[], file: string): void {
   for (const comment of comments) {
-    if (directive(comment) !== undefined) {
-      throw new AllowDirectiveError(file, comment.line, comment.column, "dbpipe:allow is not followed by a statement: put it on the line before the statement it acknowledges");
+    if (allowDirectiveWords(comment.text) !== undefined) {
+      throw new AllowDirectiveError(file, comment.line, comment.column, DANGLING_DIRECTIVE);
     }
   }
 }

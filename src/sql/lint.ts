@@ -6,7 +6,7 @@ import type { AlterTableCmd, AlterTableStmt } from "libpg-query";
 import { type AlterPart, alterTableParts } from "./alter-parts";
 import { type TableRef, alterTableCommands, constantText, durationMs, formatRows, functionCalls, kindOf, nestedDataChanges, nodeAs, tableOf } from "./ast";
 import { type ParsedSection, SqlSyntaxError, type SqlPosition, type SqlStatement, loadParser, parseSqlSection } from "./parse";
-import { RULES, ruleById, suggestRule } from "./rules";
+import { RULES, ruleById } from "./rules";
 import { ruleIdProblem } from "./rules/ids";
 import type { AlterCommandContext, CommandScope, MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
 import { unusedAllow } from "./rules/unused-allow";
@@ -269,7 +269,7 @@ export class Linter {
     const statements = parsed.statements;
     for (let index = 0; index < statements.length; index++) {
       const statement = statements[index];
-      const acknowledgements = statement.comments.length > 0 ? acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule) : [];
+      const acknowledgements = statement.comments.length > 0 ? acknowledgementsIn(statement.comments, migration.file) : [];
       const context = new StatementContext(run, statement, index, acknowledgements, !migration.noTransaction || explicitTransaction, lockTimeoutMs, statementTimeoutMs);
       const inner = (statement.node as Record<string, unknown>)[statement.kind];
       this.dispatchStatement(statement.kind, inner, context);
@@ -350,7 +350,7 @@ export class Linter {
   /** The result of {@link LintOptions.checkOnly}: the directives checked, no rule run. */
   private check(migration: Migration, parsed: ParsedSection): LintedMigration {
     for (const statement of parsed.statements) {
-      if (statement.comments.length > 0) acknowledgementsIn(statement.comments, migration.file, (id) => ruleById.has(id), suggestRule);
+      if (statement.comments.length > 0) acknowledgementsIn(statement.comments, migration.file);
     }
     return { ...lintedMigration(migration, [], parsed.statements.length), ...(this.keepSchemaEvents ? { schemaEvents: [] } : {}) };
   }

@@ -144,6 +144,29 @@ describe("one answer per input", () => {
     }
   });
 
+  it("lint, status, plan and up refuse the same files with the same problems, all of them at once", async () => {
+    const dir = project({
+      "0001_a.sql": "CREATE TABLE a (i int);\n",
+      "0002_allow.sql": "-- dbpipe:allow drop-table\nDROP TABLE a;\n",
+      "0003_typo.sql": "-- dbpipe:allow drop-tabel because\nDROP TABLE a;\n",
+      "0004_down.sql": "SELECT 1;\n-- dbpipe:Down\n",
+      "V5__stray.sql": "SELECT 5;\n",
+    });
+    const problems = [
+      "error: 4 problems with the migration files:",
+      "  migrations/0002_allow.sql:1:1: dbpipe:allow drop-table needs a reason: -- dbpipe:allow drop-table <why this is safe here>",
+      '  migrations/0003_typo.sql:1:1: dbpipe:allow names unknown rule "drop-tabel" (did you mean drop-table?); `dbpipe lint` prints rule ids beside each finding',
+      expect.stringMatching(/^ {2}migrations\/0004_down\.sql:2: "-- dbpipe:Down" is not written as a directive/),
+      "  migrations/V5__stray.sql: is named for the flyway layout, but the folder's 4 other migrations (0001_a.sql … 0004_down.sql) are named for the dbpipe layout, which the folder is read as: rename it 0005_stray.sql",
+      "",
+    ];
+    // Refused before any database is opened: the URL leads nowhere.
+    for (const command of [["lint", "--no-cache"], ["status", "--database-url", "postgres://nobody:pw@127.0.0.1:1/none"], ["plan", "--database-url", "postgres://nobody:pw@127.0.0.1:1/none"], ["up", "--database-url", "postgres://nobody:pw@127.0.0.1:1/none"]]) {
+      const run = await runCli(command, { cwd: dir });
+      expect({ command, code: run.code, stderr: run.stderr.split("\n").filter((l) => !l.startsWith("dbpipe up ·")) }).toEqual({ command, code: 2, stderr: problems });
+    }
+  });
+
   it("a syntax error is invalid input (exit 2) at its line and column, with or without a transaction", async () => {
     for (const header of ["", "-- dbpipe:no-transaction\n"]) {
       const url = await freshDatabase();

@@ -3,14 +3,14 @@ import { describe, expect, it } from "vitest";
 import { MigrationFilesError, checksumOf, loadMigrationFile, loadMigrations } from "../../src/migrate/files";
 import { tempFolder } from "../helpers/project";
 
-function load(files: Record<string, string>, layout?: "auto" | "dbpipe" | "plain" | "drizzle" | "prisma") {
+function load(files: Record<string, string>, layout?: "auto" | "dbpipe" | "plain" | "drizzle" | "prisma" | "flyway") {
   const dir = tempFolder(files);
   return loadMigrations(dir, { layout, displayBase: dir });
 }
 
-function problemsOf(files: Record<string, string>): string {
+function problemsOf(files: Record<string, string>, layout?: "dbpipe" | "plain" | "flyway"): string {
   try {
-    load(files);
+    load(files, layout);
   } catch (error) {
     expect(error).toBeInstanceOf(MigrationFilesError);
     return (error as Error).message;
@@ -202,5 +202,85 @@ describe("loading migrations", () => {
   it("takes the layout when given instead of detecting it", () => {
     // A dash-named file is a problem for the dbpipe layout, which wants <version>_<name>.sql.
     expect(() => load({ "001-a.sql": "SELECT 1;" }, "dbpipe")).toThrow("001-a.sql: name does not parse as a migration");
+  });
+});
+
+describe("detecting the layout", () => {
+  const four = { "0001_wrapped.sql": "SELECT 1;", "0002_wrapped.sql": "SELECT 2;", "0003_wrapped.sql": "SELECT 3;", "0004_wrapped.sql": "SELECT 4;" };
+
+  it("follows most of the files: a stray Flyway name is named, not the files that were right", () => {
+    expect(problemsOf({ ...four, "V8__flyway_style.sql": "SELECT 8;" })).toBe(
+      "V8__flyway_style.sql: is named for the flyway layout, but the folder's 4 other migrations (0001_wrapped.sql … 0004_wrapped.sql) are named for the dbpipe layout, which the folder is read as: rename it 0008_flyway_style.sql",
+    );
+  });
+
+  it("names a stray dash name in a dbpipe folder instead of reading the folder as plain, and reads it as plain when told", () => {
+    expect(problemsOf({ ...four, "0008-dash.sql": "SELECT 8;" })).toBe(
+      "0008-dash.sql: is named for the plain layout, but the folder's 4 other migrations (0001_wrapped.sql … 0004_wrapped.sql) are named for the dbpipe layout, which the folder is read as: rename it 0008_dash.sql, or, if the folder is meant as the plain layout (which takes - and _ alike), give --layout plain (or dbpipe:migrationsLayout: plain)",
+    );
+    expect(load({ ...four, "0008-dash.sql": "SELECT 8;" }, "plain").migrations.map((m) => m.name)).toEqual(["wrapped", "wrapped", "wrapped", "wrapped", "dash"]);
+  });
+
+  it("names a stray numbered name in a Flyway folder, with its Flyway name", () => {
+    expect(problemsOf({ "V1__a.sql": "SELECT 1;", "V2__b.sql": "SELECT 2;", "V3__c.sql": "SELECT 3;", "0004_d.sql": "SELECT 4;" })).toBe(
+      "0004_d.sql: is named for the dbpipe layout, but the folder's 3 other migrations (V1__a.sql … V3__c.sql) are named for the flyway layout, which the folder is read as: rename it V4__d.sql",
+    );
+  });
+
+  it("refuses a folder with as many files named for one layout as for another, naming both groups", () => {
+    expect(problemsOf({ "V1__a.sql": "SELECT 1;", "V2__b.sql": "SELECT 2;", "0003_c.sql": "SELECT 3;", "0004_d.sql": "SELECT 4;" })).toMatch(
+      /^[^\n]+: mixes two layouts, as many files named for each: 2 named for the flyway layout \(V1__a\.sql, V2__b\.sql\) and 2 named for the dbpipe layout \(0003_c\.sql, 0004_d\.sql\), so neither can be told to be the odd ones out: rename one group as the other is named, or give the layout with --layout \(or dbpipe:migrationsLayout\) to read the folder as that one$/,
+    );
+  });
+
+  it("keeps reading every clean folder as the layout it was read as", () => {
+    expect(load(four).layout).toBe("dbpipe");
+    expect(load({ "001-a.sql": "SELECT 1;", "002-b.sql": "SELECT 2;", "003_c.sql": "SELECT 3;" }).layout).toBe("plain");
+    expect(load({ "001-a.sql": "SELECT 1;", "002_b.sql": "SELECT 2;" }).layout).toBe("plain");
+    expect(load({ "V1__init.sql": "SELECT 1;", "V2__more.sql": "SELECT 2;" }).layout).toBe("flyway");
+    expect(load({ "20240101000000_a.sql": "SELECT 1;" }).layout).toBe("dbpipe");
+    expect(load({}).layout).toBe("dbpipe");
+  });
+
+  it("lists the problems in the files' order, versions as numbers", () => {
+    expect(problemsOf({ "10_b.sql": "\0", "9_a.sql": "\0", "2_c.sql": "SELECT 1;", "2_d.sql": "SELECT 2;" }).split("\n").slice(1)).toEqual([
+      "  2_d.sql: duplicate version 2: 2_c.sql has the same version; give one of them a new, higher version",
+      "  9_a.sql:1:1: holds a NUL byte, which PostgreSQL cannot take in SQL text: remove it",
+      "  10_b.sql:1:1: holds a NUL byte, which PostgreSQL cannot take in SQL text: remove it",
+    ]);
+  });
+});
+
+describe("names", () => {
+  it("refuses whitespace in dbpipe and plain names, with the name to use", () => {
+    expect(problemsOf({ "0011_ok.sql": "SELECT 1;", "0012_has space.sql": "SELECT 2;" })).toBe(
+      '0012_has space.sql: name "has space" holds whitespace, which dbpipe names do not (a file name with a space needs quoting in every shell and script, and the history records the name as it is): rename it 0012_has_space.sql',
+    );
+    expect(problemsOf({ "001-ok.sql": "SELECT 1;", "002-has space.sql": "SELECT 2;" })).toContain("002-has space.sql: name \"has space\" holds whitespace, which plain names do not");
+    expect(problemsOf({ "001-ok.sql": "SELECT 1;", "002-has space.sql": "SELECT 2;" })).toContain("rename it 002-has-space.sql");
+  });
+
+  it("reads a Flyway description with spaces, as Flyway does (V2__Add a new table.sql)", () => {
+    expect(load({ "V1__init.sql": "SELECT 1;", "V2__Add a new table.sql": "SELECT 2;" }).migrations.map((m) => [m.version, m.name])).toEqual([
+      ["1", "init"],
+      ["2", "Add a new table"],
+    ]);
+  });
+
+  it("refuses a control character in any layout's name", () => {
+    expect(problemsOf({ "0001_a\tb.sql": "SELECT 1;" })).toBe("0001_a\tb.sql: name holds a control character (U+0009), which a migration's name cannot: rename the file");
+    expect(problemsOf({ "V1__a\tb.sql": "SELECT 1;" })).toContain("name holds a control character (U+0009)");
+  });
+
+  it("names what a lone file should be called in its folder's layout, or the one given", () => {
+    const dbpipe = tempFolder({ "0001_a.sql": "SELECT 1;", "adhoc.sql": "SELECT 2;" });
+    expect(() => loadMigrationFile(path.join(dbpipe, "adhoc.sql"), { displayBase: dbpipe })).toThrow(
+      "adhoc.sql: name does not parse as a migration: expected <version>_<name>.sql, e.g. 0001_create_products.sql or 20251106123000_create_products.sql (the version is digits)",
+    );
+    expect(() => loadMigrationFile(path.join(dbpipe, "adhoc.sql"), { displayBase: dbpipe, layout: "flyway" })).toThrow("adhoc.sql: name does not parse as a migration: expected V<version>__<description>.sql");
+    const flyway = tempFolder({ "V1__a.sql": "SELECT 1;", "V2__b.sql": "SELECT 2;" });
+    expect(loadMigrationFile(path.join(flyway, "V2__b.sql"), { displayBase: flyway })).toMatchObject({ version: "2", name: "b" });
+    const plain = tempFolder({ "001-a.sql": "SELECT 1;", "002-b.sql": "SELECT 2;" });
+    expect(loadMigrationFile(path.join(plain, "002-b.sql"), { displayBase: plain })).toMatchObject({ version: "002", name: "b" });
   });
 });

@@ -59,6 +59,40 @@ describe("directives", () => {
   });
 });
 
+describe("every problem of every file at once", () => {
+  it("reports the encoding, NUL, directive and dbpipe:allow problems of every file together, in file order", () => {
+    const { message } = refused({
+      "0001_utf16.sql": Buffer.from("\uFEFFCREATE TABLE a (id int);\n", "utf16le"),
+      "0002_nul.sql": "CREATE TABLE b (id int);\0\n",
+      "0003_two_downs.sql": "CREATE TABLE c (id int);\n-- dbpipe:down\nDROP TABLE c;\n-- dbpipe:down\nDROP TABLE c;\n",
+      "0004_allow_noreason.sql": "CREATE TABLE d (id int);\n-- dbpipe:allow drop-table\nDROP TABLE d;\n",
+      "0005_allow_typo.sql": "CREATE TABLE e (id int);\n-- dbpipe:allow drop-tabel because\nDROP TABLE e;\n",
+      "0006_allow_dangling.sql": "DROP TABLE f; -- dbpipe:allow drop-table it stands beside its statement\n-- dbpipe:allow drop-table but this one acknowledges nothing\n",
+      "0007_ok.sql": "CREATE TABLE g (id int);\n",
+    });
+    expect(message).toMatchInlineSnapshot(`
+      "6 problems with the migration files:
+        0001_utf16.sql:1:1: is not valid UTF-8 (byte 0xff at byte 1): save it as UTF-8
+        0002_nul.sql:1:25: holds a NUL byte, which PostgreSQL cannot take in SQL text: remove it
+        0003_two_downs.sql:4: a second -- dbpipe:down (the first is on line 2)
+        0004_allow_noreason.sql:2:1: dbpipe:allow drop-table needs a reason: -- dbpipe:allow drop-table <why this is safe here>
+        0005_allow_typo.sql:2:1: dbpipe:allow names unknown rule "drop-tabel" (did you mean drop-table?); \`dbpipe lint\` prints rule ids beside each finding
+        0006_allow_dangling.sql:2:1: dbpipe:allow is not followed by a statement: put it on the line before the statement it acknowledges"
+    `);
+  });
+
+  it("reads dbpipe:allow where the linter does: before, inside or at the end of a statement, in a line or a block comment", () => {
+    const dir = tempFolder({
+      "0001_a.sql": "CREATE TABLE s (id int);\n/* dbpipe:allow drop-table sessions moved to Redis;\n   nothing reads this table */\nDROP TABLE s;\n",
+      "0002_b.sql": "CREATE TABLE t (id int,\n  -- dbpipe:allow not-null-column-without-default the table is empty\n  n int NOT NULL);\nDROP TABLE t; -- dbpipe:allow drop-table made above\n",
+      "0003_c.sql": "SELECT 1;\n-- dbpipe:down\n-- only the up part's directives are read\n",
+    });
+    expect(loadMigrations(dir, { displayBase: dir }).migrations.map((m) => m.version)).toEqual(["0001", "0002", "0003"]);
+    // The same words in a string, a dollar-quoted body or a block comment are no directive.
+    expect(loadMigrations(tempFolder({ "0001_a.sql": "SELECT '-- dbpipe:allow drop-tabel';\nDO $$ BEGIN -- dbpipe:allow x\nEND $$;\n/* -- dbpipe:allow y */ SELECT 2;\n" })).migrations).toHaveLength(1);
+  });
+});
+
 describe("text that is not what it seems", () => {
   it("refuses invalid UTF-8 naming line and column, even beside a real U+FFFD", () => {
     const { message } = refused({ "0001_a.sql": Buffer.concat([Buffer.from("SELECT '\uFFFD';\nSELECT 'ab"), Buffer.from([0xff]), Buffer.from("';\n")]) });

@@ -62,7 +62,6 @@ import { updateWithoutWhere } from "./update-without-where";
 import { vacuumFull } from "./vacuum-full";
 import { validateInSameTransaction } from "./validate-in-same-transaction";
 import { volatileDefault } from "./volatile-default";
-import { closestName } from "../../text/did-you-mean";
 
 /**
  * Every rule, in the order `dbpipe lint` documents them: what loses data, what fails at run time,
@@ -145,10 +144,5 @@ export const RULES: readonly Rule[] = [
 
 /** Rules by id. */
 export const ruleById: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
-
-/** The rule id closest to `id` (a typo's likely meaning), if one is close enough. */
-export function suggestRule(id: string): string | undefined {
-  return closestName(id, ruleById.keys());
-}
 
 export type { Rule, RuleMeta } from "./rule";
