@@ -64,7 +64,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .exitOverride();
   program.addHelpText(
     "after",
-    "\nExit codes: 0 done, 1 refused by policy, 2 invalid input (files, config, flags, integrity), 3 database or I/O failure.",
+    "\nExit codes: 0 done, 1 refused by policy, 2 invalid input (files, config, flags, integrity), 3 database or I/O failure, 130 or 143 interrupted (Ctrl-C, SIGTERM).",
   );
   for (const command of commandsFor(argv)) (await command.load())(program, io);
   for (const command of program.commands) {
