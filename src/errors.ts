@@ -34,6 +34,11 @@ export interface SettingsProblem {
 }
 
 /** Invalid stack config: every problem found, each naming its key. */
+/** A settings problem as messages show it: `Pulumi.prod.yaml:12: dbpipe:tier: ...`. */
+export function settingsProblemText(source: string, p: SettingsProblem): string {
+  return `${source}${p.line ? `:${p.line}` : ""}: ${p.key}: ${p.message}`;
+}
+
 export class SettingsError extends InputError {
   constructor(
     readonly source: string,
@@ -41,7 +46,7 @@ export class SettingsError extends InputError {
   ) {
     super(
       `${source}: invalid stack settings:\n` +
-        problems.map((p) => `  ${source}${p.line ? `:${p.line}` : ""}: ${p.key}: ${p.message}`).join("\n"),
+        problems.map((p) => `  ${settingsProblemText(source, p)}`).join("\n"),
     );
   }
 }

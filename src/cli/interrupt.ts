@@ -1,4 +1,5 @@
 import * as os from "node:os";
+import type { RunState } from "./deploy-events";
 import type { Output } from "./output";
 
 /** Signals that end a run: Ctrl-C, a CI job's cancellation, a closed terminal. */
@@ -33,17 +34,13 @@ export async function interruptible<T>(output: Output, whatIsLeft: () => string,
 }
 
 /** What an interrupted run of migrations leaves, in words: the one that was running, and how many done before it stay done. */
-export function leftByInterruptedRun(run: {
-  /** The migration that was running, if any. */
-  running?: { version: string; name: string; noTransaction: boolean };
+export function leftByInterruptedRun(run: RunState & {
   /** How many this run finished before. */
   done: number;
   /** What the run does to them. */
   verb: "applied" | "reverted";
   /** A rehearsal: everything ran in one transaction, rolled back. */
   rehearsal?: boolean;
-  /** A backup was being taken (before any migration). */
-  backingUp?: boolean;
 }): string {
   if (run.rehearsal) return "the rehearsal's transaction is rolled back by the server; nothing changed.";
   const before = run.done === 0 ? "" : ` ${run.done} migration${run.done === 1 ? "" : "s"} ${run.verb} before it ${run.done === 1 ? "stays" : "stay"} ${run.verb}.`;

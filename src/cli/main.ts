@@ -4,7 +4,7 @@ import { redactText, rememberUrlSecrets } from "../redact";
 import { commandsFor } from "./commands";
 import type { CommandIO, RefusedCommandLineReport } from "./command-io";
 import { flagGiven } from "./command-line";
-import { type Output, processOutput } from "./output";
+import { type Output, printError, processOutput } from "./output";
 import { givenDatabaseUrl } from "./project";
 
 /**
@@ -127,9 +127,8 @@ function databaseOf(command: Command): string | undefined {
 
 /** Reports an error on stderr and returns its exit code and message (redacted). `database` is the URL the command used, if known. */
 function report(error: unknown, output: Output, database?: string): { code: number; message: string } {
-  const label = output.errorStyle.red("error:");
   const reported = reportedError(error, database);
-  output.error(`${label} ${reported.message}`);
+  printError(output, reported.message);
   if (reported.known) {
     if (process.env.DBPIPE_DEBUG && reported.known !== error && error instanceof Error && error.stack) output.error(redactText(error.stack));
   } else if (process.env.DBPIPE_DEBUG && error instanceof Error && error.stack) {

@@ -228,3 +228,8 @@ export function memoryOutput(options: { interactive?: boolean } = {}): Output & 
 function redactedJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? redactText(v) : v), 2);
 }
+
+/** Writes `message` on `output`'s stderr as every error of the CLI is shown: `error: <message>`. */
+export function printError(output: Output, message: string): void {
+  output.error(`${output.errorStyle.red("error:")} ${message}`);
+}

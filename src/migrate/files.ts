@@ -52,7 +52,8 @@ export class MigrationFilesError extends InputError {
   }
 }
 
-function formatProblem(p: FileProblem): string {
+/** A problem as messages show it: `file:line:column: message`, with the line and column it has. */
+export function formatProblem(p: FileProblem): string {
   return `${p.file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : ""}: ${p.message}`;
 }
 

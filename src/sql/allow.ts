@@ -1,7 +1,7 @@
 import { InputError } from "../errors";
-import { closestName } from "../text/did-you-mean";
+import { didYouMean } from "../text/did-you-mean";
 import type { SqlComment } from "./parse";
-import { RULE_IDS } from "./rules/ids";
+import { RULE_IDS, isRuleId } from "./rules/ids";
 
 /**
  * `-- dbpipe:allow <rule-id>[,<rule-id>...] <reason>`: a reviewed acknowledgement, written in the
@@ -57,8 +57,6 @@ export function allowDirectiveWords(commentText: string): string | undefined {
   return m ? (m[1] ?? "").replace(/\s+/g, " ").trim() : undefined;
 }
 
-const RULE_ID_SET: ReadonlySet<string> = new Set(RULE_IDS);
-
 /** A directive's rule ids and reason, or why they do not make a directive. */
 export type AllowDirectiveWords = { ids: string[]; reason: string; problem?: undefined } | { problem: string };
 
@@ -72,10 +70,7 @@ export function readAllowDirective(words: string): AllowDirectiveWords {
   const reason = space === -1 ? "" : words.slice(space).trim();
   if (ids.length === 0) return { problem: "dbpipe:allow needs a rule id and a reason: -- dbpipe:allow <rule-id> <why this is safe here>" };
   for (const id of ids) {
-    if (!RULE_ID_SET.has(id)) {
-      const close = closestName(id, RULE_IDS);
-      return { problem: `dbpipe:allow names unknown rule "${id}"${close ? ` (did you mean ${close}?)` : ""}; \`dbpipe lint\` prints rule ids beside each finding` };
-    }
+    if (!isRuleId(id)) return { problem: `dbpipe:allow names unknown rule "${id}"${didYouMean(id, RULE_IDS)}; \`dbpipe lint\` prints rule ids beside each finding` };
   }
   if (reason === "") return { problem: `dbpipe:allow ${ids.join(",")} needs a reason: -- dbpipe:allow ${ids.join(",")} <why this is safe here>` };
   return { ids, reason };

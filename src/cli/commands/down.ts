@@ -6,6 +6,7 @@ import { formatElapsed } from "../../text/duration";
 import type { DeployedMigration } from "../../pipeline/deploy";
 import type { RegisterCommand } from "../command-io";
 import { errorJson } from "../render";
+import { printError } from "../output";
 import { interruptible, leftByInterruptedRun } from "../interrupt";
 import { type RunState, sharedDeployEvents } from "../deploy-events";
 import { type ProjectFlags, addDatabaseOption, addJsonOption, addProjectOptions, deployOptions, openProject, withMigrationsAndDatabase } from "../project";
@@ -45,7 +46,7 @@ export const register: RegisterCommand = (program, io) => {
         if (!flags.json) output.line(`dbpipe down ${label} · stack ${s.bold(project.settings.stack)} (tier ${project.settings.tier}) · ${database.shown}`);
         const state: RunState = { backingUp: false };
         // Ctrl-C or a cancelled CI job: say what the run leaves before the process ends.
-        const left = () => leftByInterruptedRun({ running: state.running, done: reverted.length, verb: "reverted", backingUp: state.backingUp });
+        const left = () => leftByInterruptedRun({ ...state, done: reverted.length, verb: "reverted" });
         try {
           const { deploy } = await import("../../pipeline/deploy.js");
           const result = await interruptible(output, left, async () => deploy({
@@ -74,7 +75,7 @@ export const register: RegisterCommand = (program, io) => {
         } catch (error) {
           if (flags.json && error instanceof DbpipeError) {
             // The object on stdout carries the error; stderr gets it too, as for every other refusal.
-            output.error(`${output.errorStyle.red("error:")} ${error.message}`);
+            printError(output, error.message);
             output.json({ stack: project.settings.stack, database: database.shown, reverted, error: errorJson(error) });
             return exitCodeOf(error);
           }

@@ -4,13 +4,13 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { EXIT, type ExitCode, reportedError } from "../exit-codes";
 import type { RegisterCommand } from "../command-io";
 import { flagGiven, flagValue } from "../command-line";
-import { type LintFailure, lintProblemsOf, parseProblem } from "../format/lint-problem";
+import { type Output, printError } from "../output";
+import { type LintFailure, type LintProblem, lintProblemsOf, parseProblem } from "../format/lint-problem";
 import type { SarifOptions } from "../format/sarif";
-import type { Output } from "../output";
 import { type Project, type ProjectFlags, addProjectOptions, findProjectDir, givenDatabaseUrl, openProject } from "../project";
 import { stackFilePath } from "../../settings/stack-file";
 import { defaultJobs } from "../../sql/lanes";
-import type { LintedMigration, ParseErrorRecord } from "../../sql/lint";
+import type { ParseErrorRecord } from "../../sql/lint";
 
 /** The output formats of `dbpipe lint`. */
 export const LINT_FORMATS = ["text", "json", "markdown", "sarif"] as const;
@@ -95,16 +95,15 @@ async function lint(project: Project, paths: string[], flags: LintFlags, output:
   });
   const { linted } = assessment;
   // A file that does not parse is reported beside the others' findings, and the run exits 2.
-  const unparsable = linted.flatMap((m) => (m.parseError ? [parseProblem(m.parseError)] : []));
+  const failed = linted.flatMap((m) => (m.parseError ? [m.parseError] : []));
+  const unparsable = failed.map(parseProblem);
   const verdict = unparsable.length === 0 ? assessment.verdict : { ...assessment.verdict, allowed: false, reasons: [...unparsable.map((p) => p.message), ...assessment.verdict.reasons] };
   // Each such file is also named on stderr, as every refusal with exit 2 is; the text report
   // already shows its snippet, a report in another format (to a file, read by a tool) does not.
-  for (const m of linted) {
-    if (m.parseError) output.error(`${output.errorStyle.red("error:")} ${flags.format === "text" ? parseProblem(m.parseError).message : parseErrorOf(m.parseError).message}`);
-  }
+  for (const [i, record] of failed.entries()) printError(output, flags.format === "text" ? unparsable[i].message : parseErrorOf(record).message);
   switch (flags.format) {
     case "json":
-      output.json(formatJson(linted, verdict, unparsable.length > 0 ? { message: unparsableMessage(linted), exitCode: EXIT.invalidInput, problems: unparsable } : undefined));
+      output.json(formatJson(linted, verdict, unparsable.length > 0 ? { message: unparsableMessage(failed, unparsable), exitCode: EXIT.invalidInput, problems: unparsable } : undefined));
       break;
     case "sarif":
       output.json(formatSarif(linted, verdict, sarifOptions(project.dir)));
@@ -136,12 +135,11 @@ async function printFailure(failure: LintFailure, format: LintFormat, projectDir
   }
 }
 
-/** The error of a run where files do not parse (or cannot run): the one file's problem, or how many and each. */
-function unparsableMessage(linted: readonly LintedMigration[]): string {
-  const failed = linted.filter((m) => m.parseError);
-  if (failed.length === 1) return parseProblem(failed[0].parseError as ParseErrorRecord).message;
-  const what = failed.every((m) => !m.parseError?.cannotRun) ? "do not parse" : failed.every((m) => m.parseError?.cannotRun) ? "cannot run as written" : "do not parse or cannot run as written";
-  return [`${failed.length} migrations ${what}:`, ...failed.map((m) => `  ${parseProblem(m.parseError as ParseErrorRecord).message}`)].join("\n");
+/** The error of a run where files do not parse (or cannot run, `failed`, each as the problem `problems` holds): the one file's problem, or how many and each. */
+function unparsableMessage(failed: readonly ParseErrorRecord[], problems: readonly LintProblem[]): string {
+  if (failed.length === 1) return problems[0].message;
+  const what = failed.every((r) => !r.cannotRun) ? "do not parse" : failed.every((r) => r.cannotRun) ? "cannot run as written" : "do not parse or cannot run as written";
+  return [`${failed.length} migrations ${what}:`, ...problems.map((p) => `  ${p.message}`)].join("\n");
 }
 
 /** The repository's root (where `.git` is), for SARIF's relative URIs; the project folder outside a repository. */

@@ -7,6 +7,7 @@ import type { DeployedMigration } from "../../pipeline/deploy";
 import type { CommandIO, RegisterCommand } from "../command-io";
 import type { CheckAhead } from "../../sql/check-ahead";
 import { errorJson } from "../render";
+import { printError } from "../output";
 import { interruptible, leftByInterruptedRun } from "../interrupt";
 import { type RunState, sharedDeployEvents } from "../deploy-events";
 import {
@@ -61,7 +62,7 @@ async function upOn(project: Project, flags: UpFlags, io: CommandIO, checks: Che
     const state: RunState = { backingUp: false };
     const shared = sharedDeployEvents(output, project.settings.migrations.lockWaitMs, flags.json, state);
     // Ctrl-C or a cancelled CI job: say what the run leaves before the process ends.
-    const left = () => leftByInterruptedRun({ running: state.running, done: applied.length, verb: "applied", rehearsal: flags.rehearse, backingUp: state.backingUp });
+    const left = () => leftByInterruptedRun({ ...state, done: applied.length, verb: "applied", rehearsal: flags.rehearse });
     try {
       const { deploy } = await import("../../pipeline/deploy.js");
       const result = await interruptible(output, left, async () => deploy({
@@ -115,7 +116,7 @@ async function upOn(project: Project, flags: UpFlags, io: CommandIO, checks: Che
       const failure = error instanceof DbpipeError ? error : databaseFailure(error, database.shown);
       if (flags.json && failure) {
         // The object on stdout carries the error; stderr gets it too, as for every other refusal.
-        output.error(`${output.errorStyle.red("error:")} ${failure.message}`);
+        printError(output, failure.message);
         output.json({
           stack: project.settings.stack,
           tier: project.settings.tier,

@@ -1,6 +1,6 @@
 import * as path from "node:path";
-import { SettingsError } from "../../errors";
-import { MigrationFilesError, display } from "../../migrate/files";
+import { SettingsError, settingsProblemText } from "../../errors";
+import { MigrationFilesError, display, formatProblem } from "../../migrate/files";
 import type { Tier } from "../../settings/tiers";
 import { AllowDirectiveError } from "../../sql/allow";
 import type { ParseErrorRecord } from "../../sql/lint";
@@ -60,7 +60,7 @@ export function lintProblemsOf(error: unknown, context: ProblemContext): LintPro
   }
   if (error instanceof MigrationFilesError) {
     return error.problems.map((p) => ({
-      message: `${p.file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : ""}: ${p.message}`,
+      message: formatProblem(p),
       about: "migration" as const,
       file: p.file,
       ...(p.line ? { line: p.line } : {}),
@@ -72,7 +72,7 @@ export function lintProblemsOf(error: unknown, context: ProblemContext): LintPro
   if (error instanceof SettingsError && error.source === path.basename(context.stackFile)) {
     const file = display(context.stackFile, process.cwd());
     return error.problems.map((p) => ({
-      message: `${error.source}${p.line ? `:${p.line}` : ""}: ${p.key}: ${p.message}`,
+      message: settingsProblemText(error.source, p),
       about: "stack-settings" as const,
       file,
       ...(p.line ? { line: p.line } : {}),

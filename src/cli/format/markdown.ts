@@ -1,6 +1,7 @@
 import type { Verdict } from "../../risk/verdict";
 import type { LintedMigration } from "../../sql/lint";
 import type { LintFailure } from "./lint-problem";
+import { highestRisk } from "./text";
 
 /**
  * `--format markdown`: a pull-request comment. The verdict first (what a reviewer needs), then one
@@ -12,9 +13,7 @@ export function formatMarkdown(migrations: readonly LintedMigration[], verdict: 
   out.push(`### dbpipe lint · stack \`${verdict.stack}\` (tier ${verdict.tier}): **${state}**`, "");
   const withFindings = migrations.filter((m) => m.findings.length > 0);
   const unparsable = migrations.filter((m) => m.parseError);
-  // A file that does not parse was not assessed: the highest risk is that of the others.
-  const assessed = migrations.length - unparsable.length;
-  const highest = unparsable.length === 0 ? `highest risk **${verdict.risk}**` : assessed === 0 ? "none assessed" : `highest risk **${verdict.risk}** among the ${assessed} assessed`;
+  const highest = highestRisk(`**${verdict.risk}**`, migrations.length, unparsable.length);
   out.push(`${migrations.length} migration${migrations.length === 1 ? "" : "s"} checked, ${withFindings.length} with findings; ${highest}.${verdict.backupReason ? ` ${cell(verdict.backupReason)}` : ""}`);
   if (unparsable.length > 0) {
     const heading = unparsable.every((m) => !m.parseError?.cannotRun)

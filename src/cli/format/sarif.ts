@@ -106,18 +106,7 @@ export function formatSarifFailure(failure: LintFailure, options: SarifOptions):
   const notifications = located.map(({ problem, path: file }) => ({
     level: "error",
     message: { text: problem.message },
-    ...(file !== undefined
-      ? {
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: options.uriOf(file), uriBaseId: "%SRCROOT%" },
-                ...(problem.line !== undefined ? { region: { startLine: problem.line, ...(problem.column !== undefined ? { startColumn: problem.column } : {}) } } : {}),
-              },
-            },
-          ],
-        }
-      : {}),
+    ...(file !== undefined ? { locations: [fileLocation(options.uriOf(file), problem.line, problem.column)] } : {}),
   }));
   return {
     $schema: SARIF_SCHEMA,
@@ -133,9 +122,10 @@ export function formatSarifFailure(failure: LintFailure, options: SarifOptions):
   };
 }
 
-/** A location in a file (`uri` relative to the repository's root), at a line and column. */
-function fileLocation(uri: string, line: number, column: number): object {
-  return { physicalLocation: { artifactLocation: { uri, uriBaseId: "%SRCROOT%" }, region: { startLine: line, startColumn: column } } };
+/** A location in a file (`uri` relative to the repository's root), at a line and column when given. */
+function fileLocation(uri: string, line?: number, column?: number): object {
+  const region = line !== undefined ? { region: { startLine: line, ...(column !== undefined ? { startColumn: column } : {}) } } : {};
+  return { physicalLocation: { artifactLocation: { uri, uriBaseId: "%SRCROOT%" }, ...region } };
 }
 
 /** The descriptor of a migration dbpipe could not lint; listed after the rules. */

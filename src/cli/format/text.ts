@@ -33,10 +33,7 @@ export function formatText(migrations: readonly LintedMigration[], verdict: Verd
   const errors = [unparsable > 0 ? `${unparsable} that ${unparsable === 1 ? "does" : "do"} not parse` : "", unrunnable > 0 ? `${unrunnable} that dbpipe cannot run` : ""].filter(Boolean);
   const parts = (["high", "medium", "low"] as const).filter((l) => counts[l] > 0).map((l) => `${counts[l]} ${l}`);
   if (acknowledged > 0) parts.push(`${acknowledged} acknowledged`);
-  // A file that does not parse was not assessed: the highest risk is that of the others.
-  const assessed = migrations.length - unparsable - unrunnable;
-  const risk = `highest risk ${colour[verdict.risk](verdict.risk)}`;
-  const highest = errors.length === 0 ? risk : assessed === 0 ? "none assessed" : `${risk} among the ${assessed} assessed`;
+  const highest = highestRisk(colour[verdict.risk](verdict.risk), migrations.length, unparsable + unrunnable);
   lines.push(`${plural(migrations.length, "migration")}${errors.length > 0 ? ` (${errors.join(", ")})` : ""}, ${plural(found, "finding")}${parts.length ? ` (${parts.join(", ")})` : ""}; ${highest}.`);
   const stack = `Stack ${verdict.stack} (tier ${verdict.tier})`;
   if (verdict.allowed) {
@@ -50,4 +47,15 @@ export function formatText(migrations: readonly LintedMigration[], verdict: Verd
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * `highest risk <risk>` of a lint's `checked` migrations, `notAssessed` of which could not be (a file
+ * that does not parse has no findings, which must not read as low risk): then the risk is the
+ * others', `among the N assessed`, or `none assessed`. `risk` is shown as given (coloured, bold).
+ */
+export function highestRisk(risk: string, checked: number, notAssessed: number): string {
+  if (notAssessed === 0) return `highest risk ${risk}`;
+  const assessed = checked - notAssessed;
+  return assessed === 0 ? "none assessed" : `highest risk ${risk} among the ${assessed} assessed`;
 }

@@ -1,14 +1,14 @@
 import type { Client } from "pg";
 import { applyMigration, prepareHistoryInsert, runInOpenTransaction } from "../apply";
-import { appliedBy, ensureHistory, readHistory } from "../history";
+import { appliedBy, ensureHistory } from "../history";
 import type { Migration } from "../../migration";
-import { assertRunnable, buildPlan } from "../plan";
+import { assertRunnable } from "../plan";
 import { type AppliedMigration, type BeforeApply, type EngineOptions, type PlanResult, timeoutsOf, withLockedSession } from "../run";
 import { loadFiles } from "../files";
 import { inOwnTransaction } from "../transaction-control";
 import { withServerVersion } from "../batch";
 import type { CheckSource } from "../../sql/check-parse";
-import { unadoptedHistory } from "../unadopted-history";
+import { planOn } from "./plan";
 
 /** `up`: apply the pending migrations, or rehearse them. */
 
@@ -31,11 +31,11 @@ export interface UpResult extends PlanResult {
 export async function upMigrations(options: EngineOptions, run: { rehearse?: boolean; beforeApply?: BeforeApply; checks?: CheckSource } = {}): Promise<UpResult> {
   const files = loadFiles(options);
   return withLockedSession(options, async (client) => {
-    const history = await readHistory(client);
-    const otherHistory = await unadoptedHistory(client, history, options.ignoreOtherHistory);
-    const plan = buildPlan(files.migrations, history, { outOfOrder: options.settings.migrations.outOfOrder, otherHistory });
+    // The plan `plan` and `status` show, another tool's history included.
+    const planned = await planOn(client, files, options);
+    const { plan } = planned;
     assertRunnable(plan);
-    const result: UpResult = { ...files, history, plan, applied: [], rehearsal: Boolean(run.rehearse), skipped: [] };
+    const result: UpResult = { ...planned, applied: [], rehearsal: Boolean(run.rehearse), skipped: [] };
     if (plan.pending.length === 0) return result;
     // A file whose own COMMIT would split it from its history row never starts, nor does any
     // other migration of this run (a whole-file BEGIN/COMMIT wrapper is dropped instead).

@@ -64,7 +64,7 @@ export const attachPartition: Rule = {
 };
 
 /** The DEFAULT partition of `parent` the history knows, unless it was created in this migration (empty, and nobody waits on it). */
-function existingDefaultPartition(parent: TableRef, context: RuleContext): TableRef | undefined {
+export function existingDefaultPartition(parent: TableRef, context: RuleContext): TableRef | undefined {
   const key = context.history.defaultPartitionOf(parent.key);
   const table = key !== undefined ? tableOfKey(key) : undefined;
   return table && !context.isNewTable(table) ? table : undefined;

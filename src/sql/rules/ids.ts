@@ -78,12 +78,17 @@ export const RULE_IDS: readonly string[] = Object.keys(RULE_SEVERITY);
 
 const RULE_ID_SET: ReadonlySet<string> = new Set(RULE_IDS);
 
+/** Whether `id` is a rule's id. */
+export function isRuleId(id: string): boolean {
+  return RULE_ID_SET.has(id);
+}
+
 /**
  * Why `id` is not a rule's id — `no such rule (did you mean drop-table?); …` — or undefined when it
  * is one. The one check of the ids in `dbpipe:ruleSeverity`: the stack settings parser and the
  * linter both use it, so a misspelt id reads the same from every command and from `pulumi up`.
  */
 export function ruleIdProblem(id: string): string | undefined {
-  if (RULE_ID_SET.has(id)) return undefined;
+  if (isRuleId(id)) return undefined;
   return `no such rule${didYouMean(id, RULE_IDS)}; \`dbpipe lint\` prints rule ids beside each finding`;
 }

@@ -1,5 +1,7 @@
 import { formatDuration } from "../../text/duration";
-import { type TableRef, alterTableCommands, nodeAs, tableOf, tableOfKey, tableOfNames } from "../ast";
+import type { Node } from "libpg-query";
+import { type TableRef, alterTableCommands, nodeAs, tableOf, tableOfNames } from "../ast";
+import { existingDefaultPartition } from "./attach-partition";
 import { LOCKING_STATEMENTS, type LockMode, type TableLock, blockedBy, blocksTraffic, tableLocks } from "../locks";
 import type { Rule, RuleContext } from "./rule";
 
@@ -59,11 +61,12 @@ function queueing(mode: LockMode): string {
 
 /**
  * The lock a new partition or a detach takes on the parent's DEFAULT partition, as the history
- * knows it (the statement does not name it): ATTACH PARTITION, CREATE TABLE ... PARTITION OF and
+ * knows it (the statement does not name it; one made in this migration is empty, and nobody waits
+ * on it): ATTACH PARTITION, CREATE TABLE ... PARTITION OF and
  * DETACH PARTITION lock it ACCESS EXCLUSIVE, the first two while they scan it for rows that belong
  * in the new partition (checked on PostgreSQL 15 with pg_locks).
  */
-function defaultPartitionLocks(node: Parameters<typeof tableLocks>[0], context: RuleContext): TableLock[] {
+function defaultPartitionLocks(node: Node, context: RuleContext): TableLock[] {
   const parents: (TableRef | undefined)[] = [];
   const alter = nodeAs(node, "AlterTableStmt");
   if (alter?.objtype === "OBJECT_TABLE") {
@@ -74,10 +77,8 @@ function defaultPartitionLocks(node: Parameters<typeof tableLocks>[0], context: 
   }
   const create = nodeAs(node, "CreateStmt");
   if (create?.partbound && !create.partbound.is_default) parents.push(tableOf(nodeAs(create.inhRelations?.[0], "RangeVar")));
-  const locks: TableLock[] = [];
-  for (const parent of parents) {
-    const key = parent && context.history.defaultPartitionOf(parent.key);
-    if (key !== undefined) locks.push({ mode: "ACCESS EXCLUSIVE", table: tableOfKey(key), blocks: blockedBy("ACCESS EXCLUSIVE") });
-  }
-  return locks;
+  return parents.flatMap((parent) => {
+    const table = parent && existingDefaultPartition(parent, context);
+    return table ? [{ mode: "ACCESS EXCLUSIVE" as const, table, blocks: blockedBy("ACCESS EXCLUSIVE") }] : [];
+  });
 }
