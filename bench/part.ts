@@ -29,6 +29,27 @@ export interface Figure {
   goal?: string;
   /** Whether the goal is met; null when there is no goal. */
   met: boolean | null;
+  /**
+   * The ratio round by round, when the figure and its peer were measured in every round (back to
+   * back: see {@link pairedFigure}). `ratio` is then their median, and `met` is decided on it.
+   */
+  rounds?: RoundRatios;
+}
+
+/** The spread of a figure's per-round ratios (each round: the figure ÷ its peer in that round). */
+export interface RoundRatios {
+  n: number;
+  min: number;
+  /** The middle half of the rounds lies from `q1` to `q3`. */
+  q1: number;
+  median: number;
+  q3: number;
+  max: number;
+  /**
+   * True when the middle half of the rounds lies on both sides of the goal: the goal is within
+   * what this machine's noise moves the ratio by, and one more run may decide it the other way.
+   */
+  straddles?: boolean;
 }
 
 /** What a part writes with `--json <file>` (see bench/README.md). */
@@ -100,7 +121,9 @@ export function writeResult(flags: PartFlags, result: PartResult): void {
   if (flags.json) fs.writeFileSync(flags.json, `${JSON.stringify(result, null, 2)}\n`);
   const lines = [`# ${result.title}`, ""];
   for (const f of result.figures) {
-    lines.push(`- ${f.label}: ${formatValue(f.value, f.unit)}${f.peer ? ` vs ${f.peer} ${formatValue(f.peerValue ?? NaN, f.unit)} (${f.ratio?.toFixed(2)}×)` : ""}${f.goal ? ` — goal ${f.goal}: ${f.met === null ? "n/a" : f.met ? "met" : "not met"}` : ""}`);
+    const rounds = f.rounds ? `; per round ${formatRounds(f.rounds)}` : "";
+    const noise = f.rounds?.straddles ? ", within noise" : "";
+    lines.push(`- ${f.label}: ${formatValue(f.value, f.unit)}${f.peer ? ` vs ${f.peer} ${formatValue(f.peerValue ?? NaN, f.unit)} (${f.ratio?.toFixed(2)}×${rounds})` : ""}${f.goal ? ` — goal ${f.goal}: ${f.met === null ? "n/a" : f.met ? "met" : "not met"}${noise}` : ""}`);
   }
   for (const n of result.notes) lines.push(`- note: ${n}`);
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -129,6 +152,54 @@ export function compared(
 ): Figure {
   const ratio = peerValue > 0 ? value / peerValue : NaN;
   return { id, label, value, unit, peer, peerValue, ratio: Number.isFinite(ratio) ? Number(ratio.toFixed(4)) : undefined, goal: goal?.text, met: goal && Number.isFinite(ratio) ? goal.met(ratio) : null };
+}
+
+/**
+ * A figure measured against its peer in every round: `rounds[i]` holds both values of round i,
+ * taken minutes apart at most. The ratio is the median of the per-round ratios, not the ratio of
+ * the two medians: on a machine whose speed drifts by a fifth between rounds (this one's does),
+ * a ratio within a round holds where absolute times do not. Values are in `unit`; for a
+ * throughput, pass throughputs (the ratio is then the figure's throughput ÷ the peer's).
+ */
+export function pairedFigure(
+  id: string,
+  label: string,
+  unit: string,
+  peer: string,
+  rounds: readonly { value: number; peerValue: number }[],
+  goal?: { text: string; met: (ratio: number) => boolean },
+): Figure {
+  const ratios = rounds.filter((r) => r.peerValue > 0).map((r) => r.value / r.peerValue);
+  const spread = quartiles(ratios);
+  const figure = compared(id, label, median(rounds.map((r) => r.value)), unit, peer, median(rounds.map((r) => r.peerValue)), goal);
+  if (!spread) return figure;
+  const round4 = (x: number) => Number(x.toFixed(4));
+  const met = goal ? goal.met(spread.median) : null;
+  const straddles = goal ? goal.met(spread.q1) !== goal.met(spread.q3) : undefined;
+  return {
+    ...figure,
+    ratio: round4(spread.median),
+    met,
+    rounds: { n: spread.n, min: round4(spread.min), q1: round4(spread.q1), median: round4(spread.median), q3: round4(spread.q3), max: round4(spread.max), ...(straddles ? { straddles } : {}) },
+  };
+}
+
+/** Minimum, quartiles (linear interpolation between ranks) and maximum; undefined for no numbers. */
+export function quartiles(xs: readonly number[]): Omit<RoundRatios, "straddles"> | undefined {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return undefined;
+  const at = (q: number) => {
+    const pos = (s.length - 1) * q;
+    const lo = Math.floor(pos);
+    return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
+  };
+  return { n: s.length, min: s[0], q1: at(0.25), median: at(0.5), q3: at(0.75), max: s[s.length - 1] };
+}
+
+/** How a figure's rounds spread, for people: `0.91–1.32× (middle half 1.02–1.15×), 9 rounds`. */
+export function formatRounds(r: RoundRatios | undefined): string {
+  if (!r) return "—";
+  return r.n === 1 ? "1 round" : `${r.min.toFixed(2)}–${r.max.toFixed(2)}× (middle half ${r.q1.toFixed(2)}–${r.q3.toFixed(2)}×), ${r.n} rounds`;
 }
 
 /** Median of some numbers. */

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { type Figure, type PartResult, REPO_ROOT, formatValue, packageVersion } from "./part";
+import { type Figure, type PartResult, REPO_ROOT, formatRounds, formatValue, packageVersion } from "./part";
 
 /**
  * `npm run bench`: runs every part of the benchmark (bench/<part>/run.ts) as a child process with
@@ -227,17 +227,23 @@ function report(options: Options, outcomes: PartOutcome[], started: Date, wallMs
   out();
   out("## Every figure");
   out();
-  out("| part | figure | dbpipe | peer | peer's | ratio | goal | met |");
-  out("|---|---|---:|---|---:|---:|---|---|");
+  out(
+    "Where the figure and its peer ran in every round (back to back), the ratio is the median of the per-round ratios, and the next column shows how those spread; " +
+      "*within noise* marks a goal that lies inside the middle half of the rounds, so that another run may decide it the other way. " +
+      "dbpipe's and the peer's columns are the medians of each.",
+  );
+  out();
+  out("| part | figure | dbpipe | peer | peer's | ratio | per round | goal | met |");
+  out("|---|---|---:|---|---:|---:|---|---|---|");
   for (const o of outcomes) {
     for (const f of o.result?.figures ?? []) {
-      const met = f.met === null ? "—" : f.met ? "met" : "**not met**";
+      const met = f.met === null ? "—" : `${f.met ? "met" : "**not met**"}${f.rounds?.straddles ? " (*within noise*)" : ""}`;
       out(
         `| ${o.name} | ${cell(f.label)} | ${formatValue(f.value, f.unit)} | ${cell(f.peer ?? "—")} | ${f.peerValue === undefined ? "—" : formatValue(f.peerValue, f.unit)} | ` +
-          `${f.ratio === undefined ? "—" : `${f.ratio.toFixed(2)}×`} | ${cell(f.goal ?? "—")} | ${met} |`,
+          `${f.ratio === undefined ? "—" : `${f.ratio.toFixed(2)}×`} | ${formatRounds(f.rounds)} | ${cell(f.goal ?? "—")} | ${met} |`,
       );
     }
-    if (!o.result) out(`| ${o.name} | *skipped: ${cell(o.skipped ?? "?")}* | | | | | | |`);
+    if (!o.result) out(`| ${o.name} | *skipped: ${cell(o.skipped ?? "?")}* | | | | | | | |`);
   }
   out();
   out("## Parts");

@@ -20,6 +20,7 @@ import {
   mustRun,
   processCpu,
   packageVersion,
+  pairedFigure,
   partFlags,
   runPart,
   withDatabaseName,
@@ -40,8 +41,9 @@ const HELP = `usage: node -r ts-node/register/transpile-only bench/backup/run.ts
 
   --small-mb <n>  the small database, MB (default 100; --quick 50)
   --large-mb <n>  the large database, MB (default 1000; --quick 200)
-  --runs <n>      rounds at each size, order rotated each round; medians are reported (default 3; --quick 1):
-                  one round says little (pg_dump alone: 39.9-47.1 s over three rounds at 1 GB)
+  --runs <n>      rounds at each size, order rotated each round (default 5; --quick 1); each ratio
+                  is the median of the per-round ratios: one round says little (pg_dump alone:
+                  39.9-47.1 s over three rounds at 1 GB)
   --no-s3         leave out the S3 store
   --s3-server <lean|s3rver>  the S3 server on loopback (default lean: bench/backup/s3-lean-server.js,
                   which keeps the parts where they landed on CompleteMultipartUpload, as S3 does;
@@ -147,7 +149,7 @@ async function main(): Promise<void> {
   const flags = partFlags(process.argv.slice(2), HELP);
   const smallMb = intFlag(flags, "small-mb", flags.quick ? 50 : 100);
   const largeMb = intFlag(flags, "large-mb", flags.quick ? 200 : 1000);
-  const rounds = intFlag(flags, "runs", flags.quick ? 1 : 3);
+  const rounds = intFlag(flags, "runs", flags.quick ? 1 : 5);
   const s3 = !flags.rest.has("no-s3");
   const s3ServerFlag = flags.rest.get("s3-server") ?? "lean";
   if (typeof s3ServerFlag !== "string" || !(s3ServerFlag in S3_SERVERS)) fail(`--s3-server: one of ${Object.keys(S3_SERVERS).join(", ")}`);
@@ -300,6 +302,9 @@ async function main(): Promise<void> {
 
   const figures: Figure[] = [];
   const throughput = (bytes: number, ms: number) => Number((bytes / 1e6 / (ms / 1000)).toFixed(1));
+  /** `id`'s throughput beside `peerId`'s, round by round (both ran in every round). */
+  const perRound = (s: SizeRuns, id: string, peerId: string, key: "wallMs" | "cpuMs") =>
+    (s.runs[id] ?? []).map((x, i) => ({ value: throughput(s.dbBytes, x[key]), peerValue: throughput(s.dbBytes, s.runs[peerId][i][key]) }));
   const atLeast90 = { text: "≥ 0.90× pg_dump's", met: (ratio: number) => ratio >= 0.9 };
   const atLeast90r = { text: "≥ 0.90× pg_restore's", met: (ratio: number) => ratio >= 0.9 };
   for (const s of sizes) {
@@ -310,14 +315,14 @@ async function main(): Promise<void> {
     for (const name of Object.keys(stores)) {
       const b = `dbpipe backup → ${name}`;
       figures.push(
-        compared(`backup.${name}.${s.mb}mb.throughput`, `backup to the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, b, "wallMs")), "MB/s", "`pg_dump -Fc` to a file", throughput(s.dbBytes, med(s, "pg_dump", "wallMs")), goal ? atLeast90 : undefined),
-        compared(`backup.${name}.${s.mb}mb.throughput-cpu`, `backup to the ${name} store, ${size} — throughput per CPU second (node + pg_dump)`, throughput(s.dbBytes, med(s, b, "cpuMs")), "MB/s", "`pg_dump -Fc` to a file", throughput(s.dbBytes, med(s, "pg_dump", "cpuMs"))),
+        pairedFigure(`backup.${name}.${s.mb}mb.throughput`, `backup to the ${name} store, ${size} — throughput (wall)`, "MB/s", "`pg_dump -Fc` to a file", perRound(s, b, "pg_dump", "wallMs"), goal ? atLeast90 : undefined),
+        pairedFigure(`backup.${name}.${s.mb}mb.throughput-cpu`, `backup to the ${name} store, ${size} — throughput per CPU second (node + pg_dump)`, "MB/s", "`pg_dump -Fc` to a file", perRound(s, b, "pg_dump", "cpuMs")),
       );
       const rs = `dbpipe restore ← ${name}`;
       if (restore) {
         figures.push(
-          compared(`restore.${name}.${s.mb}mb.throughput`, `restore from the ${name} store, ${size} — throughput (wall)`, throughput(s.dbBytes, med(s, rs, "wallMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "wallMs")), goal ? atLeast90r : undefined),
-          compared(`restore.${name}.${s.mb}mb.throughput-cpu`, `restore from the ${name} store, ${size} — throughput per CPU second (node + pg_restore)`, throughput(s.dbBytes, med(s, rs, "cpuMs")), "MB/s", "`pg_restore --single-transaction` from the file", throughput(s.dbBytes, med(s, "pg_restore", "cpuMs"))),
+          pairedFigure(`restore.${name}.${s.mb}mb.throughput`, `restore from the ${name} store, ${size} — throughput (wall)`, "MB/s", "`pg_restore --single-transaction` from the file", perRound(s, rs, "pg_restore", "wallMs"), goal ? atLeast90r : undefined),
+          pairedFigure(`restore.${name}.${s.mb}mb.throughput-cpu`, `restore from the ${name} store, ${size} — throughput per CPU second (node + pg_restore)`, "MB/s", "`pg_restore --single-transaction` from the file", perRound(s, rs, "pg_restore", "cpuMs")),
         );
       }
     }
@@ -339,7 +344,7 @@ async function main(): Promise<void> {
     title: `Backup and restore of generated databases of ${sizes.map((s) => `${(s.dbBytes / 1e6).toFixed(0)} MB`).join(" and ")}`,
     figures,
     notes: [
-      `Throughput is the database's size (pg_database_size) over the time the command took, spawn to exit; ${rounds} round(s) at each size${rounds > 1 ? " (medians; order rotated)" : ""}. pg_dump's custom format at its default compression wrote ${sizes.map((s) => `${(s.dumpBytes / 1e6).toFixed(0)} MB`).join(" and ")}.`,
+      `Throughput is the database's size (pg_database_size) over the time the command took, spawn to exit; ${rounds} round(s) at each size${rounds > 1 ? " (order rotated; each ratio is the median of the per-round ratios, each value the median of its rounds)" : ""}. pg_dump's custom format at its default compression wrote ${sizes.map((s) => `${(s.dumpBytes / 1e6).toFixed(0)} MB`).join(" and ")}.`,
       "CPU is user + system of the whole process tree (dbpipe's node and the pg_dump or pg_restore it runs); the server's side (COPY) is the same for every contender and not counted.",
       restore
         ? "dbpipe's restore checks the dump's sha256 against its manifest as the dump streams into pg_restore (from the folder store and from S3 alike: one read of the dump), its last MiB held back until the sha256 matches (so pg_restore cannot commit before), pg_restore in one transaction. The peer is pg_restore with the same --single-transaction --exit-on-error --no-owner on the file."

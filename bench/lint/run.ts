@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { packageVersion } from "../part";
+import { type Figure, compared, packageVersion, pairedFigure } from "../part";
 import { generateLintBench } from "./generate";
 
 /**
@@ -32,7 +32,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { runs: 7, warmup: 1, count: 1000, statements: 20, quick: false };
+  const options: Options = { runs: 15, warmup: 1, count: 1000, statements: 20, quick: false };
   let runsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -58,7 +58,7 @@ function parseArgs(argv: readonly string[]): Options {
         [
           "usage: npm run bench:lint -- [options]",
           "",
-          "  --runs <n>        measured runs of each contender (default 7)",
+          "  --runs <n>        measured rounds, each contender once per round (default 15)",
           "  --warmup <n>      runs first and discarded (default 1)",
           "  --count <n>       migration files (default 1000)",
           "  --statements <n>  statements per file, about (default 20)",
@@ -225,19 +225,28 @@ async function main(): Promise<void> {
     );
   }
   if (options.json) {
-    const figures: object[] = [];
-    const figure = (id: string, label: string, value: number, unit: string, peer: string, peerValue: number, goal?: { text: string; met: boolean }) =>
-      figures.push({ id, label, value, unit, peer, peerValue, ratio: value / peerValue, ...(goal ? { goal: goal.text } : {}), met: goal ? goal.met : null });
-    const s = (ms: number) => ms / 1000;
-    const cold = (key: "wall" | "cpu") => med("dbpipe-1", key);
-    figure("lint.cold_vs_parse_only_cpu", "cold dbpipe lint ÷ parse only (CPU)", s(cold("cpu")), "s", "parse only (libpg-query, new process)", s(parseCpu), { text: "≤ 1.30×", met: cold("cpu") / parseCpu <= 1.3 });
-    figure("lint.cold_vs_parse_only_wall", "cold dbpipe lint ÷ parse only (wall)", s(cold("wall")), "s", "parse only (libpg-query, new process)", s(parseWall), { text: "≤ 1.30×", met: cold("wall") / parseWall <= 1.3 });
-    figure("lint.cold_vs_squawk", "cold dbpipe lint ÷ squawk's default run (wall)", s(cold("wall")), "s", `squawk ${SQUAWK_VERSION} (text)`, s(squawkWall), { text: "< 1.00×", met: cold("wall") < squawkWall });
-    figure("lint.cold_vs_squawk_cpu", "cold dbpipe lint ÷ squawk's default run (CPU)", s(cold("cpu")), "s", `squawk ${SQUAWK_VERSION} (text)`, s(med("squawk", "cpu")));
-    figure("lint.json_vs_squawk_json", "cold dbpipe lint --format json ÷ squawk --reporter json (wall)", s(med("dbpipe-json", "wall")), "s", `squawk ${SQUAWK_VERSION} --reporter json`, s(med("squawk-json", "wall")));
-    figure("lint.one_changed_vs_squawk", "dbpipe lint, one file changed, warm cache ÷ squawk's default run (wall)", s(med("dbpipe-one-changed", "wall")), "s", `squawk ${SQUAWK_VERSION} (text)`, s(squawkWall));
+    const figures: Figure[] = [];
+    /** A figure from two contenders' runs in the same rounds: the median of the per-round ratios. */
+    const figure = (id: string, label: string, of: string, peer: string, peerOf: string, key: "wall" | "cpu", goal?: number) => {
+      const xs = samples.get(of)!;
+      const ys = samples.get(peerOf)!;
+      const rounds = xs.map((x, i) => ({ value: x[key] / 1000, peerValue: ys[i][key] / 1000 }));
+      figures.push(pairedFigure(id, label, "s", peer, rounds, goal === undefined ? undefined : { text: `≤ ${goal.toFixed(2)}×`, met: (ratio) => ratio <= goal }));
+    };
+    const parseOnly = "parse only (libpg-query, new process)";
+    const squawkText = `squawk ${SQUAWK_VERSION} (text)`;
+    figure("lint.cold_vs_parse_only_cpu", "cold dbpipe lint ÷ parse only (CPU)", "dbpipe-1", parseOnly, "parse-only", "cpu", 1.3);
+    figure("lint.cold_vs_parse_only_wall", "cold dbpipe lint ÷ parse only (wall)", "dbpipe-1", parseOnly, "parse-only", "wall", 1.3);
+    // "Faster than squawk": below 1.00× (ratio < 1, written as the limit a hair under it).
+    const faster = { text: "< 1.00×", met: (ratio: number) => ratio < 1 };
+    figures.push(
+      pairedFigure("lint.cold_vs_squawk", "cold dbpipe lint ÷ squawk's default run (wall)", "s", squawkText, samples.get("dbpipe-1")!.map((x, i) => ({ value: x.wall / 1000, peerValue: samples.get("squawk")![i].wall / 1000 })), faster),
+    );
+    figure("lint.cold_vs_squawk_cpu", "cold dbpipe lint ÷ squawk's default run (CPU)", "dbpipe-1", squawkText, "squawk", "cpu");
+    figure("lint.json_vs_squawk_json", "cold dbpipe lint --format json ÷ squawk --reporter json (wall)", "dbpipe-json", `squawk ${SQUAWK_VERSION} --reporter json`, "squawk-json", "wall");
+    figure("lint.one_changed_vs_squawk", "dbpipe lint, one file changed, warm cache ÷ squawk's default run (wall)", "dbpipe-one-changed", squawkText, "squawk", "wall");
     const rss = med("dbpipe-1", "maxRss") / 1024;
-    figure("lint.cold_peak_rss", "cold dbpipe lint, peak memory", rss, "MiB", "parse only (libpg-query, new process)", med("parse-only", "maxRss") / 1024, { text: "< 200 MiB", met: rss < 200 });
+    figures.push(compared("lint.cold_peak_rss", "cold dbpipe lint, peak memory", rss, "MiB", parseOnly, med("parse-only", "maxRss") / 1024, { text: "< 200 MiB", met: () => rss < 200 }));
     const version = packageVersion;
     const part = {
       part: "lint",
@@ -245,7 +254,7 @@ async function main(): Promise<void> {
       figures,
       notes: [
         `Machine: ${machine}.`,
-        `${files.length} generated files of about ${options.statements} statements (${(bytes / 1024).toFixed(0)} KiB); medians of ${options.runs} runs after ${options.warmup} warm-up, each a new process, output to a pipe.`,
+        `${files.length} generated files of about ${options.statements} statements (${(bytes / 1024).toFixed(0)} KiB); ${options.runs} rounds after ${options.warmup} warm-up, each contender once per round (order rotated), each a new process, output to a pipe. A ratio is the median of the per-round ratios; the values beside it are each one's median.`,
         `Findings: dbpipe ${dbpipeFindings}, squawk ${squawkFindings} (different rule sets).`,
         "Cold: `dbpipe lint --jobs 1` without the lint cache: one lint thread, and (on 2 cores or more) a second that runs the parser over the files ahead of it. CPU is user + system time of the process, its threads included. Parse only is libpg-query's own `parseSync` over every file in one thread.",
       ],

@@ -285,3 +285,28 @@ export function readAndHashFiles(dir: string): number {
   }
   return n;
 }
+
+/**
+ * The contenders whose ratio is a goal run back to back in every round, so that each ratio is
+ * taken minutes apart at most: the floor before the library, the new-process floor before the CLI,
+ * postgrator's two forms together. Each pair's order flips every other round.
+ */
+const PAIRS: readonly (readonly string[])[] = [
+  ["floor1", "lib"],
+  ["floor_proc", "cli"],
+  ["postgrator", "postgrator_proc"],
+];
+
+/** The order of one round: the pairs (and the others alone) rotated by the round, each pair flipped on odd rounds. */
+export function roundOrder<C extends { id: string }>(contenders: readonly C[], round: number): C[] {
+  const units: C[][] = [];
+  const placed = new Set<string>();
+  for (const c of contenders) {
+    if (placed.has(c.id)) continue;
+    const pair = PAIRS.find((p) => p.includes(c.id));
+    const unit = pair ? contenders.filter((x) => pair.includes(x.id)) : [c];
+    for (const x of unit) placed.add(x.id);
+    units.push(round % 2 === 1 ? [...unit].reverse() : unit);
+  }
+  return units.map((_, i) => units[(i + round) % units.length]).flat();
+}

@@ -10,7 +10,7 @@ import { loadFiles } from "../../src/migrate/files";
 import { readHistory } from "../../src/migrate/history";
 import { connect } from "../../src/migrate/session";
 import { loadStackSettings } from "../../src/settings/stack-file";
-import { packageVersion } from "../part";
+import { type Figure, formatRounds, packageVersion, pairedFigure } from "../part";
 import { clientCpu, cpuTimesAvailable, postmasterPid, serverCpu } from "./cpu";
 import {
   type BenchContext,
@@ -26,6 +26,7 @@ import {
   postgrator,
   postgratorProcess,
   readAndHashFiles,
+  roundOrder,
   runNode,
 } from "./contenders";
 import { type GeneratedMigration, generateMigrations, generateWideMigrations, writeMigrationFolders } from "./generate";
@@ -44,7 +45,10 @@ import { type GeneratedMigration, generateMigrations, generateWideMigrations, wr
 
 const HELP = `usage: node -r ts-node/register/transpile-only bench/migrate/run.ts [options]
 
-  --runs <n>          measured rounds; each contender applies everything once per round (default 5)
+  --runs <n>          measured rounds of the long history; each contender applies everything once
+                      per round (default 5)
+  --wide-runs <n>     measured rounds of the wide history, whose CLI ÷ new-process floor goal sits
+                      within this machine's noise (default 9)
   --warmup <n>        rounds run first and discarded (default 1)
   --noop-repeats <n>  no-op runs after each apply (default 7)
   --count <n>         migrations of the long history (default 1000)
@@ -53,7 +57,7 @@ const HELP = `usage: node -r ts-node/register/transpile-only bench/migrate/run.t
   --workloads <ids>   comma-separated: history (the long one), wide (default both)
   --only <ids>        comma-separated contenders: floor1,floor3,floor_proc,lib,cli,postgrator,postgrator_proc
                       (default all)
-  --quick             the report runner's mode: --runs 3 --warmup 1 --noop-repeats 3, the no-op's
+  --quick             the report runner's mode: --runs 3 --wide-runs 3 --warmup 1 --noop-repeats 3, the no-op's
                       parts skipped (each unless given); about 3 minutes on a quiet 2-core machine
   --json <file>       also write the figures as JSON (the bench report's part format)
   --admin-url <url>   an existing PostgreSQL on loopback (superuser; default: $BENCH_ADMIN_URL,
@@ -67,6 +71,7 @@ const WORK_DIR = path.join(REPO_ROOT, "bench", "work", "migrate");
 
 interface Options {
   runs: number;
+  wideRuns: number;
   warmup: number;
   noopRepeats: number;
   count: number;
@@ -86,6 +91,7 @@ function readOptions(argv: string[]): Options {
     args: argv,
     options: {
       runs: { type: "string" },
+      "wide-runs": { type: "string" },
       warmup: { type: "string" },
       "noop-repeats": { type: "string" },
       count: { type: "string" },
@@ -116,6 +122,7 @@ function readOptions(argv: string[]): Options {
   for (const w of workloads) if (w !== "history" && w !== "wide") throw new Error(`--workloads: no workload ${w} (history, wide)`);
   return {
     runs: int(values.runs, quick ? 3 : 5, 1, 50, "runs"),
+    wideRuns: int(values["wide-runs"], quick ? 3 : 9, 1, 50, "wide-runs"),
     warmup: int(values.warmup, 1, 0, 5, "warmup"),
     noopRepeats: int(values["noop-repeats"], quick ? 3 : 7, 1, 100, "noop-repeats"),
     count: int(values.count, 1000, 10, 9999, "count"),
@@ -280,6 +287,8 @@ interface Workload {
   contenders: readonly string[];
   /** Whether no-ops (and the parts of one) are measured on it. */
   noops: boolean;
+  /** Measured rounds. */
+  runs: number;
 }
 
 /** What one workload's rounds measured. */
@@ -293,19 +302,6 @@ interface WorkloadResult {
   apply: Map<string, Sample[]>;
   noop: Map<string, Sample[]>;
   noopFloor: Sample[];
-}
-
-/** One figure of the bench report's part format (bench/run.ts reads it). */
-interface Figure {
-  id: string;
-  label: string;
-  value: number;
-  unit: string;
-  peer: string;
-  peerValue: number;
-  ratio: number;
-  goal?: string;
-  met: boolean | null;
 }
 
 async function main(): Promise<void> {
@@ -328,6 +324,7 @@ async function main(): Promise<void> {
       migrations: generateMigrations(options.count),
       contenders: ["floor1", "floor3", "floor_proc", "lib", "cli", "postgrator", "postgrator_proc"],
       noops: true,
+      runs: options.runs,
     });
   }
   if (options.workloads.has("wide")) {
@@ -337,6 +334,7 @@ async function main(): Promise<void> {
       migrations: generateWideMigrations(options.wideCount, options.wideStatements),
       contenders: ["floor1", "floor_proc", "lib", "cli", "postgrator_proc"],
       noops: false,
+      runs: options.wideRuns,
     });
   }
 
@@ -404,11 +402,12 @@ async function main(): Promise<void> {
     const noopFloorSamples: Sample[] = [];
     let expectedSchema: string | undefined;
 
-    const rounds = options.warmup + options.runs;
+    const rounds = options.warmup + workload.runs;
     for (let round = 0; round < rounds; round++) {
       const warm = round < options.warmup;
-      // A different order each round, so no contender always runs first or last.
-      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+      // A different order each round, so no contender always runs first or last; the pairs whose
+      // ratio is a goal run back to back.
+      const order = roundOrder(contenders, round);
       for (const c of order) {
         const database = `bench_${workload.id}_${c.id}_${round}`;
         const url = withDatabase(adminUrl, database);
@@ -438,7 +437,7 @@ async function main(): Promise<void> {
         }
         await adminClient.query(`DROP DATABASE ${database} WITH (FORCE)`);
         log(
-          `${workload.id} ${warm ? "warm-up" : `round ${round - options.warmup + 1}/${options.runs}`} ${c.id}: apply ${fmt(a.sample.wall)} (cpu ${fmt(a.sample.client)} + server ${fmt(a.sample.server)})` +
+          `${workload.id} ${warm ? "warm-up" : `round ${round - options.warmup + 1}/${workload.runs}`} ${c.id}: apply ${fmt(a.sample.wall)} (cpu ${fmt(a.sample.client)} + server ${fmt(a.sample.server)})` +
             (noops.length > 0 ? `, no-op median ${fmt(summarise(noops.map((x) => x.wall)).median)}` : ""),
         );
       }
@@ -503,8 +502,8 @@ async function main(): Promise<void> {
       `postgrator ${version("postgrator")}; pg ${version("pg")}`,
   );
   out(
-    `- ${options.runs} measured rounds after ${options.warmup} warm-up${options.quick ? " (--quick)" : ""}; ${options.noopRepeats} no-ops after each apply of the long history; ` +
-      "each contender on a fresh database, CHECKPOINT before each apply, order rotated each round; the CLI runs the bench project's dev stack",
+    `- ${results.map((r) => `${r.workload.runs} measured rounds of ${r.workload.id}`).join(", ")}, each after ${options.warmup} warm-up${options.quick ? " (--quick)" : ""}; ${options.noopRepeats} no-ops after each apply of the long history; ` +
+      "each contender on a fresh database, CHECKPOINT before each apply, order rotated each round with the floor next to the library, the new-process floor next to the CLI; the CLI runs the bench project's dev stack",
   );
   out(
     cpu
@@ -516,12 +515,23 @@ async function main(): Promise<void> {
   const cpuOf = (xs: readonly Sample[]) => summarise(xs.map((x) => x.client + x.server)).median;
   const figures: Figure[] = [];
   const goals: string[] = [];
-  const figure = (id: string, label: string, value: number | undefined, peer: string, peerValue: number | undefined, limit?: number) => {
-    if (value === undefined || peerValue === undefined || peerValue === 0) return;
-    const ratio = value / peerValue;
-    const met = limit === undefined ? null : ratio <= limit;
-    figures.push({ id, label, value: value / 1000, unit: "s", peer, peerValue: peerValue / 1000, ratio, ...(limit !== undefined ? { goal: `≤ ${limit.toFixed(2)}×` } : {}), met });
-    goals.push(`- ${label}: ${fmt(value)} against ${fmt(peerValue)} (${peer}), ${ratio.toFixed(2)}×${limit !== undefined ? ` (goal ≤ ${limit.toFixed(2)}×) — ${met ? "met" : "missed"}` : ""}`);
+  /** What a figure reads off a sample, in ms. */
+  const wallMs = (x: Sample) => x.wall;
+  const cpuMs = (x: Sample) => x.client + x.server;
+  /**
+   * A figure from two contenders' samples, taken in the same rounds (sample i of each in round i):
+   * its ratio is the median of the per-round ratios (see pairedFigure).
+   */
+  const figure = (id: string, label: string, xs: readonly Sample[] | undefined, peer: string, ys: readonly Sample[] | undefined, of: (x: Sample) => number, limit?: number) => {
+    if (!xs?.length || !ys || xs.length !== ys.length) return;
+    const goal = limit === undefined ? undefined : { text: `≤ ${limit.toFixed(2)}×`, met: (ratio: number) => ratio <= limit };
+    const f = pairedFigure(id, label, "s", peer, xs.map((x, i) => ({ value: of(x) / 1000, peerValue: of(ys[i]) / 1000 })), goal);
+    if (f.ratio === undefined || !Number.isFinite(f.ratio)) return;
+    figures.push(f);
+    goals.push(
+      `- ${label}: ${fmt(f.value * 1000)} against ${fmt((f.peerValue ?? 0) * 1000)} (${peer}), ${f.ratio.toFixed(2)}×, per round ${formatRounds(f.rounds)}` +
+        (limit !== undefined ? ` (goal ≤ ${limit.toFixed(2)}×) — ${f.met ? "met" : "missed"}${f.rounds?.straddles ? ", within noise" : ""}` : ""),
+    );
   };
   for (const r of results) {
     const { workload } = r;
@@ -549,14 +559,19 @@ async function main(): Promise<void> {
       );
     }
     out();
-    const med = (id: string) => (r.apply.get(id)?.length ? wall(r.apply.get(id)!).median : undefined);
-    const cpuMed = (id: string) => (cpu && r.apply.get(id)?.length ? cpuOf(r.apply.get(id)!) : undefined);
+    const runs = (id: string) => r.apply.get(id);
     const w = workload.id;
-    figure(`${w}.lib_vs_floor`, `apply (${w}), dbpipe library ÷ floor (wall)`, med("lib"), "floor, in process", floorWall, 1.1);
-    figure(`${w}.cli_vs_floor`, `apply (${w}), dbpipe CLI ÷ floor (wall)`, med("cli"), "floor, in process", floorWall);
-    figure(`${w}.cli_vs_floor_proc`, `apply (${w}), dbpipe CLI ÷ floor in a new process (wall)`, med("cli"), "floor, new process", med("floor_proc"), 1.1);
-    figure(`${w}.cli_vs_floor_proc_cpu`, `apply (${w}), dbpipe CLI ÷ floor in a new process (CPU, client + server)`, cpuMed("cli"), "floor, new process", cpuMed("floor_proc"), 1.1);
-    figure(`${w}.cli_vs_postgrator_proc`, `apply (${w}), dbpipe CLI ÷ postgrator in a new process (wall)`, med("cli"), "postgrator, new process", med("postgrator_proc"), 1);
+    figure(`${w}.lib_vs_floor`, `apply (${w}), dbpipe library ÷ floor (wall)`, runs("lib"), "floor, in process", floorSamples, wallMs, 1.1);
+    figure(`${w}.cli_vs_floor`, `apply (${w}), dbpipe CLI ÷ floor (wall)`, runs("cli"), "floor, in process", floorSamples, wallMs);
+    figure(`${w}.cli_vs_floor_proc`, `apply (${w}), dbpipe CLI ÷ floor in a new process (wall)`, runs("cli"), "floor, new process", runs("floor_proc"), wallMs, 1.1);
+    if (cpu) {
+      figure(`${w}.cli_vs_floor_proc_cpu`, `apply (${w}), dbpipe CLI ÷ floor in a new process (CPU, client + server)`, runs("cli"), "floor, new process", runs("floor_proc"), cpuMs, 1.1);
+      // The two sides apart: the client's is dbpipe's own work; the server's runs the same SQL
+      // (plus dbpipe's history rows and lock), and is where this machine's noise is.
+      figure(`${w}.cli_vs_floor_proc_client_cpu`, `apply (${w}), dbpipe CLI ÷ floor in a new process (client CPU only)`, runs("cli"), "floor, new process", runs("floor_proc"), (x) => x.client);
+      figure(`${w}.cli_vs_floor_proc_server_cpu`, `apply (${w}), dbpipe CLI ÷ floor in a new process (the server's CPU only)`, runs("cli"), "floor, new process", runs("floor_proc"), (x) => x.server);
+    }
+    figure(`${w}.cli_vs_postgrator_proc`, `apply (${w}), dbpipe CLI ÷ postgrator in a new process (wall)`, runs("cli"), "postgrator, new process", runs("postgrator_proc"), wallMs, 1);
 
     if (workload.noops && r.noop.size > 0) {
       out(`## No-op: all ${count} applied`);
@@ -573,9 +588,8 @@ async function main(): Promise<void> {
       for (const c of r.contenders.filter((x) => r.noop.has(x.id))) noopRow(c.label, r.noop.get(c.id)!);
       if (r.noopFloor.length > 0) noopRow("no-op floor: connect, one SELECT of versions + checksums, read + sha256 each file (in process)", r.noopFloor);
       out();
-      const noopMed = (id: string) => (r.noop.get(id)?.length ? wall(r.noop.get(id)!).median : undefined);
-      figure("noop.lib_vs_postgrator", `no-op with ${count} applied, dbpipe library ÷ postgrator library (wall)`, noopMed("lib"), "postgrator, in process", noopMed("postgrator"), 1);
-      figure("noop.cli_vs_postgrator_proc", `no-op with ${count} applied, dbpipe CLI ÷ postgrator in a new process (wall)`, noopMed("cli"), "postgrator, new process", noopMed("postgrator_proc"), 1);
+      figure("noop.lib_vs_postgrator", `no-op with ${count} applied, dbpipe library ÷ postgrator library (wall)`, r.noop.get("lib"), "postgrator, in process", r.noop.get("postgrator"), wallMs, 1);
+      figure("noop.cli_vs_postgrator_proc", `no-op with ${count} applied, dbpipe CLI ÷ postgrator in a new process (wall)`, r.noop.get("cli"), "postgrator, new process", r.noop.get("postgrator_proc"), wallMs, 1);
     }
   }
   if (parts.size > 0) {
@@ -619,8 +633,9 @@ async function main(): Promise<void> {
       figures,
       notes: [
         `Machine: ${machine}.`,
-        "Wall times are medians over the rounds; CPU figures are client + server CPU time (user + system, from /proc).",
-        `Workloads: ${results.map((r) => `${r.workload.id} = ${r.workload.title} (${(r.bytes / 1024).toFixed(0)} KiB)`).join("; ")}. ${options.runs} rounds after ${options.warmup} warm-up${options.quick ? " (--quick)" : ""}.`,
+        "Each ratio is the median of the per-round ratios (the pairs whose ratio is a goal run back to back in every round, the pair's order flipped every other round); " +
+          "the values beside it are the medians of each. CPU figures are client + server CPU time (user + system, from /proc), and each side apart.",
+        `Workloads: ${results.map((r) => `${r.workload.id} = ${r.workload.title} (${(r.bytes / 1024).toFixed(0)} KiB), ${r.workload.runs} rounds`).join("; ")}; after ${options.warmup} warm-up round${options.warmup === 1 ? "" : "s"} each${options.quick ? " (--quick)" : ""}.`,
         `PostgreSQL ${serverInfo.server_version}, loopback TCP, fsync=${serverInfo.fsync}, synchronous_commit=${serverInfo.synchronous_commit}.`,
       ],
       versions: { dbpipe: `${pkg.version}${commit ? ` (${commit}${dirty ? ", modified" : ""})` : ""}`, node: process.version, postgresql: serverInfo.server_version, postgrator: version("postgrator"), pg: version("pg") },
