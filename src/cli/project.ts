@@ -100,6 +100,8 @@ export interface DatabaseTarget {
   shown: string;
   /** Stops the embedded server if this command started it. */
   close(): Promise<void>;
+  /** The stack's embedded server, on this machine (not a URL given). */
+  embedded: boolean;
 }
 
 /** The database URL given by `--database-url`, else `DATABASE_URL_DIRECT`, else `DATABASE_URL`; `undefined` means the embedded one. */
@@ -116,7 +118,7 @@ export async function openDatabase(project: Project, flags: ProjectFlags, env: N
       const source = flags.databaseUrl !== undefined ? "--database-url" : nonEmpty(env.DATABASE_URL_DIRECT) !== undefined ? "DATABASE_URL_DIRECT" : "DATABASE_URL";
       throw new InputError(notAPostgresUrl(source, given));
     }
-    return { url: given, shown: redactUrl(given), close: async () => {} };
+    return { url: given, shown: redactUrl(given), close: async () => {}, embedded: false };
   }
   const folder = path.join(project.dir, ".dbpipe", project.settings.stack);
   // Loaded here, not on import: `lint` and the other commands that never open a database do not pay for it.
@@ -130,6 +132,7 @@ export async function openDatabase(project: Project, flags: ProjectFlags, env: N
     url: server.url,
     shown: `embedded PostgreSQL in ${shownFolder}${elsewhere}`,
     close: () => server.stop(),
+    embedded: true,
   };
 }
 
@@ -168,7 +171,7 @@ export async function deployOptions(
     layout: project.layout,
     databaseUrl: database.url,
     files,
-    backupStore: backupCanBeRequired(project.settings.risk) ? (await projectBackupStore(project, undefined, warnings)).store : undefined,
+    backupStore: backupCanBeRequired(project.settings.risk) ? (await projectBackupStore(project, undefined, warnings, database)).store : undefined,
   };
 }
 
@@ -177,9 +180,11 @@ export type WarningOutput = Pick<Output, "error">;
 
 /**
  * The stack's backup store: `store` (`--store`) when given, else as `stackBackupStore` decides.
- * What the store passes over (a backup whose manifest it cannot read) is told to `warnings`.
+ * What the store passes over (a backup whose manifest it cannot read) is told to `warnings`, and
+ * so is a backup of `database`, when it is not on this machine, that lands in the local folder
+ * for want of another store.
  */
-export async function projectBackupStore(project: Project, store?: string, warnings?: WarningOutput): Promise<StackStore> {
+export async function projectBackupStore(project: Project, store?: string, warnings?: WarningOutput, database?: Pick<DatabaseTarget, "embedded">): Promise<StackStore> {
   // Loaded here, not on import (the backup stores are several modules): `lint` never uses them.
   const { stackBackupStore } = await import("../backup/stack-store.js");
   return stackBackupStore({
@@ -189,6 +194,7 @@ export async function projectBackupStore(project: Project, store?: string, warni
     retentionDays: project.settings.infra.backupRetentionDays,
     awsRegion: project.settings.infra.awsRegion,
     onWarning: warnings && ((message) => warnings.error(`warning: ${message}`)),
+    remoteDatabase: database !== undefined && !database.embedded,
   });
 }
 

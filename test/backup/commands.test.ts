@@ -36,10 +36,18 @@ describe("dbpipe backup, backups and restore on a local folder", () => {
   it("backs up, lists and restores into an empty database: same tables, same rows; no password anywhere", async () => {
     const project = sampleProject();
     const url = await migratedDatabase(project);
+    // Nothing names a store that outlives this machine (no Pulumi CLI here, or a stack never
+    // deployed), and the database is not the embedded one: the backup says it is on this machine only.
     const backup = await runCli(["backup", "--database-url", url], { cwd: project });
-    expect(backup.stderr).toBe("");
     expect(backup.code).toBe(0);
     expect(backup.stdout).toMatch(/✓ dev-\d{8}T\d{6}\.\d{3}Z \d+\.\d KiB in \d+(\.\d)?m?s/);
+    expect(backup.stderr).toMatch(
+      /^warning: backup dev-\S+ is only in \.dbpipe\/dev\/backups\/ on this machine \(no --store, no DBPIPE_BACKUP_STORE, and [^)]+\): a CI runner's disk is gone when the job ends.*give --store or DBPIPE_BACKUP_STORE/s,
+    );
+    // Given a store, nothing to say.
+    const given = await runCli(["backup", "--database-url", url, "--store", new URL(`file://${path.join(project, "kept")}`).toString()], { cwd: project });
+    expect(given.code).toBe(0);
+    expect(given.stderr).toBe("");
     const folder = path.join(project, ".dbpipe/dev/backups");
     const [manifestFile] = fs.readdirSync(folder).filter((f) => f.endsWith(".json"));
     const manifest = JSON.parse(fs.readFileSync(path.join(folder, manifestFile), "utf8"));

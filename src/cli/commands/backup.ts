@@ -4,7 +4,7 @@ import { formatElapsed } from "../../text/duration";
 import { readHistory } from "../../migrate/history";
 import { withSession } from "../../migrate/session";
 import type { RegisterCommand } from "../command-io";
-import { addDatabaseOption, addJsonOption, openProject, projectBackupStore, type ProjectFlags, withDatabase } from "../project";
+import { addDatabaseOption, addJsonOption, givenDatabaseUrl, openProject, projectBackupStore, type ProjectFlags, withDatabase } from "../project";
 
 /** Flags of the backup commands. */
 export interface StoreFlags extends ProjectFlags {
@@ -35,7 +35,7 @@ export const register: RegisterCommand = (program, io) => {
     io.run(async (flags: StoreFlags) => {
       const project = openProject(flags);
       const { output } = io;
-      const { store, source } = await projectBackupStore(project, flags.store, io.output);
+      const { store, source } = await projectBackupStore(project, flags.store, io.output, { embedded: givenDatabaseUrl(flags) === undefined });
       return withDatabase(project, flags, async (database) => {
         if (!flags.json) output.line(`dbpipe backup · stack ${output.style.bold(project.settings.stack)} · ${database.shown} → ${store.url} (${source})`);
         const progress = throttledProgress((text) => output.transferProgress(`  ${text}`));
