@@ -24,9 +24,10 @@ import {
 /**
  * `adopt`: a database that another tool (Prisma Migrate, Drizzle, Alembic, Flyway) migrated gets
  * dbpipe's history to match the migration files, without running anything. The other tool's
- * history must agree with the files — every migration it applied has its file, every file was
- * applied, every checksum it recorded is the file's — or nothing is recorded and each
- * disagreement is reported.
+ * history must agree with the files — every migration it applied has its file, every checksum it
+ * recorded is the file's, every file older than the newest one it applied was applied — or nothing
+ * is recorded and each disagreement is reported. Files after the newest one it applied (in version
+ * order) are left pending, as Flyway's baseline leaves them: the next `dbpipe up` applies them.
  */
 
 /** What adopt needs: the project's settings, folder and database (the CLI's engine options fit). */
@@ -68,6 +69,13 @@ export interface AdoptedMigration {
   executionMs: number;
 }
 
+/** A file the other tool never applied, after the newest one it did: left for `dbpipe up`. */
+export interface PendingMigration {
+  version: string;
+  name: string;
+  file: string;
+}
+
 /** Result of adopt. */
 export interface AdoptResult {
   tool: OtherTool;
@@ -77,6 +85,8 @@ export interface AdoptResult {
   layout: MigrationLayout;
   /** The migrations recorded as applied, in version order. */
   recorded: AdoptedMigration[];
+  /** The files the other tool never applied, all after the newest one it did, in version order: not recorded, `dbpipe up` applies them. */
+  pending: PendingMigration[];
   /** What the user should know (e.g. matched by version only). */
   notes: string[];
   /** True when nothing was written. */
@@ -98,11 +108,35 @@ export class AdoptRefusedError extends InputError {
   }
 }
 
+/** A file the other tool has no record of applying, and how to say so when that is a problem. */
+interface Unapplied {
+  migration: Migration;
+  /** The problem when the tool applied nothing at all. */
+  problem: string;
+}
+
 /** What matching a tool's history against the files found. */
 interface Matching {
   matched: AdoptedMigration[];
   problems: string[];
   notes: string[];
+  /** Files the tool never applied, with no other reason to refuse them: pending, or a gap (see {@link placeUnapplied}). */
+  unapplied: Unapplied[];
+  /**
+   * The newest migration the tool applied, in version order: its version and, when a file has it,
+   * that file. Undefined when the tool applied nothing. Files never applied after it are pending,
+   * those before it a gap.
+   */
+  newest?: { order: bigint; version: string; file?: string };
+}
+
+function emptyMatching(): Matching {
+  return { matched: [], problems: [], notes: [], unapplied: [] };
+}
+
+/** Raises `matching.newest` to `order` (with its file, if any) when it is newer. */
+function noteApplied(matching: Matching, order: bigint, version: string, file?: string): void {
+  if (!matching.newest || order > matching.newest.order || (order === matching.newest.order && !matching.newest.file && file)) matching.newest = { order, version, file };
 }
 
 /** Adopts the other tool's history: records dbpipe's to match. Refuses, changing nothing, on any disagreement. */
@@ -124,7 +158,7 @@ export async function adoptHistory(options: AdoptOptions, run: AdoptRun = {}): P
       if (matching.problems.length > 0) throw new AdoptRefusedError(table.tool, table.qualified, matching.problems);
       const recorded = matching.matched.sort((a, b) => (BigInt(a.version) < BigInt(b.version) ? -1 : 1));
       if (!run.dryRun && recorded.length > 0) await record(client, recorded, files.migrations);
-      return { tool: table.tool, table: table.qualified, layout: files.layout, recorded, notes: matching.notes, dryRun: Boolean(run.dryRun) };
+      return { tool: table.tool, table: table.qualified, layout: files.layout, recorded, pending: matching.pending, notes: matching.notes, dryRun: Boolean(run.dryRun) };
     } finally {
       await releaseRunLock(client).catch(() => undefined);
     }
@@ -152,7 +186,14 @@ async function chooseTable(client: Client, run: AdoptRun): Promise<FoundHistoryT
   return found[0];
 }
 
-async function matchHistory(client: Client, table: FoundHistoryTable, files: Migration[], layout: MigrationLayout, dir: string, base: string): Promise<Matching> {
+async function matchHistory(
+  client: Client,
+  table: FoundHistoryTable,
+  files: Migration[],
+  layout: MigrationLayout,
+  dir: string,
+  base: string,
+): Promise<Matching & { pending: PendingMigration[] }> {
   const shownDir = display(path.resolve(dir), base) || ".";
   let matching: Matching;
   switch (table.tool) {
@@ -169,13 +210,48 @@ async function matchHistory(client: Client, table: FoundHistoryTable, files: Mig
       matching = matchFlyway(files, await readFlywayHistory(client, table));
       break;
   }
+  const pending = placeUnapplied(table.tool, matching);
   const expected: Partial<Record<OtherTool, MigrationLayout>> = { prisma: "prisma", drizzle: "drizzle" };
   const wanted = expected[table.tool];
   if (matching.problems.length > 0 && matching.matched.length === 0 && wanted && wanted !== layout) {
     matching.problems.unshift(`${shownDir} reads as the ${layout} layout, not ${TOOL_NAMES[table.tool]}'s (${wanted}): is --dir the folder ${TOOL_NAMES[table.tool]} migrates from?`);
   }
   if (files.length === 0) matching.problems.unshift(`${shownDir} has no migrations`);
-  return matching;
+  return { ...matching, pending };
+}
+
+/**
+ * The files the tool never applied: those after the newest one it applied are pending (returned,
+ * in version order); one older than it is a gap, a problem. When the tool applied nothing, each is
+ * a problem as the tool's matcher words it: there is nothing to adopt.
+ */
+function placeUnapplied(tool: OtherTool, matching: Matching): PendingMigration[] {
+  const name = TOOL_NAMES[tool];
+  const newest = matching.newest;
+  if (!newest) {
+    if (matching.unapplied.length === 0) return [];
+    const clean = matching.problems.length === 0;
+    matching.problems.push(...matching.unapplied.map((u) => u.problem));
+    if (clean) {
+      matching.problems.push(
+        `${name} applied none of these migrations, so there is nothing to adopt: if they should all run on this database, \`dbpipe up --ignore-other-history\` applies them`,
+      );
+    }
+    return [];
+  }
+  const pending: PendingMigration[] = [];
+  const newestShown = newest.file ? `${newest.file} (version ${newest.version})` : `version ${newest.version}`;
+  for (const { migration: m } of matching.unapplied.sort((a, b) => (a.migration.order < b.migration.order ? -1 : 1))) {
+    if (m.order > newest.order) {
+      pending.push({ version: m.version, name: m.name, file: m.file });
+      continue;
+    }
+    matching.problems.push(
+      `${m.file}: ${name} never applied it, yet it is older than ${newestShown}, the newest migration ${name} applied: ${name} skipped it, or the file was added out of order. ` +
+        `Apply it with ${name} first, or rename it to a version above ${newest.version} so that \`dbpipe up\` applies it after the adopted ones; then run adopt again`,
+    );
+  }
+  return pending;
 }
 
 function raw(m: Migration): Buffer {
@@ -196,7 +272,7 @@ function adopted(m: Migration, matchedBy: MatchedBy, appliedAt: Date | null, ext
 
 /** Prisma: one row per attempt; the last finished, not rolled-back attempt of each migration counts. */
 function matchPrisma(files: Migration[], records: Awaited<ReturnType<typeof readPrismaHistory>>): Matching {
-  const result: Matching = { matched: [], problems: [], notes: [] };
+  const result = emptyMatching();
   const byFolder = new Map(files.map((m) => [`${m.version}_${m.name}`, m]));
   const applied = new Map<string, (typeof records)[number]>();
   const unfinished = new Map<string, (typeof records)[number]>();
@@ -216,6 +292,7 @@ function matchPrisma(files: Migration[], records: Awaited<ReturnType<typeof read
       result.problems.push(`${name}: Prisma applied it on ${day(r.finishedAt)}, but there is no folder ${name}/ with its migration.sql`);
       continue;
     }
+    noteApplied(result, m.order, m.version, m.file);
     if (!prismaChecksums(raw(m)).includes(r.checksum)) {
       result.problems.push(`${m.file}: differs from what Prisma applied (Prisma recorded checksum ${short(r.checksum)}…, the file's is ${short(prismaChecksums(raw(m))[0])}…)`);
       continue;
@@ -224,7 +301,7 @@ function matchPrisma(files: Migration[], records: Awaited<ReturnType<typeof read
   }
   for (const m of files) {
     const folder = `${m.version}_${m.name}`;
-    if (!applied.has(folder) && !unfinished.has(folder)) result.problems.push(`${m.file}: Prisma never applied it`);
+    if (!applied.has(folder) && !unfinished.has(folder)) result.unapplied.push({ migration: m, problem: `${m.file}: Prisma never applied it` });
   }
   return result;
 }
@@ -247,7 +324,7 @@ function readJournal(dir: string): JournalEntry[] | undefined {
  * file by `when` (by hash when the folder has no journal).
  */
 function matchDrizzle(files: Migration[], records: Awaited<ReturnType<typeof readDrizzleHistory>>, dir: string): Matching {
-  const result: Matching = { matched: [], problems: [], notes: [] };
+  const result = emptyMatching();
   const journal = readJournal(dir);
   const byTag = new Map(files.map((m) => [`${m.version}_${m.name}`, m]));
   const hashes = new Map(files.map((m) => [m, drizzleHash(raw(m))]));
@@ -264,6 +341,7 @@ function matchDrizzle(files: Migration[], records: Awaited<ReturnType<typeof rea
       continue;
     }
     done.add(m);
+    noteApplied(result, m.order, m.version, m.file);
     if (hashes.get(m) !== r.hash) {
       result.problems.push(`${m.file}: differs from what Drizzle applied${when} (Drizzle recorded hash ${short(r.hash)}…, the file's is ${short(hashes.get(m)!)}…)`);
       continue;
@@ -274,8 +352,9 @@ function matchDrizzle(files: Migration[], records: Awaited<ReturnType<typeof rea
   for (const m of files) {
     if (done.has(m)) continue;
     const entry = journal?.find((e) => e.tag === `${m.version}_${m.name}`);
-    const skipped = entry && entry.when <= newest ? " (and never will: its journal `when` is older than the newest migration it applied, so its SQL never ran)" : "";
-    result.problems.push(`${m.file}: Drizzle never applied it${skipped}`);
+    if (entry && entry.when <= newest) {
+      result.problems.push(`${m.file}: Drizzle never applied it (and never will: its journal \`when\` is older than the newest migration it applied, so its SQL never ran)`);
+    } else result.unapplied.push({ migration: m, problem: `${m.file}: Drizzle never applied it` });
   }
   return result;
 }
@@ -285,13 +364,13 @@ function matchDrizzle(files: Migration[], records: Awaited<ReturnType<typeof rea
  * revision, and every file before it, count as applied.
  */
 function matchAlembic(files: Migration[], heads: string[]): Matching {
-  const result: Matching = { matched: [], problems: [], notes: [] };
+  const result = emptyMatching();
   if (heads.length > 1) {
     result.problems.push(`Alembic is at several heads (${heads.join(", ")}): dbpipe's history is one line; merge them with \`alembic merge\` and upgrade first`);
     return result;
   }
   if (heads.length === 0) {
-    for (const m of files) result.problems.push(`${m.file}: Alembic never applied it (its version table is empty)`);
+    for (const m of files) result.unapplied.push({ migration: m, problem: `${m.file}: Alembic never applied it (its version table is empty)` });
     return result;
   }
   const head = heads[0];
@@ -302,9 +381,10 @@ function matchAlembic(files: Migration[], heads: string[]): Matching {
     );
     return result;
   }
+  noteApplied(result, current.order, current.version, current.file);
   for (const m of files) {
     if (m.order <= current.order) result.matched.push(adopted(m, "version", null));
-    else result.problems.push(`${m.file}: Alembic never applied it (its current revision is ${head}, ${current.file})`);
+    else result.unapplied.push({ migration: m, problem: `${m.file}: Alembic never applied it (its current revision is ${head}, ${current.file})` });
   }
   result.notes.push(`Alembic records no checksum, only its current revision (${head}): files up to ${current.version} were matched by version, not by content`);
   return result;
@@ -342,7 +422,7 @@ function flywayDeleted(records: Awaited<ReturnType<typeof readFlywayHistory>>, p
  * row that `flyway repair` marked as deleted counts as never applied.
  */
 function matchFlyway(files: Migration[], records: Awaited<ReturnType<typeof readFlywayHistory>>): Matching {
-  const result: Matching = { matched: [], problems: [], notes: [] };
+  const result = emptyMatching();
   const byOrder = new Map(files.map((m) => [m.order, m]));
   const done = new Set<Migration>();
   let baseline: bigint | undefined;
@@ -368,6 +448,7 @@ function matchFlyway(files: Migration[], records: Awaited<ReturnType<typeof read
       continue;
     }
     const order = BigInt(r.version);
+    noteApplied(result, order, r.version, byOrder.get(order)?.file);
     if (r.type === "BASELINE" || r.type === "SQL_BASELINE") {
       baseline = baseline === undefined || order > baseline ? order : baseline;
       result.notes.push(`Flyway was baselined at version ${r.version} on ${day(r.installedOn)}: files up to it were matched by version, not by content`);
@@ -394,7 +475,7 @@ function matchFlyway(files: Migration[], records: Awaited<ReturnType<typeof read
   for (const m of files) {
     if (done.has(m)) continue;
     if (baseline !== undefined && m.order <= baseline) result.matched.push(adopted(m, "version", null));
-    else result.problems.push(`${m.file}: Flyway never applied it`);
+    else result.unapplied.push({ migration: m, problem: `${m.file}: Flyway never applied it` });
   }
   if (byVersionOnly.length > 0) result.notes.push(`Flyway recorded no checksum for ${byVersionOnly.join(", ")}: matched by version, not by content`);
   return result;

@@ -7,7 +7,7 @@ import { AdoptRefusedError, adoptHistory } from "../../src/adopt/adopt";
 import { flywayChecksum } from "../../src/adopt/checksums";
 import { upMigrations } from "../../src/migrate/verbs/up";
 import { readHistory } from "../../src/migrate/history";
-import { freshDatabase, withClient } from "../helpers/database";
+import { freshDatabase, publicTables, withClient } from "../helpers/database";
 import { engineFor, tempFolder, writeFiles } from "../helpers/project";
 
 /**
@@ -207,13 +207,31 @@ describe.each(Object.entries(TOOLS))("adopting %s's history", (tool, setup) => {
     expect(await withClient(db.url, readHistory)).toEqual([]);
   });
 
-  it("refuses when a file was never applied by the tool", async () => {
+  it("records the applied files and leaves a later one the tool never applied pending; `up` then applies only it", async () => {
     const db = await setup();
     db.addUnappliedFile();
-    const error = (await adoptHistory(engineFor(db.dir, db.url)).catch((e: unknown) => e)) as AdoptRefusedError;
-    expect(error).toBeInstanceOf(AdoptRefusedError);
-    expect(error.problems).toEqual([expect.stringMatching(/orders(\.sql|\/migration\.sql): .* never applied it/)]);
+    const dry = await adoptHistory(engineFor(db.dir, db.url), { dryRun: true });
+    expect(dry.pending.map((p) => p.file)).toEqual([expect.stringMatching(/orders(\.sql|\/migration\.sql)$/)]);
     expect(await withClient(db.url, readHistory)).toEqual([]);
+
+    const result = await adoptHistory(engineFor(db.dir, db.url));
+    const [init, email, orders] = [/init$/, /add_email$/, /orders$/].map((name) => expect.stringMatching(name));
+    expect(result.recorded.map((r) => r.name)).toEqual([init, email]);
+    expect(result.pending).toEqual([{ version: expect.any(String), name: orders, file: expect.stringMatching(/orders(\.sql|\/migration\.sql)$/) }]);
+    expect((await withClient(db.url, readHistory)).map((h) => [h.name, h.kind])).toEqual([
+      [init, "baseline"],
+      [email, "baseline"],
+    ]);
+    expect(await publicTables(db.url)).not.toContain("orders");
+
+    const up = await upMigrations(engineFor(db.dir, db.url));
+    expect(up.applied.map((m) => m.name)).toEqual([orders]);
+    expect(await publicTables(db.url)).toContain("orders");
+    expect((await withClient(db.url, readHistory)).map((h) => [h.name, h.kind, h.success])).toEqual([
+      [init, "baseline", true],
+      [email, "baseline", true],
+      [orders, "migrate", true],
+    ]);
   });
 
   it(tool === "alembic" ? "matches by version only, and says so, since Alembic records no checksum" : "refuses when an applied file differs from the checksum the tool recorded", async () => {
@@ -323,6 +341,82 @@ describe("adopting a Flyway history that `flyway repair` marked as deleted", () 
     expect(error.problems).toEqual([
       "V3__add_phone.sql (version 3): Flyway's history has more than one DELETE row for it (installed_rank 5), which Flyway itself refuses as a corrupted history",
     ]);
+  });
+});
+
+describe("adopting a history with a gap: a file older than the newest applied one was never applied", () => {
+  it("refuses a Flyway history that skipped version 1, naming the file and what to do, recording nothing", async () => {
+    const db = await flywayDatabase();
+    db.addUnappliedFile();
+    await run(db.url, "DELETE FROM flyway_schema_history WHERE version = '1'");
+    const error = (await adoptHistory(engineFor(db.dir, db.url)).catch((e: unknown) => e)) as AdoptRefusedError;
+    expect(error).toBeInstanceOf(AdoptRefusedError);
+    expect(error.problems).toEqual([
+      "V1__init.sql: Flyway never applied it, yet it is older than V2__add_email.sql (version 2), the newest migration Flyway applied: Flyway skipped it, or the file was added out of order. " +
+        "Apply it with Flyway first, or rename it to a version above 2 so that `dbpipe up` applies it after the adopted ones; then run adopt again",
+    ]);
+    expect(await withClient(db.url, readHistory)).toEqual([]);
+  });
+
+  it("refuses a Prisma migration added between two applied ones (out of order)", async () => {
+    const db = await prismaDatabase();
+    writeFiles(db.dir, { "20240101130000_backfill/migration.sql": "UPDATE customers SET name = trim(name);\n" });
+    const error = (await adoptHistory(engineFor(db.dir, db.url)).catch((e: unknown) => e)) as AdoptRefusedError;
+    expect(error).toBeInstanceOf(AdoptRefusedError);
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^20240101130000_backfill\/migration\.sql: Prisma Migrate never applied it, yet it is older than 20240102120000_add_email\/migration\.sql .*rename it to a version above 20240102120000/),
+    ]);
+    expect(await withClient(db.url, readHistory)).toEqual([]);
+  });
+
+  it("keeps Drizzle's 'never will' refusal for a file its watermark skipped", async () => {
+    const db = await drizzleDatabase();
+    await run(db.url, 'DELETE FROM drizzle.__drizzle_migrations WHERE created_at = 1700000000000');
+    const error = (await adoptHistory(engineFor(db.dir, db.url)).catch((e: unknown) => e)) as AdoptRefusedError;
+    expect(error.problems).toEqual([expect.stringMatching(/^0000_init\.sql: Drizzle never applied it \(and never will: its journal `when` is older/)]);
+  });
+
+  it("leaves only the files after the newest applied pending when a gap is also there: nothing recorded", async () => {
+    const db = await flywayDatabase();
+    db.addUnappliedFile();
+    writeFiles(db.dir, { "V0__legacy.sql": "SELECT 1;\n" });
+    const error = (await adoptHistory(engineFor(db.dir, db.url)).catch((e: unknown) => e)) as AdoptRefusedError;
+    expect(error.problems).toEqual([expect.stringMatching(/^V0__legacy\.sql: Flyway never applied it, yet it is older than V2__add_email\.sql/)]);
+    expect(await withClient(db.url, readHistory)).toEqual([]);
+  });
+});
+
+describe("adopting a history where the tool applied nothing", () => {
+  it("refuses an empty Alembic version table: there is nothing to adopt, and says what runs them all", async () => {
+    const db = await alembicDatabase();
+    await run(db.url, "DELETE FROM alembic_version");
+    const error = (await adoptHistory(engineFor(db.dir, db.url)).catch((e: unknown) => e)) as AdoptRefusedError;
+    expect(error).toBeInstanceOf(AdoptRefusedError);
+    expect(error.problems).toEqual([
+      "0001_1a2b3c4d5e6f_init.sql: Alembic never applied it (its version table is empty)",
+      "0002_2b3c4d5e6f7a_add_email.sql: Alembic never applied it (its version table is empty)",
+      "Alembic applied none of these migrations, so there is nothing to adopt: if they should all run on this database, `dbpipe up --ignore-other-history` applies them",
+    ]);
+    expect(await withClient(db.url, readHistory)).toEqual([]);
+  });
+
+  it("refuses a Flyway history with only its SCHEMA row", async () => {
+    const db = await flywayDatabase();
+    await run(db.url, "DELETE FROM flyway_schema_history; INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES (1, NULL, '<< Flyway Schema Creation >>', 'SCHEMA', '\"public\"', 'flyway_user', 0, true)");
+    const error = (await adoptHistory(engineFor(db.dir, db.url)).catch((e: unknown) => e)) as AdoptRefusedError;
+    expect(error.problems).toEqual(["V1__init.sql: Flyway never applied it", "V2__add_email.sql: Flyway never applied it", expect.stringMatching(/^Flyway applied none of these migrations/)]);
+  });
+
+  it("leaves later files pending after a Flyway baseline row, matching the files up to it by version", async () => {
+    const db = await flywayDatabase();
+    db.addUnappliedFile();
+    await run(db.url, "DELETE FROM flyway_schema_history; INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES (1, '3', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', 'flyway_user', 0, true)");
+    const result = await adoptHistory(engineFor(db.dir, db.url));
+    expect(result.recorded.map((r) => [r.version, r.matchedBy])).toEqual([
+      ["1", "version"],
+      ["2", "version"],
+    ]);
+    expect(result.pending.map((p) => p.file)).toEqual(["V4__orders.sql"]);
   });
 });
 

@@ -1,11 +1,12 @@
 import * as zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli";
-import { freshDatabase, withClient } from "../helpers/database";
-import { tempFolder } from "../helpers/project";
+import { freshDatabase, publicTables, withClient } from "../helpers/database";
+import { tempFolder, writeFiles } from "../helpers/project";
 
 const INIT = "CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);\n";
 const EMAIL = "ALTER TABLE customers ADD COLUMN email text;\n";
+const ORDERS = "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers (id));\n";
 const crc = (text: string) => zlib.crc32(Buffer.from(text.split("\n").join(""), "utf8")) | 0;
 
 /** A Flyway-migrated database and its project (Flyway's V<n>__ layout). */
@@ -54,6 +55,75 @@ describe("dbpipe adopt", () => {
     ]);
     const status = await runCli(["status", "--json", "--database-url", url], { cwd: project });
     expect(JSON.parse(status.stdout).migrations.map((m: { status: string }) => m.status)).toEqual(["pending", "pending"]);
+  });
+
+  it("leaves a file Flyway never applied after the newest one pending, says so (text, --json, --dry-run), and `up` applies only it", async () => {
+    const { url, project } = await flywayProject();
+    writeFiles(project, { "migrations/V3__orders.sql": ORDERS });
+    const dry = await runCli(["adopt", "--dry-run", "--database-url", url], { cwd: project });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("left pending: 1 file Flyway never applied — `dbpipe up` applies it: migrations/V3__orders.sql");
+    expect(dry.stdout).toContain("Would adopt 2 migrations from Flyway, leaving 1 pending; nothing was written");
+    const dryJson = JSON.parse((await runCli(["adopt", "--dry-run", "--json", "--database-url", url], { cwd: project })).stdout);
+    expect(dryJson).toMatchObject({ dryRun: true, pending: [{ version: "3", name: "orders", file: "migrations/V3__orders.sql" }] });
+    expect(await withClient(url, (c) => c.query("SELECT to_regclass('dbpipe.schema_migrations') AS t"))).toMatchObject({ rows: [{ t: null }] });
+
+    const adopt = await runCli(["adopt", "--json", "--database-url", url], { cwd: project });
+    expect(adopt.stderr).toBe("");
+    expect(adopt.code).toBe(0);
+    const report = JSON.parse(adopt.stdout);
+    expect(report).toMatchObject({ tool: "flyway", dryRun: false, pending: [{ version: "3", name: "orders", file: "migrations/V3__orders.sql" }] });
+    expect(report.recorded.map((r: { version: string }) => r.version)).toEqual(["1", "2"]);
+
+    const status = await runCli(["status", "--json", "--database-url", url], { cwd: project });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).migrations.map((m: { version: string; status: string }) => [m.version, m.status])).toEqual([
+      ["1", "applied"],
+      ["2", "applied"],
+      ["3", "pending"],
+    ]);
+    const up = await runCli(["up", "--database-url", url], { cwd: project });
+    expect(up.stderr).toBe("");
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain("orders");
+    expect(await publicTables(url)).toContain("orders");
+    const rows = await withClient(url, async (c) => (await c.query("SELECT version, kind FROM dbpipe.schema_migrations ORDER BY version::bigint")).rows);
+    expect(rows).toEqual([
+      { version: "1", kind: "baseline" },
+      { version: "2", kind: "baseline" },
+      { version: "3", kind: "migrate" },
+    ]);
+    const again = await runCli(["up", "--database-url", url], { cwd: project });
+    expect(again.stdout).toContain("Nothing to apply");
+  });
+
+  it("text output of an adopt that leaves files pending", async () => {
+    const { url, project } = await flywayProject();
+    writeFiles(project, { "migrations/V3__orders.sql": ORDERS, "migrations/V4__phone.sql": "ALTER TABLE customers ADD COLUMN phone text;\n" });
+    const adopt = await runCli(["adopt", "--database-url", url], { cwd: project });
+    expect(adopt.code).toBe(0);
+    expect(adopt.stdout).toContain("left pending: 2 files Flyway never applied — `dbpipe up` applies them: migrations/V3__orders.sql, migrations/V4__phone.sql");
+    expect(adopt.stdout).toContain("Adopted 2 migrations from Flyway: `dbpipe up` runs the 2 files left pending and any added later.");
+  });
+
+  it("exits 2, recording nothing, for a file older than the newest one Flyway applied that it never applied", async () => {
+    const { url, project } = await flywayProject();
+    writeFiles(project, { "migrations/V3__orders.sql": ORDERS });
+    await withClient(url, (c) => c.query("DELETE FROM flyway_schema_history WHERE version = '1'"));
+    const gap =
+      "  - migrations/V1__init.sql: Flyway never applied it, yet it is older than migrations/V2__add_email.sql (version 2), the newest migration Flyway applied: Flyway skipped it, or the file was added out of order. " +
+      "Apply it with Flyway first, or rename it to a version above 2 so that `dbpipe up` applies it after the adopted ones; then run adopt again";
+    for (const args of [["adopt"], ["adopt", "--dry-run"]]) {
+      const refused = await runCli([...args, "--database-url", url], { cwd: project });
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe("");
+      expect(refused.stderr).toContain("error: Flyway's history (public.flyway_schema_history) and the migration files disagree; nothing was recorded:\n" + gap + "\n");
+      expect(refused.stderr).not.toContain("V3__orders");
+    }
+    const json = await runCli(["adopt", "--json", "--database-url", url], { cwd: project });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ exitCode: 2, error: { message: expect.stringContaining(gap) } });
+    expect(await withClient(url, (c) => c.query("SELECT to_regclass('dbpipe.schema_migrations') AS t"))).toMatchObject({ rows: [{ t: null }] });
   });
 
   it("exits 2 naming what disagrees; 2 when no other tool's table; 3 when the database is unreachable", async () => {

@@ -13,10 +13,10 @@ interface AdoptFlags extends ProjectFlags {
 /** `dbpipe adopt`: take over a database that Prisma, Drizzle, Alembic or Flyway migrated, running nothing. */
 export const register: RegisterCommand = (program, io) => {
   const command = new Command("adopt")
-    .description("record dbpipe's history from another tool's (Prisma, Drizzle, Alembic, Flyway) without running anything; refused when that history and the files disagree")
+    .description("record dbpipe's history from another tool's (Prisma, Drizzle, Alembic, Flyway) without running anything; files after the newest one it applied are left pending for `dbpipe up`; refused when that history and the files disagree")
     .addOption(new Option("--from <tool>", "the tool whose history to adopt (default: the one whose table the database has)").choices([...OTHER_TOOLS]))
     .option("--table <[schema.]name>", "that tool's history table, when not its default name (needs --from)")
-    .option("--dry-run", "only show what would be recorded");
+    .option("--dry-run", "only show what would be recorded and what would be left pending");
   addJsonOption(addDatabaseOption(addProjectOptions(command)));
   command.action(
     io.run(async (flags: AdoptFlags) => {
@@ -36,11 +36,16 @@ export const register: RegisterCommand = (program, io) => {
           output.line(`  ${output.style.green("✓")} ${r.version} ${r.name} ${output.style.dim(`${verb}, not run (${how})`)}`);
         }
         for (const note of result.notes) output.line(`${output.style.yellow("note:")} ${note}`);
+        const p = result.pending.length;
+        if (p > 0) {
+          output.line(`left pending: ${p} file${p === 1 ? "" : "s"} ${tool} never applied — \`dbpipe up\` applies ${p === 1 ? "it" : "them"}: ${result.pending.map((m) => m.file).join(", ")}`);
+        }
         const n = result.recorded.length;
+        const later = p > 0 ? `the ${p === 1 ? "file" : `${p} files`} left pending and any added later` : "only migrations added after them";
         output.line(
           result.dryRun
-            ? `Would adopt ${n} migration${n === 1 ? "" : "s"} from ${tool}; nothing was written (run without --dry-run to record them).`
-            : `Adopted ${n} migration${n === 1 ? "" : "s"} from ${tool}: \`dbpipe up\` runs only migrations added after them. ${tool}'s table is left as it was.`,
+            ? `Would adopt ${n} migration${n === 1 ? "" : "s"} from ${tool}${p > 0 ? `, leaving ${p} pending` : ""}; nothing was written (run without --dry-run to record them).`
+            : `Adopted ${n} migration${n === 1 ? "" : "s"} from ${tool}: \`dbpipe up\` runs ${later}. ${tool}'s table is left as it was.`,
         );
       });
     }),
