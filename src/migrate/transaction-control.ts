@@ -1,7 +1,7 @@
 import { InputError } from "../errors";
 import { type CheckSource, checkedSection } from "../sql/check-parse";
 import { type SqlStatement, SqlSyntaxError, loadParser, parseSqlSection } from "../sql/parse";
-import { plainWrapper, transactionEnding, transactionEndingProblem } from "../sql/transactions";
+import { outsideTransactionForm, outsideTransactionProblem, plainWrapper, transactionEnding, transactionEndingProblem } from "../sql/transactions";
 import type { Migration, SqlSection } from "../migration";
 
 /**
@@ -13,17 +13,28 @@ import type { Migration, SqlSection } from "../migration";
  * - a file wrapped whole in `BEGIN; ... COMMIT;` (hand-written and sqitch-style files) runs without
  *   those two statements: they are blanked to spaces in the text sent, newlines kept, so error
  *   positions still map to the file;
- * - any other statement that ends the transaction refuses the run with a {@link TransactionControlError}.
+ * - any other statement that ends the transaction refuses the run with a {@link TransactionControlError};
+ * - so does a statement PostgreSQL cannot run inside a transaction block at all (CREATE INDEX
+ *   CONCURRENTLY, VACUUM, ...: transactions.ts's outsideTransactionForm), which would otherwise fail
+ *   the run at that file, after the migrations before it were applied.
  *
  * SAVEPOINT, RELEASE and ROLLBACK TO stay inside the transaction and are fine. A BEGIN alone is
  * harmless (PostgreSQL only warns that a transaction is already in progress), so only files whose
- * text mentions a word that can end a transaction are parsed: the no-op and apply paths stay cheap.
+ * text mentions a word that can end a transaction, or a keyword every statement refused in a
+ * transaction block has, are parsed: the no-op and apply paths stay cheap.
  */
 
-/** Words that can end a transaction (`END` is `COMMIT`, `ABORT` is `ROLLBACK`); a cheap prefilter before parsing. */
-const MAY_END_TRANSACTION = /\b(commit|end|rollback|abort|prepare)\b/i;
+/**
+ * A cheap prefilter before parsing: the words that can end a transaction (`END` is `COMMIT`,
+ * `ABORT` is `ROLLBACK`), and a keyword of each statement outsideTransactionForm names (CONCURRENTLY,
+ * REINDEX, VACUUM, DATABASE, TABLESPACE, SYSTEM, CLUSTER, DISCARD, SUBSCRIPTION).
+ */
+const MAY_NEED_A_LOOK = /\b(commit|end|rollback|abort|prepare|concurrently|reindex|vacuum|database|tablespace|system|cluster|discard|subscription)\b/i;
 
-/** A transactional migration would end the transaction dbpipe runs it in: nothing was run. */
+/**
+ * A transactional migration holds a statement dbpipe's transaction cannot take: one that would end
+ * it, or one PostgreSQL refuses inside a transaction block. Nothing was run.
+ */
 export class TransactionControlError extends InputError {
   constructor(
     /** The file, as users see it. */
@@ -34,25 +45,29 @@ export class TransactionControlError extends InputError {
     readonly column: number,
     /** The statement, on one line. */
     readonly statement: string,
+    /** What is wrong with it, and what to do instead. */
+    problem: string,
     /** What was left undone, e.g. `Nothing was applied.` */
     consequence: string,
   ) {
-    super(`${file}:${line}:${column}: ${transactionEndingProblem(statement)} ${consequence}`);
+    super(`${file}:${line}:${column}: ${problem} ${consequence}`);
   }
 }
 
 /**
  * The section as it must be sent inside dbpipe's own transaction: unchanged, or with a whole-file
- * `BEGIN; ... COMMIT;` wrapper blanked out. Throws {@link TransactionControlError} for any other
- * statement that would end the transaction. `consequence` ends the error's message. `ahead` may
- * have the check-only parse done already (see check-parse.ts's CheckSource).
+ * `BEGIN; ... COMMIT;` wrapper blanked out. Throws {@link TransactionControlError} for the first
+ * other statement that would end the transaction, or that PostgreSQL refuses inside a transaction
+ * block. `consequence` ends the error's message. `ahead` may have the check-only parse done
+ * already (see check-parse.ts's CheckSource).
  */
 export async function withoutTransactionControl(section: SqlSection, file: string, consequence: string, ahead?: CheckSource): Promise<SqlSection> {
-  if (!MAY_END_TRANSACTION.test(section.text)) return section;
-  // `END` also ends every PL/pgSQL block: most files the words match hold no transaction
-  // statement at all, which the check-only parse tells without building the tree.
+  if (!MAY_NEED_A_LOOK.test(section.text)) return section;
+  // `END` also ends every PL/pgSQL block, `database` and `system` are common words of comments:
+  // most files the words match hold no such statement at all, which the check-only parse tells
+  // without building the tree.
   const check = await checkedSection(section, ahead);
-  if (check.parses && !check.transactionStatement) return section;
+  if (check.parses && !check.transactionStatement && !check.outsideTransactionStatement) return section;
   await loadParser();
   let statements: SqlStatement[];
   try {
@@ -65,11 +80,14 @@ export async function withoutTransactionControl(section: SqlSection, file: strin
     if (error instanceof SqlSyntaxError) return section;
     throw error;
   }
+  const ending = transactionEnding(statements);
+  for (const s of statements) {
+    if (s === ending) throw new TransactionControlError(file, s.line, s.column, oneLine(s.text), transactionEndingProblem(oneLine(s.text)), consequence);
+    const form = outsideTransactionForm(s.node);
+    if (form) throw new TransactionControlError(file, s.line, s.column, oneLine(s.text), outsideTransactionProblem(oneLine(s.text), form), consequence);
+  }
   const wrapper = plainWrapper(statements);
-  if (wrapper) return blank(section, wrapper);
-  const first = transactionEnding(statements);
-  if (first === undefined) return section;
-  throw new TransactionControlError(file, first.line, first.column, oneLine(first.text), consequence);
+  return wrapper ? blank(section, wrapper) : section;
 }
 
 /**

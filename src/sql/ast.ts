@@ -342,26 +342,43 @@ function compareConstants(operator: string, left: Constant | undefined, right: C
 
 /**
  * True when the option list (`REINDEX (CONCURRENTLY)`, `VACUUM (FULL false, ANALYZE)`) turns
- * `name` on: named without a value, or with a value PostgreSQL reads as true (`true`, `on`, `yes`,
- * `1`); `false`, `off`, `no`, `0` turn it off. The last mention wins.
+ * `name` on: named without a value, or with a value PostgreSQL reads as true (see
+ * {@link optionBoolean}). The last mention wins.
  */
 export function optionEnabled(options: Node[] | undefined, name: string): boolean {
-  let enabled = false;
-  for (const o of options ?? []) {
-    const option = nodeAs(o, "DefElem");
-    if (option?.defname !== name) continue;
-    enabled = optionValue(option.arg);
-  }
-  return enabled;
+  return optionBoolean(options, name) === true;
 }
 
-function optionValue(arg: Node | undefined): boolean {
+/**
+ * The Boolean PostgreSQL reads from the last `name` option of the list, as its defGetBoolean
+ * does: true named without a value or with `true`, `on` or `1` (words in any case, quoted or
+ * not); false with `false`, `off` or `0`; undefined when the list does not name it; null for any
+ * other value, which PostgreSQL refuses ("concurrently requires a Boolean value") before the
+ * statement does anything.
+ */
+export function optionBoolean(options: Node[] | undefined, name: string): boolean | null | undefined {
+  let value: boolean | null | undefined;
+  for (const o of options ?? []) {
+    const option = nodeAs(o, "DefElem");
+    if (option?.defname === name) value = optionValue(option.arg);
+  }
+  return value;
+}
+
+function optionValue(arg: Node | undefined): boolean | null {
   if (!arg) return true;
   const integer = nodeAs(arg, "Integer");
-  if (integer) return (integer.ival ?? 0) !== 0;
-  const text = (nodeAs(arg, "String")?.sval ?? nodeAs(arg, "Boolean")?.boolval?.toString() ?? "").toLowerCase();
-  return BOOLEAN_WORDS[text] ?? true;
+  if (integer) return (integer.ival ?? 0) === 0 ? false : integer.ival === 1 ? true : null;
+  // A bare word that is not a keyword (`refresh = off`) is read as a type name.
+  const typeName = nodeAs(arg, "TypeName");
+  const word = typeName?.names?.length === 1 && !typeName.arrayBounds && !typeName.typmods ? nodeAs(typeName.names[0], "String")?.sval : undefined;
+  const boolean = nodeAs(arg, "Boolean");
+  if (boolean) return boolean.boolval ?? false;
+  return OPTION_BOOLEANS[(word ?? nodeAs(arg, "String")?.sval ?? "").toLowerCase()] ?? null;
 }
+
+/** The words PostgreSQL reads as a Boolean option value (its defGetBoolean): fewer than a `boolean` column takes. */
+const OPTION_BOOLEANS: Record<string, boolean> = { true: true, on: true, false: false, off: false };
 
 /**
  * The CONCURRENTLY form a statement uses, in words (`CREATE INDEX CONCURRENTLY`), for the statements

@@ -1,10 +1,11 @@
 import type { Migration, SqlSection } from "../migration";
 import { parseRaw, parserWasmLoaded, loadParserWasm } from "./parser-wasm";
 import { DIRECTIVE_MARK, isBlank, parserText } from "./sql-text";
+import { OUTSIDE_TRANSACTION_KEYS } from "./transactions";
 
 /**
  * A check-only parse: whether a section's SQL parses, and whether it holds a transaction
- * statement, without building its parse tree. `up` on a tier where risk cannot matter only needs
+ * statement or one PostgreSQL cannot run in a transaction block, without building its parse tree. `up` on a tier where risk cannot matter only needs
  * to know that every pending file parses and has no `dbpipe:allow` to check; the full parse
  * (`parse.ts`) turns the parser's JSON into a tree for every statement, which costs more than the
  * parse itself (turning the JSON into objects, placing each statement and its comments, and
@@ -19,6 +20,11 @@ export interface SectionCheck {
   parses: boolean;
   /** Some statement of it may be a `TransactionStmt` (BEGIN, COMMIT, ...): only meaningful when it parses. */
   transactionStatement: boolean;
+  /**
+   * Some statement of it may be one PostgreSQL refuses inside a transaction block (transactions.ts's
+   * outsideTransactionForm): only meaningful when it parses.
+   */
+  outsideTransactionStatement: boolean;
 }
 
 /**
@@ -34,6 +40,11 @@ const checked = new WeakMap<SqlSection, SectionCheck>();
 
 /** The key of a transaction statement in the parser's JSON. */
 const TRANSACTION_KEY = Buffer.from('"TransactionStmt"');
+
+/** The keys of the statements PostgreSQL may refuse in a transaction block. */
+const OUTSIDE_TRANSACTION = OUTSIDE_TRANSACTION_KEYS.map((k) => Buffer.from(k));
+
+const NOTHING: SectionCheck = { parses: true, transactionStatement: false, outsideTransactionStatement: false };
 
 /** Loads the parser's WebAssembly module for {@link checkSection}; later calls return at once. */
 export async function loadSectionChecker(): Promise<void> {
@@ -82,9 +93,12 @@ export function checkText(source: string): SectionCheck {
   // As parse.ts does: a byte order mark is blanked out (the parser rejects it), a blank section
   // has no statement; text that is blank only to JavaScript is left to the full parse.
   const text = parserText(source);
-  if (isBlank(text)) return { parses: true, transactionStatement: false };
-  if (text.trim() === "") return { parses: false, transactionStatement: false };
+  if (isBlank(text)) return NOTHING;
+  if (text.trim() === "") return { ...NOTHING, parses: false };
   // The result is read where it lies, never decoded.
-  const result = parseRaw(text, (heap, start, end) => Buffer.from(heap.buffer, heap.byteOffset + start, end - start).includes(TRANSACTION_KEY));
-  return result.error ? { parses: false, transactionStatement: false } : { parses: true, transactionStatement: result.tree };
+  const result = parseRaw(text, (heap, start, end): SectionCheck => {
+    const json = Buffer.from(heap.buffer, heap.byteOffset + start, end - start);
+    return { parses: true, transactionStatement: json.includes(TRANSACTION_KEY), outsideTransactionStatement: OUTSIDE_TRANSACTION.some((k) => json.includes(k)) };
+  });
+  return result.error ? { ...NOTHING, parses: false } : result.tree;
 }

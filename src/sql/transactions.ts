@@ -1,4 +1,5 @@
-import { nodeAs } from "./ast";
+import type { Node } from "libpg-query";
+import { concurrentlyForm, nodeAs, optionBoolean, optionEnabled } from "./ast";
 import type { SqlStatement } from "./parse";
 
 /**
@@ -52,5 +53,96 @@ export function transactionEndingProblem(statement: string): string {
     `\`${statement}\` would end the transaction dbpipe runs this migration in: what comes before it would be committed apart from the migration's history row, and a later failure could not roll it back. ` +
     "Split the migration into separate files at this point, or mark the file `-- dbpipe:no-transaction` to run its statements one by one. " +
     "(A file wrapped whole in a plain `BEGIN; ... COMMIT;` is fine: dbpipe runs it without those two statements.)"
+  );
+}
+
+/**
+ * The form of a statement PostgreSQL refuses inside a transaction block ("... cannot run inside a
+ * transaction block"), in words (`CREATE INDEX CONCURRENTLY`, `VACUUM`); undefined for every
+ * other statement. What `dbpipe up` refuses a transactional migration for, and what the linter's
+ * concurrently-in-transaction and cannot-run-in-transaction rules report.
+ *
+ * Decided by the parse tree alone, option values included (`REINDEX (CONCURRENTLY false)` runs in
+ * a transaction, `CONCURRENTLY yes` is no Boolean to PostgreSQL, which says so first). What only
+ * the catalog tells is left to the server: CLUSTER or REINDEX of a partitioned table, DROP
+ * SUBSCRIPTION of a subscription with a replication slot.
+ */
+export function outsideTransactionForm(node: Node): string | undefined {
+  const schema = nodeAs(node, "CreateSchemaStmt");
+  // CREATE SCHEMA ... CREATE INDEX CONCURRENTLY: refused as the statement would be on its own.
+  if (schema) return schema.schemaElts?.map((e) => outsideTransactionForm(e)).find((f) => f !== undefined);
+  return concurrentlyForm(node) ?? nonTransactionalForm(node);
+}
+
+/** {@link outsideTransactionForm} for the statements that have no CONCURRENTLY in them ({@link concurrentlyForm} names those). */
+export function nonTransactionalForm(node: Node): string | undefined {
+  // ANALYZE on its own runs in a transaction; VACUUM, whatever its options, does not.
+  if (nodeAs(node, "VacuumStmt")?.is_vacuumcmd) return "VACUUM";
+  if (nodeAs(node, "CreatedbStmt")) return "CREATE DATABASE";
+  if (nodeAs(node, "DropdbStmt")) return "DROP DATABASE";
+  // SET TABLESPACE (or WITH TABLESPACE) moves the database's files; other options, and ALTER DATABASE ... SET param, are catalog changes.
+  const database = nodeAs(node, "AlterDatabaseStmt");
+  if (database?.options?.length === 1 && nodeAs(database.options[0], "DefElem")?.defname === "tablespace") return "ALTER DATABASE SET TABLESPACE";
+  if (nodeAs(node, "CreateTableSpaceStmt")) return "CREATE TABLESPACE";
+  if (nodeAs(node, "DropTableSpaceStmt")) return "DROP TABLESPACE";
+  if (nodeAs(node, "AlterSystemStmt")) return "ALTER SYSTEM";
+  const reindex = nodeAs(node, "ReindexStmt");
+  if (reindex && !optionEnabled(reindex.params, "concurrently")) {
+    return { REINDEX_OBJECT_SCHEMA: "REINDEX SCHEMA", REINDEX_OBJECT_SYSTEM: "REINDEX SYSTEM", REINDEX_OBJECT_DATABASE: "REINDEX DATABASE" }[reindex.kind as string];
+  }
+  // CLUSTER of one table runs in a transaction; the form that re-clusters every clustered table does not.
+  const cluster = nodeAs(node, "ClusterStmt");
+  if (cluster && !cluster.relation) return "CLUSTER without a table";
+  if (nodeAs(node, "DiscardStmt")?.target === "DISCARD_ALL") return "DISCARD ALL";
+  // Creating a replication slot cannot be rolled back: the default, unless connect = false or slot_name = NONE
+  // (which PostgreSQL only takes with create_slot = false).
+  const subscription = nodeAs(node, "CreateSubscriptionStmt");
+  if (subscription) {
+    const { options } = subscription;
+    const noSlot = options?.some((o) => nodeAs(o, "DefElem")?.defname === "slot_name" && nodeAs(nodeAs(o, "DefElem")?.arg, "String")?.sval === "none");
+    const createsSlot = (optionBoolean(options, "connect") ?? true) === true && (optionBoolean(options, "create_slot") ?? true) === true;
+    return createsSlot && !noSlot ? "CREATE SUBSCRIPTION ... WITH (create_slot = true)" : undefined;
+  }
+  // Refreshing a subscription's tables starts their copy on the publisher: REFRESH PUBLICATION always, SET, ADD
+  // and DROP PUBLICATION unless refresh = false.
+  const alterSubscription = nodeAs(node, "AlterSubscriptionStmt");
+  if (alterSubscription?.kind === "ALTER_SUBSCRIPTION_REFRESH") return "ALTER SUBSCRIPTION ... REFRESH PUBLICATION";
+  if (alterSubscription && PUBLICATION_CHANGES.has(alterSubscription.kind as string) && (optionBoolean(alterSubscription.options, "refresh") ?? true) === true) {
+    return "ALTER SUBSCRIPTION ... PUBLICATION with refresh";
+  }
+  return undefined;
+}
+
+const PUBLICATION_CHANGES: ReadonlySet<string> = new Set(["ALTER_SUBSCRIPTION_SET_PUBLICATION", "ALTER_SUBSCRIPTION_ADD_PUBLICATION", "ALTER_SUBSCRIPTION_DROP_PUBLICATION"]);
+
+/**
+ * The keys, in the parser's JSON, of every statement {@link outsideTransactionForm} may name: a
+ * section whose parse holds none of them holds no such statement (check-parse.ts looks for them
+ * without building the tree).
+ */
+export const OUTSIDE_TRANSACTION_KEYS: readonly string[] = [
+  '"concurrent":true',
+  '"ReindexStmt"',
+  '"VacuumStmt"',
+  '"CreatedbStmt"',
+  '"DropdbStmt"',
+  '"AlterDatabaseStmt"',
+  '"CreateTableSpaceStmt"',
+  '"DropTableSpaceStmt"',
+  '"AlterSystemStmt"',
+  '"ClusterStmt"',
+  '"DiscardStmt"',
+  '"CreateSubscriptionStmt"',
+  '"AlterSubscriptionStmt"',
+];
+
+/**
+ * Why a transactional migration may not hold `statement` (on one line), of the form `form` (see
+ * {@link outsideTransactionForm}), and what to do instead.
+ */
+export function outsideTransactionProblem(statement: string, form: string): string {
+  return (
+    `\`${statement}\` cannot run inside a transaction block: PostgreSQL refuses ${form} in one, and dbpipe runs this migration in a transaction together with its history row. ` +
+    "Add `-- dbpipe:no-transaction` as the file's first line, so that its statements run one by one outside a transaction; if the file holds other statements, move this one to a migration of its own first (a no-transaction migration that fails part way keeps what ran before the failure)."
   );
 }

@@ -418,6 +418,39 @@ describe("errors people can act on", () => {
     expect(tables).toEqual([]);
   });
 
+  it("exits 2 for a CREATE INDEX CONCURRENTLY in a transactional 4th file, at its file, line and column, before applying the 1st; runs it marked no-transaction", async () => {
+    const url = await freshDatabase();
+    const files = {
+      "migrations/0001_a.sql": "CREATE TABLE a (id int);\n",
+      "migrations/0002_b.sql": "CREATE TABLE b (id int);\nCREATE INDEX b_id ON b (id);\n",
+      "migrations/0003_c.sql": "CREATE TABLE c (id int);\nREINDEX (CONCURRENTLY false) TABLE c;\n",
+    };
+    const index = "-- index a.id without blocking writes\n\n  CREATE INDEX CONCURRENTLY a_id ON a (id);\n";
+    const project = tempFolder({ ...files, "migrations/0004_a_id.sql": index }, "dbpipe-project-");
+    const run = await runCli(["up", "--database-url", url], { cwd: project });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: migrations/0004_a_id.sql:3:3: `CREATE INDEX CONCURRENTLY a_id ON a (id)` cannot run inside a transaction block");
+    expect(run.stderr).toContain("Add `-- dbpipe:no-transaction` as the file's first line");
+    expect(run.stderr).toMatch(/Nothing was applied\.\n$/);
+    expect(run.stdout).not.toContain("✓");
+    const state = async () =>
+      withClient(url, async (c) => ({
+        tables: (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename),
+        history: (await c.query("SELECT to_regclass('dbpipe.schema_migrations') IS NOT NULL AS t")).rows[0].t ? (await c.query("SELECT version FROM dbpipe.schema_migrations ORDER BY 1")).rows.map((r) => r.version) : [],
+      }));
+    expect(await state()).toEqual({ tables: [], history: [] });
+    const rehearse = await runCli(["plan", "--rehearse", "--database-url", url], { cwd: project });
+    expect(rehearse.code).toBe(2);
+    expect(rehearse.stdout).toMatch(/Rehearsal: failed — migrations\/0004_a_id\.sql:3:3: .* Nothing was rehearsed\./);
+    expect(await state()).toEqual({ tables: [], history: [] });
+
+    fs.writeFileSync(path.join(project, "migrations/0004_a_id.sql"), `-- dbpipe:no-transaction\n${index}`);
+    const marked = await runCli(["up", "--database-url", url], { cwd: project });
+    expect(marked.stderr).toBe("");
+    expect(marked.code).toBe(0);
+    expect(await state()).toEqual({ tables: ["a", "b", "c"], history: ["0001", "0002", "0003", "0004"] });
+  });
+
   it("exits 2 for bad stack settings, naming the key and its line", async () => {
     const project = sampleProject({ "Pulumi.dev.yaml": "config:\n  dbpipe:tier: dev\n  dbpipe:lockTimout: 5s\n  dbpipe:outOfOrder: maybe\n" });
     const run = await runCli(["status", "--database-url", "postgres://x:y@127.0.0.1:1/z"], { cwd: project });

@@ -27,6 +27,7 @@ const FILES: Record<string, string> = {
   "0007_comments.sql": "CREATE TABLE c (id int);\n-- dbpipe:down\n-- nothing but a comment\n/* and a block */\n",
   "0008_nbsp.sql": "CREATE TABLE n (id int);\n-- dbpipe:down\n\u00a0\n",
   "0009_wrapped.sql": "BEGIN;\nCREATE TABLE w (id int);\nCOMMIT;\n",
+  "0010_concurrently.sql": "-- dbpipe:no-transaction\nCREATE INDEX CONCURRENTLY w_id ON w (id);\n",
 };
 
 function migrations(files: Record<string, string>): Migration[] {
@@ -49,9 +50,10 @@ describe("the check-only parse in a second thread", () => {
       await loadSectionChecker();
       expect(answers).toEqual(sections(migrations(FILES)).map((s) => checkSection(s)));
       // Not a vacuous comparison: the files hold each kind of answer.
-      expect(answers).toContainEqual({ parses: false, transactionStatement: false });
-      expect(answers).toContainEqual({ parses: true, transactionStatement: true });
-      expect(answers).toContainEqual({ parses: true, transactionStatement: false });
+      expect(answers).toContainEqual({ parses: false, transactionStatement: false, outsideTransactionStatement: false });
+      expect(answers).toContainEqual({ parses: true, transactionStatement: true, outsideTransactionStatement: false });
+      expect(answers).toContainEqual({ parses: true, transactionStatement: false, outsideTransactionStatement: false });
+      expect(answers).toContainEqual({ parses: true, transactionStatement: false, outsideTransactionStatement: true });
     } finally {
       ahead!.close();
     }
@@ -61,7 +63,7 @@ describe("the check-only parse in a second thread", () => {
     const sent = migrations(FILES);
     const ahead = CheckAhead.start()!;
     ahead.submit(sent.slice(0, 2));
-    expect(await ahead.answer(sent[0].up)).toEqual({ parses: true, transactionStatement: false });
+    expect(await ahead.answer(sent[0].up)).toEqual({ parses: true, transactionStatement: false, outsideTransactionStatement: false });
     expect(await ahead.answer(sent[5].up)).toBeUndefined();
     ahead.submit(sent);
     ahead.close();
@@ -87,6 +89,6 @@ describe("the check-only parse in a second thread", () => {
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     // It waited for the answer it asked for, then ended with the thread still holding sections to check.
-    expect(JSON.parse(run.stdout)).toEqual({ parses: true, transactionStatement: false });
+    expect(JSON.parse(run.stdout)).toEqual({ parses: true, transactionStatement: false, outsideTransactionStatement: false });
   });
 });

@@ -37,8 +37,9 @@ export async function upMigrations(options: EngineOptions, run: { rehearse?: boo
     assertRunnable(plan);
     const result: UpResult = { ...planned, applied: [], rehearsal: Boolean(run.rehearse), skipped: [] };
     if (plan.pending.length === 0) return result;
-    // A file whose own COMMIT would split it from its history row never starts, nor does any
-    // other migration of this run (a whole-file BEGIN/COMMIT wrapper is dropped instead).
+    // A file whose own COMMIT would split it from its history row, or that holds a statement
+    // PostgreSQL refuses in a transaction block, never starts, nor does any other migration of
+    // this run (a whole-file BEGIN/COMMIT wrapper is dropped instead).
     const runnable = await inOwnTransaction(plan.pending, "up", run.rehearse ? "Nothing was rehearsed." : "Nothing was applied.", run.checks);
     // Nothing is written before the gate: a refused plan leaves the database as it was. The gate
     // classifies the files as written.

@@ -35,4 +35,25 @@ describe("cannot-run-in-transaction", () => {
     expect(await findingsOf("concurrently-in-transaction", "REINDEX SCHEMA CONCURRENTLY public;")).toHaveLength(1);
     expect(await findingsOf("cannot-run-in-transaction", "REINDEX SCHEMA public;\nCLUSTER;", { noTransaction: true })).toEqual([]);
   });
+
+  it("reports ALTER DATABASE SET TABLESPACE, DISCARD ALL and the subscription changes PostgreSQL refuses in a transaction block; not their relatives", async () => {
+    const sql = [
+      "ALTER DATABASE app SET TABLESPACE fast;",
+      "DISCARD ALL;",
+      "CREATE SUBSCRIPTION s CONNECTION 'host=primary' PUBLICATION p;",
+      "ALTER SUBSCRIPTION s REFRESH PUBLICATION;",
+      "ALTER SUBSCRIPTION s ADD PUBLICATION q;",
+      "ALTER DATABASE app SET work_mem = '64MB';",
+      "DISCARD PLANS;",
+      "CREATE SUBSCRIPTION s2 CONNECTION 'host=primary' PUBLICATION p WITH (connect = false);",
+      "ALTER SUBSCRIPTION s SET PUBLICATION p WITH (refresh = off);",
+    ].join("\n");
+    expect(describeFindings(await findingsOf("cannot-run-in-transaction", sql))).toEqual([
+      "1:1 high ALTER DATABASE SET TABLESPACE cannot run inside a transaction block, and this migration runs in one: it will fail.",
+      "2:1 high DISCARD ALL cannot run inside a transaction block, and this migration runs in one: it will fail.",
+      "3:1 high CREATE SUBSCRIPTION ... WITH (create_slot = true) cannot run inside a transaction block, and this migration runs in one: it will fail.",
+      "4:1 high ALTER SUBSCRIPTION ... REFRESH PUBLICATION cannot run inside a transaction block, and this migration runs in one: it will fail.",
+      "5:1 high ALTER SUBSCRIPTION ... PUBLICATION with refresh cannot run inside a transaction block, and this migration runs in one: it will fail.",
+    ]);
+  });
 });
