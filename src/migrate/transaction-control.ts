@@ -3,6 +3,7 @@ import { type CheckSource, checkedSection } from "../sql/check-parse";
 import { type SqlStatement, SqlSyntaxError, loadParser, parseSqlSection } from "../sql/parse";
 import { outsideTransactionForm, outsideTransactionProblem, plainWrapper, transactionEnding, transactionEndingProblem } from "../sql/transactions";
 import type { Migration, SqlSection } from "../migration";
+import type { IntegrityProblem } from "./plan";
 
 /**
  * Transaction control inside a transactional migration. dbpipe runs such a migration in its own
@@ -107,6 +108,25 @@ export async function inOwnTransaction(migrations: readonly Migration[], part: "
     out.push(runnable === section ? m : { ...m, [part]: runnable });
   }
   return out;
+}
+
+/**
+ * What `plan` and `status` say of the pending migrations `up` would refuse to start
+ * ({@link inOwnTransaction}'s refusals): each such file, as a problem of the plan, so that they
+ * exit 2 as `up` does, before it applies anything. Every refused file is named, not only the first.
+ */
+export async function refusedInOwnTransaction(migrations: readonly Migration[]): Promise<IntegrityProblem[]> {
+  const problems: IntegrityProblem[] = [];
+  for (const m of migrations) {
+    if (m.noTransaction) continue;
+    try {
+      await withoutTransactionControl(m.up, m.file, "`dbpipe up` refuses the run here, before it applies anything.");
+    } catch (error) {
+      if (!(error instanceof TransactionControlError)) throw error;
+      problems.push({ version: m.version, message: error.message });
+    }
+  }
+  return problems;
 }
 
 /** The section with `statements` replaced by spaces, newlines kept: every other offset, line and column stays where it was. */

@@ -2,7 +2,7 @@ import { DbpipeError } from "../errors";
 import type { Migration } from "../migration";
 import type { AppliedMigration, EngineOptions, PlanResult } from "../migrate/run";
 import { loadFiles } from "../migrate/files";
-import { planOn } from "../migrate/verbs/plan";
+import { reportedPlanOn } from "../migrate/verbs/plan";
 import { upMigrations } from "../migrate/verbs/up";
 import { withSession } from "../migrate/session";
 import { type PlanReport, buildPlanReport } from "../risk/plan-report";
@@ -36,7 +36,7 @@ export interface PlannedRisk extends PlanResult {
 export async function planWithRisk(options: EngineOptions, run: { rehearse?: boolean } = {}): Promise<PlannedRisk> {
   const files = loadFiles(options);
   const planned = await withSession(options.databaseUrl, async (client) => {
-    const result = await planOn(client, files, options);
+    const result = await reportedPlanOn(client, files, options);
     // Every file is classified (each seeing what the earlier ones did); the pending ones are judged.
     const assessment = await assess({ settings: options.settings, migrations: files.migrations, pending: result.plan.pending.map((m) => m.version), client });
     return { ...result, assessment, report: buildPlanReport(result.plan, assessment.linted, assessment.verdict) };

@@ -439,9 +439,18 @@ describe("errors people can act on", () => {
         history: (await c.query("SELECT to_regclass('dbpipe.schema_migrations') IS NOT NULL AS t")).rows[0].t ? (await c.query("SELECT version FROM dbpipe.schema_migrations ORDER BY 1")).rows.map((r) => r.version) : [],
       }));
     expect(await state()).toEqual({ tables: [], history: [] });
-    const rehearse = await runCli(["plan", "--rehearse", "--database-url", url], { cwd: project });
-    expect(rehearse.code).toBe(2);
-    expect(rehearse.stdout).toMatch(/Rehearsal: failed — migrations\/0004_a_id\.sql:3:3: .* Nothing was rehearsed\./);
+    // plan (with --rehearse too) and status stop where up does, and say so: exit 2, the same file,
+    // line and column, before anything is rehearsed.
+    for (const args of [["plan"], ["plan", "--rehearse"], ["status"]]) {
+      const said = await runCli([...args, "--database-url", url], { cwd: project });
+      expect(said.code, args.join(" ")).toBe(2);
+      expect(said.stdout).toContain("migrations/0004_a_id.sql:3:3: `CREATE INDEX CONCURRENTLY a_id ON a (id)` cannot run inside a transaction block");
+      expect(said.stdout).toContain("`dbpipe up` refuses the run here, before it applies anything.");
+      expect(said.stdout).not.toContain("Rehearsal");
+    }
+    const json = await runCli(["status", "--json", "--database-url", url], { cwd: project });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).problems).toEqual([{ version: "0004", message: expect.stringMatching(/^migrations\/0004_a_id\.sql:3:3: .*cannot run inside a transaction block/) }]);
     expect(await state()).toEqual({ tables: [], history: [] });
 
     fs.writeFileSync(path.join(project, "migrations/0004_a_id.sql"), `-- dbpipe:no-transaction\n${index}`);
@@ -449,6 +458,8 @@ describe("errors people can act on", () => {
     expect(marked.stderr).toBe("");
     expect(marked.code).toBe(0);
     expect(await state()).toEqual({ tables: ["a", "b", "c"], history: ["0001", "0002", "0003", "0004"] });
+    const after = await runCli(["status", "--database-url", url], { cwd: project });
+    expect(after.code).toBe(0);
   });
 
   it("exits 2 for bad stack settings, naming the key and its line", async () => {

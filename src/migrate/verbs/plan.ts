@@ -4,6 +4,7 @@ import { buildPlan } from "../plan";
 import type { EngineOptions, PlanResult } from "../run";
 import { type MigrationFolder, loadFiles } from "../files";
 import { withSession } from "../session";
+import { refusedInOwnTransaction } from "../transaction-control";
 import { unadoptedHistory } from "../unadopted-history";
 
 /** `plan` (and `status`): the files set against the history, without writing anything. */
@@ -11,7 +12,18 @@ import { unadoptedHistory } from "../unadopted-history";
 /** Reads files and history and builds the plan, without writing anything. */
 export async function planMigrations(options: EngineOptions): Promise<PlanResult> {
   const files = loadFiles(options);
-  return withSession(options.databaseUrl, (client) => planOn(client, files, options));
+  return withSession(options.databaseUrl, (client) => reportedPlanOn(client, files, options));
+}
+
+/**
+ * {@link planOn} as `plan` and `status` report it: with the pending files `up` would refuse to
+ * start among the problems (a COMMIT of their own, a statement PostgreSQL refuses in a
+ * transaction block), so that they stop where `up` would, before anything is applied.
+ */
+export async function reportedPlanOn(client: Client, files: MigrationFolder, options: Pick<EngineOptions, "settings" | "ignoreOtherHistory">): Promise<PlanResult> {
+  const result = await planOn(client, files, options);
+  const refused = await refusedInOwnTransaction(result.plan.pending);
+  return refused.length === 0 ? result : { ...result, plan: { ...result.plan, problems: [...result.plan.problems, ...refused] } };
 }
 
 /**
