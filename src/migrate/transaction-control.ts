@@ -1,7 +1,7 @@
 import { InputError } from "../errors";
 import { type CheckSource, checkedSection } from "../sql/check-parse";
 import { type SqlStatement, SqlSyntaxError, loadParser, parseSqlSection } from "../sql/parse";
-import { outsideTransactionForm, outsideTransactionProblem, plainWrapper, transactionEnding, transactionEndingProblem } from "../sql/transactions";
+import { plainWrapper, refusalProblem, refusedInTransaction } from "../sql/transactions";
 import type { Migration, SqlSection } from "../migration";
 import type { IntegrityProblem } from "./plan";
 
@@ -81,11 +81,10 @@ export async function withoutTransactionControl(section: SqlSection, file: strin
     if (error instanceof SqlSyntaxError) return section;
     throw error;
   }
-  const ending = transactionEnding(statements);
-  for (const s of statements) {
-    if (s === ending) throw new TransactionControlError(file, s.line, s.column, oneLine(s.text), transactionEndingProblem(oneLine(s.text)), consequence);
-    const form = outsideTransactionForm(s.node);
-    if (form) throw new TransactionControlError(file, s.line, s.column, oneLine(s.text), outsideTransactionProblem(oneLine(s.text), form), consequence);
+  const refused = refusedInTransaction(statements);
+  if (refused) {
+    const { statement: s } = refused;
+    throw new TransactionControlError(file, s.line, s.column, oneLine(s.text), refusalProblem(refused, oneLine(s.text)), consequence);
   }
   const wrapper = plainWrapper(statements);
   return wrapper ? blank(section, wrapper) : section;

@@ -9,8 +9,11 @@ import type { SqlStatement } from "./parse";
  * dropped and the file runs as if it were not there.
  */
 
-/** Statement kinds that end the transaction a migration runs in. */
-export const ENDS_TRANSACTION: ReadonlySet<string> = new Set(["TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE", "TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_ROLLBACK_PREPARED"]);
+/**
+ * Statement kinds that end the transaction a migration runs in. (COMMIT PREPARED and ROLLBACK
+ * PREPARED end no transaction: PostgreSQL refuses them inside one, see {@link nonTransactionalForm}.)
+ */
+export const ENDS_TRANSACTION: ReadonlySet<string> = new Set(["TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"]);
 
 /** Statement kinds that start one. */
 export const STARTS_TRANSACTION: ReadonlySet<string> = new Set(["TRANS_STMT_BEGIN", "TRANS_STMT_START"]);
@@ -76,6 +79,9 @@ export function outsideTransactionForm(node: Node): string | undefined {
 
 /** {@link outsideTransactionForm} for the statements that have no CONCURRENTLY in them ({@link concurrentlyForm} names those). */
 export function nonTransactionalForm(node: Node): string | undefined {
+  const transaction = nodeAs(node, "TransactionStmt")?.kind;
+  if (transaction === "TRANS_STMT_COMMIT_PREPARED") return "COMMIT PREPARED";
+  if (transaction === "TRANS_STMT_ROLLBACK_PREPARED") return "ROLLBACK PREPARED";
   // ANALYZE on its own runs in a transaction; VACUUM, whatever its options, does not.
   if (nodeAs(node, "VacuumStmt")?.is_vacuumcmd) return "VACUUM";
   if (nodeAs(node, "CreatedbStmt")) return "CREATE DATABASE";
@@ -114,6 +120,55 @@ export function nonTransactionalForm(node: Node): string | undefined {
 }
 
 const PUBLICATION_CHANGES: ReadonlySet<string> = new Set(["ALTER_SUBSCRIPTION_SET_PUBLICATION", "ALTER_SUBSCRIPTION_ADD_PUBLICATION", "ALTER_SUBSCRIPTION_DROP_PUBLICATION"]);
+
+/** The statement kinds {@link outsideTransactionForm} may name: a quick test before it looks. */
+const OUTSIDE_TRANSACTION_KINDS: ReadonlySet<string> = new Set([
+  "IndexStmt",
+  "DropStmt",
+  "ReindexStmt",
+  "AlterTableStmt",
+  "CreateSchemaStmt",
+  "VacuumStmt",
+  "CreatedbStmt",
+  "DropdbStmt",
+  "AlterDatabaseStmt",
+  "CreateTableSpaceStmt",
+  "DropTableSpaceStmt",
+  "AlterSystemStmt",
+  "ClusterStmt",
+  "DiscardStmt",
+  "CreateSubscriptionStmt",
+  "AlterSubscriptionStmt",
+  "TransactionStmt",
+]);
+
+/** A statement dbpipe's transaction cannot take, in a transactional migration. */
+export interface TransactionRefusal {
+  statement: SqlStatement;
+  /** {@link outsideTransactionForm}'s words for it; undefined when it would end the transaction. */
+  form?: string;
+}
+
+/**
+ * The first statement of a transactional migration's section that dbpipe's own transaction
+ * cannot take: one that would end it (a plain wrapper around the whole section set aside), or one
+ * PostgreSQL refuses inside a transaction block; undefined when there is none. What `dbpipe up`
+ * (and `down`, `plan`, `status`) refuses a file for, and `dbpipe lint` too.
+ */
+export function refusedInTransaction(statements: readonly SqlStatement[]): TransactionRefusal | undefined {
+  const ending = transactionEnding(statements);
+  for (const statement of statements) {
+    if (statement === ending) return { statement };
+    const form = OUTSIDE_TRANSACTION_KINDS.has(statement.kind) ? outsideTransactionForm(statement.node) : undefined;
+    if (form) return { statement, form };
+  }
+  return undefined;
+}
+
+/** Why a transactional migration may not hold the refused statement (`shown`: its text on one line), and what to do instead. */
+export function refusalProblem(refusal: TransactionRefusal, shown: string): string {
+  return refusal.form === undefined ? transactionEndingProblem(shown) : outsideTransactionProblem(shown, refusal.form);
+}
 
 /**
  * The keys, in the parser's JSON, of every statement {@link outsideTransactionForm} may name: a

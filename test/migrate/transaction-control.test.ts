@@ -77,6 +77,8 @@ const REFUSED_IN_A_BLOCK = [
   "ALTER SUBSCRIPTION enabled SET PUBLICATION pub",
   "ALTER SUBSCRIPTION enabled ADD PUBLICATION pub3 WITH (refresh = on)",
   "ALTER SUBSCRIPTION enabled DROP PUBLICATION pub2",
+  "COMMIT PREPARED 'tx_never_prepared'",
+  "ROLLBACK PREPARED 'tx_never_prepared'",
 ];
 
 /** Their close relatives, which run in a transaction block (or fail for another reason): never refused. */
