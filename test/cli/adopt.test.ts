@@ -106,6 +106,18 @@ describe("dbpipe adopt", () => {
     expect(adopt.stdout).toContain("Adopted 2 migrations from Flyway: `dbpipe up` runs the 2 files left pending and any added later.");
   });
 
+  it("names the first ten files left pending in text, and every one in --json", async () => {
+    const { url, project } = await flywayProject();
+    const later = Array.from({ length: 12 }, (_, i) => i + 3);
+    writeFiles(project, Object.fromEntries(later.map((v) => [`migrations/V${v}__t${v}.sql`, `CREATE TABLE t${v} (id int);\n`])));
+    const adopt = await runCli(["adopt", "--dry-run", "--database-url", url], { cwd: project });
+    expect(adopt.code).toBe(0);
+    const line = adopt.stdout.split("\n").find((l) => l.startsWith("left pending: "));
+    expect(line).toBe(`left pending: 12 files Flyway never applied — \`dbpipe up\` applies them: ${later.slice(0, 10).map((v) => `migrations/V${v}__t${v}.sql`).join(", ")} and 2 more (dbpipe status lists them)`);
+    const json = await runCli(["adopt", "--dry-run", "--json", "--database-url", url], { cwd: project });
+    expect(JSON.parse(json.stdout).pending.map((m: { version: string }) => m.version)).toEqual(later.map(String));
+  });
+
   it("exits 2, recording nothing, for a file older than the newest one Flyway applied that it never applied", async () => {
     const { url, project } = await flywayProject();
     writeFiles(project, { "migrations/V3__orders.sql": ORDERS });

@@ -10,6 +10,9 @@ interface AdoptFlags extends ProjectFlags {
   dryRun?: boolean;
 }
 
+/** How many of the files left pending the text output names. */
+const PENDING_SHOWN = 10;
+
 /** `dbpipe adopt`: take over a database that Prisma, Drizzle, Alembic or Flyway migrated, running nothing. */
 export const register: RegisterCommand = (program, io) => {
   const command = new Command("adopt")
@@ -38,7 +41,10 @@ export const register: RegisterCommand = (program, io) => {
         for (const note of result.notes) output.line(`${output.style.yellow("note:")} ${note}`);
         const p = result.pending.length;
         if (p > 0) {
-          output.line(`left pending: ${p} file${p === 1 ? "" : "s"} ${tool} never applied — \`dbpipe up\` applies ${p === 1 ? "it" : "them"}: ${result.pending.map((m) => m.file).join(", ")}`);
+          // A long list is cut: `dbpipe status` (and --json) names every one.
+          const shown = result.pending.slice(0, PENDING_SHOWN).map((m) => m.file);
+          const more = p > PENDING_SHOWN ? ` and ${p - PENDING_SHOWN} more (dbpipe status lists them)` : "";
+          output.line(`left pending: ${p} file${p === 1 ? "" : "s"} ${tool} never applied — \`dbpipe up\` applies ${p === 1 ? "it" : "them"}: ${shown.join(", ")}${more}`);
         }
         const n = result.recorded.length;
         const later = p > 0 ? `the ${p === 1 ? "file" : `${p} files`} left pending and any added later` : "only migrations added after them";
