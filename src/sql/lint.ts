@@ -11,7 +11,7 @@ import { ruleIdProblem } from "./rules/ids";
 import type { AlterCommandContext, CommandScope, MigrationInfo, Problem, Rule, RuleContext } from "./rules/rule";
 import { unusedAllow } from "./rules/unused-allow";
 import { type ColumnEvent, type SchemaEvent, SchemaHistory, schemaEvents } from "./schema-history";
-import { type TransactionRefusal, refusalProblem, refusedInTransaction } from "./transactions";
+import { transactionEnding, transactionEndingProblem } from "./transactions";
 import { caretSnippet } from "../text/snippet";
 import { durationTextMs } from "../text/duration";
 
@@ -249,8 +249,8 @@ export class Linter {
       // whatever the stack's rule settings: it is not a risk to weigh, it cannot run.
       if (!migration.noTransaction) {
         for (const section of [parsed, down]) {
-          const refused = section === undefined ? undefined : refusedInTransaction((section as ParsedSection).statements);
-          if (refused !== undefined) throw unrunnable(migration, refused);
+          const ending = section === undefined ? undefined : transactionEnding((section as ParsedSection).statements);
+          if (ending !== undefined) throw unrunnable(migration, ending);
         }
       }
     } catch (error) {
@@ -596,15 +596,11 @@ function unparsable(migration: Migration, error: SqlSyntaxError): LintedMigratio
 /** SQL that parses but that dbpipe cannot run as it is: reported where a syntax error would be. */
 class UnrunnableSqlError extends SqlSyntaxError {}
 
-/**
- * The error of a transactional migration with a statement its transaction cannot take (one that
- * would end it, one PostgreSQL refuses in a transaction block), at that statement.
- */
-function unrunnable(migration: Migration, refused: TransactionRefusal): SqlSyntaxError {
-  const { statement } = refused;
+/** The error of a transactional migration with a statement that would end its transaction, at that statement. */
+function unrunnable(migration: Migration, statement: SqlStatement): SqlSyntaxError {
   const first = statement.text.split("\n")[0];
   const snippet = caretSnippet(" ".repeat(statement.column - 1) + first, statement.line, statement.column);
-  return new UnrunnableSqlError(migration.file, statement.line, statement.column, `${refusalProblem(refused, oneLine(statement.text))} \`dbpipe up\` refuses this file.`, snippet);
+  return new UnrunnableSqlError(migration.file, statement.line, statement.column, `${transactionEndingProblem(oneLine(statement.text))} \`dbpipe up\` refuses this file.`, snippet);
 }
 
 /** Parses a migration's up section, or the error when it does not parse (for callers that lint it later). */

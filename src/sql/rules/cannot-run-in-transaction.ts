@@ -6,7 +6,7 @@ export const cannotRunInTransaction: Rule = {
   id: "cannot-run-in-transaction",
   severity: "high",
   summary:
-    "VACUUM, CREATE/DROP DATABASE, ALTER DATABASE SET TABLESPACE, ALTER SYSTEM, CREATE/DROP TABLESPACE, REINDEX SCHEMA/SYSTEM/DATABASE, CLUSTER without a table, DISCARD ALL, CREATE SUBSCRIPTION that creates a slot or ALTER SUBSCRIPTION that refreshes inside the explicit `BEGIN` of a no-transaction migration (in a transactional one, lint refuses the whole file before any rule runs, as `dbpipe up` does).",
+    "VACUUM, CREATE/DROP DATABASE, ALTER DATABASE SET TABLESPACE, ALTER SYSTEM, CREATE/DROP TABLESPACE, REINDEX SCHEMA/SYSTEM/DATABASE, CLUSTER without a table, DISCARD ALL, CREATE SUBSCRIPTION that creates a slot, ALTER SUBSCRIPTION that refreshes, COMMIT PREPARED or ROLLBACK PREPARED in a migration that runs in a transaction.",
   why: "PostgreSQL refuses these statements inside a transaction block, so the migration fails when it runs.",
   instead: "Move the statement to its own migration starting with `-- dbpipe:no-transaction`, or out of migrations altogether (databases, tablespaces and server settings belong to the Pulumi program).",
   // Which of them PostgreSQL refuses is transactions.ts's nonTransactionalForm, the one `dbpipe up` asks.
@@ -23,6 +23,8 @@ export const cannotRunInTransaction: Rule = {
     DiscardStmt: (_, context) => refuse(context),
     CreateSubscriptionStmt: (_, context) => refuse(context),
     AlterSubscriptionStmt: (_, context) => refuse(context),
+    // COMMIT PREPARED and ROLLBACK PREPARED (other transaction statements are transaction-control's).
+    TransactionStmt: (_, context) => refuse(context),
   },
 };
 

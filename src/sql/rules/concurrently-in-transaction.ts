@@ -1,12 +1,11 @@
 import { concurrentlyForm } from "../ast";
 import type { Rule, RuleContext } from "./rule";
 
-/** A CONCURRENTLY statement inside a no-transaction migration's own BEGIN. */
+/** A CONCURRENTLY statement in a migration that runs in a transaction. */
 export const concurrentlyInTransaction: Rule = {
   id: "concurrently-in-transaction",
   severity: "high",
-  // In a transactional migration, lint refuses the whole file before any rule runs (transactions.ts's refusedInTransaction, as `dbpipe up` does).
-  summary: "CREATE INDEX, DROP INDEX, REINDEX or DETACH PARTITION ... CONCURRENTLY inside the explicit `BEGIN` of a no-transaction migration.",
+  summary: "CREATE INDEX, DROP INDEX, REINDEX or DETACH PARTITION ... CONCURRENTLY inside a transaction.",
   why: "PostgreSQL refuses CONCURRENTLY inside a transaction block, so the migration fails when it runs. dbpipe runs each migration in a transaction unless the file says otherwise.",
   instead: "Put the statement in its own migration that starts with `-- dbpipe:no-transaction` (one CONCURRENTLY statement per file, so a failure leaves nothing half-done).",
   on: {
@@ -21,6 +20,6 @@ function check(context: RuleContext): void {
   if (!context.inTransaction) return;
   const what = concurrentlyForm(context.statement.node);
   if (!what) return;
-  // Only a no-transaction migration's own BEGIN gets here: a transactional migration holding one is refused whole.
-  context.report({ message: `${what} cannot run inside a transaction block, and this migration runs it inside the file's explicit BEGIN: it will fail.` });
+  const why = context.migration.noTransaction ? "inside the file's explicit BEGIN" : "in a transaction (the file has no `-- dbpipe:no-transaction` line)";
+  context.report({ message: `${what} cannot run inside a transaction block, and this migration runs it ${why}: it will fail.` });
 }
