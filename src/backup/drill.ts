@@ -38,7 +38,13 @@ export interface DrillReport {
   scratchDatabase: string;
   /** Every table of the source or the copy, by name. */
   tables: DrillTable[];
-  /** True when both have the same tables with the same row counts. */
+  /**
+   * dbpipe's own history, when the caller named it: compared by its head, not its rows. A backup
+   * taken before a migration holds the history as it was then, so the source's has more rows by
+   * design; what must hold is that the restored history ends where the manifest says.
+   */
+  history?: { table: string; manifestHead: string | null; restoredHead: string | null };
+  /** True when both have the same tables with the same row counts (and the restored history ends at the manifest's head). */
   matches: boolean;
   /** How long the restore took, in ms. */
   restoreMs: number;
@@ -60,6 +66,8 @@ export interface DrillOptions {
   onProgress?(progress: RestoreProgress): void;
   /** Called once the backup to drill is known. */
   onBackup?(backup: StoredBackup): void;
+  /** dbpipe's history table (`schema.table`) and how to read its head: compared by head, left out of the row counts. */
+  history?: { table: string; head(client: Client): Promise<string | null> };
 }
 
 /** Restores the newest backup (or `options.id`) into a scratch database, compares it with the source, drops it. */
@@ -111,9 +119,16 @@ export async function restoreDrill(store: BackupStore, options: DrillOptions): P
       try {
         const { restoreMs } = await restoreBackup(store, backup.manifest.id, { to: scratchUrl.toString(), client: target, onProgress: options.onProgress });
         const [source, restored] = [await rowCounts(options.client), await rowCounts(target)];
+        let history: DrillReport["history"];
+        if (options.history) {
+          source.delete(options.history.table);
+          restored.delete(options.history.table);
+          history = { table: options.history.table, manifestHead: backup.manifest.head, restoredHead: await options.history.head(target) };
+        }
         const names = [...new Set([...source.keys(), ...restored.keys()])].sort();
         const tables = names.map((table) => ({ table, sourceRows: source.get(table) ?? null, restoredRows: restored.get(table) ?? null }));
-        return { backup, scratchDatabase: scratch, tables, matches: tables.every((t) => t.sourceRows === t.restoredRows), restoreMs, leftoversDropped };
+        const matches = tables.every((t) => t.sourceRows === t.restoredRows) && (!history || history.restoredHead === history.manifestHead);
+        return { backup, scratchDatabase: scratch, tables, ...(history ? { history } : {}), matches, restoreMs, leftoversDropped };
       } finally {
         await target.end();
       }

@@ -75,6 +75,11 @@ export async function ensureHistory(client: Client): Promise<void> {
 }
 
 /** Reads the history, in version order; empty when the table does not exist yet. */
+/** The newest migration the history records as applied (what a backup's manifest calls its head); null when none is. */
+export function historyHead(rows: readonly HistoryRow[]): string | null {
+  return rows.filter((r) => r.success).at(-1)?.version ?? null;
+}
+
 export async function readHistory(client: Client): Promise<HistoryRow[]> {
   const { rows: exists } = await client.query<{ exists: boolean }>("SELECT to_regclass($1) IS NOT NULL AS exists", [HISTORY_TABLE]);
   if (!exists[0].exists) return [];

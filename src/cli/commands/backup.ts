@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { formatBytes, formatRate, throttledProgress } from "../../backup/progress";
 import { formatElapsed } from "../../text/duration";
-import { readHistory } from "../../migrate/history";
+import { historyHead, readHistory } from "../../migrate/history";
 import { withSession } from "../../migrate/session";
 import type { RegisterCommand } from "../command-io";
 import { addDatabaseOption, addJsonOption, givenDatabaseUrl, openProject, projectBackupStore, type ProjectFlags, withDatabase } from "../project";
@@ -42,7 +42,7 @@ export const register: RegisterCommand = (program, io) => {
         const started = performance.now();
         const backup = await withSession(database.url, async (client) => {
           const history = await readHistory(client);
-          const head = history.filter((r) => r.success).at(-1)?.version ?? null;
+          const head = historyHead(history);
           const { takeBackup } = await import("../../backup/take-backup.js");
           return takeBackup(store, {
             url: database.url,

@@ -5,6 +5,7 @@ import type { RestorePhase, RestoreProgress } from "../../backup/restore";
 import { InputError } from "../../errors";
 import { EXIT } from "../exit-codes";
 import { formatElapsed } from "../../text/duration";
+import { HISTORY_TABLE, historyHead, readHistory } from "../../migrate/history";
 import { withSession } from "../../migrate/session";
 import { redactUrl, rememberUrlSecrets } from "../../redact";
 import { isPostgresUrl, notAPostgresUrl } from "../../database-url";
@@ -60,6 +61,7 @@ export const register: RegisterCommand = (program, io) => {
               id,
               stack: project.settings.stack,
               onProgress,
+              history: { table: HISTORY_TABLE, head: async (restored) => historyHead(await readHistory(restored)) },
               onBackup: (b) => !flags.json && output.line(`  restoring ${b.manifest.id} (${formatBytes(b.manifest.bytes)}, taken ${b.manifest.createdAt}) into a scratch database`),
             }),
           );
@@ -98,6 +100,7 @@ function drillJson(report: DrillReport): Record<string, unknown> {
     matches: report.matches,
     tables: report.tables,
     leftoversDropped: report.leftoversDropped,
+    ...(report.history ? { history: report.history } : {}),
   };
 }
 
@@ -112,9 +115,20 @@ function printDrill(output: Output, report: DrillReport): void {
     const ok = t.sourceRows === t.restoredRows;
     output.line(`  ${t.table.padEnd(width)}  ${n(t.sourceRows).padStart(10)}  ${n(t.restoredRows).padStart(10)}  ${ok ? s.green("✓") : s.red("✗ differs")}`);
   }
+  const { history } = report;
+  const historyOk = !history || history.restoredHead === history.manifestHead;
+  if (history) {
+    // A backup taken before a migration has the history as it was then: its head is what must match, not its rows.
+    const head = (v: string | null) => v ?? "none";
+    output.line(
+      `  ${history.table.padEnd(width)}  ${historyOk ? `ends at ${head(history.restoredHead)}, as the manifest says` : `ends at ${head(history.restoredHead)}, but the manifest says ${head(history.manifestHead)}`}  ${historyOk ? s.green("✓") : s.red("✗ differs")}`,
+    );
+  }
   const differing = report.tables.filter((t) => t.sourceRows !== t.restoredRows).length;
   if (report.matches) {
-    output.line(`Drill passed: ${report.backup.manifest.id} restores, and its ${report.tables.length} table${report.tables.length === 1 ? "" : "s"} have the source's row counts.`);
+    output.line(`Drill passed: ${report.backup.manifest.id} restores, and its ${report.tables.length} table${report.tables.length === 1 ? "" : "s"} have the source's row counts${history ? "; its migration history ends where the manifest says" : ""}.`);
+  } else if (differing === 0) {
+    output.line(`Drill found the restored migration history ending at ${history?.restoredHead ?? "none"}, not at ${history?.manifestHead ?? "none"} as the backup's manifest says: the dump is not what the manifest describes.`);
   } else {
     output.line(
       `Drill found ${differing} table${differing === 1 ? "" : "s"} that differ${differing === 1 ? "s" : ""} from the source. ` +
