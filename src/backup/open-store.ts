@@ -37,6 +37,9 @@ export function openBackupStore(url: string, options: OpenBackupStoreOptions = {
   }
   if (parsed.protocol === "file:") {
     if (parsed.host !== "" && parsed.host !== "localhost") throw new InputError(`${source} ${shown} names a host: a folder is file:///absolute/folder (three slashes)`);
+    // `file:backups` or `file:./backups` would parse as /backups, at the root: a relative folder is
+    // not what the URL names, so it is refused rather than written somewhere else.
+    if (!/^file:\//i.test(url.trim())) throw new InputError(`${source} ${shown} is not an absolute folder URL: a folder is file:///absolute/folder (three slashes; a relative path would land elsewhere)`);
     if (parsed.search || parsed.hash) throw new InputError(`${source} ${shown}: a folder URL takes no ?query or #fragment`);
     const folder = path.resolve(fileURLToPath(parsed));
     return new FolderStore(folder, { retentionDays: options.retentionDays, refBase: options.refBase, onWarning: options.onWarning, namedBy: options.source });

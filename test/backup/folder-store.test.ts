@@ -271,6 +271,13 @@ describe("openBackupStore", () => {
     const open = (url: string) => () => openBackupStore(url, { source: "--store" });
     expect(open("backups/")).toThrow('--store "backups/" is not a URL: expected file:///absolute/folder or s3://bucket/prefix');
     expect(open("file://backups/dev")).toThrow('--store "file://backups/dev" names a host: a folder is file:///absolute/folder (three slashes)');
+    // A relative path would parse as a folder at the root (file:relative is /relative).
+    for (const url of ["file:relative", "file:./backups", "file:backups/dev"]) {
+      expect(open(url), url).toThrow(`--store ${JSON.stringify(url)} is not an absolute folder URL: a folder is file:///absolute/folder`);
+    }
+    expect(openBackupStore("file:///tmp/x").url).toBe("file:///tmp/x");
+    expect(openBackupStore("FILE:///tmp/x").url).toBe("file:///tmp/x");
+    expect(openBackupStore("file:/tmp/x").url).toBe("file:///tmp/x");
     expect(open("gs://bucket/x")).toThrow('--store "gs://bucket/x" has an unknown scheme "gs:"');
     expect(open("s3://Bad_Bucket/x")).toThrow('"Bad_Bucket" is not an S3 bucket name');
     expect(open("s3://AKIAKEY:s3cretKey@bucket/x")).toThrow("--store: an s3:// URL takes no credentials");
