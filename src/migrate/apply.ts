@@ -134,17 +134,32 @@ async function applyWithoutTransaction(client: Client, m: Migration, timeouts: T
   await client.query(setSessionTimeouts(timeouts));
   const started = performance.now();
   try {
+    /** Index of the BEGIN of a transaction the file opened itself and has not ended yet. */
+    let openedAt: number | undefined;
     for (const [i, statement] of statements.entries()) {
       try {
         await client.query(statement.text);
       } catch (error) {
+        // Inside a transaction the file opened itself, the failure aborted it: nothing more runs on
+        // this session (the history's error included) until it is rolled back, and what ran since
+        // its BEGIN goes with it.
+        const aborted = await client.query("SELECT 1").then(
+          () => false,
+          (e: unknown) => isServerError(e) && e.code === "25P02",
+        );
+        if (aborted) await client.query("ROLLBACK").catch(() => undefined);
         const summary = `statement ${i + 1} of ${statements.length} (line ${statement.line}) failed: ${redactText((error as Error).message, sqlPasswords(statement.text))}${isServerError(error) ? ` [SQLSTATE ${error.code}]` : ""}`;
         await client
           .query(`UPDATE ${HISTORY_TABLE} SET error = $2, execution_ms = $3 WHERE version = $1`, [m.version, summary, Math.round(performance.now() - started)])
           .catch(() => undefined);
-        const done = i === 0 ? "No statement before it had run" : i === 1 ? "Statement 1 had run and stays applied" : `Statements 1 to ${i} had run and stay applied`;
-        throw migrationFailed(m, m.up, error, { line: statement.line, column: statement.column }, `${done}; the migration is recorded as failed. Fix the database by hand, then run \`dbpipe repair\`.`);
+        const rolledBack = aborted && openedAt !== undefined;
+        const kept = rolledBack ? openedAt! : i;
+        const done =
+          kept === 0 ? (rolledBack ? "No statement before it stays applied" : "No statement before it had run") : kept === 1 ? "Statement 1 had run and stays applied" : `Statements 1 to ${kept} had run and stay applied`;
+        const undone = rolledBack ? ` (the file's own transaction, from its BEGIN at statement ${openedAt! + 1}, was rolled back with the failure)` : "";
+        throw migrationFailed(m, m.up, error, { line: statement.line, column: statement.column }, `${done}${undone}; the migration is recorded as failed. Fix the database by hand, then run \`dbpipe repair\`.`);
       }
+      openedAt = transactionAfter(statement.text, i, openedAt);
     }
   } finally {
     await client.query("RESET ALL").catch(() => undefined);
@@ -152,6 +167,18 @@ async function applyWithoutTransaction(client: Client, m: Migration, timeouts: T
   const ms = Math.round(performance.now() - started);
   await client.query(`UPDATE ${HISTORY_TABLE} SET success = true, error = NULL, execution_ms = $2, applied_at = now() WHERE version = $1`, [m.version, ms]);
   return ms;
+}
+
+/**
+ * Where the transaction the file opened itself begins, after `text` (statement `index`) ran: a
+ * BEGIN or START TRANSACTION opens one, COMMIT, END, ROLLBACK or ABORT ends it (ROLLBACK TO a
+ * savepoint, and the PREPARED forms, leave it as it was).
+ */
+function transactionAfter(text: string, index: number, openedAt: number | undefined): number | undefined {
+  const sql = text.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)+/, "");
+  if (/^(begin|start\s+transaction)\b/i.test(sql)) return openedAt ?? index;
+  if (/^(commit|end|rollback|abort)\b/i.test(sql) && !/^(rollback|abort)(\s+(work|transaction))?\s+to\b/i.test(sql) && !/^(commit|rollback)\s+prepared\b/i.test(sql)) return undefined;
+  return openedAt;
 }
 
 /**

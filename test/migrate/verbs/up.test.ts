@@ -196,6 +196,26 @@ describe("no-transaction migrations", () => {
     ]);
   });
 
+  it("rolls back the transaction a no-transaction file opened itself when a statement in it fails, and records the statement's error, not an interrupted run", async () => {
+    const url = await freshDatabase();
+    const dir = tempFolder({
+      "0001_t.sql": "CREATE TABLE t (a int);",
+      "0002_own.sql": "-- dbpipe:no-transaction\nCREATE TABLE kept (id int);\nBEGIN;\nCREATE TABLE gone (id int);\nCREATE INDEX CONCURRENTLY t_a ON t (a);\nCOMMIT;\n",
+    });
+    const error = (await failure(upMigrations(engineFor(dir, url)))) as MigrationFailedError;
+    expect(error.position).toEqual({ line: 5, column: 1 });
+    expect(error.message).toContain("CREATE INDEX CONCURRENTLY cannot run inside a transaction block");
+    expect(error.message).toContain("Statement 1 had run and stays applied (the file's own transaction, from its BEGIN at statement 2, was rolled back with the failure); the migration is recorded as failed");
+    const rows = await historyRows(url);
+    expect(rows.map((r) => [r.version, r.success])).toEqual([
+      ["0001", true],
+      ["0002", false],
+    ]);
+    expect(rows[1].error).toBe("statement 4 of 5 (line 5) failed: CREATE INDEX CONCURRENTLY cannot run inside a transaction block [SQLSTATE 25001]");
+    const tables = await withClient(url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename));
+    expect(tables).toEqual(["kept", "t"]);
+  });
+
   it("leaves a failed record until repair, and says which statement failed", async () => {
     const url = await freshDatabase();
     const dir = tempFolder({
