@@ -84,12 +84,39 @@ export interface Project {
   layout: MigrationLayoutSetting;
 }
 
-/** Resolves the project and parses the stack's settings (every problem at once, exit 2). */
-export function openProject(flags: ProjectFlags): Project {
+/**
+ * Resolves the project and parses the stack's settings (every problem at once, exit 2). The
+ * project is the nearest folder up from here with a `Pulumi.yaml`, as for the Pulumi CLI; a
+ * command that reads the migrations (`migrations`, the default) run from a folder below it that
+ * has a migrations folder of its own, without `--dir`, is refused rather than given the project's
+ * folder: in a monorepo that would run another service's migrations.
+ */
+export function openProject(flags: ProjectFlags, options: { migrations?: boolean } = {}): Project {
   const dir = findProjectDir();
   const settings = loadStackSettings(dir, flags.stack);
   const migrationsDir = flags.dir ? path.resolve(flags.dir) : path.resolve(dir, settings.migrations.dir);
+  if (options.migrations !== false && !flags.dir) refuseMigrationsHere(dir, settings.migrations.dir, migrationsDir);
   return { dir, settings, migrationsDir, layout: flags.layout ?? settings.migrations.layout };
+}
+
+/** Refuses when the current folder, below the project, has its own folder named as the migrations folder. */
+function refuseMigrationsHere(projectDir: string, setting: string, migrationsDir: string, cwd: string = process.cwd()): void {
+  if (path.resolve(cwd) === projectDir || path.isAbsolute(setting)) return;
+  const here = path.resolve(cwd, setting);
+  if (here === migrationsDir || !isFolder(here)) return;
+  const shown = (p: string) => display(p, cwd) || ".";
+  throw new InputError(
+    `${shown(here)} is here, but the project is ${shown(projectDir)} (the nearest Pulumi.yaml up from this folder), whose migrations are ${shown(migrationsDir)}: ` +
+      `give --dir ${shown(here)} to use this folder, run from ${shown(projectDir)} to use the project's, or add a Pulumi.yaml here to make this folder a project of its own`,
+  );
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The database a command works on. */

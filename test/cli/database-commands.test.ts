@@ -462,6 +462,28 @@ describe("errors people can act on", () => {
     expect(after.code).toBe(0);
   });
 
+  it("refuses to take the project's migrations from a folder below it that has a migrations folder of its own (a monorepo's service), unless --dir says which", async () => {
+    const url = await freshDatabase();
+    const project = tempFolder(
+      { "Pulumi.yaml": "name: mono\nruntime: nodejs\n", "migrations/0001_root.sql": "CREATE TABLE root_t (id int);\n", "svc/migrations/0001_svc.sql": "CREATE TABLE svc_t (id int);\n", "docs/readme.txt": "x\n" },
+      "dbpipe-mono-",
+    );
+    const svc = path.join(project, "svc");
+    const refused = await runCli(["up", "--database-url", url], { cwd: svc });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`error: migrations is here, but the project is ${project} (the nearest Pulumi.yaml up from this folder), whose migrations are ${path.join(project, "migrations")}: give --dir migrations to use this folder`);
+    const tables = async () => withClient(url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename));
+    expect(await tables()).toEqual([]);
+    const lint = await runCli(["lint"], { cwd: svc });
+    expect(lint.code).toBe(2);
+    // --dir says which; a folder below without migrations of its own uses the project's.
+    expect((await runCli(["up", "--dir", "migrations", "--database-url", url], { cwd: svc })).code).toBe(0);
+    expect(await tables()).toEqual(["svc_t"]);
+    const other = await freshDatabase();
+    expect((await runCli(["up", "--database-url", other], { cwd: path.join(project, "docs") })).code).toBe(0);
+    expect(await withClient(other, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename))).toEqual(["root_t"]);
+  });
+
   it("exits 2 for bad stack settings, naming the key and its line", async () => {
     const project = sampleProject({ "Pulumi.dev.yaml": "config:\n  dbpipe:tier: dev\n  dbpipe:lockTimout: 5s\n  dbpipe:outOfOrder: maybe\n" });
     const run = await runCli(["status", "--database-url", "postgres://x:y@127.0.0.1:1/z"], { cwd: project });

@@ -33,7 +33,7 @@ export const register: RegisterCommand = (program, io) => {
   addJsonOption(addDatabaseOption(addStoreOptions(command)));
   command.action(
     io.run(async (flags: StoreFlags) => {
-      const project = openProject(flags);
+      const project = openProject(flags, { migrations: false });
       const { output } = io;
       const { store, source } = await projectBackupStore(project, flags.store, io.output, { embedded: givenDatabaseUrl(flags) === undefined });
       return withDatabase(project, flags, async (database) => {

@@ -10,7 +10,7 @@ export const register: RegisterCommand = (program, io) => {
   addJsonOption(addStoreOptions(command));
   command.action(
     io.run(async (flags: StoreFlags) => {
-      const project = openProject(flags);
+      const project = openProject(flags, { migrations: false });
       const { output } = io;
       const s = output.style;
       const { store, source } = await projectBackupStore(project, flags.store, io.output);

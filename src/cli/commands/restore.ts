@@ -44,7 +44,7 @@ export const register: RegisterCommand = (program, io) => {
       if (!flags.drill && id === undefined) throw new InputError("give the backup to restore (dbpipe backups lists them) and --to <url>, or --drill");
       if (!flags.drill && flags.to === undefined) throw new InputError(`--to <url> is required: the database to restore ${id} into`);
       if (flags.to !== undefined && !isPostgresUrl(flags.to)) throw new InputError(notAPostgresUrl("--to", flags.to));
-      const project = openProject(flags);
+      const project = openProject(flags, { migrations: false });
       const { output } = io;
       const { store, source } = await projectBackupStore(project, flags.store, io.output);
       const progress = throttledProgress((text) => output.transferProgress(`  ${text}`));
