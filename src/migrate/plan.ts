@@ -139,7 +139,7 @@ export function buildPlan(migrations: readonly Migration[], history: readonly Hi
       message: row.success
         ? `version ${row.version} (${row.name}) was applied on ${day(row.appliedAt)} but its file is gone: restore it; if it was removed on purpose, \`dbpipe repair\` removes it from the history` +
           (moved ? ` (${moved.file} has the content it was applied with: if you renamed it, give it back version ${row.version})` : "")
-        : failedMessage(`version ${row.version} (${row.name})`, row),
+        : failedMessage(`version ${row.version} (${row.name})`, row, false),
     });
   }
   entries.sort((a, b) => compareVersions(a.version, b.version));
@@ -149,10 +149,11 @@ export function buildPlan(migrations: readonly Migration[], history: readonly Hi
   return { entries, pending: pending.map((e) => e.migration!), problems };
 }
 
-function failedMessage(what: string, row: HistoryRow): string {
+/** What to do about a failed record; `hasFile` false when its migration's file is gone (repair then only clears the record). */
+function failedMessage(what: string, row: HistoryRow, hasFile = true): string {
   return (
     `${what} failed on ${day(row.appliedAt)} and may have left part of its changes${row.error ? ` (${row.error})` : ""}. ` +
-    "It ran outside a transaction: finish or undo its changes by hand, then run `dbpipe repair` to clear the failed record (the migration then runs again), " +
+    `It ran outside a transaction: finish or undo its changes by hand, then run \`dbpipe repair\` to clear the failed record (${hasFile ? "the migration then runs again" : "its file is gone, so nothing runs again"}), ` +
     "or `dbpipe repair --mark-applied " + row.version + "` if you completed it by hand"
   );
 }

@@ -55,7 +55,7 @@ export async function repairHistory(options: EngineOptions, run: { dryRun?: bool
         });
       } else if (e.status === "failed") {
         changes.push({
-          change: { version: e.version, action: "removed-failed", description: `${e.version} (${e.name}): failed record removed; the migration will run again` },
+          change: { version: e.version, action: "removed-failed", description: `${e.version} (${e.name}): failed record removed; ${e.migration ? "the migration will run again" : "its file is gone, so it will not run again"}` },
           sql: `DELETE FROM ${HISTORY_TABLE} WHERE version = $1 AND NOT success`,
           params: [e.version],
         });

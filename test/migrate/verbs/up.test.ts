@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { InputError } from "../../../src/errors";
 import { describe, expect, it } from "vitest";
 import { repairHistory } from "../../../src/migrate/verbs/repair";
@@ -214,6 +216,19 @@ describe("no-transaction migrations", () => {
     expect(rows[1].error).toBe("statement 4 of 5 (line 5) failed: CREATE INDEX CONCURRENTLY cannot run inside a transaction block [SQLSTATE 25001]");
     const tables = await withClient(url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename));
     expect(tables).toEqual(["kept", "t"]);
+  });
+
+  it("says of a failed record whose file is gone that repair clears it and nothing runs again", async () => {
+    const url = await freshDatabase();
+    const dir = tempFolder({ "0001_t.sql": "CREATE TABLE t (a int);", "0002_bad.sql": "-- dbpipe:no-transaction\nCREATE TABLE u (a int);\nSELECT 1/0;\n" });
+    await failure(upMigrations(engineFor(dir, url)));
+    fs.rmSync(path.join(dir, "0002_bad.sql"));
+    const refused = await failure(upMigrations(engineFor(dir, url)));
+    expect(refused).toBeInstanceOf(IntegrityError);
+    expect(refused.message).toContain("version 0002 (bad) failed on");
+    expect(refused.message).toContain("to clear the failed record (its file is gone, so nothing runs again)");
+    const changes = await repairHistory(engineFor(dir, url));
+    expect(changes).toEqual([{ version: "0002", action: "removed-failed", description: "0002 (bad): failed record removed; its file is gone, so it will not run again" }]);
   });
 
   it("leaves a failed record until repair, and says which statement failed", async () => {
