@@ -159,7 +159,8 @@ async function applyWithoutTransaction(client: Client, m: Migration, timeouts: T
         const undone = rolledBack ? ` (the file's own transaction, from its BEGIN at statement ${openedAt! + 1}, was rolled back with the failure)` : "";
         throw migrationFailed(m, m.up, error, { line: statement.line, column: statement.column }, `${done}${undone}; the migration is recorded as failed. Fix the database by hand, then run \`dbpipe repair\`.`);
       }
-      openedAt = transactionAfter(statement.text, i, openedAt);
+      if (statement.transaction === "starts") openedAt ??= i;
+      else if (statement.transaction === "ends") openedAt = undefined;
     }
   } finally {
     await client.query("RESET ALL").catch(() => undefined);
@@ -167,18 +168,6 @@ async function applyWithoutTransaction(client: Client, m: Migration, timeouts: T
   const ms = Math.round(performance.now() - started);
   await client.query(`UPDATE ${HISTORY_TABLE} SET success = true, error = NULL, execution_ms = $2, applied_at = now() WHERE version = $1`, [m.version, ms]);
   return ms;
-}
-
-/**
- * Where the transaction the file opened itself begins, after `text` (statement `index`) ran: a
- * BEGIN or START TRANSACTION opens one, COMMIT, END, ROLLBACK or ABORT ends it (ROLLBACK TO a
- * savepoint, and the PREPARED forms, leave it as it was).
- */
-function transactionAfter(text: string, index: number, openedAt: number | undefined): number | undefined {
-  const sql = text.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)+/, "");
-  if (/^(begin|start\s+transaction)\b/i.test(sql)) return openedAt ?? index;
-  if (/^(commit|end|rollback|abort)\b/i.test(sql) && !/^(rollback|abort)(\s+(work|transaction))?\s+to\b/i.test(sql) && !/^(commit|rollback)\s+prepared\b/i.test(sql)) return undefined;
-  return openedAt;
 }
 
 /**

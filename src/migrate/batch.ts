@@ -134,6 +134,8 @@ export interface LocatedStatement {
   line: number;
   /** 1-based column in the file. */
   column: number;
+  /** Whether it starts or ends a transaction (transactions.ts's STARTS_TRANSACTION, ENDS_TRANSACTION); absent for every other statement. */
+  transaction?: "starts" | "ends";
 }
 
 /** Splits a section into its statements with the real PostgreSQL parser. */

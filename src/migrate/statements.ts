@@ -1,4 +1,5 @@
 import { loadParser, parseSection } from "../sql/parse";
+import { ENDS_TRANSACTION, STARTS_TRANSACTION, transactionKind } from "../sql/transactions";
 import type { StatementSplitter } from "./batch";
 
 /**
@@ -8,5 +9,9 @@ import type { StatementSplitter } from "./batch";
  */
 export const splitWithParser: StatementSplitter = async (section, file) => {
   await loadParser();
-  return parseSection(section, file).map((s) => ({ text: s.text, line: s.line, column: s.column }));
+  return parseSection(section, file).map((s) => {
+    const kind = transactionKind(s);
+    const transaction = kind === undefined ? undefined : STARTS_TRANSACTION.has(kind) ? "starts" : ENDS_TRANSACTION.has(kind) ? "ends" : undefined;
+    return { text: s.text, line: s.line, column: s.column, ...(transaction ? { transaction } : {}) };
+  });
 };

@@ -121,27 +121,6 @@ export function nonTransactionalForm(node: Node): string | undefined {
 
 const PUBLICATION_CHANGES: ReadonlySet<string> = new Set(["ALTER_SUBSCRIPTION_SET_PUBLICATION", "ALTER_SUBSCRIPTION_ADD_PUBLICATION", "ALTER_SUBSCRIPTION_DROP_PUBLICATION"]);
 
-/** The statement kinds {@link outsideTransactionForm} may name: a quick test before it looks. */
-const OUTSIDE_TRANSACTION_KINDS: ReadonlySet<string> = new Set([
-  "IndexStmt",
-  "DropStmt",
-  "ReindexStmt",
-  "AlterTableStmt",
-  "CreateSchemaStmt",
-  "VacuumStmt",
-  "CreatedbStmt",
-  "DropdbStmt",
-  "AlterDatabaseStmt",
-  "CreateTableSpaceStmt",
-  "DropTableSpaceStmt",
-  "AlterSystemStmt",
-  "ClusterStmt",
-  "DiscardStmt",
-  "CreateSubscriptionStmt",
-  "AlterSubscriptionStmt",
-  "TransactionStmt",
-]);
-
 /** A statement dbpipe's transaction cannot take, in a transactional migration. */
 export interface TransactionRefusal {
   statement: SqlStatement;
@@ -153,13 +132,14 @@ export interface TransactionRefusal {
  * The first statement of a transactional migration's section that dbpipe's own transaction
  * cannot take: one that would end it (a plain wrapper around the whole section set aside), or one
  * PostgreSQL refuses inside a transaction block; undefined when there is none. What `dbpipe up`
- * (and `down`, `plan`, `status`) refuses a file for, and `dbpipe lint` too.
+ * (and `down`, `plan`, `status`) refuses a pending file for; `dbpipe lint`, which judges applied
+ * files too, refuses only the first kind and reports the second as findings.
  */
 export function refusedInTransaction(statements: readonly SqlStatement[]): TransactionRefusal | undefined {
   const ending = transactionEnding(statements);
   for (const statement of statements) {
     if (statement === ending) return { statement };
-    const form = OUTSIDE_TRANSACTION_KINDS.has(statement.kind) ? outsideTransactionForm(statement.node) : undefined;
+    const form = outsideTransactionForm(statement.node);
     if (form) return { statement, form };
   }
   return undefined;
